@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -174,3 +175,32 @@ def test_an_mcp_servers_config_is_still_one(tmp_path: Path) -> None:
     (tmp_path / "mcp.json").write_text(json.dumps({"mcpServers": {"a": {"comand": "x"}}}))
     done = run_cli("mcp.json", cwd=tmp_path)
     assert "has neither command (a process) nor url" in done.stderr, done.stderr
+
+
+def docs_blocks(kind: str) -> list[str]:
+    """The ```KIND blocks of docs/cli.md's "Project files" section."""
+    text = (REPO / "docs" / "cli.md").read_text()
+    start = text.index("## Project files\n")
+    section = text[start : text.index("\n## ", start + 1)]
+    return re.findall(rf"```{kind}\n(.*?)```", section, re.S)
+
+
+@pytest.mark.parametrize("name", ["mcpkit.json", "pyproject.toml"])
+async def test_the_docs_project_files_run_as_written(tmp_path: Path, name: str) -> None:
+    (tmp_path / "weather.py").write_text(docs_blocks("python")[0])
+    (tmp_path / name).write_text(docs_blocks("json" if name == "mcpkit.json" else "toml")[0])
+    async with running(mcpkit("run", "--port", "0"), cwd=tmp_path) as server:
+        url = await server.started()
+        async with Client(url) as client:
+            result = await client.call_tool("forecast", {"city": "Lyon"})
+    assert result.content[0].text == "Lyon: 21 degrees (metric)"
+
+
+def test_the_docs_missing_dependency_line(tmp_path: Path) -> None:
+    (tmp_path / "weather.py").write_text(docs_blocks("python")[0])
+    config = json.loads(docs_blocks("json")[0])
+    config["environment"]["dependencies"] = ["pandas>=2"]
+    (tmp_path / "mcpkit.json").write_text(json.dumps(config))
+    done = run_cli(cwd=tmp_path)
+    (shown,) = docs_blocks("text")
+    assert done.stderr == shown.replace("/usr/bin/python3", sys.executable)

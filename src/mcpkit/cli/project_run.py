@@ -41,7 +41,7 @@ def project_of(target: str | None, parser: argparse.ArgumentParser) -> Project |
                 "folder with a project file: mcpkit.json, pyproject.toml with [tool.mcpkit], "
                 'or fastmcp.json (docs/cli.md, "Project files")'
             )
-        return load_project(found)
+        return load_project(Path(found.name))  # (in the current folder: named as such)
     return load_project(Path(target)) if is_project_file(target) else None
 
 
