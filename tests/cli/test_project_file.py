@@ -147,6 +147,14 @@ async def test_a_fastmcp_file_named_anything_runs_over_http(tmp_path: Path) -> N
             "with transport 'sse' is FastMCP's SSE path",
         ),
         ({"source": {"path": "src/server.py", "entrypoint": "create"}}, "no object named"),
+        (
+            {"source": {"path": "src/server.py"}, "deployment": {"port": 70000}},
+            "mcpkit.json: deployment.port 70000 is not a port",
+        ),
+        (
+            {"source": {"path": "src/server.py"}, "deployment": {"store": "mysql://x"}},
+            "mcpkit.json: deployment.store: ",
+        ),
     ],
 )
 def test_what_it_cannot_honour_is_refused_naming_it(

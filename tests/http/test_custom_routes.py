@@ -246,3 +246,20 @@ def test_without_starlette_the_message_names_the_package(monkeypatch: pytest.Mon
     server = Server("bare")
     with pytest.raises(ImportError, match=r"needs Starlette.*pip install starlette"):
         server.custom_route("/health", methods=["GET"])(lambda request: PlainTextResponse(""))
+
+
+async def test_url_for_finds_a_route_by_its_name_below_a_mount() -> None:
+    server = Server("named")
+
+    @server.custom_route("/callback/{provider}", methods=["GET"], name="oauth-callback")
+    async def callback(request: Request) -> Response:
+        return PlainTextResponse("")
+
+    @server.custom_route("/login", methods=["GET"])
+    async def login(request: Request) -> Response:
+        return PlainTextResponse(str(request.url_for("oauth-callback", provider="github")))
+
+    app = server.http_app()
+    outer = Starlette(routes=[Mount("/api", app=app)], lifespan=lambda _: app.lifespan())
+    async with serving(outer) as base, httpx.AsyncClient(base_url=base, timeout=WAIT) as client:
+        assert (await client.get("/api/login")).text == base + "/api/callback/github"

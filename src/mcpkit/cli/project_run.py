@@ -67,6 +67,7 @@ def apply_project(project: Project, args: argparse.Namespace) -> None:
         transport = "http"
     if args.transport is None:
         args.transport = transport or "stdio"
+    _check_values(project)
     given = [key for key in _HTTP_KEYS if getattr(deployment, key) is not None]
     if args.transport == "http":
         for key in given:
@@ -82,6 +83,28 @@ def apply_project(project: Project, args: argparse.Namespace) -> None:
         args.store = deployment.store
     check_environment(project.config.environment, project.folder, project.file)
     args.target = project.target
+
+
+def _check_values(project: Project) -> None:
+    """Refuse a deployment value `mcpkit run` would refuse as a flag, naming the file's key
+    (not the flag, which the user did not write)."""
+    deployment = project.config.deployment
+    problem = None
+    if deployment.port is not None and not 0 <= deployment.port <= 65535:
+        problem = f"port {deployment.port} is not a port: give 1 to 65535, or 0 for a free one"
+    elif deployment.path is not None and not deployment.path.startswith("/"):
+        problem = f"path {deployment.path!r} must start with '/', as in /mcp"
+    elif deployment.workers is not None and deployment.workers < 1:
+        problem = f"workers {deployment.workers} must be above 0"
+    elif deployment.store is not None:
+        from mcpkit.stores.url import check_store_url
+
+        try:
+            check_store_url(deployment.store)
+        except ValueError as exc:
+            problem = f"store: {exc}"
+    if problem is not None:
+        raise SystemExit(f"mcpkit run: {project.file.name}: deployment.{problem}")
 
 
 def enter_project(project: Project) -> None:

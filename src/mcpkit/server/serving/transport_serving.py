@@ -146,10 +146,12 @@ class TransportServing:
         on `async def health(request: Request) -> Response` (Starlette's; FastMCP's
         `custom_route`). The server's lifespan has started before a route is served; the
         endpoint's Host and Origin checks apply. `auth=True` asks for the bearer token the
-        endpoint asks for (`Server(auth=...)`), found as `request.auth`. `name` and
-        `include_in_schema` are Starlette's. A path the app serves itself (the endpoint, the
-        health routes, the auth metadata, the legacy SSE paths) is refused when the app is
-        built, naming both (docs/http.md, "Routes beside the endpoint")."""
+        endpoint asks for (`Server(auth=...)`), found as `request.auth`. `name` is what
+        `request.url_for(name)` finds it by; `include_in_schema` is taken as FastMCP takes it,
+        and means nothing here (no schema of the routes is made). A path the app serves
+        itself (the endpoint, the health routes, the auth metadata, the legacy SSE paths) is
+        refused when the app is built, naming both (docs/http.md, "Routes beside the
+        endpoint")."""
         from mcpkit.transports.http.starlette_routes import (
             checked_methods,
             make_route,
@@ -318,7 +320,7 @@ class TransportServing:
 def _routes_of(server: Servable) -> CustomRoutes | None:
     """The custom routes of `server` and of the servers mounted in it (a mounted server's
     routes after its parent's, as FastMCP serves them); None when there are none."""
-    from mcpkit.transports.http.starlette_routes import register_route
+    from mcpkit.transports.http.starlette_routes import named, register_route
 
     found: list[CustomRoute] = []
     pending: list[Servable | ServerApi] = [server]
@@ -331,7 +333,7 @@ def _routes_of(server: Servable) -> CustomRoutes | None:
         return None
     from mcpkit.transports.http.custom_routes import CustomRoutes
 
-    return CustomRoutes(found)
+    return CustomRoutes(named(found))
 
 
 def _supervise(

@@ -8,18 +8,20 @@ path (with `{name}` parameters: `request.path_params`) and answers 405 for anoth
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
-from mcpkit.auth.server.resource import WELL_KNOWN
+from mcpkit._asgi import Receive, Scope, Send
+from mcpkit.auth.server.resource import WELL_KNOWN, ASGIApp
 from mcpkit.transports.http.custom_routes import HTTP_METHODS, CustomRoute
 
 if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
-__all__ = ["RouteHandler", "checked_methods", "make_route", "register_route"]
+__all__ = ["RouteHandler", "checked_methods", "make_route", "named", "register_route"]
 
 #: What `@server.custom_route` decorates: `async def handler(request) -> Response` (a plain
 #: `def` runs in a worker thread, as Starlette runs it).
@@ -93,3 +95,29 @@ def register_route(routes: list[CustomRoute], route: CustomRoute) -> None:
                 "one handler per path and method"
             )
     routes.append(route)
+
+
+def named(routes: Sequence[CustomRoute]) -> list[CustomRoute]:
+    """`routes`, each served with a Starlette `Router` of them all as `scope["router"]`, so that
+    `request.url_for(name)` finds a route by the `name` it was registered with, below the
+    point the server's app is mounted at (an outer app's routes are not found that way)."""
+    from starlette.routing import BaseRoute, Router
+
+    router = Router(routes=[cast(BaseRoute, route.app) for route in routes])
+    return [dataclasses.replace(route, app=_Routed(router, route.app)) for route in routes]
+
+
+class _Routed:
+    """A route's app, given the router of all the routes (`named`)."""
+
+    __slots__ = ("app", "router")
+
+    def __init__(self, router: object, app: ASGIApp) -> None:
+        self.router = router
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The router's paths are below the mount point of the server's app: `base_url`
+        # (Starlette's, from `app_root_path`) is where that app is, not the outer app's root.
+        root = scope.get("root_path", "")
+        await self.app({**scope, "router": self.router, "app_root_path": root}, receive, send)
