@@ -263,3 +263,15 @@ async def test_url_for_finds_a_route_by_its_name_below_a_mount() -> None:
     outer = Starlette(routes=[Mount("/api", app=app)], lifespan=lambda _: app.lifespan())
     async with serving(outer) as base, httpx.AsyncClient(base_url=base, timeout=WAIT) as client:
         assert (await client.get("/api/login")).text == base + "/api/callback/github"
+
+
+async def test_a_route_served_without_the_lifespan_says_so_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = routed_server().http_app()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
+        assert (await client.post("/items/1", json=1)).status_code == 200
+        assert (await client.post("/items/2", json=2)).status_code == 200
+    warned = [r for r in caplog.records if "serving without the ASGI lifespan" in r.message]
+    assert len(warned) == 1 and "app.lifespan()" in warned[0].message

@@ -470,6 +470,8 @@ class McpHttpApp:
             return
         route = self.custom_routes.find(scope) if self.custom_routes else None
         if route is not None:
+            if not self._warned and not self.hosting.lifespan_ran:
+                self._warn_no_lifespan()
             await serve_route(route, self.policy.origin, guard, scope, receive, send)
             return
         mounted = None if guard is None else guard.route(scope)
