@@ -23,8 +23,10 @@ REPO = Path(__file__).resolve().parents[2]
 ENV = {"PYTHONPATH": str(REPO / "src")}
 
 SERVER = """
-import os, sys
+import logging, os, sys
 from mcpkit import Server
+
+logging.getLogger("srv").info("imported")
 
 app = Server("project-server")
 
@@ -163,6 +165,16 @@ def test_what_it_cannot_honour_is_refused_naming_it(
     path = project(tmp_path, config)
     done = run_cli(str(path), cwd=tmp_path)
     assert done.returncode != 0 and said in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(("level", "shown"), [("INFO", True), ("WARNING", False), (None, False)])
+def test_log_level_is_the_level_of_pythons_logging(
+    tmp_path: Path, level: str | None, shown: bool
+) -> None:
+    deployment = {} if level is None else {"log_level": level}
+    path = project(tmp_path, {"source": {"path": "src/server.py"}, "deployment": deployment})
+    done = run_cli(str(path), cwd=tmp_path)  # stdin at its end: it serves, then stops
+    assert ("INFO srv: imported" in done.stderr) is shown, done.stderr
 
 
 def test_requirements_and_two_project_files(tmp_path: Path) -> None:
