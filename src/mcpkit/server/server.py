@@ -92,6 +92,7 @@ from mcpkit.server.mount import (
 from mcpkit.server.request_peer import RequestPeer
 from mcpkit.server.serving.broadcasts import SessionBroadcasts
 from mcpkit.server.serving.broker_link import BrokerLink
+from mcpkit.server.serving.http_routes import HttpRoutes
 from mcpkit.server.serving.lifespan import ServerLifespan
 from mcpkit.server.serving.protocol_sessions import FeatureSession, ProtocolSessions
 from mcpkit.server.serving.transport_serving import TransportServing
@@ -308,6 +309,8 @@ class Server:
         )
         #: Serving over a channel, stdio or HTTP (`serve`, `run_stdio`, `http_app`, `run`).
         self._serving = TransportServing(self)
+        #: The routes served beside its HTTP endpoint (`custom_route`).
+        self._routes = HttpRoutes()
         #: Changes announced to the sessions (`_listen_to` hands it the broker's).
         self._broadcasts = SessionBroadcasts(
             self,
@@ -771,12 +774,12 @@ class Server:
     http_app = served_by("_serving", TransportServing.http_app)
     lambda_handler = served_by("_serving", TransportServing.lambda_handler)
     run = served_by("_serving", TransportServing.run)
-    custom_route = served_by("_serving", TransportServing.custom_route)
+    custom_route = served_by("_routes", HttpRoutes.custom_route)
 
     @property
     def custom_routes(self) -> tuple[CustomRoute, ...]:
         """The routes of `custom_route`, in the order they were registered."""
-        return tuple(self._serving.custom_routes)
+        return tuple(self._routes.routes)
 
     # ---------------------------------------------------------------- sessions
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from mcpkit.runtime.channel import MessageChannel
@@ -28,16 +28,15 @@ if TYPE_CHECKING:
     from mcpkit.server.request_peer import RequestPeer
     from mcpkit.server.serving._http_run import HttpImplementation
     from mcpkit.server.session import ServerSessionHandle
-    from mcpkit.server.surface import Mount, ServerApi
+    from mcpkit.server.surface import Mount
     from mcpkit.serverless.aws_lambda import LambdaHandler
     from mcpkit.stores.broker import Broker
     from mcpkit.stores.component_rules import ComponentRule
     from mcpkit.stores.sessions import SessionRecord
     from mcpkit.stores.url import Stores
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
-    from mcpkit.transports.http.custom_routes import CustomRoute, CustomRoutes
+    from mcpkit.transports.http.custom_routes import CustomRoute
     from mcpkit.transports.http.mirror_memos import MirrorMemos
-    from mcpkit.transports.http.starlette_routes import RouteHandler
     from mcpkit.transports.stdio_server import StdStream
 
 __all__ = ["Servable", "TransportServing", "unshared_refusal"]
@@ -129,50 +128,6 @@ class TransportServing:
         #: every app built here (the server's, not the process's: `MirrorMemos`), made with
         #: the first.
         self._mirror_memos: MirrorMemos | None = None
-        #: The routes of `custom_route`, in the order they were registered.
-        self.custom_routes: list[CustomRoute] = []
-
-    def custom_route(
-        self,
-        path: str,
-        methods: Sequence[str],
-        name: str | None = None,
-        include_in_schema: bool = True,
-        *,
-        auth: bool = False,
-    ) -> Callable[[RouteHandler], RouteHandler]:
-        """Serve an HTTP route beside the MCP endpoint, in every HTTP app of this server
-        (and of a server it is mounted in): `@server.custom_route("/health", methods=["GET"])`
-        on `async def health(request: Request) -> Response` (Starlette's; FastMCP's
-        `custom_route`). The server's lifespan has started before a route is served; the
-        endpoint's Host and Origin checks apply. `auth=True` asks for the bearer token the
-        endpoint asks for (`Server(auth=...)`), found as `request.auth`. `name` is what
-        `request.url_for(name)` finds it by; `include_in_schema` is taken as FastMCP takes it,
-        and means nothing here (no schema of the routes is made). A path the app serves
-        itself (the endpoint, the health routes, the auth metadata, the legacy SSE paths) is
-        refused when the app is built, naming both (docs/http.md, "Routes beside the
-        endpoint")."""
-        from mcpkit.transports.http.starlette_routes import (
-            checked_methods,
-            make_route,
-            register_route,
-        )
-
-        upper = checked_methods(path, methods)
-
-        def decorator(handler: RouteHandler) -> RouteHandler:
-            route = make_route(
-                path,
-                upper,
-                handler,
-                name=name,
-                include_in_schema=include_in_schema,
-                auth=auth,
-            )
-            register_route(self.custom_routes, route)
-            return handler
-
-        return decorator
 
     async def serve(self, channel: MessageChannel) -> None:
         """Serve one client session over `channel` until it closes."""
@@ -214,6 +169,7 @@ class TransportServing:
         `store` replaces the server's (`Server.use_store`); the app keeps its session
         records and event logs in the server's store unless `session_store` or
         `event_store` say otherwise."""
+        from mcpkit.server.serving.http_routes import routes_of
         from mcpkit.transports.http.app import McpHttpApp
         from mcpkit.transports.http.mirror_memos import MirrorMemos
 
@@ -231,7 +187,7 @@ class TransportServing:
             host,
             path=path,
             mirror_memos=self._mirror_memos,
-            custom_routes=_routes_of(host),
+            custom_routes=routes_of(host),
             **settings,
         )
 
@@ -315,25 +271,6 @@ class TransportServing:
                 runner.run(_checked(server.store, main))
             finally:
                 runner.run(server.store.aclose())
-
-
-def _routes_of(server: Servable) -> CustomRoutes | None:
-    """The custom routes of `server` and of the servers mounted in it (a mounted server's
-    routes after its parent's, as FastMCP serves them); None when there are none."""
-    from mcpkit.transports.http.starlette_routes import named, register_route
-
-    found: list[CustomRoute] = []
-    pending: list[Servable | ServerApi] = [server]
-    while pending:
-        each = pending.pop(0)
-        for route in each.custom_routes:  # (one path and method served once: refused)
-            register_route(found, route)
-        pending.extend(mount.server for mount in each.mounts)
-    if not found:
-        return None
-    from mcpkit.transports.http.custom_routes import CustomRoutes
-
-    return CustomRoutes(named(found))
 
 
 def _supervise(
