@@ -591,6 +591,7 @@ def test_the_asgi_types_are_defined_once() -> None:
 # hand over to `TransportServing`, name the types those methods take and return.)
 SERVES_OVER_TRANSPORTS = {
     "server.serving.transport_serving",
+    "server.serving.http_routes",
     "server.serving._http_run",
     "server.surface",
     "server.server",

@@ -1,7 +1,7 @@
 """docs/fastmcp.md names only what exists: every mcpkit name in its tables resolves (a module
 path, a method of `Server`, `Context` or `Client`, a keyword of their constructors, a command
-of `mcpkit`), every row without an equivalent says what to do instead, and every link reaches a heading of the page it names. Its example runs through
-test_doc_snippets.py."""
+of `mcpkit`), every row without an equivalent says what to do instead, and every link
+reaches a heading of the page it names. Its example runs through test_doc_snippets.py."""
 
 from __future__ import annotations
 

@@ -93,6 +93,7 @@ from mcpkit.server.mount import (
 from mcpkit.server.request_peer import RequestPeer
 from mcpkit.server.serving.broadcasts import SessionBroadcasts
 from mcpkit.server.serving.broker_link import BrokerLink
+from mcpkit.server.serving.http_routes import HttpRoutes
 from mcpkit.server.serving.lifespan import ServerLifespan
 from mcpkit.server.serving.protocol_sessions import FeatureSession, ProtocolSessions
 from mcpkit.server.serving.transport_serving import TransportServing
@@ -121,6 +122,7 @@ if TYPE_CHECKING:
     from mcpkit.stores.component_rules import ComponentRule
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.tasks import TaskStore
+    from mcpkit.transports.http.custom_routes import CustomRoute
 
 __all__ = ["Lifespan", "Server"]
 
@@ -311,6 +313,8 @@ class Server:
         )
         #: Serving over a channel, stdio or HTTP (`serve`, `run_stdio`, `http_app`, `run`).
         self._serving = TransportServing(self)
+        #: The routes served beside its HTTP endpoint (`custom_route`).
+        self._routes = HttpRoutes()
         #: Changes announced to the sessions (`_listen_to` hands it the broker's).
         self._broadcasts = SessionBroadcasts(
             self,
@@ -787,6 +791,12 @@ class Server:
     http_app = served_by("_serving", TransportServing.http_app)
     lambda_handler = served_by("_serving", TransportServing.lambda_handler)
     run = served_by("_serving", TransportServing.run)
+    custom_route = served_by("_routes", HttpRoutes.custom_route)
+
+    @property
+    def custom_routes(self) -> tuple[CustomRoute, ...]:
+        """The routes of `custom_route`, in the order they were registered."""
+        return tuple(self._routes.routes)
 
     # ---------------------------------------------------------------- sessions
 

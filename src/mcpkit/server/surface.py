@@ -18,7 +18,15 @@ import contextlib
 import dataclasses
 import os
 import re
-from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable, Mapping
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Collection,
+    Coroutine,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -73,6 +81,8 @@ if TYPE_CHECKING:
     from mcpkit.stores.task_runner import TaskRunner
     from mcpkit.stores.url import Stores
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
+    from mcpkit.transports.http.custom_routes import CustomRoute
+    from mcpkit.transports.http.starlette_routes import RouteHandler
     from mcpkit.transports.stdio_server import StdStream
     from mcpkit.types import Implementation, ReadResourceResult, ServerCapabilities
 
@@ -431,6 +441,19 @@ class ServerApi(Protocol):
         workers: int = 1,
         **settings: Unpack[HttpSettings],
     ) -> None: ...
+
+    def custom_route(
+        self,
+        path: str,
+        methods: Sequence[str],
+        name: str | None = None,
+        include_in_schema: bool = True,
+        *,
+        auth: bool = False,
+    ) -> Callable[[RouteHandler], RouteHandler]: ...
+
+    @property
+    def custom_routes(self) -> tuple[CustomRoute, ...]: ...
 
     def new_connection(
         self, channel: MessageChannel, record: SessionRecord | None = None

@@ -1,5 +1,7 @@
 """`mcpkit run FILE.py[:object] | MODULE[:object] | FILE.json`: serve a Server, or the servers of
-an `mcpServers` config, over stdio or HTTP."""
+an `mcpServers` config, over stdio or HTTP; with a project file (`mcpkit.json`, `[tool.mcpkit]`
+in pyproject.toml, `fastmcp.json`: `mcpkit.cli.project_run`), or none found in the folder, as
+it says."""
 
 from __future__ import annotations
 
@@ -56,14 +58,15 @@ def register(add_parser: AddParser) -> None:
     run.set_defaults(handler=_main, verb_parser=run)
     run.add_argument(
         "target",
+        nargs="?",
         metavar="FILE.py[:object] | MODULE[:object] | FILE.json",
         help="a Python file or an importable module, and optionally the name "
-        "of its Server (default: `server`, `mcp` or `app`); or an mcpServers config "
-        "(mcp.json), whose servers are served together, each under its name",
+        "of its Server (default: `server`, `mcp` or `app`); an mcpServers config "
+        "(mcp.json), whose servers are served together, each under its name; or a project "
+        "file (mcpkit.json, pyproject.toml, fastmcp.json), found in the current folder "
+        "when no target is given; flags override what it says",
     )
-    run.add_argument(
-        "--transport", choices=("stdio", "http"), default="stdio", help="default: stdio"
-    )
+    run.add_argument("--transport", choices=("stdio", "http"), help="default: stdio")
     run.add_argument(
         "--store",
         metavar="URL",
@@ -175,7 +178,14 @@ def add_http_options(parser: argparse.ArgumentParser, *, stateless: bool = True)
 
 
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from mcpkit.cli.project_run import apply_project, enter_project, project_of
     from mcpkit.cli.user_server import run
+
+    project = project_of(args.target, parser)
+    if project is not None:
+        apply_project(project, args)
+    elif args.transport is None:
+        args.transport = "stdio"
 
     if args.store is not None:
         from mcpkit.stores.url import check_store_url
@@ -184,10 +194,13 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             check_store_url(args.store)
         except ValueError as exc:
             parser.error(f"--store: {exc}")
+    options = http_options(parser, args)
+    if project is not None:
+        enter_project(project)
     run(
         args.target,
         transport=args.transport,
-        http_options=http_options(parser, args),
+        http_options=options,
         store=args.store,
     )
     return 0

@@ -28,12 +28,14 @@ if TYPE_CHECKING:
     from mcpkit.server.request_peer import RequestPeer
     from mcpkit.server.serving._http_run import HttpImplementation
     from mcpkit.server.session import ServerSessionHandle
+    from mcpkit.server.surface import Mount
     from mcpkit.serverless.aws_lambda import LambdaHandler
     from mcpkit.stores.broker import Broker
     from mcpkit.stores.component_rules import ComponentRule
     from mcpkit.stores.sessions import SessionRecord
     from mcpkit.stores.url import Stores
     from mcpkit.transports.http.app import HttpSettings, McpHttpApp
+    from mcpkit.transports.http.custom_routes import CustomRoute
     from mcpkit.transports.http.mirror_memos import MirrorMemos
     from mcpkit.transports.stdio_server import StdStream
 
@@ -67,6 +69,12 @@ class Servable(Protocol):
 
     @property
     def store(self) -> Stores: ...
+
+    @property
+    def mounts(self) -> tuple[Mount, ...]: ...
+
+    @property
+    def custom_routes(self) -> tuple[CustomRoute, ...]: ...
 
     @property
     def broker(self) -> Broker: ...
@@ -161,6 +169,7 @@ class TransportServing:
         `store` replaces the server's (`Server.use_store`); the app keeps its session
         records and event logs in the server's store unless `session_store` or
         `event_store` say otherwise."""
+        from mcpkit.server.serving.http_routes import routes_of
         from mcpkit.transports.http.app import McpHttpApp
         from mcpkit.transports.http.mirror_memos import MirrorMemos
 
@@ -174,7 +183,13 @@ class TransportServing:
             settings["event_store"] = stores.events
         if self._mirror_memos is None:
             self._mirror_memos = MirrorMemos(host.param_headers, tools=host.tools)
-        return McpHttpApp(host, path=path, mirror_memos=self._mirror_memos, **settings)
+        return McpHttpApp(
+            host,
+            path=path,
+            mirror_memos=self._mirror_memos,
+            custom_routes=routes_of(host),
+            **settings,
+        )
 
     def lambda_handler(
         self,

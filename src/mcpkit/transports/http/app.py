@@ -46,6 +46,7 @@ from mcpkit.transports.http.checks import (
     check_request,
     refuse,
 )
+from mcpkit.transports.http.custom_routes import CustomRoutes, check_routes, serve_route
 from mcpkit.transports.http.get_delete import GetDeleteRequests
 from mcpkit.transports.http.guard import Guard, call_route
 from mcpkit.transports.http.health import HealthRoutes
@@ -160,6 +161,9 @@ class McpHttpApp:
     (`transports.http.health`); None serves neither. A request that needs the store when it
     does not answer within its timeout gets 503 with Retry-After (`hosting.store_down`).
 
+    `custom_routes` are the server's own routes (`@server.custom_route`), served on paths
+    that are none of the app's own, which they may not answer (refused here, naming both).
+
     `mirror_memos` is what the checks of the server's 2026-07-28 POSTs consult and remember
     of the values they read (`Server.http_app` gives every app of the server its one; None:
     the app's own).
@@ -204,6 +208,7 @@ class McpHttpApp:
         ready_path: str | None = "/readyz",
         clock: Callable[[], float] = time.monotonic,
         mirror_memos: MirrorMemos | None = None,
+        custom_routes: CustomRoutes | None = None,
     ) -> None:
         self.server = server
         if path in (health_path, ready_path):
@@ -302,6 +307,9 @@ class McpHttpApp:
         )
         if self.legacy is not None:
             self.legacy.guard = self.guard
+        self.custom_routes = CustomRoutes() if custom_routes is None else custom_routes
+        if self.custom_routes:
+            check_routes(self.custom_routes, path, self.health, self.guard, self.legacy, auth)
         # Its parts: the sessions, and the paths of POST and of GET and DELETE, which serve them.
         self.hosting = AppSessions(
             server,
@@ -442,7 +450,8 @@ class McpHttpApp:
 
     async def _elsewhere(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Another path: the health routes, the approval page, the protected resource
-        metadata, the legacy endpoints, the apps of `auth.routes`, in this order, else 404."""
+        metadata, the legacy endpoints, the custom routes, the apps of `auth.routes`, in this
+        order, else 404."""
         here = local_path(scope)
         if self.health.serves(here):
             await self.health.answer(scope, here, send)
@@ -457,6 +466,12 @@ class McpHttpApp:
         legacy = self.legacy
         if legacy is not None and legacy.serves(scope):
             await legacy(scope, receive, send)
+            return
+        route = self.custom_routes.find(scope) if self.custom_routes else None
+        if route is not None:
+            if not self._warned and not self.hosting.lifespan_ran:
+                self._warn_no_lifespan()
+            await serve_route(route, self.policy.origin, guard, scope, receive, send)
             return
         mounted = None if guard is None else guard.route(scope)
         if mounted is not None:

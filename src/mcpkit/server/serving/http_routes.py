@@ -1,0 +1,91 @@
+"""`HttpRoutes`: the routes a server serves beside its MCP endpoint (`@server.custom_route`), an
+object the `Server` holds and hands `custom_route` over to; and `routes_of`, the routes of a
+server and of the servers mounted in it, as its HTTP apps serve them
+(`transports.http.custom_routes`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from mcpkit.server.surface import Mount
+    from mcpkit.transports.http.custom_routes import CustomRoute, CustomRoutes
+    from mcpkit.transports.http.starlette_routes import RouteHandler
+
+__all__ = ["HttpRoutes", "Routed", "routes_of"]
+
+
+class Routed(Protocol):
+    """What `routes_of` reads of a server: its routes and the servers mounted in it."""
+
+    @property
+    def custom_routes(self) -> tuple[CustomRoute, ...]: ...
+
+    @property
+    def mounts(self) -> tuple[Mount, ...]: ...
+
+
+class HttpRoutes:
+    """A server's custom routes, in the order they were registered (`routes`)."""
+
+    def __init__(self) -> None:
+        self.routes: list[CustomRoute] = []
+
+    def custom_route(
+        self,
+        path: str,
+        methods: Sequence[str],
+        name: str | None = None,
+        include_in_schema: bool = True,
+        *,
+        auth: bool = False,
+    ) -> Callable[[RouteHandler], RouteHandler]:
+        """Serve an HTTP route beside the MCP endpoint, in every HTTP app of this server
+        (and of a server it is mounted in): `@server.custom_route("/health", methods=["GET"])`
+        on `async def health(request: Request) -> Response` (Starlette's; FastMCP's
+        `custom_route`). The server's lifespan has started before a route is served; the
+        endpoint's Host and Origin checks apply. `auth=True` asks for the bearer token the
+        endpoint asks for (`Server(auth=...)`), found as `request.auth`. `name` is what
+        `request.url_for(name)` finds it by; `include_in_schema` is taken as FastMCP takes it,
+        and means nothing here (no schema of the routes is made). A path the app serves
+        itself (the endpoint, the health routes, the auth metadata, the legacy SSE paths) is
+        refused when the app is built, naming both (docs/http.md, "Routes beside the
+        endpoint")."""
+        from mcpkit.transports.http.starlette_routes import (
+            checked_methods,
+            make_route,
+            register_route,
+        )
+
+        upper = checked_methods(path, methods)
+
+        def decorator(handler: RouteHandler) -> RouteHandler:
+            route = make_route(
+                path,
+                upper,
+                handler,
+                name=name,
+                include_in_schema=include_in_schema,
+                auth=auth,
+            )
+            register_route(self.routes, route)
+            return handler
+
+        return decorator
+
+
+def routes_of(server: Routed) -> CustomRoutes | None:
+    """The custom routes of `server` and of the servers mounted in it (a mounted server's
+    routes after its parent's, as FastMCP serves them); None when there are none."""
+    from mcpkit.transports.http.custom_routes import CustomRoutes
+    from mcpkit.transports.http.starlette_routes import named, register_route
+
+    found: list[CustomRoute] = []
+    pending: list[Routed] = [server]
+    while pending:
+        each = pending.pop(0)
+        for route in each.custom_routes:  # (one path and method served once: refused)
+            register_route(found, route)
+        pending.extend(mount.server for mount in each.mounts)
+    return CustomRoutes(named(found)) if found else None
