@@ -69,6 +69,7 @@ __all__ = [
     "run_as_set",
     "run_tool",
     "tool_error_prefix_format",
+    "tool_error_result",
 ]
 
 logger = logging.getLogger("mcpkit.server")
@@ -532,9 +533,15 @@ def _reported_failure(
     a request it made to the client (sampling, elicitation, roots) that failed: the tool
     failed, which the model should hear about; the tools/call itself did not."""
     if isinstance(exc, ToolError):
-        prefix = "" if error_prefix is None else error_prefix.format(name=spec.name)
-        return _error_result(f"{prefix}{exc}")
+        return tool_error_result(spec.name, exc, error_prefix)
     return _error_result(f"Error executing tool {spec.name!r}: {exc}")
+
+
+def tool_error_result(name: str, exc: ToolError, error_prefix: str | None) -> CallToolResult:
+    """The error result of a `ToolError` raised on a call of tool `name`, by the tool or by a
+    middleware around it: its text, after the server's prefix if it has one."""
+    prefix = "" if error_prefix is None else error_prefix.format(name=name)
+    return _error_result(f"{prefix}{exc}")
 
 
 def _unexpected_failure(spec: ToolSpec, exc: Exception, mask_errors: bool) -> CallToolResult:
