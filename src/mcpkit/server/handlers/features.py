@@ -14,7 +14,7 @@ from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec, read_spec
 from mcpkit.server.catalog.result_budget import RESULT_SCHEME
 from mcpkit.server.catalog.result_store import read_result
-from mcpkit.server.catalog.shown_to import served, served_tool, shown_to
+from mcpkit.server.catalog.shown_to import seen_by, served, served_tool, shown_to
 from mcpkit.server.catalog.tools import ToolSpec, run_as_set
 from mcpkit.server.catalog.views import client_renders_views
 from mcpkit.server.handlers.mounted_lists import as_mounted_servers_list
@@ -69,6 +69,8 @@ async def _page(
 async def _listed(server: FeatureServer, ctx: Context, registry: Registry[Any]) -> Sequence[Any]:
     """A registry's items the caller may see, those of mounted servers as their middleware
     lists them."""
+    if seen_by(server, ctx) is not server:  # (a session shows again what the server hides)
+        registry = registry.unfiltered()
     items = shown_to(server.visibility, ctx, registry, visible(registry.items(), ctx.auth))
     return await as_mounted_servers_list(ctx, registry, items) if ctx.server.mounts else items
 
