@@ -164,3 +164,17 @@ async def test_a_wrong_type_keeps_the_checkers_own_words() -> None:
             "Invalid arguments for tool 'check': argument `gt` is invalid: "
             "expected `int`, got `str` (at `$.gt`)"
         )
+
+
+async def test_a_pattern_only_python_reads_keeps_the_checkers_own_words() -> None:
+    server = Server("py-only")
+
+    @server.tool
+    def code(value: Annotated[str, Meta(pattern=r"^[a-z]+\Z")]) -> str:  # (no `\Z` in Rust)
+        return value
+
+    async with asyncio.timeout(WAIT), Client(server) as client:
+        result = await client.call_tool("code", {"value": "A"})
+        assert result.is_error
+        assert result.text is not None and "argument `value` is invalid" in result.text
+        assert (await client.call_tool("code", {"value": "abc"})).text == "abc"

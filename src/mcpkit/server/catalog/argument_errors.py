@@ -187,7 +187,10 @@ def worded_errors(schema: dict[str, Any], arguments: Any) -> ArgumentError | Non
     argument: the checker's own message says it)."""
     if not isinstance(arguments, dict):
         return None
-    words = _worded(schema, _validator(schema), arguments, [])
+    try:
+        words = _worded(schema, _validator(schema), arguments, [])
+    except ValueError:  # (a pattern Python reads and jsonschema-rs does not, say `\Z`)
+        return None
     if not words:
         return None
     first = words[0].split(":", 1)[0]
