@@ -44,6 +44,9 @@ def make_server(events: list[str]) -> Server:
         events.append("cursor")
         try:
             yield f"cursor on {db.name}"
+        except LookupError as exc:
+            events.append(f"cursor saw {exc!r}")
+            raise
         finally:
             events.append("cursor closed")
 
@@ -61,6 +64,10 @@ def make_server(events: list[str]) -> Server:
     @server.tool
     def scan(table: str, cur: Annotated[str, Depends(cursor)]) -> str:
         return f"{table} with {cur}"
+
+    @server.tool
+    def missing(table: str, cur: Annotated[str, Depends(cursor)]) -> str:
+        raise LookupError(table)
 
     @server.tool
     async def broken(db: Db = Depends(database)) -> str:
@@ -115,3 +122,19 @@ async def test_the_managers_parameters_never_reach_the_schema(era: str) -> None:
         assert list(tools["query"].input_schema["properties"]) == ["sql"]
         assert list(tools["scan"].input_schema["properties"]) == ["table"]
         assert tools["stored"].input_schema["properties"] == {}
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_sync_managers_exit_gets_the_handlers_exception(era: str) -> None:
+    events: list[str] = []
+    async with asyncio.timeout(WAIT), Client(make_server(events), protocol=era) as client:
+        result = await client.call_tool("missing", {"table": "t"})
+        assert result.is_error and result.text == "Error executing tool 'missing': t"
+        assert events == [
+            "open for tools/call",
+            "cursor",
+            "cursor saw LookupError('t')",
+            "cursor closed",
+            "rolled back after t",
+            "closed",
+        ]
