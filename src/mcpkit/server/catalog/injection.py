@@ -123,11 +123,12 @@ def _kind(fn: Callable[..., Any]) -> Kind:
     if fn in BUILTINS:
         return "builtin"
     target = unwrap_callable(fn)
-    code = getattr(getattr(target, "__func__", target), "__code__", None)
-    if code is _ASYNC_CM_CODE:
-        return "async_cm"
-    if code is _SYNC_CM_CODE:
-        return "sync_cm"
+    function = target.__func__ if inspect.ismethod(target) else target
+    if inspect.isfunction(function):
+        if function.__code__ is _ASYNC_CM_CODE:
+            return "async_cm"
+        if function.__code__ is _SYNC_CM_CODE:
+            return "sync_cm"
     if inspect.isasyncgenfunction(target):
         return "async_gen"
     if inspect.isgeneratorfunction(target):

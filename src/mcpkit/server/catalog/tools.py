@@ -35,6 +35,7 @@ from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
 from mcpkit.server.catalog.tool_limits import ToolLimits, limits_of
 from mcpkit.server.catalog.views import text_only, tool_ui
 from mcpkit.server.hooks.failures import note_failure
+from mcpkit.server.hooks.tool_errors import tool_error_result
 from mcpkit.server.schemas._coercion import has_non_finite_floats, lenient_schema
 from mcpkit.server.schemas._docstrings import summary_doc
 from mcpkit.server.schemas._hints import enc_hook, resolve_hints
@@ -70,7 +71,6 @@ __all__ = [
     "run_as_set",
     "run_tool",
     "tool_error_prefix_format",
-    "tool_error_result",
 ]
 
 logger = logging.getLogger("mcpkit.server")
@@ -537,13 +537,6 @@ def _reported_failure(
     if isinstance(exc, ToolError):
         return tool_error_result(spec.name, exc, error_prefix)
     return _error_result(f"Error executing tool {spec.name!r}: {exc}")
-
-
-def tool_error_result(name: str, exc: ToolError, error_prefix: str | None) -> CallToolResult:
-    """The error result of a `ToolError` raised on a call of tool `name`, by the tool or by a
-    middleware around it: its text, after the server's prefix if it has one."""
-    prefix = "" if error_prefix is None else error_prefix.format(name=name)
-    return _error_result(f"{prefix}{exc}")
 
 
 def _unexpected_failure(spec: ToolSpec, exc: Exception, mask_errors: bool) -> CallToolResult:

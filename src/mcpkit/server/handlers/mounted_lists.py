@@ -13,15 +13,15 @@ parent shows them). A parent whose mounted servers have no such layer lists as b
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import msgspec
 
 from mcpkit.server.catalog.mounted_tools import MountedTools
 from mcpkit.server.catalog.registry import MountedSource, Registry
+from mcpkit.server.catalog.tools import ToolSpec
 from mcpkit.server.hooks.chains import chain_for
-from mcpkit.server.mount import context_for
 from mcpkit.types import (
     ListPromptsResult,
     ListResourcesResult,
@@ -38,12 +38,18 @@ __all__ = ["as_mounted_servers_list"]
 
 S = TypeVar("S")
 
-#: Per list method: its result's type, the field of its items, and each item's key field.
-_LISTS: Final[dict[str, tuple[type[Any], str, str]]] = {
-    "tools/list": (ListToolsResult, "tools", "name"),
-    "prompts/list": (ListPromptsResult, "prompts", "name"),
-    "resources/list": (ListResourcesResult, "resources", "uri"),
-    "resources/templates/list": (ListResourceTemplatesResult, "resource_templates", "uri_template"),
+#: Per list method: its result's type, the field of its items, each item's key field, and
+#: the registry of a server it lists.
+_LISTS: Final[dict[str, tuple[type[Any], str, str, Callable[[ServerApi], Registry[Any]]]]] = {
+    "tools/list": (ListToolsResult, "tools", "name", lambda server: server.tools),
+    "prompts/list": (ListPromptsResult, "prompts", "name", lambda server: server.prompts),
+    "resources/list": (ListResourcesResult, "resources", "uri", lambda server: server.resources),
+    "resources/templates/list": (
+        ListResourceTemplatesResult,
+        "resource_templates",
+        "uri_template",
+        lambda server: server.templates,
+    ),
 }
 _MAX_PAGES: Final = 1_000  # (a cursor that never ends is a bug of a layer)
 
@@ -58,8 +64,8 @@ def _edits(server: ServerApi, method: str) -> bool:
 
 async def _listed(mount: Mount, ctx: Context, method: str) -> dict[str, Any]:
     """The wire items `mount`'s server lists through its middleware, by key, every page."""
-    result_type, field, key = _LISTS[method]
-    inner = context_for(mount.server, ctx)
+    result_type, field, key, _ = _LISTS[method]
+    inner = ctx.derive(server=mount.server)  # (the request's Context for that server)
     found: dict[str, Any] = {}
     cursor: str | None = None
     for _ in range(_MAX_PAGES):
@@ -91,16 +97,20 @@ async def as_mounted_servers_list(
     method = ctx.method
     if not server.mounts or method not in _LISTS:
         return items
-    edited = [mount for mount in server.mounts if _edits(mount.server, method)]
-    if not edited:
+    _, _, key_field, registry_of = _LISTS[method]
+    # (by the mounted server's registry: what a mounted entry's source reads from)
+    listed = {
+        id(registry_of(mount.server)): await _listed(mount, ctx, method)
+        for mount in server.mounts
+        if _edits(mount.server, method)
+    }
+    if not listed:
         return items
-    listed = {id(mount): await _listed(mount, ctx, method) for mount in edited}
-    key_field = _LISTS[method][2]
     kept: list[S] = []
     for item in items:
         wire: Any = cast(Any, item).wire
         origin = registry.origin(getattr(wire, key_field))
-        shown = None if origin is None else listed.get(id(getattr(origin[0], "mount", None)))
+        shown = None if origin is None else listed.get(id(origin[0].registry))
         if origin is None or shown is None:
             kept.append(item)
             continue
@@ -116,14 +126,14 @@ def _edited(item: S, edit: Any, source: MountedSource[Any], inner: str, key_fiel
     where the parent shows a tool derived from it (the transform's own words stand)."""
     if isinstance(source, MountedTools) and source.is_transformed(inner):
         return item
-    original = source.registry.get(inner)
+    original: Any = source.registry.get(inner)
     if original is None or edit == original.wire:
         return item
     shown: Any = item
     changes: dict[str, Any] = {key_field: getattr(shown.wire, key_field)}
-    if getattr(edit, "meta", None) == getattr(original.wire, "meta", None):
+    if edit.meta == original.wire.meta:
         changes["meta"] = shown.wire.meta  # (the parent's view URIs stay)
     wire = msgspec.structs.replace(edit, **changes)
-    if hasattr(shown, "plain_wire"):  # (a tool: its text-only form is made again)
+    if isinstance(shown, ToolSpec):  # (its text-only form is made again)
         return cast(S, dataclasses.replace(shown, wire=wire, plain_wire=None))
     return cast(S, dataclasses.replace(shown, wire=wire))

@@ -10,12 +10,19 @@ from typing import TYPE_CHECKING, Any
 
 from mcpkit.errors import ToolError
 from mcpkit.protocol.jsonrpc import field_of
-from mcpkit.server.catalog.tools import tool_error_result
+from mcpkit.types import CallToolResult, TextContent
 
 if TYPE_CHECKING:
     from mcpkit.runtime.layers import CallNext, Layer
 
-__all__ = ["reporting_tool_errors"]
+__all__ = ["reporting_tool_errors", "tool_error_result"]
+
+
+def tool_error_result(name: str, exc: ToolError, error_prefix: str | None) -> CallToolResult:
+    """The error result of a `ToolError` raised on a call of tool `name`, by the tool or by a
+    middleware around it: its text, after the server's prefix if it has one."""
+    prefix = "" if error_prefix is None else error_prefix.format(name=name)
+    return CallToolResult(content=[TextContent(text=f"{prefix}{exc}")], is_error=True)
 
 
 def reporting_tool_errors(layer: Layer[Any]) -> Layer[Any]:
