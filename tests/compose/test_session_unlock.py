@@ -84,6 +84,26 @@ async def test_a_session_shows_itself_a_mounted_tool_the_parent_hides() -> None:
     assert calls == ["child"]  # routed to the server it lives in, as a shown one is
 
 
+async def test_a_mounted_servers_own_rule_still_hides_what_a_session_shows_itself() -> None:
+    child = Server("child")
+    child.add_tool(lambda: "purged", name="purge", tags={"admin"})
+    child.add_visibility_rule(lambda ctx, component: "admin" not in component.tags)
+    parent = Server("parent")
+    parent.mount(child, "kid")
+    parent.disable(tags={"admin"})
+
+    @parent.tool
+    async def unlock(ctx: Context) -> str:
+        await ctx.enable_components(tags={"admin"})
+        return "unlocked"
+
+    async with asyncio.timeout(WAIT), Client(parent, protocol="2025-11-25") as client:
+        await client.call_tool("unlock", {})
+        assert [t.name for t in await client.list_tools()] == ["unlock"]
+        with pytest.raises(McpError, match="Unknown tool: kid_purge"):
+            await client.call_tool("kid_purge", {})
+
+
 async def test_a_2026_request_cannot_show_what_the_server_hides_and_is_told_so() -> None:
     async with asyncio.timeout(WAIT), Client(locked(), protocol="2026-07-28") as client:
         result = await client.call_tool("show_admin", {})

@@ -191,7 +191,9 @@ def _allowed_below(ctx: Request, kind: Kind, key: str) -> bool:
     `ctx` see it, each by its own per-request rules, its own name for it and a Context of
     its own (`docs/compose.md`, "Per session and per request")."""
     server = ctx.server
-    registry = _registry_of(server, kind)
+    # (unfiltered: a session may see what the server's own rules hide, never what a mounted
+    # server's per-request rules do)
+    registry = _registry_of(server, kind).unfiltered()
     while (origin := registry.origin(key)) is not None:
         source, key = origin
         registry = source.registry
