@@ -1,7 +1,7 @@
 """A mounted server's list middleware where its parent lists: the parent's tools/list (and
 resources/list, resources/templates/list, prompts/list) shows a mounted server's components as
 that server's own middleware leaves them, left out or edited, as a client of that server
-alone would see them (docs/compose.md, "Mounting").
+alone would see them (docs/server.md, "Composing servers").
 
 The parent's registries merge the mounted ones live, below every middleware; so where a
 mounted server (or one mounted in it, at any depth) has layers that take part in the list
