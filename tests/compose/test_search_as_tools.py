@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mcpkit import Client, Server
+from mcpkit import Client, McpError, Server
 
 ERAS = ["2025-11-25", "2026-07-28"]
 
@@ -138,3 +138,16 @@ async def test_the_listing_tools_follow_every_page_and_requests_pass_the_middlew
         assert [r["uri"] for r in resources] == ["data://one", "data://two", "data://three"]
         await client.call_tool("get_prompt", {"name": "two"})
     assert seen.count("prompts/list") == 3 and "prompts/get" in seen
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_an_unknown_resource_reads_with_the_code_resources_read_answers(era: str) -> None:
+    # 2026-07-28 answers an unknown resource with -32602 (server/resources, Error Handling),
+    # earlier revisions with -32002: the tool that stands for resources/read says the same.
+    async with asyncio.timeout(10), Client(tools_only_server(), protocol=era) as client:
+        with pytest.raises(McpError) as direct:
+            await client.read_resource("notes://nowhere")
+        assert direct.value.code == (-32602 if era == "2026-07-28" else -32002)
+        absent = await client.call_tool("read_resource", {"uri": "notes://nowhere"})
+        assert absent.is_error
+        assert absent.text == f"{direct.value.message} (code {direct.value.code})"

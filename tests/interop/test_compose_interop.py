@@ -248,7 +248,7 @@ SHAPED = Shape(
             "hello",
             {"who": "Ada", "greeting": "Bye"},
             is_error=True,
-            text="Invalid arguments for tool 'hello': (root): Additional properties are not "
+            text="Invalid arguments for tool 'hello': (arguments): Additional properties are not "
             "allowed ('greeting' was unexpected)",
         ),
     ),

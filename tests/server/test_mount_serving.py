@@ -152,7 +152,8 @@ async def test_the_mounted_server_s_middleware_runs_inside_the_parent_s() -> Non
     assert seen == [
         ("parent", "parent", "kid_busy"),
         ("child", "child", "busy"),
-        ("parent", "parent", None),  # lists are the parent's: its registries show the child's
+        ("parent", "parent", None),
+        ("child", "child", None),  # the parent lists the child's tools as its layers do
     ]
 
 

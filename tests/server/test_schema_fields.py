@@ -80,7 +80,7 @@ async def test_a_violating_call_is_an_error_result_naming_the_argument() -> None
         (tool,) = await client.list_tools()
         assert tool.input_schema["properties"]["x"]["exclusiveMinimum"] == 0
         bad = await client.call_tool("measure", {"x": -1})
-        assert bad.is_error is True and "`x`" in bad.content[0].text  # type: ignore[union-attr]
+        assert bad.is_error is True and "x: must be greater than 0 (got -1)" in bad.content[0].text  # type: ignore[union-attr]
         good = await client.call_tool("measure", {"x": 2})
         assert good.structured_content == {"result": 2.0}
 

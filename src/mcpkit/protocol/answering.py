@@ -27,7 +27,7 @@ from mcpkit.protocol.terms import Terms
 from mcpkit.types import CancelledNotificationParams, ProgressNotificationParams, RequestId
 from mcpkit.types.methods import LATEST_REVISION, STATELESS_REVISIONS
 
-__all__ = ["Answering", "Inflight", "error_answer", "progress_params"]
+__all__ = ["Answering", "Inflight", "answered_code", "error_answer", "progress_params"]
 
 
 class Inflight(msgspec.Struct):
@@ -156,13 +156,18 @@ class Answering:
 
 def error_answer(request_id: RequestId, error: McpError, terms: Terms[Any] | None) -> bytes:
     """The error response to the peer's request `request_id`, served under `terms`."""
-    code = error.code
-    # 2026-07-28 basic/index, Error Codes: -32002 is no longer emitted; a resource not
-    # found is Invalid Params. (Handlers raise one error for both eras.)
+    code = answered_code(error.code, terms)
+    return jsonrpc.encode_error(request_id, code, error.message, error.data)
+
+
+def answered_code(code: int, terms: Terms[Any] | None) -> int:
+    """The code an error of `code` is answered with under `terms`: 2026-07-28 basic/index,
+    Error Codes: -32002 is no longer emitted; a resource not found is Invalid Params.
+    (Handlers raise one error for both eras; what reports one otherwise says the same.)"""
     if code == codes.RESOURCE_NOT_FOUND and terms is not None:
         if terms.revision in STATELESS_REVISIONS:
-            code = codes.INVALID_PARAMS
-    return jsonrpc.encode_error(request_id, code, error.message, error.data)
+            return codes.INVALID_PARAMS
+    return code
 
 
 def progress_params(

@@ -181,8 +181,9 @@ class Context(ClientAsks):
         **misspelt: Never,
     ) -> None:
         """`server.enable()` for this session alone (2025-11-25 sessions; docs/compose.md):
-        it can show again what the session's own rules hid, never what the server hides. The
-        session gets list_changed for each list that changed for it. A 2026-07-28 request
+        it comes after the server's rules, so it shows this session what `server.disable()`
+        hides too (as FastMCP's does). The session gets list_changed for each list that
+        changed for it. A 2026-07-28 request
         has no session: LocalProtocolError (decide per request with
         `server.add_visibility_rule()`)."""
         where = "ctx.enable_components()"

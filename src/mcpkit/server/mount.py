@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 import msgspec
 
+from mcpkit.server.catalog.every_component import Findable
 from mcpkit.server.catalog.mounted_tools import MountedTools
 from mcpkit.server.catalog.prompts import PromptSpec
 from mcpkit.server.catalog.registry import MountedSource, Registry
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
-from mcpkit.server.catalog.shown_to import check_routed
+from mcpkit.server.catalog.shown_to import check_routed, seen_by
 from mcpkit.server.catalog.tools import ToolSpec, check_tool_name
 from mcpkit.server.catalog.transforms import ToolTransforms
 from mcpkit.server.catalog.uri_template import UriTemplate
@@ -228,7 +229,7 @@ async def route(server: ServerApi, ctx: Context, handler: Handler, params: Any) 
     items, `handler` otherwise (lists and subscriptions are answered here, from the merged
     registries)."""
     finder = _FINDERS.get(ctx.method)
-    found = finder(server, params) if finder is not None else None
+    found = finder(seen_by(server, ctx), params) if finder is not None else None
     if found is None:
         return await handler(server, ctx, params)
     check_routed(server, ctx, params)  # judged here, by the names this server shows
@@ -252,7 +253,7 @@ def _mount_of(source: MountedSource[Any]) -> Mount:
     return source.mount
 
 
-def _tool_call(server: ServerApi, params: Any) -> Found | None:
+def _tool_call(server: Findable, params: Any) -> Found | None:
     origin = server.tools.origin(params.name)
     if origin is None:
         return None
@@ -262,14 +263,14 @@ def _tool_call(server: ServerApi, params: Any) -> Found | None:
     return _mount_of(origin[0]), msgspec.structs.replace(params, name=origin[1])
 
 
-def _prompt_get(server: ServerApi, params: Any) -> Found | None:
+def _prompt_get(server: Findable, params: Any) -> Found | None:
     origin = server.prompts.origin(params.name)
     if origin is None:
         return None
     return _mount_of(origin[0]), msgspec.structs.replace(params, name=origin[1])
 
 
-def mounted_read(server: ServerApi, params: Any) -> Found | None:
+def mounted_read(server: Findable, params: Any) -> Found | None:
     """The mount serving `params.uri` (`owner_of`), with the params it reads by."""
     found = owner_of(server, params.uri)
     if found is None:
@@ -277,7 +278,7 @@ def mounted_read(server: ServerApi, params: Any) -> Found | None:
     return found[0], msgspec.structs.replace(params, uri=found[1])
 
 
-def owner_of(server: ServerApi, uri: str) -> tuple[Mount, str] | None:
+def owner_of(server: Findable, uri: str) -> tuple[Mount, str] | None:
     """The mount serving `uri` and the URI it knows it by, found as resources/read finds
     it: an exact resource first, then the first template that matches (the parent's own
     ones first); None when `server` serves it itself, or nothing does."""
@@ -313,7 +314,7 @@ def followed_uris(server: ServerApi) -> set[str]:
     return mine
 
 
-def _completion(server: ServerApi, params: Any) -> Found | None:
+def _completion(server: Findable, params: Any) -> Found | None:
     ref = params.ref
     origin: tuple[MountedSource[Any], str] | None
     if ref.type == "ref/prompt":
@@ -327,7 +328,7 @@ def _completion(server: ServerApi, params: Any) -> Found | None:
     return _mount_of(origin[0]), msgspec.structs.replace(params, ref=inner_ref)
 
 
-_FINDERS: Final[dict[str, Callable[[ServerApi, Any], Found | None]]] = {
+_FINDERS: Final[dict[str, Callable[[Findable, Any], Found | None]]] = {
     "tools/call": _tool_call,
     "prompts/get": _prompt_get,
     "resources/read": mounted_read,

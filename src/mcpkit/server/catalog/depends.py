@@ -72,7 +72,9 @@ def Depends(fn: Callable[..., Any]) -> Any:
     Depends(get_db)`) or in its hint (`db: Annotated[Db, Depends(get_db)]`).
 
     `fn` may be sync or async, a generator (the code after its `yield` runs once the handler
-    has returned or raised), and may itself take the Context and other dependencies; every
+    has returned or raised) or a context manager made with `@asynccontextmanager` or
+    `@contextmanager` (entered for the call, exited after it), and may itself take the
+    Context and other dependencies; every
     other parameter of it needs a default. Typed Any so that the default form type-checks."""
     return Dependency(fn)
 

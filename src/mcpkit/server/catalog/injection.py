@@ -7,7 +7,9 @@ signature lacks the injected parameters, so no input schema, prompt argument or 
 transform ever shows them, and which takes the Context the way every handler already gets
 it (`invoke.context_parameter`); per call it resolves the dependencies in the order worked
 out at registration, each function once, then calls the handler and, after it, the
-cleanup of generator dependencies in reverse order.
+cleanup of generator dependencies in reverse order. A dependency written as a context
+manager (`@asynccontextmanager` / `@contextmanager`, FastMCP's form) is entered for the
+call and exited after it, as a generator's is: the handler's exception reaches its exit.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import functools
 import inspect
 import logging
 import typing
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -32,7 +34,23 @@ __all__ = ["InjectionPlan", "plan_of", "with_dependencies"]
 logger = logging.getLogger("mcpkit.server")
 
 
-Kind = Literal["builtin", "async", "sync", "async_gen", "sync_gen"]
+Kind = Literal["builtin", "async", "sync", "async_gen", "sync_gen", "async_cm", "sync_cm"]
+#: The kinds whose value is a context manager entered for the call and exited after it.
+_CLEANS_UP: Final = frozenset({"async_gen", "sync_gen", "async_cm", "sync_cm"})
+
+
+async def _agen() -> AsyncGenerator[None]:
+    yield
+
+
+def _gen() -> Generator[None]:
+    yield
+
+
+# The wrapper `@asynccontextmanager` / `@contextmanager` makes of a generator function: every
+# function they decorate runs this code (FastMCP's form of a dependency with a cleanup).
+_ASYNC_CM_CODE: Final = contextlib.asynccontextmanager(_agen).__code__
+_SYNC_CM_CODE: Final = contextlib.contextmanager(_gen).__code__
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +99,12 @@ async def _run(
     assert stack is not None  # a plan with generators always gets one
     if kind == "async_gen":
         return await stack.enter_async_context(contextlib.asynccontextmanager(step.fn)(**kwargs))
-    manager = contextlib.contextmanager(step.fn)(**kwargs)
+    if kind == "async_cm":
+        return await stack.enter_async_context(step.fn(**kwargs))
+    # (Made on the loop: the decorator's wrapper only holds the arguments; entering runs
+    # the user's code, where a plain function runs.)
+    fn = step.fn if kind == "sync_cm" else contextlib.contextmanager(step.fn)
+    manager = fn(**kwargs)
     value = await call_handler(manager.__enter__, is_async=False, in_thread=in_thread)
     stack.push_async_exit(functools.partial(_exit_sync, manager, in_thread))
     return value
@@ -100,6 +123,12 @@ def _kind(fn: Callable[..., Any]) -> Kind:
     if fn in BUILTINS:
         return "builtin"
     target = unwrap_callable(fn)
+    function = target.__func__ if inspect.ismethod(target) else target
+    if inspect.isfunction(function):
+        if function.__code__ is _ASYNC_CM_CODE:
+            return "async_cm"
+        if function.__code__ is _SYNC_CM_CODE:
+            return "sync_cm"
     if inspect.isasyncgenfunction(target):
         return "async_gen"
     if inspect.isgeneratorfunction(target):
@@ -218,7 +247,7 @@ def plan_of(fn: Callable[..., Any], where: str) -> InjectionPlan | None:
     if not handler:
         return None
     steps = tuple(planner.steps.values())
-    cleans_up = any(s.kind in ("async_gen", "sync_gen") for s in steps)
+    cleans_up = any(s.kind in _CLEANS_UP for s in steps)
     return InjectionPlan(steps, tuple(handler), context_param, cleans_up)
 
 

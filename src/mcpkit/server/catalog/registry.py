@@ -127,6 +127,7 @@ class Registry(Generic[T]):
         self._hidden: frozenset[str] = frozenset()  # mounted keys another entry has
         #: Whether an entry is shown (`refilter`); None shows them all, at no cost.
         self._shown: Callable[[str, T], bool] | None = None
+        self._unfiltered: tuple[int, Registry[T]] | None = None  # (`changes` then, the view)
         #: How many times what it shows changed (its own entries, or a mounted registry's):
         #: a stamp for what is worked out from it, cheaper to compare than its `items()`.
         self.changes = 0
@@ -277,6 +278,21 @@ class Registry(Generic[T]):
             self._hidden = frozenset(hidden)
             self._mounted = mounted
         return mounted
+
+    def unfiltered(self) -> Registry[T]:
+        """This registry without its filter (`refilter`): every entry, those the server's
+        rules hide too, found and routed as any other. What a session whose own rules show
+        again what its server hides sees (`catalog.every_component`). Kept until the next
+        change; it shares the entries and the sources, and announces nothing."""
+        kept = self._unfiltered
+        if kept is not None and kept[0] == self.changes:
+            return kept[1]
+        view: Registry[T] = Registry(self.kind)
+        view._items = self._items
+        view._sources = self._sources
+        view._choose_get()
+        self._unfiltered = (self.changes, view)
+        return view
 
     def _changed(self) -> None:
         self.changes += 1

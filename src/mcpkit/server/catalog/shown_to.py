@@ -20,6 +20,13 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.own_terms import stands_alone
 from mcpkit.server.catalog.access import check_access
 from mcpkit.server.catalog.callers import outermost
+from mcpkit.server.catalog.every_component import (
+    EveryComponent,
+    Findable,
+    effective_rules,
+    every_component,
+    unlocks,
+)
 from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.renames import unknown
 from mcpkit.server.catalog.resources import not_found
@@ -54,6 +61,7 @@ __all__ = [
     "hidden_by_key",
     "key_of",
     "served",
+    "seen_by",
     "served_tool",
     "serves",
     "shown_to",
@@ -88,6 +96,7 @@ class Request(Protocol):
 
 
 S = TypeVar("S", bound=Labelled)
+S2 = TypeVar("S2", bound=Findable)
 
 #: A registry's `kind` as `kinds=` names it.
 _KINDS: Final[dict[str, Kind]] = {
@@ -113,9 +122,25 @@ def key_of(kind: Kind, item: Any) -> str:
     return str(item.name)
 
 
-def _session_rules(ctx: Request) -> tuple[ComponentRule, ...]:
+def _session_rules(visibility: Visibility, ctx: Request) -> tuple[ComponentRule, ...]:
+    """The rules the session of `ctx` judges components by (`every_component`)."""
     session = ctx.session
-    return session.record.components if type(session) is ServerSessionHandle else ()
+    if type(session) is not ServerSessionHandle or not session.record.components:
+        return ()
+    return effective_rules(visibility, session.record.components)
+
+
+def seen_by(server: S2, ctx: Request) -> S2 | EveryComponent:
+    """`server`'s registries as the request of `ctx` finds in them: unfiltered where its
+    session's rules may show again what the server hides (`every_component`)."""
+    session = ctx.session
+    if (
+        type(session) is ServerSessionHandle
+        and unlocks(server.visibility, session.record.components)
+        and _judged_here(ctx)
+    ):
+        return every_component(server)
+    return server
 
 
 def _judged_here(ctx: Request) -> bool:
@@ -166,7 +191,9 @@ def _allowed_below(ctx: Request, kind: Kind, key: str) -> bool:
     `ctx` see it, each by its own per-request rules, its own name for it and a Context of
     its own (`docs/compose.md`, "Per session and per request")."""
     server = ctx.server
-    registry = _registry_of(server, kind)
+    # (unfiltered: a session may see what the server's own rules hide, never what a mounted
+    # server's per-request rules do)
+    registry = _registry_of(server, kind).unfiltered()
     while (origin := registry.origin(key)) is not None:
         source, key = origin
         registry = source.registry
@@ -207,7 +234,7 @@ def shown_to(
     visibility: Visibility, ctx: Request, registry: Registry[Any], items: Sequence[S]
 ) -> Sequence[S]:
     """The `items` of `registry` the request of `ctx` may see."""
-    mine = _session_rules(ctx)
+    mine = _session_rules(visibility, ctx)
     if not _judged(visibility, mine, ctx):
         return items
     kind = _KINDS[registry.kind]
@@ -218,7 +245,7 @@ def shown_to(
 def _as_seen(visibility: Visibility, ctx: Request, kind: Kind, item: Any) -> Any | None:
     """The version of `item`'s name the request of `ctx` sees (`_seen`), `item` when no rule
     may hide anything from it; None when it sees none."""
-    mine = _session_rules(ctx)
+    mine = _session_rules(visibility, ctx)
     if not _judged(visibility, mine, ctx):
         return item
     return _seen(visibility, mine, ctx, kind, item)
@@ -241,24 +268,25 @@ def check_routed(server: ServerApi, ctx: Request, params: Any) -> None:
     """Refuse, as an unknown one, a component of a mounted server that the request of `ctx`
     may not use (`mount.route`, before it hands the request on)."""
     visibility = server.visibility
-    if not _judged(visibility, _session_rules(ctx), ctx):
+    if not _judged(visibility, _session_rules(visibility, ctx), ctx):
         return
+    found_in = seen_by(server, ctx)
     method = ctx.method
     if method in ("tools/call", "prompts/get"):
         kind: Kind = "tool" if method == "tools/call" else "prompt"
-        registry: Registry[Any] = server.tools if kind == "tool" else server.prompts
+        registry: Registry[Any] = found_in.tools if kind == "tool" else found_in.prompts
         item = registry.get(params.name)
         if item is not None and hidden(visibility, ctx, kind, item):
             raise McpError(codes.INVALID_PARAMS, f"Unknown {kind}: {params.name}")
     elif method in ("resources/read", "resources/subscribe"):
-        found = _resource_with_variables(server, params.uri)
+        found = _resource_with_variables(found_in, params.uri)
         if found is not None and hidden(visibility, ctx, found[0], found[1]):
             raise not_found(params.uri)
     elif method == "completion/complete":  # (as handlers/completion.py refuses its own)
         ref = params.ref
         prompt = ref.type == "ref/prompt"
         key: str = ref.name if prompt else ref.uri
-        if hidden_by_key(visibility, ctx, server.prompts if prompt else server.templates, key):
+        if hidden_by_key(visibility, ctx, found_in.prompts if prompt else found_in.templates, key):
             what = "prompt" if prompt else "resource template"
             raise McpError(codes.INVALID_PARAMS, f"Unknown {what}: {key}")
 
@@ -277,26 +305,6 @@ _METHOD_KINDS: Final[dict[str, Kind]] = {
     "prompts/get": "prompt",
     "resources/read": "resource",
 }
-
-
-class Findable(Protocol):
-    """What `served` reads of a server: its registries and its visibility rules (a
-    `FeatureServer` or a `ServerApi`)."""
-
-    @property
-    def visibility(self) -> Visibility: ...
-
-    @property
-    def tools(self) -> Registry[Any]: ...
-
-    @property
-    def prompts(self) -> Registry[Any]: ...
-
-    @property
-    def resources(self) -> Registry[Any]: ...
-
-    @property
-    def templates(self) -> Registry[Any]: ...
 
 
 class Served(NamedTuple):
@@ -325,6 +333,7 @@ def served(
     completers when none is registered): None for an unknown one, and a hidden one refused
     in completion's words."""
     visibility = server.visibility
+    server = seen_by(server, ctx)
     found: tuple[Kind, Any, dict[str, str]] | None
     if target == "resource":
         found = _resource_with_variables(server, key)
@@ -358,11 +367,13 @@ def served_tool(server: Findable, ctx: Request, name: str) -> Any:
     visibility = server.visibility
     get = server.tools.get  # (an attribute, read as one: a method lookup costs more)
     item = get(name)
+    session = ctx.session
+    mine = session.record.components if type(session) is ServerSessionHandle else ()
+    if item is None and mine and visibility.rules:  # (one the server hides, shown again?)
+        item = seen_by(server, ctx).tools.get(name)
     if item is not None:  # (the version this request sees, hidden versions passed over)
-        session = ctx.session  # (`_as_seen`, inlined: once per call)
-        mine = session.record.components if type(session) is ServerSessionHandle else ()
         if (mine or visibility.request_rules or visibility.rules_below) and _judged_here(ctx):
-            item = _seen(visibility, mine, ctx, "tool", item)
+            item = _seen(visibility, effective_rules(visibility, mine), ctx, "tool", item)
     if item is None or (item.ui is not None and not _listed_tool(item, ctx)):
         raise unknown("tool", name, visibility.tombstones)
     if item.scopes:  # (none: any token may call it, `check_access`)
@@ -438,13 +449,15 @@ async def change_session(ctx: Request, rule: ComponentRule, where: str) -> None:
             f"{where}: this session has {MAX_SESSION_RULES} rules of its own already "
             "(MAX_SESSION_RULES): pick components by tag rather than one name at a time"
         )
-    before = [_shown_keys(record.components, kind, r) for kind, r in registries]
+    visibility = server.visibility
+    before = [_shown_keys(visibility, record.components, kind, r) for kind, r in registries]
     record.components = rules
     session.dirty = True
     changed: list[str] = []
     for (kind, registry), keys in zip(registries, before, strict=True):
         method = _LIST_CHANGED[kind]
-        if _shown_keys(record.components, kind, registry) != keys and method not in changed:
+        now = _shown_keys(visibility, record.components, kind, registry)
+        if now != keys and method not in changed:
             changed.append(method)
     for method in changed:
         announcement = session.announce(method)
@@ -452,7 +465,12 @@ async def change_session(ctx: Request, rule: ComponentRule, where: str) -> None:
             await announcement
 
 
-def _shown_keys(rules: tuple[ComponentRule, ...], kind: Kind, registry: Registry[Any]) -> list[str]:
+def _shown_keys(
+    visibility: Visibility, mine: tuple[ComponentRule, ...], kind: Kind, registry: Registry[Any]
+) -> list[str]:
+    rules = effective_rules(visibility, mine)
+    if rules is not mine:  # (what the server hides, the session may show again)
+        registry = registry.unfiltered()
     shown: list[str] = []
     for item in registry.items():
         key = key_of(kind, item)

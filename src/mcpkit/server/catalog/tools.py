@@ -22,6 +22,7 @@ from mcpkit.errors import McpError, PeerError, RequestTimeout, ToolError, shown_
 from mcpkit.protocol.param_headers import HEADER_TOKEN
 from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.runtime.workers import call_handler, is_async_callable
+from mcpkit.server.catalog.argument_errors import dotted_path, worded_errors
 from mcpkit.server.catalog.ask_fallback import WhenCannotAsk, with_fallback
 from mcpkit.server.catalog.content import is_content, to_json_text
 from mcpkit.server.catalog.injection import with_dependencies
@@ -34,6 +35,7 @@ from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
 from mcpkit.server.catalog.tool_limits import ToolLimits, limits_of
 from mcpkit.server.catalog.views import text_only, tool_ui
 from mcpkit.server.hooks.failures import note_failure
+from mcpkit.server.hooks.tool_errors import tool_error_result
 from mcpkit.server.schemas._coercion import has_non_finite_floats, lenient_schema
 from mcpkit.server.schemas._docstrings import summary_doc
 from mcpkit.server.schemas._hints import enc_hook, resolve_hints
@@ -473,7 +475,8 @@ async def run_tool(
     except ArgumentError as exc:
         retried = _with_json_strings(spec, arguments) if server.json_string_arguments else None
         if retried is None:
-            return _error_result(f"Invalid arguments for tool {spec.name!r}: {exc}")
+            worded = _worded(spec, arguments) or exc
+            return _error_result(f"Invalid arguments for tool {spec.name!r}: {worded}")
         kwargs = retried
     if spec.context_param is not None:
         assert type(kwargs) is dict  # (`in_order` tools take no context)
@@ -532,8 +535,7 @@ def _reported_failure(
     a request it made to the client (sampling, elicitation, roots) that failed: the tool
     failed, which the model should hear about; the tools/call itself did not."""
     if isinstance(exc, ToolError):
-        prefix = "" if error_prefix is None else error_prefix.format(name=spec.name)
-        return _error_result(f"{prefix}{exc}")
+        return tool_error_result(spec.name, exc, error_prefix)
     return _error_result(f"Error executing tool {spec.name!r}: {exc}")
 
 
@@ -581,11 +583,23 @@ def _json_object(value: Any) -> dict[str, Any] | None:
 
 def _validate_raw(spec: ToolSpec, arguments: dict[str, Any]) -> None:
     errors = [
-        f"{'/'.join(str(p) for p in e.instance_path) or '(root)'}: {e.message}"
+        f"{dotted_path(e.instance_path)}: {e.message}"
         for e in spec.raw_validator.iter_errors(arguments)
     ]
     if errors:
         raise ArgumentError("; ".join(errors))
+
+
+def _worded(spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | None) -> ArgumentError | None:
+    """Refused arguments' error as "path: must be ... (got ...)" where each thing wrong with
+    them is a constraint of the input schema the tool shows (`argument_errors`)."""
+    decoded: Any = arguments
+    if isinstance(arguments, msgspec.Raw):
+        try:
+            decoded = msgspec.json.decode(arguments) if arguments else None
+        except msgspec.DecodeError:
+            return None
+    return worded_errors(spec.wire.input_schema, decoded)
 
 
 def to_tool_result(spec: ToolSpec, value: Any) -> CallToolResult:

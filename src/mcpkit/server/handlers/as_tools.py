@@ -13,11 +13,13 @@ import msgspec
 
 from mcpkit.errors import McpError, ToolError
 from mcpkit.protocol import codes
+from mcpkit.protocol.answering import answered_code
 from mcpkit.server.catalog.catalog import Catalog
 from mcpkit.server.catalog.tools import ToolSpec, make_tool
 from mcpkit.types import GetPromptRequestParams, PaginatedRequestParams, ReadResourceRequestParams
 
 if TYPE_CHECKING:
+    from mcpkit.protocol.terms import Terms
     from mcpkit.server.context import Context
 
 __all__ = ["add_prompts_as_tools", "add_resources_as_tools", "prompt_tools", "resource_tools"]
@@ -32,12 +34,16 @@ _CALLERS_FAULT: Final = frozenset({codes.INVALID_PARAMS, codes.RESOURCE_NOT_FOUN
 _MAX_PAGES: Final = 1_000
 
 
-async def _as_tool_error(answer: Awaitable[T]) -> T:
+async def _as_tool_error(answer: Awaitable[T], terms: Terms[Any] | None) -> T:
+    """`answer`, or a ToolError with the text of the error it raised for the caller's fault,
+    with the code the request it stands for is answered with under `terms` (-32602, not
+    -32002, for an unknown resource in 2026-07-28)."""
     try:
         return await answer
     except McpError as exc:
         if exc.code in _CALLERS_FAULT:
-            raise ToolError(str(exc)) from None
+            code = answered_code(exc.code, terms)
+            raise ToolError(f"{exc.message} (code {code})") from None
         raise
 
 
@@ -54,7 +60,8 @@ async def _serve(ctx: Context, method: str, params: object) -> Any:
     `handle_mounted` is the server's way through its layers for a request it did not get."""
     as_request = ctx.derive()
     as_request.method = method
-    return _builtins(await _as_tool_error(ctx.server.handle_mounted(as_request, params)))
+    answer = ctx.server.handle_mounted(as_request, params)
+    return _builtins(await _as_tool_error(answer, ctx.terms))
 
 
 async def _listed(ctx: Context, method: str, field: str) -> list[Any]:

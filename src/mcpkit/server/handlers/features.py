@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any, Never
 
 from mcpkit.protocol.own_terms import stands_alone
@@ -14,9 +14,10 @@ from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec, read_spec
 from mcpkit.server.catalog.result_budget import RESULT_SCHEME
 from mcpkit.server.catalog.result_store import read_result
-from mcpkit.server.catalog.shown_to import served, served_tool, shown_to
+from mcpkit.server.catalog.shown_to import seen_by, served, served_tool, shown_to
 from mcpkit.server.catalog.tools import ToolSpec, run_as_set
 from mcpkit.server.catalog.views import client_renders_views
+from mcpkit.server.handlers.mounted_lists import as_mounted_servers_list
 from mcpkit.server.handlers.tool_search import call_search_tool, list_with_search
 from mcpkit.server.tasks.augmented import check_task_support, start_tool_task
 from mcpkit.server.tasks.extension import call_tool_as_extension
@@ -55,14 +56,23 @@ __all__ = [
 ]
 
 
-def _page(
+async def _page(
     server: FeatureServer, ctx: Context, registry: Registry[Any], params: PaginatedRequestParams
 ) -> tuple[list[Any], str | None]:
     """One page of the wire objects of a registry's items the caller may see, and the
     cursor of the next page."""
-    items = shown_to(server.visibility, ctx, registry, visible(registry.items(), ctx.auth))
+    items = await _listed(server, ctx, registry)
     page, cursor = paginate(items, params.cursor, server.page_size)
     return [spec.wire for spec in page], cursor
+
+
+async def _listed(server: FeatureServer, ctx: Context, registry: Registry[Any]) -> Sequence[Any]:
+    """A registry's items the caller may see, those of mounted servers as their middleware
+    lists them."""
+    if seen_by(server, ctx) is not server:  # (a session shows again what the server hides)
+        registry = registry.unfiltered()
+    items = shown_to(server.visibility, ctx, registry, visible(registry.items(), ctx.auth))
+    return await as_mounted_servers_list(ctx, registry, items) if ctx.server.mounts else items
 
 
 async def list_tools(
@@ -76,11 +86,11 @@ async def list_tools(
         or UI_EXTENSION not in declared
         or client_renders_views(ctx.client_capabilities)
     ):
-        tools, cursor = _page(server, ctx, server.tools, params)
+        tools, cursor = await _page(server, ctx, server.tools, params)
         return ListToolsResult(tools=tools, next_cursor=cursor)
     # MCP Apps' text-only fallback (docs/apps.md): no UI metadata, and no tool for views
     # alone, for a client that renders none.
-    listed = shown_to(server.visibility, ctx, server.tools, visible(server.tools.items(), ctx.auth))
+    listed = await _listed(server, ctx, server.tools)
     shown = [spec for spec in listed if spec.ui is None or spec.ui.for_model]
     page, cursor = paginate(shown, params.cursor, server.page_size)
     return ListToolsResult(tools=[spec.shown_wire for spec in page], next_cursor=cursor)
@@ -149,14 +159,14 @@ async def _call_tool_as_declared(
 async def list_resources(
     server: FeatureServer, ctx: Context, params: PaginatedRequestParams
 ) -> ListResourcesResult:
-    resources, cursor = _page(server, ctx, server.resources, params)
+    resources, cursor = await _page(server, ctx, server.resources, params)
     return ListResourcesResult(resources=resources, next_cursor=cursor)
 
 
 async def list_resource_templates(
     server: FeatureServer, ctx: Context, params: PaginatedRequestParams
 ) -> ListResourceTemplatesResult:
-    templates, cursor = _page(server, ctx, server.templates, params)
+    templates, cursor = await _page(server, ctx, server.templates, params)
     return ListResourceTemplatesResult(resource_templates=templates, next_cursor=cursor)
 
 
@@ -202,7 +212,7 @@ async def unsubscribe(
 async def list_prompts(
     server: FeatureServer, ctx: Context, params: PaginatedRequestParams
 ) -> ListPromptsResult:
-    prompts, cursor = _page(server, ctx, server.prompts, params)
+    prompts, cursor = await _page(server, ctx, server.prompts, params)
     return ListPromptsResult(prompts=prompts, next_cursor=cursor)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from mcpkit.protocol.events import NotificationReceived
 from mcpkit.server.hooks.protocol_requests import ACCEPTING
+from mcpkit.server.hooks.tool_errors import reporting_tool_errors
 from mcpkit.server.hooks.typed import TypedMiddleware
 
 __all__ = ["chain_for", "observe", "observers", "watched_event"]
@@ -40,6 +41,12 @@ def chain_for(middleware: tuple[Any, ...], method: str) -> tuple[Any, ...]:
 
 
 def _chain(middleware: Sequence[Any], method: str) -> tuple[Any, ...]:
+    if method == "tools/call":  # (a ToolError a layer raises is the call's error result)
+        return tuple(reporting_tool_errors(layer) for layer in _layers(middleware, method))
+    return _layers(middleware, method)
+
+
+def _layers(middleware: Sequence[Any], method: str) -> tuple[Any, ...]:
     accepting = ACCEPTING.get(method)  # (initialize, server/discover: the protocol's check)
     if accepting is None and not any(isinstance(layer, TypedMiddleware) for layer in middleware):
         return tuple(middleware)
