@@ -1,13 +1,23 @@
 """What each agent framework's MCP adapter does with an mcpkit server; the table in docs/agents.md.
 
-Run it with the python of a virtualenv that holds mcpkit and the frameworks (they are not
-mcpkit's test dependencies, and this script is not part of the test suite):
+Run it with the python of a virtualenv that holds mcpkit, and a virtualenv per framework
+(they pin different `mcp`, `openai` and `protobuf` versions; none is an mcpkit test
+dependency, and this script is not part of the test suite):
 
-    python3 -m venv /tmp/agents-venv
-    /tmp/agents-venv/bin/pip install -e '.[http]' openai-agents 'pydantic-ai-slim[mcp]' \\
-        langchain-mcp-adapters llama-index-tools-mcp mcp-use 'smolagents[mcp]' \\
-        'autogen-ext[mcp]' agno strands-agents google-adk 'crewai-tools[mcp]'
-    /tmp/agents-venv/bin/python scripts/agent_frameworks.py [--only NAME ...]
+    python3 -m venv /tmp/agents-venv && /tmp/agents-venv/bin/pip install -e '.[http]'
+    mk() { python3 -m venv /tmp/agents-venvs/$1 && /tmp/agents-venvs/$1/bin/pip install "${@:2}"; }
+    mk openai-agents openai-agents
+    mk pydantic-ai 'pydantic-ai-slim[mcp]'
+    mk langchain-mcp-adapters langchain-mcp-adapters langgraph
+    mk llama-index llama-index-tools-mcp
+    mk mcp-use mcp-use
+    mk smolagents 'smolagents[mcp]' 'mcp<2' websockets   # mcpadapt 0.1 needs mcp 1
+    mk autogen 'autogen-ext[mcp]' 'mcp<2'                # autogen-ext 0.7 needs mcp 1
+    mk agno agno mcp 'fastmcp>=4,<5'
+    mk strands strands-agents
+    mk google-adk google-adk mcp
+    mk crewai 'crewai-tools[mcp]'
+    /tmp/agents-venv/bin/python scripts/agent_frameworks.py --venvs /tmp/agents-venvs
 
 No model and no network: each framework's adapter is used the way its agent loop uses it
 (list the tools it makes, the schema it gives a model, call a tool as the loop would), over
@@ -27,13 +37,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SERVER_FILE = HERE / "agent_frameworks_server.py"
 MCPKIT = str(Path(sys.executable).parent / "mcpkit")
+# stdio servers are started as `python -m mcpkit run ...`: agno runs only commands it knows
+# by name (python, node, uvx, ...).
 URL = re.compile(r"at (http://127\.0\.0\.1:\d+/mcp)")
 CHILD_TIMEOUT = 240.0
 
@@ -109,10 +120,10 @@ def versions(python: str, *dists: str) -> list[str]:
         "def v(d):\n"
         "    try: return m.version(d)\n"
         "    except m.PackageNotFoundError: return 'not installed'\n"
-        "print(' '.join(v(d) for d in sys.argv[1:]))"
+        "print(','.join(v(d) for d in sys.argv[1:]))"
     )
     done = subprocess.run([python, "-c", code, *dists], capture_output=True, text=True, timeout=60)
-    return done.stdout.split()
+    return done.stdout.strip().split(",")
 
 
 def main() -> None:
@@ -123,13 +134,15 @@ def main() -> None:
         "--venvs", type=Path, help="a folder with a virtualenv per framework, named as --only"
     )
     options = parser.parse_args()
-    stdio = {"command": MCPKIT, "args": ["run", f"{SERVER_FILE}:server"]}
-    stdio_prefixed = {"command": MCPKIT, "args": ["run", f"{SERVER_FILE}:prefixed"]}
+    stdio, stdio_workaround = (
+        {"command": sys.executable, "args": ["-m", "mcpkit", "run", f"{SERVER_FILE}:{obj}"]}
+        for obj in ("server", "workaround")
+    )
     report: dict[str, Any] = {"mcpkit": versions(sys.executable, "mcpkit")[0], "rows": {}}
-    with http_server("server") as url, http_server("prefixed") as url_prefixed:
+    with http_server("server") as url, http_server("workaround") as url_workaround:
         targets = {
-            "stdio": {"plain": stdio, "prefixed": stdio_prefixed},
-            "http": {"plain": {"url": url}, "prefixed": {"url": url_prefixed}},
+            "stdio": {"plain": stdio, "workaround": stdio_workaround},
+            "http": {"plain": {"url": url}, "workaround": {"url": url_workaround}},
         }
         for name in options.only:
             python = python_for(name, options.venvs)
@@ -148,8 +161,9 @@ def print_row(name: str, row: dict[str, Any]) -> None:
         print(f"   failed: {row['failed']}")
         return
     for transport in ("stdio", "http"):
-        for key, value in row[transport].items():
-            print(f"   {transport:5} {key:10} {value}")
+        for server, found in row[transport].items():
+            for key, value in found.items():
+                print(f"   {transport:5} {server:10} {key:10} {value}")
 
 
 if __name__ == "__main__":

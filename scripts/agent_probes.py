@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import sys
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -59,9 +60,16 @@ def short(value: Any, limit: int = 160) -> str:
 
 
 def failure(exc: BaseException) -> str:
+    """The exception, and the deepest frame of an installed package it came through (which
+    framework's converter recursed, for a RecursionError)."""
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
-    return short(f"{type(exc).__name__}: {exc}", 300)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "-packages" in f.filename]
+    where = ""
+    if frames:
+        package = frames[-1].filename.split("-packages/", 1)[1]
+        where = f" (in {package}, {frames[-1].name})"
+    return short(f"{type(exc).__name__}: {exc}", 240) + where
 
 
 async def outcome(call: Awaitable[Outcome]) -> Outcome:
@@ -77,6 +85,18 @@ def error_verdict(got: Outcome) -> str:
     return f"{got.kind}: {got.text}"
 
 
+def recursive_schema(adapter: Adapter) -> str:
+    """The parameters schema the model gets for `count_nodes`, as the JSON a model API is sent."""
+    try:
+        schema = adapter.schema("count_nodes")
+    except Exception as exc:
+        return "making it raises " + failure(exc)
+    try:
+        return short(json.dumps(schema), 300)
+    except ValueError as exc:  # a schema holding itself: no model API can be sent it
+        return "not JSON: " + failure(exc)
+
+
 async def questions(open_adapter: Opener, target: dict[str, Any]) -> dict[str, str]:
     found: dict[str, str] = {}
     try:
@@ -85,10 +105,7 @@ async def questions(open_adapter: Opener, target: dict[str, Any]) -> dict[str, s
             add = await outcome(adapter.call("add", {"a": 2, "b": 3}))
             found["add"] = f"{add.kind}: {add.text}"
             if "count_nodes" in adapter.names:
-                try:
-                    found["schema"] = short(json.dumps(adapter.schema("count_nodes")), 300)
-                except Exception as exc:
-                    found["schema"] = "raises " + failure(exc)
+                found["schema"] = recursive_schema(adapter)
                 nodes = await outcome(adapter.call("count_nodes", {"tree": TREE}))
                 found["recursive"] = f"{nodes.kind}: {nodes.text}"
             else:
@@ -101,23 +118,13 @@ async def questions(open_adapter: Opener, target: dict[str, Any]) -> dict[str, s
     return found
 
 
-async def prefixed_error(open_adapter: Opener, target: dict[str, Any]) -> str:
-    try:
-        async with open_adapter(target) as adapter:
-            return error_verdict(await outcome(adapter.call("lookup", {"key": "k1"})))
-    except Exception as exc:
-        return "connect failed: " + failure(exc)
-
-
 async def main(name: str, targets: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
     import agent_probes_frameworks  # noqa: F401  (registers the probes)
 
     opener = PROBES[name]
     answer: dict[str, Any] = {}
     for transport, pair in targets.items():
-        found = await questions(opener, pair["plain"])
-        found["prefixed"] = await prefixed_error(opener, pair["prefixed"])
-        answer[transport] = found
+        answer[transport] = {server: await questions(opener, pair[server]) for server in pair}
     return answer
 
 
@@ -125,4 +132,3 @@ if __name__ == "__main__":
     sys.modules.setdefault("agent_probes", sys.modules["__main__"])
     result = asyncio.run(main(sys.argv[1], json.loads(sys.argv[2])))
     print(json.dumps(result), flush=True)
-

@@ -165,7 +165,6 @@ async def mcp_use(target: dict[str, Any]) -> AsyncIterator[Adapter]:
 # Schema); the agent workflow awaits tool.acall(**arguments) and reads ToolOutput.is_error.
 class LlamaIndex(ToolList):
     def __init__(self, tools: list[Any]) -> None:
-        super().__init__([tool for tool in tools])
         self.tools = {tool.metadata.name: tool for tool in tools}
         self.names = list(self.tools)
 
@@ -263,7 +262,11 @@ class AutoGen(ToolList):
 @probe("autogen")
 @contextlib.asynccontextmanager
 async def autogen(target: dict[str, Any]) -> AsyncIterator[Adapter]:
-    from autogen_ext.tools.mcp import StdioServerParams, StreamableHttpServerParams, mcp_server_tools
+    from autogen_ext.tools.mcp import (
+        StdioServerParams,
+        StreamableHttpServerParams,
+        mcp_server_tools,
+    )
 
     parameters: Any = (
         StdioServerParams(command=target["command"], args=target["args"], read_timeout_seconds=30)
@@ -333,9 +336,12 @@ async def strands(target: dict[str, Any]) -> AsyncIterator[Adapter]:
 
         client = MCPClient(lambda: stdio_client(stdio_parameters(target)))
     else:
-        from mcp.client.streamable_http import streamablehttp_client
+        from mcp.client import streamable_http
 
-        client = MCPClient(lambda: streamablehttp_client(target["url"]))
+        # `mcp` 2 renamed the function; strands takes either SDK.
+        connect = getattr(streamable_http, "streamable_http_client", None)
+        connect = connect or streamable_http.streamablehttp_client
+        client = MCPClient(lambda: connect(target["url"]))
     await asyncio.to_thread(client.start)
     try:
         yield Strands(client, list(await asyncio.to_thread(client.list_tools_sync)))
@@ -380,7 +386,10 @@ async def google_adk(target: dict[str, Any]) -> AsyncIterator[Adapter]:
     sessions = InMemorySessionService()
     session = await sessions.create_session(app_name="probe", user_id="probe")
     invocation = InvocationContext(
-        session_service=sessions, invocation_id="probe", agent=LlmAgent(name="probe"), session=session
+        session_service=sessions,
+        invocation_id="probe",
+        agent=LlmAgent(name="probe"),
+        session=session,
     )
     toolset = McpToolset(connection_params=connection)
     try:
