@@ -17,9 +17,9 @@ from mcpkit import Server, ToolError
 
 
 @dataclass
-class Node:
+class TreeNode:
     name: str
-    children: list[Node] = field(default_factory=list)
+    children: list[TreeNode] = field(default_factory=list)
 
 
 class Forecast(TypedDict):
@@ -32,7 +32,7 @@ def add(a: int, b: int) -> int:
     return a + b
 
 
-def count_nodes(tree: Node) -> int:
+def count_nodes(tree: TreeNode) -> int:
     """Count the nodes of a tree."""
     return 1 + sum(count_nodes(child) for child in tree.children)
 
