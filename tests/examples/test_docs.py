@@ -34,6 +34,7 @@ USER_DOCS = [
     "docs/inspector.md",
     "docs/fastmcp.md",
     "docs/llm.md",
+    "docs/agents.md",
 ]
 PLUGIN = "mcpkit.testing._pytest"
 
