@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from _processes import starts
 from _verbs import WAIT  # (it puts the HTTP tests' helpers on the path)
 
 from _running import mcpkit, running  # isort: skip
@@ -90,6 +91,7 @@ async def test_no_target_finds_the_file_and_it_sets_what_it_says(tmp_path: Path,
     }
 
 
+@starts(2)
 async def test_pyproject_tool_table_and_flags_override_it(tmp_path: Path) -> None:
     project(
         tmp_path,
