@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TextIO
 
+from mcpkit._extras import missing_message, needs_extra
 from mcpkit.inspector.app import InspectorApp
 from mcpkit.inspector.approval import ConfirmationNeeded
 from mcpkit.inspector.failure import describe_failure
@@ -47,7 +48,7 @@ def serve_inspector(
     files whose change restarts the server and reconnects (`mcpkit dev`)."""
     out = out if out is not None else sys.stderr
     if importlib.util.find_spec("uvicorn") is None:
-        print('error: the inspector is served by uvicorn: pip install "mcpkit[http]"', file=out)
+        print(f"error: {missing_message('uvicorn', 'http', 'the inspector')}", file=out)
         return 1
     try:
         sock = _listen(port or 0)
@@ -129,7 +130,8 @@ def _listen(port: int) -> socket.socket:
 async def _serve(
     app: InspectorApp, sockets: list[socket.socket], watch: list[Path], out: TextIO
 ) -> None:
-    import uvicorn
+    with needs_extra("http", "the inspector"):
+        import uvicorn
 
     config = uvicorn.Config(app, lifespan="off", log_level="warning", timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
