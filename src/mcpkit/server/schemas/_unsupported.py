@@ -20,7 +20,8 @@ TYPES_THAT_WORK: Final = (
 )
 # The hook's own list of what works (`schema_components`): said once, by TYPES_THAT_WORK.
 _ITS_LIST = re.compile(r": use builtins, .*$")
-_PLAIN_CLASS = re.compile(r"no JSON Schema for <class '(?:[\w.]+\.)?(\w+)'>")
+_QUALIFIERS = re.compile(r"(?:[A-Za-z_<][\w<>]*\.)+(?=[A-Za-z_])")
+_PLAIN_CLASS = re.compile(r"no JSON Schema for <class '(?:[\w.<>]+\.)?(\w+)'>")
 
 
 def unsupported(
@@ -61,7 +62,8 @@ def _error(function: str, parameter: str | None, annotation: Any, exc: TypeError
 
 
 def _written(annotation: Any) -> str:
-    """The annotation as its author wrote it: `Point`, `list[int, str]`, `Point | None`."""
+    """The annotation as its author wrote it: `Point`, `list[int, str]`, `Point | None`
+    (the modules and enclosing functions of its names left out)."""
     if isinstance(annotation, type) and not typing.get_args(annotation):
-        return annotation.__qualname__
-    return re.sub(r"\b[\w.]+\.(?=[A-Z])", "", repr(annotation))
+        return annotation.__name__
+    return _QUALIFIERS.sub("", repr(annotation))
