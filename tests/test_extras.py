@@ -101,7 +101,11 @@ def _extra_of(node: ast.With) -> str | None:
         call = item.context_expr
         if isinstance(call, ast.Call) and ast.unparse(call.func) == "needs_extra":
             first = call.args[0]  # a name (the helper's own import_extra) is not read here
-            return first.value if isinstance(first, ast.Constant) else None
+            return (
+                first.value
+                if isinstance(first, ast.Constant) and isinstance(first.value, str)
+                else None
+            )
     return None
 
 
@@ -134,7 +138,8 @@ def test_modules_imported_by_name_go_through_the_helper() -> None:
                 assert root not in OPTIONAL, f"{path}: use import_extra({first.value!r}, ...)"
             if name == "import_extra":
                 extra = call.args[1]
-                assert isinstance(extra, ast.Constant) and root in EXTRAS[extra.value], path
+                assert isinstance(extra, ast.Constant) and isinstance(extra.value, str), path
+                assert root in EXTRAS[extra.value], path
 
 
 def module_level_sites() -> dict[str, list[str]]:
