@@ -20,6 +20,8 @@ TYPES_THAT_WORK: Final = (
 )
 # The hook's own list of what works (`schema_components`): said once, by TYPES_THAT_WORK.
 _ITS_LIST = re.compile(r": use builtins, .*$")
+# msgspec's words (and the schema hook's) for a type it has no schema for.
+_NO_SCHEMA = re.compile(r"^no JSON Schema for |^Type '.*' is not supported")
 _QUALIFIERS = re.compile(r"(?:[A-Za-z_<][\w<>]*\.)+(?=[A-Za-z_])")
 _PLAIN_CLASS = re.compile(r"no JSON Schema for <class '(?:[\w.<>]+\.)?(\w+)'>")
 
@@ -30,8 +32,9 @@ def unsupported(
     """The UnsupportedAnnotation for `exc`, raised while `function`'s parameters became a
     schema (`tested`: the hint of each, by parameter name, as the schema reads it) or, with
     no `tested`, while its return annotation did; `written`: its annotations as written.
-    `exc` itself (its text led by the function's name) where no one annotation fails alone
-    (two types of one name)."""
+    A TypeError of `exc`'s text led by the function's name where that is no missing schema
+    but a refusal naming its own fix, or where no one annotation fails alone (two types of
+    one name)."""
     if not tested:
         return _error(function, None, written.get("return"), exc)
     for name, hint in tested.items():
@@ -43,6 +46,8 @@ def unsupported(
 
 
 def _error(function: str, parameter: str | None, annotation: Any, exc: TypeError) -> TypeError:
+    if not _NO_SCHEMA.search(str(exc)):  # a refusal that names its own fix (a Field, an alias)
+        return TypeError(f"{function}: {exc}")
     written = _written(annotation)
     if parameter is None:
         where = f"{function}() -> {written}: the return annotation"
