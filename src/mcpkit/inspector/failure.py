@@ -32,8 +32,9 @@ def is_user_file(file: str) -> bool:
 
 
 def describe_failure(error: BaseException | str) -> dict[str, Any]:
-    """`summary`: the command line's `error:` line if the text holds one (what `mcpkit run`
-    says of a server file that fails to load), else the error's first line; `exception`:
+    """`summary`: the command line's `error:` line if the text holds one and no traceback
+    (what `mcpkit run` says in one line of a server file that fails to load), else the
+    error's first line; `exception`:
     the lines naming the (last) exception; `userFrames`: the traceback(s) with the user's
     frames only, exceptions and chaining lines kept, and lines before any traceback; a
     cause raised and chained entirely inside mcpkit and libraries is left out, with its
@@ -44,9 +45,11 @@ def describe_failure(error: BaseException | str) -> dict[str, Any]:
     trimmed = _Trimmed()
     for line in lines[1:]:
         trimmed.read(line)
+    # the command line's own line, when it is all there is (no traceback says "above")
     said = [line for line in lines if line.startswith(_ERROR_LINE)]
+    alone = said and not trimmed.in_traceback
     return {
-        "summary": said[-1].removeprefix(_ERROR_LINE) if said else (lines[0] if lines else text),
+        "summary": said[-1].removeprefix(_ERROR_LINE) if alone else (lines[0] if lines else text),
         "exception": "\n".join(trimmed.exception),
         "userFrames": "\n".join(trimmed.kept),
         "otherFrames": trimmed.left_out,
@@ -55,17 +58,20 @@ def describe_failure(error: BaseException | str) -> dict[str, Any]:
 
 
 class _Trimmed:
-    """The lines of tracebacks read one by one, the user's kept."""
+    """The lines of tracebacks read one by one, the user's kept; `in_traceback`: whether a
+    traceback (or a SyntaxError's file and line) was met."""
 
     def __init__(self) -> None:
         self.kept: list[str] = []
         self.exception: list[str] = []
         self.left_out = 0
-        self._in_frame = self._keep = self._in_traceback = self._user_frame = False
+        self._in_frame = self._keep = self.in_traceback = self._user_frame = False
         self._start = 0  # where the current traceback's lines begin in `kept`
 
     def read(self, line: str) -> None:
         if line.startswith("  File ") and _FRAME.match(line):
+            if not self.in_traceback:  # a SyntaxError's file and line: no header before it
+                self._start, self._user_frame, self.in_traceback = len(self.kept), False, True
             self._in_frame, self._keep = True, is_user_file(_file_of(line))
             self._user_frame |= self._keep
             self.left_out += not self._keep
@@ -76,16 +82,16 @@ class _Trimmed:
                 self.kept.append(line)  # the frame's source line and its ^^^ marks
         elif line.startswith(_CHAIN):
             self._chained(line)
-        elif line.strip() and (self._in_frame or self.exception or not self._in_traceback):
+        elif line.strip() and (self._in_frame or self.exception or not self.in_traceback):
             self._in_frame = False
-            if self._in_traceback:
+            if self.in_traceback:
                 self.exception.append(line)
             self.kept.append(line)
 
     def _chained(self, line: str) -> None:
         if line.startswith(_CHAIN[0]):  # a traceback begins
             self._start, self._user_frame = len(self.kept), False
-            self._in_traceback = True
+            self.in_traceback = True
         elif not self._user_frame:  # the cause before this line is none of the user's
             del self.kept[self._start :]
             self._in_frame, self.exception = False, []
