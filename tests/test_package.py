@@ -135,6 +135,11 @@ ALLOWED["server"].add("serverless")
 # A client's tools handed to an LLM and sampling handlers over LLM APIs (`mcpkit.llm`): an
 # adapter above the client, which never imports it; the providers' SDKs are extras.
 ALLOWED["llm"] = {"errors", "types", "protocol", "client"}  # protocol: its error codes
+# The extras and the one way a module of theirs is imported (`mcpkit._extras`), on errors
+# only: every layer above the sans-I/O ones may import an extra's module through it.
+ALLOWED["_extras"] = {"errors"}
+for _layer in set(ALLOWED) - {"errors", "types", "protocol", "_asgi", "_delegation", "_extras"}:
+    ALLOWED[_layer].add("_extras")
 EVERY_LAYER = set(ALLOWED)
 ALLOWED["__init__"] = EVERY_LAYER  # the curated public names, each loaded lazily
 

@@ -24,6 +24,7 @@ __all__ = [
     "LocalProtocolError",
     "McpError",
     "McpkitError",
+    "MissingExtra",
     "PeerError",
     "RemoteProtocolError",
     "RequestTimeout",
@@ -31,6 +32,7 @@ __all__ = [
     "SkillVerificationFailed",
     "ToolError",
     "TransportError",
+    "UnsupportedAnnotation",
     "UrlElicitationRequired",
     "VerifierUnavailable",
 ]
@@ -152,6 +154,30 @@ class InvalidUrl(McpkitError, ValueError):
         super().__init__(message)
         self.url = url
         self.part = part
+
+
+class MissingExtra(McpkitError, ModuleNotFoundError):
+    """A part of mcpkit needs a package of one of its extras, and that package is not
+    installed. `name` is the module that failed to import and `extra` the extra to install
+    (`pip install 'mcpkit[<extra>]'`, which the message names)."""
+
+    def __init__(self, message: str, *, name: str, extra: str) -> None:
+        super().__init__(message, name=name)
+        self.extra = extra
+
+
+class UnsupportedAnnotation(McpkitError, TypeError):
+    """A function's annotation has no JSON Schema, so the function cannot become a tool,
+    prompt or resource template. `function`, `parameter` (None for the return annotation)
+    and `annotation` say which; the message names the types that work."""
+
+    def __init__(
+        self, message: str, *, function: str, parameter: str | None, annotation: object
+    ) -> None:
+        super().__init__(message)
+        self.function = function
+        self.parameter = parameter
+        self.annotation = annotation
 
 
 class TransportError(McpkitError):

@@ -95,3 +95,13 @@ def test_markdown_gives_a_title_and_other_text_as_text(tmp_path: Path) -> None:
     assert '"Add Two Numbers"' not in out  # not a JSON code block
     mime = cli("inspect", S).out
     assert "\n- mimeType: text/plain\n" in mime
+
+
+def test_inspect_web_of_a_file_that_does_not_exist_refuses_at_once() -> None:
+    """No inspector is started for a target no page could ever connect to (the bounded
+    run of `cli` would time out if one were)."""
+    ran = cli("inspect", "nosuch.py", "--web", "--no-browser")
+    assert ran.code == 3, ran.err
+    (line,) = ran.err.splitlines()
+    assert line.startswith(f"error: nosuch.py does not exist (relative to {REPO}); "), line
+    assert "mcpkit inspector:" not in ran.err

@@ -156,6 +156,7 @@ async def _start_dev(server: Path) -> asyncio.subprocess.Process:
 
 
 async def test_dev_refuses_what_is_not_a_python_file(tmp_path: Path) -> None:
+    (tmp_path / "nope.txt").write_text("not Python")
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -171,6 +172,75 @@ async def test_dev_refuses_what_is_not_a_python_file(tmp_path: Path) -> None:
         _, err = await proc.communicate()
     assert proc.returncode == 2
     assert b"is not a Python file" in err
+
+
+async def test_dev_says_a_file_that_does_not_exist_does_not_exist(tmp_path: Path) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "mcpkit",
+        "dev",
+        "nosuch.py",
+        "--no-browser",
+        stdin=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        env=ENV,
+        cwd=tmp_path,
+    )
+    async with asyncio.timeout(WAIT):
+        _, err = await proc.communicate()
+    assert proc.returncode == 3
+    assert err.decode() == (
+        f"error: nosuch.py does not exist (relative to {tmp_path}); give a server file, as in "
+        "`mcpkit dev server.py`\n"
+    )
+
+
+async def test_a_file_broken_from_the_start_is_told_at_once_and_a_save_reloads_it(
+    tmp_path: Path,
+) -> None:
+    """No page connects: the terminal tells the failure as soon as dev starts, its last line
+    says to save (dev reloads on a save; nobody runs anything again), and a save that fixes
+    it serves the server."""
+    server = tmp_path / "server.py"
+    server.write_text(SERVER + '\nraise ValueError("not configured yet")\n')
+    proc = await _start_dev(server)
+    assert proc.stderr is not None
+    try:
+        await _line_with(proc.stderr, r"mcpkit dev: the server did not start:")
+        await _line_with(proc.stderr, r"ValueError: not configured yet")
+        told = await _line_with(proc.stderr, r"^error: importing ")
+        assert told.rstrip().endswith("fix that error in your code and save the file to reload it")
+        await _line_with(proc.stderr, r"mcpkit dev: the next save tries again")
+        _save(server, SERVER)
+        await _line_with(proc.stderr, r"server\.py changed; restarting")
+        await _line_with(proc.stderr, r"mcpkit dev: reloaded")
+        proc.send_signal(signal.SIGINT)
+        async with asyncio.timeout(WAIT):
+            assert await proc.wait() in (0, 130)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def test_a_file_that_starts_is_served_before_any_page_connects(tmp_path: Path) -> None:
+    server = tmp_path / "server.py"
+    server.write_text(SERVER)
+    proc = await _start_dev(server)
+    assert proc.stderr is not None
+    try:
+        async with _logged_in(proc.stderr) as (base, http):
+            await _line_with(proc.stderr, rf"mcpkit dev: serving {re.escape(str(server))}$")
+            state = (await http.post(f"{base}/api/state", json={})).json()
+            assert state["result"]["server"]["serverInfo"]["name"] == "dev-demo"
+        proc.send_signal(signal.SIGINT)
+        async with asyncio.timeout(WAIT):
+            assert await proc.wait() in (0, 130)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
 
 
 def test_the_watch_list_is_the_file_and_its_folders_python_files(tmp_path: Path) -> None:

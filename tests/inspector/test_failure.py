@@ -91,3 +91,46 @@ def asyncio_file() -> str:
     import asyncio
 
     return asyncio.__file__
+
+
+SCHEMA_CAUSE = f"""the server process 'mcpkit run app.py' (pid 7) exited with code 1; its stderr:
+Traceback (most recent call last):
+  File "{MCPKIT}/server/schemas/signature.py", line 351, in build_signature
+    schema = _input_schema(arguments_type, arguments.defaults, arguments.accepts_extra)
+  File "{SITE}", line 12, in to_schema
+    raise TypeError("no JSON Schema")
+TypeError: no JSON Schema for <class 'app.Point'>
+
+The above exception was the direct cause of the following exception:
+
+Traceback (most recent call last):
+  File "/home/ada/project/app.py", line 5, in <module>
+    @server.tool()
+  File "{MCPKIT}/server/catalog/catalog.py", line 127, in decorate
+    self.add_tool(fn, name=name, **options)
+TypeError: f: no JSON Schema for <class 'app.Point'>"""
+
+
+def test_a_cause_wholly_inside_mcpkit_and_libraries_is_left_out_with_its_chain_line() -> None:
+    failure = describe_failure(SCHEMA_CAUSE)
+    assert failure["userFrames"].splitlines() == [
+        "Traceback (most recent call last):",
+        '  File "/home/ada/project/app.py", line 5, in <module>',
+        "    @server.tool()",
+        "TypeError: f: no JSON Schema for <class 'app.Point'>",
+    ]
+    assert failure["otherFrames"] == 3
+    assert failure["exception"] == "TypeError: f: no JSON Schema for <class 'app.Point'>"
+
+
+ONE_LINE = """the server process 'mcpkit run app.py' (pid 7) exited with code 1; its stderr:
+error: app.py, line 5: f(p: Point): the annotation of parameter 'p' has no JSON Schema"""
+
+
+def test_the_command_lines_error_line_leads_the_box() -> None:
+    failure = describe_failure(ONE_LINE)
+    assert failure["summary"] == (
+        "app.py, line 5: f(p: Point): the annotation of parameter 'p' has no JSON Schema"
+    )
+    assert failure["userFrames"] == ONE_LINE.splitlines()[1]
+    assert not failure["summary"].startswith("The above exception")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -63,8 +64,14 @@ async def test_inspect_web_serves_the_inspector_for_the_target() -> None:
     ],
 )
 def test_web_passes_protocol_and_timeout_to_the_panel(
-    monkeypatch: pytest.MonkeyPatch, words: list[str], protocol: str, timeout: float | None
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    words: list[str],
+    protocol: str,
+    timeout: float | None,
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # a target that does not exist is refused before --web starts
+    (tmp_path / "server.py").write_text("")
     seen: dict[str, Any] = {}
     monkeypatch.setattr(inspector, "serve_inspector", lambda target, **given: seen.update(given))
     assert main(["inspect", "server.py", "--web", "--no-browser", *words]) == 0

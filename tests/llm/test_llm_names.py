@@ -44,7 +44,7 @@ def test_valid_names_are_kept_and_others_rewritten_reversibly() -> None:
 def test_a_missing_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     for module in ("anthropic", "openai", "google.genai"):
         monkeypatch.setitem(sys.modules, module, None)
-    missing = r"this needs the {} package: pip install 'mcpkit\[{}\]'$"
+    missing = r"this needs {}, which is not installed: pip install 'mcpkit\[{}\]'$"
     with pytest.raises(ImportError, match=missing.format("anthropic", "anthropic")):
         AnthropicSampling(model="claude")
     with pytest.raises(ImportError, match=missing.format("openai", "openai")):

@@ -19,6 +19,7 @@ from _schema_checks import run_in_a_fresh_interpreter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mcpkit.errors import UnsupportedAnnotation
 from mcpkit.server.schemas.signature import (
     ArgumentError,
     OutputError,
@@ -484,6 +485,38 @@ def test_unsupported_hint_names_the_function() -> None:
 
     with pytest.raises(TypeError, match=r"fn.*no JSON Schema"):
         build_signature(fn)
+
+
+def test_unsupported_hint_is_one_error_naming_parameter_annotation_and_what_works() -> None:
+    class Opaque:
+        pass
+
+    def fn(ok: int, thing: dict[str, list[Opaque]] | None = None) -> None: ...
+
+    with pytest.raises(UnsupportedAnnotation) as caught:
+        build_signature(fn)
+    error = caught.value
+    assert (error.function, error.parameter) == ("fn", "thing")
+    assert error.annotation == dict[str, list[Opaque]] | None
+    assert str(error).startswith(
+        "fn(thing: dict[str, list[Opaque]] | None): the annotation of parameter 'thing' has "
+        "no JSON Schema (Opaque is a plain class: make it a dataclass, a TypedDict or a "
+        "msgspec.Struct); annotate it with a type that has one: "
+    )
+    assert "a pydantic model" in str(error) and "Literal[...]" in str(error)
+    assert error.__cause__ is None and error.__suppress_context__  # no chain to read past
+
+
+def test_an_unsupported_return_annotation_is_named_as_the_return() -> None:
+    class Opaque:
+        pass
+
+    def fn() -> Opaque: ...
+
+    with pytest.raises(UnsupportedAnnotation) as caught:
+        build_signature(fn, force_output=True)
+    assert caught.value.parameter is None
+    assert str(caught.value).startswith("fn() -> Opaque: the return annotation has no JSON")
 
 
 def test_unannotated_parameters_take_any_json() -> None:

@@ -12,7 +12,10 @@ import ipaddress
 from types import TracebackType
 from typing import Self
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
 
 __all__ = [
     "ClosesOnExit",

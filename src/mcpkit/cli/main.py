@@ -10,6 +10,7 @@ import sys
 from typing import NoReturn
 
 from mcpkit.cli.commands import VERBS, Handler
+from mcpkit.errors import MissingExtra
 
 __all__ = ["build_parser", "main"]
 
@@ -60,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     verb_parser: argparse.ArgumentParser = args.verb_parser
     try:
         return handler(args, verb_parser)
+    except MissingExtra as exc:  # mcpkit's own missing extra, never the user's code
+        sys.stderr.write(f"{ERROR_PREFIX}{exc}\n")
+        return 1
     except SystemExit as exc:
         if not isinstance(exc.code, str):
             raise

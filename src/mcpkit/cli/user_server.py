@@ -4,6 +4,7 @@ load a Server and serve it over stdio or Streamable HTTP."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import traceback
 from collections.abc import Callable, Mapping
@@ -11,10 +12,26 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
 
-__all__ = ["find_server", "load_config", "load_file", "load_module", "load_server", "run"]
+from mcpkit.errors import MissingExtra, UnsupportedAnnotation
+
+__all__ = [
+    "ONE_LINE_ERRORS",
+    "UNDER_DEV_VARIABLE",
+    "find_server",
+    "load_config",
+    "load_file",
+    "load_module",
+    "load_server",
+    "run",
+]
 
 _CONVENTIONAL_NAMES = ("server", "mcp", "app")
 _HOW_TO_MAKE_ONE = "create one with `from mcpkit import Server` and `server = Server('my-server')`"
+#: What a load says in one `error:` line, naming the fix: mcpkit's own words about how it
+#: is used, whose traceback is all mcpkit's and msgspec's frames (`--verbose` shows it).
+ONE_LINE_ERRORS: tuple[type[BaseException], ...] = (MissingExtra, UnsupportedAnnotation)
+#: Set by `mcpkit dev` for the servers it runs, which it restarts on a save.
+UNDER_DEV_VARIABLE = "MCPKIT_DEV"
 # Server.run()'s refusal while the user's file is imported for HTTP (`refusing_run`).
 _RUN_AT_IMPORT = "mcpkit run is importing this file to serve its Server itself"
 
@@ -25,6 +42,7 @@ def run(
     transport: str = "stdio",
     http_options: Mapping[str, Any] | None = None,
     store: str | None = None,
+    verbose: bool = False,
 ) -> None:
     """Import the target, find its Server and serve it over `transport`.
 
@@ -33,13 +51,14 @@ def run(
     `print()` at import time, a logging handler made on `sys.stdout`, or a child process
     started there all write to stderr; the protocol keeps private duplicates of fds 0 and 1.
     Over HTTP stdout is the user's: `http_options` are `Server.run()`'s keywords. `store`
-    (a URL) replaces the server's store.
+    (a URL) replaces the server's store. `verbose`: tracebacks even of the load errors
+    said in one line (`ONE_LINE_ERRORS`).
     """
     if transport == "http":
         from mcpkit.server.serving._run import refusing_run
 
         with refusing_run(_RUN_AT_IMPORT):
-            server = load_server(target)
+            server = load_server(target, verbose=verbose)
         _use_store(server, store)
         _check_workers(server, dict(http_options or {}))
         from mcpkit.cli._serve import serve_http
@@ -49,7 +68,7 @@ def run(
     from mcpkit.transports.stdio_server import take_process_stdio
 
     in_fd, out_fd = take_process_stdio()
-    server = load_server(target)
+    server = load_server(target, verbose=verbose)
     _use_store(server, store)
     from mcpkit.cli._serve import serve_taken_stdio
 
@@ -85,17 +104,17 @@ def _check_workers(server: Any, options: Mapping[str, Any]) -> None:
             raise SystemExit(f"mcpkit run: --workers {workers}: {refusal}")
 
 
-def load_server(target: str) -> Any:
+def load_server(target: str, *, verbose: bool = False) -> Any:
     """The Server `FILE.py[:object]` or `MODULE[:object]` names, or the servers of an
-    `mcpServers` config, `FILE.json` (`mcpkit.proxy.from_config`)."""
+    `mcpServers` config, `FILE.json` (`mcpkit.proxy.from_config`). `verbose`: see `run`."""
     if target.endswith(".json"):
         return load_config(Path(target))
     path_text, _, name = target.partition(":")
     path = Path(path_text)
     if path_text.endswith(".py") or path.exists():
-        module = load_file(path)
+        module = load_file(path, verbose=verbose)
     else:
-        module = load_module(path_text)
+        module = load_module(path_text, verbose=verbose)
     return find_server(module, name or None)
 
 
@@ -110,7 +129,7 @@ def load_config(path: Path) -> Any:
         raise SystemExit(f"mcpkit run: {path}: {exc}") from None
 
 
-def load_file(path: Path) -> Any:
+def load_file(path: Path, *, verbose: bool = False) -> Any:
     """Import a Python file as a module named after it (its folder goes on sys.path)."""
     if not path.is_file():
         where = "" if path.is_absolute() else f" (relative to {Path.cwd()})"
@@ -125,11 +144,11 @@ def load_file(path: Path) -> Any:
     module = importlib.util.module_from_spec(spec)
     sys.modules[path.stem] = module
     loader = spec.loader
-    _import_user_code(str(path), lambda: loader.exec_module(module))
+    _import_user_code(str(path), lambda: loader.exec_module(module), verbose=verbose)
     return module
 
 
-def load_module(dotted: str) -> Any:
+def load_module(dotted: str, *, verbose: bool = False) -> Any:
     """Import an installed module by its dotted name (`mypackage.server`); the current
     directory goes on sys.path first, as `python -m` does."""
     sys.path.insert(0, str(Path.cwd()))
@@ -140,7 +159,7 @@ def load_module(dotted: str) -> Any:
         _no_such_module(dotted, exc.name)
     except ValueError:  # "mcpkit run .x": not a module name; the import says so below
         pass
-    return _import_user_code(dotted, lambda: importlib.import_module(dotted))
+    return _import_user_code(dotted, lambda: importlib.import_module(dotted), verbose=verbose)
 
 
 def _no_such_module(dotted: str, missing: str | None) -> NoReturn:
@@ -166,8 +185,9 @@ def _from_user_frames(exc: BaseException) -> BaseException:
     return exc if tb is None else exc.with_traceback(tb)
 
 
-def _import_user_code(what: str, load: Callable[[], Any]) -> Any:
-    """Run the user's module; if it raises, show its traceback and say where it came from."""
+def _import_user_code(what: str, load: Callable[[], Any], *, verbose: bool) -> Any:
+    """Run the user's module; if it raises, show its traceback and say where it came from
+    (a mistake mcpkit names itself: that one line, and the traceback only if `verbose`)."""
     try:
         return load()
     except SystemExit:
@@ -175,6 +195,12 @@ def _import_user_code(what: str, load: Callable[[], Any]) -> Any:
     except BaseException as exc:
         from mcpkit.errors import TransportError
 
+        if isinstance(exc, ONE_LINE_ERRORS):
+            if verbose:
+                traceback.print_exception(exc, file=sys.stderr)
+            raise SystemExit(
+                f"mcpkit run: {_user_line(exc) or f'importing {what}'}: {exc}"
+            ) from None
         traceback.print_exception(_from_user_frames(exc), file=sys.stderr)
         # The words of take_process_stdio's refusal (stdio_server.py): the stdio was taken
         # by run() above, so a second taker is the user's own server.run() at import time;
@@ -186,10 +212,22 @@ def _import_user_code(what: str, load: Callable[[], Any]) -> Any:
                 "`mcpkit run` serves the Server itself: put that call under "
                 '`if __name__ == "__main__":`'
             ) from None
+        again = "save the file to reload it" if os.environ.get(UNDER_DEV_VARIABLE) else "run again"
         raise SystemExit(
             f"mcpkit run: importing {what} raised {type(exc).__name__} (traceback "
-            "above); fix that error in your code and run again"
+            f"above); fix that error in your code and {again}"
         ) from None
+
+
+def _user_line(exc: BaseException) -> str | None:
+    """`FILE.py, line N`: the user's innermost frame that `exc` passed, if any."""
+    from mcpkit.inspector.failure import is_user_file
+
+    line = None
+    for frame, number in traceback.walk_tb(exc.__traceback__):
+        if is_user_file(frame.f_code.co_filename):
+            line = f"{Path(frame.f_code.co_filename).name}, line {number}"
+    return line
 
 
 def find_server(module: Any, name: str | None) -> Any:

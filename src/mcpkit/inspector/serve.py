@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TextIO
 
+from mcpkit._extras import missing_message, needs_extra
 from mcpkit.inspector.app import InspectorApp
 from mcpkit.inspector.approval import ConfirmationNeeded
 from mcpkit.inspector.failure import describe_failure
@@ -47,7 +48,7 @@ def serve_inspector(
     files whose change restarts the server and reconnects (`mcpkit dev`)."""
     out = out if out is not None else sys.stderr
     if importlib.util.find_spec("uvicorn") is None:
-        print('error: the inspector is served by uvicorn: pip install "mcpkit[http]"', file=out)
+        print(f"error: {missing_message('uvicorn', 'http', 'the inspector')}", file=out)
         return 1
     try:
         sock = _listen(port or 0)
@@ -129,18 +130,40 @@ def _listen(port: int) -> socket.socket:
 async def _serve(
     app: InspectorApp, sockets: list[socket.socket], watch: list[Path], out: TextIO
 ) -> None:
-    import uvicorn
+    with needs_extra("http", "the inspector"):
+        import uvicorn
 
     config = uvicorn.Config(app, lifespan="off", log_level="warning", timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     watcher = asyncio.create_task(_watch(app, watch, out)) if watch else None
+    first = app.hub.initial_target
+    # `mcpkit dev`: the server starts now, so a file broken from the start is told in the
+    # terminal at once, not when a page first connects
+    starting = asyncio.create_task(_first_start(app.hub, first, out)) if watch and first else None
     try:
         await server.serve(sockets=sockets)
     finally:
-        if watcher is not None:
-            watcher.cancel()
+        for task in (watcher, starting):
+            if task is not None:
+                task.cancel()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(app.hub.disconnect(), 5)
+
+
+async def _first_start(hub: InspectorHub, target: str, out: TextIO) -> None:
+    try:
+        await hub.connect(target)
+    except Exception as exc:
+        _tell_failure(exc, "the server did not start", out)
+        return
+    print(f"mcpkit dev: serving {target}", file=out, flush=True)
+
+
+def _tell_failure(exc: Exception, what: str, out: TextIO) -> None:
+    failure = describe_failure(exc)
+    told = failure["userFrames"] or failure["text"]
+    print(f"mcpkit dev: {what}:\n{told}", file=out)
+    print("mcpkit dev: the next save tries again", file=out, flush=True)
 
 
 async def _watch(app: InspectorApp, files: list[Path], out: TextIO) -> None:
@@ -174,9 +197,6 @@ async def _reload(
         print(f"mcpkit dev: not starting {target}: nobody confirmed it in the page", file=out)
         return
     except Exception as exc:
-        failure = describe_failure(exc)
-        told = failure["userFrames"] or failure["text"]
-        print(f"mcpkit dev: the server did not start again:\n{told}", file=out)
-        print("mcpkit dev: the next save tries again", file=out, flush=True)
+        _tell_failure(exc, "the server did not start again", out)
         return
     print("mcpkit dev: reloaded", file=out, flush=True)

@@ -3,13 +3,14 @@ it is one mcpkit can serve (OpenAPI 3.0 or 3.1, with `paths`)."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
 
+from mcpkit._extras import import_extra, needs_extra
+from mcpkit.errors import MissingExtra
 from mcpkit.openapi.bounded import MAX_DOCUMENT_BYTES, send_bounded
 from mcpkit.openapi.exceptions import OpenApiRequestError, OpenApiSpecError
 
@@ -55,11 +56,9 @@ def parse_spec_text(text: str, where: str, *, yaml: bool = False) -> Mapping[str
     if yaml:
         try:
             # the `openapi` extra, imported by name: PyYAML ships no type hints
-            pyyaml: Any = importlib.import_module("yaml")
-        except ImportError:
-            raise OpenApiSpecError(
-                where, "reading YAML needs PyYAML: pip install 'mcpkit[openapi]'"
-            ) from None
+            pyyaml: Any = import_extra("yaml", "openapi", "reading YAML")
+        except MissingExtra as exc:
+            raise OpenApiSpecError(where, str(exc)) from None
         try:
             loaded: object = pyyaml.safe_load(text)
         except pyyaml.YAMLError as exc:
@@ -103,7 +102,8 @@ async def load_spec(
 
 
 async def _fetch(url: str, client: httpx.AsyncClient | None, limit: int) -> Mapping[str, Any]:
-    import httpx
+    with needs_extra("openapi"):
+        import httpx
 
     try:
         if client is None:

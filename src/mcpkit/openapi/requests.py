@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
+from mcpkit._extras import needs_extra
 from mcpkit.openapi.bounded import MAX_RESPONSE_BYTES, send_bounded
 from mcpkit.openapi.exceptions import (
     OpenApiArgumentError,
@@ -222,7 +223,8 @@ async def call_operation(
     """Send `op` with `arguments` on `client` (its base URL, or `server_url` when it has
     none); `forward_headers` are added to the request (a parameter of the same name wins).
     An answer longer than `max_response_bytes` is refused (`OpenApiRequestError`)."""
-    import httpx
+    with needs_extra("openapi"):
+        import httpx
 
     request = _arrange(op, arguments)
     # httpx.Headers: a parameter replaces a forwarded header whatever the case of its name

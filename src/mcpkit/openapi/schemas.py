@@ -18,14 +18,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final, cast
 
-try:
+from mcpkit._extras import needs_extra
+
+with needs_extra("openapi", "mcpkit.openapi (which looks up $refs with it)"):
     from referencing import Registry, Resource
     from referencing.exceptions import Unresolvable
-except ImportError as exc:  # the `openapi` extra is not installed
-    raise ImportError(
-        "mcpkit.openapi looks up $refs with the 'referencing' package: "
-        "pip install 'mcpkit[openapi]'"
-    ) from exc
 
 from mcpkit.openapi.exceptions import OpenApiSpecError
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from mcpkit._extras import needs_extra
 from mcpkit.protocol.jsonrpc import field_of
 
 if TYPE_CHECKING:
@@ -27,12 +28,8 @@ TRACE_META_KEYS = ("traceparent", "tracestate", "baggage")
 def opentelemetry(what: str) -> Any:
     """The `opentelemetry` package's `context`, `propagate` and `trace` modules, or an
     ImportError saying that `what` needs the `otel` extra."""
-    try:
+    with needs_extra("otel", what):
         from opentelemetry import context, propagate, trace
-    except ImportError as exc:
-        raise ImportError(
-            f"{what} needs OpenTelemetry, which is not installed: pip install 'mcpkit[otel]'"
-        ) from exc
     return context, propagate, trace
 
 
@@ -61,7 +58,8 @@ def span_name(method: str, attributes: Mapping[str, Any], uri_in_name: bool) -> 
 def mark_failed(span: Span, error_type: str, message: str, *, code: int | None = None) -> None:
     """`error.type` and an ERROR status on `span`; `rpc.response.status_code` when a
     JSON-RPC error's `code` is known."""
-    from opentelemetry.trace import Status, StatusCode
+    with needs_extra("otel"):
+        from opentelemetry.trace import Status, StatusCode
 
     span.set_attribute("error.type", error_type)
     if code is not None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
+from mcpkit._extras import missing_message, needs_extra
 from mcpkit.stores.broker import Broker, MemoryBroker
 from mcpkit.stores.buckets import SharedBuckets
 from mcpkit.stores.deadline import (
@@ -184,9 +185,7 @@ def check_store_url(url: str) -> str:
         import importlib.util
 
         if importlib.util.find_spec("redis") is None:
-            raise ValueError(
-                f'the store {_hidden(url)} needs the redis client: pip install "mcpkit[redis]"'
-            )
+            raise ValueError(missing_message("redis", "redis", f"the store {_hidden(url)}"))
         return "redis"
     raise ValueError(f"unknown store {_hidden(url)!r}: use one of {', '.join(_SCHEMES)}")
 
@@ -324,9 +323,10 @@ def _sqlite(url: str) -> Stores:
 
 
 def _redis(url: str) -> Stores:
-    from redis.asyncio import BlockingConnectionPool, Redis
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
+    with needs_extra("redis", f"the store {_hidden(url)}"):
+        from redis.asyncio import BlockingConnectionPool, Redis
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
 
     from mcpkit.stores.redis import (
         RedisBroker,

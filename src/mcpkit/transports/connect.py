@@ -14,6 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
+from mcpkit._extras import needs_extra
 from mcpkit.runtime.authorizing import Authorizing
 from mcpkit.runtime.background import end_within
 from mcpkit.runtime.channel import MessageChannel
@@ -236,14 +237,8 @@ def _open_http(
     max_message_size: int | None,
     legacy_sse: bool = False,
 ) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
-    try:
+    with needs_extra("http", "connecting to a URL"):  # a plain `pip install mcpkit` has none
         from mcpkit.transports.http_client import StreamableHttpTransport
-    except ModuleNotFoundError as exc:  # a plain `pip install mcpkit` has no HTTP client
-        raise ModuleNotFoundError(
-            f"connecting to a URL needs {exc.name}, which is not installed: "
-            'pip install "mcpkit[http]"',
-            name=exc.name,
-        ) from None
 
     if isinstance(target, str):
         transport = StreamableHttpTransport(target, headers=headers, auth=auth)

@@ -10,7 +10,10 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("http"):
+    import httpx
 
 from mcpkit.errors import AuthError, ConnectionClosed, RemoteProtocolError, TransportError
 from mcpkit.protocol.sse import SSEEvent, SSEParser

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Final, TypeVar
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
 import msgspec
 
 from mcpkit.auth._fetch import FetchFailed, fetch_bounded

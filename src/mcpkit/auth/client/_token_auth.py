@@ -18,7 +18,10 @@ from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
 
 from mcpkit.auth.client._urls import canonical_resource, origin
 from mcpkit.auth.client.challenge import Challenge, bearer_challenge

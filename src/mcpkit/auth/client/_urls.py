@@ -3,7 +3,10 @@ and the well-known URLs of RFC 9728 section 3.1 and RFC 8414 section 3.1."""
 
 from __future__ import annotations
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
 
 from mcpkit.auth import uris
 

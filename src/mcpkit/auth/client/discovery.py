@@ -7,7 +7,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
 
 from mcpkit.auth.client._calls import get_document
 from mcpkit.auth.client._urls import (

@@ -14,10 +14,14 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Final
 
-import httpx
 import msgspec
-from joserfc import jwt
-from joserfc.jwk import ECKey, OKPKey, RSAKey
+
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
+    from joserfc import jwt
+    from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from mcpkit.auth.client._urls import origin
 from mcpkit.auth.client.assertions import SigningKey, load_private_key

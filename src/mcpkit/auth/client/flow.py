@@ -7,7 +7,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
 
 from mcpkit.auth.client._urls import require_secure
 from mcpkit.auth.client.challenge import Challenge

@@ -9,7 +9,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Final
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
 
 from mcpkit.auth.client._token_auth import Attempts, TokenAuth, wider_scope
 from mcpkit.auth.client._urls import origin

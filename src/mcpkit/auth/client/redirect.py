@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from typing import Final, Protocol, runtime_checkable
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
 
 from mcpkit.errors import AuthorizationFailed
 

@@ -9,7 +9,10 @@ import time
 from collections.abc import Sequence
 from typing import Final
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
 import msgspec
 
 from mcpkit.auth.client._calls import TIMEOUT, refusal, send

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from typing import Final, Protocol, runtime_checkable
 from urllib.parse import quote
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
 import msgspec
 
 from mcpkit.auth.client._calls import TIMEOUT, refusal, send

@@ -7,9 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any, Final, cast
 
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
 
 from mcpkit.auth.devserver._http import Refused
 from mcpkit.auth.devserver.store import Bounded

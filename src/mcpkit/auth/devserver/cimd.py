@@ -21,7 +21,10 @@ from collections.abc import Callable
 from typing import Final
 from urllib.parse import urlsplit
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
 import msgspec
 
 from mcpkit.auth._fetch import FetchFailed, fetch_bounded

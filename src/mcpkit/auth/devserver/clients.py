@@ -10,8 +10,12 @@ from collections.abc import Callable, Collection, Iterable
 from typing import Any, Final
 
 import msgspec
-from joserfc.errors import JoseError
-from joserfc.jws import extract_compact
+
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    from joserfc.errors import JoseError
+    from joserfc.jws import extract_compact
 
 from mcpkit._asgi import Scope
 from mcpkit.auth.devserver._http import Form, Refused, basic_credentials

@@ -11,7 +11,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
 
 from mcpkit._asgi import Receive, Scope, Send, send_whole
 from mcpkit.auth.devserver._http import (

@@ -9,7 +9,10 @@ import binascii
 from collections.abc import Mapping
 from typing import Any, cast
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
 import msgspec
 
 from mcpkit.auth.front.upstream import TENANT_PLACEHOLDER, UpstreamProvider, is_tenant_id

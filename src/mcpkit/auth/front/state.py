@@ -15,8 +15,12 @@ from collections.abc import Callable
 from typing import Final, TypeVar
 
 import msgspec
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from mcpkit.auth._redact import repr_hiding
 from mcpkit.auth.devserver._http import Refused

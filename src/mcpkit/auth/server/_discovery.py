@@ -9,9 +9,13 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
-import httpx
 import msgspec
-from joserfc.jwk import Key
+
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
+    from joserfc.jwk import Key
 
 from mcpkit.auth._fetch import FetchFailed, HttpClientSlot, check_endpoint, send_bounded
 from mcpkit.auth.client._urls import well_known

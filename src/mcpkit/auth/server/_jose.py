@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from joserfc import jws
-from joserfc.errors import JoseError, UnsupportedAlgorithmError
-from joserfc.jwa import JWSAlgModel
-from joserfc.jwk import Key
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    from joserfc import jws
+    from joserfc.errors import JoseError, UnsupportedAlgorithmError
+    from joserfc.jwa import JWSAlgModel
+    from joserfc.jwk import Key
 
 __all__ = ["AllowListRegistry", "fits", "registry"]
 

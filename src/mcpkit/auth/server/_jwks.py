@@ -8,10 +8,14 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-import httpx
 import msgspec
-from joserfc.errors import JoseError
-from joserfc.jwk import JWKRegistry, Key
+
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
+    from joserfc.errors import JoseError
+    from joserfc.jwk import JWKRegistry, Key
 
 from mcpkit.auth._fetch import FetchFailed, HttpClientSlot, send_bounded
 from mcpkit.auth.server._attempts import Attempts

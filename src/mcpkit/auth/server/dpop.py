@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from mcpkit._extras import needs_extra
 from mcpkit.auth.server._checks import json_claims
 from mcpkit.auth.server._dpop_nonce import NonceSource
 from mcpkit.auth.server.verifier import AccessToken
@@ -180,7 +181,8 @@ class ProofChecker:
             raise DPoPRefused(f"the proof is over {MAX_PROOF_BYTES} bytes")
         if raw.count(b".") != 2 or not raw.isascii():
             raise DPoPRefused("malformed proof: a JWT is three base64url parts joined by dots")
-        from joserfc import jws
+        with needs_extra("auth"):
+            from joserfc import jws
 
         try:
             signed = jws.extract_compact(raw, registry=self._jws_registry())
@@ -214,8 +216,9 @@ class ProofChecker:
         return self._registry
 
     def _check_signature(self, signed: jws.CompactSignature, key: Key) -> None:
-        from joserfc import jws
-        from joserfc.errors import JoseError
+        with needs_extra("auth"):
+            from joserfc import jws
+            from joserfc.errors import JoseError
 
         from mcpkit.auth.server._jose import fits
 
@@ -252,7 +255,8 @@ class ProofChecker:
 
 
 def _public_key(header: Mapping[str, Any]) -> Key:
-    from joserfc.jwk import JWKRegistry
+    with needs_extra("auth"):
+        from joserfc.jwk import JWKRegistry
 
     jwk = header.get("jwk")
     if not isinstance(jwk, dict):

@@ -15,12 +15,16 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, Literal, Protocol
 from urllib.parse import quote_plus
 
-import httpx
 import msgspec
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from mcpkit.auth._fetch import (
     ClosesOnExit,

@@ -14,7 +14,10 @@ from collections.abc import Callable, Collection
 from typing import Any, Literal
 from urllib.parse import quote_plus
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
 import msgspec
 
 from mcpkit.auth._fetch import (

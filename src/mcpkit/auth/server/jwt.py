@@ -8,11 +8,14 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, Final, Self
 
-import httpx
-from joserfc import jws
-from joserfc.errors import JoseError
-from joserfc.jwa import JWSAlgModel
-from joserfc.jwk import Key
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
+    from joserfc import jws
+    from joserfc.errors import JoseError
+    from joserfc.jwa import JWSAlgModel
+    from joserfc.jwk import Key
 
 from mcpkit.auth._fetch import ClosesOnExit, HttpClientSlot, check_endpoint
 from mcpkit.auth.server._checks import audiences, checked_access_token, json_claims

@@ -45,6 +45,7 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     from mcpkit.cli._output import Terminal
     from mcpkit.cli._verb_client import EXIT_CONNECT
+    from mcpkit.cli.user_server import UNDER_DEV_VARIABLE
     from mcpkit.client.host_configs.configured import host_target
     from mcpkit.client.target import TargetError
     from mcpkit.inspector import serve_inspector
@@ -58,6 +59,12 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return EXIT_CONNECT
     if configured is None:
         file = Path(str(args.target).partition(":")[0])
+        if not file.exists():  # said as `mcpkit run` and `mcpkit list` say it
+            Terminal().error(
+                f"{file} does not exist (relative to {Path.cwd()}); give a server file, as "
+                "in `mcpkit dev server.py`"
+            )
+            return EXIT_CONNECT
         if file.suffix != ".py" or not file.is_file():
             parser.error(
                 f"{args.target} is not a Python file; give one, as in `mcpkit dev server.py`"
@@ -75,6 +82,8 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     # Developing: the server it runs shows an exception's text to the inspector (a server
     # that sets mask_error_details itself keeps its choice).
     os.environ.setdefault(MASK_ERRORS_VARIABLE, "0")
+    # ...and says, of a file that fails to import, that a save reloads it (not "run again")
+    os.environ[UNDER_DEV_VARIABLE] = "1"
     return serve_inspector(
         args.target,
         port=args.port,

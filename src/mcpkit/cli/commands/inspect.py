@@ -81,17 +81,17 @@ def _web(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from mcpkit.cli._verb_client import EXIT_CONNECT
     from mcpkit.client.host_configs.configured import host_target
     from mcpkit.client.target import TargetError, parse_headers, parse_target
-    from mcpkit.transports.endpoint_url import looks_like_url
 
     try:
         headers = parse_headers(args.header)
     except TargetError as exc:
         parser.error(f"--header: {exc}")
     if args.target is not None:
-        # A malformed URL, or a HOST:NAME naming no server, is refused here, as every verb
-        # refuses it, not in the page (which reads HOST:NAME again at each connect).
+        # A malformed URL, a file that does not exist or a HOST:NAME naming no server is
+        # refused here, as every verb refuses it, not in the page (which reads HOST:NAME
+        # again at each connect).
         try:
-            if host_target(args.target) is None and looks_like_url(args.target):
+            if host_target(args.target) is None:
                 parse_target(args.target)
         except TargetError as exc:
             Terminal().error(str(exc))

@@ -74,6 +74,12 @@ def register(add_parser: AddParser) -> None:
         "sqlite:///state.db (survives a restart), redis://host:port/db (shared by processes "
         "and hosts); replaces the Server's own store (docs/deploy.md)",
     )
+    run.add_argument(
+        "--verbose",
+        action="store_true",
+        help="when the file fails to load on a mistake mcpkit names in one line (an "
+        "annotation with no JSON Schema, a missing extra), show the traceback too",
+    )
     add_http_options(run)
     run.add_argument(
         "--workers",
@@ -202,6 +208,7 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         transport=args.transport,
         http_options=options,
         store=args.store,
+        verbose=args.verbose,
     )
     return 0
 

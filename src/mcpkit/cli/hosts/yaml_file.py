@@ -4,14 +4,15 @@ comments is."""
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Any, Final, cast
 
+from mcpkit._extras import import_extra
 from mcpkit.cli.hosts.config_file import ConfigError
 from mcpkit.client.host_configs.host_file import NotAConfigFile, read_config_bytes
+from mcpkit.errors import MissingExtra
 
 __all__ = ["load_yaml_config", "render_yaml_config", "yaml_module"]
 
@@ -32,11 +33,9 @@ def yaml_module() -> Any:
     """PyYAML, or an error that names the extra which brings it."""
     try:
         # by name: PyYAML ships no type stubs, and mypy must not need them
-        yaml: Any = importlib.import_module("yaml")
-    except ModuleNotFoundError:
-        raise ConfigError(
-            "Goose's configuration is YAML, which needs PyYAML: pip install 'mcpkit[cli]'"
-        ) from None
+        yaml: Any = import_extra("yaml", "cli", "Goose's configuration (YAML)")
+    except MissingExtra as exc:
+        raise ConfigError(str(exc)) from None
     return yaml
 
 

@@ -6,7 +6,6 @@ command that takes one: the CLI's verbs, `mcpkit discover`, and the web inspecto
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import os
 import sys
@@ -14,9 +13,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
+from mcpkit._extras import import_extra
 from mcpkit.client.host_configs.host_file import read_config_bytes
 from mcpkit.client.host_configs.jsonc import strip_jsonc
 from mcpkit.client.host_configs.places import HOSTS, config_path
+from mcpkit.errors import MissingExtra
 
 if TYPE_CHECKING:
     from mcpkit.client.target import Target
@@ -136,11 +137,9 @@ def _servers_of(host: str, scope: str, raw: str, places: Places) -> dict[str, An
     """The object of servers by name in a file's text (ValueError saying what is wrong)."""
     if HOSTS[host].file_format == "yaml":
         try:  # by name: PyYAML ships no type stubs, and mypy must not need them
-            yaml: Any = importlib.import_module("yaml")
-        except ModuleNotFoundError:
-            raise ValueError(
-                "a YAML file, which needs PyYAML to read: pip install 'mcpkit[cli]'"
-            ) from None
+            yaml: Any = import_extra("yaml", "cli", "reading a YAML file")
+        except MissingExtra as exc:
+            raise ValueError(str(exc)) from None
         try:
             data: object = yaml.safe_load(raw)
         except (yaml.YAMLError, RecursionError) as exc:

@@ -19,7 +19,10 @@ import json
 from collections.abc import AsyncGenerator, Awaitable, Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("openapi"):
+    import httpx
 
 from mcpkit.errors import McpError, ToolError
 from mcpkit.openapi import (

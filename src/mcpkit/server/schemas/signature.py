@@ -40,6 +40,7 @@ from mcpkit.server.schemas._hints import (
     unwrap_callable,
 )
 from mcpkit.server.schemas._refs import inline_defs
+from mcpkit.server.schemas._unsupported import unsupported
 from mcpkit.server.schemas.output import OutputError, OutputSpec, output_spec, schema_for_type
 
 __all__ = [
@@ -338,8 +339,9 @@ def build_signature(
     `FunctionSignature.validate`); by default arguments must fit the input schema as sent.
 
     `skip(annotation)` picks the parameters the framework injects (also looked for inside
-    Optional and Annotated). `force_output` is `output_spec`'s `force`. Raises TypeError
-    for hints msgspec cannot describe and for positional-only parameters.
+    Optional and Annotated). `force_output` is `output_spec`'s `force`. Raises
+    UnsupportedAnnotation (a TypeError) for hints msgspec cannot describe, and TypeError for
+    positional-only parameters.
     """
     target = unwrap_callable(fn)
     hints = resolve_hints(target)
@@ -350,11 +352,12 @@ def build_signature(
     try:
         schema = _input_schema(arguments_type, arguments.defaults, arguments.accepts_extra)
     except TypeError as exc:
-        raise TypeError(f"{type_name(target)}: {exc}") from exc
+        tested = {arguments.python_names[w]: typing.get_args(h)[0] for w, h in fields.items()}
+        raise unsupported(type_name(target), exc, hints, tested) from None
     try:
         output = output_spec(hints.get("return", inspect.Parameter.empty), force=force_output)
     except TypeError as exc:
-        raise TypeError(f"{type_name(target)}: {exc}") from exc
+        raise unsupported(type_name(target), exc, hints) from None
     python_names = arguments.python_names
     renames = tuple((w, p) for w, p in python_names.items() if w != p)
     filled = {name for name, _, _ in arguments.fills}

@@ -16,6 +16,8 @@ from collections.abc import Generator, Mapping
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
+from mcpkit._extras import needs_extra
+from mcpkit.errors import MissingExtra
 from mcpkit.server.serving._workers import inherited_sockets, supervise, until_orphaned
 from mcpkit.transports.http.origin import is_loopback_bind
 
@@ -101,9 +103,10 @@ async def serve_http(
         if taken in settings:
             raise ValueError(f"{taken} follows host and port here: give host= and port= instead")
     try:
-        import uvicorn
-    except ImportError:
-        raise SystemExit('serving over HTTP needs uvicorn: pip install "mcpkit[http]"') from None
+        with needs_extra("http", "serving over HTTP"):
+            import uvicorn
+    except MissingExtra as exc:
+        raise SystemExit(str(exc)) from None
     protocol = http_implementation(http)
     inherited = inherited_sockets()
     sockets = inherited[0] if inherited is not None else _bind(host, port)
@@ -165,7 +168,8 @@ def _graceful_server(app: McpHttpApp) -> type[uvicorn.Server]:
     (POSTs) in flight are left their time to answer.
     """
 
-    import uvicorn
+    with needs_extra("http", "serving over HTTP"):
+        import uvicorn
 
     class GracefulServer(uvicorn.Server):
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:

@@ -11,6 +11,9 @@ import signal
 from collections.abc import Callable, Generator
 from typing import Any
 
+from mcpkit._extras import needs_extra
+from mcpkit.errors import MissingExtra
+
 __all__ = ["check_run_allowed", "loop_factory", "refusing_run", "until_terminated"]
 
 logger = logging.getLogger("mcpkit.server")
@@ -69,12 +72,17 @@ async def until_terminated(main: Any) -> None:
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's loop when it is installed and not turned off with MCPKIT_UVLOOP=0."""
-    if os.environ.get("MCPKIT_UVLOOP", "1") == "0":
+    """uvloop's loop when it is installed and not turned off with MCPKIT_UVLOOP=0; with
+    MCPKIT_UVLOOP=1 asked for, a MissingExtra when it is not installed."""
+    asked = os.environ.get("MCPKIT_UVLOOP")
+    if asked == "0":
         return None
     try:
-        import uvloop
-    except ImportError:
-        return None
+        with needs_extra("fast", "MCPKIT_UVLOOP=1"):
+            import uvloop
+    except MissingExtra:
+        if asked is None:
+            return None
+        raise
     factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
     return factory

@@ -237,6 +237,7 @@ class TransportServing:
             server.use_store(store)
         if workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers}")
+        factory = loop_factory()  # uvloop asked for but missing: refused before anything runs
         if transport == "stdio":
             if settings or (host, port, path, http) != ("127.0.0.1", 8000, "/mcp", None):
                 raise ValueError("host, port, path, http and HTTP settings need transport='http'")
@@ -265,7 +266,7 @@ class TransportServing:
         _log_to_stderr()
         with (
             contextlib.suppress(KeyboardInterrupt),
-            asyncio.Runner(loop_factory=loop_factory()) as runner,
+            asyncio.Runner(loop_factory=factory) as runner,
         ):
             try:
                 runner.run(_checked(server.store, main))

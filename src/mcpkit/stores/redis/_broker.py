@@ -11,8 +11,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 import msgspec
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+
+from mcpkit._extras import needs_extra
+
+with needs_extra("redis"):
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
 
 from mcpkit.protocol.events import StrayResponse
 from mcpkit.protocol.ids import process_request_ids, set_request_id_prefix

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from redis.asyncio import Redis
+from mcpkit._extras import needs_extra
+
+with needs_extra("redis"):
+    from redis.asyncio import Redis
 
 from mcpkit.stores.buckets import SharedBuckets
 from mcpkit.stores.redis._keys import check_client, id_key

@@ -8,8 +8,11 @@ import logging
 from collections.abc import Callable
 from typing import Final, cast
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from mcpkit._extras import needs_extra
+
+with needs_extra("redis"):
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
 
 __all__ = ["Listener"]
 

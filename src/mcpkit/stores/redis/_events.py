@@ -6,7 +6,10 @@ import asyncio
 import struct
 from typing import Final
 
-from redis.asyncio import Redis
+from mcpkit._extras import needs_extra
+
+with needs_extra("redis"):
+    from redis.asyncio import Redis
 
 from mcpkit.stores.event_log import DEFAULT_REPLAY_BYTES, DEFAULT_REPLAY_EVENTS
 from mcpkit.stores.redis._keys import check_client, id_key, milliseconds

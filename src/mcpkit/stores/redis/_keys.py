@@ -13,7 +13,10 @@ from __future__ import annotations
 import hashlib
 from typing import Final
 
-from redis.asyncio import Redis
+from mcpkit._extras import needs_extra
+
+with needs_extra("redis"):
+    from redis.asyncio import Redis
 
 __all__ = [
     "as_bytes",

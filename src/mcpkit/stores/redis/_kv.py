@@ -10,7 +10,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final, cast
 
 import msgspec
-from redis.asyncio import Redis
+
+from mcpkit._extras import needs_extra
+
+with needs_extra("redis"):
+    from redis.asyncio import Redis
 
 from mcpkit.stores.kv import (
     DEFAULT_MAX_POOL_BYTES,

@@ -6,7 +6,10 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING
 
-from redis.asyncio import Redis
+from mcpkit._extras import needs_extra
+
+with needs_extra("redis"):
+    from redis.asyncio import Redis
 
 from mcpkit.stores.liveness import SECRET_BYTES, Liveness, SharedSecrets
 from mcpkit.stores.redis._keys import check_client, id_key, milliseconds, reply_bytes

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Final
 
-from redis.asyncio import Redis
+from mcpkit._extras import needs_extra
+
+with needs_extra("redis"):
+    from redis.asyncio import Redis
 
 from mcpkit.stores.redis._keys import (
     as_bytes,

@@ -9,7 +9,11 @@ from collections.abc import Callable, Collection, Generator
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import msgspec
-from redis.asyncio import Redis
+
+from mcpkit._extras import needs_extra
+
+with needs_extra("redis"):
+    from redis.asyncio import Redis
 
 from mcpkit.protocol.pagination import encode_cursor
 from mcpkit.stores.redis._channel import Listener

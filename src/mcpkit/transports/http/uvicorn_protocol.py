@@ -64,6 +64,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any, Final, Literal
 
+from mcpkit._extras import needs_extra
 from mcpkit.transports.http.capacity import (
     DEFAULT_KEEP_ALIVE,
     check_connection_settings,
@@ -207,10 +208,12 @@ def protocol(name: Literal["httptools", "h11"]) -> type[asyncio.Protocol]:
 def uvicorn_protocol(name: Literal["httptools", "h11"]) -> type[asyncio.Protocol]:
     """uvicorn's own protocol class for `name`, as its `http="httptools"` / `"h11"` picks."""
     if name == "httptools":
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+        with needs_extra("http"):
+            from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
         return HttpToolsProtocol
-    from uvicorn.protocols.http.h11_impl import H11Protocol
+    with needs_extra("http"):
+        from uvicorn.protocols.http.h11_impl import H11Protocol
 
     return H11Protocol
 

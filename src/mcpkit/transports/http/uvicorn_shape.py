@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any, Final
 
+from mcpkit._extras import needs_extra
+
 __all__ = ["UvicornShapeChanged", "check_uvicorn_shape"]
 
 # What `uvicorn_protocol._Guard` takes from uvicorn (its module docstring says what each is for).
@@ -45,7 +47,8 @@ def check_uvicorn_shape(base: type[Any]) -> None:
     uvicorn runs."""
     missing = _missing(base)
     if missing:
-        import uvicorn
+        with needs_extra("http"):
+            import uvicorn
 
         raise UvicornShapeChanged(
             f"mcpkit's connection limits (header_timeout, body_timeout, max_connections) "

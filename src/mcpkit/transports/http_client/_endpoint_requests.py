@@ -10,7 +10,10 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("http"):
+    import httpx
 
 from mcpkit.errors import AuthError, AuthorizationFailed, RemoteProtocolError
 from mcpkit.protocol import codes

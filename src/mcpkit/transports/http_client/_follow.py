@@ -9,7 +9,10 @@ import asyncio
 import logging
 from typing import Any, Final
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("http"):
+    import httpx
 
 from mcpkit.errors import RemoteProtocolError
 from mcpkit.transports.http_client._endpoint_requests import (

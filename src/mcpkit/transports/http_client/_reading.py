@@ -9,7 +9,10 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Final
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("http"):
+    import httpx
 
 from mcpkit.errors import RemoteProtocolError
 from mcpkit.protocol.sse import SSEParser

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("http"):
+    import httpx
 
 __all__ = ["ReuseTrace", "met_a_closed_connection"]
 

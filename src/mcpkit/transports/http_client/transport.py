@@ -10,7 +10,10 @@ import logging
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("http"):
+    import httpx
 
 from mcpkit.errors import ConnectionClosed, ConnectionFailed, InvalidUrl, RemoteProtocolError
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE

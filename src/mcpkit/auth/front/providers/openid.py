@@ -7,7 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
 
 from mcpkit.auth._fetch import FetchFailed, HttpClientSlot, check_endpoint
 from mcpkit.auth.front.providers._values import scope_list, text

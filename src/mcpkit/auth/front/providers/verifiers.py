@@ -7,7 +7,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection
 
-import httpx
+from mcpkit._extras import needs_extra
+
+with needs_extra("auth"):
+    import httpx
 
 from mcpkit.auth.front.upstream import UpstreamProvider
 from mcpkit.auth.server.jwt import JwtVerifier

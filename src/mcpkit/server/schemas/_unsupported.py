@@ -1,0 +1,74 @@
+"""An annotation with no JSON Schema, said as its author fixes it: which function, which
+parameter (or the return annotation), the annotation as written, and the types that work."""
+
+from __future__ import annotations
+
+import re
+import typing
+from collections.abc import Mapping
+from typing import Any, Final
+
+from mcpkit.errors import UnsupportedAnnotation
+from mcpkit.server.schemas._hints import schema_components
+
+__all__ = ["TYPES_THAT_WORK", "unsupported"]
+
+TYPES_THAT_WORK: Final = (
+    "str, int, float, bool, None, list[T], dict[str, T], tuple[...], T | None, Literal[...], "
+    "an Enum, a dataclass, a TypedDict, a msgspec.Struct, a pydantic model, or the datetime, "
+    "uuid, decimal, pathlib and ipaddress types"
+)
+# The hook's own list of what works (`schema_components`): said once, by TYPES_THAT_WORK.
+_ITS_LIST = re.compile(r": use builtins, .*$")
+# msgspec's words (and the schema hook's) for a type it has no schema for.
+_NO_SCHEMA = re.compile(r"^no JSON Schema for |^Type '.*' is not supported")
+_QUALIFIERS = re.compile(r"(?:[A-Za-z_<][\w<>]*\.)+(?=[A-Za-z_])")
+_PLAIN_CLASS = re.compile(r"no JSON Schema for <class '(?:[\w.<>]+\.)?(\w+)'>")
+
+
+def unsupported(
+    function: str, exc: TypeError, written: Mapping[str, Any], tested: Mapping[str, Any] = {}
+) -> TypeError:
+    """The UnsupportedAnnotation for `exc`, raised while `function`'s parameters became a
+    schema (`tested`: the hint of each, by parameter name, as the schema reads it) or, with
+    no `tested`, while its return annotation did; `written`: its annotations as written.
+    A TypeError of `exc`'s text led by the function's name where that is no missing schema
+    but a refusal naming its own fix, or where no one annotation fails alone (two types of
+    one name)."""
+    if not tested:
+        return _error(function, None, written.get("return"), exc)
+    for name, hint in tested.items():
+        try:
+            schema_components([hint])
+        except TypeError as alone:
+            return _error(function, name, written.get(name, hint), alone)
+    return TypeError(f"{function}: {exc}")
+
+
+def _error(function: str, parameter: str | None, annotation: Any, exc: TypeError) -> TypeError:
+    if not _NO_SCHEMA.search(str(exc)):  # a refusal that names its own fix (a Field, an alias)
+        return TypeError(f"{function}: {exc}")
+    written = _written(annotation)
+    if parameter is None:
+        where = f"{function}() -> {written}: the return annotation"
+    else:
+        where = f"{function}({parameter}: {written}): the annotation of parameter {parameter!r}"
+    detail = _ITS_LIST.sub("", str(exc))
+    detail = _PLAIN_CLASS.sub(
+        r"\1 is a plain class: make it a dataclass, a TypedDict or a msgspec.Struct", detail
+    )
+    message = (
+        f"{where} has no JSON Schema ({detail}); annotate it with a type that has one: "
+        f"{TYPES_THAT_WORK}"
+    )
+    return UnsupportedAnnotation(
+        message, function=function, parameter=parameter, annotation=annotation
+    )
+
+
+def _written(annotation: Any) -> str:
+    """The annotation as its author wrote it: `Point`, `list[int, str]`, `Point | None`
+    (the modules and enclosing functions of its names left out)."""
+    if isinstance(annotation, type) and not typing.get_args(annotation):
+        return annotation.__name__
+    return _QUALIFIERS.sub("", repr(annotation))
