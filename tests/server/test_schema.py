@@ -507,6 +507,25 @@ def test_unsupported_hint_is_one_error_naming_parameter_annotation_and_what_work
     assert error.__cause__ is None and error.__suppress_context__  # no chain to read past
 
 
+@pytest.mark.parametrize(
+    ("annotation", "said"),
+    [
+        ("list[int, str]", "list takes one type: list[int], or list[int | str]"),
+        ("dict[str, list[int, str]] | None", "list takes one type"),
+        ("set[int, int]", "set takes one type: set[int]"),
+    ],
+)
+def test_a_generic_given_the_wrong_number_of_types_says_how_many(
+    annotation: str, said: str
+) -> None:
+    namespace: dict[str, Any] = {}
+    exec(f"def fn(p: {annotation}) -> str: ...", namespace)
+    with pytest.raises(UnsupportedAnnotation) as caught:
+        build_signature(namespace["fn"])
+    assert str(caught.value).startswith(f"fn(p: {annotation}): the annotation of parameter 'p'")
+    assert f"no JSON Schema ({said}" in str(caught.value)
+
+
 def test_an_unsupported_return_annotation_is_named_as_the_return() -> None:
     class Opaque:
         pass

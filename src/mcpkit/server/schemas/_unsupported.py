@@ -53,7 +53,7 @@ def _error(function: str, parameter: str | None, annotation: Any, exc: TypeError
         where = f"{function}() -> {written}: the return annotation"
     else:
         where = f"{function}({parameter}: {written}): the annotation of parameter {parameter!r}"
-    detail = _ITS_LIST.sub("", str(exc))
+    detail = _arity(annotation) or _ITS_LIST.sub("", str(exc))
     detail = _PLAIN_CLASS.sub(
         r"\1 is a plain class: make it a dataclass, a TypedDict or a msgspec.Struct", detail
     )
@@ -64,6 +64,22 @@ def _error(function: str, parameter: str | None, annotation: Any, exc: TypeError
     return UnsupportedAnnotation(
         message, function=function, parameter=parameter, annotation=annotation
     )
+
+
+#: Generics that take one type, and what to write instead of several.
+_ONE_TYPE: Final = {list: "list", set: "set", frozenset: "frozenset"}
+
+
+def _arity(annotation: Any) -> str | None:
+    """What is wrong with a generic given the wrong number of types (`list[int, str]`,
+    `dict[str]`), anywhere inside `annotation`; None when none is."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    name = _ONE_TYPE.get(origin) if isinstance(origin, type) else None
+    if name is not None and len(args) != 1:
+        return f"{name} takes one type: {name}[int], or {name}[int | str] for items of either"
+    if origin is dict and len(args) != 2:
+        return "dict takes a key type and a value type: dict[str, int]"
+    return next((found for arg in args if (found := _arity(arg)) is not None), None)
 
 
 def _written(annotation: Any) -> str:
