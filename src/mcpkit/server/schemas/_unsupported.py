@@ -67,7 +67,7 @@ def _error(function: str, parameter: str | None, annotation: Any, exc: TypeError
 
 
 #: Generics that take one type, and what to write instead of several.
-_ONE_TYPE: Final = {list: "list", set: "set", frozenset: "frozenset"}
+_ONE_TYPE: Final[dict[type, str]] = {list: "list", set: "set", frozenset: "frozenset"}
 
 
 def _arity(annotation: Any) -> str | None:
