@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mcpkit import Client, Context, Server
-from mcpkit.errors import ToolError
+from mcpkit.errors import McpError, ToolError
 from mcpkit.server.hooks import CallToolNext, TypedMiddleware
 from mcpkit.server.middleware import CallNext
 
@@ -82,3 +82,27 @@ async def test_a_mounted_servers_layer_raising_a_tool_error_is_the_result(era: s
     async with asyncio.timeout(WAIT), Client(parent, protocol=era) as client:
         result = await client.call_tool("kid_add", {"a": 1, "b": 2})
         assert result.is_error and result.text == "quota exceeded: try again tomorrow"
+
+
+async def test_a_call_that_asked_for_a_task_gets_one_ended_with_the_error() -> None:
+    """2025-11-25's tasks: the client asked for one, so it gets one, whose result is the error
+    result, as when the tool raises in its task; a tool that forbids tasks is refused as it
+    would be without the middleware."""
+
+    async def closed(ctx: Context, params: Any, call_next: CallNext) -> Any:
+        if ctx.method == "tools/call":
+            raise ToolError("closed for maintenance")
+        return await call_next(params)
+
+    server = server_with(closed)
+
+    @server.tool(task=True)
+    def slow_add(a: int, b: int) -> int:
+        return a + b
+
+    async with asyncio.timeout(WAIT), Client(server, protocol="2025-11-25") as client:
+        result = await client.call_tool("slow_add", {"a": 1, "b": 2}, task=True)
+        assert result.is_error and result.text == "closed for maintenance"
+        with pytest.raises(McpError, match="cannot be called as a task") as refused:
+            await client.call_tool("add", {"a": 1, "b": 2}, task=True)
+        assert refused.value.code == -32601

@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from mcpkit.errors import McpError, shown_when_masked
 from mcpkit.protocol import codes
+from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.server.catalog.extension_methods import ExtensionMethod, serve
 from mcpkit.server.handlers import Handler, handler_for
 from mcpkit.server.hooks.chains import chain_for
 from mcpkit.server.middleware import call_through
 from mcpkit.server.mount import route
+from mcpkit.server.tasks.augmented import task_of_answer
 from mcpkit.stores.deadline import StoreUnavailable, outage_message
 from mcpkit.types.methods import STATELESS_REVISIONS
 
@@ -46,7 +48,12 @@ def through_layers(
     layers = chain_for(server.middleware, ctx.method) if server.middleware else ()
     if not layers:
         return inner(params)
-    return call_through(layers, ctx, params, inner)
+    answer = call_through(layers, ctx, params, inner)
+    if ctx.method == "tools/call" and field_of(params, "task") is not None and server.serves_tasks:
+        # A layer may answer a call that asked for a task with a plain result (a ToolError
+        # it raised, a cached result): the client still gets the task it asked for.
+        return task_of_answer(ctx, server, params, answer)
+    return answer
 
 
 def masked(server: ServerApi, method: str, exc: Exception) -> McpError | None:

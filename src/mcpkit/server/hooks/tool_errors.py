@@ -2,7 +2,7 @@
 raises it (server/tools, "Error Handling": a failure the model should hear of), not a
 protocol error. Each layer of a tools/call chain is wrapped once (`chains.chain_for` keeps
 the chain), so the layers outside the one that raised see the result, as they would see the
-tool's own."""
+tool's own. A call that asked for a task still gets one (`handlers.routing.through_layers`)."""
 
 from __future__ import annotations
 
@@ -26,17 +26,13 @@ def tool_error_result(name: str, exc: ToolError, error_prefix: str | None) -> Ca
 
 
 def reporting_tool_errors(layer: Layer[Any]) -> Layer[Any]:
-    """`layer`, with a `ToolError` it raises on a tools/call made the call's error result.
-    A task-augmented call (`params.task`) is answered by a task, which a result cannot
-    stand for: its ToolError goes on as it is."""
+    """`layer`, with a `ToolError` it raises on a tools/call made the call's error result."""
 
     async def reported(ctx: Any, params: Any, call_next: CallNext) -> Any:
         try:
             return await layer(ctx, params, call_next)
         except ToolError as exc:
-            if field_of(params, "task") is not None:
-                raise
-            name = field_of(params, "name")
-            return tool_error_result(str(name), exc, ctx.server.tool_error_prefix)
+            name = str(field_of(params, "name"))
+            return tool_error_result(name, exc, ctx.server.tool_error_prefix)
 
     return reported

@@ -11,10 +11,12 @@ show every requestor's tasks).
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
+from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.server.context import Context
 from mcpkit.stores.task_runner import TaskRun, TaskRunner
 from mcpkit.types import CallToolResult, CreateTaskResult, TaskMetadata
@@ -22,7 +24,14 @@ from mcpkit.types import CallToolResult, CreateTaskResult, TaskMetadata
 if TYPE_CHECKING:
     from mcpkit.server.catalog.tools import ToolSpec
 
-__all__ = ["ANONYMOUS", "check_task_support", "owner_of", "start_tool_task", "tool_failed"]
+__all__ = [
+    "ANONYMOUS",
+    "check_task_support",
+    "owner_of",
+    "start_tool_task",
+    "task_of_answer",
+    "tool_failed",
+]
 
 #: The owner of tasks created without authorization.
 ANONYMOUS = ""
@@ -77,3 +86,23 @@ async def start_tool_task(
     # schema.ts's ttl is a number of milliseconds; the stores keep whole ones.
     whole = None if ttl is None else math.ceil(ttl)
     return await runner.start(owner_of(ctx), whole, ctx.session.connection, work)
+
+
+async def task_of_answer(ctx: Context, server: Any, params: Any, answer: Awaitable[Any]) -> Any:
+    """`answer` to a tools/call that asked for a task; a plain `CallToolResult` (a middleware
+    answered it itself) becomes a task ended with that result, which the client fetches from
+    `tasks/result` as it would the tool's own, after the tool's task support is checked as
+    it would be without the middleware."""
+    found = await answer
+    if not isinstance(found, CallToolResult):
+        return found
+    spec = server.tools.get(str(field_of(params, "name")))
+    if spec is None:
+        return found
+    task = field_of(params, "task")
+    check_task_support(spec, task)
+
+    async def ended(_: Context) -> CallToolResult:
+        return found
+
+    return await start_tool_task(ctx, server.task_runner, field_of(task, "ttl"), ended)
