@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from mcpkit.errors import McpError, shown_when_masked
 from mcpkit.protocol import codes
 from mcpkit.protocol.jsonrpc import field_of
+from mcpkit.protocol.own_terms import stands_alone
 from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.server.catalog.extension_methods import ExtensionMethod, serve
 from mcpkit.server.handlers import Handler, handler_for
@@ -49,7 +50,12 @@ def through_layers(
     if not layers:
         return inner(params)
     answer = call_through(layers, ctx, params, inner)
-    if ctx.method == "tools/call" and field_of(params, "task") is not None and server.serves_tasks:
+    if (
+        ctx.method == "tools/call"
+        and field_of(params, "task") is not None
+        and server.serves_tasks
+        and not stands_alone(ctx.terms)  # (2026-07-28: the server decides, SEP-2663)
+    ):
         # A layer may answer a call that asked for a task with a plain result (a ToolError
         # it raised, a cached result): the client still gets the task it asked for.
         return task_of_answer(ctx, server, params, answer)
