@@ -74,27 +74,18 @@ async def _tools(http: httpx.AsyncClient, url: str) -> list[str]:
 async def test_dev_restarts_the_server_when_its_file_changes(tmp_path: Path) -> None:
     server = tmp_path / "server.py"
     server.write_text(SERVER)
-    proc = await _start_dev(server)
-    assert proc.stderr is not None
-    try:
-        async with _logged_in(proc.stderr) as (base, http):
+    async with dev(server) as stderr:
+        async with _logged_in(stderr) as (base, http):
             state = (await http.post(f"{base}/api/state", json={})).json()
             assert state["result"]["initialTarget"] == str(server)
             connect = {"target": state["result"]["initialTarget"]}
             await http.post(f"{base}/api/connect", json=connect)
             assert await _tools(http, f"{base}/api/request") == ["first"]
             _save(server, SERVER + SECOND_TOOL)
-            await _line_with(proc.stderr, r"server\.py changed; restarting")
-            await _line_with(proc.stderr, r"mcpkit dev: reloaded")
+            await _line_with(stderr, r"server\.py changed; restarting")
+            await _line_with(stderr, r"mcpkit dev: reloaded")
             tools = await _tools(http, f"{base}/api/request")
             assert tools == ["first", "second"]
-        proc.send_signal(signal.SIGINT)
-        async with asyncio.timeout(WAIT):
-            assert await proc.wait() in (0, 130)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
 
 
 def _save(path: Path, source: str) -> None:
@@ -108,39 +99,33 @@ def _save(path: Path, source: str) -> None:
 async def test_dev_tries_again_on_the_save_after_a_syntax_error(tmp_path: Path) -> None:
     server = tmp_path / "server.py"
     server.write_text(SERVER)
-    proc = await _start_dev(server)
-    assert proc.stderr is not None
-    try:
-        async with _logged_in(proc.stderr) as (base, http):
+    async with dev(server) as stderr:
+        async with _logged_in(stderr) as (base, http):
             await http.post(f"{base}/api/connect", json={"target": str(server)})
             assert await _tools(http, f"{base}/api/request") == ["first"]
             _save(server, SERVER + "\n@server.tool(\ndef broken(:\n")  # saved mid-edit
-            await _line_with(proc.stderr, r"server\.py changed; restarting")
-            await _line_with(proc.stderr, r"the server did not start again")
-            frame = await _line_with(proc.stderr, r'File ".*server\.py", line \d+')
+            await _line_with(stderr, r"server\.py changed; restarting")
+            await _line_with(stderr, r"the server did not start again")
+            frame = await _line_with(stderr, r'File ".*server\.py", line \d+')
             assert str(server) in frame
-            await _line_with(proc.stderr, r"SyntaxError")
-            await _line_with(proc.stderr, r"the next save tries again")
+            await _line_with(stderr, r"SyntaxError")
+            await _line_with(stderr, r"the next save tries again")
             state = (await http.post(f"{base}/api/state", json={})).json()
             assert state["result"]["server"] is None
             _save(server, SERVER + SECOND_TOOL)  # fixed: the page is connected again
-            await _line_with(proc.stderr, r"server\.py changed; restarting")
-            await _line_with(proc.stderr, r"mcpkit dev: reloaded")
+            await _line_with(stderr, r"server\.py changed; restarting")
+            await _line_with(stderr, r"mcpkit dev: reloaded")
             state = (await http.post(f"{base}/api/state", json={})).json()
             assert state["result"]["server"]["serverInfo"]["name"] == "dev-demo"
             tools = await _tools(http, f"{base}/api/request")
             assert tools == ["first", "second"]
-        proc.send_signal(signal.SIGINT)
-        async with asyncio.timeout(WAIT):
-            assert await proc.wait() in (0, 130)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
 
 
-async def _start_dev(server: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
+@contextlib.asynccontextmanager
+async def dev(server: Path) -> AsyncIterator[asyncio.StreamReader]:
+    """`mcpkit dev SERVER` running; its stderr. Ended with Ctrl-C when the block ends (it
+    must exit 0 or 130), killed if anything failed first."""
+    proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "mcpkit",
@@ -153,6 +138,16 @@ async def _start_dev(server: Path) -> asyncio.subprocess.Process:
         stderr=asyncio.subprocess.PIPE,
         env=ENV,
     )
+    assert proc.stderr is not None
+    try:
+        yield proc.stderr
+        proc.send_signal(signal.SIGINT)
+        async with asyncio.timeout(WAIT):
+            assert await proc.wait() in (0, 130)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
 
 
 async def test_dev_refuses_what_is_not_a_python_file(tmp_path: Path) -> None:
@@ -204,43 +199,25 @@ async def test_a_file_broken_from_the_start_is_told_at_once_and_a_save_reloads_i
     it serves the server."""
     server = tmp_path / "server.py"
     server.write_text(SERVER + '\nraise ValueError("not configured yet")\n')
-    proc = await _start_dev(server)
-    assert proc.stderr is not None
-    try:
-        await _line_with(proc.stderr, r"mcpkit dev: the server did not start:")
-        await _line_with(proc.stderr, r"ValueError: not configured yet")
-        told = await _line_with(proc.stderr, r"^error: importing ")
+    async with dev(server) as stderr:
+        await _line_with(stderr, r"mcpkit dev: the server did not start:")
+        await _line_with(stderr, r"ValueError: not configured yet")
+        told = await _line_with(stderr, r"^error: importing ")
         assert told.rstrip().endswith("fix that error in your code and save the file to reload it")
-        await _line_with(proc.stderr, r"mcpkit dev: the next save tries again")
+        await _line_with(stderr, r"mcpkit dev: the next save tries again")
         _save(server, SERVER)
-        await _line_with(proc.stderr, r"server\.py changed; restarting")
-        await _line_with(proc.stderr, r"mcpkit dev: reloaded")
-        proc.send_signal(signal.SIGINT)
-        async with asyncio.timeout(WAIT):
-            assert await proc.wait() in (0, 130)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await _line_with(stderr, r"server\.py changed; restarting")
+        await _line_with(stderr, r"mcpkit dev: reloaded")
 
 
 async def test_a_file_that_starts_is_served_before_any_page_connects(tmp_path: Path) -> None:
     server = tmp_path / "server.py"
     server.write_text(SERVER)
-    proc = await _start_dev(server)
-    assert proc.stderr is not None
-    try:
-        async with _logged_in(proc.stderr) as (base, http):
-            await _line_with(proc.stderr, rf"mcpkit dev: serving {re.escape(str(server))}$")
+    async with dev(server) as stderr:
+        async with _logged_in(stderr) as (base, http):
+            await _line_with(stderr, rf"mcpkit dev: serving {re.escape(str(server))}$")
             state = (await http.post(f"{base}/api/state", json={})).json()
             assert state["result"]["server"]["serverInfo"]["name"] == "dev-demo"
-        proc.send_signal(signal.SIGINT)
-        async with asyncio.timeout(WAIT):
-            assert await proc.wait() in (0, 130)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
 
 
 def test_the_watch_list_is_the_file_and_its_folders_python_files(tmp_path: Path) -> None:
