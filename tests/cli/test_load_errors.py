@@ -67,7 +67,8 @@ WORKS = "a dataclass, a TypedDict, a msgspec.Struct, a pydantic model"
         (
             BAD_GENERIC,
             "server.py, line 7: pair(p: list[int, str]): the annotation of parameter 'p' has "
-            "no JSON Schema (Type 'list[int, str]' is not supported)",
+            "no JSON Schema (list takes one type: list[int], or list[int | str] for items of "
+            "either)",
         ),
         (
             IN_A_PROMPT,
