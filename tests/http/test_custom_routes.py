@@ -94,6 +94,26 @@ async def test_a_route_passes_the_endpoints_host_check() -> None:
         assert (await client.get("/health")).status_code == 421
 
 
+async def test_a_routes_body_is_held_to_the_servers_max_message_size() -> None:
+    """A route reads what a message to the endpoint may be, no more: 413 for a body said
+    (Content-Length) or sent (chunked) past `max_message_size`, over a real uvicorn."""
+    app = routed_server(max_message_size=1024).http_app()
+
+    async def chunks(total: int) -> AsyncIterator[bytes]:
+        for _ in range(total // 256):
+            yield b"[" * 256
+
+    async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=WAIT) as client:
+        fits = await client.post("/items/1", json={"n": "x" * 900})
+        assert fits.status_code == 200
+        declared = await client.post("/items/1", content=b"[" * 5000)
+        assert declared.status_code == 413
+        assert "max_message_size (1024 bytes)" in declared.json()["error"]["message"]
+        streamed = await client.post("/items/1", content=chunks(64 * 1024))
+        assert streamed.status_code == 413
+        assert (await client.get("/health")).status_code == 200  # and it serves on
+
+
 async def test_with_a_real_uvicorn_the_lifespan_has_run() -> None:
     app = routed_server().http_app()
     async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=WAIT) as client:

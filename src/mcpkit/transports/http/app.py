@@ -471,7 +471,8 @@ class McpHttpApp:
         if route is not None:
             if not self._warned and not self.hosting.lifespan_ran:
                 self._warn_no_lifespan()
-            await serve_route(route, self.policy.origin, guard, scope, receive, send)
+            limit = self.server.max_message_size
+            await serve_route(route, self.policy.origin, guard, limit, scope, receive, send)
             return
         mounted = None if guard is None else guard.route(scope)
         if mounted is not None:

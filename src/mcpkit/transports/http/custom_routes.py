@@ -12,11 +12,11 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
-from mcpkit._asgi import Receive, Scope, Send
+from mcpkit._asgi import Message, Receive, Scope, Send
 from mcpkit.auth.server.resource import ASGIApp
 from mcpkit.stores.approvals import APPROVAL_PATH
 from mcpkit.transports.http._exchange import send_refusal
-from mcpkit.transports.http.checks import Refusal, check_origin
+from mcpkit.transports.http.checks import Refusal, check_origin, refuse
 from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.origin import OriginPolicy
 
@@ -130,12 +130,14 @@ async def serve_route(
     route: CustomRoute,
     origin: OriginPolicy,
     guard: Guard | None,
+    max_bytes: int,
     scope: Scope,
     receive: Receive,
     send: Send,
 ) -> None:
     """Serve a request on `route`, once the Host and Origin checks (and its token, when the
-    route asks for auth) let it through."""
+    route asks for auth) let it through; its body is held to `max_bytes` (the server's
+    `max_message_size`), as a message to the endpoint is: 413 past it."""
     refusal = check_origin(origin, scope["headers"])
     if refusal is None and route.auth:
         assert guard is not None  # (`CustomRoutes.check` refused the route otherwise)
@@ -144,7 +146,56 @@ async def serve_route(
             refusal = found
         else:
             scope = {**scope, "auth": found}
+    if refusal is None and _declared_length(scope) > max_bytes:
+        refusal = _too_large(max_bytes)
     if refusal is not None:
         await send_refusal(send, refusal)
         return
-    await route.app(scope, receive, send)
+    await _bounded(route.app, max_bytes, scope, receive, send)
+
+
+class _TooLarge(Exception):
+    """A route's body went past its bound while the route read it."""
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else 0  # (uvicorn refuses a bad one)
+    return 0
+
+
+def _too_large(max_bytes: int) -> Refusal:
+    return refuse(
+        413, f"the request body is over this server's max_message_size ({max_bytes} bytes)"
+    )
+
+
+async def _bounded(
+    app: ASGIApp, max_bytes: int, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """`app` with its body counted as it reads it (a body without Content-Length, chunked):
+    past `max_bytes` its read fails, and the client gets 413 unless an answer began."""
+    read = 0
+    began = False
+
+    async def counted() -> Message:
+        nonlocal read
+        message = await receive()
+        if message["type"] == "http.request":
+            body = message.get("body", b"")
+            read += len(body) if isinstance(body, bytes) else 0
+            if read > max_bytes:
+                raise _TooLarge
+        return message
+
+    async def watched(message: Message) -> None:
+        nonlocal began
+        began = began or message["type"] == "http.response.start"
+        await send(message)
+
+    try:
+        await app(scope, counted, watched)
+    except _TooLarge:
+        if not began:
+            await send_refusal(send, _too_large(max_bytes))
