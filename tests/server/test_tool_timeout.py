@@ -156,40 +156,96 @@ def test_a_misspelt_option_is_refused() -> None:
         server.tool(timout=5)  # type: ignore[call-overload]
 
 
+class Connection:
+    """A plain generator dependency that records what happens to it; `gate` holds its
+    opening until set (a slow connect), and `closed` is set once it is cleaned up."""
+
+    def __init__(self, *, gate_open: bool = True) -> None:
+        self.events: list[str] = []
+        self.gate, self.closed = threading.Event(), threading.Event()
+        if gate_open:
+            self.gate.set()
+
+    def __call__(self) -> Iterator[str]:
+        self.events.append("open")
+        self.gate.wait(AMPLE)
+        try:
+            yield "conn"
+        except BaseException as exc:
+            self.events.append(f"rollback {type(exc).__name__}")
+            raise
+        else:
+            self.events.append("commit")
+        finally:
+            self.events.append("close")
+            self.closed.set()
+
+
+def server_with(connection: Connection, timeout: float) -> tuple[Server, threading.Event]:
+    """A server whose tool `blocking` takes `connection` and blocks until the returned event
+    is set."""
+    release = threading.Event()
+    server = Server("threads")
+
+    @server.tool(timeout=timeout)
+    def blocking(conn: str = Depends(connection)) -> str:
+        connection.events.append(f"used {conn}")
+        release.wait(AMPLE)
+        return "late"
+
+    return server, release
+
+
 @pytest.mark.parametrize("era", ERAS)
 async def test_a_def_tool_past_its_timeout_keeps_its_dependencies_until_its_thread_ends(
     era: str,
 ) -> None:
     # The call is answered on time, but the function goes on in its thread: the generator
     # dependencies it was given (a connection, say) must not be closed under it, nor told
-    # it went well (a transaction committed for a call that timed out).
-    release, closed = threading.Event(), threading.Event()
-    events: list[str] = []
-    server = Server("threads")
+    # it went well (a transaction committed for a call that timed out). The timeout counts
+    # from the call's start, so on a busy machine it can end the call while the connection
+    # is still being opened (the next test); a longer one is then tried, a bounded number
+    # of times, until the tool itself was running when it was answered.
+    for timeout in (0.05, 0.5, 5.0):
+        connection = Connection()
+        server, release = server_with(connection, timeout)
+        async with asyncio.timeout(AMPLE), Client(server, protocol=era) as client:
+            result = await client.call_tool("blocking")
+            assert result.text == f"tool 'blocking' timed out after {timeout:g} s"
+            at_answer = list(connection.events)
+            release.set()
+            assert await asyncio.to_thread(connection.closed.wait, AMPLE)
+        if at_answer == ["open", "used conn"]:  # answered while the function holds it
+            assert connection.events == [
+                "open",
+                "used conn",
+                "rollback CancelledError",
+                "close",
+            ]
+            return
+        # (ended while the connection opened: it is closed as given up, never used)
+        assert connection.events in (
+            ["open", "rollback CancelledError", "close"],
+            ["open", "used conn", "rollback CancelledError", "close"],
+        )
+    pytest.fail("the tool was never running when its call was answered, even at 5 s")
 
-    def connection() -> Iterator[str]:
-        events.append("open")
-        try:
-            yield "conn"
-        except BaseException as exc:
-            events.append(f"rollback {type(exc).__name__}")
-            raise
-        else:
-            events.append("commit")
-        finally:
-            events.append("close")
-            closed.set()
 
-    @server.tool(timeout=0.05)
-    def blocking(conn: str = Depends(connection)) -> str:
-        release.wait(AMPLE)
-        events.append(f"used {conn}")
-        return "late"
-
-    async with asyncio.timeout(10), Client(server, protocol=era) as client:
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_dependency_still_opening_when_the_call_times_out_is_closed_once_open(
+    era: str,
+) -> None:
+    # A plain dependency is entered in a worker thread, which the timeout cannot stop: once
+    # it is open it must be closed with the cancellation (a rollback), not left to the
+    # garbage collector (which closes it with GeneratorExit, at some later time), and the
+    # tool must never run.
+    connection = Connection(gate_open=False)
+    server, release = server_with(connection, 0.05)
+    release.set()
+    async with asyncio.timeout(AMPLE), Client(server, protocol=era) as client:
         result = await client.call_tool("blocking")
         assert result.text == "tool 'blocking' timed out after 0.05 s"
-        assert events == ["open"]  # answered while the function still holds its connection
-        release.set()
-        assert await asyncio.to_thread(closed.wait, 10)
-    assert events == ["open", "used conn", "rollback CancelledError", "close"]
+        assert connection.events == ["open"]  # (its thread waits at the gate)
+        connection.gate.set()
+        assert await asyncio.to_thread(connection.closed.wait, AMPLE)
+    assert connection.events == ["open", "rollback CancelledError", "close"]

@@ -105,8 +105,15 @@ async def _run(
     # the user's code, where a plain function runs.)
     fn = step.fn if kind == "sync_cm" else contextlib.contextmanager(step.fn)
     manager = fn(**kwargs)
-    value = await call_handler(manager.__enter__, is_async=False, in_thread=in_thread)
-    stack.push_async_exit(functools.partial(_exit_sync, manager, in_thread))
+    exit_ = functools.partial(_exit_sync, manager, in_thread)
+    entering = call_handler(manager.__enter__, is_async=False, in_thread=in_thread)
+    if in_thread:
+        own = contextlib.AsyncExitStack()
+        own.push_async_exit(exit_)
+        value = await _holding(own, entering, entering=True)
+    else:
+        value = await entering
+    stack.push_async_exit(exit_)
     return value
 
 
@@ -319,31 +326,41 @@ async def _call(
 _waiting: Final[set[asyncio.Task[None]]] = set()
 
 
-async def _holding(stack: contextlib.AsyncExitStack, work: Awaitable[Any]) -> Any:
-    """`work`, a plain handler's run in a worker thread, with the dependencies `stack`
-    cleans up kept until it ends. Cancelling the call (its `timeout=`) does not stop the
-    thread, and the call is answered at once; so the cleanup then waits, in a task of its
-    own, for the thread to end, and gets the cancellation, as after a failure (a
-    connection closed under a running function, or a transaction committed for a call
-    that was given up, would be worse)."""
+async def _holding(
+    stack: contextlib.AsyncExitStack, work: Awaitable[Any], *, entering: bool = False
+) -> Any:
+    """`work`, a run in a worker thread (a plain handler, or with `entering` the entering of
+    a plain dependency), with what `stack` cleans up kept until it ends. Cancelling the call
+    (its `timeout=`) does not stop the thread, and the call is answered at once; so the
+    cleanup then waits, in a task of its own, for the thread to end, and gets the
+    cancellation, as after a failure (a connection closed under a running function, or a
+    transaction committed for a call that was given up, would be worse; a dependency that
+    opens after its call was given up must still be closed, not left to the garbage
+    collector)."""
     running = asyncio.ensure_future(work)
     try:
         return await asyncio.shield(running)
     except asyncio.CancelledError as exc:
         if not running.done():
-            later = stack.pop_all()
-            waiting = asyncio.get_running_loop().create_task(_clean_up_after(running, later, exc))
+            later = _clean_up_after(running, stack.pop_all(), exc, entering)
+            waiting = asyncio.get_running_loop().create_task(later)
             _waiting.add(waiting)
             waiting.add_done_callback(_waiting.discard)
         raise
 
 
 async def _clean_up_after(
-    running: asyncio.Future[Any], stack: contextlib.AsyncExitStack, exc: BaseException
+    running: asyncio.Future[Any],
+    stack: contextlib.AsyncExitStack,
+    exc: BaseException,
+    entering: bool,
 ) -> None:
     await asyncio.wait([running])
-    if not running.cancelled():
-        running.exception()  # (retrieved: what the thread gave is dropped, as its result is)
+    # (what the thread gave is dropped, as its result is; a dependency that failed to enter
+    # has nothing to exit)
+    failed = running.cancelled() or running.exception() is not None
+    if entering and failed:
+        return
     try:
         await stack.__aexit__(type(exc), exc, exc.__traceback__)
     except Exception:  # (nobody awaits this task: said in the log, or lost)
