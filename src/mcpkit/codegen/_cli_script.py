@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mcpkit.codegen._client_module import WRAP_MARK
-from mcpkit.codegen._header import header
+from mcpkit.codegen._header import header, opening
 from mcpkit.codegen._names import RESERVED, Scope, snake_name
 from mcpkit.codegen._schema_types import json_list, json_object
 from mcpkit.codegen._source import docstring, finished, string_literal
@@ -78,7 +78,7 @@ def cli_script(
         "    return made",
         *_RUN,
     ]
-    return finished("\n".join(out) + "\n", script=True)
+    return finished("\n".join(out) + "\n", opening("cli"))
 
 
 def _folder(written_to: str | os.PathLike[str] | None) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mcpkit.codegen._header import header
+from mcpkit.codegen._header import header, opening
 from mcpkit.codegen._names import RESERVED, Scope, is_identifier, snake_name
 from mcpkit.codegen._names import class_name as capwords
 from mcpkit.codegen._schema_types import Record, Types, json_object
@@ -92,7 +92,7 @@ def client_module(
         "]",
         *body,
     ]
-    return finished("\n".join(out) + "\n", script=False)
+    return finished("\n".join(out) + "\n", opening("client"))
 
 
 def _imports(types: Types, methods: list[_Method], structured: bool) -> list[str]:

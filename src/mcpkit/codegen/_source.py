@@ -12,20 +12,15 @@ byte a declared or guessed encoding could read otherwise, no bidi override."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 __all__ = [
-    "CODING",
-    "SHEBANG",
     "comment_line",
     "comment_text",
     "docstring",
     "finished",
     "string_literal",
 ]
-
-#: The first line of a generated script, and the encoding line every generated file has next.
-SHEBANG = "#!/usr/bin/env python3"
-CODING = "# -*- coding: utf-8 -*-"
 
 
 def string_literal(text: str) -> str:
@@ -79,21 +74,20 @@ def comment_line(text: str) -> str:
     return joined.replace("#", "\\x23")
 
 
-def finished(source: str, *, script: bool) -> str:
-    """`source` as given out, once checked: ASCII, and opening with the fixed lines (the
-    shebang of a `script`, then the encoding line), and no character but printable ASCII and
-    line feeds. A ValueError otherwise: a generator
-    that would write anything else is a bug, refused rather than written."""
-    opening = [SHEBANG, CODING] if script else [CODING]
+def finished(source: str, opening: Sequence[str]) -> str:
+    """`source` as given out, once checked: it starts with the fixed `opening` lines (two at
+    least: PEP 263 reads lines 1 and 2), and holds no character but printable ASCII and line
+    feeds. A ValueError otherwise: a generator that would write anything else is a bug,
+    refused rather than written."""
     lines = source.split("\n", len(opening))
-    if lines[: len(opening)] != opening:
+    if len(opening) < 2 or lines[: len(opening)] != list(opening):
         raise ValueError(f"generated source must start with {opening!r}, not {lines[:2]!r}")
     where = next((i for i, ch in enumerate(source) if not _plain(ch)), None)
     if where is not None:
         line = source.count("\n", 0, where) + 1
         raise ValueError(
             "generated source must be printable ASCII and line feeds: "
-            f"{source[where]!r} on line {line} was not escaped"
+            f"{source[where]!a} on line {line} was not escaped"
         )
     return source
 
