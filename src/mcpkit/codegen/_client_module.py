@@ -286,7 +286,8 @@ def _method_doc(method: _Method) -> str:
         doc += "\n\nArgs:"
         for p in documented:
             sent_as = f" (sent as {string_literal(p.key)})" if p.name != p.key else ""
-            doc += f"\n    {p.name}{sent_as}: {comment_line(p.doc)}"
+            # one line of the docstring, which escapes it (comment_line's escapes would show)
+            doc += f"\n    {p.name}{sent_as}: {' '.join(p.doc.split())}"
     return doc
 
 
