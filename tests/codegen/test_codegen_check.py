@@ -16,7 +16,7 @@ from _hostile_tools import SERVER_NAME, TOOLS
 
 from mcpkit.cli.main import main
 from mcpkit.codegen import cli_script, client_module
-from mcpkit.codegen._header import differences, read_header
+from mcpkit.codegen._header import FORMAT, differences, read_header
 
 
 def test_check_says_current_then_which_tools_changed(
@@ -101,9 +101,11 @@ def test_differences_name_the_kind_and_the_format() -> None:
     assert differences(recorded, "cli", 'a "new" name', tools) == [
         'the server\'s name is now "a \\"new\\" name"'
     ]
-    old = read_header(text.replace("cli format 1", "cli format 0"))
+    old = read_header(text.replace(f"cli format {FORMAT}", "cli format 1"))
     assert old is not None
-    assert differences(old, "cli", "s", tools) == ["made by an older generator (format 0, now 1)"]
+    assert differences(old, "cli", "s", tools) == [
+        f"made by an older generator (format 1, now {FORMAT})"
+    ]
     moved = [*tools, {"name": "b", "inputSchema": {}}]
     reordered = read_header(cli_script(moved, "s", "s.py"))
     assert reordered is not None

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from mcpkit.codegen._client_module import WRAP_MARK
-from mcpkit.codegen._header import header
+from mcpkit.codegen._header import header, opening
 from mcpkit.codegen._names import RESERVED, Scope, snake_name
 from mcpkit.codegen._schema_types import json_list, json_object
-from mcpkit.codegen._source import ascii_literal, docstring, string_literal
+from mcpkit.codegen._source import docstring, finished, string_literal
 
 __all__ = ["cli_script"]
 
@@ -35,14 +35,13 @@ def cli_script(
     folder this is called in, wherever the script runs: the script holds that folder
     relative to its own (`written_to`, the file it will be; its folder moves with it), or
     as an absolute path when it is printed."""
-    commands = Scope(frozenset())
+    commands = Scope(frozenset(), identifiers=False)
     body: list[str] = []
     for tool in tools:
         name = str(tool.get("name"))
         command = commands.take(name if _TYPABLE.fullmatch(name) else snake_name(name, "tool"))
         body += _subcommand(tool, name, command)
     out = [
-        "#!/usr/bin/env python3",
         *header("cli", server, tools),
         docstring(f"The tools of the MCP server {string_literal(server)} as commands.", ""),
         "",
@@ -59,10 +58,10 @@ def cli_script(
         "from mcpkit.client.target import Target, TargetError, open_client, parse_target",
         "from mcpkit.errors import McpkitError",
         "",
-        f"TARGET = {ascii_literal(target)}",
+        f"TARGET = {string_literal(target)}",
         "#: The folder TARGET was given in, relative to this file's: TARGET is read, and a server",
         "#: it names is started, from there, wherever the script is run from.",
-        f"TARGET_FOLDER = {ascii_literal(_folder(written_to))}",
+        f"TARGET_FOLDER = {string_literal(_folder(written_to))}",
         "",
         "",
         "def parser() -> argparse.ArgumentParser:",
@@ -79,7 +78,7 @@ def cli_script(
         "    return made",
         *_RUN,
     ]
-    return "\n".join(out) + "\n"
+    return finished("\n".join(out) + "\n", opening("cli"))
 
 
 def _folder(written_to: str | os.PathLike[str] | None) -> str:
@@ -111,7 +110,7 @@ def _subcommand(tool: Mapping[str, Any], name: str, command: str) -> list[str]:
     ]
     schema = json_object(tool.get("inputSchema"))
     required = {k for k in json_list(schema.get("required")) if isinstance(k, str)}
-    options = Scope(frozenset(_OWN))
+    options = Scope(frozenset(_OWN), identifiers=False)
     dests = Scope(RESERVED | {"tool", "name", "keys", "server", "timeout"})
     keys: list[str] = []
     for key, prop in json_object(schema.get("properties")).items():

@@ -9,11 +9,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mcpkit.codegen._header import header
-from mcpkit.codegen._names import RESERVED, Scope, snake_name
+from mcpkit.codegen._header import header, opening
+from mcpkit.codegen._names import RESERVED, Scope, is_identifier, snake_name
 from mcpkit.codegen._names import class_name as capwords
 from mcpkit.codegen._schema_types import Record, Types, json_object
-from mcpkit.codegen._source import comment_line, docstring, string_literal
+from mcpkit.codegen._source import comment_line, docstring, finished, string_literal
 
 __all__ = ["client_module", "is_class_name"]
 
@@ -21,7 +21,9 @@ __all__ = ["client_module", "is_class_name"]
 #: (mcpkit's servers and FastMCP's write it): the method returns the value itself.
 WRAP_MARK = "x-fastmcp-wrap-result"
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
-_WHY_NOT = "give a Python identifier, not a keyword, builtin or name the module imports"
+_WHY_NOT = (
+    "give an ASCII Python identifier, not a keyword, dunder, builtin or name the module imports"
+)
 
 
 @dataclass
@@ -90,7 +92,7 @@ def client_module(
         "]",
         *body,
     ]
-    return "\n".join(out) + "\n"
+    return finished("\n".join(out) + "\n", opening("client"))
 
 
 def _imports(types: Types, methods: list[_Method], structured: bool) -> list[str]:
@@ -119,9 +121,9 @@ def _imports(types: Types, methods: list[_Method], structured: bool) -> list[str
 
 
 def is_class_name(text: str) -> bool:
-    """Whether `text` can name the generated class: an identifier that is not a keyword nor
-    a name the module uses itself."""
-    return text.isidentifier() and not keyword.iskeyword(text) and text not in RESERVED
+    """Whether `text` can name the generated class: an ASCII identifier that is not a
+    keyword, a dunder, nor a name the module uses itself."""
+    return is_identifier(text) and text not in RESERVED
 
 
 def _methods(tools: Sequence[Mapping[str, Any]], scope: Scope, types: Types) -> list[_Method]:
@@ -284,7 +286,8 @@ def _method_doc(method: _Method) -> str:
         doc += "\n\nArgs:"
         for p in documented:
             sent_as = f" (sent as {string_literal(p.key)})" if p.name != p.key else ""
-            doc += f"\n    {p.name}{sent_as}: {comment_line(p.doc)}"
+            # one line of the docstring, which escapes it (comment_line's escapes would show)
+            doc += f"\n    {p.name}{sent_as}: {' '.join(p.doc.split())}"
     return doc
 
 

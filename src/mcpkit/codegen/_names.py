@@ -8,7 +8,7 @@ import builtins
 import keyword
 import re
 
-__all__ = ["RESERVED", "Scope", "class_name", "snake_name"]
+__all__ = ["RESERVED", "Scope", "class_name", "is_identifier", "snake_name"]
 
 #: Names no generated identifier takes: keywords, builtins (an attribute or parameter named
 #: `int` would hide the type in the annotations around it) and what generated modules import.
@@ -22,6 +22,19 @@ RESERVED: frozenset[str] = frozenset(
         *("Client", "ToolError", "ToolResult", "Omitted", "OMITTED", "mcpkit", "main"),
     }
 )
+
+
+def is_identifier(text: str) -> bool:
+    """Whether `text` may name something in generated source: an ASCII identifier, not a
+    keyword or soft keyword, and not a dunder (`__init__`, `__class__`: Python's own)."""
+    return (
+        text.isascii()
+        and text.isidentifier()
+        and not keyword.iskeyword(text)
+        and not keyword.issoftkeyword(text)
+        and not (text.startswith("__") and text.endswith("__"))
+    )
+
 
 _NOT_WORD = re.compile(r"[^0-9A-Za-z]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -46,8 +59,9 @@ class Scope:
     """The names taken in one scope (a module, a class, a parameter list): `take` returns a
     name no one else in it has, adding `_2`, `_3`... to a name already taken or reserved."""
 
-    def __init__(self, reserved: frozenset[str] = RESERVED) -> None:
+    def __init__(self, reserved: frozenset[str] = RESERVED, *, identifiers: bool = True) -> None:
         self._reserved = reserved
+        self._identifiers = identifiers  # False: names only ever written as string literals
         self._taken: set[str] = set()
 
     def take(self, wanted: str) -> str:
@@ -57,6 +71,8 @@ class Scope:
         while name in self._taken or name in self._reserved:
             n += 1
             name = f"{base}_{n}"
+        if self._identifiers and not is_identifier(name):
+            raise ValueError(f"{name!r} (from {wanted!r}) cannot be a generated identifier")
         self._taken.add(name)
         return name
 
