@@ -63,7 +63,8 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.class_name is not None and not is_class_name(args.class_name):
         parser.error(
             f"--class-name: {args.class_name!r} cannot name the class: give a Python "
-            "identifier, not a keyword, builtin or name the module imports"
+            "identifier of ASCII letters, digits and underscores, not a keyword, builtin, "
+            "dunder or name the module imports"
         )
     recorded: tuple[Recorded, str] | None = None
     if args.check:
