@@ -69,12 +69,13 @@ class FrontGrants:
         record = await self._state.get("code", code, IssuedCode)
         if record is None:
             raise Refused("invalid_grant", "the code is unknown or expired: authorize again")
+        # Its client first: another client presenting a used code must not end the grant.
+        if record.client_id != client.client_id:
+            raise Refused("invalid_grant", "the code was issued to another client")
         if record.grant is not None:
             # RFC 6749 section 4.1.2: a code used twice revokes what it issued.
             await self.end(record.grant)
             raise Refused("invalid_grant", "the code was already used: its tokens are revoked")
-        if record.client_id != client.client_id:
-            raise Refused("invalid_grant", "the code was issued to another client")
         check_redemption(
             form, record.redirect_uri, record.redirect_uri_given, record.challenge, record.resource
         )
