@@ -19,7 +19,7 @@ from _front_world import (
     register,
 )
 
-from mcpkit.auth.front import AuthorizationFront
+from mcpkit.auth.front import AuthorizationFront, FrontSettings
 from mcpkit.stores.kv import MemoryKeyValueStore
 
 
@@ -75,14 +75,16 @@ async def signed_in(http: httpx.AsyncClient) -> dict[str, Any]:
 
 
 def provider_front(
-    provider: Provider, store: MemoryKeyValueStore | None = None
+    provider: Provider,
+    store: MemoryKeyValueStore | None = None,
+    settings: FrontSettings | None = None,
 ) -> AuthorizationFront:
     """A front over `provider` (a `SlowProvider` answers through its `handle`)."""
     upstream = dataclasses.replace(UPSTREAM, userinfo_url="https://idp.example.com/userinfo")
     handler = provider.handle if isinstance(provider, SlowProvider) else provider
     transport = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     kv = MemoryKeyValueStore() if store is None else store
-    return AuthorizationFront(upstream, store=kv, http_client=transport)
+    return AuthorizationFront(upstream, settings, store=kv, http_client=transport)
 
 
 class SlowProvider(Provider):

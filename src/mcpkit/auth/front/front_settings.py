@@ -52,9 +52,13 @@ class FrontSettings:
       until it first gets tokens, then `client_ttl` from each time it gets tokens (a code
       redeemed, a refresh): registrations nobody uses leave their address's budget within a
       day, so that a busy address (a company's NAT) is not refused registration for months.
-    - `max_bytes_per_source`: the bytes of registrations, pending sign-ins, codes and grants
-      one client address may hold in the store, each kind on its own: past it the request is
+    - `max_bytes_per_source`: the bytes of registrations, pending sign-ins and codes one
+      client address may hold in the store, each kind on its own: past it the request is
       refused (429), never someone else's entry dropped.
+    - `max_grants_per_user`, `max_bytes_per_user`: the grants (sign-ins that got tokens) one
+      user at the provider may hold, and their bytes; counted per user, never per address (a
+      refresh rewrites its grant in place). Past either, a new sign-in or a grown grant ends
+      that user's oldest grant; nobody is refused for it.
     - `metadata_timeout`, `metadata_max_size`, `metadata_max_fetches`,
       `metadata_failure_ttl`: how client ID metadata documents are fetched, as the
       development server's settings of the same names say (`DevServerSettings`).
@@ -77,6 +81,8 @@ class FrontSettings:
     client_ttl: int = 90 * 86400
     unused_client_ttl: int = 86400
     max_bytes_per_source: int = 256 * 1024
+    max_grants_per_user: int = 32
+    max_bytes_per_user: int = 256 * 1024
     max_body_size: int = 64 * 1024
     upstream_timeout: float = 10.0
     max_upstream_bytes: int = 256 * 1024
@@ -91,7 +97,8 @@ class FrontSettings:
         check_issuer_and_paths(self.issuer, self.paths)
         check_positive(
             self, "pending_ttl", "code_ttl", "access_token_ttl", "refresh_token_ttl",
-            "client_ttl", "unused_client_ttl", "max_bytes_per_source", "upstream_timeout",
+            "client_ttl", "unused_client_ttl", "max_bytes_per_source", "max_grants_per_user",
+            "max_bytes_per_user", "upstream_timeout",
             "metadata_max_fetches", "metadata_failure_ttl",
         )  # fmt: skip
 
