@@ -45,9 +45,10 @@ class Provider:
         return httpx.Response(200, json=self.refresh)
 
 
-async def issued_code(http: httpx.AsyncClient, client: dict[str, Any]) -> str:
-    """The front's code for `client` after the user allowed it and signed in upstream."""
-    page = await http.get("/authorize", params=authorize_query(client["client_id"]))
+async def issued_code(http: httpx.AsyncClient, client: dict[str, Any], **query: str) -> str:
+    """The front's code for `client` after the user allowed it and signed in upstream
+    (`query`: more of the authorization request)."""
+    page = await http.get("/authorize", params=authorize_query(client["client_id"], **query))
     form = {"request": hidden(page.text, "request"), "csrf": hidden(page.text, "csrf")}
     allowed = await http.post("/consent", data=form | {"decision": "allow"})
     state = query_of(allowed.headers["location"])["state"]

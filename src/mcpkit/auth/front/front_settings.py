@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from mcpkit.auth.devserver.settings import (
@@ -12,7 +13,10 @@ from mcpkit.auth.devserver.settings import (
     check_positive,
 )
 
-__all__ = ["FrontPaths", "FrontSettings", "TokenMode"]
+__all__ = ["FrontPaths", "FrontSettings", "ScopePolicy", "TokenMode"]
+
+#: `FrontSettings.grant_scopes`: (the user's claims, the scopes asked for) -> those granted.
+ScopePolicy = Callable[[Mapping[str, Any], tuple[str, ...]], Iterable[str]]
 
 #: `"issue"`: the front signs access tokens of its own and keeps the provider's server-side;
 #: `"pass-through"`: the MCP client gets the provider's access token (its audience set to
@@ -43,6 +47,11 @@ class FrontSettings:
       origin (a request without `resource` gets `<origin>/mcp`).
     - `scopes`, `default_scopes`: the scopes MCP clients may ask for (None: any) and those
       granted when they ask for none; the provider is asked for `UpstreamProvider.scopes`.
+    - `grant_scopes`: which of the scopes asked for a user is given, decided once they signed
+      in: called with the user's claims (the provider's ID token, else its userinfo answer)
+      and the scopes asked for, it returns those granted. Scopes are roles: asking is not
+      having. The default grants only `default_scopes` (`only_default_scopes`), whatever
+      is asked.
     - `allow_insecure_metadata_urls`: also fetch client ID metadata documents over http and
       from private addresses (local tests only).
     - TTLs in seconds: a pending sign-in (`pending_ttl`, the time the user has to consent and
@@ -72,6 +81,7 @@ class FrontSettings:
     resources: tuple[str, ...] | None = None
     scopes: tuple[str, ...] | None = None
     default_scopes: tuple[str, ...] = ()
+    grant_scopes: ScopePolicy | None = None
     allow_registration: bool = True
     allow_insecure_metadata_urls: bool = False
     pending_ttl: int = 600
@@ -101,6 +111,14 @@ class FrontSettings:
             "max_bytes_per_user", "upstream_timeout",
             "metadata_max_fetches", "metadata_failure_ttl",
         )  # fmt: skip
+
+    def scopes_for(self, claims: Mapping[str, Any], requested: tuple[str, ...]) -> list[str]:
+        """The scopes the user with `claims` is granted of `requested`: `grant_scopes`'s
+        answer, never more than was asked for; without it, those of `default_scopes`."""
+        if self.grant_scopes is None:
+            return [s for s in requested if s in self.default_scopes]
+        granted = set(self.grant_scopes(claims, requested))
+        return [s for s in requested if s in granted]
 
     @property
     def prefix(self) -> str:

@@ -199,14 +199,15 @@ class SignIn:
             pending.verifier if self._leg.provider.pkce else None,
             pending.resource,
         )
-        subject = await self._leg.subject(answer, tokens, pending.nonce)
+        subject, claims = await self._leg.subject(answer, tokens, pending.nonce)
         logger.info("%s signed in for client %s", subject, pending.client_id)
+        scopes = self._settings.scopes_for(claims, tuple(pending.scopes))
         return IssuedCode(
             client_id=pending.client_id,
             redirect_uri=pending.redirect_uri,
             redirect_uri_given=pending.redirect_uri_given,
             challenge=pending.challenge,
-            scopes=pending.scopes,
+            scopes=scopes,
             resource=pending.resource,
             subject=subject,
             upstream=tokens,
