@@ -9,9 +9,9 @@ import asyncio
 from typing import Any
 
 from _front_upstream import Provider, issued_code, provider_front, redemption, signed_in
-from _front_world import browser, register
+from _front_world import REDIRECT, UPSTREAM, authorize_query, browser, make_front, register
 
-from mcpkit.auth.front import FrontSettings
+from mcpkit.auth.front import AuthorizationFront, FrontSettings
 from mcpkit.stores.kv import Limit, MemoryKeyValueStore
 
 WAIT = 10.0
@@ -80,3 +80,36 @@ async def test_a_grant_that_cannot_be_kept_leaves_the_code_for_a_retry() -> None
         retried = await http.post("/token", data=redeem)
     assert refused.status_code == 429 and "max_bytes_per_user" in refused.text
     assert retried.status_code == 200, retried.text
+
+
+async def test_one_ipv6_subscriber_shares_one_budget_across_its_64() -> None:
+    """A /64 is one subscriber's: counting each of its addresses apart gave it 2**64
+    budgets, and the store no bound at all."""
+    front = make_front(FrontSettings(max_bytes_per_source=4096))
+    answers = []
+    async with asyncio.timeout(WAIT):
+        for host in range(1, 12):
+            async with browser(front, f"2001:db8:1:2::{host:x}") as http:
+                body = {"redirect_uris": [REDIRECT]}
+                answers.append((await http.post("/register", json=body)).status_code)
+        async with browser(front, "2001:db8:1:3::1") as http:
+            elsewhere = await http.post("/register", json={"redirect_uris": [REDIRECT]})
+    assert answers[0] == 201 and answers[-1] == 429
+    assert elsewhere.status_code == 201
+
+
+async def test_new_registrations_past_the_pool_push_out_the_oldest_address() -> None:
+    """All addresses' unfinished registrations share one bound (the store's pool): past it
+    the address that wrote the longest ago loses them, and nobody is refused."""
+    store = MemoryKeyValueStore(max_pool_bytes=16 * 1024)
+    front = AuthorizationFront(UPSTREAM, store=store)
+    clients = []
+    async with asyncio.timeout(WAIT):
+        for n in range(40):
+            async with browser(front, f"198.51.100.{n}") as http:
+                clients.append(await register(http))
+        async with browser(front, "198.51.100.99") as http:
+            oldest = await http.get("/authorize", params=authorize_query(clients[0]["client_id"]))
+            newest = await http.get("/authorize", params=authorize_query(clients[-1]["client_id"]))
+    assert oldest.status_code == 400 and "location" not in oldest.headers
+    assert newest.status_code == 200, newest.text

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable
@@ -40,6 +41,10 @@ _PREFIX: Final = "mcpkit.front:"
 _TAG_CHARS: Final = 16
 #: The kinds counted against the user at the provider rather than the client address.
 _PER_USER: Final = frozenset({"grant", "user"})
+#: The kinds made before anyone signed in: besides each address's budget, all of one kind
+#: share one pool of the store (its `max_pool_bytes`), past which the address that wrote the
+#: longest ago loses its entries of that kind (unfinished work), never everyone their next.
+_POOLED: Final = frozenset({"client", "pending", "code"})
 R = TypeVar("R", bound=msgspec.Struct)
 
 
@@ -154,7 +159,10 @@ class FrontState:
         """The short tag of a client address that handles and store keys carry: keyed, so
         that a client ID or a token does not tell the address it came from (an unkeyed hash
         of an IPv4 address is undone by trying them all), the same in every worker."""
-        return hmac.new(self._tags, source.encode("utf-8"), hashlib.sha256).hexdigest()[:_TAG_CHARS]
+        grouped = _network(source)
+        return hmac.new(self._tags, grouped.encode("utf-8"), hashlib.sha256).hexdigest()[
+            :_TAG_CHARS
+        ]
 
     def user_source(self, subject: str) -> str:
         """The source the grants of the user `subject` at the provider are counted against
@@ -254,8 +262,10 @@ class FrontState:
             raise ValueError("not a handle of this front")
         hashed = hashlib.sha256(handle.encode("utf-8", "surrogatepass")).hexdigest()
         prefix = f"{_PREFIX}{kind}:{tag}:"
-        per_user = kind in _PER_USER
-        return prefix + hashed, Limit(prefix, self._max_per_user if per_user else self._max)
+        if kind in _PER_USER:
+            return prefix + hashed, Limit(prefix, self._max_per_user)
+        pool = f"{_PREFIX}{kind}" if kind in _POOLED else None
+        return prefix + hashed, Limit(prefix, self._max, pool)
 
     def _seal(self, key: str, data: bytes) -> bytes:
         nonce = os.urandom(12)
@@ -264,3 +274,17 @@ class FrontState:
     def _open(self, key: str, sealed: bytes) -> bytes:
         raw = base64.b64decode(sealed, validate=True)
         return self._cipher.decrypt(raw[:12], raw[12:], key.encode())
+
+
+def _network(source: str) -> str:
+    """What one budget counts: an IPv6 client by its /64 (one subscriber holds a whole /64,
+    so counting each address would give it 2**64 budgets), anything else as it is."""
+    try:
+        address = ipaddress.ip_address(source)
+    except ValueError:
+        return source
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
