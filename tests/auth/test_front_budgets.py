@@ -113,3 +113,16 @@ async def test_new_registrations_past_the_pool_push_out_the_oldest_address() -> 
             newest = await http.get("/authorize", params=authorize_query(clients[-1]["client_id"]))
     assert oldest.status_code == 400 and "location" not in oldest.headers
     assert newest.status_code == 200, newest.text
+
+
+async def test_a_refresh_the_store_has_no_room_for_leaves_the_token_for_a_retry() -> None:
+    store = RefusingGrants()
+    front = provider_front(Provider(), store)
+    async with asyncio.timeout(WAIT), browser(front) as http:
+        tokens = await signed_in(http)
+        store.full = True
+        refused = await http.post("/token", data=renew(tokens))
+        store.full = False
+        retried = await http.post("/token", data=renew(tokens))
+    assert refused.status_code == 429 and "max_bytes_per_user" in refused.text
+    assert retried.status_code == 200, retried.text

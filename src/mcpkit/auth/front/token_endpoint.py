@@ -119,7 +119,7 @@ class FrontGrants:
         try:
             return await self._renewed(handle, generation, scopes, issuer)
         except Refused as refused:
-            if refused.status == 503:  # "try again later": the retry must find the token whole
+            if refused.status in (429, 503):  # "try again later": the retry finds it whole
                 await self._state.release(marker)
             raise
 
