@@ -50,6 +50,8 @@ class World:
     needed_scope: set[str] = field(default_factory=lambda: {"mcp:read"})
     #: What the 403 asks for; None: the needed scopes.
     step_up_scope: str | None = None
+    #: Scopes the authorization server never grants, whoever asks (they are roles).
+    withheld: set[str] = field(default_factory=set[str])
     expires_in: int | None = 3600
     send_iss: bool = True
     forged_iss: str | None = None
@@ -132,7 +134,8 @@ class World:
         q = dict(request.url.params)
         assert q["response_type"] == "code" and q["code_challenge_method"] == "S256"
         code = secrets.token_urlsafe(8)
-        grant = Grant(q["client_id"], q.get("scope", ""), q["resource"])
+        scope = " ".join(s for s in q.get("scope", "").split() if s not in self.withheld)
+        grant = Grant(q["client_id"], scope, q["resource"])
         self.codes[code] = (grant, q["code_challenge"], q["redirect_uri"])
         answer = {"code": code, "state": self.forged_state or q["state"]}
         if self.send_iss or self.forged_iss:

@@ -19,7 +19,7 @@ from _front_world import (
     register,
 )
 
-from mcpkit.auth.front import AuthorizationFront
+from mcpkit.auth.front import AuthorizationFront, FrontSettings
 from mcpkit.stores.kv import MemoryKeyValueStore
 
 
@@ -45,9 +45,10 @@ class Provider:
         return httpx.Response(200, json=self.refresh)
 
 
-async def issued_code(http: httpx.AsyncClient, client: dict[str, Any]) -> str:
-    """The front's code for `client` after the user allowed it and signed in upstream."""
-    page = await http.get("/authorize", params=authorize_query(client["client_id"]))
+async def issued_code(http: httpx.AsyncClient, client: dict[str, Any], **query: str) -> str:
+    """The front's code for `client` after the user allowed it and signed in upstream
+    (`query`: more of the authorization request)."""
+    page = await http.get("/authorize", params=authorize_query(client["client_id"], **query))
     form = {"request": hidden(page.text, "request"), "csrf": hidden(page.text, "csrf")}
     allowed = await http.post("/consent", data=form | {"decision": "allow"})
     state = query_of(allowed.headers["location"])["state"]
@@ -75,14 +76,16 @@ async def signed_in(http: httpx.AsyncClient) -> dict[str, Any]:
 
 
 def provider_front(
-    provider: Provider, store: MemoryKeyValueStore | None = None
+    provider: Provider,
+    store: MemoryKeyValueStore | None = None,
+    settings: FrontSettings | None = None,
 ) -> AuthorizationFront:
     """A front over `provider` (a `SlowProvider` answers through its `handle`)."""
     upstream = dataclasses.replace(UPSTREAM, userinfo_url="https://idp.example.com/userinfo")
     handler = provider.handle if isinstance(provider, SlowProvider) else provider
     transport = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     kv = MemoryKeyValueStore() if store is None else store
-    return AuthorizationFront(upstream, store=kv, http_client=transport)
+    return AuthorizationFront(upstream, settings, store=kv, http_client=transport)
 
 
 class SlowProvider(Provider):

@@ -151,6 +151,18 @@ async def test_step_up_gives_up_after_max_step_ups() -> None:
     assert len(world.requests_to(f"{ISSUER}/authorize")) == 3  # the first, then two step-ups
 
 
+async def test_a_step_up_the_authorization_server_refuses_stops_at_once() -> None:
+    """The server asks for `admin`, the authorization server grants the user everything but
+    (scopes are roles): one step-up shows it, and a second sign-in would show it again."""
+    world = World(needed_scope={"mcp:read", "admin"}, step_up_scope="admin", withheld={"admin"})
+    auth = make_auth(world, max_step_ups=2)
+    async with mock_client(world, auth) as client:
+        with pytest.raises(AuthorizationFailed, match="did not grant it") as caught:
+            await client.get(MCP)
+    assert caught.value.error == "insufficient_scope" and caught.value.status == 403
+    assert len(world.requests_to(f"{ISSUER}/authorize")) == 2  # the first, one step-up
+
+
 async def test_a_forged_state_is_refused() -> None:
     world = World(forged_state="someone-elses")
     async with mock_client(world, make_auth(world)) as client:

@@ -362,7 +362,7 @@ async def test_a_code_or_token_is_claimed_once_across_workers(tmp_path: Path) ->
     url = f"sqlite:///{tmp_path / 'state.db'}"
     first, second = open_store(url), open_store(url)
     try:
-        states = [FrontState(lambda s=s: s.kv, b"k" * 32, 4096) for s in (first, second)]
+        states = [FrontState(lambda s=s: s.kv, b"k" * 32, 4096, 4096) for s in (first, second)]
         async with asyncio.timeout(WAIT):
             won = await asyncio.gather(*(state.claim("code", "ab.cd", 60) for state in states))
             again = await states[0].claim("code", "ab.cd", 60)

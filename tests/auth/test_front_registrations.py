@@ -26,7 +26,7 @@ class RecordingStore(MemoryKeyValueStore):
         self.client_ttls: list[float] = []
 
     async def set(self, key: str, value: bytes, ttl: float, *, limit: Limit | None = None) -> bool:
-        if key.startswith("mcpkit.front:client:"):
+        if key.startswith(("mcpkit.front:client:", "mcpkit.front:client.kept:")):
             self.client_ttls.append(ttl)
         return await super().set(key, value, ttl, limit=limit)
 

@@ -203,7 +203,18 @@ class OAuth(TokenAuth[StoredTokens]):
                 if set(wanted.split()) <= set((current.scope or "").split()):
                     return current  # another request stepped up meanwhile
             self._count_authorization(server, attempts, 403)
-            return await self._authorize(server, challenge, wanted)
+            tokens = await self._authorize(server, challenge, wanted)
+        refused = [s for s in challenge.scopes if s not in (tokens.scope or "").split()]
+        if refused:
+            # Asking again would only send the user through the same sign-in again.
+            raise AuthorizationFailed(
+                "insufficient_scope",
+                f"{server} needs scope {' '.join(refused)!r}, and the authorization server "
+                f"did not grant it (granted: {tokens.scope or 'none'!r}): this user may not "
+                "hold it",
+                status=403,
+            )
+        return tokens
 
     def _count_authorization(self, server: str, attempts: Attempts, status: int) -> None:
         """Count one authorization against the request's budget (`1 + max_step_ups`, those of

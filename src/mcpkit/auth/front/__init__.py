@@ -5,7 +5,7 @@ offer MCP clients neither dynamic registration nor client ID metadata documents)
 from mcpkit.auth.devserver.keys import SigningKey
 from mcpkit.auth.front import providers  # the provider recipes: providers.github(...), ...
 from mcpkit.auth.front.app import AuthorizationFront
-from mcpkit.auth.front.front_settings import FrontPaths, FrontSettings, TokenMode
+from mcpkit.auth.front.front_settings import FrontPaths, FrontSettings, ScopePolicy, TokenMode
 from mcpkit.auth.front.upstream import ResourceParameter, TokenAuth, UpstreamProvider
 from mcpkit.auth.front.verification import UpstreamTokenUnavailable
 
@@ -14,6 +14,7 @@ __all__ = [
     "FrontPaths",
     "FrontSettings",
     "ResourceParameter",
+    "ScopePolicy",
     "SigningKey",
     "TokenAuth",
     "TokenMode",

@@ -90,7 +90,10 @@ class AuthorizationFront(MountedServer[FrontSettings]):
         self._store, self._server = store, None
         self._verifiers: list[JwtVerifier] = []
         self._state = FrontState(
-            self._kv, self.key.derive_secret(b"mcpkit front store"), settings.max_bytes_per_source
+            self._kv,
+            self.key.derive_secret(b"mcpkit front store"),
+            settings.max_bytes_per_source,
+            settings.max_bytes_per_user,
         )
         policy = settings.client_policy()
         self._clients = StoredClients(
@@ -227,7 +230,7 @@ class AuthorizationFront(MountedServer[FrontSettings]):
         origin = request_origin(scope)
         audiences = self._audiences(origin, self.settings.paths.token)
         client = await self._clients.authenticate(scope, form, audiences)
-        answer = await self._grants.exchange(form, client, self.issuer(origin), source_of(scope))
+        answer = await self._grants.exchange(form, client, self.issuer(origin))
         await self._clients.keep(client)
         await send_json(send, answer, store=False)
 

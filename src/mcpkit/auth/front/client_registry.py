@@ -39,7 +39,8 @@ class StoredClients(Clients):
     async def find(self, client_id: str) -> ClientInformation | None:
         if is_metadata_url(client_id):
             return await self.documents.get(client_id)
-        return await self._state.get("client", client_id, ClientInformation)
+        found = await self._state.get("client.kept", client_id, ClientInformation)
+        return found or await self._state.get("client", client_id, ClientInformation)
 
     async def register_stored(self, body: bytes, source: str) -> ClientInformation:
         """RFC 7591 section 3: the new client, kept `unused_client_ttl` until it gets
@@ -49,12 +50,16 @@ class StoredClients(Clients):
         return client
 
     async def keep(self, client: ClientInformation) -> None:
-        """`client` got tokens: keep its registration `client_ttl` from now (a metadata
-        document client has none). Its tokens are issued already, so a store that refuses
-        is logged, not answered."""
+        """`client` got tokens: keep its registration `client_ttl` from now, apart from the
+        registrations not used yet (a metadata document client has none). Its tokens are
+        issued already, so a store that refuses is logged, not answered."""
         if is_metadata_url(client.client_id):
             return
+        # Moved out of the pool of new registrations: one in use is not unfinished work that
+        # a flood of registrations may push out.
         try:
-            await self._state.put("client", client.client_id, client, self._ttl)
+            await self._state.put("client.kept", client.client_id, client, self._ttl)
         except Refused as refused:
             logger.warning("client %s kept as it was: %s", client.client_id, refused.description)
+            return
+        await self._state.delete("client", client.client_id)

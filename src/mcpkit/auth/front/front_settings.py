@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from mcpkit.auth.devserver.settings import (
@@ -12,7 +13,10 @@ from mcpkit.auth.devserver.settings import (
     check_positive,
 )
 
-__all__ = ["FrontPaths", "FrontSettings", "TokenMode"]
+__all__ = ["FrontPaths", "FrontSettings", "ScopePolicy", "TokenMode"]
+
+#: `FrontSettings.grant_scopes`: (the user's claims, the scopes asked for) -> those granted.
+ScopePolicy = Callable[[Mapping[str, Any], tuple[str, ...]], Iterable[str]]
 
 #: `"issue"`: the front signs access tokens of its own and keeps the provider's server-side;
 #: `"pass-through"`: the MCP client gets the provider's access token (its audience set to
@@ -43,6 +47,11 @@ class FrontSettings:
       origin (a request without `resource` gets `<origin>/mcp`).
     - `scopes`, `default_scopes`: the scopes MCP clients may ask for (None: any) and those
       granted when they ask for none; the provider is asked for `UpstreamProvider.scopes`.
+    - `grant_scopes`: which of the scopes asked for a user is given, decided once they signed
+      in: called with the user's claims (the provider's ID token, else its userinfo answer)
+      and the scopes asked for, it returns those granted. Scopes are roles: asking is not
+      having. The default grants only `default_scopes` (`only_default_scopes`), whatever
+      is asked.
     - `allow_insecure_metadata_urls`: also fetch client ID metadata documents over http and
       from private addresses (local tests only).
     - TTLs in seconds: a pending sign-in (`pending_ttl`, the time the user has to consent and
@@ -52,9 +61,13 @@ class FrontSettings:
       until it first gets tokens, then `client_ttl` from each time it gets tokens (a code
       redeemed, a refresh): registrations nobody uses leave their address's budget within a
       day, so that a busy address (a company's NAT) is not refused registration for months.
-    - `max_bytes_per_source`: the bytes of registrations, pending sign-ins, codes and grants
-      one client address may hold in the store, each kind on its own: past it the request is
+    - `max_bytes_per_source`: the bytes of registrations, pending sign-ins and codes one
+      client address may hold in the store, each kind on its own: past it the request is
       refused (429), never someone else's entry dropped.
+    - `max_grants_per_user`, `max_bytes_per_user`: the grants (sign-ins that got tokens) one
+      user at the provider may hold, and their bytes; counted per user, never per address (a
+      refresh rewrites its grant in place). Past either, a new sign-in or a grown grant ends
+      that user's oldest grant; nobody is refused for it.
     - `metadata_timeout`, `metadata_max_size`, `metadata_max_fetches`,
       `metadata_failure_ttl`: how client ID metadata documents are fetched, as the
       development server's settings of the same names say (`DevServerSettings`).
@@ -68,6 +81,7 @@ class FrontSettings:
     resources: tuple[str, ...] | None = None
     scopes: tuple[str, ...] | None = None
     default_scopes: tuple[str, ...] = ()
+    grant_scopes: ScopePolicy | None = None
     allow_registration: bool = True
     allow_insecure_metadata_urls: bool = False
     pending_ttl: int = 600
@@ -77,6 +91,8 @@ class FrontSettings:
     client_ttl: int = 90 * 86400
     unused_client_ttl: int = 86400
     max_bytes_per_source: int = 256 * 1024
+    max_grants_per_user: int = 32
+    max_bytes_per_user: int = 256 * 1024
     max_body_size: int = 64 * 1024
     upstream_timeout: float = 10.0
     max_upstream_bytes: int = 256 * 1024
@@ -91,9 +107,18 @@ class FrontSettings:
         check_issuer_and_paths(self.issuer, self.paths)
         check_positive(
             self, "pending_ttl", "code_ttl", "access_token_ttl", "refresh_token_ttl",
-            "client_ttl", "unused_client_ttl", "max_bytes_per_source", "upstream_timeout",
+            "client_ttl", "unused_client_ttl", "max_bytes_per_source", "max_grants_per_user",
+            "max_bytes_per_user", "upstream_timeout",
             "metadata_max_fetches", "metadata_failure_ttl",
         )  # fmt: skip
+
+    def scopes_for(self, claims: Mapping[str, Any], requested: tuple[str, ...]) -> list[str]:
+        """The scopes the user with `claims` is granted of `requested`: `grant_scopes`'s
+        answer, never more than was asked for; without it, those of `default_scopes`."""
+        if self.grant_scopes is None:
+            return [s for s in requested if s in self.default_scopes]
+        granted = set(self.grant_scopes(claims, requested))
+        return [s for s in requested if s in granted]
 
     @property
     def prefix(self) -> str:

@@ -121,9 +121,12 @@ class UpstreamLeg:
         except UpstreamRefused as exc:
             logger.warning("%s did not revoke a token: %s", self.provider.name, exc)
 
-    async def subject(self, answer: Mapping[str, Any], tokens: UpstreamTokens, nonce: str) -> str:
-        """Who signed in: `subject_claim` of the checked ID token when the provider is an
-        OpenID one (`issuer` or `issuer_template` given), else of its userinfo answer."""
+    async def subject(
+        self, answer: Mapping[str, Any], tokens: UpstreamTokens, nonce: str
+    ) -> tuple[str, Mapping[str, Any]]:
+        """Who signed in, and the claims that say so: `subject_claim` of the checked ID token
+        when the provider is an OpenID one (`issuer` or `issuer_template` given), else of its
+        userinfo answer."""
         claim = self.provider.subject_claim
         id_token = answer.get("id_token")
         if self._ids is not None:
@@ -134,11 +137,11 @@ class UpstreamLeg:
             except IdTokenRefused as exc:
                 raise UpstreamRefused(str(exc)) from None
             if claim in claims:
-                return _as_subject(claims[claim], claim)
+                return _as_subject(claims[claim], claim), claims
         if self.provider.userinfo_url is None:
             raise UpstreamRefused(f"no {claim!r} claim, and no userinfo_url to ask")
         info = await self._get_json(self.provider.userinfo_url, tokens.access_token)
-        return _as_subject(info.get(claim), claim)
+        return _as_subject(info.get(claim), claim), info
 
     async def aclose(self) -> None:
         await self._http.aclose()

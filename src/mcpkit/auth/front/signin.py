@@ -13,9 +13,11 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
+from urllib.parse import urlsplit
 
 from mcpkit.auth.devserver._http import Form, Refused
 from mcpkit.auth.devserver.authorize import check_code_request, client_and_redirect
+from mcpkit.auth.devserver.cimd import is_metadata_url
 from mcpkit.auth.devserver.clients import single
 from mcpkit.auth.devserver.policy import grant_resource, grant_scopes
 from mcpkit.auth.devserver.redirects import add_query
@@ -100,6 +102,8 @@ class SignIn:
                 csrf=secrets.token_urlsafe(32),
             )
         except Refused as refused:
+            if _may_bounce(client.client_id, redirect_uri):
+                return page(400, "This request is refused", refused.description)
             reply = {"error": refused.error, "error_description": refused.description}
             return redirect(add_query(redirect_uri, _with_state(reply, state, issuer)))
         handle = self._state.new_handle(source)
@@ -195,18 +199,30 @@ class SignIn:
             pending.verifier if self._leg.provider.pkce else None,
             pending.resource,
         )
-        subject = await self._leg.subject(answer, tokens, pending.nonce)
+        subject, claims = await self._leg.subject(answer, tokens, pending.nonce)
         logger.info("%s signed in for client %s", subject, pending.client_id)
+        scopes = self._settings.scopes_for(claims, tuple(pending.scopes))
         return IssuedCode(
             client_id=pending.client_id,
             redirect_uri=pending.redirect_uri,
             redirect_uri_given=pending.redirect_uri_given,
             challenge=pending.challenge,
-            scopes=pending.scopes,
+            scopes=scopes,
             resource=pending.resource,
             subject=subject,
             upstream=tokens,
         )
+
+
+def _may_bounce(client_id: str, redirect_uri: str) -> bool:
+    """Whether an error at `/authorize` would make the front an open redirector (RFC 9700
+    section 4.11.2): anyone may register a client with any web redirect URI, so an error for
+    such a client is a page; a metadata document's redirect stays on its own host, and a
+    loopback one on the user's computer, so those still go back to the client."""
+    if is_metadata_url(client_id):
+        return False
+    parts = urlsplit(redirect_uri)
+    return not (parts.scheme == "http" and parts.hostname in ("127.0.0.1", "::1", "localhost"))
 
 
 def _with_state(reply: dict[str, str], state: str | None, issuer: str) -> dict[str, str]:

@@ -2,13 +2,15 @@
 and host sharing it sees the same: registered clients, pending sign-ins, codes, grants and
 refresh tokens. Each entry is sealed (AES-GCM, key derived from the signing key, bound to its
 key), kept for a TTL, stored under a digest of its handle, and counted against the bytes its
-source (client address) may hold."""
+source may hold: the client address for what comes before a sign-in, the user at the provider
+for grants (`user_source`)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable
@@ -31,12 +33,18 @@ __all__ = [
     "FrontState",
     "Grant",
     "Pending",
-    "RefreshToken",
     "UpstreamTokens",
+    "UserGrants",
 ]
 
 _PREFIX: Final = "mcpkit.front:"
 _TAG_CHARS: Final = 16
+#: The kinds counted against the user at the provider rather than the client address.
+_PER_USER: Final = frozenset({"grant", "user"})
+#: The kinds made before anyone signed in: besides each address's budget, all of one kind
+#: share one pool of the store (its `max_pool_bytes`), past which the address that wrote the
+#: longest ago loses its entries of that kind (unfinished work), never everyone their next.
+_POOLED: Final = frozenset({"client", "pending", "code"})
 R = TypeVar("R", bound=msgspec.Struct)
 
 
@@ -88,42 +96,78 @@ class IssuedCode(msgspec.Struct, kw_only=True):
     grant: str | None = None
 
 
-class RefreshToken(msgspec.Struct, kw_only=True):
-    """A refresh token the front issued: the grant it renews (kept after rotation, so that a
-    rotated token presented again is recognized)."""
-
-    grant: str
-
-
 class Grant(msgspec.Struct, kw_only=True):
-    """One sign-in's lasting authorization: its refresh token (a digest; rotated) and the
-    provider's tokens."""
+    """One sign-in's lasting authorization: the generation of its current refresh token
+    (None: it has none), and the provider's tokens. Rotation rewrites this one record: a
+    refresh token names its grant and generation under a MAC (`FrontState.refresh_token`),
+    so that an earlier generation presented again is known for a reused token without a
+    record kept for each one."""
 
     client_id: str
     subject: str
     scopes: list[str]
     resource: str
     upstream: UpstreamTokens
-    refresh: str | None = None
+    generation: int | None = None
     revoked: bool = False
+
+
+class UserGrants(msgspec.Struct, kw_only=True):
+    """The grants of one user at the provider, the oldest first (their budget's index)."""
+
+    handles: list[str] = msgspec.field(default_factory=list[str])
 
 
 class FrontState:
     """Sealed records in a `KeyValueStore`, by kind and handle."""
 
     def __init__(
-        self, kv: Callable[[], KeyValueStore], secret: bytes, max_bytes_per_source: int
+        self,
+        kv: Callable[[], KeyValueStore],
+        secret: bytes,
+        max_bytes_per_source: int,
+        max_bytes_per_user: int,
     ) -> None:
         self._store = kv  # read at each use: the server's store may be replaced before serving
         self._cipher = AESGCM(secret)
         self._tags = hmac.new(secret, b"source tags", hashlib.sha256).digest()
+        self._macs = hmac.new(secret, b"refresh tokens", hashlib.sha256).digest()
         self._max = max_bytes_per_source
+        self._max_per_user = max_bytes_per_user
+
+    def refresh_token(self, grant: str, generation: int) -> str:
+        """The refresh token of generation `generation` of the grant `grant`."""
+        return f"{grant}.{generation}.{self._mac(grant, generation)}"
+
+    def refresh_grant(self, token: str) -> tuple[str, int] | None:
+        """The grant and generation a refresh token of this front names; None for anything
+        else (its MAC does not hold)."""
+        grant, _, rest = token.rpartition(".")
+        grant, _, generation = grant.rpartition(".")
+        if not generation.isdigit() or len(generation) > 12:
+            return None
+        if not secrets.compare_digest(self._mac(grant, int(generation)), rest):
+            return None
+        return grant, int(generation)
+
+    def _mac(self, grant: str, generation: int) -> str:
+        data = f"{grant}\n{generation}".encode("utf-8", "surrogatepass")
+        mac = hmac.new(self._macs, data, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
 
     def source_tag(self, source: str) -> str:
         """The short tag of a client address that handles and store keys carry: keyed, so
         that a client ID or a token does not tell the address it came from (an unkeyed hash
         of an IPv4 address is undone by trying them all), the same in every worker."""
-        return hmac.new(self._tags, source.encode("utf-8"), hashlib.sha256).hexdigest()[:_TAG_CHARS]
+        grouped = _network(source)
+        return hmac.new(self._tags, grouped.encode("utf-8"), hashlib.sha256).hexdigest()[
+            :_TAG_CHARS
+        ]
+
+    def user_source(self, subject: str) -> str:
+        """The source the grants of the user `subject` at the provider are counted against
+        (never equal to a client address)."""
+        return f"user\n{subject}"
 
     def new_handle(self, source: str) -> str:
         """A fresh unguessable handle (a code, a token, an id) counted against `source`."""
@@ -132,15 +176,38 @@ class FrontState:
     async def put(self, kind: str, handle: str, record: msgspec.Struct, ttl: float) -> None:
         """Keep `record` under `handle` for `ttl` s; refused (429) when the handle's source
         holds its bytes of this kind already."""
-        key, limit = self._where(kind, handle)
-        sealed = self._seal(key, msgspec.json.encode(record))
-        if not await self._store().set(key, sealed, ttl, limit=limit):
+        if not await self.fits(kind, handle, record, ttl):
+            setting, who = (
+                ("max_bytes_per_user", "this user")
+                if kind in _PER_USER
+                else ("max_bytes_per_source", "this client address")
+            )
             raise Refused(
                 "temporarily_unavailable",
-                f"this client address holds too many {kind} entries: try again later (the "
-                "front's bound is FrontSettings.max_bytes_per_source)",
+                f"{who} holds too many {kind} entries: try again later (the front's bound "
+                f"is FrontSettings.{setting})",
                 status=429,
             )
+
+    async def fits(self, kind: str, handle: str, record: msgspec.Struct, ttl: float) -> bool:
+        """`put`, False rather than refused when the source's budget has no room."""
+        key, limit = self._where(kind, handle)
+        sealed = self._seal(key, msgspec.json.encode(record))
+        return await self._store().set(key, sealed, ttl, limit=limit)
+
+    async def note(self, kind: str, handle: str, value: str, ttl: float) -> None:
+        """Keep `value` beside `handle` for `ttl` s, sealed: one per handle, so that it needs
+        no budget of its own (the handle's record has one)."""
+        key = f"{_PREFIX}note:{kind}:{hashlib.sha256(handle.encode()).hexdigest()}"
+        await self._store().set(key, self._seal(key, value.encode()), ttl)
+
+    async def noted(self, kind: str, handle: str) -> str | None:
+        key = f"{_PREFIX}note:{kind}:{hashlib.sha256(handle.encode()).hexdigest()}"
+        sealed = await self._store().get(key)
+        try:
+            return None if sealed is None else self._open(key, sealed).decode()
+        except (InvalidTag, ValueError):
+            return None
 
     async def get(self, kind: str, handle: str, shape: type[R]) -> R | None:
         """The record under `handle`, None when unknown, expired or malformed."""
@@ -193,9 +260,12 @@ class FrontState:
         tag, dot, _ = handle.partition(".")
         if not dot or len(tag) != _TAG_CHARS or len(handle) > 256:
             raise ValueError("not a handle of this front")
-        hashed = hashlib.sha256(handle.encode("utf-8")).hexdigest()
+        hashed = hashlib.sha256(handle.encode("utf-8", "surrogatepass")).hexdigest()
         prefix = f"{_PREFIX}{kind}:{tag}:"
-        return prefix + hashed, Limit(prefix, self._max)
+        if kind in _PER_USER:
+            return prefix + hashed, Limit(prefix, self._max_per_user)
+        pool = f"{_PREFIX}{kind}" if kind in _POOLED else None
+        return prefix + hashed, Limit(prefix, self._max, pool)
 
     def _seal(self, key: str, data: bytes) -> bytes:
         nonce = os.urandom(12)
@@ -204,3 +274,17 @@ class FrontState:
     def _open(self, key: str, sealed: bytes) -> bytes:
         raw = base64.b64decode(sealed, validate=True)
         return self._cipher.decrypt(raw[:12], raw[12:], key.encode())
+
+
+def _network(source: str) -> str:
+    """What one budget counts: an IPv6 client by its /64 (one subscriber holds a whole /64,
+    so counting each address would give it 2**64 budgets), anything else as it is."""
+    try:
+        address = ipaddress.ip_address(source)
+    except ValueError:
+        return source
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)

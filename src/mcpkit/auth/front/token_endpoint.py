@@ -6,7 +6,6 @@ of the front's own or the provider's passed through (`FrontSettings.tokens`)."""
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 from collections.abc import Callable
 
@@ -15,17 +14,12 @@ from mcpkit.auth.devserver.clients import single
 from mcpkit.auth.devserver.grants import check_redemption, same_resource
 from mcpkit.auth.devserver.keys import SigningKey
 from mcpkit.auth.devserver.policy import parse_scope
-from mcpkit.auth.devserver.store import Consent, digest
+from mcpkit.auth.devserver.store import Consent
 from mcpkit.auth.devserver.tokens import access_claims
 from mcpkit.auth.front.front_settings import FrontSettings
+from mcpkit.auth.front.grant_budget import GrantBudget
 from mcpkit.auth.front.leg import UpstreamLeg, UpstreamRefused
-from mcpkit.auth.front.state import (
-    FrontState,
-    Grant,
-    IssuedCode,
-    RefreshToken,
-    UpstreamTokens,
-)
+from mcpkit.auth.front.state import FrontState, Grant, IssuedCode, UpstreamTokens
 from mcpkit.auth.metadata import ClientInformation, TokenResponse
 
 __all__ = ["FrontGrants"]
@@ -49,85 +43,88 @@ class FrontGrants:
         self._leg = leg
         self._key = key
         self._clock = clock
+        self._budget = GrantBudget(
+            state, settings.max_grants_per_user, settings.refresh_token_ttl, self.end
+        )
 
-    async def exchange(
-        self, form: Form, client: ClientInformation, issuer: str, source: str
-    ) -> TokenResponse:
+    async def exchange(self, form: Form, client: ClientInformation, issuer: str) -> TokenResponse:
         grant_type = single(form, "grant_type")
         if grant_type not in ("authorization_code", "refresh_token"):
             raise Refused("unsupported_grant_type", f"grant_type {grant_type!r} is not served")
         if client.grant_types is not None and grant_type not in client.grant_types:
             raise Refused("unauthorized_client", f"this client may not use {grant_type}")
         if grant_type == "authorization_code":
-            return await self._code(form, client, issuer, source)
-        return await self._refresh(form, client, issuer, source)
+            return await self._code(form, client, issuer)
+        return await self._refresh(form, client, issuer)
 
-    async def _code(
-        self, form: Form, client: ClientInformation, issuer: str, source: str
-    ) -> TokenResponse:
+    async def _code(self, form: Form, client: ClientInformation, issuer: str) -> TokenResponse:
         code = single(form, "code") or ""
         record = await self._state.get("code", code, IssuedCode)
         if record is None:
             raise Refused("invalid_grant", "the code is unknown or expired: authorize again")
-        if record.grant is not None:
-            # RFC 6749 section 4.1.2: a code used twice revokes what it issued.
-            await self.end(record.grant)
-            raise Refused("invalid_grant", "the code was already used: its tokens are revoked")
+        # Its client first: another client presenting a used code must not end the grant.
         if record.client_id != client.client_id:
             raise Refused("invalid_grant", "the code was issued to another client")
+        used = await self._state.noted("code", code)
+        if used is not None:
+            # RFC 6749 section 4.1.2: a code used twice revokes what it issued.
+            await self.end(used)
+            raise Refused("invalid_grant", "the code was already used: its tokens are revoked")
         check_redemption(
             form, record.redirect_uri, record.redirect_uri_given, record.challenge, record.resource
         )
-        # Claimed once it is known to succeed: a request from another client or with the
-        # wrong verifier does not spend the code its client is about to redeem.
-        if not await self._state.claim("code", code, self._settings.code_ttl):
-            raise Refused("invalid_grant", "the code is being redeemed by another request")
-        handle = self._state.new_handle(source)
-        record.grant = handle
-        await self._state.put("code", code, record, self._settings.code_ttl)
+        refresh = client.grant_types is None or "refresh_token" in client.grant_types
         grant = Grant(
             client_id=client.client_id,
             subject=record.subject,
             scopes=record.scopes,
             resource=record.resource,
             upstream=record.upstream,
+            generation=0 if refresh else None,
         )
-        refresh = client.grant_types is None or "refresh_token" in client.grant_types
-        return await self._respond(handle, grant, record.scopes, issuer, source, refresh=refresh)
+        # The grant is written within its user's budget before the code is claimed, and the
+        # code claimed once it is known to succeed: neither a full budget nor a request from
+        # another client or with the wrong verifier spends the code its client redeems.
+        handle = await self._budget.place(grant)
+        if not await self._state.claim("code", code, self._settings.code_ttl):
+            await self._budget.forget(handle)
+            raise Refused("invalid_grant", "the code is being redeemed by another request")
+        await self._state.note("code", code, handle, self._settings.code_ttl)
+        return self._answer(handle, grant, record.scopes, issuer)
 
-    async def _refresh(
-        self, form: Form, client: ClientInformation, issuer: str, source: str
-    ) -> TokenResponse:
-        token = single(form, "refresh_token") or ""
-        found = await self._state.get("refresh", token, RefreshToken)
-        grant = None if found is None else await self._state.get("grant", found.grant, Grant)
-        if found is None or grant is None or grant.revoked:
+    async def _refresh(self, form: Form, client: ClientInformation, issuer: str) -> TokenResponse:
+        found = self._state.refresh_grant(single(form, "refresh_token") or "")
+        handle, generation = found or ("", -1)
+        grant = None if found is None else await self._state.get("grant", handle, Grant)
+        if grant is None or grant.revoked:
             raise Refused("invalid_grant", "the refresh token is unknown or revoked")
         if grant.client_id != client.client_id:
             raise Refused("invalid_grant", "the refresh token was issued to another client")
-        if grant.refresh is None or not secrets.compare_digest(grant.refresh, digest(token)):
+        if grant.generation != generation:
             # A rotated token came back: someone holds a copy. End the whole grant.
-            await self.end(found.grant)
+            await self.end(handle)
             raise Refused("invalid_grant", "the refresh token was already used: grant revoked")
         # Checked before the token is spent: a refused request leaves it for a corrected one.
         same_resource(single(form, "resource"), grant.resource)
         scopes = list(parse_scope(single(form, "scope"))) or grant.scopes
         if not set(scopes) <= set(grant.scopes):
             raise Refused("invalid_scope", "a refresh may narrow the scopes, never widen them")
-        marker = await self._state.claim("refresh", token, self._settings.refresh_token_ttl)
+        # Held while this request rotates it (the grant's generation tells a later copy).
+        hold = 2 * self._settings.upstream_timeout + 5
+        marker = await self._state.claim("refresh", f"{handle}.{generation}", hold)
         if marker is None:
             # The same token twice at once: someone holds a copy.
-            await self.end(found.grant)
+            await self.end(handle)
             raise Refused("invalid_grant", "the refresh token was already used: grant revoked")
         try:
-            return await self._renewed(found.grant, scopes, issuer, source)
+            return await self._renewed(handle, generation, scopes, issuer)
         except Refused as refused:
-            if refused.status == 503:  # "try again later": the retry must find the token whole
+            if refused.status in (429, 503):  # "try again later": the retry finds it whole
                 await self._state.release(marker)
             raise
 
     async def _renewed(
-        self, handle: str, scopes: list[str], issuer: str, source: str
+        self, handle: str, generation: int, scopes: list[str], issuer: str
     ) -> TokenResponse:
         """The refresh's answer, the provider's tokens renewed under `hold_upstream`, from
         the grant as it is once held (a handler may have just renewed them)."""
@@ -142,12 +139,18 @@ class FrontGrants:
             grant = await self._state.get("grant", handle, Grant)
             if grant is None or grant.revoked:
                 raise Refused("invalid_grant", "the grant was revoked during this refresh")
+            if grant.generation != generation:  # rotated by a request that ended meanwhile
+                await self.end(handle)
+                raise Refused("invalid_grant", "the refresh token was already used: revoked")
             renewed = await self._renew_upstream(handle, grant)
             before = grant.upstream
             await self._still_live(handle, renewed, before)
             grant.upstream = renewed
+            grant.generation = generation + 1
             try:
-                return await self._respond(handle, grant, scopes, issuer, source, refresh=True)
+                if not await self._save(handle, grant):
+                    raise Refused("invalid_grant", "the grant was revoked during this refresh")
+                return self._answer(handle, grant, scopes, issuer)
             except Refused as refused:
                 if refused.error == "invalid_grant" and renewed is not before:
                     await self._leg.revoke(renewed)  # revoked meanwhile: these go too
@@ -195,24 +198,10 @@ class FrontGrants:
                 "invalid_grant", f"the provider ended this sign-in ({exc.error})"
             ) from None
 
-    async def _respond(
-        self,
-        handle: str,
-        grant: Grant,
-        scopes: list[str],
-        issuer: str,
-        source: str,
-        *,
-        refresh: bool,
-    ) -> TokenResponse:
+    def _answer(self, handle: str, grant: Grant, scopes: list[str], issuer: str) -> TokenResponse:
         refresh_token = None
-        if refresh:
-            refresh_token = self._state.new_handle(source)
-            grant.refresh = digest(refresh_token)
-            ttl = self._settings.refresh_token_ttl
-            await self._state.put("refresh", refresh_token, RefreshToken(grant=handle), ttl)
-        if not await self._save(handle, grant):
-            raise Refused("invalid_grant", "the grant was revoked during this refresh")
+        if grant.generation is not None:
+            refresh_token = self._state.refresh_token(handle, grant.generation)
         access, expires_in = self._access_token(handle, grant, scopes, issuer)
         return TokenResponse(
             access_token=access,
@@ -243,8 +232,8 @@ class FrontGrants:
         token = single(form, "token")
         if token is None:
             raise Refused("invalid_request", "token is missing")
-        found = await self._state.get("refresh", token, RefreshToken)
-        handle = found.grant if found is not None else self._grant_of_access_token(token)
+        found = self._state.refresh_grant(token)
+        handle = found[0] if found is not None else self._grant_of_access_token(token)
         grant = None if handle is None else await self._state.get("grant", handle, Grant)
         if handle is not None and grant is not None and grant.client_id == client.client_id:
             await self.end(handle)
@@ -273,13 +262,12 @@ class FrontGrants:
         one process or several, the grant ends revoked (a write from an earlier read that
         lands after the revocation's is caught here; one that lands before it is
         overwritten by it)."""
-        ttl = self._settings.refresh_token_ttl
-        await self._state.put("grant", handle, grant, ttl)
+        await self._budget.write(handle, grant)
         if not await self._state.marked("revoked", handle):
             return True
         grant.revoked = True
-        grant.refresh = None
-        await self._state.put("grant", handle, grant, ttl)
+        grant.generation = None
+        await self._state.put("grant", handle, grant, self._settings.refresh_token_ttl)
         return False
 
     async def end(self, handle: str, *, upstream: bool = True) -> None:
@@ -291,7 +279,7 @@ class FrontGrants:
         ttl = self._settings.refresh_token_ttl
         await self._state.mark("revoked", handle, ttl)
         grant.revoked = True
-        grant.refresh = None
+        grant.generation = None
         await self._state.put("grant", handle, grant, ttl)
         if upstream:
             await self._leg.revoke(grant.upstream)
