@@ -17,12 +17,14 @@ from mcpkit import Client, Server
 from mcpkit.errors import MissingExtra
 
 # The finding's patterns (the first took 131 s on 400 tools of ~600 characters, the second
-# 4.6-6.7 s) and the costliest RE2 compiles, each with the start of its answer: RE2 refuses
-# more than 1,000 repeats, the budget a program of 7,569 instructions over 240,000 bytes.
+# 4.6-6.7 s), the costliest RE2 compiles, and one within the budget that keeps RE2 busy
+# longest, each with the start of its answer: RE2 refuses more than 1,000 repeats, the
+# budget programs of hundreds of instructions over 240,000 bytes.
 FINDING = [
     ("([a-z].{99}){19}s", "Invalid query: the pattern is not one RE2 takes: invalid repetition"),
-    ("(e.{30}){3}f", None),
+    ("(e.{30}){3}f", "Invalid query: the pattern compiles to 728 instructions"),
     ("([a-z].{49}){19}s", "Invalid query: the pattern compiles to 7569 instructions"),
+    ("[a-z].{20}#", None),
 ]
 
 

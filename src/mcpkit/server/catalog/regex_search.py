@@ -21,7 +21,7 @@ __all__ = ["MAX_PATTERN_LENGTH", "MAX_REGEX_WORK", "RegexQuery", "require_re2"]
 #: The longest pattern accepted (characters).
 MAX_PATTERN_LENGTH: Final = 256
 #: The most work one search may take: RE2 program instructions times bytes searched.
-MAX_REGEX_WORK: Final = 200_000_000
+MAX_REGEX_WORK: Final = 50_000_000
 #: RE2's memory for one pattern (its program and its DFA's states); past it, RE2 refuses to
 #: compile the pattern, or matches with its slower automaton.
 MAX_REGEX_MEMORY: Final = 1 << 20
