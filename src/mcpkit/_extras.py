@@ -32,10 +32,11 @@ EXTRAS: Final[dict[str, frozenset[str]]] = {
     "openai": frozenset({"openai"}),
     "gemini": frozenset({"google"}),
     "cli": _AUTH | {"yaml"},
+    "re2": frozenset({"re2"}),
 }
 
 # Where the package to install is not called as its module is imported.
-_DISTRIBUTIONS: Final = {"yaml": "PyYAML", "google": "google-genai"}
+_DISTRIBUTIONS: Final = {"yaml": "PyYAML", "google": "google-genai", "re2": "google-re2"}
 
 
 class needs_extra:

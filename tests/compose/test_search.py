@@ -16,8 +16,8 @@ import pytest
 from mcpkit import Client, Context, Server
 from mcpkit.apps import HOST_EXTENSIONS
 from mcpkit.errors import PeerError
-from mcpkit.server.catalog.safe_regex import MAX_PATTERN_LENGTH
-from mcpkit.server.catalog.search import MAX_QUERY_LENGTH, ToolSearch
+from mcpkit.server.catalog.regex_search import MAX_PATTERN_LENGTH
+from mcpkit.server.catalog.search import MAX_QUERY_LENGTH, MAX_QUERY_TERMS, ToolSearch
 
 ERAS = ["2025-11-25", "2026-07-28"]
 RELATED_TASK = "io.modelcontextprotocol/related-task"
@@ -125,6 +125,12 @@ async def test_hostile_input_gets_error_results_the_model_can_act_on(era: str) -
 
         assert "at most" in await error_of("search_tools", {"query": "w" * 10 * MAX_QUERY_LENGTH})
         assert "query must be a string" in await error_of("search_tools", {"query": ["w"]})
+        # each distinct word walks its tools: how many a query holds is bounded as its length
+        many = " ".join(f"word{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(33))
+        assert await error_of("search_tools", {"query": many}) == (
+            f"Invalid query: the query holds 33 distinct words; at most {MAX_QUERY_TERMS}"
+        )
+        assert not (await client.call_tool("search_tools", {"query": many[:-7]})).is_error
         assert "Unknown tool: 'nope'" in await error_of("call_tool", {"name": "nope"})
         assert "search_tools" in await error_of("call_tool", {"name": "nope"})
         assert "name must be a string" in await error_of("call_tool", {"name": 7})
@@ -156,9 +162,9 @@ async def test_a_regex_search_is_linear_and_refuses_what_would_backtrack(era: st
             result = await client.call_tool("search_tools", {"query": pattern})
             assert not result.is_error and names(result) == []
         for bad, why in [
-            ("(a)\\1", "backreferences"),
-            ("(?=a)", "lookarounds"),
-            ("a**", "cannot be repeated"),
+            ("(a)\\1", "invalid escape sequence: \\1"),  # a backreference
+            ("(?=a)", "invalid perl operator: (?="),  # a lookaround
+            ("a**", "bad repetition operator"),
             ("x" * (MAX_PATTERN_LENGTH + 1), "at most"),
             ("(", "missing )"),
         ]:

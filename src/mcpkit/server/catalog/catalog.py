@@ -198,7 +198,8 @@ class Catalog:
         """List only the `pinned` tools and two more (docs/compose.md, "Large catalogs: tool
         search"): `search_tool_name` finds up to `max_results` tools, by words in their names,
         titles, descriptions and arguments (`mode="bm25"`) or by a regular expression in their
-        names, titles and descriptions (`"regex"`: linear-time, case ignored), and returns
+        names, titles and descriptions (`"regex"`: RE2, case ignored, under a work budget;
+        it needs `pip install 'mcpkit[re2]'`, MissingExtra here without), and returns
         their definitions; `call_tool_name` calls one by name as a direct tools/call would.
         Every tool stays callable by its own name; tools added later, a mounted server's
         included, are found. Called again, it replaces the settings."""

@@ -1,10 +1,11 @@
 """Tool search for large catalogs (docs/compose.md, "Large catalogs: tool search"): the
-settings of `server.add_tool_search`, and the index it answers from, BM25 over each tool's
-words or a linear-time regex, built as the server starts (`ToolSearch.prepare`) and updated
-from the tools that changed when the tool list has, never per query."""
+settings of `server.add_tool_search`, and what it answers from, BM25 over each tool's words
+or each tool's texts for a regex run by RE2 (`regex_search`), built as the server starts
+(`ToolSearch.prepare`) and updated from the tools that changed, never per query."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import operator
 import re
@@ -14,11 +15,12 @@ from dataclasses import dataclass, field
 from itertools import chain, filterfalse
 from typing import Any, Final, Generic, Literal, TypeVar, cast
 
-from mcpkit.server.catalog.safe_regex import SafePattern
+from mcpkit.server.catalog.regex_search import RegexQuery, require_re2
 from mcpkit.server.catalog.tools import ToolSpec, check_tool_name
 
 __all__ = [
     "MAX_QUERY_LENGTH",
+    "MAX_QUERY_TERMS",
     "Bm25Index",
     "Document",
     "Postings",
@@ -33,6 +35,8 @@ T = TypeVar("T")
 SearchMode = Literal["bm25", "regex"]
 #: The longest query the search tool takes (characters); a regex's own cap is lower.
 MAX_QUERY_LENGTH: Final = 1_000
+#: The most distinct words a BM25 query may hold: each is a walk over its tools' postings.
+MAX_QUERY_TERMS: Final = 32
 
 # Words of identifiers and prose: `getHTTPResponse` -> get, http, response; snake_case splits
 # on its underscores, which no alternative matches.
@@ -210,11 +214,11 @@ def document(spec: ToolSpec) -> Document:
     return len(words), Counter(words)
 
 
-def _texts(spec: ToolSpec) -> tuple[str, ...]:
-    """What a regex is matched against: each of a tool's name, title and description, lower
-    cased once (the pattern ignores case)."""
+def _texts(spec: ToolSpec) -> tuple[bytes, ...]:
+    """What a regex is matched against: each of a tool's name, title and description, in
+    UTF-8 once (RE2 reads bytes; the pattern ignores case itself)."""
     wire = spec.wire
-    return tuple(text.lower() for text in (spec.name, wire.title, wire.description) if text)
+    return tuple(text.encode() for text in (spec.name, wire.title, wire.description) if text)
 
 
 class _PerTool(Generic[T]):
@@ -277,13 +281,13 @@ class ToolSearch:
     call_tool_name: str = "call_tool"
     # The tool list last searched (the registry's snapshot, a new list after each change, a
     # mounted server's included), and its BM25 index or each tool's texts for a regex.
-    _built: tuple[list[ToolSpec], Bm25Index | list[tuple[str, ...]]] | None = field(
+    _built: tuple[list[ToolSpec], Bm25Index | list[tuple[bytes, ...]]] | None = field(
         default=None, repr=False
     )
     # Each word's tools, kept up to date by what `_documents` reads and drops.
     _postings: Postings = field(default_factory=Postings, repr=False)
     _documents: _PerTool[Document] = field(init=False, repr=False)
-    _lowered: _PerTool[tuple[str, ...]] = field(
+    _encoded: _PerTool[tuple[bytes, ...]] = field(
         default_factory=lambda: _PerTool(_texts), repr=False
     )
 
@@ -291,6 +295,8 @@ class ToolSearch:
         self._documents = _PerTool(document, self._postings.add, self._postings.drop)
         if self.mode not in ("bm25", "regex"):
             raise ValueError(f"mode must be 'bm25' or 'regex', not {self.mode!r}")
+        if self.mode == "regex":
+            require_re2()
         if self.max_results < 1:
             raise ValueError(f"max_results must be an integer >= 1, not {self.max_results!r}")
         check_tool_name(self.search_tool_name)
@@ -313,30 +319,57 @@ class ToolSearch:
     def find(self, tools: list[ToolSpec], query: str, shown: Collection[str]) -> list[ToolSpec]:
         """Up to `max_results` of `tools` (the registry's `items()`) that match `query`, best
         first, among those named in `shown` (what the caller may list). ValueError for a query
-        that is too long, or a regex this engine refuses."""
-        if len(query) > MAX_QUERY_LENGTH:
-            raise ValueError(f"the query has {len(query)} characters; at most {MAX_QUERY_LENGTH}")
-        ranked: Iterable[ToolSpec]
+        that is too long, holds too many words, or a regex RE2 refuses or past its budget."""
         if self.mode == "regex":
-            pattern = SafePattern(query)
-            texts = cast("list[tuple[str, ...]]", self._read(tools))
-            ranked = (
-                spec
-                for spec, lowered in zip(tools, texts, strict=True)
-                if any(map(pattern.search_lowered, lowered))
+            pattern, candidates, texts = self._regex(tools, query, shown)
+            return [candidates[i] for i in pattern.matches(texts, self.max_results)]
+        return self._bm25(tools, query, shown)
+
+    async def answer(
+        self, tools: list[ToolSpec], query: str, shown: Collection[str]
+    ) -> list[ToolSpec]:
+        """`find`, its regex matching in a worker thread: it may take RE2 up to its budget,
+        which no other request of the server waits for."""
+        if self.mode != "regex":
+            return self._bm25(tools, query, shown)
+        pattern, candidates, texts = self._regex(tools, query, shown)
+        found = await asyncio.to_thread(pattern.matches, texts, self.max_results)
+        return [candidates[i] for i in found]
+
+    def _regex(
+        self, tools: list[ToolSpec], query: str, shown: Collection[str]
+    ) -> tuple[RegexQuery, list[ToolSpec], list[tuple[bytes, ...]]]:
+        """The compiled pattern, the tools it may find and their texts, its work checked."""
+        _check_length(query)
+        pattern = RegexQuery(query)
+        every = cast("list[tuple[bytes, ...]]", self._read(tools))
+        candidates: list[ToolSpec] = []
+        texts: list[tuple[bytes, ...]] = []
+        for spec, parts in zip(tools, every, strict=True):
+            if spec.name in shown and spec.name not in self.names:
+                candidates.append(spec)
+                texts.append(parts)
+        pattern.check_work(sum(len(part) for parts in texts for part in parts))
+        return pattern, candidates, texts
+
+    def _bm25(self, tools: list[ToolSpec], query: str, shown: Collection[str]) -> list[ToolSpec]:
+        _check_length(query)
+        terms = set(query_tokens(query))
+        if len(terms) > MAX_QUERY_TERMS:
+            raise ValueError(
+                f"the query holds {len(terms)} distinct words; at most {MAX_QUERY_TERMS}"
             )
-        else:
-            index = cast("Bm25Index", self._read(tools))
-            ranked = (tools[doc] for doc in index.rank(query_tokens(query), shown))
+        index = cast("Bm25Index", self._read(tools))
         found: list[ToolSpec] = []
-        for spec in ranked:
+        for doc in index.rank(terms, shown):
+            spec = tools[doc]
             if spec.name in shown and spec.name not in self.names:
                 found.append(spec)
                 if len(found) == self.max_results:
                     break
         return found
 
-    def _read(self, tools: list[ToolSpec]) -> Bm25Index | list[tuple[str, ...]]:
+    def _read(self, tools: list[ToolSpec]) -> Bm25Index | list[tuple[bytes, ...]]:
         """The index (or the texts) of `tools`: kept while the list is the same, or holds the
         same specs (a visibility change that hid none of them); else rebuilt from what each
         tool gave before, only the tools that changed read again."""
@@ -347,9 +380,9 @@ class ToolSearch:
         ):
             self._built = (tools, built[1])
             return built[1]
-        made: Bm25Index | list[tuple[str, ...]]
+        made: Bm25Index | list[tuple[bytes, ...]]
         if self.mode == "regex":
-            made = self._lowered.of(tools)
+            made = self._encoded.of(tools)
         else:
             documents = self._documents.of(tools)
             made = Bm25Index(
@@ -357,3 +390,8 @@ class ToolSearch:
             )
         self._built = (tools, made)
         return made
+
+
+def _check_length(query: str) -> None:
+    if len(query) > MAX_QUERY_LENGTH:
+        raise ValueError(f"the query has {len(query)} characters; at most {MAX_QUERY_LENGTH}")

@@ -133,7 +133,7 @@ async def call_search_tool(
     if arguments is None:
         return _error(f"Invalid arguments for tool {params.name!r}: they must be a JSON object")
     if params.name == search.search_tool_name:
-        return _search(server, ctx, search, arguments)
+        return await _search(server, ctx, search, arguments)
     name = arguments.get("name")
     inner = arguments.get("arguments")
     if not isinstance(name, str):
@@ -157,7 +157,7 @@ async def call_search_tool(
     return answer
 
 
-def _search(
+async def _search(
     server: FeatureServer, ctx: Context, search: ToolSearch, arguments: dict[str, Any]
 ) -> CallToolResult:
     query = arguments.get("query")
@@ -167,7 +167,7 @@ def _search(
         )
     shown = {spec.name for spec in findable_tools(server, ctx)}
     try:
-        found = search.find(server.tools.items(), query, shown)
+        found = await search.answer(server.tools.items(), query, shown)
     except ValueError as exc:
         return _error(f"Invalid query: {exc}")
     tools = [msgspec.to_builtins(_wire(server, ctx, spec)) for spec in found]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
+    from mcpkit.protocol.events import RequestInfo
     from mcpkit.protocol.terms import Terms
     from mcpkit.server.catalog.callers import Served
 
@@ -34,3 +35,6 @@ class StateRequest(Protocol):
 
     @property
     def meta(self) -> dict[str, Any] | None: ...
+
+    @property
+    def request_info(self) -> RequestInfo | None: ...
