@@ -252,7 +252,9 @@ class Stream:
 
     With a `budget` (the app's `QueuedBytes`) the stream is one of its readers: `held` bytes,
     those queued and those its connection took and has not yet handed on (`sent`), are
-    charged to it, and the budget may end the stream's connection (`end_slow`).
+    charged to it, and the budget may end the stream's connection (`end_slow`). It is also
+    one of its replays (`slow_readers.Replay`): `replay_held` bytes kept in this process for a
+    resumption, which the budget may drop, the oldest first (`drop_replay`).
     """
 
     __slots__ = (
