@@ -195,12 +195,17 @@ async def test_a_stream_written_whole_is_its_encoded_events_and_its_connection_i
     assert stream.id is not None and stream.held == sum(map(len, messages))
     events = list(enumerate(messages, 1))
     assert stream.whole() == encode_stream(stream.id, events, priming=primed)
-    assert not stream.attached and stream.held == 0 and budget.total == 0
+    assert not stream.attached and stream.held == 0
+    # What the stream keeps for a resumption counts in max_queued_bytes (issue 64).
+    assert budget.total == stream.replay_held == sum(map(len, messages))
     assert stream.whole() is None  # the connection is over
     assert len(store) == 0  # held by the stream, for a resumption
     if messages:
         channel.resume(stream)
         assert await store.replay_after(stream.id, 0) == events
+        assert budget.total == stream.replay_held == store.kept_bytes(stream.id)
+    await channel.aclose()
+    assert budget.total == 0
 
 
 async def test_a_stream_hung_up_or_replaced_is_not_written_whole() -> None:
@@ -300,7 +305,9 @@ async def test_a_last_message_offered_ends_the_stream_and_its_whole_answer_frees
     assert stream.ended and stream.held == budget.total == len(b"answer")
     body = stream.whole()  # taken whole: the connection lets go of it, and of the budget
     assert body is not None and body.endswith(b".1\ndata: answer\n\n")
-    assert not stream.attached and stream.held == budget.total == 0 and not budget.holding
+    assert not stream.attached and stream.held == 0 and not budget.holding
+    # ... but what is kept for a resumption counts (issue 64)
+    assert budget.total == stream.replay_held == len(b"answer")
     found = channel.resumable([f"{stream.id}.1".encode()])  # resumable, as any answer
     assert found == (stream, 1)
     nothing = Exchange()  # an empty last message (a cancelled request's) only ends it

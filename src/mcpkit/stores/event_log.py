@@ -78,9 +78,10 @@ class MemoryEventStore:
     async def append(self, stream_id: str, seq: int, data: bytes) -> None:
         self.keep(stream_id, seq, data)
 
-    def keep(self, stream_id: str, seq: int, data: bytes) -> None:
+    def keep(self, stream_id: str, seq: int, data: bytes) -> int:
         """`append`, as a plain call: a caller that knows its store is this one needs no
-        coroutine (the streams of `transports.http` store every message they send)."""
+        coroutine (the streams of `transports.http` store every message they send). The bytes
+        of that stream's messages kept now (`kept_bytes`), for the caller's accounting."""
         events = self._logs.get(stream_id)
         if events is None:
             events = self._logs[stream_id] = _Log()
@@ -98,6 +99,12 @@ class MemoryEventStore:
             events.first = events[0][0] if events else seq + 1
         elif len(events) == 1:  # (else the oldest kept is as it was)
             events.first = seq
+        return events.size
+
+    def kept_bytes(self, stream_id: str) -> int:
+        """The bytes of `stream_id`'s messages kept now."""
+        log = self._logs.get(stream_id)
+        return 0 if log is None else log.size
 
     async def replay_after(self, stream_id: str, seq: int) -> list[tuple[int, bytes]] | None:
         log = self._logs.get(stream_id)

@@ -199,7 +199,7 @@ class ResumableStreams:
                 # the stream just retained, so it stays a dict.)
                 del retained[gone]
                 if streams is not None and streams.pop(gone_id, None) is not None:
-                    gone.store = gone.later = gone.kept = None  # (see `_drop`)
+                    gone.forgotten()  # (see `_drop`)
                 return None
         dropped: list[str] = []
         self._drop(gone, dropped)
@@ -254,8 +254,8 @@ class ResumableStreams:
             if streams.pop(stream_id, None) is not None and stream.store is not None:
                 if stream.later is None or stream.stored:  # (else the store was never told)
                     gone.append(stream_id)
-                stream.store = stream.later = stream.kept = None  # what its request still
-                # sends is dropped, not stored; what it held is let go
+                # What its request still sends is dropped, not stored; what it held let go.
+                stream.forgotten()
             if not streams:
                 self._streams = None
 

@@ -252,7 +252,9 @@ class Stream:
 
     With a `budget` (the app's `QueuedBytes`) the stream is one of its readers: `held` bytes,
     those queued and those its connection took and has not yet handed on (`sent`), are
-    charged to it, and the budget may end the stream's connection (`end_slow`).
+    charged to it, and the budget may end the stream's connection (`end_slow`). It is also
+    one of its replays (`slow_readers.Replay`): `replay_held` bytes kept in this process for a
+    resumption, which the budget may drop, the oldest first (`drop_replay`).
     """
 
     __slots__ = (
@@ -273,6 +275,7 @@ class Stream:
         "kept",
         "later",
         "primed",
+        "replay_held",
         "seq",
         "store",
         "stored",
@@ -299,6 +302,9 @@ class Stream:
         self.later: MemoryEventStore | None = None
         self.kept: Sequence[tuple[int, bytes]] | None = None
         self.stored = 0
+        # Bytes kept for replay in this process (`kept`, and what an in-process store keeps
+        # of this stream), charged to `budget` (`slow_readers.Replay`).
+        self.replay_held = 0
         self.primed = primed  # the connection opens with a priming event (SEP-1699)
         self.seq = 0
         # The queue, and futures, made only when needed: an idle stream holds none. (A list:
@@ -345,8 +351,7 @@ class Stream:
         # (A message for a connection is stored later when the stream says so: see `later`.)
         if store is not None and self.id is not None and (self.later is None or not self.attached):
             if type(store) is MemoryEventStore:  # it never waits: no coroutine
-                store.keep(self.id, seq, data)
-                self.stored = seq
+                self._keep(store, self.id, seq, data)
             else:
                 await self._append(store, self.id, seq, data)
         if self.attached:
@@ -440,6 +445,38 @@ class Stream:
                     stored = seq
         self.stored = stored
         self.kept = None
+        if self.budget is not None:
+            self.budget.replay_is(self, later.kept_bytes(stream_id))
+
+    def _keep(self, store: MemoryEventStore, stream_id: str, seq: int, data: bytes) -> None:
+        """Have `store`, in this process, keep event `seq` now; what it keeps of this stream
+        counts in the budget, with `kept`."""
+        in_store = store.keep(stream_id, seq, data)
+        self.stored = seq
+        if self.budget is not None:
+            kept = sum(len(data) for _, data in self.kept) if self.kept else 0
+            self.budget.replay_is(self, in_store + kept)
+
+    def forgotten(self) -> None:
+        """Nothing of this stream is kept any more, nor stored from now (its session let it
+        go); what it kept leaves the budget."""
+        self.store = self.later = self.kept = None
+        kept = self.replay_held
+        if kept:  # budget.release_replay(self) inline: a session's every call comes here
+            self.replay_held = 0
+            budget = self.budget
+            assert budget is not None  # (only a budget charges it)
+            budget.total -= kept
+            budget.replays.pop(self, None)
+
+    def drop_replay(self) -> None:
+        """`slow_readers.Replay.drop_replay`: what is kept for replay goes, here and in an
+        in-process store, and so does the store: what comes next is not stored, and a
+        resumption is answered 410 (`resumable_streams.expired`)."""
+        store, stream_id = self.store, self.id
+        if type(store) is MemoryEventStore and stream_id is not None:
+            store.drop(stream_id)
+        self.store = self.later = self.kept = None
 
     def relay(self, seq: int, data: bytes) -> bool:
         """Queue event `seq`, numbered and stored by the process that produced it, for the
@@ -624,8 +661,7 @@ class Stream:
         self._queued -= len(item[1])
         later = self.later
         if later is not None and item[0] > self.stored and self.id is not None:
-            later.keep(self.id, item[0], item[1])  # (see `later`)
-            self.stored = item[0]
+            self._keep(later, self.id, item[0], item[1])  # (see `later`)
         return item
 
     def rest(self, generation: int) -> Sequence[tuple[int, bytes]] | None:
@@ -644,6 +680,8 @@ class Stream:
                 self.kept = items
             else:
                 self.kept = [*self.kept, *items]
+            if self.budget is not None:
+                self.budget.replay_is(self, self.replay_held + sum(len(d) for _, d in items))
         self._sent = True
         if self._room is not None:
             wake(self._room)
@@ -658,6 +696,7 @@ class Stream:
         if not self.ended or not self.attached:
             return None
         items = self._items
+        queued = self._queued
         self._items = None
         self._queued = 0
         # The connection lets go of it (`_let_connection_go`), with no call in the usual
@@ -675,6 +714,12 @@ class Stream:
             items = []
         elif self.later is not None:  # taken whole: kept until the store needs it (`later`)
             self.kept = items if self.kept is None else [*self.kept, *items]
+            if budget is not None and queued:  # budget.replay_is inline, as the charge in `put`
+                self.replay_held += queued
+                budget.replays[self] = None  # (where it was if it kept some already)
+                budget.total += queued
+                if budget.total > budget.max_bytes:
+                    budget.shed()
         stream_id = self.id
         if stream_id is not None and len(items) == 1:
             seq, data = items[0]

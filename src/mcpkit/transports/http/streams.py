@@ -66,6 +66,7 @@ class Exchange(Stream):
         self.later: MemoryEventStore | None = None
         self.kept = None
         self.stored = 0
+        self.replay_held = 0
         self.primed = False
         self.seq = 0
         self._items = None

@@ -52,6 +52,7 @@ Given the app's `QueuedBytes`, a connection is also a reader of it: what its tra
 for a client that does not read (the whole answer it was given, whatever its size) is charged
 when the transport pauses writing (its buffer past asyncio's high-water mark, 64 KiB) and
 credited when it resumes and when the connection is lost, so a write costs nothing more; a
+closed connection counts until then (its buffer stays until the client reads it); a
 connection ended for holding the most is aborted, which frees its buffer at once.
 
 Each refusal of the connection limits names the setting that decides it (docs/http.md,
@@ -151,8 +152,11 @@ class JoinedWrites:
             budget.credit(self, self.held - size)
 
     def recount(self) -> int:
-        """`Reader.recount`: the transport's buffer drains unseen between writes."""
-        return 0 if self.transport.is_closing() else self.transport.get_write_buffer_size()
+        """`Reader.recount`: the transport's buffer drains unseen between writes. A closing
+        transport still counts: closed (uvicorn's keep-alive closes an idle connection) it
+        keeps its buffer until the client reads it, which one that stopped reading never does;
+        aborted, its buffer is gone."""
+        return self.transport.get_write_buffer_size()
 
     def end_slow(self) -> None:
         """`Reader.end_slow`: abort the connection, dropping what its buffer holds (closing
