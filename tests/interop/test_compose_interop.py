@@ -152,7 +152,7 @@ def shop_calls(prefix: str, base_url: str) -> tuple[Call, ...]:
             f"{prefix}get_item",
             {"item_id": 7},
             is_error=True,
-            text=f'GET {base_url}/items/7 answered HTTP 404: {{"detail":"no item 7"}}',
+            text='GET /items/{item_id} answered HTTP 404: {"detail":"no item 7"}',
         ),
         # a form body, and a string answer wrapped as {"result": "..."}
         Call(
@@ -203,7 +203,7 @@ PETSTORE = Shape(
             "getPet",
             {"petId": 9},
             is_error=True,
-            text='GET http://pets.test/v1/pets/9 answered HTTP 404: {"error":"no such pet"}',
+            text='GET /pets/{petId} answered HTTP 404: {"error":"no such pet"}',
         ),
         Call(
             "add_pet",

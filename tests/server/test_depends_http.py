@@ -46,7 +46,8 @@ def make_server() -> Server:
         where: str = Depends(tenant),
     ) -> str:
         assert maybe is token
-        return f"{token.subject} {where} {'authorization' in headers} {headers['x-tenant']}"
+        credentials = sorted({"authorization", "cookie", "proxy-authorization"} & set(headers))
+        return f"{token.subject} {where} {credentials} {headers['x-tenant']}"
 
     return server
 
@@ -54,8 +55,14 @@ def make_server() -> Server:
 @pytest.mark.parametrize("era", ERAS)
 async def test_the_token_its_claims_and_the_headers_reach_the_handler(era: str) -> None:
     async with asyncio.timeout(WAIT), serving(make_server().http_app()) as base:
-        headers = {"authorization": f"Bearer {TOKEN}", "x-tenant": "acme"}
+        headers = {
+            "authorization": f"Bearer {TOKEN}",
+            "x-tenant": "acme",
+            # the client's other credentials never reach a handler either (issue 64)
+            "cookie": "sid=ann-session",
+            "proxy-authorization": "Basic YW5uOnByb3h5",
+        }
         async with Client(f"{base}/mcp", protocol=era, headers=headers) as client:
             (tool,) = await client.list_tools()
             assert tool.input_schema["properties"] == {}
-            assert (await client.call_tool("whoami", {})).text == "ann acme/blue False acme"
+            assert (await client.call_tool("whoami", {})).text == "ann acme/blue [] acme"

@@ -39,14 +39,25 @@ class OpenApiRequestError(OpenApiError):
 
 
 class OpenApiStatusError(OpenApiError):
-    """The API answered with a status outside 2xx; `body` is its decoded error body."""
+    """The API answered with a status outside 2xx; `body` is its decoded error body (with what
+    the operator configured, such as an API key it echoes, taken out). The message names the
+    operation by its method and path template, never by the URL sent: that URL holds what the
+    operator configured (a key in the query, `user:password` in the base URL), and the
+    message reaches the MCP client. `url`, the URL sent, is for the operator's own code."""
 
     def __init__(
-        self, method: str, url: str, status: int, headers: Mapping[str, str], body: object
+        self,
+        method: str,
+        path: str,
+        status: int,
+        headers: Mapping[str, str],
+        body: object,
+        url: str = "",
     ) -> None:
         shown = body if isinstance(body, str) else repr(body)
-        super().__init__(f"{method} {url} answered {status}: {shown}")
+        super().__init__(f"{method} {path} answered {status}: {shown}")
         self.method = method
+        self.path = path
         self.url = url
         self.status = status
         self.headers = dict(headers)

@@ -5,6 +5,12 @@ their `style`/`explode` (`form` exploded or not, `spaceDelimited`, `pipeDelimite
 `deepObject`), headers and cookies in the `simple`/`form` styles, the body as JSON, a form,
 multipart parts (files from base64) or raw text/bytes. A non-2xx answer raises
 `OpenApiStatusError` with the API's decoded error body.
+
+Arguments come from the MCP client, and the request goes out with the operator's
+credentials: a path value cannot be empty or a dot segment (`..` would move the request
+off its template: httpx resolves dot segments), and an object's keys cannot add query
+parameters its schema does not name, nor replace the client's own (an `api_key`). Errors
+name the operation by its path template, never by the URL sent (`redaction`).
 """
 
 from __future__ import annotations
@@ -12,13 +18,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
 from mcpkit._extras import needs_extra
 from mcpkit.openapi.bounded import MAX_RESPONSE_BYTES, send_bounded
+from mcpkit.openapi.redaction import redactor_of, without_urls
 from mcpkit.openapi.exceptions import (
     OpenApiArgumentError,
     OpenApiRequestError,
@@ -78,10 +85,13 @@ def _path_value(arg: Argument, value: object) -> str:
     return quote(_simple(value, arg.explode), safe="")
 
 
-def _query_pairs(arg: Argument, value: object) -> list[tuple[str, str]]:
+def _query_pairs(
+    arg: Argument, value: object, reserved: frozenset[str] = frozenset()
+) -> list[tuple[str, str]]:
     key = str(arg.key)
     items, members = as_list(value), as_object(value)
     if members is not None:
+        _check_keys(arg, members, reserved)
         if arg.style == "deepObject":
             return [(f"{key}[{k}]", _text(v)) for k, v in members.items()]
         if arg.explode:
@@ -92,6 +102,28 @@ def _query_pairs(arg: Argument, value: object) -> list[tuple[str, str]]:
             return [(key, _text(v)) for v in items]
         return [(key, _DELIMITERS.get(arg.style, ",").join(_text(v) for v in items))]
     return [(key, _text(value))]
+
+
+def _check_keys(arg: Argument, members: Mapping[str, object], reserved: frozenset[str]) -> None:
+    """An object query argument's keys: those its schema names (any, where it allows more
+    properties), and, exploded into parameters of their own, none that another parameter
+    of the request or the operator's client already sends."""
+    schema = as_object(arg.schema) or {}
+    named = as_object(schema.get("properties")) or {}
+    # (a schema that names no property takes any, as JSON Schema's `additionalProperties`
+    # default says; one that names some takes others only where it says so)
+    more = schema.get("additionalProperties", not named)
+    unknown = sorted(k for k in members if k not in named) if more in (False, None) else []
+    if unknown:
+        raise OpenApiArgumentError(
+            f"argument {arg.name!r} has no properties named {unknown}: it takes {sorted(named)}"
+        )
+    clash = sorted(set(members) & reserved) if arg.style != "deepObject" and arg.explode else []
+    if clash:
+        raise OpenApiArgumentError(
+            f"argument {arg.name!r} cannot set the query parameters {clash}: the request "
+            "sends them already"
+        )
 
 
 def _decode_base64(arg: Argument, value: object) -> bytes:
@@ -106,6 +138,8 @@ def _decode_base64(arg: Argument, value: object) -> bytes:
 @dataclass
 class _Request:
     path: str
+    #: query names an object argument cannot take: the other parameters', the client's own
+    reserved: frozenset[str] = frozenset()
     params: list[tuple[str, str]] = field(default_factory=list[tuple[str, str]])
     headers: dict[str, str] = field(default_factory=dict[str, str])
     cookies: list[str] = field(default_factory=list[str])
@@ -120,9 +154,15 @@ def _place(request: _Request, arg: Argument, value: object) -> None:
     if value is None and arg.location != "body":
         return  # a parameter given as null is one not given: HTTP has no null to send
     if arg.location == "path":
-        request.path = request.path.replace("{" + key + "}", _path_value(arg, value))
+        placed = _path_value(arg, value)
+        if placed in ("", ".", ".."):
+            raise OpenApiArgumentError(
+                f"the path parameter {arg.name!r} cannot be {value!r}: an empty or dot "
+                "segment would move the request off its path"
+            )
+        request.path = request.path.replace("{" + key + "}", placed)
     elif arg.location == "query":
-        request.params.extend(_query_pairs(arg, value))
+        request.params.extend(_query_pairs(arg, value, request.reserved))
     elif arg.location == "header":
         request.headers[key] = _simple(value, arg.explode)
     elif arg.location == "cookie":
@@ -133,7 +173,9 @@ def _place(request: _Request, arg: Argument, value: object) -> None:
         request.body[key] = value
 
 
-def _arrange(op: Operation, arguments: Mapping[str, object]) -> _Request:
+def _arrange(
+    op: Operation, arguments: Mapping[str, object], configured: Iterable[str] = ()
+) -> _Request:
     by_name = {a.name: a for a in op.arguments}
     unknown = sorted(set(arguments) - set(by_name))
     if unknown:
@@ -141,9 +183,13 @@ def _arrange(op: Operation, arguments: Mapping[str, object]) -> _Request:
     missing = [a.name for a in op.arguments if a.required and a.name not in arguments]
     if missing:
         raise OpenApiArgumentError(f"{op.method} {op.path} needs the arguments {missing}")
-    request = _Request(op.path)
+    others = {str(a.key) for a in op.arguments if a.location == "query"}
+    request = _Request(op.path, frozenset(others.union(configured)))
     for name, value in arguments.items():
         _place(request, by_name[name], value)
+    if any(part in (".", "..") for part in request.path.split("/")):
+        # (values that are no dot segment alone can make one together: `{a}{b}`)
+        raise OpenApiArgumentError(f"the arguments of {op.method} {op.path} make a dot segment")
     return request
 
 
@@ -226,7 +272,7 @@ async def call_operation(
     with needs_extra("openapi"):
         import httpx
 
-    request = _arrange(op, arguments)
+    request = _arrange(op, arguments, client.params.keys())
     # httpx.Headers: a parameter replaces a forwarded header whatever the case of its name
     headers = httpx.Headers(forward_headers or {})
     headers.update(request.headers)
@@ -236,17 +282,26 @@ async def call_operation(
     options = _body_options(op, request)
     headers.update(options.pop("headers", {}))
     url = _url(client, request.path, server_url)
+    label = f"{op.method} {op.path}"
     try:
         sent = client.build_request(
             op.method, url, params=tuple(request.params), headers=headers, **options
         )
-        response, data = await send_bounded(client, sent, max_response_bytes, "max_response_bytes")
+        response, data = await send_bounded(
+            client, sent, max_response_bytes, "max_response_bytes", label
+        )
     except httpx.HTTPError as exc:
-        raise OpenApiRequestError(f"{op.method} {url} failed: {exc}") from exc
+        shown = redactor_of(client, server_url).text(without_urls(str(exc)))
+        raise OpenApiRequestError(f"{label} failed: {type(exc).__name__}: {shown}") from exc
     body = _decode(response, data)
     if not 200 <= response.status_code < 300:
         raise OpenApiStatusError(
-            op.method, str(response.request.url), response.status_code, response.headers, body
+            op.method,
+            op.path,
+            response.status_code,
+            response.headers,
+            redactor_of(client, server_url).body(body),
+            url=str(response.request.url),
         )
     return OpenApiResult(
         status=response.status_code,

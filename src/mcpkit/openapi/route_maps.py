@@ -83,6 +83,11 @@ def _header_names(headers: object) -> None:
                 f"RouteMap forward_headers: {header!r} is not a header name "
                 "(an RFC 9110 token, such as 'X-Api-Key')"
             )
+        if header.lower() == "proxy-authorization":
+            raise ValueError(
+                "RouteMap forward_headers: 'Proxy-Authorization' is the MCP client's "
+                "credential for a proxy on its way here, never one for the API: leave it out"
+            )
 
 
 def _methods(kind: RouteKind, methods: object) -> frozenset[str] | None:

@@ -106,6 +106,10 @@ def _claims(ctx: ContextView) -> Mapping[str, Any]:
     return _NO_CLAIMS if token is None else token.claims
 
 
+#: Request headers `RequestHeaders` leaves out: they carry the client's credentials.
+_CREDENTIALS: Final = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
 def _headers(ctx: ContextView) -> Mapping[str, str]:
     info = ctx.request_info
     if info is None:
@@ -113,9 +117,11 @@ def _headers(ctx: ContextView) -> Mapping[str, str]:
     joined: dict[str, str] = {}
     for key, raw in info.headers:
         name = key.decode("latin-1")
-        # The bearer token stays out: it must not travel further (basic/authorization,
-        # "Access Token Privilege Restriction"); CurrentToken gives what it proved.
-        if name == "authorization":
+        # Credentials stay out: the bearer token must not travel further
+        # (basic/authorization, "Access Token Privilege Restriction"; CurrentToken gives
+        # what it proved), nor the client's cookies or its credentials for a proxy, which a
+        # handler could pass on as easily.
+        if name in _CREDENTIALS:
             continue
         value = raw.decode("latin-1")
         joined[name] = f"{joined[name]}, {value}" if name in joined else value  # RFC 9110 5.3
@@ -132,8 +138,9 @@ def _lifespan_state(ctx: ContextView) -> Any:
 CurrentToken: TypeAlias = Annotated[AccessToken | None, Dependency(_token)]
 #: The claims of the caller's token (JWT claims or the introspection answer); empty without.
 TokenClaims: TypeAlias = Annotated[Mapping[str, Any], Dependency(_claims)]
-#: The HTTP request's headers, lower-case names, repeats joined with ", ", less
-#: `authorization`; empty over stdio and in memory.
+#: The HTTP request's headers, lower-case names, repeats joined with ", ", less the client's
+#: credentials (`authorization`, `cookie`, `proxy-authorization`); empty over stdio and in
+#: memory.
 RequestHeaders: TypeAlias = Annotated[Mapping[str, str], Dependency(_headers)]
 #: What the server's lifespan hook yielded; `Annotated[MyState, LifespanState]` types it.
 LifespanState: TypeAlias = Annotated[Any, Dependency(_lifespan_state)]

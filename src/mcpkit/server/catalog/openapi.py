@@ -101,7 +101,7 @@ def _json(value: object) -> str:
 
 def _status_text(exc: OpenApiStatusError) -> str:
     body = exc.body if isinstance(exc.body, str) else _json(exc.body)
-    return f"{exc.method} {exc.url} answered HTTP {exc.status}: {body}"
+    return f"{exc.method} {exc.path} answered HTTP {exc.status}: {body}"
 
 
 def _passthrough(verified: bool) -> str:

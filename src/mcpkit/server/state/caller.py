@@ -37,7 +37,6 @@ from mcpkit.server.catalog.callers import lasting_session, outermost, principal_
 from mcpkit.server.state._shapes import StateRequest
 from mcpkit.server.state.server_kv import encoded, valid_key, valid_ttl
 from mcpkit.stores.kv import Limit
-from mcpkit.stores.kv_slots import release_slot, take_slot
 
 if TYPE_CHECKING:
     from mcpkit.stores.kv import KeyValueStore
@@ -134,6 +133,8 @@ async def get_state(ctx: StateRequest, key: str, default: Any = None) -> Any:
 
 async def set_state(ctx: StateRequest, key: str, value: Any, ttl: float | None) -> None:
     """`ctx.set_state()`: keep `value` as the caller's `key`."""
+    from mcpkit.stores.kv_slots import take_slot  # (hashlib: state users only)
+
     where = "ctx.set_state()"
     kv, prefix, address = _where(ctx)
     name = prefix + valid_key(where, key)
@@ -169,6 +170,8 @@ async def set_state(ctx: StateRequest, key: str, value: Any, ttl: float | None) 
 
 async def delete_state(ctx: StateRequest, key: str) -> None:
     """`ctx.delete_state()`: forget the caller's `key`."""
+    from mcpkit.stores.kv_slots import release_slot  # (hashlib: state users only)
+
     kv, prefix, address = _where(ctx)
     name = prefix + valid_key("ctx.delete_state()", key)
     await kv.delete(name)
