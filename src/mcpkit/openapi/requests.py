@@ -25,13 +25,13 @@ from urllib.parse import quote
 
 from mcpkit._extras import needs_extra
 from mcpkit.openapi.bounded import MAX_RESPONSE_BYTES, send_bounded
-from mcpkit.openapi.redaction import redactor_of, without_urls
 from mcpkit.openapi.exceptions import (
     OpenApiArgumentError,
     OpenApiRequestError,
     OpenApiStatusError,
 )
 from mcpkit.openapi.operations import Argument, Operation
+from mcpkit.openapi.redaction import redactor_of, without_urls
 from mcpkit.openapi.schemas import as_list, as_object
 
 if TYPE_CHECKING:

@@ -11,6 +11,12 @@ OpenAPI 3.0's own dialect is rewritten as 3.1 (JSON Schema 2020-12) says it:
 boolean `exclusiveMinimum`/`exclusiveMaximum` become the numeric keywords, `example`
 becomes `examples`. OpenAPI-only keywords that mean nothing to a JSON Schema reader
 (`discriminator`, `xml`, `externalDocs`) are dropped.
+
+The document sizes this work, and inlining multiplies it: a schema shared by every
+operation is copied into each tool, a `$ref` fan-out grows as a power of its depth. So one
+reader counts every node it writes, each inlined copy again (values such as an `enum`'s
+by their elements), and stops at `max_schema_nodes` (`MAX_SCHEMA_NODES` by default) with
+an error naming the setting, before the work or the `tools/list` it would make passes it.
 """
 
 from __future__ import annotations
@@ -26,7 +32,15 @@ with needs_extra("openapi", "mcpkit.openapi (which looks up $refs with it)"):
 
 from mcpkit.openapi.exceptions import OpenApiSpecError
 
-__all__ = ["INLINE_BUDGET", "Definitions", "SchemaReader", "as_list", "as_object", "pointer"]
+__all__ = [
+    "INLINE_BUDGET",
+    "MAX_SCHEMA_NODES",
+    "Definitions",
+    "SchemaReader",
+    "as_list",
+    "as_object",
+    "pointer",
+]
 
 # Keywords whose value is one subschema, a list of them, or a map of name -> subschema.
 _ONE: Final = frozenset(
@@ -38,8 +52,12 @@ _MAP: Final = frozenset("properties patternProperties $defs definitions dependen
 _DROPPED: Final = frozenset({"discriminator", "xml", "externalDocs"})
 #: How many references one schema inlines before it keeps the rest under `$defs`.
 INLINE_BUDGET: Final = 500
+#: How many nodes the schemas of one document may come to once converted, inlined copies
+#: counted again (`build_routes(max_schema_nodes=)`): about 30 MiB of `tools/list`.
+MAX_SCHEMA_NODES: Final = 1_000_000
 # The URI the document is known by to the resolver (its `$ref`s are all local).
 _BASE: Final = "urn:mcpkit:openapi-document"
+_MISSING: Final = object()
 # A chain of `$ref`s to `$ref`s longer than this is a loop of references to nothing.
 _MAX_HOPS: Final = 64
 
@@ -95,15 +113,26 @@ class Definitions:
 class SchemaReader:
     """Reads the schemas and `$ref`-able objects of one document."""
 
-    def __init__(self, document: Mapping[str, Any], *, openapi_30: bool) -> None:
+    def __init__(
+        self,
+        document: Mapping[str, Any],
+        *,
+        openapi_30: bool,
+        max_nodes: int = MAX_SCHEMA_NODES,
+    ) -> None:
         self.document = document
         self.openapi_30 = openapi_30
+        self.max_nodes = max_nodes
+        self.nodes = 0  # written so far, over every schema of the document
         # References are looked up by `referencing` (python-jsonschema's resolver): JSON
         # pointers with their escapes and percent-encoding (`#/paths/~1pets~1%7Bid%7D`), as
         # RFC 6901 and 3986 spell them. The document is opaque to it (an OpenAPI document is
         # not a schema); what this module adds is the inlining and the 3.0 upgrade.
         registry = Registry[Any]().with_resource(_BASE, Resource[Any].opaque(document))
         self._resolver = registry.resolver(_BASE)
+        # (a reference met again, as shared schemas are in every operation, is not looked
+        # up again: the resolver's lookup is the conversion's costliest step)
+        self._found: dict[str, Any] = {}
 
     def lookup(self, ref: object, where: str) -> Any:
         """The value a local `$ref` points to; anything else is refused, naming `where`."""
@@ -115,12 +144,16 @@ class SchemaReader:
                 f"the external $ref {ref!r} is not supported: bundle the document into one "
                 "file (every $ref starting with '#') first",
             )
+        found = self._found.get(ref, _MISSING)
+        if found is not _MISSING:
+            return found
         try:
-            return self._resolver.lookup(ref).contents
+            found = self._found[ref] = self._resolver.lookup(ref).contents
         except Unresolvable:
             raise OpenApiSpecError(
                 where, f"$ref {ref!r} points to nothing in the document"
             ) from None
+        return found
 
     def resolve(self, node: Any, where: str) -> tuple[Mapping[str, Any], str]:
         """A parameter, request body or response with its `$ref`s followed, and its place."""
@@ -139,7 +172,31 @@ class SchemaReader:
         """`node` as JSON Schema 2020-12 with local references inlined (see the module)."""
         return self._convert(node, where, (), defs)
 
+    def _count(self, where: str, nodes: int) -> None:
+        self.nodes += nodes
+        if self.nodes > self.max_nodes:
+            raise OpenApiSpecError(
+                where,
+                f"the document's schemas come to more than {self.max_nodes} nodes once their "
+                "$refs are inlined into each operation (max_schema_nodes, default "
+                f"{MAX_SCHEMA_NODES}): share less, or raise max_schema_nodes if the tools "
+                "really are that large",
+            )
+
+    def _count_value(self, where: str, value: object) -> None:
+        """Count a value copied as it is (an `enum`, a `default`, `examples`): each of its
+        nodes, stopping at the budget."""
+        pending: list[object] = [value]
+        while pending:
+            item = pending.pop()
+            self._count(where, 1)
+            if (members := as_object(item)) is not None:
+                pending.extend(members.values())
+            elif (items := as_list(item)) is not None:
+                pending.extend(items)
+
     def _convert(self, node: Any, where: str, stack: tuple[str, ...], defs: Definitions) -> Any:
+        self._count(where, 1)
         if isinstance(node, bool):
             return node
         schema = as_object(node)
@@ -163,6 +220,8 @@ class SchemaReader:
                     k: self._convert(v, _child(at, k), stack, defs) for k, v in members.items()
                 }
             else:
+                if not isinstance(value, str | int | float | None):
+                    self._count_value(at, value)
                 out[key] = value
         return _upgrade_30(out) if self.openapi_30 else out
 
