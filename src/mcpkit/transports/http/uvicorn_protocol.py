@@ -27,7 +27,8 @@ uvicorn, and what it relies on is this:
   - the attributes of the cycle, a `RequestResponseCycle` of the protocol's module:
     `more_body` (the body is still arriving), `response_started`, `response_complete`, and
     `disconnected` with `message_event`, set together to tell the app reading the body that
-    the client went (as uvicorn's own `connection_lost` does).
+    the client went (as uvicorn's own `connection_lost` does), and `scope` (the request's,
+    the dict the app is given: the client address the app counts, `_host_of`).
 
   Checked with uvicorn 0.30.0, 0.34.0 and 0.54.0. `guarded` checks that shape before it
   builds its class (`check_uvicorn_shape`, in `uvicorn_shape`: it reads uvicorn's source,
@@ -64,6 +65,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any, Final, Literal
 
+from mcpkit._asgi import client_of
 from mcpkit._extras import needs_extra
 from mcpkit.transports.http.capacity import (
     DEFAULT_KEEP_ALIVE,
@@ -521,8 +523,11 @@ def _sweep(
 
 
 def _host_of(protocol: Any) -> object:
-    """The peer's host of a connection (uvicorn's `client`: (host, port), or None)."""
-    client = getattr(protocol, "client", None)
+    """The client's host of a connection: its request's, as the app counts it (`client_of`:
+    behind a trusted proxy the app put the forwarded client in the scope it shares with the
+    cycle), else the peer's (uvicorn's `client`: (host, port), or None)."""
+    cycle = getattr(protocol, "cycle", None)
+    client = getattr(protocol, "client", None) if cycle is None else client_of(cycle.scope)
     return client[0] if client else None
 
 
