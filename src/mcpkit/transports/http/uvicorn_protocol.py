@@ -69,6 +69,7 @@ from mcpkit._asgi import client_of
 from mcpkit._extras import needs_extra
 from mcpkit.transports.http.capacity import (
     DEFAULT_KEEP_ALIVE,
+    LISTEN_SINCE,
     check_connection_settings,
     check_keep_alive,
 )
@@ -302,9 +303,11 @@ def guarded(
     or kept alive between requests); when every connection has a request in progress, the
     oldest connection of the client address holding the most ends (a listen stream, say),
     provided that address holds more than the newcomer's would; only when none does (each
-    address holds as many as the newcomer's) is the new one answered 503 with Retry-After
-    and closed. So a flood of connections from one address falls on that address, never on
-    the others. Both name their setting.
+    address holds as many as the newcomer's) does the oldest listen go (a session's GET
+    stream, `capacity.LISTEN_SINCE`: its client resumes it, no answer waits on it), and with
+    none of those is the new one answered 503 with Retry-After and closed. So a flood of
+    connections from one address falls on that address, never on the others. Both name
+    their setting.
 
     Raises `UvicornShapeChanged` when `base` lacks what the guard reads of uvicorn (the module
     docstring lists it), and ValueError naming a setting out of range."""
@@ -494,13 +497,37 @@ class _Guard:
         none: list[Any] = []
         greediest = max(by_address.values(), key=len, default=none)
         if len(greediest) <= mine:
-            return False
+            return self._end_oldest_listen()
         oldest = min(greediest, key=lambda c: getattr(c, "_mk_opened_at", 0.0))
         logger.warning(
             "max_connections (%d) were open and busy: closed the oldest connection of the "
             "address holding the most (%d)",
             self.max_connections,
             len(greediest),
+        )
+        oldest.transport.close()
+        return True
+
+    def _end_oldest_listen(self) -> bool:
+        """Every address holds as many connections as this one's: end the oldest listen
+        (`LISTEN_SINCE`: a stream nobody's answer waits on, which its client resumes);
+        False when no connection serves one."""
+        oldest: Any = None
+        since = 0.0
+        for other in self.connections:
+            cycle = other.cycle
+            if other is self or cycle is None or other.transport is None:
+                continue
+            opened = cycle.scope.get(LISTEN_SINCE)
+            if opened is not None and not other.transport.is_closing():
+                if oldest is None or opened < since:
+                    oldest, since = other, opened
+        if oldest is None:
+            return False
+        logger.warning(
+            "max_connections (%d) were open and busy, each client address holding as many: "
+            "closed the oldest listen stream",
+            self.max_connections,
         )
         oldest.transport.close()
         return True
