@@ -10,10 +10,12 @@ import asyncio
 
 import httpx
 import pytest
+from _front_world import REDIRECT, make_front
 from _serving import INITIALIZE, WAIT, headers, open_session
 
 from mcpkit import Server
 from mcpkit._asgi import client_of
+from mcpkit.auth.front import FrontSettings
 from mcpkit.cli.commands.run import http_options
 from mcpkit.cli.main import build_parser
 from mcpkit.transports.http.app import McpHttpApp
@@ -140,3 +142,20 @@ def test_mcpkit_run_takes_the_trusted_proxies(capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit):
         parser.parse_args([*argv[:-1], "127.0.0.1,nginx"])
     assert "--forwarded-allow-ips: 'nginx' is not an IP address" in capsys.readouterr().err
+
+
+async def test_the_fronts_register_budget_is_each_clients_behind_the_proxy() -> None:
+    # Before: 165 registrations through nginx gave every other client 429 on /register.
+    server = Server("fronted")
+    front = make_front(FrontSettings(max_bytes_per_source=3000))
+    server.auth = front.protect(server, resource="http://127.0.0.1/mcp")
+    app = server.http_app(forwarded_allow_ips=["127.0.0.1"])
+    body = {"redirect_uris": [REDIRECT]}
+    async with (
+        asyncio.timeout(WAIT),
+        behind_proxy(app, "203.0.113.1") as flooder,
+        behind_proxy(app, "198.51.100.2") as other,
+    ):
+        answers = [await flooder.post("http://127.0.0.1/register", json=body) for _ in range(8)]
+        assert answers[0].status_code == 201 and answers[-1].status_code == 429
+        assert (await other.post("http://127.0.0.1/register", json=body)).status_code == 201
