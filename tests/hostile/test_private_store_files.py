@@ -14,6 +14,7 @@ import pytest
 
 from mcpkit import Server
 from mcpkit.server.serving._private_store import PRIVATE_STORE, private_store
+from mcpkit.stores._private_files import check_private
 from mcpkit.stores.sessions import SessionRecord
 from mcpkit.stores.url import open_store
 
@@ -62,21 +63,41 @@ async def test_a_new_store_is_private_to_this_user(
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
-async def test_an_existing_open_file_is_named_with_its_fix(
+async def test_an_existing_open_store_of_ours_is_made_private_and_said_so(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Before: an existing 0644 state.db stayed 0644, and its -wal and -shm were made alike.
+    tmp_path.chmod(0o700)
+    database = tmp_path / "state.db"
+    await write_some(f"sqlite:///{database}")
+    # As a store made before, or by hand, under umask 022, and left by a process killed.
+    left = [Path(f"{database}{suffix}") for suffix in ("", "-wal", "-shm")]
+    for path in left:
+        path.touch()
+        path.chmod(0o644)
+    with caplog.at_level(logging.WARNING, logger="mcpkit.stores"):
+        await write_some(f"sqlite:///{database}")  # its files 0600 while it is open
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    named = ", ".join(map(str, left))
+    assert f"{named} could be read or written by other users: made them 0600" in warnings[0]
+    assert "chmod" not in warnings[0]  # nothing left for the operator to do
+    assert mode(database) == 0o600
+
+
+def test_another_users_open_store_is_named_with_its_fix(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tmp_path.chmod(0o700)
     database = tmp_path / "state.db"
-    database.touch(0o644)  # as a store made before, or by hand, under umask 022
-    assert mode(database) == 0o644
+    database.touch(0o644)
+    monkeypatch.setattr(os, "getuid", lambda: os.stat(database).st_uid + 1)  # not ours
     with caplog.at_level(logging.WARNING, logger="mcpkit.stores"):
-        stores = open_store(f"sqlite:///{database}")
-        await stores.aclose()
+        check_private(database)
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1
-    assert f"chmod 600 {database}" in warnings[0]
-    assert "other users" in warnings[0]
-    assert mode(database) == 0o644  # warned about, never changed behind the operator's back
+    assert f"chmod 600 {database} as their owner" in warnings[0]
+    assert mode(database) == 0o644  # not ours to change
 
 
 async def test_a_folder_others_may_write_is_named(

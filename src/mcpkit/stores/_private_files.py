@@ -1,5 +1,6 @@
 """The files of a SQLite store, kept to this user: folders made 0700, the database made 0600
-before SQLite opens it, and one warning for existing ones other users can open.
+before SQLite opens it, existing files of this user made 0600 again, and one warning for what
+other users can still open.
 
 A store holds live session ids (enough to take a session over), event logs with tool results
 and the key that seals 2026-07-28 requestState. SQLite makes a database's `-wal`, `-shm` and
@@ -7,9 +8,12 @@ and the key that seals 2026-07-28 requestState. SQLite makes a database's `-wal`
 database 0600 before the first `sqlite3.connect` covers them all; nothing changes the process
 umask, which other threads share.
 
-An existing file or folder that is too open is warned about, not refused nor changed: an
-operator may share it with a group on purpose (a backup user, say), and refusing would turn an
-upgrade into an outage; the warning names each path and the command that closes it.
+An existing file of the store that group or others may open (a database made by an older
+release, or by hand, under umask 022, and so its -wal and -shm) is made 0600 when it is this
+user's, and the warning says so (a group given access on purpose loses it, and is told);
+one of another user's is not ours to change, nor is a folder too open (other files may live
+there): the warning names each path and the command that closes it. Nothing is refused:
+that would turn an upgrade into an outage.
 """
 
 from __future__ import annotations
@@ -59,22 +63,29 @@ def make_private_file(path: Path) -> bool:
 
 
 def check_private(database: Path) -> None:
-    """Log one warning naming what other users could open of the store at `database` (the
-    file, its SQLite companions, its folder) and how to close it; nothing when all is private
+    """Make the files of the store at `database` (the file, its SQLite companions) that this
+    user owns and others could open 0600, and log one warning naming them, and what others
+    can still open (another user's file, the folder) with how to close it; nothing when all
+    is private
     (or when `database` is no file at all, which SQLite's own error will say). Not on
     Windows, whose files have no such permission bits (their ACLs come from the folder)."""
     if os.name == "nt" or not os.path.isfile(database):
         return
     problems: list[str] = []
     fixes: list[str] = []
-    exposed = [
-        str(path)
-        for path in (database, *(Path(f"{database}{suffix}") for suffix in _COMPANIONS))
-        if _opened_by_others(path, mask=0o077)
-    ]
+    files = (database, *(Path(f"{database}{suffix}") for suffix in _COMPANIONS))
+    closed: list[str] = []
+    exposed: list[str] = []
+    for path in files:
+        if _opened_by_others(path, mask=0o077):
+            (closed if _close_own(path) else exposed).append(str(path))
+    if closed:
+        problems.append(
+            f"{', '.join(closed)} could be read or written by other users: made them 0600"
+        )
     if exposed:
         problems.append(f"{', '.join(exposed)} can be read or written by other users")
-        fixes.append(f"chmod 600 {' '.join(exposed)}")
+        fixes.append(f"chmod 600 {' '.join(exposed)} as their owner")
     folder = database.parent
     if _opened_by_others(folder, mask=0o022):
         # Whoever may write the folder can plant a -wal file before SQLite makes one, and
@@ -83,12 +94,25 @@ def check_private(database: Path) -> None:
         fixes.append(f"chmod 700 {folder} (or move the store to a folder of your own)")
     if problems:
         logger.warning(
-            "the SQLite store %s holds session ids, event logs and the requestState key, but %s: "
-            "%s",
+            "the SQLite store %s holds session ids, event logs and the requestState key, but %s%s",
             database,
             "; ".join(problems),
-            "; ".join(fixes),
+            f": {'; '.join(fixes)}" if fixes else "",
         )
+
+
+def _close_own(path: Path) -> bool:
+    """Make `path` 0600 if it is this user's file (not a link to one elsewhere); whether it
+    was."""
+    getuid = getattr(os, "getuid", None)
+    try:
+        found = os.lstat(path)
+        if getuid is None or found.st_uid != getuid() or not stat.S_ISREG(found.st_mode):
+            return False
+        os.chmod(path, FILE_MODE)
+    except OSError:
+        return False
+    return True
 
 
 def _opened_by_others(path: Path, *, mask: int) -> bool:

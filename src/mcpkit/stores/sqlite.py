@@ -154,7 +154,8 @@ class SqliteDatabase:
     with its tables when missing) or ":memory:" (for tests: gone with the object).
 
     The file is made 0600, and SQLite makes its -wal and -shm files alike; an existing one
-    that other users can open is warned about (`mcpkit.stores._private_files`).
+    that other users can open is made 0600 when it is this user's, else warned about
+    (`mcpkit.stores._private_files`).
 
     Operations asked for while the thread is busy are committed together (group commit):
     each in a savepoint of one transaction, so one that raises is undone alone, and a

@@ -81,6 +81,7 @@ class _CycleWithoutMoreBody:
         self.response_started = False
         self.response_complete = False
         self.body_pending = True
+        self.scope: dict[str, object] = {}
 
 
 def test_a_server_started_on_a_changed_uvicorn_fails_before_serving(

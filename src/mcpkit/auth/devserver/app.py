@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from mcpkit._asgi import Receive, Scope, Send, send_whole
+from mcpkit._asgi import Receive, Scope, Send, client_of, send_whole
 from mcpkit.auth.devserver._http import (
     Refused,
     answer_lifespan,
@@ -172,8 +172,8 @@ class DevAuthorizationServer(MountedServer[DevServerSettings]):
 
 def source_of(scope: Scope) -> str:
     """Who asked: the client's address (what the per-source caps count)."""
-    client = scope.get("client")
-    return "?" if not client else str(client[0])
+    client = client_of(scope)
+    return "?" if not client else client[0]
 
 
 def _over_loopback(scope: Scope) -> bool:

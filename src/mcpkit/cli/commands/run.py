@@ -23,6 +23,7 @@ _HTTP_OPTIONS = (
     "stateless",
     "allowed_origins",
     "allowed_hosts",
+    "forwarded_allow_ips",
     "max_connections",
     "header_timeout",
     "body_timeout",
@@ -131,6 +132,15 @@ def add_http_options(parser: argparse.ArgumentParser, *, stateless: bool = True)
         "mcp.example.com or mcp.example.com:443: the name a reverse proxy passes on (repeat "
         "for more; with it the Host is checked on any --host)",
     )
+    http.add_argument(
+        "--forwarded-allow-ips",
+        type=_address_list,
+        metavar="ADDRESSES",
+        help="the reverse proxies in front, comma-separated addresses or networks, such as "
+        "127.0.0.1,10.0.0.0/8: a request from one counts as from the client its "
+        "X-Forwarded-For names (the right-most address that is no such proxy) in every "
+        "per-address limit (default: none; the header is ignored)",
+    )
     limits = parser.add_argument_group(
         "limits with --transport http (docs/http.md, 'Limits and exposure')"
     )
@@ -181,6 +191,20 @@ def add_http_options(parser: argparse.ArgumentParser, *, stateless: bool = True)
         help="uvicorn's HTTP parser (default: mcpkit's choice, today auto: httptools when "
         "installed, else h11)",
     )
+
+
+def _address_list(text: str) -> list[str]:
+    """`--forwarded-allow-ips`: its addresses, each checked here (argparse names the option)."""
+    from mcpkit.transports.http.forwarded import TrustedProxies
+
+    entries = [entry.strip() for entry in text.split(",") if entry.strip()]
+    try:
+        TrustedProxies.parse(entries)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("forwarded_allow_ips: ")) from None
+    if not entries:
+        raise argparse.ArgumentTypeError("give at least one address, such as 127.0.0.1")
+    return entries
 
 
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -126,8 +126,9 @@ async def serve_http(
             lifespan="on",
             log_config=None,  # uvicorn's records go to the root logger, like ours
             access_log=False,
-            # X-Forwarded-Proto and -For are not taken from anyone (uvicorn trusts them from
-            # 127.0.0.1 by default: any local process could name the scheme and address).
+            # uvicorn takes X-Forwarded-Proto and -For from nobody (it trusts them from
+            # 127.0.0.1 by default: any local process could name the scheme and address);
+            # the app takes -For from the proxies of `forwarded_allow_ips` alone.
             proxy_headers=False,
             # No `Server: uvicorn` on each response: it tells a scanner what runs here, and
             # checking and writing it costs each answer ~4,000 instructions (~1.5%).

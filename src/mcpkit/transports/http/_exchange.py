@@ -17,6 +17,7 @@ from functools import partial
 from typing import Final, Generic, TypeVar, final
 
 from mcpkit._asgi import Message, Receive, Scope, Send, send_whole
+from mcpkit._asgi import client_of as client_address
 from mcpkit._asgi import read_body as read_whole_body
 from mcpkit.protocol.sse import (
     encode_comment,
@@ -120,18 +121,6 @@ def local_path(scope: Scope) -> str:
     if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
         path = path[len(root) :]
     return path.rstrip("/") or "/"
-
-
-def client_address(scope: Scope) -> tuple[str, int] | None:
-    """The client's (host, port), when the server says it."""
-    # (Typed by its annotation, not `cast`: a call, on every request.)
-    client: tuple[str, int] | None = scope.get("client")
-    if client is None:
-        return None
-    host, port = client
-    if type(client) is tuple and type(host) is str and type(port) is int:
-        return client  # (uvicorn's: as it is)
-    return str(host), int(port)
 
 
 @dataclass(frozen=True, slots=True)

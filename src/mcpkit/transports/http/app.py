@@ -47,6 +47,7 @@ from mcpkit.transports.http.checks import (
     refuse,
 )
 from mcpkit.transports.http.custom_routes import CustomRoutes, check_routes, serve_route
+from mcpkit.transports.http.forwarded import TrustedProxies
 from mcpkit.transports.http.get_delete import GetDeleteRequests
 from mcpkit.transports.http.guard import Guard, call_route
 from mcpkit.transports.http.health import HealthRoutes
@@ -86,6 +87,7 @@ class HttpSettings(TypedDict, total=False):
     bind_port: int | None
     allowed_origins: Sequence[str]
     allowed_hosts: Sequence[str]
+    forwarded_allow_ips: Sequence[str]
     dns_rebinding_protection: bool | None
     legacy_sse: bool | LegacySse
     resumable: bool
@@ -126,6 +128,10 @@ class McpHttpApp:
     `dns_rebinding_protection`, see `OriginPolicy.for_bind`) is on for a loopback bind.
     `legacy_sse` also serves the 2024-11-05 HTTP+SSE transport (GET /sse, POST /messages;
     a `LegacySse` moves them), with the same protections and limits; False turns it off.
+    `forwarded_allow_ips` are the addresses and networks (such as "10.0.0.0/8") of the
+    reverse proxies in front: a request from one of them counts as from the client its
+    `X-Forwarded-For` names (the right-most entry that is not a trusted proxy), in every
+    per-address cap; from anyone else the header is ignored (`transports.http.forwarded`).
 
     Resumption (`resumable`, on by default): every SSE event carries an id naming its stream,
     and `event_store` (default: a `MemoryEventStore` keeping the last `replay_window` events
@@ -187,6 +193,7 @@ class McpHttpApp:
         bind_port: int | None = None,
         allowed_origins: Sequence[str] = (),
         allowed_hosts: Sequence[str] = (),
+        forwarded_allow_ips: Sequence[str] = (),
         dns_rebinding_protection: bool | None = None,
         legacy_sse: bool | LegacySse = True,
         resumable: bool = True,
@@ -233,6 +240,7 @@ class McpHttpApp:
         self.body_timeout = body_timeout
         self.max_connections = max_connections
         self.path = path
+        self.proxies = TrustedProxies.parse(forwarded_allow_ips)
         self.json_response = json_response
         self.stateless = stateless
         origin = OriginPolicy.for_bind(
@@ -342,11 +350,11 @@ class McpHttpApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # An HTTP request is served here, not in a coroutine of its own: each level of
         # coroutines costs every request ~2,000 instructions.
-        kind = scope["type"]
-        if kind != "http":
-            if kind == "lifespan":
-                await self.hosting.serve_lifespan(receive, send)
+        if scope["type"] != "http":
+            await self._not_http(scope, receive, send)
             return
+        if self.proxies is not None:  # before anything reads the client's address
+            self.proxies.apply(scope)
         # For the MCP endpoint's path? Unmounted (the usual case), two compares; below a
         # mount point, its path below it.
         path: str = scope["path"]
@@ -433,6 +441,11 @@ class McpHttpApp:
             ),
             self.queued,
         )
+
+    async def _not_http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The lifespan is served; any other kind of scope (websocket) is not."""
+        if scope["type"] == "lifespan":
+            await self.hosting.serve_lifespan(receive, send)
 
     def _warn_no_lifespan(self) -> None:
         """Say once, at the first request, that the lifespan never ran (the app is mounted in

@@ -16,6 +16,7 @@ from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.transports.http._exchange import Resumption, client_address, send_refusal, send_sse
+from mcpkit.transports.http.capacity import LISTEN_SINCE
 from mcpkit.transports.http.checks import (
     EndpointPolicy,
     Refusal,
@@ -49,6 +50,8 @@ class GetDeleteRequests:
         session = await self._known(scope, send, token)
         if session is None:
             return
+        # A stream, fresh or resumed: `max_connections` may end it, the oldest first.
+        scope[LISTEN_SINCE] = asyncio.get_running_loop().time()
         last = values_of(scope["headers"], b"last-event-id")
         if last:
             await self._resume(session, last, receive, send)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from mcpkit._asgi import Receive, Scope, Send, send_whole, values_of
+from mcpkit._asgi import Receive, Scope, Send, client_of, send_whole, values_of
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed
@@ -154,7 +154,7 @@ class LegacySseEndpoint:
         if refusal is None and values_of(headers, b"accept"):
             refusal = check_accept("GET", headers)  # no Accept at all is what old clients send
         owner = None if token is None else identity_of(token)
-        address = _client(scope)
+        address = client_of(scope)
         client = self.client_caps.of(owner, None if address is None else address[0])
         if refusal is None:
             full = await make_room(self.sessions, self._clock(), client)
@@ -252,7 +252,7 @@ class LegacySseEndpoint:
         if isinstance(body, Refusal):
             await send_refusal(send, body)
         elif body is not None:
-            info = RequestInfo("http", headers, _client(scope), token)
+            info = RequestInfo("http", headers, client_of(scope), token)
             await self._submit(session, body, info, send)
 
     async def _submit(
@@ -385,8 +385,3 @@ def _busy() -> Refusal:
         "unread answers keep the session from reading more",
         headers=((b"retry-after", b"1"),),
     )
-
-
-def _client(scope: Scope) -> tuple[str, int] | None:
-    client = scope.get("client")
-    return None if client is None else (str(client[0]), int(client[1]))

@@ -27,7 +27,8 @@ uvicorn, and what it relies on is this:
   - the attributes of the cycle, a `RequestResponseCycle` of the protocol's module:
     `more_body` (the body is still arriving), `response_started`, `response_complete`, and
     `disconnected` with `message_event`, set together to tell the app reading the body that
-    the client went (as uvicorn's own `connection_lost` does).
+    the client went (as uvicorn's own `connection_lost` does), and `scope` (the request's,
+    the dict the app is given: the client address the app counts, `_host_of`).
 
   Checked with uvicorn 0.30.0, 0.34.0 and 0.54.0. `guarded` checks that shape before it
   builds its class (`check_uvicorn_shape`, in `uvicorn_shape`: it reads uvicorn's source,
@@ -65,9 +66,11 @@ import logging
 from collections.abc import Iterable
 from typing import Any, Final, Literal
 
+from mcpkit._asgi import client_of
 from mcpkit._extras import needs_extra
 from mcpkit.transports.http.capacity import (
     DEFAULT_KEEP_ALIVE,
+    LISTEN_SINCE,
     check_connection_settings,
     check_keep_alive,
 )
@@ -304,9 +307,11 @@ def guarded(
     or kept alive between requests); when every connection has a request in progress, the
     oldest connection of the client address holding the most ends (a listen stream, say),
     provided that address holds more than the newcomer's would; only when none does (each
-    address holds as many as the newcomer's) is the new one answered 503 with Retry-After
-    and closed. So a flood of connections from one address falls on that address, never on
-    the others. Both name their setting.
+    address holds as many as the newcomer's) does the oldest listen go (a session's GET
+    stream, `capacity.LISTEN_SINCE`: its client resumes it, no answer waits on it), and with
+    none of those is the new one answered 503 with Retry-After and closed. So a flood of
+    connections from one address falls on that address, never on the others. Both name
+    their setting.
 
     Raises `UvicornShapeChanged` when `base` lacks what the guard reads of uvicorn (the module
     docstring lists it), and ValueError naming a setting out of range."""
@@ -496,13 +501,37 @@ class _Guard:
         none: list[Any] = []
         greediest = max(by_address.values(), key=len, default=none)
         if len(greediest) <= mine:
-            return False
+            return self._end_oldest_listen()
         oldest = min(greediest, key=lambda c: getattr(c, "_mk_opened_at", 0.0))
         logger.warning(
             "max_connections (%d) were open and busy: closed the oldest connection of the "
             "address holding the most (%d)",
             self.max_connections,
             len(greediest),
+        )
+        oldest.transport.close()
+        return True
+
+    def _end_oldest_listen(self) -> bool:
+        """Every address holds as many connections as this one's: end the oldest listen
+        (`LISTEN_SINCE`: a stream nobody's answer waits on, which its client resumes);
+        False when no connection serves one."""
+        oldest: Any = None
+        since = 0.0
+        for other in self.connections:
+            cycle = other.cycle
+            if other is self or cycle is None or other.transport is None:
+                continue
+            opened = cycle.scope.get(LISTEN_SINCE)
+            if opened is not None and not other.transport.is_closing():
+                if oldest is None or opened < since:
+                    oldest, since = other, opened
+        if oldest is None:
+            return False
+        logger.warning(
+            "max_connections (%d) were open and busy, each client address holding as many: "
+            "closed the oldest listen stream",
+            self.max_connections,
         )
         oldest.transport.close()
         return True
@@ -525,8 +554,11 @@ def _sweep(
 
 
 def _host_of(protocol: Any) -> object:
-    """The peer's host of a connection (uvicorn's `client`: (host, port), or None)."""
-    client = getattr(protocol, "client", None)
+    """The client's host of a connection: its request's, as the app counts it (`client_of`:
+    behind a trusted proxy the app put the forwarded client in the scope it shares with the
+    cycle), else the peer's (uvicorn's `client`: (host, port), or None)."""
+    cycle = getattr(protocol, "cycle", None)
+    client = getattr(protocol, "client", None) if cycle is None else client_of(cycle.scope)
     return client[0] if client else None
 
 

@@ -32,6 +32,7 @@ _CYCLE_ATTRIBUTES: Final = (
     "response_complete",
     "disconnected",
     "message_event",
+    "scope",
 )
 
 

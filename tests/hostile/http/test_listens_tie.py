@@ -1,0 +1,51 @@
+"""Issue 64: past `max_connections` with every connection busy, the address holding the most
+loses its oldest; when every address held as many (one listen each from 299 addresses under
+`--max-connections 300`), each newcomer got 503. Now the oldest GET stream goes: its client
+resumes it (`Last-Event-ID`), nobody's answer waits on it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from _serving import VERSION, WAIT, open_session, serving
+
+from mcpkit import Server
+from mcpkit.transports.http.app import McpHttpApp
+
+URL = "http://127.0.0.1/mcp"
+
+
+async def listen(
+    base: str, source: str, sid: str
+) -> tuple[bytes, asyncio.StreamReader, asyncio.StreamWriter]:
+    """A session's GET stream on a connection from `source` (an address of the loopback
+    network): the response's head, and the connection, left open."""
+    port = int(base.rsplit(":", 1)[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
+    writer.write(
+        f"GET /mcp HTTP/1.1\r\nhost: 127.0.0.1\r\naccept: text/event-stream\r\n"
+        f"mcp-session-id: {sid}\r\nmcp-protocol-version: {VERSION}\r\n\r\n".encode()
+    )
+    head = await reader.readuntil(b"\r\n\r\n")
+    return head, reader, writer
+
+
+async def test_when_every_address_holds_as_many_the_oldest_listen_goes() -> None:
+    app = McpHttpApp(Server("listens"), max_connections=3)
+    async with (
+        asyncio.timeout(WAIT),
+        serving(app, http=app.uvicorn_protocol()) as base,
+        # The sessions are opened in process: no connection of theirs counts.
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as here,
+    ):
+        sids = [await open_session(here, URL) for _ in range(4)]
+        held = [await listen(base, f"127.0.0.{n + 2}", sid) for n, sid in enumerate(sids[:3])]
+        assert all(head.startswith(b"HTTP/1.1 200 ") for head, _, _ in held)
+        head, _, newcomer = await listen(base, "127.0.0.9", sids[3])
+        assert head.startswith(b"HTTP/1.1 200 "), head
+        oldest = held[0][1]
+        while await oldest.read(65536):  # what it was sent, then the end of the connection
+            pass
+        for _, _, writer in (*held, (b"", None, newcomer)):
+            writer.close()
