@@ -51,6 +51,29 @@ def check_spec(document: object, where: str = "the document") -> Mapping[str, An
 _TOO_DEEP: Final = "the document is nested too deeply to read"
 
 
+class _AliasFound(Exception):
+    """A YAML alias (`*name`) in a document, which is refused."""
+
+
+def _no_aliases(pyyaml: Any) -> Any:
+    """PyYAML's safe loader with aliases refused: each one is a copy of its anchor's node
+    wherever the document is walked (and converting a document walks it all), so a few
+    hundred bytes of aliases of aliases come to billions of nodes. An OpenAPI document
+    shares with `$ref`, which the conversion counts (`schemas`)."""
+
+    def compose_node(loader: Any, parent: Any, index: Any) -> Any:
+        if loader.check_event(pyyaml.AliasEvent):
+            event = loader.peek_event()
+            raise _AliasFound(
+                f"the YAML alias *{event.anchor} on line {event.start_mark.line + 1} is "
+                "refused: a document with aliases can grow without bound as it is read; "
+                "share with $ref, or write the YAML out without anchors"
+            )
+        return pyyaml.SafeLoader.compose_node(loader, parent, index)
+
+    return type("NoAliasLoader", (pyyaml.SafeLoader,), {"compose_node": compose_node})
+
+
 def parse_spec_text(text: str, where: str, *, yaml: bool = False) -> Mapping[str, Any]:
     """A document from its JSON (or, with the `openapi` extra, YAML) text."""
     if yaml:
@@ -60,7 +83,9 @@ def parse_spec_text(text: str, where: str, *, yaml: bool = False) -> Mapping[str
         except MissingExtra as exc:
             raise OpenApiSpecError(where, str(exc)) from None
         try:
-            loaded: object = pyyaml.safe_load(text)
+            loaded: object = pyyaml.load(text, Loader=_no_aliases(pyyaml))
+        except _AliasFound as found:
+            raise OpenApiSpecError(where, str(found)) from None
         except pyyaml.YAMLError as exc:
             raise OpenApiSpecError(where, f"not valid YAML: {exc}") from None
         except RecursionError:
@@ -80,6 +105,10 @@ def read_spec(source: Mapping[str, Any] | Path | str) -> Mapping[str, Any]:
         return check_spec(source)
     path = Path(source)
     try:
+        if path.stat().st_size > MAX_DOCUMENT_BYTES:
+            raise OpenApiSpecError(
+                str(path), f"the document is larger than {MAX_DOCUMENT_BYTES} bytes"
+            )
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise OpenApiSpecError(str(path), f"cannot read the document: {exc}") from None

@@ -22,7 +22,14 @@ from mcpkit.openapi.bodies import (
     read_response,
 )
 from mcpkit.openapi.exceptions import OpenApiSpecError
-from mcpkit.openapi.schemas import Definitions, SchemaReader, as_list, as_object, pointer
+from mcpkit.openapi.schemas import (
+    MAX_SCHEMA_NODES,
+    Definitions,
+    SchemaReader,
+    as_list,
+    as_object,
+    pointer,
+)
 
 __all__ = ["Argument", "ArgumentLocation", "Operation", "read_operations"]
 
@@ -74,9 +81,13 @@ class Operation:
         return tuple(a for a in self.arguments if a.location == "path")
 
 
-def read_operations(spec: Mapping[str, Any]) -> list[Operation]:
-    """Every operation under `paths`, in document order."""
-    reader = SchemaReader(spec, openapi_30=str(spec.get("openapi", "")).startswith("3.0"))
+def read_operations(
+    spec: Mapping[str, Any], max_schema_nodes: int = MAX_SCHEMA_NODES
+) -> list[Operation]:
+    """Every operation under `paths`, in document order; their schemas within
+    `max_schema_nodes` nodes in all (`schemas`)."""
+    openapi_30 = str(spec.get("openapi", "")).startswith("3.0")
+    reader = SchemaReader(spec, openapi_30=openapi_30, max_nodes=max_schema_nodes)
     operations: list[Operation] = []
     for path, item in cast(Mapping[str, Any], spec["paths"]).items():
         item_where = pointer("paths", path)

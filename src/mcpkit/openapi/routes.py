@@ -35,7 +35,7 @@ from mcpkit.openapi.route_maps import (
     check_readable,
     choose_kind,
 )
-from mcpkit.openapi.schemas import as_list, as_object
+from mcpkit.openapi.schemas import MAX_SCHEMA_NODES, as_list, as_object
 
 if TYPE_CHECKING:
     import httpx
@@ -175,17 +175,21 @@ def build_routes(
     uri_prefix: str | None = None,
     document_url: str | None = None,
     max_response_bytes: int = MAX_RESPONSE_BYTES,
+    max_schema_nodes: int = MAX_SCHEMA_NODES,
 ) -> list[OpenApiRoute]:
     """Every operation of a checked document (`load_spec`) as a route, excluded ones left
     out, in document order. Calls go to `client`'s base URL, or where it has none to the
     document's first server (relative to `document_url`, the URL it was fetched from); an
-    answer longer than `max_response_bytes` fails the call. `route_map_fn` and
+    answer longer than `max_response_bytes` fails the call; schemas that come to more than
+    `max_schema_nodes` nodes once inlined refuse the document. `route_map_fn` and
     `mcp_component_fn` are FastMCP's hooks (see `route_maps` and `components`)."""
     if max_response_bytes < 1:
         raise ValueError("max_response_bytes must be >= 1")
+    if max_schema_nodes < 1:
+        raise ValueError("max_schema_nodes must be >= 1")
     overrides = dict(names or {})
     try:
-        operations = read_operations(spec)
+        operations = read_operations(spec, max_schema_nodes)
     except RecursionError:  # schemas nested past what the interpreter's recursion allows
         raise OpenApiSpecError("#", "a schema is nested too deeply to read") from None
     _check_names(overrides, {op.operation_id for op in operations})

@@ -2,15 +2,22 @@
 
 A schema that refers to itself (directly or through others) cannot be inlined: it is kept
 once under the result's `$defs` and every use of it becomes `{"$ref": "#/$defs/<name>"}`,
-which a caller hoists to the root of the schema it builds; so is every schema met after
-`INLINE_BUDGET` references were inlined, which bounds a schema whose parts are widely
-shared. `allOf`/`oneOf`/`anyOf` stay as they are.
+which a caller hoists to the root of the schema it builds; so is one of more than
+`SHARE_NODES` nodes (a long `enum`, a large object shared by many properties), kept once
+per tool however often the tool uses it, and every schema met after `INLINE_BUDGET`
+references were inlined. `allOf`/`oneOf`/`anyOf` stay as they are.
 
 OpenAPI 3.0's own dialect is rewritten as 3.1 (JSON Schema 2020-12) says it:
 `nullable: true` becomes a `"null"` type (or an `anyOf` with one where there is no type),
 boolean `exclusiveMinimum`/`exclusiveMaximum` become the numeric keywords, `example`
 becomes `examples`. OpenAPI-only keywords that mean nothing to a JSON Schema reader
 (`discriminator`, `xml`, `externalDocs`) are dropped.
+
+The document sizes this work, and inlining multiplies it: a schema shared by every
+operation is copied into each tool, a `$ref` fan-out grows as a power of its depth. So one
+reader counts every node it writes, each inlined copy again (values such as an `enum`'s
+by their elements), and stops at `max_schema_nodes` (`MAX_SCHEMA_NODES` by default) with
+an error naming the setting, before the work or the `tools/list` it would make passes it.
 """
 
 from __future__ import annotations
@@ -26,7 +33,16 @@ with needs_extra("openapi", "mcpkit.openapi (which looks up $refs with it)"):
 
 from mcpkit.openapi.exceptions import OpenApiSpecError
 
-__all__ = ["INLINE_BUDGET", "Definitions", "SchemaReader", "as_list", "as_object", "pointer"]
+__all__ = [
+    "INLINE_BUDGET",
+    "MAX_SCHEMA_NODES",
+    "SHARE_NODES",
+    "Definitions",
+    "SchemaReader",
+    "as_list",
+    "as_object",
+    "pointer",
+]
 
 # Keywords whose value is one subschema, a list of them, or a map of name -> subschema.
 _ONE: Final = frozenset(
@@ -38,6 +54,11 @@ _MAP: Final = frozenset("properties patternProperties $defs definitions dependen
 _DROPPED: Final = frozenset({"discriminator", "xml", "externalDocs"})
 #: How many references one schema inlines before it keeps the rest under `$defs`.
 INLINE_BUDGET: Final = 500
+#: A schema of more nodes than this is kept once under `$defs` rather than inlined.
+SHARE_NODES: Final = 64
+#: How many nodes the schemas of one document may come to once converted, inlined copies
+#: counted again (`build_routes(max_schema_nodes=)`): about 30 MiB of `tools/list`.
+MAX_SCHEMA_NODES: Final = 1_000_000
 # The URI the document is known by to the resolver (its `$ref`s are all local).
 _BASE: Final = "urn:mcpkit:openapi-document"
 # A chain of `$ref`s to `$ref`s longer than this is a loop of references to nothing.
@@ -68,15 +89,22 @@ def _child(where: str, *parts: str | int) -> str:
 
 class Definitions:
     """The schemas kept under `$defs` while building one schema, by the name each is kept
-    under: the recursive ones, and every one met once `INLINE_BUDGET` references have been
-    inlined (a document whose schemas share parts widely would otherwise grow without
-    bound: each shared part is then kept once and referred to)."""
+    under: the recursive ones, the large ones (over `SHARE_NODES` nodes, such as a long
+    `enum`), and every one met once `INLINE_BUDGET` references have been inlined. Each is
+    kept once per tool and referred to from every place that uses it, where inlining would
+    copy it into each (a document whose schemas share parts widely would otherwise grow
+    without bound)."""
 
     def __init__(self) -> None:
         self.schemas: dict[str, Any] = {}
         self._names: dict[str, str] = {}
+        self._taken: set[str] = set()
         self.recursive: set[str] = set()
         self.inlined = 0
+        #: nodes of the schemas kept here, so a schema's own size leaves theirs out
+        self.kept_nodes = 0
+        #: how many `$ref`s to each kept name were written
+        self.uses: dict[str, int] = {}
 
     def name_of(self, ref: str) -> str:
         """A `$defs` name for a reference: its last segment, numbered when two collide."""
@@ -85,19 +113,36 @@ class Definitions:
             return known
         base = ref.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~") or "schema"
         name, n = base, 1
-        while name in self._names.values():
+        while name in self._taken:
             n += 1
             name = f"{base}_{n}"
         self._names[ref] = name
+        self._taken.add(name)
         return name
+
+    def reference(self, name: str, extra: Mapping[str, Any]) -> dict[str, Any]:
+        """A use of the schema kept as `name`, with the keywords written beside the `$ref`."""
+        self.uses[name] = self.uses.get(name, 0) + 1
+        return {"$ref": f"#/$defs/{name}", **extra}
+
+    def is_recursive(self, name: str) -> bool:
+        return any(self._names.get(ref) == name for ref in self.recursive)
 
 
 class SchemaReader:
     """Reads the schemas and `$ref`-able objects of one document."""
 
-    def __init__(self, document: Mapping[str, Any], *, openapi_30: bool) -> None:
+    def __init__(
+        self,
+        document: Mapping[str, Any],
+        *,
+        openapi_30: bool,
+        max_nodes: int = MAX_SCHEMA_NODES,
+    ) -> None:
         self.document = document
         self.openapi_30 = openapi_30
+        self.max_nodes = max_nodes
+        self.nodes = 0  # written so far, over every schema of the document
         # References are looked up by `referencing` (python-jsonschema's resolver): JSON
         # pointers with their escapes and percent-encoding (`#/paths/~1pets~1%7Bid%7D`), as
         # RFC 6901 and 3986 spell them. The document is opaque to it (an OpenAPI document is
@@ -139,7 +184,31 @@ class SchemaReader:
         """`node` as JSON Schema 2020-12 with local references inlined (see the module)."""
         return self._convert(node, where, (), defs)
 
+    def _count(self, where: str, nodes: int) -> None:
+        self.nodes += nodes
+        if self.nodes > self.max_nodes:
+            raise OpenApiSpecError(
+                where,
+                f"the document's schemas come to more than {self.max_nodes} nodes once their "
+                "$refs are inlined into each operation (max_schema_nodes, default "
+                f"{MAX_SCHEMA_NODES}): share less, or raise max_schema_nodes if the tools "
+                "really are that large",
+            )
+
+    def _count_value(self, where: str, value: object) -> None:
+        """Count a value copied as it is (an `enum`, a `default`, `examples`): each of its
+        nodes, stopping at the budget."""
+        pending = [value]
+        while pending:
+            item = pending.pop()
+            self._count(where, 1)
+            if isinstance(item, Mapping):
+                pending.extend(cast(Mapping[str, Any], item).values())
+            elif isinstance(item, list):
+                pending.extend(item)
+
     def _convert(self, node: Any, where: str, stack: tuple[str, ...], defs: Definitions) -> Any:
+        self._count(where, 1)
         if isinstance(node, bool):
             return node
         schema = as_object(node)
@@ -163,6 +232,8 @@ class SchemaReader:
                     k: self._convert(v, _child(at, k), stack, defs) for k, v in members.items()
                 }
             else:
+                if isinstance(value, Mapping | list):
+                    self._count_value(at, value)
                 out[key] = value
         return _upgrade_30(out) if self.openapi_30 else out
 
@@ -176,19 +247,19 @@ class SchemaReader:
         name = defs.name_of(ref)
         if ref in stack:
             defs.recursive.add(ref)
-            return {"$ref": f"#/$defs/{name}", **extra}
+            return defs.reference(name, extra)
         if len(stack) > _MAX_HOPS:
             raise OpenApiSpecError(where, "schemas nested too deeply")
-        if defs.inlined >= INLINE_BUDGET:
-            if name not in defs.schemas:
-                target = self.lookup(ref, where)
-                defs.schemas[name] = self._convert(target, ref, (*stack, ref), defs)
-            return {"$ref": f"#/$defs/{name}", **extra}
-        defs.inlined += 1
+        if name in defs.schemas:  # kept once already: referred to, not copied
+            return defs.reference(name, extra)
+        before, kept_before = self.nodes, defs.kept_nodes
         body = self._convert(self.lookup(ref, where), ref, (*stack, ref), defs)
-        if ref in defs.recursive:
+        size = self.nodes - before - (defs.kept_nodes - kept_before)
+        if ref in defs.recursive or size > SHARE_NODES or defs.inlined >= INLINE_BUDGET:
             defs.schemas[name] = body
-            return {"$ref": f"#/$defs/{name}", **extra}
+            defs.kept_nodes += size
+            return defs.reference(name, extra)
+        defs.inlined += 1
         if not extra:
             return body
         inlined = as_object(body)

@@ -392,13 +392,14 @@ class Server:
         forward_headers: Collection[str] = (),
         document_url: str | None = None,
         max_response_bytes: int | None = None,
+        max_schema_nodes: int | None = None,
         **server_options: Any,
     ) -> Self:
         """A server whose tools, resources and templates are the operations of an OpenAPI
         3.0/3.1 document (a dict, or a JSON or YAML file), called through `client`
         (`httpx.AsyncClient(base_url=...)`; docs/compose.md). `names`, `route_maps`,
-        `route_map_fn`, `mcp_component_fn` (FastMCP's hooks), `uri_prefix` and
-        `max_response_bytes` are `mcpkit.openapi.build_routes`'s;
+        `route_map_fn`, `mcp_component_fn` (FastMCP's hooks), `uri_prefix`,
+        `max_response_bytes` and `max_schema_nodes` are `mcpkit.openapi.build_routes`'s;
         `forward_headers` names headers of the MCP request passed on by every call, besides
         those a route map names. The name and version are the document's unless given;
         other keywords go to `Server(...)`. A URL needs a fetch: `from_openapi_url`."""
@@ -424,6 +425,7 @@ class Server:
             uri_prefix=uri_prefix,
             document_url=document_url,
             max_response_bytes=max_response_bytes,
+            max_schema_nodes=max_schema_nodes,
         )
 
     @classmethod
@@ -440,6 +442,7 @@ class Server:
         uri_prefix: str | None = None,
         forward_headers: Collection[str] = (),
         max_response_bytes: int | None = None,
+        max_schema_nodes: int | None = None,
         **server_options: Any,
     ) -> Self:
         """`from_openapi` over the document at `url`, fetched with `client`; a relative
@@ -461,6 +464,7 @@ class Server:
             uri_prefix=uri_prefix,
             document_url=url,
             max_response_bytes=max_response_bytes,
+            max_schema_nodes=max_schema_nodes,
         )
 
     @classmethod
@@ -477,6 +481,7 @@ class Server:
         forward_headers: Collection[str] = (),
         base_url: str = "http://fastapi",
         max_response_bytes: int | None = None,
+        max_schema_nodes: int | None = None,
         lifespan: Lifespan | None = None,
         **server_options: Any,
     ) -> Self:
@@ -500,6 +505,7 @@ class Server:
             mcp_component_fn=mcp_component_fn,
             uri_prefix=uri_prefix,
             max_response_bytes=max_response_bytes,
+            max_schema_nodes=max_schema_nodes,
         )
 
     # ------------------------------------------------------------- registering

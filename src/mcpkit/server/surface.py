@@ -199,6 +199,7 @@ class ServerApi(Protocol):
         forward_headers: Collection[str] = (),
         document_url: str | None = None,
         max_response_bytes: int | None = None,
+        max_schema_nodes: int | None = None,
         **server_options: Any,
     ) -> Self: ...
 
@@ -216,6 +217,7 @@ class ServerApi(Protocol):
         uri_prefix: str | None = None,
         forward_headers: Collection[str] = (),
         max_response_bytes: int | None = None,
+        max_schema_nodes: int | None = None,
         **server_options: Any,
     ) -> Self: ...
 
@@ -233,6 +235,7 @@ class ServerApi(Protocol):
         forward_headers: Collection[str] = (),
         base_url: str = "http://fastapi",
         max_response_bytes: int | None = None,
+        max_schema_nodes: int | None = None,
         lifespan: Callable[[Any], contextlib.AbstractAsyncContextManager[Any]] | None = None,
         **server_options: Any,
     ) -> Self: ...

@@ -274,13 +274,16 @@ def build_server(
     forward_headers: Collection[str],
     server_options: dict[str, Any],
     max_response_bytes: int | None,
+    max_schema_nodes: int | None = None,
     **route_options: Any,
 ) -> S:
     """`make(name, **server_options)` with `spec`'s routes (`build_routes(**route_options)`)
     registered; its name and version are the document's title and version by default.
-    `max_response_bytes` None is the engine's default."""
+    `max_response_bytes` and `max_schema_nodes` None are the engine's defaults."""
     if max_response_bytes is not None:
         route_options["max_response_bytes"] = max_response_bytes
+    if max_schema_nodes is not None:
+        route_options["max_schema_nodes"] = max_schema_nodes
     routes = forwarding(build_routes(spec, client=client, **route_options), forward_headers)
     info = as_object(spec.get("info")) or {}
     server_options.setdefault("version", str(info.get("version") or "0.0.0"))
