@@ -17,7 +17,7 @@ def alias_bomb_yaml(levels: int = 9, width: int = 9) -> str:
     for level in range(1, levels + 1):
         members = ", ".join(f"{n}: *l{level - 1}" for n in names)
         lines.append(f"  l{level}: &l{level} {{type: object, properties: {{{members}}}}}")
-    body = "{content: {application/json: {schema: *l%d}}}" % levels
+    body = f"{{content: {{application/json: {{schema: *l{levels}}}}}}}"
     lines += [
         "paths:",
         "  /bomb:",

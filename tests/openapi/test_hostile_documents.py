@@ -21,7 +21,6 @@ from _hostile import alias_bomb_yaml, ref_fan_out, shared_enum
 import mcpkit
 from mcpkit import Server
 from mcpkit.openapi import OpenApiSpecError, build_routes, read_spec
-from mcpkit.openapi.schemas import MAX_SCHEMA_NODES
 from mcpkit.testing import connected
 
 _SRC = Path(mcpkit.__file__).parent.parent
@@ -151,7 +150,6 @@ def test_ten_thousand_small_operations_pass_the_default_budget() -> None:
     routes = build_routes(document, client=httpx.AsyncClient())
     assert len(routes) == 10_000
     assert routes[-1].output_schema == item
-    assert MAX_SCHEMA_NODES == 1_000_000
 
 
 async def test_arguments_are_validated_against_a_schema_kept_under_defs() -> None:
@@ -173,3 +171,16 @@ async def test_arguments_are_validated_against_a_schema_kept_under_defs() -> Non
     assert not good.is_error
     assert good.structured_content == {"code": "c0000001", "others": []}
     assert calls[0].url.params["q"] == "c0000099"
+
+
+def test_a_document_file_past_its_bound_is_refused_unread_naming_the_setting(
+    tmp_path: Path,
+) -> None:
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(shared_enum(1, values=10)))
+    size = spec.stat().st_size
+    assert read_spec(spec, max_document_bytes=size)["openapi"] == "3.1.0"
+    with pytest.raises(OpenApiSpecError, match=r"larger than \d+ bytes \(max_document_bytes"):
+        read_spec(spec, max_document_bytes=size - 1)
+    with pytest.raises(OpenApiSpecError, match=r"default 33554432"):
+        read_spec("/dev/zero")  # no end, and no size to ask for

@@ -198,14 +198,14 @@ class SchemaReader:
     def _count_value(self, where: str, value: object) -> None:
         """Count a value copied as it is (an `enum`, a `default`, `examples`): each of its
         nodes, stopping at the budget."""
-        pending = [value]
+        pending: list[object] = [value]
         while pending:
             item = pending.pop()
             self._count(where, 1)
             if isinstance(item, Mapping):
-                pending.extend(cast(Mapping[str, Any], item).values())
+                pending.extend(cast(Mapping[str, object], item).values())
             elif isinstance(item, list):
-                pending.extend(item)
+                pending.extend(cast(list[object], item))
 
     def _convert(self, node: Any, where: str, stack: tuple[str, ...], defs: Definitions) -> Any:
         self._count(where, 1)
@@ -233,7 +233,7 @@ class SchemaReader:
                 }
             else:
                 if isinstance(value, Mapping | list):
-                    self._count_value(at, value)
+                    self._count_value(at, cast(object, value))
                 out[key] = value
         return _upgrade_30(out) if self.openapi_30 else out
 
