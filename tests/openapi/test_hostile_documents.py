@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema_rs
 import pytest
 from _hostile import alias_bomb_yaml, ref_fan_out, shared_enum
 
@@ -32,6 +33,7 @@ _CHILD = """
 import asyncio, json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (1536 * 2**20, 1536 * 2**20))
 import httpx
+import jsonschema_rs
 from _hostile import alias_bomb_yaml, ref_fan_out, shared_enum
 from mcpkit import Server
 from mcpkit.openapi import OpenApiSpecError
@@ -184,3 +186,41 @@ def test_a_document_file_past_its_bound_is_refused_unread_naming_the_setting(
         read_spec(spec, max_document_bytes=size - 1)
     with pytest.raises(OpenApiSpecError, match=r"default 33554432"):
         read_spec("/dev/zero")  # no end, and no size to ask for
+
+
+def test_from_fastapi_takes_the_budget_too() -> None:
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/items/{item_id}")
+    def get_item(item_id: int) -> dict[str, int]:
+        return {"id": item_id}
+
+    assert Server.from_fastapi(app, max_schema_nodes=3).name == "FastAPI"
+    with pytest.raises(OpenApiSpecError, match="more than 2 nodes"):
+        Server.from_fastapi(app, max_schema_nodes=2)
+
+
+def test_a_big_recursive_schema_is_kept_once_and_validates() -> None:
+    node: dict[str, Any] = {
+        "type": "object",
+        "properties": {f"f{i}": {"type": "string"} for i in range(100)},
+    }
+    node["properties"]["children"] = {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/Node"},
+    }
+    document = shared_enum(1, values=1)
+    document["components"]["schemas"]["Node"] = node
+    document["components"]["schemas"]["Wrapper"]["properties"]["tree"] = {
+        "$ref": "#/components/schemas/Node"
+    }
+    (route,) = build_routes(document, client=httpx.AsyncClient())
+    schema = route.input_schema
+    assert schema["properties"]["tree"] == {"$ref": "#/$defs/Node"}
+    assert schema["$defs"]["Node"]["properties"]["children"]["items"] == {"$ref": "#/$defs/Node"}
+    validator = jsonschema_rs.validator_for(schema)
+    good = {"code": "c0000000", "tree": {"f1": "a", "children": [{"children": []}]}}
+    assert validator.is_valid(good)
+    assert not validator.is_valid({"tree": {"children": [{"f1": 5}]}})
