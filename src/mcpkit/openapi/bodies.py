@@ -120,13 +120,17 @@ def _file_schema(node: Any) -> tuple[Any, bool, str | None]:
 
 
 def _open_root(schema: Any, defs: Definitions) -> Any:
-    """A schema that is only a reference to a recursive definition, as that definition's body:
-    its own references to `#/$defs/...` still resolve once `$defs` sits beside it."""
+    """A schema that is only a reference to a definition, as that definition's body: its own
+    references to `#/$defs/...` still resolve once `$defs` sits beside it. A definition used
+    only here (a large body schema, kept for its size) leaves `$defs`, not to be sent twice."""
     found = as_object(schema)
     if found is None or set(found) != {"$ref"}:
         return schema
     name = str(found["$ref"]).removeprefix("#/$defs/")
-    return defs.schemas.get(name, schema)
+    body = defs.schemas.get(name, schema)
+    if defs.uses.get(name) == 1 and not defs.is_recursive(name):
+        del defs.schemas[name]
+    return body
 
 
 def _flattenable(node: Any) -> bool:

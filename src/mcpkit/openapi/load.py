@@ -99,18 +99,31 @@ def parse_spec_text(text: str, where: str, *, yaml: bool = False) -> Mapping[str
         raise OpenApiSpecError(where, _TOO_DEEP) from None
 
 
-def read_spec(source: Mapping[str, Any] | Path | str) -> Mapping[str, Any]:
-    """A document given as itself or as a JSON/YAML file path (not a URL: see `load_spec`)."""
+def read_spec(
+    source: Mapping[str, Any] | Path | str, *, max_document_bytes: int = MAX_DOCUMENT_BYTES
+) -> Mapping[str, Any]:
+    """A document given as itself or as a JSON/YAML file path (not a URL: see `load_spec`),
+    a file refused past `max_document_bytes`."""
+    if max_document_bytes < 1:
+        raise ValueError("max_document_bytes must be >= 1")
     if isinstance(source, Mapping):
         return check_spec(source)
     path = Path(source)
     try:
-        if path.stat().st_size > MAX_DOCUMENT_BYTES:
-            raise OpenApiSpecError(
-                str(path), f"the document is larger than {MAX_DOCUMENT_BYTES} bytes"
-            )
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        with path.open("rb") as file:
+            data = file.read(max_document_bytes + 1)  # (a pipe or /dev/zero has no size)
+    except OSError as exc:
+        raise OpenApiSpecError(str(path), f"cannot read the document: {exc}") from None
+    if len(data) > max_document_bytes:
+        raise OpenApiSpecError(
+            str(path),
+            f"the document is larger than {max_document_bytes} bytes (max_document_bytes, "
+            f"default {MAX_DOCUMENT_BYTES}): raise it with read_spec(path, "
+            "max_document_bytes=...) and pass the document to from_openapi",
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise OpenApiSpecError(str(path), f"cannot read the document: {exc}") from None
     return parse_spec_text(text, str(path), yaml=path.suffix.lower() in _YAML_SUFFIXES)
 
@@ -122,12 +135,13 @@ async def load_spec(
     max_document_bytes: int = MAX_DOCUMENT_BYTES,
 ) -> Mapping[str, Any]:
     """A checked document from a dict, a file path, or an http(s) URL fetched with `client`
-    (a new `httpx.AsyncClient` when none is given), refused past `max_document_bytes`."""
-    if max_document_bytes < 1:
-        raise ValueError("max_document_bytes must be >= 1")
+    (a new `httpx.AsyncClient` when none is given), a file or an answer refused past
+    `max_document_bytes`."""
     if isinstance(source, str) and source.startswith(("http://", "https://")):
+        if max_document_bytes < 1:
+            raise ValueError("max_document_bytes must be >= 1")
         return await _fetch(source, client, max_document_bytes)
-    return read_spec(source)
+    return read_spec(source, max_document_bytes=max_document_bytes)
 
 
 async def _fetch(url: str, client: httpx.AsyncClient | None, limit: int) -> Mapping[str, Any]:

@@ -2,9 +2,10 @@
 
 A schema that refers to itself (directly or through others) cannot be inlined: it is kept
 once under the result's `$defs` and every use of it becomes `{"$ref": "#/$defs/<name>"}`,
-which a caller hoists to the root of the schema it builds; so is every schema met after
-`INLINE_BUDGET` references were inlined, which bounds a schema whose parts are widely
-shared. `allOf`/`oneOf`/`anyOf` stay as they are.
+which a caller hoists to the root of the schema it builds; so is one of more than
+`SHARE_NODES` nodes (a long `enum`, a large object shared by many properties), kept once
+per tool however often the tool uses it, and every schema met after `INLINE_BUDGET`
+references were inlined. `allOf`/`oneOf`/`anyOf` stay as they are.
 
 OpenAPI 3.0's own dialect is rewritten as 3.1 (JSON Schema 2020-12) says it:
 `nullable: true` becomes a `"null"` type (or an `anyOf` with one where there is no type),
@@ -35,6 +36,7 @@ from mcpkit.openapi.exceptions import OpenApiSpecError
 __all__ = [
     "INLINE_BUDGET",
     "MAX_SCHEMA_NODES",
+    "SHARE_NODES",
     "Definitions",
     "SchemaReader",
     "as_list",
@@ -52,6 +54,8 @@ _MAP: Final = frozenset("properties patternProperties $defs definitions dependen
 _DROPPED: Final = frozenset({"discriminator", "xml", "externalDocs"})
 #: How many references one schema inlines before it keeps the rest under `$defs`.
 INLINE_BUDGET: Final = 500
+#: A schema of more nodes than this is kept once under `$defs` rather than inlined.
+SHARE_NODES: Final = 64
 #: How many nodes the schemas of one document may come to once converted, inlined copies
 #: counted again (`build_routes(max_schema_nodes=)`): about 30 MiB of `tools/list`.
 MAX_SCHEMA_NODES: Final = 1_000_000
@@ -86,15 +90,22 @@ def _child(where: str, *parts: str | int) -> str:
 
 class Definitions:
     """The schemas kept under `$defs` while building one schema, by the name each is kept
-    under: the recursive ones, and every one met once `INLINE_BUDGET` references have been
-    inlined (a document whose schemas share parts widely would otherwise grow without
-    bound: each shared part is then kept once and referred to)."""
+    under: the recursive ones, the large ones (over `SHARE_NODES` nodes, such as a long
+    `enum`), and every one met once `INLINE_BUDGET` references have been inlined. Each is
+    kept once per tool and referred to from every place that uses it, where inlining would
+    copy it into each (a document whose schemas share parts widely would otherwise grow
+    without bound)."""
 
     def __init__(self) -> None:
         self.schemas: dict[str, Any] = {}
         self._names: dict[str, str] = {}
+        self._taken: set[str] = set()
         self.recursive: set[str] = set()
         self.inlined = 0
+        #: nodes of the schemas kept here, so a schema's own size leaves theirs out
+        self.kept_nodes = 0
+        #: how many `$ref`s to each kept name were written
+        self.uses: dict[str, int] = {}
 
     def name_of(self, ref: str) -> str:
         """A `$defs` name for a reference: its last segment, numbered when two collide."""
@@ -103,11 +114,20 @@ class Definitions:
             return known
         base = ref.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~") or "schema"
         name, n = base, 1
-        while name in self._names.values():
+        while name in self._taken:
             n += 1
             name = f"{base}_{n}"
         self._names[ref] = name
+        self._taken.add(name)
         return name
+
+    def reference(self, name: str, extra: Mapping[str, Any]) -> dict[str, Any]:
+        """A use of the schema kept as `name`, with the keywords written beside the `$ref`."""
+        self.uses[name] = self.uses.get(name, 0) + 1
+        return {"$ref": f"#/$defs/{name}", **extra}
+
+    def is_recursive(self, name: str) -> bool:
+        return any(self._names.get(ref) == name for ref in self.recursive)
 
 
 class SchemaReader:
@@ -235,19 +255,19 @@ class SchemaReader:
         name = defs.name_of(ref)
         if ref in stack:
             defs.recursive.add(ref)
-            return {"$ref": f"#/$defs/{name}", **extra}
+            return defs.reference(name, extra)
         if len(stack) > _MAX_HOPS:
             raise OpenApiSpecError(where, "schemas nested too deeply")
-        if defs.inlined >= INLINE_BUDGET:
-            if name not in defs.schemas:
-                target = self.lookup(ref, where)
-                defs.schemas[name] = self._convert(target, ref, (*stack, ref), defs)
-            return {"$ref": f"#/$defs/{name}", **extra}
-        defs.inlined += 1
+        if name in defs.schemas:  # kept once already: referred to, not copied
+            return defs.reference(name, extra)
+        before, kept_before = self.nodes, defs.kept_nodes
         body = self._convert(self.lookup(ref, where), ref, (*stack, ref), defs)
-        if ref in defs.recursive:
+        size = self.nodes - before - (defs.kept_nodes - kept_before)
+        if ref in defs.recursive or size > SHARE_NODES or defs.inlined >= INLINE_BUDGET:
             defs.schemas[name] = body
-            return {"$ref": f"#/$defs/{name}", **extra}
+            defs.kept_nodes += size
+            return defs.reference(name, extra)
+        defs.inlined += 1
         if not extra:
             return body
         inlined = as_object(body)
