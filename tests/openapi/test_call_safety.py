@@ -44,6 +44,7 @@ def document() -> dict[str, Any]:
                             "explode": True,
                             "schema": {"type": "object", "properties": {"color": {}}},
                         },
+                        {"name": "api_key", "in": "query", "schema": {"type": "string"}},
                         {
                             "name": "extra",
                             "in": "query",
@@ -182,3 +183,11 @@ async def test_a_basic_auth_credential_the_api_echoes_is_redacted() -> None:
 def test_proxy_authorization_is_never_forwarded() -> None:
     with pytest.raises(ValueError, match="'Proxy-Authorization' is the MCP client's credential"):
         RouteMap("tool", forward_headers=["Proxy-Authorization"])
+
+
+async def test_a_declared_query_parameter_never_replaces_the_operators_own() -> None:
+    api = Api()
+    is_error, text = await call(api, "search", {"api_key": "mine"})
+    assert is_error is True
+    assert "the arguments ['api_key'] would replace query parameters the server sends" in text
+    assert api.seen == []

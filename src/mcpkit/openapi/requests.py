@@ -184,7 +184,19 @@ def _arrange(
     if missing:
         raise OpenApiArgumentError(f"{op.method} {op.path} needs the arguments {missing}")
     others = {str(a.key) for a in op.arguments if a.location == "query"}
-    request = _Request(op.path, frozenset(others.union(configured)))
+    own = set(configured)
+    # (httpx lets a request's parameter replace the client's of the same name)
+    shadowing = sorted(
+        name
+        for name in arguments
+        if by_name[name].location == "query" and str(by_name[name].key) in own
+    )
+    if shadowing:
+        raise OpenApiArgumentError(
+            f"{op.method} {op.path}: the arguments {shadowing} would replace query parameters "
+            "the server sends itself"
+        )
+    request = _Request(op.path, frozenset(others | own))
     for name, value in arguments.items():
         _place(request, by_name[name], value)
     if any(part in (".", "..") for part in request.path.split("/")):
