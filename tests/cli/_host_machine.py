@@ -104,10 +104,14 @@ class Machine:
     def places(self, platform: str = "linux", **environ: str) -> Places:
         return Places(self.home, self.cwd, platform, environ)
 
-    def mcpkit(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def environ(self) -> dict[str, str]:
+        """The environment `mcpkit` runs with here: this machine's home, never the real one."""
         env = {**os.environ, "HOME": str(self.home), "PYTHONPATH": str(REPO / "src")}
         env.pop("XDG_CONFIG_HOME", None)
         env["APPDATA"] = str(self.home / "AppData" / "Roaming")
+        return env
+
+    def mcpkit(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "mcpkit", *args],
             capture_output=True,
@@ -115,5 +119,5 @@ class Machine:
             timeout=60,
             stdin=subprocess.DEVNULL,
             cwd=self.cwd,
-            env=env,
+            env=self.environ(),
         )

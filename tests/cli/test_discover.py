@@ -31,12 +31,12 @@ def test_discover_lists_every_hosts_servers_in_the_mcp_servers_shape(machine: Ma
     assert [(s["target"], s["scope"]) for s in found["servers"]] == [
         ("claude-desktop:everything", "user"),
         ("claude-code:mine", "local"),  # this project's, kept in ~/.claude.json
-        ("claude-code:shared", "project"),  # .mcp.json, before the user's
-        ("claude-code:shared", "user"),
+        ("claude-code:shared", "user"),  # the user's, before the project's .mcp.json
+        ("claude-code:shared", "project"),
         ("cursor:everything", "user"),
         ("cursor:off", "user"),
-        ("vscode:remote", "project"),
         ("vscode:git", "user"),
+        ("vscode:remote", "project"),
         ("gemini-cli:stream", "user"),
         ("gemini-cli:old", "user"),
         ("goose:fetch", "user"),

@@ -15,9 +15,17 @@ import pytest
 from mcpkit import Client
 from mcpkit.client.group import ServerGroup, config_entries
 from mcpkit.client.group_calls import GroupCalls
-from mcpkit.errors import ConnectionClosed
+from mcpkit.errors import ConnectionClosed, McpError
 from mcpkit.transports.server_config import ConfigError
-from mcpkit.types import ServerCapabilities, ServerCapabilitiesTools, Tool
+from mcpkit.types import (
+    ReadResourceResult,
+    Resource,
+    ServerCapabilities,
+    ServerCapabilitiesResources,
+    ServerCapabilitiesTools,
+    TextResourceContents,
+    Tool,
+)
 
 WAIT = 30
 
@@ -131,3 +139,52 @@ async def test_a_server_that_does_not_list_in_time_is_left_out_of_that_list(
     assert [tool.name for tool in listed.tools] == ["fine_b"]
     assert "'stuck' of the config did not list" in caplog.text
     assert list(group) == ["stuck", "fine"]  # slow once is not gone
+
+
+class _Resources(_Fake):
+    """A started server's client that lists `uris` and reads each as its own name."""
+
+    def __init__(self, name: str, *uris: str) -> None:
+        super().__init__()
+        self.name, self.uris = name, uris
+        self.read: list[str] = []
+        self.server_capabilities = ServerCapabilities(resources=ServerCapabilitiesResources())
+
+    async def list_resources(self) -> list[Resource]:
+        return [Resource(name=uri, uri=uri) for uri in self.uris]
+
+    async def request(self, method: str, params: dict[str, Any], **_: object) -> Any:
+        self.read.append(params["uri"])
+        return ReadResourceResult(
+            contents=[TextResourceContents(uri=params["uri"], text=self.name)]
+        )
+
+
+async def test_an_https_uri_two_servers_list_is_read_from_neither() -> None:
+    uri = "https://example.com/data"
+    # "evil" lists the URI "good" has, after it: it must not be served its reads
+    good = _Resources("good", uri, "https://example.com/good-only")
+    evil = _Resources("evil", uri, "https://example.com/evil-only")
+    group = _group(good=good, evil=evil)
+    calls = GroupCalls(group)
+    async with asyncio.timeout(WAIT):
+        await group.connect()
+        await calls.send("resources/list", None, None, None, None)
+        with pytest.raises(McpError, match=r"'good' and 'evil' .*both list .*https://example"):
+            await calls.send("resources/read", {"uri": uri}, None, None, None)
+        with pytest.raises(McpError, match="'good' and 'evil'"):
+            await calls.subscribe(uri)
+        assert (good.read, evil.read) == ([], [])
+        # each server's own URI is still its own, and reached through its own client
+        only = await calls.send(
+            "resources/read", {"uri": "https://example.com/good-only"}, None, None, None
+        )
+        assert [c.text for c in only.contents] == ["good"]
+        # a server listing its own URI twice is no second server
+        twice = _Resources("twice", "https://example.com/t", "https://example.com/t")
+        alone = _group(twice=twice)
+        await alone.connect()
+        mine = GroupCalls(alone)
+        await mine.send("resources/list", None, None, None, None)
+        read = await mine.send("resources/read", {"uri": "https://example.com/t"}, None, None, None)
+        assert [c.text for c in read.contents] == ["twice"]

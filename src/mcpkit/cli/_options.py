@@ -11,6 +11,7 @@ __all__ = [
     "add_common_options",
     "add_pairs",
     "add_target",
+    "add_trust_project",
     "find_name",
     "pairs_of",
     "split_trailing_options",
@@ -20,13 +21,25 @@ _LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "
 
 
 def add_target(parser: argparse.ArgumentParser) -> None:
-    """The TARGET positional argument."""
+    """The TARGET positional argument, and `--trust-project` for a `HOST:NAME` one."""
     parser.add_argument(
         "target",
         metavar="TARGET",
         help="a server file (server.py[:object], server.js), a module, a command in quotes "
         '("npx -y some-server"), a URL (http://127.0.0.1:8000/mcp) or a server a host '
         "configured (cursor:github; see mcpkit discover)",
+    )
+    add_trust_project(parser)
+
+
+def add_trust_project(parser: argparse.ArgumentParser) -> None:
+    """The `--trust-project` flag, beside a TARGET that may be `HOST:NAME`."""
+    parser.add_argument(
+        "--trust-project",
+        action="store_true",
+        help="run the command of a HOST:NAME server that comes from the current folder's "
+        "files (.mcp.json, .cursor/, .vscode/...) without asking (default: ask at a "
+        "terminal, refuse otherwise)",
     )
 
 

@@ -67,12 +67,13 @@ def run_session(args: argparse.Namespace, parser: argparse.ArgumentParser, body:
 
 async def _session(args: argparse.Namespace, ui: Terminal, body: Body) -> int:
     from mcpkit.cli._args import UsageError
+    from mcpkit.cli.project_trust import trust_of, warn
     from mcpkit.client.host_configs.configured import resolve_target
     from mcpkit.client.target import TargetError, open_client, parse_headers
     from mcpkit.errors import McpkitError, RequestTimeout
 
     try:
-        target = resolve_target(args.target)
+        target = resolve_target(args.target, trust=trust_of(args), warn=warn)
     except TargetError as exc:
         ui.error(str(exc))
         return EXIT_CONNECT

@@ -80,8 +80,9 @@ class GroupCalls(Generic[C]):
 
     def __init__(self, group: ServerGroup[C]) -> None:
         self.group = group
-        # http(s) URIs are not renamed: which server listed each, at its latest listing.
-        self._web_uris: dict[str, str] = {}
+        # http(s) URIs are not renamed: the servers that listed each (in the config's order);
+        # two of them make its reads nobody's, never the last lister's.
+        self._web_uris: dict[str, dict[str, None]] = {}
 
     # --------------------------------------------------------------- facts
 
@@ -204,7 +205,7 @@ class GroupCalls(Generic[C]):
         if isinstance(item, Resource):
             uri = prefixed_uri(server, item.uri)
             if uri is not None and uri == item.uri:
-                self._web_uris[uri] = server
+                self._web_uris.setdefault(uri, {})[server] = None
             return None if uri is None else msgspec.structs.replace(item, uri=uri)
         return msgspec.structs.replace(item, name=f"{server}{SEPARATOR}{item.name}")
 
@@ -234,9 +235,11 @@ class GroupCalls(Generic[C]):
 
     def _by_uri(self, uri: object) -> tuple[str, ServerClient, str]:
         if isinstance(uri, str):
-            server = self._web_uris.get(uri)
-            if server is not None:
-                return server, self._client(server), uri
+            listers = list(self._web_uris.get(uri, ()))
+            if len(listers) > 1:
+                raise McpError(codes.INVALID_PARAMS, _listed_by_many(uri, listers))
+            if listers:
+                return listers[0], self._client(listers[0]), uri
             for server in self.group.clients:
                 original = original_uri(server, uri)
                 if original is not None:
@@ -301,6 +304,18 @@ class GroupCalls(Generic[C]):
 
 async def _nothing() -> None:
     pass
+
+
+def _listed_by_many(uri: str, servers: list[str]) -> str:
+    """Why a URI kept as it is (http, https) that several servers list goes to none of them:
+    any of them may answer for it, and a read must not go to whichever listed it last."""
+    named = ", ".join(repr(server) for server in servers[:-1]) + f" and {servers[-1]!r}"
+    return (
+        f"the servers {named} of the config {'both' if len(servers) == 2 else 'all'} list "
+        f"the resource {uri!r}, so which one's "
+        "it is cannot be told: read it through that server's own client, "
+        "client.servers['NAME']"
+    )
 
 
 def _as_dict(params: Any) -> dict[str, Any]:

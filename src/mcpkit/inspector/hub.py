@@ -23,6 +23,7 @@ from mcpkit.protocol.own_terms import is_stateless_revision
 
 if TYPE_CHECKING:
     from mcpkit.client.client import Client
+    from mcpkit.client.host_configs.configured import FoundServer
     from mcpkit.client.target import Target
 
 __all__ = ["Approve", "CallCancelled", "InspectorHub"]
@@ -43,6 +44,12 @@ class Approve(Protocol):
     person to confirm a command: `Approvals.check`)."""
 
     def __call__(self, target: Target, *, env: Mapping[str, str]) -> None: ...
+
+
+def _confirmed_elsewhere(server: FoundServer, command: str) -> bool:
+    """A project's server may start: `Approve` (the page's confirmation) decides, as for any
+    command typed in the page, and the command line decided for its own target."""
+    return True
 
 
 class CallCancelled(Exception):
@@ -159,7 +166,9 @@ class InspectorHub:
         async with self._lock:
             resolved: Target | ValueError
             try:  # a TargetError is a ValueError, as settings the target cannot take are
-                resolved = resolve_target(target)
+                # A project's command is confirmed as any other: the command line asked
+                # (--trust-project) for its own target, `approve` asks the page for the rest.
+                resolved = resolve_target(target, trust=_confirmed_elsewhere)
                 chosen.check(resolved)
             except ValueError as exc:
                 resolved = exc

@@ -17,6 +17,8 @@ __all__ = ["register"]
 
 
 def register(add_parser: AddParser) -> None:
+    from mcpkit.cli._options import add_trust_project
+
     dev = add_parser(
         "dev",
         help="develop a server file: the web inspector on it, reloaded on every save",
@@ -32,6 +34,7 @@ def register(add_parser: AddParser) -> None:
         help="a server file, and optionally the name of its Server; or a server a host "
         "configured (`mcpkit discover`) whose command runs a .py file",
     )
+    add_trust_project(dev)
     dev.add_argument("--port", type=int, help="the inspector's port (default: a free one)")
     dev.add_argument(
         "--no-browser",
@@ -45,6 +48,7 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     from mcpkit.cli._output import Terminal
     from mcpkit.cli._verb_client import EXIT_CONNECT
+    from mcpkit.cli.project_trust import trust_of, warn
     from mcpkit.cli.user_server import UNDER_DEV_VARIABLE
     from mcpkit.client.host_configs.configured import host_target
     from mcpkit.client.target import TargetError
@@ -53,7 +57,7 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from mcpkit.server.server import MASK_ERRORS_VARIABLE
 
     try:
-        configured = host_target(args.target)
+        configured = host_target(args.target, trust=trust_of(args), warn=warn)
     except TargetError as exc:  # HOST:NAME naming no server: "no session", as every verb
         Terminal().error(str(exc))
         return EXIT_CONNECT

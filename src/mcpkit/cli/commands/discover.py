@@ -40,11 +40,14 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     ui = Terminal(json_output=args.json)
     files = read_all(Places.here())
+    used = _used(files)
     if args.json:
         ui.json(
             {
                 "servers": [
-                    _server_json(s, args.show_secrets) for file in files for s in file.servers
+                    _server_json(s, args.show_secrets, id(s) in used)
+                    for file in files
+                    for s in file.servers
                 ],
                 "files": [_file_json(file) for file in files],
             }
@@ -52,7 +55,7 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 0
     servers = [server for file in files for server in file.servers]
     if servers:
-        rows = [(s.target, s.scope, _reached_by(s), str(s.path)) for s in servers]
+        rows = [(s.target, _scope(s, id(s) in used), _reached_by(s), str(s.path)) for s in servers]
         ui.table("MCP servers on this machine", ("TARGET", "scope", "runs", "file"), rows)
     else:
         ui.text("No host on this machine is configured with an MCP server.")
@@ -62,6 +65,25 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         [(f.host, f.scope, str(f.path), _state(f)) for f in files],
     )
     return 0
+
+
+def _used(files: list[ConfigFile]) -> set[int]:
+    """The servers (by id) each `HOST:NAME` runs: the first of that name, as `read_all` puts
+    the user's own files before the project's."""
+    first: dict[str, FoundServer] = {}
+    for file in files:
+        for server in file.servers:
+            first.setdefault(server.target, server)
+    return {id(server) for server in first.values()}
+
+
+def _scope(server: FoundServer, used: bool) -> str:
+    """The scope, and for a project's server what `HOST:NAME` does with it."""
+    if not server.from_project:
+        return server.scope
+    if not used:
+        return "project, not used: the user's of that name is"
+    return "project, asks first" if "command" in server.entry else server.scope
 
 
 def _reached_by(server: FoundServer) -> str:
@@ -100,7 +122,7 @@ def _shown(entry: dict[str, Any], secrets: bool) -> dict[str, Any]:
     return shown
 
 
-def _server_json(server: FoundServer, secrets: bool) -> dict[str, Any]:
+def _server_json(server: FoundServer, secrets: bool, used: bool) -> dict[str, Any]:
     return {
         "target": server.target,
         "host": server.host,
@@ -110,6 +132,8 @@ def _server_json(server: FoundServer, secrets: bool) -> dict[str, Any]:
         "entry": _shown(server.entry, secrets),
         "ignored": list(server.ignored),
         "disabled": server.disabled,
+        # whether its HOST:NAME runs this entry (a project's loses to the user's of that name)
+        "used": used,
     }
 
 

@@ -79,6 +79,7 @@ def _web(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     from mcpkit.cli._output import Terminal
     from mcpkit.cli._verb_client import EXIT_CONNECT
+    from mcpkit.cli.project_trust import trust_of, warn
     from mcpkit.client.host_configs.configured import host_target
     from mcpkit.client.target import TargetError, parse_headers, parse_target
 
@@ -91,7 +92,7 @@ def _web(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         # refused here, as every verb refuses it, not in the page (which reads HOST:NAME
         # again at each connect).
         try:
-            if host_target(args.target) is None:
+            if host_target(args.target, trust=trust_of(args), warn=warn) is None:
                 parse_target(args.target)
         except TargetError as exc:
             Terminal().error(str(exc))

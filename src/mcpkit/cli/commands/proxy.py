@@ -13,6 +13,8 @@ __all__ = ["register"]
 
 
 def register(add_parser: AddParser) -> None:
+    from mcpkit.cli._options import add_trust_project
+
     proxy = add_parser(
         "proxy",
         help="serve any MCP server (file, module, command or URL) over stdio or HTTP",
@@ -26,6 +28,7 @@ def register(add_parser: AddParser) -> None:
         metavar="TARGET",
         help='a server file (server.py[:object]), a module (pkg.mod:app), a command in quotes ("npx -y some-server") or a URL',  # noqa: E501
     )
+    add_trust_project(proxy)
     proxy.add_argument(
         "--transport", choices=("stdio", "http"), default="stdio", help="default: stdio"
     )
@@ -50,12 +53,13 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from mcpkit.cli._verb_client import EXIT_CONNECT
     from mcpkit.cli.commands.run import http_options
     from mcpkit.cli.main import ERROR_PREFIX
+    from mcpkit.cli.project_trust import trust_of, warn
     from mcpkit.client.host_configs.configured import resolve_target
     from mcpkit.client.target import TargetError, parse_headers
 
     options = http_options(parser, args)
     try:
-        target = resolve_target(args.target)
+        target = resolve_target(args.target, trust=trust_of(args), warn=warn)
     except TargetError as exc:
         # A TARGET that names nothing is "no session" (3), as for every verb that talks to
         # a server (docs/cli.md, "Exit codes"), not a usage error.

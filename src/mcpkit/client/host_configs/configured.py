@@ -8,8 +8,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shlex
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -26,6 +27,7 @@ __all__ = [
     "ConfigFile",
     "FoundServer",
     "Places",
+    "TrustProject",
     "find_server",
     "host_target",
     "read_all",
@@ -69,10 +71,23 @@ class FoundServer:
     ignored: tuple[str, ...] = ()
     #: The host has it turned off (`disabled: true`; Goose's `enabled: false`).
     disabled: bool = False
+    #: The project file whose server of the same name this one wins over (`find_server`).
+    shadows: Path | None = None
 
     @property
     def target(self) -> str:
         return f"{self.host}:{self.name}"
+
+    @property
+    def from_project(self) -> bool:
+        """Whether it comes from the current folder's files, which come with a checkout
+        (anyone's), rather than from the user's own (`local` is the user's, in ~/.claude.json)."""
+        return self.scope == "project"
+
+
+#: Asked before a project's server starts its command (`host_target`): the server, and the
+#: command as a shell would show it; True runs it.
+TrustProject = Callable[[FoundServer, str], bool]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -89,8 +104,8 @@ class ConfigFile:
 
 
 def read_all(places: Places) -> list[ConfigFile]:
-    """Every host's files, most specific scope first within each host (the one that wins when
-    two name the same server)."""
+    """Every host's files, the user's own first within each host (the one that wins when two
+    name the same server: a checkout must not replace a server the user configured)."""
     files: list[ConfigFile] = []
     for host, scope, path in _locations(places):
         files.append(_read(host, scope, path, places))
@@ -110,7 +125,9 @@ def _locations(places: Places) -> list[tuple[str, str, Path]]:
 
     found: list[tuple[str, str, Path]] = []
     for host in HOSTS:
-        scopes = ("project", "user") if len(HOSTS[host].scopes) > 1 else HOSTS[host].scopes
+        # The user's own files before the project's: the hosts ask before running a project's
+        # server, so a clone's `.mcp.json` must not stand in for a server of the same name.
+        scopes = ("user", "project") if len(HOSTS[host].scopes) > 1 else HOSTS[host].scopes
         if host == "claude-code":
             found.append((host, "local", where(host, "user")))
         found.extend((host, scope, where(host, scope)) for scope in scopes)
@@ -230,17 +247,18 @@ def _from_goose(given: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def find_server(text: str, places: Places) -> FoundServer | None:
-    """The server `HOST:NAME` names (the most specific scope's, when several have it); None
-    if `text` does not start with a host's name and a colon. LookupError if that host has no
-    server of that name, saying which it has and which files were read."""
+    """The server `HOST:NAME` names (the user's own, when a project's file has one of that
+    name too: its `shadows` names that file); None if `text` does not start with a host's
+    name and a colon. LookupError if that host has no server of that name, saying which it
+    has and which files were read."""
     host, colon, name = text.partition(":")
     if not colon or host not in HOSTS or not name:
         return None
     files = [_read(*where, places) for where in _locations(places) if where[0] == host]
-    for file in files:
-        for server in file.servers:
-            if server.name == name:
-                return server
+    named = [server for file in files for server in file.servers if server.name == name]
+    if named:
+        shadowed = next((s.path for s in named[1:] if s.from_project), None)
+        return dataclasses.replace(named[0], shadows=shadowed)
     names = sorted({server.name for file in files for server in file.servers})
     read = ", ".join(str(file.path) for file in files if file.exists) or "none exists"
     raise LookupError(
@@ -249,10 +267,18 @@ def find_server(text: str, places: Places) -> FoundServer | None:
     )
 
 
-def host_target(text: str, places: Places | None = None) -> Target | None:
+def host_target(
+    text: str,
+    places: Places | None = None,
+    *,
+    trust: TrustProject | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Target | None:
     """`HOST:NAME` (`cursor:github`) as a TARGET: that server of that host's configuration,
     with its environment, folder and headers; None for a TARGET of another kind. TargetError
-    if the host has no such server, or its entry cannot be used as it is."""
+    if the host has no such server, or its entry cannot be used as it is, or it comes from a
+    project's file and runs a command `trust` (None: nobody) does not allow. `warn` is told
+    when the user's server of that name wins over a project's."""
     from mcpkit.client.target import Target, TargetError
     from mcpkit.transports.server_config import ConfigError, parse_entry
 
@@ -262,6 +288,11 @@ def host_target(text: str, places: Places | None = None) -> Target | None:
         raise TargetError(str(exc.args[0])) from None
     if found is None:
         return None
+    if found.shadows is not None and warn is not None:
+        warn(
+            f"{found.target}: the server in {found.path} is used; the project's of the same "
+            f"name in {found.shadows} is not"
+        )
     try:
         entry = parse_entry(found.name, found.entry, os.environ)
     except ConfigError as exc:
@@ -269,6 +300,13 @@ def host_target(text: str, places: Places | None = None) -> Target | None:
     if isinstance(entry.target, str):
         return Target(text, "url", entry.target, headers=entry.headers)
     command = entry.target
+    shown = shlex.join((command.command, *command.args))
+    if found.from_project and (trust is None or not trust(found, shown)):
+        raise TargetError(
+            f"{found.target} is a project's server, from {found.path}, and runs `{shown}`: "
+            "a command a checkout brings runs only once you trust it; pass --trust-project "
+            "(or answer y when asked at a terminal)"
+        )
     return Target(
         text,
         "command",
@@ -278,9 +316,16 @@ def host_target(text: str, places: Places | None = None) -> Target | None:
     )
 
 
-def resolve_target(text: str, places: Places | None = None) -> Target:
-    """A TARGET as every command takes it: `HOST:NAME` (`host_target`), else a file, module,
-    command or URL (`mcpkit.client.target.parse_target`). TargetError says what is wrong."""
+def resolve_target(
+    text: str,
+    places: Places | None = None,
+    *,
+    trust: TrustProject | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Target:
+    """A TARGET as every command takes it: `HOST:NAME` (`host_target`, which `trust` and
+    `warn` are for), else a file, module, command or URL (`mcpkit.client.target.parse_target`).
+    TargetError says what is wrong."""
     from mcpkit.client.target import parse_target
 
-    return host_target(text, places) or parse_target(text)
+    return host_target(text, places, trust=trust, warn=warn) or parse_target(text)
