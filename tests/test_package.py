@@ -417,6 +417,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(contents, 'text', None)": _WIRE,
         "getattr(stream, 'isatty', None)": _USER,
     },
+    "cli/project_trust.py": {"getattr(args, 'trust_project', False)": _ARGS},
     "cli/_serve.py": {
         "getattr(server, 'name', 'the server')": "what `mcpkit run` found in the user's file: "
         "a Server, or any object with a run()",
