@@ -59,8 +59,11 @@ async def test_a_costly_pattern_holds_no_other_clients_request(
         search = asyncio.create_task(searcher.call_tool("search_tools", {"query": pattern}))
         slowest = await slowest_ping_while(search, other)
         result = await search
-        assert time.perf_counter() - started < 5, "the search took its whole cost"
-        assert slowest < 1.0, f"a ping waited {slowest:.2f} s behind the search"
+        # (bounds far above what these take, ~2-200 ms, so a busy machine does not fail
+        # them, and far below what the first pattern cost before: 26-131 s, every other
+        # request waiting behind it)
+        assert time.perf_counter() - started < 20, "the search took its whole cost"
+        assert slowest < 5.0, f"a ping waited {slowest:.2f} s behind the search"
         if refused is None:
             assert not result.is_error and result.structured_content == {"tools": []}
         else:
