@@ -6,8 +6,10 @@ resumes it (`Last-Event-ID`), nobody's answer waits on it."""
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import httpx
+import pytest
 from _serving import VERSION, WAIT, open_session, serving
 
 from mcpkit import Server
@@ -47,5 +49,30 @@ async def test_when_every_address_holds_as_many_the_oldest_listen_goes() -> None
         oldest = held[0][1]
         while await oldest.read(65536):  # what it was sent, then the end of the connection
             pass
+        for _, _, writer in (*held, (b"", None, newcomer)):
+            writer.close()
+
+
+async def test_the_greedy_addresss_newcomer_never_ends_another_addresss_listen(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # One address holds three of four connections, another one (the oldest listen): the
+    # first's newcomer is refused, as its flood must fall on itself. Before, it ended the
+    # other address's listen, the oldest.
+    app = McpHttpApp(Server("listens"), max_connections=4)
+    async with (
+        asyncio.timeout(WAIT),
+        serving(app, http=app.uvicorn_protocol()) as base,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as here,
+    ):
+        sids = [await open_session(here, URL) for _ in range(5)]
+        sources = ["127.0.0.2", "127.0.0.3", "127.0.0.3", "127.0.0.3"]
+        held = [await listen(base, source, sid) for source, sid in zip(sources, sids, strict=False)]
+        assert all(head.startswith(b"HTTP/1.1 200 ") for head, _, _ in held)
+        with caplog.at_level(logging.INFO, logger="mcpkit.http"):
+            head, _, newcomer = await listen(base, "127.0.0.3", sids[4])
+        assert head.startswith(b"HTTP/1.1 503 "), head
+        assert "closed the oldest listen" not in caplog.text
+        assert "refused a connection: max_connections (4) are busy" in caplog.text
         for _, _, writer in (*held, (b"", None, newcomer)):
             writer.close()

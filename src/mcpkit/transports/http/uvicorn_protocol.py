@@ -306,10 +306,11 @@ def guarded(
     one ends the connection idle the longest (no request in progress: waiting for headers,
     or kept alive between requests); when every connection has a request in progress, the
     oldest connection of the client address holding the most ends (a listen stream, say),
-    provided that address holds more than the newcomer's would; only when none does (each
-    address holds as many as the newcomer's) does the oldest listen go (a session's GET
-    stream, `capacity.LISTEN_SINCE`: its client resumes it, no answer waits on it), and with
-    none of those is the new one answered 503 with Retry-After and closed. So a flood of
+    provided that address holds more than the newcomer's would; when the most any address
+    holds is as many as the newcomer's would, the oldest listen goes (a session's GET
+    stream, `capacity.LISTEN_SINCE`: its client resumes it, no answer waits on it); when the
+    newcomer's address holds the most, or no connection serves a listen, the new one is
+    answered 503 with Retry-After and closed. So a flood of
     connections from one address falls on that address, never on the others. Both name
     their setting.
 
@@ -500,7 +501,9 @@ class _Guard:
         mine = len(by_address.get(_host_of(self), ())) + 1
         none: list[Any] = []
         greediest = max(by_address.values(), key=len, default=none)
-        if len(greediest) <= mine:
+        if len(greediest) < mine:
+            return False  # this one's address holds the most: its own flood falls on it
+        if len(greediest) == mine:
             return self._end_oldest_listen()
         oldest = min(greediest, key=lambda c: getattr(c, "_mk_opened_at", 0.0))
         logger.warning(
