@@ -406,7 +406,13 @@ class _Guard:
 
     def on_response_complete(self) -> None:
         super().on_response_complete()  # type: ignore[misc]
-        if not _busy(self):  # (a pipelined request may already run)
+        cycle = self.cycle
+        if cycle is not None and cycle.more_body and not self.transport.is_closing():
+            # Answered before its body was all read (the app refused it: 413, 503): the rest
+            # would only be read and dropped, so the connection ends now, not after
+            # keep_alive (or header_timeout, when the rest keeps arriving).
+            self._linger()
+        elif not _busy(self):  # (a pipelined request may already run)
             self._mk_idle_at = self.loop.time()
             self._mk_idle_for = self.idle_timeout
 
@@ -447,8 +453,13 @@ class _Guard:
         """Send `answer` and end the connection without a reset: half-close (the client reads
         the answer, then end of stream), drop what the client still sends, and close once it
         closes too (asyncio closes on its end of stream) or LINGER_SECONDS have passed."""
+        self.transport.write(answer)
+        self._linger()
+
+    def _linger(self) -> None:
+        """End the connection after what was written (`_refuse`'s way): half-close, drop
+        what the client still sends, close once it closes or after LINGER_SECONDS."""
         transport = self.transport
-        transport.write(answer)
         if not transport.can_write_eof():
             transport.close()
             return
