@@ -57,6 +57,12 @@ def test_ipv6_addresses_and_networks() -> None:
     trusted = proxies("::1", "fd00::/8")
     assert client(trusted, "::1", "2001:db8::1, fd00::7") == "2001:db8::1"
     assert client(trusted, "::1", "[2001:db8::2]") == "2001:db8::2"
+    # With the port some proxies append: the address alone, as without it (before, no
+    # address, and every such client counted as the proxy).
+    assert client(trusted, "::1", "[2001:DB8::2]:4711") == "2001:db8::2"
+    assert client(proxies("127.0.0.1"), "127.0.0.1", "192.0.2.8:4711") == "192.0.2.8"
+    assert client(proxies("127.0.0.1"), "127.0.0.1", "[2001:db8::2") == "127.0.0.1"
+    assert client(proxies("127.0.0.1"), "127.0.0.1", "192.0.2.8:") == "192.0.2.8"
     # A dual-stack socket reports an IPv4 peer as IPv4-mapped IPv6.
     assert client(proxies("127.0.0.1"), "::ffff:127.0.0.1", "192.0.2.8") == "192.0.2.8"
 

@@ -33,11 +33,14 @@ _HEADER: Final = b"x-forwarded-for"
 
 
 def _address(text: str) -> IPAddress | None:
-    """`text` as an address (an IPv6 one may be bracketed, an IPv4-mapped one counts as its
-    IPv4 address, as a dual-stack socket reports it), or None when it is none."""
+    """`text` as an address (an IPv6 one may be bracketed, either may carry the port some
+    proxies append, `203.0.113.5:4711` or `[2001:db8::1]:4711`; an IPv4-mapped one counts as
+    its IPv4 address, as a dual-stack socket reports it), or None when it is none."""
     text = text.strip()
-    if text.startswith("[") and text.endswith("]"):
-        text = text[1:-1]
+    if text.startswith("["):
+        text = text[1:].partition("]")[0] if "]" in text else ""
+    elif text.count(":") == 1:  # (an IPv6 address has two colons or more)
+        text = text.partition(":")[0]
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
