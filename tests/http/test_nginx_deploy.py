@@ -30,6 +30,7 @@ import pytest
 from _processes import finished, starts
 from _redis_server import shared_store_url
 from _running import REPO, Running, mcpkit, running
+from _serving import INITIALIZE, headers, messages_of
 from mcp import Client as OfficialClient
 
 from mcpkit import Client
@@ -294,3 +295,51 @@ async def test_three_processes_behind_nginx_round_robin(
                     await client.call_tool("grow")
                     changed = await asyncio.wait_for(news.get(), WAIT)
                     assert changed == "notifications/tools/list_changed"
+
+
+WHOAMI = """
+from mcpkit import Context, Server
+
+server = Server("deployed")
+
+
+@server.tool()
+def whoami(ctx: Context) -> str:
+    info = ctx.request_info
+    return "?" if info is None or info.client is None else info.client[0]
+"""
+
+
+@starts(2)
+async def test_behind_nginx_each_client_has_its_own_address(tmp_path: Path) -> None:
+    """The page's nginx block and run command (its --forwarded-allow-ips): a process counts
+    each client by its own address, not nginx's, whatever the client puts in X-Forwarded-For
+    itself (what every per-address limit reads is what a tool's request_info says)."""
+    (tmp_path / "deployed.py").write_text(WHOAMI)
+    port, front = free_port(), free_port()
+    serve, *_ = doc_commands(front, [port] * 3, "memory://")
+    assert "--forwarded-allow-ips" in serve
+    async with running(serve, tmp_path) as process:
+        await process.started()
+        async with nginx(tmp_path, front, [port] * 3) as base:  # (one process, thrice)
+            seen = []
+            for local in ("127.0.0.2", "127.0.0.3"):  # other addresses of the loopback
+                transport = httpx.AsyncHTTPTransport(local_address=local)
+                async with httpx.AsyncClient(transport=transport, timeout=WAIT) as http:
+                    seen.append(await _whoami(http, f"{base}/mcp", "203.0.113.9, 127.0.0.1"))
+            assert seen == ["127.0.0.2", "127.0.0.3"]
+
+
+async def _whoami(http: httpx.AsyncClient, url: str, forwarded: str) -> str:
+    """A session's call of `whoami`, each request with `forwarded` as X-Forwarded-For."""
+    spoofed = {"x-forwarded-for": forwarded}
+    opened = await http.post(url, json=INITIALIZE, headers=headers(**spoofed))
+    assert opened.status_code == 200, opened.text
+    sid = opened.headers["mcp-session-id"]
+    ready = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+    assert (await http.post(url, json=ready, headers=headers(sid, **spoofed))).status_code == 202
+    call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "whoami"}}
+    answer = await http.post(url, json=call, headers=headers(sid, **spoofed))
+    assert answer.status_code == 200, answer.text
+    (message,) = messages_of(answer)
+    return str(message["result"]["content"][0]["text"])
