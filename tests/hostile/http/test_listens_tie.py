@@ -9,6 +9,7 @@ import asyncio
 import logging
 
 import httpx
+import msgspec
 import pytest
 from _serving import VERSION, WAIT, open_session, serving
 
@@ -45,6 +46,62 @@ async def test_when_every_address_holds_as_many_the_oldest_listen_goes() -> None
         held = [await listen(base, f"127.0.0.{n + 2}", sid) for n, sid in enumerate(sids[:3])]
         assert all(head.startswith(b"HTTP/1.1 200 ") for head, _, _ in held)
         head, _, newcomer = await listen(base, "127.0.0.9", sids[3])
+        assert head.startswith(b"HTTP/1.1 200 "), head
+        oldest = held[0][1]
+        while await oldest.read(65536):  # what it was sent, then the end of the connection
+            pass
+        for _, _, writer in (*held, (b"", None, newcomer)):
+            writer.close()
+
+
+def listen_request(port: int, rid: str) -> bytes:
+    """A 2026-07-28 `subscriptions/listen` POST, whole."""
+    body = msgspec.json.encode(
+        {
+            "jsonrpc": "2.0",
+            "id": rid,
+            "method": "subscriptions/listen",
+            "params": {
+                "notifications": {"toolsListChanged": True},
+                "_meta": {
+                    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                    "io.modelcontextprotocol/clientCapabilities": {},
+                },
+            },
+        }
+    )
+    head = (
+        f"POST /mcp HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\ncontent-type: application/json\r\n"
+        "accept: application/json, text/event-stream\r\nmcp-protocol-version: 2026-07-28\r\n"
+        f"mcp-method: subscriptions/listen\r\ncontent-length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def subscribe(
+    base: str, source: str, rid: str
+) -> tuple[bytes, asyncio.StreamReader, asyncio.StreamWriter]:
+    """A 2026-07-28 listen from `source`, acknowledged: the response's head, and the
+    connection, left open."""
+    port = int(base.rsplit(":", 1)[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
+    writer.write(listen_request(port, rid))
+    head = await reader.readuntil(b"\r\n\r\n")
+    if head.startswith(b"HTTP/1.1 200 "):
+        assert b"subscriptions/acknowledged" in await reader.readuntil(b"\n\n")
+    return head, reader, writer
+
+
+async def test_a_tie_of_2026_listens_ends_the_oldest_too() -> None:
+    # A `subscriptions/listen` is a listen as a GET stream is: nobody's answer waits on it,
+    # and its client opens another. Before, four of them from four addresses under
+    # max_connections 4 left every newcomer 503.
+    server = Server("listens")
+    app = McpHttpApp(server, max_connections=4)
+    async with asyncio.timeout(WAIT), serving(app, http=app.uvicorn_protocol()) as base:
+        held = [await subscribe(base, f"127.0.0.{n}", f"L{n}") for n in range(2, 6)]
+        assert all(head.startswith(b"HTTP/1.1 200 ") for head, _, _ in held)
+        head, _, newcomer = await subscribe(base, "127.0.0.9", "new")
         assert head.startswith(b"HTTP/1.1 200 "), head
         oldest = held[0][1]
         while await oldest.read(65536):  # what it was sent, then the end of the connection

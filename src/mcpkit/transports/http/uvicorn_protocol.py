@@ -306,13 +306,13 @@ def guarded(
     one ends the connection idle the longest (no request in progress: waiting for headers,
     or kept alive between requests); when every connection has a request in progress, the
     oldest connection of the client address holding the most ends (a listen stream, say),
-    provided that address holds more than the newcomer's would; when the most any address
-    holds is as many as the newcomer's would, the oldest listen goes (a session's GET
-    stream, `capacity.LISTEN_SINCE`: its client resumes it, no answer waits on it); when the
-    newcomer's address holds the most, or no connection serves a listen, the new one is
-    answered 503 with Retry-After and closed. So a flood of
-    connections from one address falls on that address, never on the others. Both name
-    their setting.
+    provided that address holds more than the newcomer's would; when the addresses holding
+    the most hold as many as the newcomer's would, the oldest listen of theirs goes (a
+    session's GET stream or a 2026-07-28 `subscriptions/listen`, `capacity.LISTEN_SINCE`:
+    its client opens it again, no answer waits on it); when the newcomer's address holds
+    the most, or none of those is a listen, the new one is answered 503 with Retry-After and
+    closed. So a flood of connections from one address falls on that address, never on the
+    others. Both name their setting.
 
     Raises `UvicornShapeChanged` when `base` lacks what the guard reads of uvicorn (the module
     docstring lists it), and ValueError naming a setting out of range."""
@@ -515,7 +515,7 @@ class _Guard:
         if len(greediest) < mine:
             return False  # this one's address holds the most: its own flood falls on it
         if len(greediest) == mine:
-            return self._end_oldest_listen()
+            return self._end_oldest_listen(by_address, mine)
         oldest = min(greediest, key=lambda c: getattr(c, "_mk_opened_at", 0.0))
         logger.warning(
             "max_connections (%d) were open and busy: closed the oldest connection of the "
@@ -526,26 +526,28 @@ class _Guard:
         oldest.transport.close()
         return True
 
-    def _end_oldest_listen(self) -> bool:
-        """Every address holds as many connections as this one's: end the oldest listen
-        (`LISTEN_SINCE`: a stream nobody's answer waits on, which its client resumes);
-        False when no connection serves one."""
+    def _end_oldest_listen(self, by_address: dict[object, list[Any]], mine: int) -> bool:
+        """The addresses holding the most hold as many connections as this one's would: end
+        the oldest listen of theirs (`LISTEN_SINCE`: a stream nobody's answer waits on, which
+        its client opens again), never one of an address holding fewer; False when none of
+        theirs serves one."""
         oldest: Any = None
         since = 0.0
-        for other in self.connections:
-            cycle = other.cycle
-            if other is self or cycle is None or other.transport is None:
+        for held in by_address.values():
+            if len(held) != mine:
                 continue
-            opened = cycle.scope.get(LISTEN_SINCE)
-            if opened is not None and not other.transport.is_closing():
-                if oldest is None or opened < since:
+            for other in held:
+                cycle = other.cycle
+                opened = None if cycle is None else cycle.scope.get(LISTEN_SINCE)
+                if opened is not None and (oldest is None or opened < since):
                     oldest, since = other, opened
         if oldest is None:
             return False
         logger.warning(
-            "max_connections (%d) were open and busy, each client address holding as many: "
-            "closed the oldest listen stream",
+            "max_connections (%d) were open and busy, each client address holding at most "
+            "%d: closed the oldest listen stream",
             self.max_connections,
+            mine,
         )
         oldest.transport.close()
         return True
