@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Awaitable, Coroutine, Hashable, Mapping, Sequence
 from typing import Final, TypeAlias
 
-from mcpkit._asgi import Message, Receive, Scope, Send, first_header, send_whole
+from mcpkit._asgi import Message, Receive, Scope, Send, send_whole
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed
@@ -28,7 +28,6 @@ from mcpkit.transports.http._exchange import (
     read_rest,
     send_refusal,
 )
-from mcpkit.transports.http.capacity import LISTEN_SINCE
 from mcpkit.transports.http.checks import (
     EndpointPolicy,
     Refusal,
@@ -354,11 +353,6 @@ class PostRequests:
         # The mirrored headers are checked by the session that reads the body, from what it
         # decodes anyway (`MirrorCheck`): its refusal (-32020, 400) comes before the session's.
         check = self.request_check(body, headers, self.mirror_memos, each)
-        method = each.get(b"mcp-method") if each is not None else first_header(scope, b"mcp-method")
-        if method == b"subscriptions/listen":
-            # A listen (its method checked against the body before it is served): as a GET
-            # stream, `max_connections` may end it, the oldest first.
-            scope[LISTEN_SINCE] = asyncio.get_running_loop().time()
         # (`client_address` is asked only of what is not uvicorn's (host, port) as it is: its
         # call cost every POST ~400 instructions)
         client: tuple[str, int] | None = scope.get("client")

@@ -66,7 +66,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any, Final, Literal
 
-from mcpkit._asgi import client_of
+from mcpkit._asgi import client_of, first_header
 from mcpkit._extras import needs_extra
 from mcpkit.transports.http.capacity import (
     DEFAULT_KEEP_ALIVE,
@@ -537,8 +537,7 @@ class _Guard:
             if len(held) != mine:
                 continue
             for other in held:
-                cycle = other.cycle
-                opened = None if cycle is None else cycle.scope.get(LISTEN_SINCE)
+                opened = _listen_since(other)
                 if opened is not None and (oldest is None or opened < since):
                     oldest, since = other, opened
         if oldest is None:
@@ -576,6 +575,21 @@ def _host_of(protocol: Any) -> object:
     cycle = getattr(protocol, "cycle", None)
     client = getattr(protocol, "client", None) if cycle is None else client_of(cycle.scope)
     return client[0] if client else None
+
+
+def _listen_since(protocol: Any) -> float | None:
+    """When the listen a connection serves opened, or None when it serves none: a session's
+    GET stream notes it in its scope (`LISTEN_SINCE`); a 2026-07-28 `subscriptions/listen`
+    is told by its Mcp-Method header (the app checks it against the body, and answers 400
+    when they differ, before it serves the request), and counts from when its connection
+    opened. Read here, when a tie needs it, so that no request pays for it."""
+    cycle = protocol.cycle
+    if cycle is None or protocol.transport is None or cycle.response_complete:
+        return None
+    opened: float | None = cycle.scope.get(LISTEN_SINCE)
+    if opened is None and first_header(cycle.scope, b"mcp-method") == b"subscriptions/listen":
+        opened = getattr(protocol, "_mk_opened_at", None)
+    return opened
 
 
 def _busy(protocol: Any) -> bool:
