@@ -525,6 +525,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(connection, '_expire', None)": _UVICORN,
         "getattr(other, '_mk_idle_at', None)": _UVICORN,
         "getattr(other, '_mk_linger_until', None)": _UVICORN,
+        "getattr(protocol, '_mk_opened_at', None)": _UVICORN,
         "getattr(protocol, 'client', None)": _UVICORN,
         "getattr(protocol, 'cycle', None)": _UVICORN,
     },
