@@ -140,31 +140,18 @@ class PostRequests:
         # 2026-07-28: a request that carries its own terms (an Mcp-Session-Id beside them is
         # ignored, as 2026-07-28 says) is answered by its revision's rules; its headers are
         # checked against its body there. (First: the session-era checks would only build a
-        # refusal to throw away.) A POST whose headers name such a revision and no session
-        # goes there whatever its body says (`_answer_body`), so a 2026 client's usual POST
-        # is known by two lookups, its body not searched. (`_own_terms_body`, written out.)
-        if (
-            isinstance(body, bytes)
-            and self._own_terms_on
-            and (
-                (
-                    each is not None
-                    and b"mcp-session-id" not in each
-                    and each.get(b"mcp-protocol-version") in self._own_terms_versions
-                )
-                or carries_terms(body)
-            )
-        ):
-            # (`_own_terms`, written out: a call less on every such POST)
-            if token is not None and self.guard is not None:
-                return self._own_terms_owned(scope, token, body, receive, send, each)
-            return self._serve_own_terms(None, token, scope, body, receive, send, each)
+        # refusal to throw away.)
+        if isinstance(body, bytes) and self._own_terms_body(body, each):
+            return self._own_terms(scope, token, body, receive, send, each)
         # No frame keeps the body once this returns (see `_serve_own_terms`).
         return self._answer_body(scope, message, body, receive, send, token, each)
 
     def _own_terms_body(self, body: bytes, each: Mapping[bytes, bytes] | None) -> bool:
-        """Whether `body`, read whole, is a 2026-07-28 request's (`__call__`)."""
-        return bool(self.policy.stateless_revisions) and (
+        """Whether `body`, read whole, is a 2026-07-28 request's (`__call__`). A POST whose
+        headers name such a revision and no session goes there whatever its body says
+        (`_answer_body` would refuse its revision), so a 2026 client's usual POST is known by
+        two lookups, its body not searched."""
+        return self._own_terms_on and (
             (
                 each is not None
                 and b"mcp-session-id" not in each
