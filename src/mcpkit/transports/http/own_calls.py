@@ -61,8 +61,6 @@ WATCH_AFTER: Final = 0.01
 END_GRACE: Final = 5.0
 
 
-#: Makes an object of a class without running its `__init__` (`OwnCalls.serve`).
-_new: Final = object.__new__
 #: Whose the listens `OwnCalls.make_room` ended are, until they end: no client's (its count
 #: of requests leaves them out), but still among the calls served (`OwnCalls.cut_all`).
 _ENDING: Final = object()
@@ -140,22 +138,8 @@ class OwnCalls:
             mine = by_client.setdefault(client, {})  # (the listen it ended may have been all)
         task = task_on(get_running_loop())  # (`asyncio.current_task()`, for less)
         assert task is not None
-        # The call is its own response: one object made per request, not two. (Made here,
-        # not by an `__init__`: a class called with one runs it in a frame of its own, ~800
-        # instructions more on every call.)
-        call: OwnCall = _new(OwnCall)
-        call.send = send
-        call.json = json_response
-        call.streaming = False
-        call.done = False
-        call.receive = receive
-        call.task = task
-        call.request = None
-        call.client = client
-        call.look = self._looks
-        call.serving = True
-        call.cut_off = False
-        call.watcher = None
+        # The call is its own response: one object made per request, not two.
+        call = OwnCall(send, json_response, receive, task, client, self._looks)
         # Among its client's calls running, watched once it has run WATCH_AFTER.
         mine[call] = None
         self._unwatched.append(call)
@@ -300,6 +284,28 @@ class OwnCall:
     serving: bool
     cut_off: bool
     watcher: asyncio.Task[None] | None
+
+    def __init__(
+        self,
+        send: Send,
+        json: bool,
+        receive: Receive,
+        task: asyncio.Task[Any],
+        client: Hashable,
+        look: int,
+    ) -> None:
+        self.send = send
+        self.json = json
+        self.streaming = False
+        self.done = False
+        self.receive = receive
+        self.task = task
+        self.request = None
+        self.client = client
+        self.look = look
+        self.serving = True
+        self.cut_off = False
+        self.watcher = None
 
     def answer_as_json(self) -> None:
         self.json = True
