@@ -148,3 +148,67 @@ def test_a_timeout_beside_false_is_refused_and_the_servers_timeout_is_not_given(
     assert on_loop is not None and on_loop.limits is None
     assert in_thread is not None and in_thread.limits is not None
     assert in_thread.limits.timeout == 30
+
+
+def make_reads(**options: Any) -> Server:
+    server = Server("reads", **options)
+
+    @server.resource("ident://loop", sync_in_thread=False)
+    def loop_ident() -> str:
+        return str(threading.get_ident())
+
+    @server.resource("ident://thread", sync_in_thread=True)
+    def thread_ident() -> str:
+        return str(threading.get_ident())
+
+    @server.resource("ident://{name}", sync_in_thread=False)
+    def template_ident(name: str) -> str:
+        return f"{name} {threading.get_ident()}"
+
+    @server.prompt(sync_in_thread=False)
+    def on_loop_prompt() -> str:
+        return str(threading.get_ident())
+
+    @server.prompt(sync_in_thread=True)
+    def in_thread_prompt() -> str:
+        return str(threading.get_ident())
+
+    return server
+
+
+async def text_of(client: Client, uri: str) -> str:
+    contents = (await client.read_resource(uri)).contents
+    assert len(contents) == 1
+    return contents[0].text  # type: ignore[union-attr]  # (text, as the functions return)
+
+
+@pytest.mark.parametrize("era", ERAS)
+@pytest.mark.parametrize("server_in_thread", [True, False])
+async def test_resources_templates_and_prompts_take_the_option_too(
+    era: str, server_in_thread: bool
+) -> None:
+    loop_thread = str(threading.get_ident())
+    server = make_reads(sync_in_thread=server_in_thread)
+    async with asyncio.timeout(WAIT), Client(server, protocol=era) as client:
+        assert await text_of(client, "ident://loop") == loop_thread
+        assert await text_of(client, "ident://thread") != loop_thread
+        assert await text_of(client, "ident://x") == f"x {loop_thread}"
+        on_loop = await client.get_prompt("on_loop_prompt")
+        in_thread = await client.get_prompt("in_thread_prompt")
+        assert on_loop.messages[0].content.text == loop_thread  # type: ignore[union-attr]
+        assert in_thread.messages[0].content.text != loop_thread  # type: ignore[union-attr]
+
+
+def test_resources_and_prompts_refuse_it_as_tools_do() -> None:
+    server = Server("bad")
+    with pytest.raises(TypeError, match=r"resource 'r://a': sync_in_thread=.* `async def`"):
+
+        @server.resource("r://a", sync_in_thread=False)
+        async def a() -> str:
+            return "a"
+
+    with pytest.raises(TypeError, match=r"prompt 'p': sync_in_thread must be True or False"):
+
+        @server.prompt(sync_in_thread="no")  # type: ignore[call-overload]  # (what is refused)
+        def p() -> str:
+            return "p"
