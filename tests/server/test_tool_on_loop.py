@@ -212,3 +212,19 @@ def test_resources_and_prompts_refuse_it_as_tools_do() -> None:
         @server.prompt(sync_in_thread="no")  # type: ignore[call-overload]  # (what is refused)
         def p() -> str:
             return "p"
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_tool_keeps_its_choice_when_mounted_renamed_or_transformed(era: str) -> None:
+    loop_thread = threading.get_ident()
+    child = make_server()
+    parent = Server("parent")  # (threads by default)
+    parent.mount(child, namespace="kid")
+    child.transform_tool("on_loop", name="derived", keep_original=True)
+    async with asyncio.timeout(WAIT), Client(parent, protocol=era) as client:
+        mounted, derived, threaded = await idents(
+            client, "kid_on_loop", "kid_derived", "kid_in_thread"
+        )
+        assert mounted == {"result": loop_thread}
+        assert derived == {"result": loop_thread}
+        assert threaded != {"result": loop_thread}
