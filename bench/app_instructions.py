@@ -2,7 +2,11 @@
 `http_app()` called in process, no socket, no uvicorn, counted by valgrind's callgrind.
 
     bench/.venv-http/bin/python bench/app_instructions.py [--era 2026-07-28] [--answers json]
-        [--loop asyncio] [--calls 1000] [--no-gc]
+        [--loop asyncio] [--calls 1000] [--no-gc] [--tools async]
+
+`--tools def` serves `bench/servers/mcpkit_server.py` instead, whose tools are plain `def`
+functions run in a worker thread: callgrind counts every thread of the process, so the figure
+is the loop's work and the worker's together (`--tools def-on-loop` runs them on the loop).
 
 What bench/instructions.py counts for the whole server moves between runs on a loaded machine
 (its docstring says by how much); this count does not, to a few instructions: no socket, no
@@ -128,10 +132,22 @@ async def _serve(app: Any, era: str, calls: int, no_gc: bool = False) -> None:
     await life
 
 
-def _child(args: argparse.Namespace) -> None:
-    import mcpkit_server_async
+TOOLS = ("async", "def", "def-on-loop")
 
-    app = mcpkit_server_async.server.http_app(json_response=args.answers == "json")
+
+def bench_app(tools: str, answers: str) -> Any:
+    """The ASGI app of the bench server whose tools are `tools` (one of `TOOLS`)."""
+    if tools == "async":
+        import mcpkit_server_async as module
+    else:
+        import mcpkit_server as module
+    if tools == "def-on-loop":
+        module.server.sync_in_thread = False
+    return module.server.http_app(json_response=answers == "json")
+
+
+def _child(args: argparse.Namespace) -> None:
+    app = bench_app(args.tools, args.answers)
     if args.loop == "uvloop":
         import uvloop
 
@@ -148,6 +164,7 @@ def main() -> int:
     parser.add_argument("--answers", choices=("json", "sse"), default="json")
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--tools", choices=TOOLS, default="async", help="the bench server's tools")
     parser.add_argument(
         "--no-gc", action="store_true", help="count with the collector off (see the docstring)"
     )
@@ -176,7 +193,8 @@ def main() -> int:
         raise SystemExit("app_instructions: no callgrind dump")
     per_call = int(found.group(1)) / args.calls
     gc_off = ", collector off" if args.no_gc else ""
-    print(f"{args.era} {args.answers} {args.loop}{gc_off}: {per_call:,.0f} instructions per call")
+    what = f"{args.era} {args.answers} {args.loop}, {args.tools} tools{gc_off}"
+    print(f"{what}: {per_call:,.0f} instructions per call")
     return 0
 
 

@@ -153,9 +153,8 @@ def _child(args: argparse.Namespace) -> None:
     sys.path.insert(0, args.switch)
     import app_instructions
     import callgrind_switch  # type: ignore[import-not-found]  # (built by the parent)
-    import mcpkit_server_async
 
-    app = mcpkit_server_async.server.http_app(json_response=args.answers == "json")
+    app = app_instructions.bench_app(args.tools, args.answers)
     patch(args.targets[0], callgrind_switch.toggle)
     asyncio.run(app_instructions._serve(app, args.era, args.calls, True))
 
@@ -165,6 +164,7 @@ def main() -> int:
     parser.add_argument("--era", choices=("2025-11-25", "2026-07-28"), default="2026-07-28")
     parser.add_argument("--answers", choices=("json", "sse"), default="json")
     parser.add_argument("--calls", type=int, default=500)
+    parser.add_argument("--tools", choices=("async", "def", "def-on-loop"), default="async")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--switch", help=argparse.SUPPRESS)
     parser.add_argument("targets", nargs="+", metavar="TARGET")
@@ -191,7 +191,8 @@ def main() -> int:
             cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--quiet"]
             cmd += ["--collect-atstart=no", "--zero-before=sched_yield", "--dump-before=getppid"]
             cmd += [sys.executable, __file__, "--child", "--switch", name, "--era", args.era]
-            cmd += ["--answers", args.answers, "--calls", str(args.calls), target]
+            cmd += ["--answers", args.answers, "--calls", str(args.calls)]
+            cmd += ["--tools", args.tools, target]
             run = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             dump = Path(f"{out}.1")
             found = (

@@ -176,7 +176,8 @@ class Server:
             (McpError -32603 naming the setting).
         max_pending_client_requests_per_session: the same for one session.
         sync_in_thread: run plain `def` handlers in worker threads (the default) rather
-            than on the event loop.
+            than on the event loop; a tool, resource or prompt's own `sync_in_thread=`
+            decides for that one.
         lenient_arguments: the default of every tool's `lenient_arguments`: accept numbers
             and booleans sent as strings (`"36"` for an integer), as some models send them,
             and advertise that in the input schemas. By default arguments must fit the
@@ -524,7 +525,8 @@ class Server:
         nor may call it (docs/auth.md); over stdio and in memory they are not enforced.
         With `task=True` ("optional") or `task="required"`, clients may (must) call it as
         a task: answered at once, run in the background, its result fetched later
-        (docs/tasks.md)."""
+        (docs/tasks.md). With `sync_in_thread=False`, a plain `def` that never blocks runs
+        on the event loop instead of a worker thread (docs/server.md)."""
         return self._catalog.tool(name, **options)
 
     add_tool = served_by("_catalog", Catalog.add_tool)

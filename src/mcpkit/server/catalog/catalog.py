@@ -136,7 +136,9 @@ class Catalog:
         check_options("server.add_tool()", options, ToolOptions)
         if options.get("lenient_arguments") is None:
             options["lenient_arguments"] = self.lenient_arguments
-        if options.get("timeout") is None and self.tool_timeout is not None:
+        # (not for a `def` run on the loop, which no timeout can interrupt: docs/server.md)
+        on_loop = options.get("sync_in_thread") is False
+        if options.get("timeout") is None and self.tool_timeout is not None and not on_loop:
             options["timeout"] = self.tool_timeout
         if options.get("max_result") is None and self.max_result is not None:
             options["max_result"] = self.max_result

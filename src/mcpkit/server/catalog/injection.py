@@ -261,14 +261,20 @@ def plan_of(fn: Callable[..., Any], where: str) -> InjectionPlan | None:
 # ---------------------------------------------------------------- the stand-in
 
 
-def with_dependencies(fn: Callable[..., Any], where: str) -> Callable[..., Any]:
+def with_dependencies(
+    fn: Callable[..., Any], where: str, in_thread: bool | None = None
+) -> Callable[..., Any]:
     """`fn` itself when it takes no dependency; else an async stand-in that takes `fn`'s
-    other parameters and the Context, and fills the dependencies per call."""
+    other parameters and the Context, and fills the dependencies per call. A plain `fn`
+    runs in a worker thread if `in_thread` says so (None: where the server runs plain
+    handlers, `Server(sync_in_thread=)`)."""
     plan = plan_of(fn, where)
-    return fn if plan is None else _stand_in(fn, plan)
+    return fn if plan is None else _stand_in(fn, plan, in_thread)
 
 
-def _stand_in(fn: Callable[..., Any], plan: InjectionPlan) -> Callable[..., Any]:
+def _stand_in(
+    fn: Callable[..., Any], plan: InjectionPlan, in_thread: bool | None
+) -> Callable[..., Any]:
     signature = inspect.signature(fn)
     injected = {name for name, _ in plan.handler}
     kept = [p for p in signature.parameters.values() if p.name not in injected]
@@ -287,12 +293,12 @@ def _stand_in(fn: Callable[..., Any], plan: InjectionPlan) -> Callable[..., Any]
         ctx = kwargs[context_name] if own_context is not None else kwargs.pop(context_name)
         if not cleans_up:
             kwargs.update(await plan.resolve(ctx, None))
-            return await _call(fn, kwargs, ctx, is_async)
+            return await _call(fn, kwargs, ctx, is_async, in_thread)
         async with contextlib.AsyncExitStack() as stack:
             kwargs.update(await plan.resolve(ctx, stack))
-            if is_async or not ctx.server.sync_in_thread:
-                return await _call(fn, kwargs, ctx, is_async)
-            return await _holding(stack, _call(fn, kwargs, ctx, is_async))
+            if is_async or not _in_thread(ctx, in_thread):
+                return await _call(fn, kwargs, ctx, is_async, False)
+            return await _holding(stack, _call(fn, kwargs, ctx, is_async, True))
 
     target = unwrap_callable(fn)
     hints = _hints_of(fn)
@@ -312,13 +318,22 @@ def _stand_in(fn: Callable[..., Any], plan: InjectionPlan) -> Callable[..., Any]
     return handler
 
 
+def _in_thread(ctx: ContextView, own: bool | None) -> bool:
+    """Whether a plain handler runs in a worker thread: its own `sync_in_thread=`, else the
+    server's."""
+    return ctx.server.sync_in_thread if own is None else own
+
+
 async def _call(
-    fn: Callable[..., Any], kwargs: dict[str, Any], ctx: ContextView, is_async: bool
+    fn: Callable[..., Any],
+    kwargs: dict[str, Any],
+    ctx: ContextView,
+    is_async: bool,
+    in_thread: bool | None,
 ) -> Any:
     if is_async:
         return await fn(**kwargs)
-    in_thread = ctx.server.sync_in_thread
-    return await call_handler(fn, (), kwargs, is_async=False, in_thread=in_thread)
+    return await call_handler(fn, (), kwargs, is_async=False, in_thread=_in_thread(ctx, in_thread))
 
 
 #: Cleanups left to wait for the worker thread of a cancelled call (held: a task nobody

@@ -12,7 +12,7 @@ from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server.catalog.content import CONTENT_TYPES
 from mcpkit.server.catalog.injection import with_dependencies
 from mcpkit.server.catalog.invoke import argument_choices, context_parameter, is_context_annotation
-from mcpkit.server.catalog.registration_checks import scope_set
+from mcpkit.server.catalog.registration_checks import scope_set, thread_choice
 from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
 from mcpkit.server.schemas._docstrings import summary_doc
 from mcpkit.server.schemas.signature import ArgumentError, FunctionSignature, build_signature
@@ -33,6 +33,7 @@ class PromptSpec:
     scopes: frozenset[str] = frozenset()  # what a caller's token needs (HTTP with auth)
     tags: frozenset[str] = frozenset()  # its `tags=` (also in `wire.meta`, `catalog.tags`)
     version: str | None = None
+    sync_in_thread: bool | None = None  # its own `sync_in_thread=` (None: the server's)
 
 
 class PromptOptions(TypedDict, total=False):
@@ -46,12 +47,15 @@ class PromptOptions(TypedDict, total=False):
     scopes: Iterable[str] | None
     tags: Iterable[str] | None
     version: str | None
+    sync_in_thread: bool | None
 
 
 def make_prompt(
     fn: Callable[..., Any], *, name: str | None = None, **options: Unpack[PromptOptions]
 ) -> PromptSpec:
-    fn = with_dependencies(fn, f"prompt {name or fn.__name__!r}")
+    where = f"prompt {name or fn.__name__!r}"
+    own = thread_choice(where, fn, options.get("sync_in_thread"))
+    fn = with_dependencies(fn, where, own)
     signature = build_signature(fn, skip=is_context_annotation, coerce=True)  # strings
     schema = signature.input_schema
     required = set(schema.get("required", []))
@@ -81,6 +85,7 @@ def make_prompt(
         scope_set(f"prompt {wire.name!r}", options.get("scopes")),
         tags,
         version,
+        own,
     )
 
 
@@ -99,7 +104,13 @@ async def render_prompt(
     value = await (
         spec.fn(**kwargs)
         if spec.is_async
-        else call_handler(spec.fn, (), kwargs, is_async=False, in_thread=in_thread)
+        else call_handler(
+            spec.fn,
+            (),
+            kwargs,
+            is_async=False,
+            in_thread=in_thread if spec.sync_in_thread is None else spec.sync_in_thread,
+        )
     )
     return to_prompt_result(spec, value)
 

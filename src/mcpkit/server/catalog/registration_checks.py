@@ -8,7 +8,9 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
-__all__ = ["RegistrationWarning", "check_options", "scope_set", "warn_untyped"]
+from mcpkit.runtime.workers import is_async_callable
+
+__all__ = ["RegistrationWarning", "check_options", "scope_set", "thread_choice", "warn_untyped"]
 
 
 class RegistrationWarning(UserWarning):
@@ -59,6 +61,22 @@ def scope_set(where: str, scopes: Iterable[str] | None) -> frozenset[str]:
         return frozenset(check_scope_token(scope) for scope in scopes)
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None
+
+
+def thread_choice(where: str, fn: Callable[..., Any], sync_in_thread: object) -> bool | None:
+    """A handler's own `sync_in_thread=`: None leaves it to `Server(sync_in_thread=...)`;
+    True or False runs a plain `def` in a worker thread or on the event loop. TypeError for
+    any other value, and for an `async def`, which always runs on the loop."""
+    if sync_in_thread is None:
+        return None
+    if type(sync_in_thread) is not bool:
+        raise TypeError(f"{where}: sync_in_thread must be True or False, not {sync_in_thread!r}")
+    if is_async_callable(fn):
+        raise TypeError(
+            f"{where}: sync_in_thread={sync_in_thread} is for a plain `def`, and this is an "
+            "`async def`, which always runs on the event loop: remove sync_in_thread"
+        )
+    return sync_in_thread
 
 
 def warn_untyped(kind: str, fn: Callable[..., Any], names: Iterable[str]) -> None:

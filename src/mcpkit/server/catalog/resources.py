@@ -13,7 +13,7 @@ from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server.catalog.content import contents_list
 from mcpkit.server.catalog.injection import with_dependencies
 from mcpkit.server.catalog.invoke import argument_choices, context_parameter, is_context_annotation
-from mcpkit.server.catalog.registration_checks import scope_set
+from mcpkit.server.catalog.registration_checks import scope_set, thread_choice
 from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
 from mcpkit.server.catalog.template_values import Screen, screen_for, screen_values
 from mcpkit.server.catalog.uri_template import UriTemplate
@@ -49,6 +49,7 @@ class ResourceSpec:
     scopes: frozenset[str] = frozenset()  # what a caller's token needs (HTTP with auth)
     tags: frozenset[str] = frozenset()  # its `tags=` (also in `wire.meta`, `catalog.tags`)
     version: str | None = None
+    sync_in_thread: bool | None = None  # its own `sync_in_thread=` (None: the server's)
 
 
 @dataclass(slots=True)
@@ -66,6 +67,7 @@ class TemplateSpec:
     version: str | None = None
     #: How its matched values are screened before a read (`template_values`).
     screen: Screen = field(default_factory=dict[str, bool])
+    sync_in_thread: bool | None = None  # its own `sync_in_thread=` (None: the server's)
 
 
 class ResourceOptions(TypedDict, total=False):
@@ -86,6 +88,7 @@ class ResourceOptions(TypedDict, total=False):
     tags: Iterable[str] | None
     version: str | None
     allow_paths: bool
+    sync_in_thread: bool | None
 
 
 def _name_from(fn: Callable[..., Any], name: str | None) -> str:
@@ -120,14 +123,18 @@ def make_resource(
             f"resource {uri!r}: allow_paths is for a resource template's values, and a fixed "
             "URI has none"
         )
-    fn = with_dependencies(fn, f"resource {uri!r}")
+    own = thread_choice(f"resource {uri!r}", fn, options.get("sync_in_thread"))
+    fn = with_dependencies(fn, f"resource {uri!r}", own)
     ctx_param = context_parameter(fn)
     _refuse_parameters(fn, uri, ctx_param)
     labels = _labels(f"resource {uri!r}", options)
     wire = Resource(uri=uri, size=options.get("size"), **_described(fn, options, labels))
     needed = scope_set(f"resource {uri!r}", options.get("scopes"))
     mime_type = options.get("mime_type")
-    return ResourceSpec(uri, fn, wire, ctx_param, is_async_callable(fn), mime_type, needed, *labels)
+    is_async = is_async_callable(fn)
+    return ResourceSpec(
+        uri, fn, wire, ctx_param, is_async, mime_type, needed, *labels, sync_in_thread=own
+    )
 
 
 def _refuse_parameters(fn: Callable[..., Any], uri: str, ctx_param: str | None) -> None:
@@ -154,7 +161,9 @@ def make_template(
 ) -> TemplateSpec:
     template = UriTemplate(uri_template)
     template.check_matchable()  # never register a template no read could reach
-    fn = with_dependencies(fn, f"resource template {uri_template!r}")
+    where = f"resource template {uri_template!r}"
+    own = thread_choice(where, fn, options.get("sync_in_thread"))
+    fn = with_dependencies(fn, where, own)
     signature = build_signature(fn, skip=is_context_annotation, coerce=True)  # strings
     params = set(signature.input_schema.get("properties", {}))
     missing = params - set(template.variables)
@@ -180,6 +189,7 @@ def make_template(
         scope_set(f"resource template {uri_template!r}", options.get("scopes")),
         *labels,
         screen_for(template, allow_paths),
+        own,
     )
 
 
@@ -195,7 +205,8 @@ async def read_spec(
     in_thread: bool,
 ) -> list[TextResourceContents | BlobResourceContents]:
     """Call the resource's function and turn its return value into contents (`ctx`, the
-    request's Context, goes to its Context parameter as it is)."""
+    request's Context, goes to its Context parameter as it is); a plain one runs in a worker
+    thread if `in_thread`, the server's setting, says so, unless the spec has its own."""
     kwargs: dict[str, Any] = {}
     if isinstance(spec, TemplateSpec):
         screen_values(spec.screen, uri, variables)  # (before the function sees any)
@@ -215,7 +226,9 @@ async def read_spec(
         value = await (
             spec.fn(**kwargs)
             if spec.is_async
-            else call_handler(spec.fn, (), kwargs, is_async=False, in_thread=in_thread)
+            else call_handler(
+                spec.fn, (), kwargs, is_async=False, in_thread=_where(spec, in_thread)
+            )
         )
     except (KeyError, FileNotFoundError) as exc:
         # The usual ways a lookup says "no such thing": answer -32002, not an internal error.
@@ -223,3 +236,7 @@ async def read_spec(
     if value is None:
         raise not_found(uri)
     return contents_list(uri, value, spec.mime_type)
+
+
+def _where(spec: ResourceSpec | TemplateSpec, in_thread: bool) -> bool:
+    return in_thread if spec.sync_in_thread is None else spec.sync_in_thread

@@ -29,7 +29,7 @@ from mcpkit.server.catalog.injection import with_dependencies
 from mcpkit.server.catalog.invoke import context_parameter
 from mcpkit.server.catalog.invoke import is_context_annotation as _is_ctx
 from mcpkit.server.catalog.json_arguments import retry_with_json_strings
-from mcpkit.server.catalog.registration_checks import scope_set, warn_untyped
+from mcpkit.server.catalog.registration_checks import scope_set, thread_choice, warn_untyped
 from mcpkit.server.catalog.result_budget import ResultBudget
 from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
 from mcpkit.server.catalog.tool_limits import ToolLimits, limits_of
@@ -143,6 +143,8 @@ class ToolSpec:
     #: Its `timeout=` and `max_result=` (`catalog.tool_limits`); None, the usual case, costs
     #: its calls nothing.
     limits: ToolLimits | None = None
+    #: Its `sync_in_thread=`: where a plain `def` runs (None: where the server says).
+    sync_in_thread: bool | None = None
     #: Whether its arguments, decoded (`FunctionSignature.decode_all_set`), are passed by
     #: position (`_json_arguments`): worked out from `fn` and `signature` whenever a spec is
     #: made (`dataclasses.replace` included), never given.
@@ -242,6 +244,7 @@ class ToolOptions(TypedDict, total=False):
     timeout: float | None
     max_result: int | ResultBudget | None
     when_cannot_ask: WhenCannotAsk
+    sync_in_thread: bool | None
 
 
 def with_param_headers(
@@ -299,10 +302,15 @@ def make_tool(
     `max_result`: the bytes (an int) or `ResultBudget` its results' content is cut to.
     `when_cannot_ask`: what its `ctx.elicit()` does where the client cannot answer: "error"
     (the default), "confirm" or "url" (`mcpkit.server.asking.fallback`).
+    `sync_in_thread`: True or False runs a plain `def` in a worker thread or on the event
+    loop, whatever `Server(sync_in_thread=...)` says (None, the default, leaves it to the
+    server); refused for an `async def`, and with a `timeout`, which a call holding the
+    loop could not keep.
     """
     tool_name = name or fn.__name__
     check_tool_name(tool_name)
-    fn = with_dependencies(fn, f"tool {tool_name!r}")
+    in_thread = _thread_choice(tool_name, fn, options)
+    fn = with_dependencies(fn, f"tool {tool_name!r}", in_thread)
     lenient_arguments = options.get("lenient_arguments")
     input_schema = options.get("input_schema")
     if "when_cannot_ask" in options:  # (docs/server.md, "When the client cannot answer")
@@ -384,7 +392,19 @@ def make_tool(
         tags=tags,
         version=version,
         limits=limits_of(f"tool {tool_name!r}", options.get("timeout"), options.get("max_result")),
+        sync_in_thread=in_thread,
     )
+
+
+def _thread_choice(tool_name: str, fn: Callable[..., Any], options: ToolOptions) -> bool | None:
+    in_thread = thread_choice(f"tool {tool_name!r}", fn, options.get("sync_in_thread"))
+    if in_thread is False and options.get("timeout") is not None:
+        raise ValueError(
+            f"tool {tool_name!r}: timeout={options.get('timeout')!r} cannot be kept with "
+            "sync_in_thread=False: a plain `def` on the event loop holds it until it returns, "
+            "so nothing can answer first; drop one of the two, or make the tool `async def`"
+        )
+    return in_thread
 
 
 def _task_begins(tool_name: str, value: object) -> TaskBegins:
@@ -488,7 +508,13 @@ async def run_tool(
                 spec.fn(**kwargs)
                 if spec.is_async
                 else call_handler(
-                    spec.fn, (), kwargs, is_async=False, in_thread=server.sync_in_thread
+                    spec.fn,
+                    (),
+                    kwargs,
+                    is_async=False,
+                    in_thread=server.sync_in_thread
+                    if spec.sync_in_thread is None
+                    else spec.sync_in_thread,
                 )
             )
             if type(kwargs) is dict
