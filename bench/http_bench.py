@@ -60,10 +60,15 @@ class Variant:
     app: str  # an app of servers/http_serve.py, or "ts" (SDK v1), "ts2" (SDK v2) or "raw"
     server: str = "uvicorn-h11"
     loop: str = "uvloop"
-    floor: bool = False  # answers a fixed body: no handshake, no id checks, JSON only
+    floor: bool = False  # no MCP: no handshake, no id checks, JSON only
     #: The revision the load generator speaks: 2025-11-25 opens sessions; 2026-07-28 sends
     #: each call with its terms in `_meta` and no session (`http_loadgen.py --era`).
     era: str = "2025-11-25"
+
+    @property
+    def runs_mcpkit(self) -> bool:
+        """Whether the server imports mcpkit (its figures depend on the checkout measured)."""
+        return self.app.startswith("mcpkit")
 
 
 VARIANTS = [
@@ -170,6 +175,15 @@ VARIANTS = [
         floor=True,
     ),
     Variant("floor/granian", "floor ASGI app, granian", "http", "floor", "granian", floor=True),
+    Variant(
+        "floor-json/httptools-2026",
+        "ASGI app parsing each body (json.loads, json.dumps), uvicorn httptools, 2026-07-28 client",
+        "http",
+        "floor_json",
+        "uvicorn-httptools",
+        floor=True,
+        era="2026-07-28",
+    ),
     Variant("floor/raw", "raw asyncio server (load generator ceiling)", "http", "raw", floor=True),
 ]
 IDLE_VARIANTS = ("mcpkit_async/h11", "official_async", "ts")
@@ -183,6 +197,8 @@ CORE_VARIANTS = (
     "ts2-2026",
     # What the same server costs with no MCP at all: how much of each target is the app's.
     "floor/httptools",
+    # The same with the body parsed and an answer built from it: mcpkit's 2026 call against it.
+    "floor-json/httptools-2026",
 )
 CORE_IDLE = ("mcpkit_async/h11",)
 BY_KEY = {v.key: v for v in VARIANTS}

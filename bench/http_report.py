@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from http_bench import ANSWERS, BY_KEY, CORE_IDLE, CORE_VARIANTS, IDLE_VARIANTS, VARIANTS
 
-__all__ = ["core_report", "core_table", "http_report", "leading_server"]
+__all__ = ["compare_report", "core_figures", "core_report", "core_table", "http_report"]
+__all__ += ["leading_server"]
 
 Samples = dict[str, dict[str, list[float]]]
 SERVERS = ("h11", "httptools", "granian")
@@ -182,14 +183,19 @@ CORE_ROWS = [
     ),
 ]
 CPU_BOUND = 0.8  # server CPU per 2026 request / per 2025 session call, at most
+CPU = "http_cpu_us"
 IDLE_BOUND_KIB = 4.0
 
 
+def _ratio(samples: Samples, mine: str, theirs: str, figure: str) -> float | None:
+    a, b = _median(samples, mine, figure), _median(samples, theirs, figure)
+    return None if a is None or not b else a / b
+
+
 def _versus(samples: Samples, mine: str, theirs: str, bound: float | None) -> str:
-    a, b = _median(samples, mine, "http_rps"), _median(samples, theirs, "http_rps")
-    if a is None or not b:
+    ratio = _ratio(samples, mine, theirs, "http_rps")
+    if ratio is None:
         return ""
-    ratio = a / b
     if bound is None:
         return f"{ratio:.1f}"
     return f"{ratio:.1f} (>= {bound:g}: {'met' if ratio >= bound else 'NOT met'})"
@@ -226,13 +232,12 @@ def _core_bounds(samples: Samples) -> list[str]:
     found = []
     session, request = CORE_ROWS[0][1], CORE_ROWS[1][1]
     for answers in ANSWERS:
-        a = _median(samples, f"http:{request}:{answers}", "http_cpu_us")
-        b = _median(samples, f"http:{session}:{answers}", "http_cpu_us")
-        if a is not None and b:
-            met = "met" if a / b <= CPU_BOUND else "NOT met"
+        eras = _ratio(samples, f"http:{request}:{answers}", f"http:{session}:{answers}", CPU)
+        if eras is not None:
+            met = "met" if eras <= CPU_BOUND else "NOT met"
             found.append(
                 f"- {answers}: server CPU per 2026-07-28 call / per 2025-11-25 session call: "
-                f"{a / b:.2f} (<= {CPU_BOUND:g}: {met})"
+                f"{eras:.2f} (<= {CPU_BOUND:g}: {met})"
             )
     for key in CORE_IDLE:
         kib = _median(samples, f"http:{key}:idle", "idle_kib")
@@ -246,6 +251,33 @@ def _core_bounds(samples: Samples) -> list[str]:
 
 
 CORE_FLOOR = "floor/httptools"
+# The parsing floor (issue 65): mcpkit's server CPU per 2026 call at most this multiple of it.
+PARSING_FLOOR, PARSING_BOUND = "floor-json/httptools-2026", 1.5
+
+
+def _parsing_multiple(samples: Samples, answers: str) -> float | None:
+    """mcpkit's server CPU per 2026-07-28 call over the parsing floor's (JSON answers)."""
+    return _ratio(samples, f"http:{CORE_ROWS[1][1]}:{answers}", f"http:{PARSING_FLOOR}:json", CPU)
+
+
+def _parsing_lines(samples: Samples) -> list[str]:
+    cpu = _median(samples, f"http:{PARSING_FLOOR}:json", CPU)
+    if cpu is None:
+        return []
+    rps = _median(samples, f"http:{PARSING_FLOOR}:json", "http_rps") or 0.0
+    found = [
+        f"- the parsing floor ({BY_KEY[PARSING_FLOOR].label}): {rps:,.0f} calls/s, "
+        f"{cpu:,.1f} us CPU per call"
+    ]
+    for answers in ANSWERS:
+        multiple = _parsing_multiple(samples, answers)
+        if multiple is not None:
+            met = "met" if multiple <= PARSING_BOUND else "NOT met"
+            found.append(
+                f"- {answers}: mcpkit's server CPU per 2026-07-28 call / the parsing floor's: "
+                f"{multiple:.2f} (<= {PARSING_BOUND:g}: {met})"
+            )
+    return found
 
 
 def _floor_lines(samples: Samples) -> list[str]:
@@ -301,12 +333,109 @@ def core_report(samples: Samples, header: str, sessions: int) -> str:
             "answers), and what each calls/s target asks against it:",
             "",
             *_floor_lines(samples),
+            *_parsing_lines(samples),
             "",
             "The rows they are read from:",
             "",
             load_table(samples, CORE_VARIANTS),
         ]
     )
+
+
+def core_figures(samples: Samples) -> list[tuple[str, float | None]]:
+    """Every mcpkit figure and ratio of `core_report`, labelled, in its order."""
+    found: list[tuple[str, float | None]] = []
+    for answers in ANSWERS:
+        for label, mine, official, ts, ts_version, _, _ in CORE_ROWS:
+            key, name = f"http:{mine}:{answers}", f"{answers}, {label}"
+            found += [
+                (f"{name}: mcpkit calls/s", _median(samples, key, "http_rps")),
+                (f"{name}: mcpkit server CPU per call (us)", _median(samples, key, CPU)),
+                (
+                    f"{name}: mcpkit / official SDK, calls/s",
+                    _ratio(samples, key, f"http:{official}:{answers}", "http_rps"),
+                ),
+                (
+                    f"{name}: mcpkit / TypeScript SDK {ts_version}, calls/s",
+                    _ratio(samples, key, f"http:{ts}:{answers}", "http_rps"),
+                ),
+            ]
+        session, request = f"http:{CORE_ROWS[0][1]}:{answers}", f"http:{CORE_ROWS[1][1]}:{answers}"
+        found += [
+            (
+                f"{answers}: CPU per 2026 call / per 2025 session call",
+                _ratio(samples, request, session, CPU),
+            ),
+            (
+                f"{answers}: CPU per 2026 call / the parsing floor's",
+                _parsing_multiple(samples, answers),
+            ),
+        ]
+    for key in CORE_IDLE:
+        found.append(
+            (f"idle session ({key}), KiB", _median(samples, f"http:{key}:idle", "idle_kib"))
+        )
+    return found
+
+
+RATIO_SPREAD = 0.05  # issue 65: each mcpkit ratio within 5% of the reference's
+
+
+def _one_round(samples: Samples, i: int) -> Samples:
+    return {k: {f: v[i : i + 1] for f, v in figures.items()} for k, figures in samples.items()}
+
+
+def _paired(ours: Samples, theirs: Samples) -> list[list[float]]:
+    """Each figure's change round by round: this checkout's over REV's of the same round, whose
+    runs were one right after the other, so the machine's drift between rounds cancels."""
+    rounds = max((len(v) for figures in ours.values() for v in figures.values()), default=0)
+    changes: list[list[float]] = [[] for _ in core_figures(ours)]
+    for i in range(rounds):
+        a, b = (core_figures(_one_round(samples, i)) for samples in (ours, theirs))
+        for found, (_, x), (_, y) in zip(changes, a, b, strict=True):
+            if x is not None and y:
+                found.append(x / y - 1)
+    return changes
+
+
+def _change(label: str, changes: list[float]) -> str:
+    if not changes:
+        return ""
+    mid = statistics.median(changes)
+    text = f"{mid:+.1%}"
+    if len(changes) > 1:
+        text += f" ({min(changes):+.1%} to {max(changes):+.1%})"
+    if " / " in label:
+        text += f", {'within' if abs(mid) <= RATIO_SPREAD else 'NOT within'} {RATIO_SPREAD:.0%}"
+    return text
+
+
+def _figure(label: str, value: float | None) -> str:
+    if value is None:
+        return ""
+    fmt = "{:,.2f}" if " / " in label else "{:,.0f}" if "calls/s" in label else "{:,.1f}"
+    return fmt.format(value)
+
+
+def compare_report(ours: Samples, theirs: Samples, against: str) -> str:
+    """`bench/run --only core --against REV`: each figure of this checkout beside REV's, measured
+    in the same rounds (the servers without mcpkit measured once, for both)."""
+    lines = [
+        f"This checkout against {against}, in the same rounds, the two measured one after the "
+        "other; the servers without mcpkit measured once for both, so a ratio moves with "
+        "mcpkit's figure alone. The change is the median over rounds of this checkout's "
+        "figure over REV's in the same round (in brackets the lowest and highest); issue 65: "
+        "every mcpkit ratio within 5% of the reference:",
+        "",
+        f"| figure | this checkout | {against} | change, round by round |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    rows = zip(core_figures(ours), core_figures(theirs), _paired(ours, theirs), strict=True)
+    for (label, a), (_, b), changes in rows:
+        lines.append(
+            f"| {label} | {_figure(label, a)} | {_figure(label, b)} | {_change(label, changes)} |"
+        )
+    return "\n".join(lines)
 
 
 def idle_table(samples: Samples) -> str:

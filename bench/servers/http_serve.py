@@ -4,7 +4,8 @@
 
 Apps: `mcpkit` / `mcpkit_async` (`server.http_app()` of the stdio bench's servers, `def` and
 `async def` tools), `official` / `official_async` (the official SDK's `streamable_http_app()`,
-run in bench/.venv-official), and `floor` (a bare ASGI app that answers a fixed JSON body).
+run in bench/.venv-official), `floor` (a bare ASGI app that answers a fixed JSON body) and
+`floor_json` (a bare ASGI app that parses each JSON-RPC body and answers a result built from it).
 `--answers json` sets `json_response=True`. `--profile FILE` runs the server under cProfile
 (main thread only) and writes the stats to FILE when it is stopped with SIGINT.
 Access logs are off for every server: they would cost the same for every app. mcpkit's apps
@@ -18,12 +19,13 @@ writes alone, to measure what the guard costs.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build_app", "floor_app", "main", "make_app"]
+__all__ = ["build_app", "floor_app", "floor_json_app", "main", "make_app"]
 
 HERE = Path(__file__).resolve().parent
 _APP_ENV = "MCPKIT_BENCH_HTTP_APP"  # "<app>:<answers>", read by the factory granian imports
@@ -34,23 +36,53 @@ FLOOR_BODY = (
 )
 
 
-async def floor_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """The floor: read the whole body, answer a fixed JSON-RPC result; no parsing, no session."""
-    if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+async def _lifespan(receive: Any, send: Any) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def _read_body(receive: Any) -> bytes:
+    chunks = []
     more = True
     while more:
         message = await receive()
+        chunks.append(message.get("body", b""))
         more = message.get("more_body", False)
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(FLOOR_BODY))]
+    return b"".join(chunks)
+
+
+async def _answer(send: Any, body: bytes) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": FLOOR_BODY})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def floor_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The floor: read the whole body, answer a fixed JSON-RPC result; no parsing, no session."""
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
+    await _read_body(receive)
+    await _answer(send, FLOOR_BODY)
+
+
+async def floor_json_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The parsing floor: `json.loads` the JSON-RPC body and answer `json.dumps` of a result of
+    a `tools/call`'s shape built from it (its id, its `text` argument); no checks, no session.
+    What any JSON-RPC server must do per call, above the fixed-body floor."""
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
+    request = json.loads(await _read_body(receive))
+    text = request["params"]["arguments"]["text"]
+    result = {"content": [{"type": "text", "text": text}], "isError": False}
+    answer = {"jsonrpc": "2.0", "id": request["id"], "result": result}
+    await _answer(send, json.dumps(answer, separators=(",", ":")).encode())
 
 
 def build_app(app: str, answers: str) -> Any:
@@ -58,6 +90,8 @@ def build_app(app: str, answers: str) -> Any:
     json_response = answers == "json"
     if app == "floor":
         return floor_app
+    if app == "floor_json":
+        return floor_json_app
     sys.path.insert(0, str(HERE))
     if app in ("mcpkit", "mcpkit_async"):
         module = __import__("mcpkit_server" if app == "mcpkit" else "mcpkit_server_async")
