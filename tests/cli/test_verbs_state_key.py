@@ -56,6 +56,10 @@ def test_a_short_state_key_is_a_usage_error_over_stdio_too(tmp_path: Path) -> No
     path = str(notes_state(tmp_path))
     short = cli("call", path, "remember", "note=milk", "--state-key", "guessable")
     kept = cli("call", path, "remember", "note=milk", "--state-key", secrets.token_urlsafe(32))
+    # One key in 64 of `token_urlsafe` begins with "-": it is still the option's value.
+    dashed = cli("call", path, "remember", "note=tea", "--state-key", "-" + "k" * 40)
+    assert dashed.code == 0, dashed.err
+    assert '"tea"' in dashed.out
     assert short.code == 2
     assert "--state-key: a state key must be a string of 32 to 256 characters, not 9" in short.err
     assert kept.code == 0, kept.err

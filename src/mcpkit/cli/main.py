@@ -7,7 +7,7 @@ import argparse
 import importlib
 import re
 import sys
-from typing import NoReturn
+from typing import Final, NoReturn
 
 from mcpkit.cli.commands import VERBS, Handler
 from mcpkit.errors import MissingExtra
@@ -42,9 +42,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Options whose value is a random secret, which may begin with "-" (a base64url key does one
+#: time in 64, as `secrets.token_urlsafe` makes them): argparse would take it for an option
+#: ("expected one argument"), so each is joined to its value first, as `--state-key=KEY`.
+_SECRET_VALUED: Final = frozenset({"--state-key"})
+
+
+def _secrets_joined(argv: list[str]) -> list[str]:
+    """`argv` with each of `_SECRET_VALUED` joined to the value after it (up to `--`)."""
+    joined: list[str] = []
+    rest = iter(argv)
+    for arg in rest:
+        if arg == "--":
+            return [*joined, arg, *rest]
+        value = next(rest, None) if arg in _SECRET_VALUED else None
+        joined.append(arg if value is None else f"{arg}={value}")
+    return joined
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args, unknown = parser.parse_known_args(argv)
+    args, unknown = parser.parse_known_args(_secrets_joined(sys.argv[1:] if argv is None else argv))
     if unknown:  # refused by the verb's parser, so its pointer names `mcpkit VERB --help`
         owner: argparse.ArgumentParser = getattr(args, "verb_parser", parser)
         owner.error(f"unrecognized arguments: {' '.join(unknown)}")
