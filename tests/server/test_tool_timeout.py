@@ -4,6 +4,7 @@ call ends with a tool error (isError), in both eras, plain and as a task."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 
 from mcpkit import Client, Server
 from mcpkit.server import Depends
+from mcpkit.server.catalog.injection import _holding
 from mcpkit.server.catalog.tool_limits import ToolLimits
 
 ERAS = ["2025-11-25", "2026-07-28"]
@@ -249,3 +251,30 @@ async def test_a_dependency_still_opening_when_the_call_times_out_is_closed_once
         connection.gate.set()
         assert await asyncio.to_thread(connection.closed.wait, AMPLE)
     assert connection.events == ["open", "rollback CancelledError", "close"]
+
+
+async def test_a_dependency_entered_as_its_call_is_cancelled_is_exited_with_the_cancellation() -> (
+    None
+):
+    # The race a busy machine drew: the thread finished entering the dependency in the very
+    # turn the call's timeout cancelled it. Before, that entered dependency was exited by
+    # nobody (the garbage collector closed its generator: "rollback GeneratorExit").
+    exits: list[object] = []
+
+    async def exit_(*exc_info: object) -> None:
+        exits.append(exc_info[0])
+
+    stack = contextlib.AsyncExitStack()
+    stack.push_async_exit(exit_)
+    entered: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    call = asyncio.create_task(_holding(stack, entered, entering=True))
+    await asyncio.sleep(0)  # the call waits for the thread
+    entered.set_result("conn")  # the thread has entered it ...
+    call.cancel()  # ... and the call is cancelled before it sees so
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    for _ in range(100):  # the cleanup runs in a task of its own: a few turns of the loop
+        if exits:
+            break
+        await asyncio.sleep(0)
+    assert exits == [asyncio.CancelledError]

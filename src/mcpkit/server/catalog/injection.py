@@ -356,7 +356,9 @@ async def _holding(
     try:
         return await asyncio.shield(running)
     except asyncio.CancelledError as exc:
-        if not running.done():
+        # A dependency entered is exited here even when its thread finished just as the
+        # call was cancelled: its stack is this function's alone, and nobody else exits it.
+        if entering or not running.done():
             later = _clean_up_after(running, stack.pop_all(), exc, entering)
             waiting = asyncio.get_running_loop().create_task(later)
             _waiting.add(waiting)
