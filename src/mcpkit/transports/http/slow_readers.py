@@ -121,8 +121,8 @@ class QueuedBytes:
             self._shed(None)
 
     def shed(self) -> None:
-        """The total passed `max_bytes` with more kept for replay (`replay_is`, written out
-        by a caller): drop the oldest replays, then end the slowest readers."""
+        """The total passed `max_bytes` with more kept for replay (`replay_is`, done by a
+        caller itself): drop the oldest replays, then end the slowest readers."""
         self._shed(None)
 
     def release_replay(self, replay: Replay) -> None:
