@@ -71,6 +71,7 @@ _ENDING: Final = object()
 def _start_sse(send: Send) -> Awaitable[None]:
     """The head of an SSE answer (a new header list each time: middleware may change it):
     what to await for it (the send itself, no coroutine of its own)."""
+    # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
     return send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]})
 
 
@@ -139,7 +140,7 @@ class OwnCalls:
             if full is not None:
                 return await send_refusal(send, no_request_room(full))
             mine = by_client.setdefault(client, {})  # (the listen it ended may have been all)
-        task = task_on(get_running_loop())  # (`asyncio.current_task()`, for less)
+        task = task_on(get_running_loop())  # (`asyncio.current_task()`)
         assert task is not None
         # fast path: mirrors an `__init__`, which OwnCall lacks (docs/performance.md, fast paths)
         # The call is its own response: one object made per request, not two, its fields

@@ -134,6 +134,7 @@ class PostRequests:
         await, the serving itself where it can be told at once (a 2026-07-28 request), not a
         coroutine around it; `each` is its headers by name when no name repeats
         (`distinct`)."""
+        # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
         # fast path: mirrors `read_body` (docs/performance.md, fast paths)
         # The usual body is in the first message, read with no coroutine of its own.
         body = body_in(message, self._max_size, self.bodies)
@@ -187,6 +188,7 @@ class PostRequests:
         """`__call__` for any POST but a 2026-07-28 request whose body came whole: the rest
         of a body read, then the revision and the session its headers name. What to await:
         for a session's POST (most), `_post_to_session` itself, not a coroutine around it."""
+        # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
         if type(body) is More:  # (`type() is`: More has no subclass)
             return self._answer_rest(scope, token, message, receive, send, each)
         headers = scope["headers"]
@@ -317,6 +319,7 @@ class PostRequests:
         (`own_terms`), answered with the status its revision gives errors (400, 404 for an
         unknown method), and forgotten. What to await for it: without auth, the request's
         own serving, not a coroutine around it."""
+        # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
         if token is not None and self.guard is not None:
             return self._own_terms_owned(scope, token, body, receive, send, each)
         return self._serve_own_terms(None, token, scope, body, receive, send, each)
@@ -583,6 +586,7 @@ class PostRequests:
         """Answer a POST that started requests: one JSON object, or its SSE stream. The
         usual answer is the coroutine that writes it, with none of this method's around it;
         `_respond_with_care` is the rest."""
+        # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
         channel = exchange.channel
         assert channel is not None
         if not first_wait:

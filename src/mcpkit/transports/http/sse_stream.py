@@ -372,6 +372,7 @@ class Stream:
             if self._waiter is not None:  # (a call the less when none waits: every message)
                 wake(self._waiter)
 
+    # fast path: mirrors `put` (docs/performance.md, fast paths)
     def offer(self, data: bytes, last: bool = False) -> bool:
         """`put` when it has nothing to wait for: no message queued before this one, and none
         to store now (no store, or one told later: `later`); the message numbered and queued
