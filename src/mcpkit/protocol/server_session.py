@@ -97,7 +97,7 @@ _OWN_TERMS: Final = SERVER_PHASES["own terms"]
 # `_check_inbound_request` asks nothing of this row: it refuses no method.
 assert _OWN_TERMS.receives is None and not _OWN_TERMS.refuses
 # (Plain dicts, never changed, not read-only proxies: looked up on every request that
-# carries its terms, where a proxy's `in` or `.get` costs a call.)
+# carries its terms, where a proxy's `in` or `.get` is a method call.)
 _NO_EXTENSIONS: Final[Mapping[str, Extension]] = {}
 _NO_PARAM_TYPES: Final[Mapping[str, type]] = {}
 # Methods only a request with its own terms can name: without them, the request lacks the

@@ -297,6 +297,7 @@ class Session(Answering, Requesting):
                 events,
             )
             return events
+        # fast path: mirrors `depth.deeper_than` (docs/performance.md, fast paths)
         # A short ASCII message (most) can be neither invalid UTF-8 nor too deep: no call.
         # Nor can one of a few KB with no more `[` and `{` than the limit: counted in C, `[`
         # only where there is one (a memchr: most requests have none, and a count reads

@@ -126,7 +126,7 @@ class OwnCalls:
         503). While it runs it is among these calls, as its client's: `OwnCall.cut` (a
         shutdown past its grace) ends it as a client that goes away does, the handler
         cancelled and the response ended with no answer. (Its settings come by position:
-        keywords would cost every POST more.)"""
+        every POST passes them.)"""
         client: Hashable = None if room is None else room[0]
         by_client = self._by_client
         # fast path: mirrors `make_room`'s first test (docs/performance.md, fast paths)

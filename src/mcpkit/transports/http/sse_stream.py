@@ -392,7 +392,8 @@ class Stream:
         self._items = [(seq, data)]
         self._queued = size = len(data)
         budget = self.budget
-        if budget is not None:  # (as in `put`)
+        # fast path: mirrors `QueuedBytes.charge` (docs/performance.md, fast paths)
+        if budget is not None:
             budget.holding[self] = None
             self.held += size
             budget.total += size
@@ -704,8 +705,9 @@ class Stream:
         queued = self._queued
         self._items = None
         self._queued = 0
-        # The connection lets go of it (`_let_connection_go`), with no call in the usual
-        # answer: what it held of the budget released here, and nothing to stop or wake.
+        # fast path: mirrors `_let_connection_go` (docs/performance.md, fast paths)
+        # The connection lets go of it: what it held of the budget released here, and
+        # nothing to stop or wake.
         budget = self.budget
         held = self.held
         if held and budget is not None:
