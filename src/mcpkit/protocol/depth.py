@@ -15,8 +15,8 @@ from typing import Final
 
 __all__ = ["SHORT_MESSAGE", "deeper_than"]
 
-# Counting `[` and `{` reads every byte (and beats dropping the other bytes with
-# translate()); finding one (memchr) skips ahead, but is a call per find. So the first
+# Counting `[` and `{` reads every byte (two count() calls, or a translate() that drops
+# every other byte); finding one (memchr) skips ahead, but is a call per find. So the first
 # bytes are counted, which settles small messages and dense ones, and the rest searched,
 # stopping after `limit` finds.
 _COUNT_BELOW: Final = 4096
