@@ -20,8 +20,8 @@ __all__ = ["SHORT_MESSAGE", "deeper_than"]
 # bytes are counted, which settles small messages and dense ones, and the rest searched,
 # stopping after `limit` finds.
 _COUNT_BELOW: Final = 4096
-#: Bytes up to which counting `[` and `{` is how a message is first judged (the session does
-#: it inline, before calling `deeper_than`, for most messages).
+#: Bytes up to which counting `[` and `{` is how a message is first judged (the session
+#: counts them itself, before calling `deeper_than`, for most messages: a marked fast path).
 SHORT_MESSAGE: Final = _COUNT_BELOW
 _NOT_OPENING: Final = bytes(b for b in range(256) if b not in b"[{")
 # Every byte but the structural ones is dropped; `{}` become `[]`, since depth ignores kind.
