@@ -148,7 +148,7 @@ class RequestPath(Generic[Q]):
                 return created_or_cancelled(method, sending, timeout, self._cancel_task)
             return era.send(method, params, timeout, progress, result_type)
 
-        if not self.middleware:  # no layer: no frame more than the era's and this call's
+        if not self.middleware:  # no layer: the era's call, with nothing around it
             return await call(params)
         return await call_through(self.middleware, self.outgoing(method), params, call)
 

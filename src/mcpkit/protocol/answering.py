@@ -104,7 +104,8 @@ class Answering:
             data = self._encode_for(request_id, result, entry.method, terms)
         else:
             data = jsonrpc.encode_response(request_id, result)
-        if entry.batch is None:  # (`Outbox.answer`'s common case, inlined: the hot path)
+        # fast path: mirrors `Outbox.answer` (docs/performance.md, fast paths)
+        if entry.batch is None:
             self._outbox.items.append(Outgoing(data, request_id, True))
         else:
             self._outbox.answer(request_id, data, entry.batch)

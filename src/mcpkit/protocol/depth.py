@@ -15,13 +15,13 @@ from typing import Final
 
 __all__ = ["SHORT_MESSAGE", "deeper_than"]
 
-# Counting `[` and `{` costs about a cycle a byte (measured: dropping every other byte with
-# translate() beats two count() calls); finding one (memchr) is many times faster but costs
-# a call per find. So the first bytes are counted, which settles small messages and dense
-# ones, and the rest searched, stopping after `limit` finds.
+# Counting `[` and `{` reads every byte (two count() calls, or a translate() that drops
+# every other byte); finding one (memchr) skips ahead, but is a call per find. So the first
+# bytes are counted, which settles small messages and dense ones, and the rest searched,
+# stopping after `limit` finds.
 _COUNT_BELOW: Final = 4096
-#: Bytes up to which counting `[` and `{` is how a message is first judged (the session does
-#: it inline, before calling `deeper_than`, for most messages).
+#: Bytes up to which counting `[` and `{` is how a message is first judged (the session
+#: counts them itself, before calling `deeper_than`, for most messages: a marked fast path).
 SHORT_MESSAGE: Final = _COUNT_BELOW
 _NOT_OPENING: Final = bytes(b for b in range(256) if b not in b"[{")
 # Every byte but the structural ones is dropped; `{}` become `[]`, since depth ignores kind.

@@ -62,7 +62,7 @@ class Envelope(msgspec.Struct, omit_defaults=True):
     error: Error | UnsetType = UNSET
 
 
-@final  # (so `type(x) is Malformed` narrows both ways: the session tests it so, cheaper)
+@final  # (so `type(x) is Malformed` narrows both ways, as the session tests it)
 class Malformed(msgspec.Struct):
     """A message that could not be understood. `code` is the error to answer with (-32700 or
     -32600), `id` its id if one could be read, and `response` says it evidently answers a

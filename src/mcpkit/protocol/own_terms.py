@@ -349,7 +349,7 @@ class OwnTermsCodec:
         valid JSON (the envelope parsed) those quotes are then a key's, not a string's inside
         (whose quotes would be escaped), and a cached object followed by the last brace is
         the value of the params' last member."""
-        # (`is UNSET`, not isinstance of its type: ~450 instructions less a request)
+        # (`is UNSET`, not isinstance of its type: UNSET is the one instance of it)
         if params is None or params is msgspec.UNSET:
             return None
         # (A Raw equals only a Raw of the same bytes, bytes only the same bytes.)
@@ -454,8 +454,7 @@ class OwnTermsCodec:
         if names is None:
             names = self._fields[kind] = _added_fields_of(kind)
         if names is _META_ONLY:
-            # (the usual result: one attribute read, not a loop of `getattr` calls, ~500
-            # instructions)
+            # (the usual result: its one such field read, not a loop of `getattr` calls)
             meta = result.meta
             plain = meta is None or meta is msgspec.UNSET
         else:
@@ -467,8 +466,8 @@ class OwnTermsCodec:
             body = _encode(result)
             if type(request_id) is not int or body == b"{}":  # (not a bool: no id)
                 return jsonrpc.encode_merged_response(request_id, head[2], body)
-            # (`encode_merged_response`, written out for the usual answer: an int id, a
-            # result with members of its own, the head's part before them made once)
+            # fast path: mirrors `jsonrpc.encode_merged_response` (docs/performance.md,
+            # fast paths), for an int id and a result with members; the head's part made once
             return b'{"jsonrpc":"2.0","id":%d%b%b}' % (request_id, head[3], body[1:])
         return jsonrpc.encode_response(request_id, _shaped(result, method, server_info, cache))
 

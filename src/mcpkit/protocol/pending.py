@@ -65,10 +65,10 @@ class PendingRequests:
         #: whose request is gone or has another deadline now are dropped when they surface
         #: (cheaper than removing them from the middle of the heap).
         self._deadlines: list[tuple[float, int, RequestId]] = []
-        self._seq = 0  # (an int, not an itertools.count: 48 bytes less a session)
+        self._seq = 0  # (an int, not an itertools.count: every session holds one)
         self._progress: dict[RequestId, RequestId] = {}  # our progress token -> our request id
         #: task id -> the progress token of the request that created it; made at the first
-        #: task (an empty dict is 64 bytes, and most sessions never see a task)
+        #: task (most sessions never see one)
         self._kept: dict[str, RequestId] | None = None
         self.max_kept = max_kept
 
@@ -80,7 +80,8 @@ class PendingRequests:
         self._by_id[rid] = pending
         if pending.progress_token is not None:
             self._progress[pending.progress_token] = rid
-        if pending.deadline is not None:  # (`_push`, inlined: once per request we send)
+        # fast path: mirrors `_push` (docs/performance.md, fast paths)
+        if pending.deadline is not None:
             self._seq += 1
             heapq.heappush(self._deadlines, (pending.deadline, self._seq, rid))
 

@@ -179,7 +179,7 @@ class Requesting:
             else:
                 result_type = self.result_types.get(method, info.result)
         self._pending.add(rid, Pending(method, result_type, deadline, token, related))
-        # (`Outbox.send`, inlined: this and `send_response` are the per-call hot path)
+        # fast path: mirrors `Outbox.send` (docs/performance.md, fast paths)
         self._outbox.items.append(Outgoing(jsonrpc.encode_request(rid, method, params), related))
         return rid
 

@@ -97,7 +97,7 @@ _OWN_TERMS: Final = SERVER_PHASES["own terms"]
 # `_check_inbound_request` asks nothing of this row: it refuses no method.
 assert _OWN_TERMS.receives is None and not _OWN_TERMS.refuses
 # (Plain dicts, never changed, not read-only proxies: looked up on every request that
-# carries its terms, where a proxy's `in` or `.get` costs a call.)
+# carries its terms, where a proxy's `in` or `.get` is a method call.)
 _NO_EXTENSIONS: Final[Mapping[str, Extension]] = {}
 _NO_PARAM_TYPES: Final[Mapping[str, type]] = {}
 # Methods only a request with its own terms can name: without them, the request lacks the
@@ -144,14 +144,14 @@ class ServerSession(Session):
     #: What reads the terms of requests that carry their own and encodes their answers
     #: (`own_terms`): the server's, shared by its sessions, else one of the session's own,
     #: made when first needed (a 2025 session holds none). Read as `_codec or codec` on
-    #: every request that carries its terms: a property call costs ~1,000 instructions.
+    #: every request that carries its terms, not through a property: a plain attribute read.
     _codec: OwnTermsCodec | None = None
     #: The capabilities last checked against and the methods they do not serve (`undeclared`),
     #: worked out by `_check_inbound_request` when it meets other capabilities: one lookup per
     #: request. Kept on the class, one entry for every session: the sessions of a server share
     #: its capabilities object (one table per session was 272 bytes of every idle session).
     _unserved: tuple[object, Mapping[str, tuple[str, ...]]] = (None, MappingProxyType({}))
-    #: Whether `read_apart` may read the usual request in one frame (`__init_subclass__`).
+    #: Whether `read_apart` may take its fast path for the usual request (`__init_subclass__`).
     _folds: bool = True
 
     def __init__(
@@ -189,9 +189,8 @@ class ServerSession(Session):
         self.supported_revisions = tuple(supported_revisions)
         # The 2026-07-28 settings `read_apart` and `answer_apart` read on every request that
         # carries its terms are held by the instance, the class's defaults too: a class
-        # attribute read through an instance is not specialized in Python 3.11 (~200
-        # instructions a read), an instance's is. (8 bytes a session for each, of either
-        # era: ~775 instructions less on every 2026-07-28 request.)
+        # attribute read through an instance is not specialized in Python 3.11, an
+        # instance's is.
         cls = type(self)
         self.stateless_revisions = (
             cls.stateless_revisions
@@ -325,12 +324,13 @@ class ServerSession(Session):
     def read_apart(
         self, data: bytes, info: RequestInfo | None = None, check: RequestCheck | None = None
     ) -> ApartRead:
-        # The usual 2026-07-28 POST, one request whose `_meta` was read before, read in this
-        # one frame: what `Session.read_apart` does through `receive_data`,
+        # fast path: mirrors `Session.read_apart` (docs/performance.md, fast paths)
+        # The usual 2026-07-28 POST, one request whose `_meta` was read before, read here
+        # in one function: what `Session.read_apart` does through `receive_data`,
         # `_receive_envelope`, `_receive_request`, `_serve_request`, `_check_inbound_request`
-        # and `_start_request`, written out for that case alone (a frame costs ~400
-        # instructions). Whatever else a body holds or asks is told before anything is
-        # queued or asked of `check`, and read the general way from where it parted.
+        # and `_start_request`, for that case alone. Whatever else a body holds or asks is
+        # told before anything is queued or asked of `check`, and read the general way from
+        # where it parted.
         size = len(data)
         depth = self.max_json_depth
         if (
@@ -449,8 +449,8 @@ class ServerSession(Session):
     ) -> None:
         # 2026-07-28: where no handshake settled the session's terms (`Phase.own_terms`), a
         # request may carry its own; it is served under them and the "own terms" phase row,
-        # and leaves the session as it was. A 2025-era session's requests skip this at the
-        # cost of one attribute read.
+        # and leaves the session as it was. A 2025-era session's requests skip this at
+        # once (their rules have no `own_terms`).
         if not self._rules.own_terms or not self.stateless_revisions or batch is not None:
             self._serve_request(
                 env, events, batch, request_info, self._kept.terms, self._methods, self.param_types
@@ -719,7 +719,7 @@ _TABLES: Final = {
 
 
 #: The class settings `ServerSession.read_apart` reads as these constants: a class attribute
-#: read through an instance is not specialized in Python 3.11 (~300 instructions a read).
+#: read through an instance is not specialized in Python 3.11.
 _INBOUND: Final = ServerSession.inbound_direction
 _ANSWERS_ITSELF: Final = ServerSession.answers_itself
 

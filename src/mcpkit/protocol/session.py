@@ -297,16 +297,17 @@ class Session(Answering, Requesting):
                 events,
             )
             return events
+        # fast path: mirrors `depth.deeper_than` (docs/performance.md, fast paths)
         # A short ASCII message (most) can be neither invalid UTF-8 nor too deep: no call.
         # Nor can one of a few KB with no more `[` and `{` than the limit: counted in C, `[`
-        # only where there is one (a memchr: most requests have none, and a count costs ~8
-        # cycles a byte). Nor can valid JSON with no `[` of at most 4 bytes a level (a
+        # only where there is one (a memchr: most requests have none, and a count reads
+        # every byte). Nor can valid JSON with no `[` of at most 4 bytes a level (a
         # 2026-07-28 request, whose `_meta` makes it a few hundred bytes): without arrays each
         # level past the first is an object member, `"":{` at the least. Such a message is not
         # counted (`unchecked`); should it fail to decode, the count it skipped is made then,
         # so invalid JSON is refused as before (`{{{...`: for its depth, not as a parse error).
         # (`91 in data`, an int: `b"[" in data` first fails to read its operand as an int,
-        # raising and clearing a TypeError inside CPython, ~1,800 instructions a test.)
+        # raising and clearing a TypeError inside CPython.)
         depth = self.max_json_depth
         size = len(data)
         bad = None
@@ -319,7 +320,7 @@ class Session(Answering, Requesting):
             elif data.count(b"{") + (data.count(b"[") if 91 in data else 0) > depth:
                 bad = jsonrpc.check_bytes(data, depth)
         # (`type() is`, not isinstance: Malformed has no subclass, and isinstance of a
-        # struct class calls its metaclass's `__instancecheck__`, ~500 instructions.)
+        # struct class calls its metaclass's `__instancecheck__`.)
         if bad is not None:
             self._refused(bad, events)
         elif data[:1] != b"{" and jsonrpc.is_batch(data):  # (an object: no call)
@@ -396,7 +397,7 @@ class Session(Answering, Requesting):
         """One message, a whole body or a batch member, by its kind: what the peer asks is
         served here; what answers our requests goes to the requesting half."""
         # A request, the usual message, is told at once: a method, an id that is not null,
-        # no result, no error (`classify` says the same, at the cost of a call).
+        # no result, no error (`classify` says the same, for every other kind).
         rid = env.id
         if (
             env.method is not UNSET
@@ -469,7 +470,7 @@ class Session(Answering, Requesting):
         # Unknown in the session's revision, a notification's name, or a request our role
         # does not serve (tools/call sent to a client): all "Method not found".
         # (`in` and `[]`, not `get`: on a read-only table, a mappingproxy, `get` is a method
-        # call of ~500 instructions)
+        # call)
         info = methods[method] if method in methods else None
         if info is None or info.kind != "request" or self.inbound_direction not in info.direction:
             unknown = McpError(codes.METHOD_NOT_FOUND, f"Method not found: {method}")
@@ -487,7 +488,7 @@ class Session(Answering, Requesting):
                 batch,
             )
             return
-        # (`decode_part`, written out: the decode kept by type, `in` before a subscript)
+        # fast path: mirrors `jsonrpc.decode_part` (docs/performance.md, fast paths)
         tp = param_types[method] if method in param_types else info.params
         decode = PARAM_DECODES[tp] if tp in PARAM_DECODES else param_decode_of(tp)
         raw = env.params
@@ -603,15 +604,16 @@ class Session(Answering, Requesting):
 
         The order is the order things happened, and a transport must keep it: a request's
         progress comes before its response, which ends the request's stream."""
-        outbox = self._outbox  # (`Outbox.take`, inlined: called after every message)
+        # fast path: mirrors `Outbox.take` (docs/performance.md, fast paths)
+        outbox = self._outbox
         out = outbox.items
         outbox.items = []
         return out
 
 
 #: Each revision's method table as a plain dict, shared by every session that speaks it and
-#: never changed (`methods_for` gives a read-only proxy, whose `in` and `[]` each cost a call
-#: on every request).
+#: never changed (`methods_for` gives a read-only proxy, whose `in` and `[]` are method
+#: calls).
 _PLAIN_TABLES: Final[dict[str, dict[str, MethodInfo]]] = {}
 
 

@@ -2,9 +2,9 @@
 
 A 2026-07-28 request carries its terms in `_meta` (`own_terms`), and a client sends the same
 `_meta` with most of its requests: the terms cache finds them from its bytes, undecoded. Yet
-the params' own decode built a dict of it on every request (~4,000 instructions of a
-tools/call's), which most requests never read: no handler or middleware asks for
-`ctx.meta`, and the session and the header check take what they need from the terms.
+the params' own decode built a dict of it on every request, which most requests never read:
+no handler or middleware asks for `ctx.meta`, and the session and the header check take what
+they need from the terms.
 
 So `ServerSession.read_apart` decodes such params into the params type's twin
 (`unread_decode_of`), a subclass whose `_meta` field is kept as its JSON text, and whose
@@ -74,6 +74,7 @@ def _twinned(tp: Any) -> bool:
     )
 
 
+# fast path: mirrors each params type it is made of (docs/performance.md, fast paths)
 def _twin_of(tp: Any) -> type | None:
     """`tp` with its `meta` (`_meta`) kept as JSON text until read; None when `tp` is no
     struct whose `_meta` is a required dict (2026-07-28's requests all carry one: a twin has

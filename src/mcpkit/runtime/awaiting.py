@@ -216,7 +216,7 @@ class Awaiting:
         # Called after every flush: an unchanged deadline costs a comparison, not a call_at.
         if deadline == self.timer_at:
             return
-        # (stop_timer, inline: this runs twice per request, when its deadline comes and goes)
+        # fast path: mirrors `stop_timer` (docs/performance.md, fast paths)
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

@@ -30,8 +30,9 @@ T = TypeVar("T")
 logger = logging.getLogger("mcpkit.runtime")
 
 #: The task running on a loop: `asyncio.current_task(loop)`. Python 3.11's is a Python
-#: function (~1,500 instructions a call) around a lookup in the dict asyncio keeps of them,
-#: this lookup. (For a hot path that has the loop, or gets it for less: a request served.)
+#: function around a lookup in the dict asyncio keeps of them; this is that lookup. (For a
+#: hot path that has the loop at hand: a request served.)
+# fast path: mirrors `asyncio.current_task` on Python 3.11 (docs/performance.md, fast paths)
 task_on: Final[Callable[[asyncio.AbstractEventLoop], asyncio.Task[Any] | None]] = (
     asyncio.current_task
     if sys.version_info >= (3, 12)

@@ -128,13 +128,14 @@ class Outbound:
         finally:
             if self.queue or size > self.high:
                 self._sent(size, answering)  # the gates may be closed: it opens them
-            elif not self.closed:  # (the common case, inline: the gates are open)
+            # fast path: mirrors `_sent` when the gates are open (docs/performance.md, fast paths)
+            elif not self.closed:
                 self.queued -= size
                 if answering:
                     self.answers -= size
             if self.queue or self._idle is not None:
                 self._writer_done()
-            else:  # (`_writer_done`'s common case, inline: nothing queued, nobody waits)
+            else:  # fast path: mirrors `_writer_done` (docs/performance.md, fast paths)
                 self.writing = False
                 self.queue = None
 

@@ -153,7 +153,7 @@ class RoundTrip:
         number = next(self._numbers)
         name = key if key is not None else f"q{number}"
         raw: Any = msgspec.to_builtins(params) if params is not None else {}
-        import hashlib  # (here, not at the top: hashlib costs a server ~0.7 MiB resident)
+        import hashlib  # (here, not at the top: most servers never load hashlib)
 
         digest = hashlib.sha256(_encoder.encode([method, raw])).hexdigest()[:24]
         if name in self.questions or name in self.used:

@@ -48,7 +48,7 @@ def effective_rules(
 ) -> tuple[ComponentRule, ...]:
     """The rules a session's components are judged by: the server's then its own where its
     own may show what the server hides, else its own alone (the server's registries have
-    applied the server's already: the same answer, for less)."""
+    applied the server's already: the same answer without judging twice)."""
     return (*visibility.rules, *mine) if unlocks(visibility, mine) else mine
 
 

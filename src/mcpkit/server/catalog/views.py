@@ -187,7 +187,7 @@ def _html_of(uri: str, source: ViewSource) -> Callable[[], str]:
         return lambda: source
     if isinstance(source, tuple):
         package, name = source
-        import importlib.resources  # (only here: with tempfile and shutil, ~1 MiB resident)
+        import importlib.resources  # (only here: it loads tempfile and shutil besides)
 
         resource = importlib.resources.files(package).joinpath(name)
         if not resource.is_file():

@@ -91,8 +91,8 @@ HANDLERS: Mapping[str, Route] = MappingProxyType(
 
 
 #: `HANDLERS` by era, as plain dicts of the methods each has a handler for: what a request's
-#: handler is looked up in (`handler_for`, `Server.handle_request`), by `in` and `[]`, which
-#: cost a dict less than they cost the read-only table (and a `Route`'s field a read).
+#: handler is looked up in (`handler_for`, `Server.handle_request`), by `in` and `[]`: a
+#: plain dict's are no method calls, as the read-only table's are, and no `Route` is read.
 SESSION_HANDLERS: Final[dict[str, Handler]] = {
     method: route.session for method, route in HANDLERS.items() if route.session is not None
 }

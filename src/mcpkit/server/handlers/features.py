@@ -99,9 +99,10 @@ async def list_tools(
 def call_tool(
     server: FeatureServer, ctx: Context, params: CallToolRequestParams
 ) -> Awaitable[CallToolResult | CreateTaskResult | dict[str, Any]]:
+    # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
     # A plain function that hands back the call's own awaitable (the tool's run, for the
-    # usual call): one coroutine less per call. What it refuses is raised where that is
-    # awaited, as it would be from a coroutine of its own (`_raised`).
+    # usual call). What it refuses is raised where that is awaited, as it would be from a
+    # coroutine of its own (`_raised`).
     if (search := server.tool_search) is not None and params.name in search.names:
         return call_search_tool(server, ctx, search, params)  # (docs/compose.md)
     # server/tools, Error Handling: an unknown tool is a protocol error. (So is a tool for

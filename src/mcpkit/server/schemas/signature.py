@@ -217,6 +217,7 @@ class FunctionSignature:
         intermediate dict: the hot path of tools/call. Whatever fails goes through
         `validate` again, so errors read exactly the same either way.
         """
+        # fast path: mirrors `validate` (docs/performance.md, fast paths)
         decoder = self._json_decoder
         if not raw:
             return self.validate(None)

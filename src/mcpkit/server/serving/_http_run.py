@@ -131,7 +131,7 @@ async def serve_http(
             # the app takes -For from the proxies of `forwarded_allow_ips` alone.
             proxy_headers=False,
             # No `Server: uvicorn` on each response: it tells a scanner what runs here, and
-            # checking and writing it costs each answer ~4,000 instructions (~1.5%).
+            # every answer would carry it.
             server_header=False,
             timeout_graceful_shutdown=SHUTDOWN_TIMEOUT,
             # The app's, which its protocol's idle deadline follows (`keep_alive`).

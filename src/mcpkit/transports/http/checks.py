@@ -169,8 +169,8 @@ def check_request(
         if refusal is None and method == "POST":
             refusal = _content_length(found.get(b"content-length", []), policy.max_message_size)
         return refusal
-    # Read by subscripts, which cost less than `get` calls (~700 instructions a request):
-    # the usual POST sends each of these but Origin (a browser's only); `get` for a request
+    # Read by subscripts, not `get` calls (a subscript calls no method): the usual POST
+    # sends each of these but Origin (a browser's only); `get` for a request
     # that does not (a GET has no Content-Type, a chunked POST no Content-Length).
     length: bytes | None
     try:
@@ -406,7 +406,7 @@ def protocol_version(
         value = each.get(b"mcp-protocol-version")
         if value is not None:
             # A client sends its revision on every request: its text is remembered, not
-            # stripped and decoded each time (~1,500 instructions a request).
+            # stripped and decoded each time.
             text = _REVISION_TEXTS.get(value) or _revision_text(value)
             if text in supported:
                 return text
@@ -446,8 +446,8 @@ def session_id(
         value = each.get(b"mcp-session-id")
         if value is not None:
             # A client sends its session's id on every request: the id found well-formed
-            # is remembered, decoded, not matched and decoded each time (~3,500
-            # instructions a request). (`or`: a malformed one is remembered as None.)
+            # is remembered, decoded, not matched and decoded each time. (`or`: a
+            # malformed one is remembered as None.)
             text = _SESSION_IDS.get(value) or _session_id_text(value)
             if text is not None:
                 return text
@@ -477,6 +477,7 @@ def _stripped_revision(value: bytes) -> str:
     return value.strip(b" \t").decode("latin-1")
 
 
+# fast path: mirrors `_revision_text` (docs/performance.md, fast paths)
 #: `_revision_text`'s memo, read first (`memo_short`).
 _REVISION_TEXTS: Final[dict[bytes, str]] = {}
 _revision_text: Final = memo_short(_stripped_revision, _REVISION_TEXTS)
@@ -487,6 +488,7 @@ def _well_formed_id(value: bytes) -> str | None:
     return value.decode("ascii") if _SESSION_ID.fullmatch(value) else None
 
 
+# fast path: mirrors `_session_id_text` (docs/performance.md, fast paths)
 #: `_session_id_text`'s memo, read first (`memo_short`). A session's id leaves it when the
 #: session ends (`forget_session_id`): ended sessions leave nothing behind in it.
 _SESSION_IDS: Final[dict[bytes, str | None]] = {}

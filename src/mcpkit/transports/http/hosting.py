@@ -378,7 +378,8 @@ class AppSessions:
             if body is None:
                 self.open_streams.discard(stream)
             del body  # not held while the store forgets
-            # (`release`, with no coroutine; it notes the session's activity, `touch`)
+            # fast path: mirrors `ResumableStreams.release` (docs/performance.md, fast paths)
+            # (it notes the session's activity, `touch`)
             left = channel.let_go(stream, delivered)
             if left:
                 await channel.settings.forget_now(left)

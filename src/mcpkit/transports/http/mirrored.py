@@ -124,7 +124,7 @@ class MirrorCheck(msgspec.Struct):
             if attrs is not None:
                 held, naming = attrs
                 if revision is None:  # (else the session's, from the same `_meta`)
-                    # (The usual attribute names read as attributes: `getattr` costs a call.)
+                    # (The usual attribute names read as attributes, not by `getattr`.)
                     meta: dict[str, Any] | None = (
                         params.meta if held == "meta" else getattr(params, held)
                     )
@@ -137,8 +137,9 @@ class MirrorCheck(msgspec.Struct):
                     if naming == "name"
                     else getattr(params, naming)
                 )
-                # `_agrees`, written out (once per POST): each header's text is one lookup
-                # in a memo of the values seen; one not in it is decided by `_agrees`.
+                # fast path: mirrors `_agrees` (docs/performance.md, fast paths)
+                # Each header's text is one lookup in a memo of the values seen; one not in
+                # it is decided by `_agrees`.
                 texts = memos.texts
                 try:
                     agree = (
@@ -289,7 +290,7 @@ def _agrees(
 ) -> bool:
     """`_agree` of the body's method, `_meta` revision and the item it names (`named`, not
     mirrored unless a string)."""
-    # (Subscripts in a `try`, not `.get` calls: known values cost no call at all.)
+    # (Subscripts in a `try`, not `.get` calls: a known value is found with no method call.)
     texts = memos.texts
     try:
         agree = texts[each[b"mcp-protocol-version"]] == revision
@@ -313,7 +314,7 @@ def _sent_text(memos: MirrorMemos, each: Mapping[bytes, bytes], name: bytes) -> 
     return None if value is None else memos.text(value)
 
 
-#: `NAMED_BY` as a plain dict (a lookup through its read-only proxy costs a call).
+#: `NAMED_BY` as a plain dict (a lookup through its read-only proxy is a method call).
 _NAMED_BY: Final[dict[str, str]] = dict(NAMED_BY)
 
 

@@ -69,6 +69,7 @@ _ENDING: Final = object()
 def _start_sse(send: Send) -> Awaitable[None]:
     """The head of an SSE answer (a new header list each time: middleware may change it):
     what to await for it (the send itself, no coroutine of its own)."""
+    # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
     return send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]})
 
 
@@ -76,14 +77,14 @@ class OwnCalls:
     """The 2026-07-28 requests an app serves now: ended all at once at shutdown (`cut_all`),
     and each watched for its client leaving once it has run `WATCH_AFTER` at most. One timer
     serves them all (armed when a call starts with none armed, re-armed while calls wait to
-    be watched), not one per call: a timer costs more than a quick call's answer (5,500
-    instructions on uvloop, 20,000 on asyncio, to make and cancel one). Each client's are
+    be watched), not one per call: a timer costs more than a quick call's answer. Each
+    client's are
     counted apart, oldest first, for its cap (`make_room`).
 
     The timer looks every half of `WATCH_AFTER`, and a call is stamped with the number of
     looks before it began (`OwnCall.look`), not with the time: it is watched at the second
-    look after, having run between half of `WATCH_AFTER` and `WATCH_AFTER` by then. (A clock
-    read costs every call ~1,000 instructions; the count, an attribute read.)"""
+    look after, having run between half of `WATCH_AFTER` and `WATCH_AFTER` by then. (The
+    count is an attribute read; a clock read would be a call on every call.)"""
 
     __slots__ = ("_by_client", "_looks", "_timer", "_unwatched")
 
@@ -91,7 +92,7 @@ class OwnCalls:
         # Each client's requests in the order they began: its `OwnCall`s, and the POSTs of a
         # stateless app (`count_in`), which have none. Every call served now is in it: under
         # None when its client is unknown, under `_ENDING` once `make_room` ended it. (One
-        # place for them all: a set of the calls besides would cost every call two calls.)
+        # place for them all: a set of the calls besides would be two more steps a call.)
         self._by_client: dict[Hashable, dict[object, None]] = {}
         # In the order they started; an entry whose call ended is skipped when reached.
         self._unwatched: deque[OwnCall] = deque()
@@ -123,11 +124,12 @@ class OwnCalls:
         503). While it runs it is among these calls, as its client's: `OwnCall.cut` (a
         shutdown past its grace) ends it as a client that goes away does, the handler
         cancelled and the response ended with no answer. (Its settings come by position:
-        keywords would cost every POST more.)"""
+        every POST passes them.)"""
         client: Hashable = None if room is None else room[0]
         by_client = self._by_client
-        # (`make_room`'s first test, written out: a client below its cap is the rule. Its
-        # calls' dict is looked up once, and made only where it has none.)
+        # fast path: mirrors `make_room`'s first test (docs/performance.md, fast paths)
+        # A client below its cap is the rule. Its calls' dict is looked up once, and made
+        # only where it has none.
         mine = by_client.get(client)
         if mine is None:
             mine = by_client[client] = {}
@@ -136,7 +138,7 @@ class OwnCalls:
             if full is not None:
                 return await send_refusal(send, no_request_room(full))
             mine = by_client.setdefault(client, {})  # (the listen it ended may have been all)
-        task = task_on(get_running_loop())  # (`asyncio.current_task()`, for less)
+        task = task_on(get_running_loop())  # (`asyncio.current_task()`)
         assert task is not None
         # The call is its own response: one object made per request, not two.
         call = OwnCall(send, json_response, receive, task, client, self._looks)
@@ -215,7 +217,7 @@ class OwnCalls:
         """Forget `call` (its `serving` is false by now), and stop its watcher if it has one."""
         if call.watcher is not None:
             call.watcher.cancel()
-        # (`count_out`, written out: once per call)
+        # fast path: mirrors `count_out` (docs/performance.md, fast paths)
         by_client = self._by_client
         client = call.client
         mine = by_client.get(client)  # (one lookup of a tuple key: `in` then `[]` hash it twice)
@@ -343,7 +345,7 @@ class OwnCall:
                 self.done = True
                 status = 200 if kind is RESULT else error_status(data)
                 if self.json or status != 200:
-                    # (`send_whole`, written out: a coroutine less on every JSON answer)
+                    # fast path: mirrors `send_whole` (docs/performance.md, fast paths)
                     length = (b"content-length", b"%d" % len(data))
                     await send(
                         {

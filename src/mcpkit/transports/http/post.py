@@ -132,10 +132,11 @@ class PostRequests:
     ) -> Awaitable[None]:
         """What answers the POST whose first message (`receive`'s) is `message`: what to
         await, the serving itself where it can be told at once (a 2026-07-28 request), not a
-        coroutine around it (one level less on every such POST); `each` is its headers by
-        name when no name repeats (`distinct`)."""
-        # (`read_body`, written out: the usual body is in the first message, read with no
-        # coroutine of its own)
+        coroutine around it; `each` is its headers by name when no name repeats
+        (`distinct`)."""
+        # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
+        # fast path: mirrors `read_body` (docs/performance.md, fast paths)
+        # The usual body is in the first message, read with no coroutine of its own.
         body = body_in(message, self._max_size, self.bodies)
         # 2026-07-28: a request that carries its own terms (an Mcp-Session-Id beside them is
         # ignored, as 2026-07-28 says) is answered by its revision's rules; its headers are
@@ -172,9 +173,9 @@ class PostRequests:
     ) -> Awaitable[None]:
         """`__call__` for any POST but a 2026-07-28 request whose body came whole: the rest
         of a body read, then the revision and the session its headers name. What to await:
-        for a session's POST (most), `_post_to_session` itself, not a coroutine around it
-        (one level less on every such POST)."""
-        if type(body) is More:  # (not isinstance: a call that costs more than the test)
+        for a session's POST (most), `_post_to_session` itself, not a coroutine around it."""
+        # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
+        if type(body) is More:  # (`type() is`: More has no subclass)
             return self._answer_rest(scope, token, message, receive, send, each)
         headers = scope["headers"]
         either_era = bool(self.policy.stateless_revisions)
@@ -270,7 +271,7 @@ class PostRequests:
             if scoped is not None:
                 await send_refusal(send, scoped)
                 return
-        # `_submit` and `_answer`, written out: two coroutines less on every POST of a session.
+        # fast path: mirrors `_submit` and `_answer` (docs/performance.md, fast paths)
         try:
             exchange = await session.submit(body, info, serve_here=True)
         except ConnectionClosed:
@@ -286,7 +287,7 @@ class PostRequests:
                 if waiting is not None:
                     await waiting
             await self._answer(exchange, receive, send, ())
-        if hosting.session_store is not None:  # (else nothing to save: no coroutine)
+        if hosting.session_store is not None:  # (else nothing to save)
             await hosting.save_quietly(session)
 
     def _own_terms(
@@ -303,7 +304,8 @@ class PostRequests:
         against the body (-32020), then served in this task under the terms it carries
         (`own_terms`), answered with the status its revision gives errors (400, 404 for an
         unknown method), and forgotten. What to await for it: without auth, the request's
-        own serving, not a coroutine around it (one level less on every such POST)."""
+        own serving, not a coroutine around it."""
+        # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
         if token is not None and self.guard is not None:
             return self._own_terms_owned(scope, token, body, receive, send, each)
         return self._serve_own_terms(None, token, scope, body, receive, send, each)
@@ -340,8 +342,8 @@ class PostRequests:
         # The mirrored headers are checked by the session that reads the body, from what it
         # decodes anyway (`MirrorCheck`): its refusal (-32020, 400) comes before the session's.
         check = self.request_check(body, headers, self.mirror_memos, each)
-        # (`client_address` is asked only of what is not uvicorn's (host, port) as it is: its
-        # call cost every POST ~400 instructions)
+        # (`client_address` is asked only of what is not uvicorn's (host, port) as it is:
+        # uvicorn's, the usual, needs no call)
         client: tuple[str, int] | None = scope.get("client")
         if (
             type(client) is not tuple
@@ -354,7 +356,8 @@ class PostRequests:
         caps = self.request_caps
         room: tuple[Hashable, int, str] | None
         if owner is None and client is not None:
-            # (`caps.of` of a client known by its address alone, written out: a call less)
+            # fast path: mirrors `caps.of` (docs/performance.md, fast paths)
+            # (a client known by its address alone)
             room = ("address", client[0]), caps.per_address, caps.address_setting
         else:
             address = None if client is None else client[0]
@@ -502,7 +505,8 @@ class PostRequests:
         assert request is not None and channel is not None
         # `meanwhile` begins its response if it still runs after FIRST_WAIT
         # (`_respond_meanwhile`): an entry in the dict its timer hands on, taken out once
-        # the request is served. (`Meanwhile`'s add, written out: every call passes here.)
+        # the request is served.
+        # fast path: mirrors `Meanwhile`'s add (docs/performance.md, fast paths)
         meanwhile = self.meanwhile
         waiting = meanwhile.waiting
         waiting[exchange] = (receive, send, headers)
@@ -521,9 +525,10 @@ class PostRequests:
         if begun is not None:
             await begun
             return
-        # (`_respond` with no first wait, written out: a call less on every such POST)
+        # fast path: mirrors `_respond` with no first wait (docs/performance.md, fast paths)
         if self.json_response:
-            get = channel.stream  # (`_get_stream_ready`, written out)
+            # fast path: mirrors `_get_stream_ready` (docs/performance.md, fast paths)
+            get = channel.stream
             if get is None or not get.ready(get.generation):
                 await answer_json(exchange, receive, send, headers)
                 return
@@ -565,8 +570,9 @@ class PostRequests:
         first_wait: float,
     ) -> Coroutine[object, object, None]:
         """Answer a POST that started requests: one JSON object, or its SSE stream. The
-        usual answer is the coroutine that writes it, with none of this method's around it
-        (one coroutine less per POST); `_respond_with_care` is the rest."""
+        usual answer is the coroutine that writes it, with none of this method's around it;
+        `_respond_with_care` is the rest."""
+        # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
         channel = exchange.channel
         assert channel is not None
         if not first_wait:

@@ -97,7 +97,7 @@ class ResumableStreams:
         if settings.relayed:  # the id names the request, for a relay to answer it
             request_id = started[0] if len(started) == 1 else None
             stream_id = new_stream_id(prefix, next_stream_number(), request_id)
-        else:  # (`new_stream_id` of no request, written out: every call's stream is here)
+        else:  # fast path: mirrors `new_stream_id` of no request (docs/performance.md, fast paths)
             stream_id = prefix + str(next_stream_number())
         stream.id = stream_id
         stream.store = store
@@ -168,7 +168,8 @@ class ResumableStreams:
         stream passes here.) A stream kept is resumable for `retention` seconds; one that
         cannot be resumed is forgotten at once, and so is the oldest past MAX_RETAINED. A
         connection ending is the session's activity: its idle time starts now (`touch`)."""
-        self._idle_at = now = self.clock()  # (`HttpChannel.touch`, written out)
+        # fast path: mirrors `HttpChannel.touch` (docs/performance.md, fast paths)
+        self._idle_at = now = self.clock()
         if stream.attached or not (delivered or stream.ended or stream is self.stream):
             return None  # (a request still running is retained when it ends)
         if stream.id is None or self._closed:
@@ -179,7 +180,7 @@ class ResumableStreams:
                 retained = self._retained = {}
             elif stream in retained:  # (re)inserted last: the dict stays in expiry order
                 del retained[stream]
-            # By the session's clock (`now`), as its idle time: the loop's would cost a call.
+            # By the session's clock (`now`), as its idle time, read once above.
             retained[stream] = now
             if self._sweeper is None:
                 self._sweeper = asyncio.get_running_loop().call_later(
@@ -192,9 +193,10 @@ class ResumableStreams:
                 break
             streams, gone_id = self._streams, gone.id
             if gone.later is not None and not gone.stored and gone_id and gone is not self.stream:
-                # The usual: a call's stream, its store never told (`Stream.later`): `_drop`
-                # with nothing for the store to forget, written out, since a session past
-                # MAX_RETAINED frees one at every call. (Retained, it has no connection:
+                # fast path: mirrors `_drop` (docs/performance.md, fast paths)
+                # With nothing for the store to forget: the usual, a call's stream, its store
+                # never told (`Stream.later`); a session past MAX_RETAINED frees one at every
+                # call. (Retained, it has no connection:
                 # only `resume` attaches one, and it takes it out of here; `_streams` holds
                 # the stream just retained, so it stays a dict.)
                 del retained[gone]

@@ -63,8 +63,8 @@ class QueuedBytes:
     """At most `max_bytes` queued for all readers together (`max_queued_bytes`). `total` is the
     sum of the readers' `held`, and `holding` the readers holding some, in the order they
     began to (a dict: ordered, O(1) removal); `ended` counts the readers ended for going past
-    `max_bytes`. A reader on a hot path may do what `charge` and `credit` do inline, calling
-    `over` when the total passes `max_bytes`.
+    `max_bytes`. `Stream` does what `charge` and `credit` do itself (each place marked
+    "fast path"), calling `over` when the total passes `max_bytes`.
 
     `replays` are the streams keeping bytes for replay (their `replay_held`, in `total` too),
     in the order they began to; `dropped` counts the replays dropped for going past
@@ -121,8 +121,8 @@ class QueuedBytes:
             self._shed(None)
 
     def shed(self) -> None:
-        """The total passed `max_bytes` with more kept for replay (`replay_is`, written out
-        by a caller): drop the oldest replays, then end the slowest readers."""
+        """The total passed `max_bytes` with more kept for replay (`replay_is`, done by a
+        caller itself): drop the oldest replays, then end the slowest readers."""
         self._shed(None)
 
     def release_replay(self, replay: Replay) -> None:

@@ -100,7 +100,7 @@ def new_stream_prefix(session_id: str | None = None) -> str:
 
 
 #: A stream number this process has not given before, at each call. (The counter's own
-#: method: a stream is numbered for every call, and this costs no Python call.)
+#: method: a stream is numbered for every call, and no Python function runs for it.)
 next_stream_number: Final[Callable[[], int]] = itertools.count(1).__next__
 
 
@@ -362,7 +362,8 @@ class Stream:
             size = len(data)
             self._queued += size
             budget = self.budget
-            if budget is not None:  # budget.charge(self, size) inline: every message is here
+            # fast path: mirrors `QueuedBytes.charge` (docs/performance.md, fast paths)
+            if budget is not None:
                 budget.holding[self] = None  # (where it was if it holds some already)
                 self.held += size
                 budget.total += size
@@ -371,6 +372,7 @@ class Stream:
             if self._waiter is not None:  # (a call the less when none waits: every message)
                 wake(self._waiter)
 
+    # fast path: mirrors `put` (docs/performance.md, fast paths)
     def offer(self, data: bytes, last: bool = False) -> bool:
         """`put` when it has nothing to wait for: no message queued before this one, and none
         to store now (no store, or one told later: `later`); the message numbered and queued
@@ -390,7 +392,8 @@ class Stream:
         self._items = [(seq, data)]
         self._queued = size = len(data)
         budget = self.budget
-        if budget is not None:  # (as in `put`)
+        # fast path: mirrors `QueuedBytes.charge` (docs/performance.md, fast paths)
+        if budget is not None:
             budget.holding[self] = None
             self.held += size
             budget.total += size
@@ -462,7 +465,8 @@ class Stream:
         go); what it kept leaves the budget."""
         self.store = self.later = self.kept = None
         kept = self.replay_held
-        if kept:  # budget.release_replay(self) inline: a session's every call comes here
+        # fast path: mirrors `QueuedBytes.release_replay` (docs/performance.md, fast paths)
+        if kept:
             self.replay_held = 0
             budget = self.budget
             assert budget is not None  # (only a budget charges it)
@@ -518,7 +522,8 @@ class Stream:
         self.attached = False
         held = self.held  # (0 without a budget)
         budget = self.budget
-        if held and budget is not None:  # budget.release(self) inline, as in `put`
+        # fast path: mirrors `QueuedBytes.release` (docs/performance.md, fast paths)
+        if held and budget is not None:
             self.held = 0
             budget.total -= held
             budget.holding.pop(self, None)
@@ -555,7 +560,8 @@ class Stream:
         no longer this stream's to count (what the server buffers is the connection's)."""
         taken = self.held - self._queued  # (0 without a budget: nothing is charged)
         budget = self.budget
-        if taken and budget is not None:  # budget.credit(self, taken) inline, as in `put`
+        # fast path: mirrors `QueuedBytes.credit` (docs/performance.md, fast paths)
+        if taken and budget is not None:
             self.held = held = self._queued
             budget.total -= taken
             if not held:
@@ -699,8 +705,9 @@ class Stream:
         queued = self._queued
         self._items = None
         self._queued = 0
-        # The connection lets go of it (`_let_connection_go`), with no call in the usual
-        # answer: what it held of the budget released here, and nothing to stop or wake.
+        # fast path: mirrors `_let_connection_go` (docs/performance.md, fast paths)
+        # The connection lets go of it: what it held of the budget released here, and
+        # nothing to stop or wake.
         budget = self.budget
         held = self.held
         if held and budget is not None:
@@ -714,7 +721,8 @@ class Stream:
             items = []
         elif self.later is not None:  # taken whole: kept until the store needs it (`later`)
             self.kept = items if self.kept is None else [*self.kept, *items]
-            if budget is not None and queued:  # budget.replay_is inline, as the charge in `put`
+            # fast path: mirrors `QueuedBytes.replay_is` (docs/performance.md, fast paths)
+            if budget is not None and queued:
                 self.replay_held += queued
                 budget.replays[self] = None  # (where it was if it kept some already)
                 budget.total += queued

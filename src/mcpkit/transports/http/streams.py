@@ -57,8 +57,9 @@ class Exchange(Stream):
     __slots__ = ("channel", "json", "read", "request")
 
     def __init__(self, channel: HttpChannel | None = None) -> None:
-        # `Stream.__init__` of a stream with no id yet, written out: a call less on every
-        # POST (tests/http/test_http_resume_store.py checks that both set every field alike).
+        # fast path: mirrors `Stream.__init__` (docs/performance.md, fast paths)
+        # (of a stream with no id yet; tests/http/test_http_resume_store.py checks that both
+        # set every field alike).
         self.id: str | None = None
         self.budget = None if channel is None else channel.settings.queued
         self.held = 0
@@ -254,12 +255,13 @@ class HttpChannel(ResumableStreams):
             self._routes[request_id] = exchange
         if not started:
             exchange.end()
-            self._idle_at = self.clock()  # (`touch`, written out)
+            # fast path: mirrors `touch` (docs/performance.md, fast paths)
+            self._idle_at = self.clock()
         elif not self.json_response and self._current_resumable:
             prefix, primed, settings = self._prefix, self._primed, self.settings
             if prefix is None or primed is None or settings.relayed:
                 self._number(exchange, started)
-            else:  # (`_number` once it knows the prefix and the priming, written out: every call)
+            else:  # fast path: mirrors `_number` (docs/performance.md, fast paths)
                 exchange.id = stream_id = prefix + str(next_stream_number())
                 exchange.store = settings.store
                 exchange.later = settings.own_store
