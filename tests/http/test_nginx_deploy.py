@@ -61,7 +61,10 @@ async def slow(marker: str) -> str:
     try:
         await asyncio.sleep(600)
     finally:
-        Path(marker).write_text(str(os.getpid()))  # where the work stopped
+        # Where the work stopped; written whole, then named: the test polls for the name,
+        # and a file it finds must not be one still being written (empty).
+        Path(marker + ".part").write_text(str(os.getpid()))
+        os.replace(marker + ".part", marker)
     return "never"
 
 
