@@ -408,15 +408,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(os, 'getuid', None)": _POSIX,
     },
     "stores/_private_files.py": {"getattr(os, 'getuid', None)": _POSIX},
-    "cli/_interactive.py": {
-        "getattr(block, 'text', None)": _WIRE,
-        "getattr(block, 'type', 'content')": _WIRE,
-    },
-    "cli/_output.py": {
-        "getattr(block, 'type', '')": _WIRE,
-        "getattr(contents, 'text', None)": _WIRE,
-        "getattr(stream, 'isatty', None)": _USER,
-    },
+    "cli/_output.py": {"getattr(stream, 'isatty', None)": _USER},
     "cli/project_trust.py": {"getattr(args, 'trust_project', False)": _ARGS},
     "cli/_serve.py": {
         "getattr(server, 'name', 'the server')": "what `mcpkit run` found in the user's file: "
@@ -438,38 +430,8 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "hasattr(obj, '__name__')": _USER,
         "hasattr(obj, '__self__')": _USER,
     },
-    "client/callbacks.py": {"getattr(params, 'mode', None)": _WIRE},
-    "client/client.py": {"getattr(ev.params, 'meta', None)": _WIRE},
-    "client/http_headers.py": {"getattr(result, 'tools', None)": _WIRE},
-    "client/listen.py": {"getattr(declared, 'list_changed', None)": _WIRE},
-    "client/request_terms.py": {"getattr(result, 'meta', None)": _WIRE},
-    "client/tracing.py": {
-        "getattr(params, 'meta', None)": _WIRE,
-        "getattr(result, 'is_error', None)": _WIRE,
-    },
-    "protocol/capabilities.py": {"getattr(params, 'task', None)": _WIRE},
     "protocol/pending.py": {"getattr(params, 'meta', None)": _WIRE},
     "protocol/session.py": {"getattr(params, 'meta', None)": _WIRE},
-    "proxy/upstream_link.py": {
-        "getattr(params, 'meta', None)": _WIRE,
-        "getattr(params, 'status', None)": _WIRE,
-        "getattr(params, 'task_id', None)": _WIRE,
-    },
-    "proxy/mounted.py": {
-        "getattr(params, 'data', None)": _WIRE,
-        "getattr(params, 'level', 'info')": _WIRE,
-        "getattr(params, 'logger', None)": _WIRE,
-    },
-    "proxy/caller_secrets.py": {"getattr(params, 'meta', None)": _WIRE},
-    "proxy/downstream.py": {"getattr(params, 'level', None)": _WIRE},
-    "proxy/pool.py": {"getattr(params, 'uri', None)": _WIRE},
-    "proxy/task_owners.py": {"getattr(params, 'task_id', None)": _WIRE},
-    "proxy/round_trips.py": {
-        "getattr(params, 'input_responses', None)": _WIRE,
-        "getattr(params, 'request_state', None)": _WIRE,
-    },
-    "proxy/own_answers.py": {"getattr(params, 'notifications', None)": _WIRE},
-    "runtime/layers.py": {"getattr(result, 'is_error', None)": _WIRE},
     "runtime/workers.py": {
         "getattr(self._local, 'inbox', None)": "a threading.local: the attribute exists in the "
         "threads that set it",
@@ -502,10 +464,8 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(base, '__name__', base)": _USER,
         "getattr(tp, '__name__', tp)": _USER,
     },
-    "server/handlers/completion.py": {"hasattr(ref, 'type')": _WIRE},
     "server/handlers/listen.py": {"getattr(params, 'notifications', None)": _WIRE},
     "server/catalog/invoke.py": {"getattr(fn, '__annotations__', {})": _USER},
-    "server/catalog/listeners.py": {"getattr(declared, 'list_changed', None)": _WIRE},
     "server/catalog/registration_checks.py": {"getattr(fn, '__qualname__', None)": _USER},
     "server/request_facts.py": {"getattr(params, 'meta', None)": _WIRE},
     "server/asking/round_trip.py": {
@@ -514,8 +474,6 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(params, 'request_state', None)": _WIRE,
         "getattr(params, 'uri', '')": _WIRE,
     },
-    "server/tasks/augmented.py": {"getattr(block, 'text', None)": _WIRE},
-    "server/tracing.py": {"getattr(result, 'is_error', None)": _WIRE},
     "transports/_lines.py": {
         "getattr(transport, 'max_size', None)": "asyncio's read transport: uvloop's has no "
         "max_size, the standard one does",

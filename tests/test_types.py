@@ -258,3 +258,19 @@ def test_role_unions_decode_by_method() -> None:
         {"jsonrpc": "2.0", "id": "a", "error": {"code": -1, "message": "m"}}, t.JSONRPCMessage
     )
     assert envelope.error == t.Error(code=-1, message="m") and envelope.id == "a"
+
+
+def test_meta_of_reads_a_dict_a_struct_and_a_struct_without_meta() -> None:
+    from mcpkit.protocol.jsonrpc import meta_of
+
+    meta = {"progressToken": 7}
+    assert meta_of({"_meta": meta, "name": "echo"}) == meta
+    assert meta_of({"name": "echo"}) is None
+    assert meta_of(t.CallToolRequestParams(name="echo", meta=meta)) == meta
+    assert meta_of(t.CallToolRequestParams(name="echo")) is None
+    # A params type the schema gives no `_meta`: none, not an AttributeError.
+    assert "meta" not in t.GetTaskRequestParams.__struct_fields__
+    assert meta_of(t.GetTaskRequestParams(task_id="t1")) is None
+    # Neither a dict nor a struct; a `_meta` that is no object.
+    assert meta_of(None) is None and meta_of([meta]) is None
+    assert meta_of({"_meta": "text"}) is None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcpkit.cli._args import UsageError, as_list, as_object, convert, shown_value
 from mcpkit.server.schemas._coercion import integral_floats_as_ints
+from mcpkit.types import TextContent
 
 if TYPE_CHECKING:
     from mcpkit.cli._output import Terminal
@@ -59,7 +60,7 @@ class Asker:
         for message in params.messages:
             blocks = message.content if isinstance(message.content, list) else [message.content]
             for block in blocks:
-                text = getattr(block, "text", None) or f"[{getattr(block, 'type', 'content')}]"
+                text = block.text if isinstance(block, TextContent) else f"[{block.type}]"
                 self.ui.note(f"  {message.role}: {text}")
         reply = await _ask("Your reply (an empty line refuses): ")
         if not reply:

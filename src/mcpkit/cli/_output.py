@@ -15,7 +15,11 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
-    from mcpkit.types import LoggingMessageNotificationParams
+    from mcpkit.types import (
+        BlobResourceContents,
+        LoggingMessageNotificationParams,
+        TextResourceContents,
+    )
 
 __all__ = ["Terminal", "as_json", "clean", "size_text"]
 
@@ -93,27 +97,38 @@ class Terminal:
 
     def content(self, blocks: Sequence[Any]) -> None:
         """Content blocks by type: text as is (JSON pretty), media as a size line, links."""
-        for index, block in enumerate(blocks):
-            kind = getattr(block, "type", "")
-            if kind == "text":
-                self.text(_pretty_if_json(block.text))
-            elif kind in ("image", "audio"):
-                self.text(
-                    f"[{block.mime_type}, {size_text(block.data)}]" + self._save(block, index)
-                )
-            elif kind == "resource_link":
-                title = f" ({block.description})" if block.description else ""
-                self.text(f"[resource link] {block.name}: {block.uri}{title}")
-            elif kind == "resource":
-                self.resource(block.resource)
-            else:
-                self.text(as_json(block))
+        # (Imported here: a result's blocks are decoded, so the types are loaded by now, and
+        # `mcpkit --help` need not load them.)
+        from mcpkit.types import (
+            AudioContent,
+            EmbeddedResource,
+            ImageContent,
+            ResourceLink,
+            TextContent,
+        )
 
-    def resource(self, contents: Any) -> None:
+        for index, block in enumerate(blocks):
+            match block:
+                case TextContent():
+                    self.text(_pretty_if_json(block.text))
+                case ImageContent() | AudioContent():
+                    self.text(
+                        f"[{block.mime_type}, {size_text(block.data)}]" + self._save(block, index)
+                    )
+                case ResourceLink():
+                    title = f" ({block.description})" if block.description else ""
+                    self.text(f"[resource link] {block.name}: {block.uri}{title}")
+                case EmbeddedResource():
+                    self.resource(block.resource)
+                case _:
+                    self.text(as_json(block))
+
+    def resource(self, contents: TextResourceContents | BlobResourceContents) -> None:
         """One of a resource's contents: its text, or a line naming its size."""
-        text = getattr(contents, "text", None)
-        if text is not None:
-            self.text(_pretty_if_json(text))
+        from mcpkit.types import TextResourceContents
+
+        if isinstance(contents, TextResourceContents):
+            self.text(_pretty_if_json(contents.text))
             return
         mime = contents.mime_type or "application/octet-stream"
         self.text(f"[{contents.uri}: {mime}, {size_text(contents.blob)}]")

@@ -91,8 +91,8 @@ class ServerRequestRouter:
         if method == "sampling/createMessage" and self.sampling is not None:
             return _as(CreateMessageResult, await call_handler(self.sampling, (params,)))
         if method == "elicitation/create":
-            mode = getattr(params, "mode", None) or "form"
-            handler = self.url_elicitation if mode == "url" else self.elicitation
+            by_url = isinstance(params, ElicitRequestParams) and params.mode == "url"
+            handler = self.url_elicitation if by_url else self.elicitation
             if handler is not None:
                 return _as(ElicitResult, await call_handler(handler, (params,)))
         if method == "roots/list" and self.roots is not None:

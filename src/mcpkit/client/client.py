@@ -45,6 +45,7 @@ from mcpkit.protocol.capabilities import RELATED_TASK
 from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.extensions import own_requests
+from mcpkit.protocol.jsonrpc import meta_of
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.connection import Connection
@@ -560,7 +561,7 @@ class Client:
         if receiver is not None and receiver.takes(ev):
             return await receiver.handle(ev, self.connection)
         result = await self._router.handle(ev.method, ev.params)
-        meta = getattr(ev.params, "meta", None)
+        meta = meta_of(ev.params)
         if meta and RELATED_TASK in meta:  # a request of the server's task: so is the answer
             result = with_meta(result, RELATED_TASK, meta[RELATED_TASK])
         return result

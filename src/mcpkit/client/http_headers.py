@@ -17,6 +17,7 @@ from typing import Any, Final, cast
 import msgspec
 
 from mcpkit.protocol.extensions import NAMED_BY
+from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.protocol.param_headers import HEADER_TOKEN, encode_value, value_at
 
 __all__ = [
@@ -170,7 +171,7 @@ def _as_text(value: Any) -> str | None:
 def without_invalid_tools(result: Any, tools: ToolHeaders) -> Any:
     """A `tools/list` result without the tools whose `x-mcp-header` declarations are invalid
     (each logged with why); the valid ones' annotations recorded in `tools`."""
-    listed = getattr(result, "tools", None)
+    listed = field_of(result, "tools")  # (each revision decodes its own ListToolsResult)
     if listed is None:
         return result
     kept: list[Any] = []

@@ -69,9 +69,9 @@ class Listener:
         `heard` (the client has an `on_notification`; they also drop cached lists)."""
         if not heard:
             return
-        for kind in ("tools", "prompts", "resources"):
-            declared = getattr(caps, kind, None)
-            if declared is not None and getattr(declared, "list_changed", None):
+        declared = {"tools": caps.tools, "prompts": caps.prompts, "resources": caps.resources}
+        for kind, feature in declared.items():
+            if feature is not None and feature.list_changed:
                 self.list_changed.add(kind)
         if self.list_changed:
             try:

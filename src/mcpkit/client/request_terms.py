@@ -27,6 +27,7 @@ from mcpkit.client.callbacks import ServerRequestRouter
 from mcpkit.client.results import RESULT_TYPES
 from mcpkit.errors import McpError, RequestTimeout
 from mcpkit.protocol import codes
+from mcpkit.protocol.jsonrpc import meta_of
 from mcpkit.protocol.own_terms import (
     CLIENT_CAPABILITIES_KEY,
     CLIENT_INFO_KEY,
@@ -414,16 +415,12 @@ def _without_server_info(found: object) -> Any:
     """`found`, a result, without the server's name in its `_meta` (2026-07-28 puts it on
     every result; `client.server_info` has it): a result reads the same in both eras."""
     result: Any = found
+    meta = meta_of(found)
+    if meta is None or SERVER_INFO_KEY not in meta:
+        return result
+    rest = {k: v for k, v in meta.items() if k != SERVER_INFO_KEY}
     if isinstance(found, dict):
         fields = cast("dict[str, Any]", found)
-        meta: Any = fields.get("_meta")
-    else:
-        fields = None
-        meta = getattr(result, "meta", None)
-    if not isinstance(meta, dict) or SERVER_INFO_KEY not in meta:
-        return result
-    rest = {k: v for k, v in cast("dict[str, Any]", meta).items() if k != SERVER_INFO_KEY}
-    if fields is not None:
         if rest:
             fields["_meta"] = rest
         else:

@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 import msgspec
 
 from mcpkit.errors import McpError, RequestTimeout
-from mcpkit.protocol.jsonrpc import field_of
+from mcpkit.protocol.jsonrpc import meta_of
+from mcpkit.runtime.layers import is_tool_error
 from mcpkit.runtime.spans import mark_failed, opentelemetry, span_name, target_attributes
 from mcpkit.transports.stdio_client import StdioParameters
 
@@ -87,7 +88,7 @@ async def _traced_call(span: Span, params: Any, call_next: CallNext) -> Any:
         span.record_exception(exc)
         mark_failed(span, f"{type(exc).__module__}.{type(exc).__qualname__}", str(exc))
         raise
-    if getattr(result, "is_error", None):
+    if is_tool_error(result):
         mark_failed(span, "tool_error", "the tool's result has isError")
     return result
 
@@ -123,10 +124,7 @@ def _network(target: Any) -> dict[str, Any]:
 
 def _meta_of(params: Any) -> dict[str, Any]:
     """A copy of the params' `_meta` (a new dict if none) to inject the context into."""
-    meta = field_of(params, "_meta")
-    if meta is None and not isinstance(params, dict):
-        meta = getattr(params, "meta", None)
-    return dict(cast("dict[str, Any]", meta)) if isinstance(meta, dict) else {}
+    return dict(meta_of(params) or {})
 
 
 def _with_meta(params: Any, meta: dict[str, Any]) -> Any:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Final, cast
 
 from mcpkit.errors import LocalProtocolError
+from mcpkit.protocol.jsonrpc import field_of
 
 __all__ = [
     "RELATED_TASK",
@@ -77,9 +78,7 @@ RELATED_TASK: Final = "io.modelcontextprotocol/related-task"
 def task_params(params: Any) -> Any:
     """The `task` field of a request's params (a dict or a struct), or None. Its presence is
     what makes a request task-augmented (basic/utilities/tasks, Creating Tasks)."""
-    if isinstance(params, dict):
-        return cast("dict[str, Any]", params).get("task")
-    return getattr(params, "task", None)
+    return field_of(params, "task")
 
 
 def has_capability(capabilities: Any, path: tuple[str, ...]) -> bool:

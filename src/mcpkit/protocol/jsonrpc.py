@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, Final, cast, final
+from typing import Any, Final, Protocol, cast, final
 
 import msgspec
 from msgspec import UNSET, Raw, UnsetType
@@ -40,6 +40,7 @@ __all__ = [
     "encode_request",
     "encode_response",
     "field_of",
+    "meta_of",
     "is_batch",
     "part_decoder",
     "refuse_by_head",
@@ -369,3 +370,23 @@ def field_of(params: Any, key: str) -> Any:
     if isinstance(params, dict):
         return cast("dict[str, Any]", params).get(key)
     return getattr(params, key, None)
+
+
+class _WithMeta(Protocol):
+    """A decoded wire struct that declares `_meta` (as `meta`): most params and every result
+    type of the schema (a few params, such as tasks/get's, declare none)."""
+
+    @property
+    def meta(self) -> dict[str, Any] | None: ...
+
+
+def meta_of(part: object) -> dict[str, Any] | None:
+    """The `_meta` of a message's params or result, whether a dict (its `"_meta"`) or a
+    decoded struct (its `meta`); None when it has none, or is neither (None, a list)."""
+    if isinstance(part, dict):
+        meta = cast("dict[str, Any]", part).get("_meta")
+    elif isinstance(part, msgspec.Struct) and "meta" in part.__struct_fields__:
+        meta = cast("_WithMeta", part).meta
+    else:
+        return None
+    return cast("dict[str, Any]", meta) if isinstance(meta, dict) else None

@@ -7,6 +7,7 @@ from typing import Any, Final, cast
 
 import msgspec
 
+from mcpkit.protocol.jsonrpc import meta_of
 from mcpkit.server.state.caller import STATE_KEY_META
 
 __all__ = ["CALLER_SECRET_META", "without_caller_secrets"]
@@ -32,7 +33,7 @@ def without_caller_secrets(params: Any) -> Any:
     if isinstance(params, msgspec.Struct) and "meta" in params.__struct_fields__:
         # (Read as an attribute, not from its slot (`asdict`): params decoded by a server's
         # 2026-07-28 reads hold their `_meta` undecoded until it is, `unread_meta`.)
-        kept = _kept(getattr(params, "meta", None))
+        kept = _kept(meta_of(params))
         if kept is not None:
             return msgspec.structs.replace(params, meta=kept or None)
     return params

@@ -15,6 +15,7 @@ import msgspec
 from mcpkit.errors import ConnectionClosed, LocalProtocolError
 from mcpkit.protocol.capabilities import task_params
 from mcpkit.protocol.events import RequestReceived
+from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.protocol.terms import log_level_of
 from mcpkit.proxy.upstream_link import LIST_CHANGES
 from mcpkit.runtime.connection import ProgressCallback
@@ -63,7 +64,7 @@ class Down:
     async def log(self, params: Any) -> None:
         """An upstream log message, when at or above the level the request asked for."""
         if not self.in_session:
-            level, wanted = getattr(params, "level", None), self.log_level
+            level, wanted = field_of(params, "level"), self.log_level
             if wanted is None or LOG_LEVELS.get(str(level), -1) < LOG_LEVELS[wanted]:
                 return
         await self.handle.notify("notifications/message", params, related=self.request_id)

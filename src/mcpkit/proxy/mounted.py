@@ -27,6 +27,7 @@ import msgspec
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import RequestReceived
+from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.proxy.upstream_link import LIST_CHANGES
 from mcpkit.server.asking.round_trip import InputRequired
 from mcpkit.server.catalog.feature_server import FeatureServer
@@ -349,8 +350,8 @@ class MountedCall:
         await self.ctx.progress(progress, total, message)
 
     async def log(self, params: Any) -> None:
-        level, data = str(getattr(params, "level", "info")), getattr(params, "data", None)
-        await self.ctx.log(level, data, logger=getattr(params, "logger", None))
+        level, data = str(field_of(params, "level") or "info"), field_of(params, "data")
+        await self.ctx.log(level, data, logger=field_of(params, "logger"))
 
     async def ask(
         self, ev: RequestReceived, related: Downstream | None, on_progress: ProgressCallback | None

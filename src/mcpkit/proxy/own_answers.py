@@ -12,6 +12,7 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
+from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.protocol.own_terms import SUBSCRIPTION_ID_KEY
 from mcpkit.proxy.downstream import Down
 from mcpkit.proxy.pool import LinkPool
@@ -37,7 +38,7 @@ async def listen(pool: LinkPool, down: Down, params: Any) -> dict[str, Any]:
     listen`), honouring what the upstream declares: its list changes, and its resource
     updates, for which the pool subscribes upstream while a listen follows the URI."""
     upstream = await pool.facts()
-    requested: dict[str, Any] = msgspec.to_builtins(getattr(params, "notifications", None)) or {}
+    requested: dict[str, Any] = msgspec.to_builtins(field_of(params, "notifications")) or {}
     agreed = agreed_filter(requested, upstream.capabilities)
     rid = down.request_id
     opened = Listen(rid, agreed)

@@ -28,6 +28,7 @@ import msgspec
 
 from mcpkit.errors import LocalProtocolError, McpError, TransportError
 from mcpkit.protocol import codes
+from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.proxy.upstream_link import (
     LIST_CHANGES,
     Asker,
@@ -194,7 +195,7 @@ class LinkPool:
         takes, notifications/elicitation/complete and tasks/status have no 2026
         counterpart.)"""
         if method in _CHANGES and (link is self.primary or not self.one_server):
-            uri = getattr(params, "uri", None)
+            uri = field_of(params, "uri")
             change = Change(method, uri if isinstance(uri, str) else None)
             self.listeners.deliver(change)
             if self.on_change is not None:

@@ -346,7 +346,7 @@ class RoundTrips:
         assert ev.terms is not None
         binding = request_digest(ev.method, params)
         principal = principal_of(None if ev.request_info is None else ev.request_info.auth)
-        state = getattr(params, "request_state", None)
+        state = field_of(params, "request_state")
         if state is None:  # a first round (answers without a state answer nothing here)
             call = PendingCall(secrets.token_urlsafe(18), self)
             self.calls[call.id] = call
@@ -367,7 +367,7 @@ class RoundTrips:
             call = found
             if content.get("r") != call.round:
                 raise _refused("it is an earlier round's; send the latest requestState")
-            responses = getattr(params, "input_responses", None)
+            responses = field_of(params, "input_responses")
         result: Any = await call.serve_round(down, ev.terms, responses)
         if isinstance(result, _Asking):
             content = {"call": call.id, "r": call.round}

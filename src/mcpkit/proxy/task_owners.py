@@ -20,6 +20,7 @@ import msgspec
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import RequestInfo, RequestReceived
+from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.stores.tasks import task_not_found
 from mcpkit.types import CreateTaskResult, ListTasksResult
 
@@ -61,7 +62,7 @@ class TaskOwners:
         owner = requestor(ev.request_info) or ""
         method = ev.method
         if method in BY_ID:
-            task_id = getattr(params, "task_id", None)
+            task_id = field_of(params, "task_id")
             if not isinstance(task_id, str):
                 raise McpError(codes.INVALID_PARAMS, f"Invalid params: {method} needs a taskId")
             self.check(owner, task_id)

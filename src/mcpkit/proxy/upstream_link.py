@@ -24,6 +24,7 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import RELATED_TASK, task_params
 from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
+from mcpkit.protocol.jsonrpc import field_of, meta_of
 from mcpkit.proxy.caller_secrets import without_caller_secrets
 from mcpkit.runtime.background import BackgroundTasks, outlast
 from mcpkit.runtime.connection import Connection, ProgressCallback
@@ -230,7 +231,7 @@ class Link:
             # Blocks until the task ends, however long (its ttl bounds it upstream); the
             # result is the underlying request's, whatever it is: passed down as bytes.
             timeout, result_type = None, msgspec.Raw
-            waited = getattr(params, "task_id", None)
+            waited = field_of(params, "task_id")
             if isinstance(waited, str):
                 self._results[waited] = down
         elif task_params(params) is not None:
@@ -370,7 +371,7 @@ class Link:
     def _task_status(self, params: Any) -> None:
         """A task of the client's ended: its progress token is released upstream."""
         conn = self.connection
-        status, task_id = getattr(params, "status", None), getattr(params, "task_id", None)
+        status, task_id = field_of(params, "status"), field_of(params, "task_id")
         if conn is not None and isinstance(task_id, str) and is_terminal(str(status)):
             conn.session.release_task_progress(task_id)
 
@@ -413,12 +414,8 @@ class _ProgressUp:
 
 def _related_task(params: Any) -> str | None:
     """The task a message names in its `_meta` ("Associating Task-Related Messages")."""
-    meta: Any = getattr(params, "meta", None)
-    if isinstance(params, dict):
-        meta = cast("dict[str, Any]", params).get("_meta")
-    related: Any = (
-        cast("dict[str, Any]", meta).get(RELATED_TASK) if isinstance(meta, dict) else None
-    )
+    meta = meta_of(params)
+    related: Any = None if meta is None else meta.get(RELATED_TASK)
     task_id: Any = (
         cast("dict[str, Any]", related).get("taskId") if isinstance(related, dict) else None
     )

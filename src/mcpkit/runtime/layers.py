@@ -13,10 +13,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Final, Generic, Protocol, TypeVar
 
 from mcpkit.errors import McpError, RequestTimeout
 from mcpkit.protocol.jsonrpc import field_of
+from mcpkit.types import CallToolResult
+from mcpkit.types._gen_2026_07_28 import CallToolResult as CallToolResult2026
 
 __all__ = [
     "CallNext",
@@ -24,6 +26,7 @@ __all__ = [
     "NamedRequest",
     "RequestLog",
     "call_through",
+    "is_tool_error",
     "outcome_of",
     "target_of",
 ]
@@ -77,9 +80,18 @@ def target_of(params: Any) -> str | None:
     return None
 
 
-def outcome_of(result: Any) -> str:
+#: A tools/call result as each revision decodes it (a `ToolResult` is the first's).
+_TOOL_RESULTS: Final = (CallToolResult, CallToolResult2026)
+
+
+def is_tool_error(result: object) -> bool:
+    """Whether `result` is a tools/call result with isError (a tool's own failure)."""
+    return isinstance(result, _TOOL_RESULTS) and result.is_error is True
+
+
+def outcome_of(result: object) -> str:
     """ "ok", or "tool_error" for a tools/call result with isError (a tool's own failure)."""
-    return "tool_error" if getattr(result, "is_error", None) else "ok"
+    return "tool_error" if is_tool_error(result) else "ok"
 
 
 class RequestLog(Generic[N]):

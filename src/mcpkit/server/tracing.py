@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcpkit.errors import McpError, ToolError
 from mcpkit.protocol import codes
+from mcpkit.runtime.layers import is_tool_error
 from mcpkit.runtime.spans import (
     TRACE_META_KEYS,
     mark_failed,
@@ -104,7 +105,7 @@ async def _traced_call(span: Span, params: Any, call_next: CallNext) -> Any:
         span.record_exception(exc)
         mark_failed(span, str(codes.INTERNAL_ERROR), str(exc), code=codes.INTERNAL_ERROR)
         raise
-    if getattr(result, "is_error", None):
+    if is_tool_error(result):
         mark_failed(span, "tool_error", "the tool's result has isError")
     return result
 

@@ -119,9 +119,14 @@ def agreed_filter(requested: dict[str, Any], capabilities: ServerCapabilities) -
     """The part of a client's filter this server honours: list changes of the features it
     declares `listChanged` for, and resource updates where it declares `subscribe`."""
     agreed: dict[str, Any] = {}
+    declared = {
+        "tools": capabilities.tools,
+        "prompts": capabilities.prompts,
+        "resources": capabilities.resources,
+    }
     for key, (_, feature) in _LIST_CHANGES.items():
-        declared = getattr(capabilities, feature, None)
-        if requested.get(key) is True and getattr(declared, "list_changed", None):
+        found = declared[feature]
+        if requested.get(key) is True and found is not None and found.list_changed:
             agreed[key] = True
     uris = requested.get("resourceSubscriptions")
     resources = capabilities.resources

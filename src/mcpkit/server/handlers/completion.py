@@ -6,19 +6,28 @@ values. At most 100 values go out, with `total` and `hasMore` saying what was le
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Final
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler
 from mcpkit.server.catalog.feature_server import FeatureServer
 from mcpkit.server.catalog.shown_to import Target, served
-from mcpkit.types import CompleteRequestParams, CompleteResult, CompleteResultCompletion
+from mcpkit.types import (
+    CompleteRequestParams,
+    CompleteResult,
+    CompleteResultCompletion,
+    PromptReference,
+)
+from mcpkit.types._gen_2026_07_28 import PromptReference as PromptReference2026
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context
 
 __all__ = ["complete"]
+
+#: A prompt's reference as each revision decodes it.
+_PROMPT_REFERENCES: Final = (PromptReference, PromptReference2026)
 
 _MAX_VALUES = 100  # server/utilities/completion: values MUST NOT exceed 100 items
 
@@ -40,9 +49,9 @@ def _choices(server: FeatureServer, ref_type: str, key: str, argument: str) -> l
 async def complete(
     server: FeatureServer, ctx: Context, params: CompleteRequestParams
 ) -> CompleteResult:
-    ref: Any = params.ref
-    ref_type: str = ref.type if hasattr(ref, "type") else _ref_type(ref)
-    key = ref.name if ref_type == "ref/prompt" else ref.uri
+    ref = params.ref
+    ref_type: str = ref.type
+    key = ref.name if isinstance(ref, _PROMPT_REFERENCES) else ref.uri
     argument = params.argument.name
     value = params.argument.value
     given: dict[str, str] = dict(params.context.arguments or {}) if params.context else {}
@@ -66,9 +75,3 @@ async def complete(
             values=values[:_MAX_VALUES], total=total, has_more=total > _MAX_VALUES
         )
     )
-
-
-def _ref_type(ref: Any) -> str:
-    from mcpkit.types import PromptReference
-
-    return "ref/prompt" if isinstance(ref, PromptReference) else "ref/resource"

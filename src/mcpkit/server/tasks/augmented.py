@@ -19,7 +19,7 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.server.context import Context
 from mcpkit.stores.task_runner import TaskRun, TaskRunner
-from mcpkit.types import CallToolResult, CreateTaskResult, TaskMetadata
+from mcpkit.types import CallToolResult, CreateTaskResult, TaskMetadata, TextContent
 
 if TYPE_CHECKING:
     from mcpkit.server.catalog.tools import ToolSpec
@@ -51,7 +51,8 @@ def owner_of(ctx: Context) -> str:
 def tool_failed(result: Any) -> str | None:
     """A tool result with `isError` fails its task ("Task Execution Errors")."""
     if isinstance(result, CallToolResult) and result.is_error:
-        text = next((getattr(block, "text", None) for block in result.content), None)
+        first = result.content[0] if result.content else None
+        text = first.text if isinstance(first, TextContent) else None
         return f"Tool execution failed: {text}" if text else "Tool execution failed"
     return None
 
