@@ -24,7 +24,7 @@ from mcpkit.server.catalog import own_reads
 from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.shown_to import change_session
 from mcpkit.server.catalog.visibility import Kind, make_rule
-from mcpkit.server.session import LOG_LEVELS
+from mcpkit.server.session import LOG_LEVELS, ServerSessionHandle
 from mcpkit.server.state import caller as state
 from mcpkit.types import (
     BlobResourceContents,
@@ -56,8 +56,9 @@ class Context(ClientAsks):
         if self.task is not None:
             await self.task.progress(token, progress, total, message)
             return
-        self.session.protocol.send_progress(self.request_id, token, progress, total, message)
-        await self.session.connection.flush()
+        session = self.session
+        session.send_progress(self.request_id, token, progress, total, message)
+        await session.flush()
 
     async def close_sse_stream(self, *, retry: float | None = None) -> bool:
         """Close the HTTP connection carrying this request's messages now, without ending the
@@ -68,9 +69,12 @@ class Context(ClientAsks):
         if retry is not None and not retry >= 0:
             raise ValueError(f"retry must be a number of seconds >= 0, not {retry!r}")
         retry_ms = None if retry is None else round(retry * 1000)
-        if self.task is not None:  # a task's messages have no stream of their own
+        session = self.session
+        # A task's messages have no stream of their own; a request without a session has
+        # only its response, whose closing would cancel it.
+        if self.task is not None or not isinstance(session, ServerSessionHandle):
             return False
-        return await self.session.connection.close_stream(self.request_id, retry_ms)
+        return await session.close_stream(self.request_id, retry_ms)
 
     # ------------------------------------------------------------------ tasks
 
