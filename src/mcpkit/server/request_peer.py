@@ -32,7 +32,6 @@ from mcpkit.protocol.outbox import Outgoing
 from mcpkit.protocol.own_terms import CachePolicy
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import (
-    LOG_LEVEL_NAMES,
     Terms,
     client_capabilities_of,
     client_info_of,
@@ -41,12 +40,11 @@ from mcpkit.protocol.terms import (
 )
 from mcpkit.runtime.handler_failure import handler_error
 from mcpkit.runtime.response import ANSWER, MESSAGE, RESULT, Kind, Response
-from mcpkit.server.session import Peer
+from mcpkit.server.session import LOG_LEVELS, Peer, log_message_params
 from mcpkit.stores.sessions import unsent_session_id
 from mcpkit.types import (
     ClientCapabilities,
     Implementation,
-    LoggingLevel,
     LoggingMessageNotificationParams,
     RequestId,
 )
@@ -54,7 +52,6 @@ from mcpkit.types import (
 __all__ = ["PeerServer", "RequestPeer"]
 
 
-_RANK: Final = {name: rank for rank, name in enumerate(LOG_LEVEL_NAMES)}
 #: What `serve` returns for a request it served: one value for all of them, not a tuple and
 #: a list made for each. (Its list is never added to: nothing refused, nothing to send.)
 _SERVED: Final[tuple[bool, list[bytes]]] = (True, [])
@@ -194,17 +191,13 @@ class RequestPeer:
 
     def wants_log(self, level: str) -> bool:
         wanted = self.log_level
-        return wanted is not None and _RANK[level] >= _RANK[wanted]
+        return wanted is not None and LOG_LEVELS[level] >= LOG_LEVELS[wanted]
 
     def log_params(
         self, level: str, data: Any, logger: str | None
     ) -> LoggingMessageNotificationParams | None:
         """The params of a log message at `level`, or None below what the request asked."""
-        if level not in _RANK:
-            raise ValueError(f"unknown log level {level!r}; use one of {', '.join(_RANK)}")
-        if not self.wants_log(level):
-            return None
-        return LoggingMessageNotificationParams(level=_level(level), data=data, logger=logger)
+        return log_message_params(level, data, logger, self.log_level)
 
     async def log(
         self, level: str, data: Any, *, logger: str | None = None, related: RequestId | None = None
@@ -263,7 +256,3 @@ class RequestPeer:
 
     def answer_as_json(self, request_id: RequestId) -> None:
         self.response.answer_as_json()
-
-
-def _level(level: str) -> LoggingLevel:
-    return level  # type: ignore[return-value]  # (checked against the names just before)

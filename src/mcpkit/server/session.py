@@ -40,6 +40,7 @@ __all__ = [
     "ServerSessionHandle",
     "SessionHost",
     "SessionPeer",
+    "log_message_params",
     "session_of",
 ]
 
@@ -184,6 +185,20 @@ class SessionHost(Protocol):
     async def handle_request(self, handle: Peer, ev: RequestReceived) -> Any: ...
 
     def handle_event(self, handle: Peer, ev: Event) -> None: ...
+
+
+def log_message_params(
+    level: str, data: Any, logger: str | None, wanted: str | None
+) -> LoggingMessageNotificationParams | None:
+    """The params of a log message at `level`, or None below `wanted`, the level the client
+    asked for (None: it asked for no message at all); ValueError for a level that is none."""
+    if level not in LOG_LEVELS:
+        raise ValueError(f"unknown log level {level!r}; use one of {', '.join(LOG_LEVELS)}")
+    if wanted is None or LOG_LEVELS[level] < LOG_LEVELS[wanted]:
+        return None
+    return LoggingMessageNotificationParams(
+        level=cast("LoggingLevel", level), data=data, logger=logger
+    )
 
 
 def session_of(peer: Peer, method: str) -> ServerSessionHandle:
@@ -501,14 +516,9 @@ class ServerSessionHandle:
     def log_params(
         self, level: str, data: Any, logger: str | None
     ) -> LoggingMessageNotificationParams | None:
-        """The params of a log message at `level`, or None below the client's threshold."""
-        if level not in LOG_LEVELS:
-            raise ValueError(f"unknown log level {level!r}; use one of {', '.join(LOG_LEVELS)}")
-        if not self.wants_log(level):
-            return None
-        return LoggingMessageNotificationParams(
-            level=cast("LoggingLevel", level), data=data, logger=logger
-        )
+        """The params of a log message at `level`, or None below the client's threshold (none
+        set: every level goes)."""
+        return log_message_params(level, data, logger, self.log_level or LOG_LEVEL_NAMES[0])
 
     async def list_roots(
         self, *, timeout: float | None = None, related: RequestId | None = None
