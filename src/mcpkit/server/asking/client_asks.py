@@ -33,6 +33,7 @@ from mcpkit.types import (
     ElicitResult,
     ListRootsResult,
     ModelPreferences,
+    RequestId,
     Root,
     SamplingMessage,
     TextContent,
@@ -326,13 +327,15 @@ class ClientAsks(RequestFacts):
             return
         # Not through the task's request(): that would wait for its requestor to call
         # tasks/result, and a cancelled task's requestor has stopped.
-        peer: Peer = self._session_for("tasks/cancel").connection
-        related = self.request_id if self.session.is_inflight(self.request_id) else None
-        if self.task is not None:  # (its session's connection, unless a tasks/result waits)
-            waiter = self.task.current()
-            if waiter is not None:
-                peer = waiter.peer
-            related = waiter.request_id if waiter is not None else None
+        waiter = None if self.task is None else self.task.current()
+        peer: Peer
+        related: RequestId | None
+        if waiter is not None:  # on the stream of the tasks/result that waits for the task
+            peer, related = waiter.peer, waiter.request_id
+        else:  # on the session, related to this request while it is served
+            peer = self._session_for("tasks/cancel").connection
+            inflight = self.task is None and self.session.is_inflight(self.request_id)
+            related = self.request_id if inflight else None
         await cancel_quietly(peer, related, task_id)
 
 
