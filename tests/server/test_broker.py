@@ -14,7 +14,7 @@ from _processes import starts
 from mcpkit import Client, Server
 from mcpkit.client import NotificationHandler
 from mcpkit.protocol.events import StrayCancel, StrayResponse
-from mcpkit.runtime.link import Link
+from mcpkit.runtime.connection import Connection
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.stores.broker import Broker, Change, ChangeHandler, MemoryBroker, SharedBroker
 from mcpkit.stores.sessions import SessionRecord
@@ -229,7 +229,7 @@ async def test_a_shared_broker_is_told_apart_when_the_server_takes_it() -> None:
     async with server.running():
         assert len(broker.started) == 1
     handle = ServerSessionHandle(
-        server, lambda _: cast(Link, SimpleNamespace(session=None)), SessionRecord(id="sid")
+        server, lambda _: cast(Connection, SimpleNamespace(session=None)), SessionRecord(id="sid")
     )
     server.handle_event(handle, StrayCancel(request_id=7, reason="enough"))
     assert broker.forwarded_cancels == [("sid", 7, "enough")]
@@ -248,7 +248,7 @@ def test_a_server_finds_the_session_a_forwarded_message_names_by_its_id() -> Non
     server = Server("s")
 
     def held(sid: str) -> ServerSessionHandle:
-        link = cast(Link, SimpleNamespace(session=None))  # no runtime: only its id is read
+        link = cast(Connection, SimpleNamespace(session=None))  # no runtime: only its id is read
         return ServerSessionHandle(server, lambda _: link, SessionRecord(id=sid))
 
     handles = [held(f"sid-{n}") for n in range(3)]

@@ -15,6 +15,7 @@ import pytest
 from mcpkit import Client, Context, Server
 from mcpkit.errors import McpError, RequestTimeout
 from mcpkit.protocol import codes
+from mcpkit.server.session import ServerSessionHandle
 from mcpkit.server.tasks.requestor import POLL_CEILING, POLL_FLOOR, metadata, poll_seconds
 from mcpkit.stores.tasks import MemoryTaskStore
 from mcpkit.testing import connected, raw_session
@@ -511,7 +512,9 @@ def raw_asking_server() -> Server:
             "maxTokens": 5,
             "task": {"ttl": 60000},
         }
-        session: Any = ctx.session
+        session = ctx.session
+        # Requests to the client outside the answer are a session's (`SessionPeer`) alone.
+        assert isinstance(session, ServerSessionHandle)
         try:
             await session.request("sampling/createMessage", params, timeout=0.05)
         except RequestTimeout as exc:

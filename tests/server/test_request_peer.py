@@ -12,15 +12,30 @@ import msgspec
 import pytest
 
 from mcpkit import Context, Server
-from mcpkit.errors import ConnectionClosed, McpError
+from mcpkit.errors import ConnectionClosed, LocalProtocolError, McpError
 from mcpkit.runtime.response import ANSWER, MESSAGE, RESULT, Kind
 from mcpkit.server.request_peer import RequestPeer
+from mcpkit.server.session import ServerSessionHandle, session_of
 
 META = {
     "io.modelcontextprotocol/protocolVersion": "2026-07-28",
     "io.modelcontextprotocol/clientCapabilities": {},
     "io.modelcontextprotocol/logLevel": "debug",
 }
+
+#: What only a session offers (`mcpkit.server.session.SessionPeer`).
+SESSION_ONLY = (
+    "protocol",
+    "connection",
+    "subscriptions",
+    "subscribe",
+    "unsubscribe",
+    "request",
+    "check_outbound_request",
+    "close_stream",
+    "wait_sent",
+    "release_task_progress",
+)
 
 
 class Written:
@@ -65,9 +80,14 @@ def make_server() -> Server:
         raise RuntimeError("boom")
 
     @server.tool()
-    async def ask_directly(ctx: Context) -> str:
-        await ctx.session.request("roots/list")
+    async def ask_outside_the_result(ctx: Context) -> str:
+        ctx.leave_round_trip()  # (as a task's questions do: they cannot end the call)
+        await ctx.list_roots()
         return "unreachable"
+
+    @server.tool()
+    async def close_the_stream(ctx: Context) -> bool:
+        return await ctx.close_sse_stream()
 
     return server
 
@@ -124,13 +144,31 @@ async def test_what_the_session_answers_itself_and_what_it_refuses() -> None:
 async def test_no_request_can_go_to_the_client(caplog: pytest.LogCaptureFixture) -> None:
     link, written = one(make_server())
     with caplog.at_level(logging.ERROR, logger="mcpkit"):
-        await link.serve(request("tools/call", {"name": "ask_directly"}), None)
+        await link.serve(request("tools/call", {"name": "ask_outside_the_result"}), None)
     (answer,) = written.items
     assert answer[1]["result"]["isError"] is True
-    assert "ctx.elicit()" in caplog.text  # the reason, in the server's log
-    assert await link.close_stream(1) is False
+    # The reason, in the server's log, as a session-less request has always given it.
+    assert "cannot send roots/list" in caplog.text and "has no channel back" in caplog.text
+    assert "ctx.elicit()" in caplog.text
+    link, written = one(make_server())
+    await link.serve(request("tools/call", {"name": "close_the_stream"}), None)
+    assert written.items[-1][1]["result"]["structuredContent"] == {"result": False}
     link.answer_as_json(1)
     assert written.json
+
+
+async def test_what_only_a_session_has_is_not_a_method_under_2026() -> None:
+    server = make_server()
+
+    @server.resource("file:///x")
+    def x() -> str:
+        return "x"
+
+    for method in ("resources/subscribe", "resources/unsubscribe"):
+        link, written = one(server)
+        await link.serve(request(method, {"uri": "file:///x"}), None)
+        (answer,) = written.items  # (2026-07-28 has no such method: a request listens)
+        assert answer[1]["error"] == {"code": -32601, "message": f"Method not found: {method}"}
 
 
 async def test_cancelling_the_caller_cancels_the_handler_and_sends_nothing() -> None:
@@ -234,8 +272,12 @@ async def test_the_handler_sees_the_request_as_its_client() -> None:
         seen.append(
             (session.id, session.protocol_version, session.log_level, ctx.client_info, session)
         )
-        with pytest.raises(Exception, match="needs a session"):
-            session.subscribe("file:///x")
+        # Nothing plays a session for a request that has none.
+        assert not isinstance(session, ServerSessionHandle)
+        for only_a_session in SESSION_ONLY:
+            assert not hasattr(session, only_a_session), only_a_session
+        with pytest.raises(LocalProtocolError, match="resources/subscribe needs a session"):
+            session_of(session, "resources/subscribe")
         return "ok"
 
     first, _ = one(server)

@@ -75,9 +75,9 @@ class Down:
         if token is None:
             return
         try:
-            if handle.protocol.is_inflight(self.request_id):
-                handle.protocol.send_progress(self.request_id, token, progress, total, message)
-                await handle.connection.flush()
+            if handle.is_inflight(self.request_id):
+                handle.send_progress(self.request_id, token, progress, total, message)
+                await handle.flush()
             elif self.in_session:  # the request made a task: its token lives on with the
                 # task (tasks, "Task Progress Notifications"); the upstream keeps it increasing
                 params = ProgressNotificationParams(

@@ -300,7 +300,7 @@ class ProxyServer(Server):
             if link is None:  # initialize failed; the client went on regardless
                 raise McpError(codes.INTERNAL_ERROR, "this proxy session has no upstream session")
             if ev.method in _POLLS:
-                polled(handle.connection, ev.request_id)
+                polled(handle, ev.request_id)
             down = Down.of(handle, ev, in_session=True)
             forward = functools.partial(self._forward, link, down, ev)
         if not self.middleware:
@@ -319,9 +319,9 @@ class ProxyServer(Server):
         """`server/discover` and `subscriptions/listen` (2026-07-28): the proxy's to answer,
         with what the upstream declares."""
         facts = await self.pool.facts(_capabilities(ev))
-        handle.protocol.server_info = facts.server_info  # (in every 2026 result's _meta)
+        handle.server_info = facts.server_info  # (in every 2026 result's _meta)
         if ev.method == "server/discover":
-            return discover(facts, handle.protocol.all_revisions)
+            return discover(facts, handle.all_revisions)
         return await listen(self.pool, Down.of(handle, ev), ev.params)
 
     async def _stateless_forward(self, handle: Peer, ev: RequestReceived, params: Any) -> Any:
@@ -329,7 +329,7 @@ class ProxyServer(Server):
         (`mcpkit.proxy.pool`), answered in the upstream server's name."""
         try:
             facts = await self.pool.facts(_capabilities(ev))
-            handle.protocol.server_info = facts.server_info
+            handle.server_info = facts.server_info
             down = Down.of(handle, ev)
             if ev.method in ROUND_TRIP_METHODS:
                 return await self.round_trips.serve(down, ev, params)

@@ -24,7 +24,7 @@ from mcpkit.server.catalog import own_reads
 from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.shown_to import change_session
 from mcpkit.server.catalog.visibility import Kind, make_rule
-from mcpkit.server.session import LOG_LEVELS
+from mcpkit.server.session import ServerSessionHandle, log_message_params
 from mcpkit.server.state import caller as state
 from mcpkit.types import (
     BlobResourceContents,
@@ -56,8 +56,9 @@ class Context(ClientAsks):
         if self.task is not None:
             await self.task.progress(token, progress, total, message)
             return
-        self.session.protocol.send_progress(self.request_id, token, progress, total, message)
-        await self.session.connection.flush()
+        session = self.session
+        session.send_progress(self.request_id, token, progress, total, message)
+        await session.flush()
 
     async def close_sse_stream(self, *, retry: float | None = None) -> bool:
         """Close the HTTP connection carrying this request's messages now, without ending the
@@ -68,9 +69,12 @@ class Context(ClientAsks):
         if retry is not None and not retry >= 0:
             raise ValueError(f"retry must be a number of seconds >= 0, not {retry!r}")
         retry_ms = None if retry is None else round(retry * 1000)
-        if self.task is not None:  # a task's messages have no stream of their own
+        session = self.session
+        # A task's messages have no stream of their own; a request without a session has
+        # only its response, whose closing would cancel it.
+        if self.task is not None or not isinstance(session, ServerSessionHandle):
             return False
-        return await self.session.connection.close_stream(self.request_id, retry_ms)
+        return await session.close_stream(self.request_id, retry_ms)
 
     # ------------------------------------------------------------------ tasks
 
@@ -90,16 +94,10 @@ class Context(ClientAsks):
         it asked for: the session's (`logging/setLevel`), or under 2026-07-28 the request's
         own (`_meta`'s logLevel), without which no message is sent at all."""
         terms = self.terms
-        if stands_alone(terms):
-            wanted = log_level_of(terms)
-            if level not in LOG_LEVELS:
-                raise ValueError(f"unknown log level {level!r}; use one of {', '.join(LOG_LEVELS)}")
-            if wanted is None or LOG_LEVELS[level] < LOG_LEVELS[wanted]:
-                return
-            message: dict[str, Any] = {"level": level, "data": data}
-            if logger is not None:
-                message["logger"] = logger
-            await self.session.notify("notifications/message", message, related=self.request_id)
+        if stands_alone(terms):  # (the request's own level, whatever session it came on)
+            message = log_message_params(level, data, logger, log_level_of(terms))
+            if message is not None:
+                await self.session.notify("notifications/message", message, related=self.request_id)
             return
         if self.task is None:
             await self.session.log(level, data, logger=logger, related=self.request_id)

@@ -84,7 +84,7 @@ class RequestFacts(Injected):
         self.task = task
         #: What this request is served under (`mcpkit.protocol.terms`): the revision and
         #: what the client declared, its session's unless the request carried its own.
-        self.terms = terms if terms is not None else session.protocol.terms
+        self.terms = terms if terms is not None else session.terms
         #: The multi round-trip state of a 2026-07-28 request that may ask the client
         #: something (tools/call, prompts/get, resources/read): how `ctx.elicit()` and the
         #: other asks are answered there (`mcpkit.server.asking.round_trip`); None otherwise.
@@ -204,7 +204,7 @@ class RequestFacts(Injected):
         cancelled)."""
         if self.task is not None:
             return self.task.cancelled
-        return not self.session.protocol.is_inflight(self.request_id)
+        return not self.session.is_inflight(self.request_id)
 
     @property
     def auth(self) -> AccessToken | None:

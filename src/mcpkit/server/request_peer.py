@@ -9,9 +9,10 @@ server's one reading session (`Session.read_apart`) checks the body and hands th
 over, and `RequestPeer`, one object per request, carries the rest: its terms, its id, where
 its messages go (a `mcpkit.runtime.response.Response`: over Streamable HTTP
 `transports/http/own_calls.OwnCall`) and whether it is still served. It is what
-`ctx.session` is for such a request (`Peer`), and its own runtime (`Link`) and protocol
-state (`PeerState`). The handler runs in the caller's task; once the answer is out nothing
-more can be sent through it.
+`ctx.session` is for such a request (`Peer`), and nothing more: it offers none of what only a
+session can do (`SessionPeer`: subscriptions, requests to the client, streams to close).
+The handler runs in the caller's task; once the answer is out nothing more can be sent
+through it.
 
 What is emitted, in order: the messages sent while serving (`MESSAGE`: progress, log
 messages), then the final answer: `RESULT` when it is the handler's result, `ANSWER` when it
@@ -21,10 +22,9 @@ is an error or an answer the session gave itself (a refusal, `server/discover`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Set as AbstractSet
 from typing import Any, Final, Protocol
 
-from mcpkit.errors import ConnectionClosed, LocalProtocolError
+from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol import jsonrpc
 from mcpkit.protocol.answering import error_answer, progress_params
 from mcpkit.protocol.events import RequestCheck, RequestInfo, RequestReceived
@@ -32,22 +32,19 @@ from mcpkit.protocol.outbox import Outgoing
 from mcpkit.protocol.own_terms import CachePolicy
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import (
-    LOG_LEVEL_NAMES,
     Terms,
     client_capabilities_of,
     client_info_of,
     log_level_of,
     revision_of,
 )
-from mcpkit.runtime.awaiting import ProgressCallback
 from mcpkit.runtime.handler_failure import handler_error
 from mcpkit.runtime.response import ANSWER, MESSAGE, RESULT, Kind, Response
-from mcpkit.server.session import Peer
+from mcpkit.server.session import LOG_LEVELS, Peer, log_message_params
 from mcpkit.stores.sessions import unsent_session_id
 from mcpkit.types import (
     ClientCapabilities,
     Implementation,
-    LoggingLevel,
     LoggingMessageNotificationParams,
     RequestId,
 )
@@ -55,8 +52,6 @@ from mcpkit.types import (
 __all__ = ["PeerServer", "RequestPeer"]
 
 
-_RANK: Final = {name: rank for rank, name in enumerate(LOG_LEVEL_NAMES)}
-_NOTHING: Final[frozenset[str]] = frozenset()
 #: What `serve` returns for a request it served: one value for all of them, not a tuple and
 #: a list made for each. (Its list is never added to: nothing refused, nothing to send.)
 _SERVED: Final[tuple[bool, list[bytes]]] = (True, [])
@@ -177,16 +172,6 @@ class RequestPeer:
         return self._id
 
     @property
-    def protocol(self) -> RequestPeer:
-        """The request's protocol state (`PeerState`): this object."""
-        return self
-
-    @property
-    def connection(self) -> RequestPeer:
-        """The request's runtime (`Link`): this object."""
-        return self
-
-    @property
     def client_info(self) -> Implementation | None:
         return client_info_of(self.terms)
 
@@ -204,29 +189,15 @@ class RequestPeer:
         terms = self.terms
         return None if terms is None else log_level_of(terms)
 
-    @property
-    def subscriptions(self) -> AbstractSet[str]:
-        return _NOTHING  # (resources/subscribe is a session's; a request listens instead)
-
-    def subscribe(self, uri: str) -> None:
-        raise LocalProtocolError("resources/subscribe needs a session; this request has none")
-
-    def unsubscribe(self, uri: str) -> None:
-        raise LocalProtocolError("resources/unsubscribe needs a session; this request has none")
-
     def wants_log(self, level: str) -> bool:
         wanted = self.log_level
-        return wanted is not None and _RANK[level] >= _RANK[wanted]
+        return wanted is not None and LOG_LEVELS[level] >= LOG_LEVELS[wanted]
 
     def log_params(
         self, level: str, data: Any, logger: str | None
     ) -> LoggingMessageNotificationParams | None:
         """The params of a log message at `level`, or None below what the request asked."""
-        if level not in _RANK:
-            raise ValueError(f"unknown log level {level!r}; use one of {', '.join(_RANK)}")
-        if not self.wants_log(level):
-            return None
-        return LoggingMessageNotificationParams(level=_level(level), data=data, logger=logger)
+        return log_message_params(level, data, logger, self.log_level)
 
     async def log(
         self, level: str, data: Any, *, logger: str | None = None, related: RequestId | None = None
@@ -235,7 +206,7 @@ class RequestPeer:
         if params is not None and not self._closed:
             await self.notify("notifications/message", params, related=related)
 
-    # ----------------------------------------- protocol state, as `PeerState`
+    # ------------------------------------------- its terms and its progress
 
     @property
     def cache(self) -> CachePolicy:
@@ -265,19 +236,11 @@ class RequestPeer:
     def is_inflight(self, request_id: RequestId) -> bool:
         return request_id == self._request_id and self._answer is None and not self._closed
 
-    def check_outbound_request(self, method: str, params: Any = None) -> None:
-        raise LocalProtocolError(
-            f"cannot send {method}: a request that carries its own terms (2026-07-28) has no "
-            "channel back for a request to its client"
-        )
-
-    # ------------------------------------------------------ runtime, as `Link`
-
     @property
     def closed(self) -> bool:
         return self._closed
 
-    async def flush(self, *, answering: bool = True) -> None:
+    async def flush(self) -> None:
         await self._send_queued()
 
     async def notify(
@@ -291,41 +254,5 @@ class RequestPeer:
         if related is not None and related == self._request_id:
             await self.response.emit(jsonrpc.encode_notification(method, params), MESSAGE)
 
-    async def request(
-        self,
-        method: str,
-        params: Any = None,
-        *,
-        timeout: float | None = None,
-        on_progress: ProgressCallback | None = None,
-        related: RequestId | None = None,
-        result_type: Any = None,
-    ) -> Any:
-        raise ConnectionClosed(
-            f"cannot send {method}: a request that carries its own terms (2026-07-28) has no "
-            "channel back for a request to its client; ctx.elicit(), ctx.sample() and "
-            "ctx.list_roots() ask within the result instead"
-        )
-
-    async def close_stream(self, request_id: RequestId, retry_ms: int | None = None) -> bool:
-        return False  # 2026-07-28 streams are not resumable: closing one would cancel
-
-    async def wait_sent(self, timeout: float) -> None:
-        return  # each message is written as it is made
-
-    async def wait_for_room(self) -> None:
-        if self._closed:
-            raise ConnectionClosed("the request was answered: nothing more can reach its client")
-
     def answer_as_json(self, request_id: RequestId) -> None:
         self.response.answer_as_json()
-
-    def release_task_progress(self, task_id: str) -> None:
-        return  # (no request of ours ever went to this client)
-
-    async def aclose(self) -> None:
-        self._closed = True
-
-
-def _level(level: str) -> LoggingLevel:
-    return level  # type: ignore[return-value]  # (checked against the names just before)

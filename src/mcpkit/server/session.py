@@ -11,6 +11,7 @@ from collections.abc import Callable, Coroutine
 from collections.abc import Set as AbstractSet
 from typing import Any, Protocol, cast
 
+from mcpkit.errors import LocalProtocolError
 from mcpkit.protocol.capabilities import has_capability, task_params
 from mcpkit.protocol.events import Event, InitializedReceived, InitializeReceived, RequestReceived
 from mcpkit.protocol.own_terms import CachePolicy
@@ -19,7 +20,6 @@ from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import LOG_LEVEL_NAMES, Terms
 from mcpkit.runtime.awaiting import ProgressCallback
 from mcpkit.runtime.connection import Connection
-from mcpkit.runtime.link import Link
 from mcpkit.runtime.task_augmented import created_or_cancelled
 from mcpkit.server.asking.asks import AskBudget
 from mcpkit.server.tasks.requestor import cancel_quietly
@@ -37,57 +37,39 @@ from mcpkit.types import (
 __all__ = [
     "LOG_LEVELS",
     "Peer",
-    "PeerState",
     "ServerSessionHandle",
     "SessionHost",
+    "SessionPeer",
+    "log_message_params",
+    "session_of",
 ]
 
 # server/utilities/logging: RFC 5424 severities, least to most severe.
 LOG_LEVELS: dict[str, int] = {name: rank for rank, name in enumerate(LOG_LEVEL_NAMES)}
 
 
-class PeerState(Protocol):
-    """The protocol state of a client a handler reaches (`ctx.session.protocol`): a session's
-    (`ServerSession`), or a request's own (`RequestPeer`)."""
-
-    server_info: Implementation
-
-    @property
-    def terms(self) -> Terms[Any] | None: ...
-
-    @property
-    def cache(self) -> CachePolicy: ...
-
-    @property
-    def all_revisions(self) -> tuple[str, ...]: ...
-
-    def send_progress(
-        self,
-        request_id: RequestId,
-        token: RequestId,
-        progress: float,
-        total: float | None = None,
-        message: str | None = None,
-    ) -> None: ...
-
-    def is_inflight(self, request_id: RequestId) -> bool: ...
-
-    def check_outbound_request(self, method: str, params: Any = None) -> None: ...
-
-
 class Peer(Protocol):
-    """The client of a request, as its handler sees it (`ctx.session`): its session
-    (`ServerSessionHandle`), or, for a request that carries its own terms and belongs to no
-    session, the request itself (`mcpkit.server.request_peer.RequestPeer`)."""
+    """The client of a request, as its handler sees it (`ctx.session`): what every client
+    offers, whether the request came on a session (`ServerSessionHandle`) or carries its own
+    terms and belongs to none (`mcpkit.server.request_peer.RequestPeer`). What only a session
+    can do is `SessionPeer`'s: ask `isinstance(peer, ServerSessionHandle)` where it is needed."""
+
+    @property
+    def server_info(self) -> Implementation:
+        """The server's info, in whose name the request is answered (a proxy gives its
+        upstream's)."""
+        ...
+
+    @server_info.setter
+    def server_info(self, info: Implementation) -> None: ...
 
     @property
     def id(self) -> str: ...
 
     @property
-    def protocol(self) -> PeerState: ...
-
-    @property
-    def connection(self) -> Link: ...
+    def terms(self) -> Terms[Any] | None:
+        """What the client's requests are served under when they carry no terms of their own."""
+        ...
 
     @property
     def client_info(self) -> Implementation | None: ...
@@ -102,11 +84,23 @@ class Peer(Protocol):
     def log_level(self) -> str | None: ...
 
     @property
-    def subscriptions(self) -> AbstractSet[str]: ...
+    def cache(self) -> CachePolicy:
+        """The server's cache terms for its answers (2026-07-28 `_meta`)."""
+        ...
 
-    def subscribe(self, uri: str) -> None: ...
+    @property
+    def all_revisions(self) -> tuple[str, ...]:
+        """Every revision the server speaks (server/discover)."""
+        ...
 
-    def unsubscribe(self, uri: str) -> None: ...
+    @property
+    def closed(self) -> bool:
+        """Whether nothing more can reach the client."""
+        ...
+
+    def is_inflight(self, request_id: RequestId) -> bool:
+        """Whether `request_id` is still being served (neither answered nor cancelled)."""
+        ...
 
     def wants_log(self, level: str) -> bool: ...
 
@@ -121,6 +115,49 @@ class Peer(Protocol):
     async def notify(
         self, method: str, params: Any = None, *, related: RequestId | None = None
     ) -> None: ...
+
+    def send_progress(
+        self,
+        request_id: RequestId,
+        token: RequestId,
+        progress: float,
+        total: float | None = None,
+        message: str | None = None,
+    ) -> None:
+        """Queue progress on `request_id` (sent by the next `flush`)."""
+        ...
+
+    async def flush(self) -> None:
+        """Send what is queued (progress)."""
+        ...
+
+    def answer_as_json(self, request_id: RequestId) -> None:
+        """Answer `request_id` with one JSON object rather than a stream, where the transport
+        has the choice (a poll of a task)."""
+        ...
+
+
+class SessionPeer(Peer, Protocol):
+    """What only a session's client offers (`ServerSessionHandle`): resource subscriptions,
+    requests to the client outside the answer of a call, its streams and its runtime. A
+    request that carries its own terms has none of it."""
+
+    @property
+    def connection(self) -> Connection: ...
+
+    @property
+    def protocol(self) -> ServerSession: ...
+
+    @property
+    def subscriptions(self) -> AbstractSet[str]: ...
+
+    def subscribe(self, uri: str) -> None: ...
+
+    def unsubscribe(self, uri: str) -> None: ...
+
+    def check_outbound_request(self, method: str, params: Any = None) -> None: ...
+
+    async def close_stream(self, request_id: RequestId, retry_ms: int | None = None) -> bool: ...
 
     async def request(
         self,
@@ -148,6 +185,28 @@ class SessionHost(Protocol):
     async def handle_request(self, handle: Peer, ev: RequestReceived) -> Any: ...
 
     def handle_event(self, handle: Peer, ev: Event) -> None: ...
+
+
+def log_message_params(
+    level: str, data: Any, logger: str | None, wanted: str | None
+) -> LoggingMessageNotificationParams | None:
+    """The params of a log message at `level`, or None below `wanted`, the level the client
+    asked for (None: it asked for no message at all); ValueError for a level that is none."""
+    if level not in LOG_LEVELS:
+        raise ValueError(f"unknown log level {level!r}; use one of {', '.join(LOG_LEVELS)}")
+    if wanted is None or LOG_LEVELS[level] < LOG_LEVELS[wanted]:
+        return None
+    return LoggingMessageNotificationParams(
+        level=cast("LoggingLevel", level), data=data, logger=logger
+    )
+
+
+def session_of(peer: Peer, method: str) -> ServerSessionHandle:
+    """`peer` as the session `method` needs (resources/subscribe...); LocalProtocolError for
+    the client of a request that carries its own terms, which has none."""
+    if not isinstance(peer, ServerSessionHandle):
+        raise LocalProtocolError(f"{method} needs a session; this request has none")
+    return peer
 
 
 class HeldSessions(set["ServerSessionHandle"]):
@@ -302,6 +361,55 @@ class ServerSessionHandle:
         return session
 
     @property
+    def terms(self) -> Terms[Any] | None:
+        return self.protocol.terms
+
+    @property
+    def server_info(self) -> Implementation:
+        return self.protocol.server_info
+
+    @server_info.setter
+    def server_info(self, info: Implementation) -> None:
+        self.protocol.server_info = info
+
+    @property
+    def cache(self) -> CachePolicy:
+        return self.protocol.cache
+
+    @property
+    def all_revisions(self) -> tuple[str, ...]:
+        return self.protocol.all_revisions
+
+    @property
+    def closed(self) -> bool:
+        return self.connection.closed
+
+    def is_inflight(self, request_id: RequestId) -> bool:
+        return self.protocol.is_inflight(request_id)
+
+    def send_progress(
+        self,
+        request_id: RequestId,
+        token: RequestId,
+        progress: float,
+        total: float | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.protocol.send_progress(request_id, token, progress, total, message)
+
+    async def flush(self) -> None:
+        await self.connection.flush()
+
+    def answer_as_json(self, request_id: RequestId) -> None:
+        self.connection.answer_as_json(request_id)
+
+    def check_outbound_request(self, method: str, params: Any = None) -> None:
+        self.protocol.check_outbound_request(method, params)
+
+    async def close_stream(self, request_id: RequestId, retry_ms: int | None = None) -> bool:
+        return await self.connection.close_stream(request_id, retry_ms)
+
+    @property
     def client_info(self) -> Implementation | None:
         return self.protocol.client_info
 
@@ -408,14 +516,9 @@ class ServerSessionHandle:
     def log_params(
         self, level: str, data: Any, logger: str | None
     ) -> LoggingMessageNotificationParams | None:
-        """The params of a log message at `level`, or None below the client's threshold."""
-        if level not in LOG_LEVELS:
-            raise ValueError(f"unknown log level {level!r}; use one of {', '.join(LOG_LEVELS)}")
-        if not self.wants_log(level):
-            return None
-        return LoggingMessageNotificationParams(
-            level=cast("LoggingLevel", level), data=data, logger=logger
-        )
+        """The params of a log message at `level`, or None below the client's threshold (none
+        set: every level goes)."""
+        return log_message_params(level, data, logger, self.log_level or LOG_LEVEL_NAMES[0])
 
     async def list_roots(
         self, *, timeout: float | None = None, related: RequestId | None = None

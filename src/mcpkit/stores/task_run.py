@@ -22,14 +22,23 @@ from mcpkit.errors import LocalProtocolError, RequestTimeout
 from mcpkit.protocol.capabilities import RELATED_TASK
 from mcpkit.types import ProgressNotificationParams, RequestId
 
-__all__ = ["Peer", "StatusRecorder", "TaskRun", "with_related_task"]
+__all__ = ["Notified", "Peer", "StatusRecorder", "TaskRun", "with_related_task"]
 
 
-class Peer(Protocol):
-    """The requestor's end of one connection (`mcpkit.runtime.connection.Connection` is one)."""
+class Notified(Protocol):
+    """Where a task was created, told of it while it can be (a session's client, or the client
+    of a request that carries its own terms: `mcpkit.server.session.Peer`)."""
 
     @property
     def closed(self) -> bool: ...
+
+    async def notify(
+        self, method: str, params: Any = None, *, related: RequestId | None = None
+    ) -> None: ...
+
+
+class Peer(Notified, Protocol):
+    """The requestor's end of one connection (`mcpkit.runtime.connection.Connection` is one)."""
 
     async def request(
         self,
@@ -40,10 +49,6 @@ class Peer(Protocol):
         related: RequestId | None = None,
         result_type: Any = None,
     ) -> Any: ...
-
-    async def notify(
-        self, method: str, params: Any = None, *, related: RequestId | None = None
-    ) -> None: ...
 
 
 def with_related_task(params: Any, task_id: str) -> dict[str, Any]:
@@ -77,11 +82,11 @@ class StatusRecorder(Protocol):
 class TaskRun:
     """One task running in this process: what its work uses to reach the requestor."""
 
-    def __init__(self, runner: StatusRecorder, owner: str, task_id: str, peer: Peer) -> None:
+    def __init__(self, runner: StatusRecorder, owner: str, task_id: str, peer: Notified) -> None:
         self.runner = runner
         self.owner = owner
         self.id = task_id
-        self.peer = peer  # the connection the task was created on
+        self.peer = peer  # where the task was created
         self.finished = asyncio.Event()
         self.cancelled = False  # by tasks/cancel
         self.expired = False  # its ttl elapsed while it ran

@@ -25,7 +25,7 @@ from mcpkit.protocol.capabilities import RELATED_TASK
 from mcpkit.runtime.background import answer_after_all, start_alone
 from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.runtime.task_augmented import CANCEL_WAIT, quietly
-from mcpkit.stores.task_run import Peer, TaskRun, with_related_task
+from mcpkit.stores.task_run import Notified, Peer, TaskRun, with_related_task
 from mcpkit.stores.tasks import LeasedTaskStore, TaskOutcome, TaskStore, is_terminal
 from mcpkit.types import (
     CancelTaskResult,
@@ -85,7 +85,7 @@ class TaskRunner:
     # ---------------------------------------------------------------- create
 
     async def start(
-        self, owner: str, ttl: int | None, peer: Peer, work: Work, *, polled: bool = False
+        self, owner: str, ttl: int | None, peer: Notified, work: Work, *, polled: bool = False
     ) -> CreateTaskResult:
         """Create the task, start `work(run)` in the background, return the CreateTaskResult
         to answer the request with at once ("Result Retrieval"). `polled`: a task of the tasks

@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
 import msgspec
 
-from mcpkit.errors import ElicitationContentInvalid
+from mcpkit.errors import ConnectionClosed, ElicitationContentInvalid
 from mcpkit.protocol.capabilities import TASK_CAPABILITY, has_capability
 from mcpkit.server.asking.asks import Asking, PolledTaskAsking, SessionAsking, TaskAsking
 from mcpkit.server.asking.fallback import answer_or_fall_back
 from mcpkit.server.asking.round_trip import RoundTripAsking
 from mcpkit.server.catalog.ask_fallback import current_fallback
 from mcpkit.server.request_facts import RequestFacts
+from mcpkit.server.session import ServerSessionHandle
 from mcpkit.server.tasks.requestor import TaskOption, ask_as_task, cancel_quietly
 from mcpkit.server.tasks.requestor import metadata as task_metadata
 from mcpkit.types import (
@@ -32,6 +33,7 @@ from mcpkit.types import (
     ElicitResult,
     ListRootsResult,
     ModelPreferences,
+    RequestId,
     Root,
     SamplingMessage,
     TextContent,
@@ -256,9 +258,9 @@ class ClientAsks(RequestFacts):
         )
         return list(result.roots)
 
-    def _asking(self, key: str | None = None) -> Asking:
-        """The way this request asks the client (`mcpkit.server.asking.asks`); `key` names the
-        question in a 2026-07-28 InputRequiredResult."""
+    def _asking(self, method: str, key: str | None = None) -> Asking:
+        """The way this request asks the client `method` (`mcpkit.server.asking.asks`); `key`
+        names the question in a 2026-07-28 InputRequiredResult."""
         round_trip = self.take_round_trip()
         if round_trip is not None:
             return RoundTripAsking(round_trip, key)
@@ -268,9 +270,21 @@ class ClientAsks(RequestFacts):
             )
         if self.task is not None:
             return TaskAsking(
-                self.session, self.task, self.server.asks, self.server.request_timeout
+                self._session_for(method), self.task, self.server.asks, self.server.request_timeout
             )
-        return SessionAsking(self.session, self.request_id)
+        return SessionAsking(self._session_for(method), self.request_id)
+
+    def _session_for(self, method: str) -> ServerSessionHandle:
+        """The session a request to the client goes on; ConnectionClosed for a request that
+        has none (it carries its own terms: 2026-07-28), whose questions travel in its result."""
+        session = self.session
+        if not isinstance(session, ServerSessionHandle):
+            raise ConnectionClosed(
+                f"cannot send {method}: a request that carries its own terms (2026-07-28) has "
+                "no channel back for a request to its client; ctx.elicit(), ctx.sample() and "
+                "ctx.list_roots() ask within the result instead"
+            )
+        return session
 
     async def _ask(
         self,
@@ -284,7 +298,7 @@ class ClientAsks(RequestFacts):
         """Ask the client `method` the way this request asks (`_asking`); run by the client
         as a task of its own when `task` asks for it and the client declared it
         ("Capabilities"), a plain request otherwise (always, under 2026-07-28)."""
-        asking = self._asking(key)
+        asking = self._asking(method, key)
         if self.round_trip is not None or isinstance(asking, PolledTaskAsking):
             return await asking.ask(method, params, timeout, result_type)
         metadata = None if task is False else task_metadata(task)
@@ -292,9 +306,10 @@ class ClientAsks(RequestFacts):
             self.client_capabilities, TASK_CAPABILITY[method]
         ):
             return await asking.ask(method, params, timeout, result_type)
-        with self.server.asks.hold(self.session):  # max_pending_client_requests
+        session = self._session_for(method)  # (the ways that ask on a task's behalf returned)
+        with self.server.asks.hold(session):  # max_pending_client_requests
             raw: dict[str, Any] = msgspec.to_builtins(params)
-            self.session.protocol.check_outbound_request(method, {**raw, "task": metadata})
+            session.check_outbound_request(method, {**raw, "task": metadata})
             exchange = ask_as_task(
                 asking.send,
                 self._cancel_client_task,
@@ -312,12 +327,15 @@ class ClientAsks(RequestFacts):
             return
         # Not through the task's request(): that would wait for its requestor to call
         # tasks/result, and a cancelled task's requestor has stopped.
-        peer: Peer = self.session.connection
-        related = self.request_id if self.session.protocol.is_inflight(self.request_id) else None
-        if self.task is not None:
-            waiter = self.task.current()
-            peer = waiter.peer if waiter is not None else self.task.peer
-            related = waiter.request_id if waiter is not None else None
+        waiter = None if self.task is None else self.task.current()
+        peer: Peer
+        related: RequestId | None
+        if waiter is not None:  # on the stream of the tasks/result that waits for the task
+            peer, related = waiter.peer, waiter.request_id
+        else:  # on the session, related to this request while it is served
+            peer = self._session_for("tasks/cancel").connection
+            inflight = self.task is None and self.session.is_inflight(self.request_id)
+            related = self.request_id if inflight else None
         await cancel_quietly(peer, related, task_id)
 
 

@@ -19,6 +19,7 @@ from mcpkit.server.catalog.tools import ToolSpec, run_as_set
 from mcpkit.server.catalog.views import client_renders_views
 from mcpkit.server.handlers.mounted_lists import as_mounted_servers_list
 from mcpkit.server.handlers.tool_search import call_search_tool, list_with_search
+from mcpkit.server.session import session_of
 from mcpkit.server.tasks.augmented import check_task_support, start_tool_task
 from mcpkit.server.tasks.extension import call_tool_as_extension
 from mcpkit.types import (
@@ -197,7 +198,7 @@ async def subscribe(
 ) -> EmptyResult:
     # Only what exists, and what the caller may read, can be subscribed to.
     _find(server, ctx, params.uri)
-    ctx.session.subscribe(params.uri)
+    session_of(ctx.session, "resources/subscribe").subscribe(params.uri)
     await server.sync_subscriptions()  # (a mounted proxy subscribes upstream before we answer)
     return EmptyResult()
 
@@ -205,7 +206,7 @@ async def subscribe(
 async def unsubscribe(
     server: FeatureServer, ctx: Context, params: UnsubscribeRequestParams
 ) -> EmptyResult:
-    ctx.session.unsubscribe(params.uri)
+    session_of(ctx.session, "resources/unsubscribe").unsubscribe(params.uri)
     await server.sync_subscriptions()
     return EmptyResult()
 

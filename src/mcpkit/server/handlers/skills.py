@@ -29,7 +29,7 @@ def _cache_hints(ctx: Context, method: str) -> dict[str, Any]:
     """ttlMs and cacheScope, which 2026-07-28 requires of these results (CacheableResult)."""
     if ctx.protocol_version not in STATELESS_REVISIONS:
         return {}
-    ttl, scope = ctx.session.protocol.cache.for_method(method)
+    ttl, scope = ctx.session.cache.for_method(method)
     return {"ttl_ms": ttl, "cache_scope": scope}
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mcpkit.server.catalog.feature_server import FeatureServer
+from mcpkit.server.session import Peer, session_of
 from mcpkit.server.tasks.augmented import owner_of
 from mcpkit.stores.task_runner import TaskRunner
 from mcpkit.types import (
@@ -25,7 +26,6 @@ from mcpkit.types import (
 )
 
 if TYPE_CHECKING:
-    from mcpkit.runtime.link import Link
     from mcpkit.server.context import Context
 
 __all__ = ["cancel_task", "get_task", "list_tasks", "polled", "task_result"]
@@ -35,15 +35,15 @@ def _runner(server: FeatureServer) -> TaskRunner:
     return server.task_runner
 
 
-def polled(connection: Link, request_id: RequestId) -> None:
+def polled(peer: Peer, request_id: RequestId) -> None:
     """Ask for a plain JSON answer: "where possible, servers SHOULD NOT upgrade to an SSE
     stream in response to a tasks/get request, as the client has indicated it wishes to poll"
-    ("Input Required Status"), where the transport has the choice (`Link.answer_as_json`)."""
-    connection.answer_as_json(request_id)
+    ("Input Required Status"), where the transport has the choice (`Peer.answer_as_json`)."""
+    peer.answer_as_json(request_id)
 
 
 def _polled(ctx: Context) -> None:
-    polled(ctx.session.connection, ctx.request_id)
+    polled(ctx.session, ctx.request_id)
 
 
 async def get_task(
@@ -59,7 +59,10 @@ async def task_result(
     """Blocks until the task is terminal; meanwhile the task's own requests to the client
     travel related to this call (over HTTP: on its SSE stream, "Input Required Status")."""
     return await _runner(server).result(
-        owner_of(ctx), params.task_id, ctx.session.connection, ctx.request_id
+        owner_of(ctx),
+        params.task_id,
+        session_of(ctx.session, "tasks/result").connection,
+        ctx.request_id,
     )
 
 

@@ -86,7 +86,7 @@ async def start_tool_task(
 
     # schema.ts's ttl is a number of milliseconds; the stores keep whole ones.
     whole = None if ttl is None else math.ceil(ttl)
-    return await runner.start(owner_of(ctx), whole, ctx.session.connection, work)
+    return await runner.start(owner_of(ctx), whole, ctx.session, work)
 
 
 async def task_of_answer(ctx: Context, server: Any, params: Any, answer: Awaitable[Any]) -> Any:

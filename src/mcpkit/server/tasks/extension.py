@@ -30,7 +30,8 @@ from mcpkit.protocol.own_terms import missing_capability
 from mcpkit.runtime.task_augmented import quietly
 from mcpkit.server.catalog.listeners import MAX_RESOURCE_SUBSCRIPTIONS
 from mcpkit.server.tasks.augmented import owner_of
-from mcpkit.stores.task_runner import UNANSWERED, Peer, TaskRun, TaskRunner
+from mcpkit.stores.task_run import Notified
+from mcpkit.stores.task_runner import UNANSWERED, TaskRun, TaskRunner
 from mcpkit.types import CallToolResult, Task
 from mcpkit.types.tasks_extension import EXTENSION_ID, DetailedTask
 
@@ -147,7 +148,7 @@ async def call_tool_as_extension(
     async def work(run: TaskRun) -> CallToolResult:
         return await run_tool(_task_context(ctx, run))
 
-    created = await runner.start(owner_of(ctx), None, ctx.session.connection, work, polled=True)
+    created = await runner.start(owner_of(ctx), None, ctx.session, work, polled=True)
     return task_handle(created.task)
 
 
@@ -162,7 +163,7 @@ class TaskStarter:
 
     __slots__ = ("began", "call", "owner", "peer", "runner")
 
-    def __init__(self, runner: TaskRunner, owner: str, peer: Peer) -> None:
+    def __init__(self, runner: TaskRunner, owner: str, peer: Notified) -> None:
         self.runner = runner
         self.owner = owner
         self.peer = peer
@@ -194,7 +195,7 @@ async def _call_until_task(
     """Run the tool in the call until it calls `ctx.begin_task()` (then answer with the task
     handle, the tool running on as the task), returns (its result, at once), or asks what the
     client has not answered (the InputRequiredResult, raised on as InputRequired)."""
-    starter = TaskStarter(runner, owner_of(ctx), ctx.session.connection)
+    starter = TaskStarter(runner, owner_of(ctx), ctx.session)
     ctx.task_starter = starter
     call = asyncio.ensure_future(run_tool(ctx))
     starter.call = call
