@@ -553,13 +553,14 @@ def test_the_asgi_types_are_defined_once() -> None:
 # The server modules that serve over a transport; the rest of the server (its catalog, access
 # checks, handlers) works the same whatever carries the request, so it imports no transport:
 # what it shares with one lives in a layer both may import (protocol, say).
-# (`server.surface` and `server.server` too: `ServerApi` and `Server`, whose serving methods
-# hand over to `TransportServing`, name the types those methods take and return.)
+# (`server.core` and `server.server` too: `ServerCore` names the custom routes its mounted
+# servers' HTTP apps serve, and `Server`, whose serving methods hand over to
+# `TransportServing`, names the types those methods take and return.)
 SERVES_OVER_TRANSPORTS = {
     "server.serving.transport_serving",
     "server.serving.http_routes",
     "server.serving._http_run",
-    "server.surface",
+    "server.core",
     "server.server",
 }
 
@@ -582,8 +583,8 @@ def test_only_the_serving_modules_of_the_server_import_transports() -> None:
 SERVER = SRC / "server"
 # At the top of server/: the framework's face (`Server`, `Context` with its `RequestFacts`,
 # the client as a handler sees it: a session's handle or a lone request's `RequestPeer`,
-# `ServerApi`) and the modules docs/ tells users to import from (docs/server.md, "Where the
-# names come from"). Everything else lives in a room by its job.
+# `ServerCore`, what `ctx.server` is typed as) and the modules docs/ tells users to import
+# from (docs/server.md, "Where the names come from"). Everything else lives in a room by its job.
 MAX_TOP_MODULES = 12
 
 

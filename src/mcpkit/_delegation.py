@@ -26,7 +26,7 @@ def served_by(
     method loses its overloads this way: write those out.)"""
 
     def served(self: object, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return method(vars(self)[holder], *args, **kwargs)
+        return method(getattr(self, holder), *args, **kwargs)
 
     functools.update_wrapper(served, method)
     return served

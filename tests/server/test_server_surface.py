@@ -1,8 +1,12 @@
-"""`ctx.server` is typed `ServerApi` (mcpkit.server.surface), which lists every public name of
-`Server`: users' type checkers see the whole class through it, without an import cycle."""
+"""A `Server` is its core (`mcpkit.server.core.ServerCore`: settings, catalog, stores,
+broadcasts, lifespan), the way into its requests (`mcpkit.server.handlers.dispatch.ServerDispatch`)
+and its facade (decorators and serving). `ctx.server` is typed with the core, which names
+no module that names the Context: users' type checkers see what a handler uses through it,
+and no list of `Server`'s names is written twice."""
 
 from __future__ import annotations
 
+import ast
 import inspect
 import subprocess
 import sys
@@ -11,45 +15,61 @@ from pathlib import Path
 
 from mcpkit import Server
 from mcpkit.server.catalog.catalog import Catalog
+from mcpkit.server.core import ServerCore
+from mcpkit.server.handlers.dispatch import ServerDispatch
 from mcpkit.server.serving.broadcasts import SessionBroadcasts
 from mcpkit.server.serving.lifespan import ServerLifespan
 from mcpkit.server.serving.transport_serving import TransportServing
-from mcpkit.server.surface import ServerApi
 
 ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src" / "mcpkit"
 
 
-def _public(names: object) -> set[str]:
-    return {n for n in names if not n.startswith("_")}  # type: ignore[attr-defined]
-
-
-def _declared() -> set[str]:
-    """The members `ServerApi` declares: its annotations and its methods and properties."""
-    return _public(ServerApi.__annotations__) | _public(vars(ServerApi))
-
-
-def test_the_surface_lists_every_public_name_of_server() -> None:
-    server = Server("x")
-    public = _public(dir(Server)) | _public(vars(server))
-    missing = sorted(public - _declared())
-    assert missing == [], f"declare these in mcpkit.server.surface.ServerApi: {missing}"
-
-
-def test_the_surface_names_nothing_server_lacks() -> None:
-    server = Server("x")
-    extra = sorted(n for n in _declared() if not hasattr(server, n))
-    assert extra == []
-
-
-def test_a_server_holds_its_parts_rather_than_inheriting_them() -> None:
-    """Issue 40: a server's registrations, its lifespan, its broadcasts and its serving are
-    objects it holds, not its bases (the public names stay on `Server`, handing over)."""
-    assert Server.__mro__ == (Server, object)
+def test_a_server_is_its_core_with_dispatch_and_facade_and_holds_its_parts() -> None:
+    """One line of classes, each a job (no part-class reading what another sets), and the
+    registrations, lifespan, broadcasts and serving held as objects (issue 40)."""
+    assert Server.__mro__ == (Server, ServerDispatch, ServerCore, object)
     server = Server("x")
     assert isinstance(server._catalog, Catalog)
     assert isinstance(server._span, ServerLifespan)
     assert isinstance(server._broadcasts, SessionBroadcasts)
     assert isinstance(server._serving, TransportServing)
+
+
+def test_the_decorators_and_serving_are_the_facade_s_and_the_requests_the_dispatcher_s() -> None:
+    facade = ("tool", "prompt", "resource", "from_openapi", "mount", "serve", "run", "http_app")
+    for name in facade:
+        assert name in vars(Server) and not hasattr(ServerDispatch, name), name
+    for name in ("handle_request", "handle_event", "handle_mounted", "read_resource"):
+        assert name in vars(ServerDispatch), name
+    core = ("notify_resource_updated", "capabilities", "lifespan_state", "running", "add_tool")
+    for name in core:
+        assert name in vars(ServerCore), name
+
+
+def _imports(module: str) -> set[str]:
+    """Every mcpkit module `module` imports (TYPE_CHECKING and deferred imports too)."""
+    path = SRC.joinpath(*module.split(".")).with_suffix(".py")
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.removeprefix("mcpkit."))
+        elif isinstance(node, ast.Import):
+            found.update(a.name.removeprefix("mcpkit.") for a in node.names)
+    return {m for m in found if SRC.joinpath(*m.split(".")).with_suffix(".py").exists()}
+
+
+def test_the_core_reaches_no_module_that_names_the_context() -> None:
+    """What would make typing `ctx.server` with the core an import cycle."""
+    seen: set[str] = set()
+    pending = ["server.core"]
+    while pending:
+        module = pending.pop()
+        if module not in seen:
+            seen.add(module)
+            pending.extend(_imports(module))
+    assert "server.context" not in seen
+    assert "server.request_facts" not in seen
 
 
 def test_what_the_catalog_serves_keeps_its_signature_and_docstring() -> None:
@@ -83,10 +103,10 @@ def test_lenient_arguments_set_on_a_server_is_the_default_of_the_tools_added_aft
     assert server._catalog.lenient_arguments
 
 
-def test_a_type_checker_sees_the_whole_server_through_ctx_server(tmp_path: Path) -> None:
-    """What docs/server.md shows (`await ctx.server.notify_resource_updated(...)`) and the
-    rest of Server's public surface type-check through `ctx.server`; a name Server lacks
-    does not (so the check sees the Protocol, not Any)."""
+def test_a_type_checker_sees_the_core_through_ctx_server(tmp_path: Path) -> None:
+    """What docs/server.md shows (`await ctx.server.notify_resource_updated(...)`,
+    `ctx.server.name`) and the rest of what a handler reaches type-check through
+    `ctx.server`; a name the core lacks does not (so the check sees the core, not Any)."""
     source = textwrap.dedent(
         """
         from mcpkit import Context, Server
@@ -100,11 +120,12 @@ def test_a_type_checker_sees_the_whole_server_through_ctx_server(tmp_path: Path)
             spec: ToolSpec = ctx.server.add_tool(len, name="size")
             ctx.server.remove_tool(spec.name)
             names: list[str] = [s.name for s in ctx.server.tools.items()]
-            other = Server("other")
-            ctx.server.mount(other, "o")
             for mount in ctx.server.mounts:
                 names.append(mount.server.name)
-            return f"{ctx.server.name} {ctx.server.info.version} {names}"
+            timeout: float | None = ctx.server.request_timeout
+            state = ctx.server.lifespan_state
+            listed = ctx.server.capabilities().tools
+            return f"{ctx.server.name} {ctx.server.info.version} {names} {timeout} {state} {listed}"
 
         async def wrong(ctx: Context) -> None:
             ctx.server.no_such_method()
@@ -121,4 +142,4 @@ def test_a_type_checker_sees_the_whole_server_through_ctx_server(tmp_path: Path)
     )
     errors = [line for line in run.stdout.splitlines() if " - error: " in line]
     assert len(errors) == 1, run.stdout
-    assert "no_such_method" in errors[0] and ":20:" in errors[0], run.stdout
+    assert "no_such_method" in errors[0] and ":21:" in errors[0], run.stdout

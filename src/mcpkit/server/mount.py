@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 import msgspec
 
 from mcpkit.server.catalog.every_component import Findable
 from mcpkit.server.catalog.mounted_tools import MountedTools
+from mcpkit.server.catalog.mounts import Mount
 from mcpkit.server.catalog.prompts import PromptSpec
 from mcpkit.server.catalog.registry import MountedSource, Registry
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
@@ -28,7 +29,7 @@ from mcpkit.server.catalog.transforms import ToolTransforms
 from mcpkit.server.catalog.uri_template import UriTemplate
 from mcpkit.server.catalog.views import with_ui
 from mcpkit.server.context import Context
-from mcpkit.server.surface import Mount, ServerApi
+from mcpkit.server.core import ServerCore
 from mcpkit.types import ReadResourceResult
 
 if TYPE_CHECKING:
@@ -38,13 +39,11 @@ __all__ = [
     "Mount",
     "context_for",
     "followed_uris",
-    "forward_update",
     "mount_server",
     "mounted_read",
     "owner_of",
     "route",
     "shown_contents",
-    "with_mounted",
 ]
 
 T = TypeVar("T")
@@ -60,15 +59,15 @@ _SEPARATOR: Final = re.compile(r"[A-Za-z0-9_.\-]{0,8}")
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Source(Generic[T]):
-    mount: Mount
+    mount: Mount[ServerCore]
     registry: Registry[T]
-    rewrite_item: Callable[[Mount, str, T], tuple[str, T] | None]
+    rewrite_item: Callable[[Mount[ServerCore], str, T], tuple[str, T] | None]
 
     def rewrite(self, key: str, item: T) -> tuple[str, T] | None:
         return self.rewrite_item(self.mount, key, item)
 
 
-def _tool(mount: Mount, name: str, spec: ToolSpec) -> tuple[str, ToolSpec] | None:
+def _tool(mount: Mount[ServerCore], name: str, spec: ToolSpec) -> tuple[str, ToolSpec] | None:
     shown = mount.name(name)
     try:
         check_tool_name(shown)
@@ -84,13 +83,15 @@ def _tool(mount: Mount, name: str, spec: ToolSpec) -> tuple[str, ToolSpec] | Non
     return shown, dataclasses.replace(spec, name=shown, wire=wire, ui=ui, plain_wire=None)
 
 
-def _prompt(mount: Mount, name: str, spec: PromptSpec) -> tuple[str, PromptSpec]:
+def _prompt(mount: Mount[ServerCore], name: str, spec: PromptSpec) -> tuple[str, PromptSpec]:
     shown = mount.name(name)
     wire = msgspec.structs.replace(spec.wire, name=shown)
     return shown, dataclasses.replace(spec, name=shown, wire=wire)
 
 
-def _resource(mount: Mount, uri: str, spec: ResourceSpec) -> tuple[str, ResourceSpec] | None:
+def _resource(
+    mount: Mount[ServerCore], uri: str, spec: ResourceSpec
+) -> tuple[str, ResourceSpec] | None:
     shown = mount.uri(uri)
     if shown is None:
         return None
@@ -99,7 +100,9 @@ def _resource(mount: Mount, uri: str, spec: ResourceSpec) -> tuple[str, Resource
     return shown, dataclasses.replace(spec, uri=shown, wire=wire, fn=fn)
 
 
-def _template(mount: Mount, uri: str, spec: TemplateSpec) -> tuple[str, TemplateSpec] | None:
+def _template(
+    mount: Mount[ServerCore], uri: str, spec: TemplateSpec
+) -> tuple[str, TemplateSpec] | None:
     shown = mount.uri(uri)
     if shown is None:
         return None
@@ -109,7 +112,7 @@ def _template(mount: Mount, uri: str, spec: TemplateSpec) -> tuple[str, Template
 
 
 def _in_own_context(
-    server: ServerApi, fn: Callable[..., Any], context_param: str | None
+    server: ServerCore, fn: Callable[..., Any], context_param: str | None
 ) -> Callable[..., Any]:
     """`fn` given a Context of `server` however it is reached: the parent's
     `ctx.read_resource` runs a mounted resource's function itself, with the parent's."""
@@ -125,7 +128,7 @@ def _in_own_context(
     return call
 
 
-def context_for(server: ServerApi, ctx: Context) -> Context:
+def context_for(server: ServerCore, ctx: Context) -> Context:
     """The Context of the same request, for `server` (mounted in `ctx.server`)."""
     return ctx.derive(server=server)
 
@@ -133,21 +136,14 @@ def context_for(server: ServerApi, ctx: Context) -> Context:
 # ------------------------------------------------------------------ mounting
 
 
-def with_mounted(server: ServerApi) -> Iterator[ServerApi]:
-    """`server`, then every server mounted in it, at any depth, in the order mounted."""
-    yield server
-    for mount in server.mounts:
-        yield from with_mounted(mount.server)
-
-
 def mount_server(
-    parent: ServerApi,
-    other: ServerApi,
+    parent: ServerCore,
+    other: ServerCore,
     namespace: str | None,
     separator: str,
     tool_names: Mapping[str, str] | None = None,
     transforms: ToolTransforms | None = None,
-) -> Mount:
+) -> Mount[ServerCore]:
     """`parent.mount(other, namespace)`: check it can be done, then do it."""
     _check_mountable(parent, other, namespace, separator)
     mount = Mount(parent, other, namespace, separator)
@@ -170,7 +166,7 @@ def mount_server(
 
 
 def _check_mountable(
-    parent: ServerApi, other: ServerApi, namespace: str | None, separator: str
+    parent: ServerCore, other: ServerCore, namespace: str | None, separator: str
 ) -> None:
     if not parent.composable:
         raise TypeError(
@@ -185,7 +181,7 @@ def _check_mountable(
         )
     if not _SEPARATOR.fullmatch(separator):
         raise ValueError(f"invalid separator {separator!r}: use '_', '.' or '-'")
-    ancestor: ServerApi | None = parent
+    ancestor: ServerCore | None = parent
     while ancestor is not None:
         if ancestor is other:
             what = "itself" if other is parent else f"{other.name!r}, which contains it"
@@ -203,7 +199,9 @@ def _check_mountable(
         )
 
 
-def _check_entries(mount: Mount, source: MountedSource[Any], registry: Registry[Any]) -> None:
+def _check_entries(
+    mount: Mount[ServerCore], source: MountedSource[Any], registry: Registry[Any]
+) -> None:
     """At mount time, every entry of the mounted server must show, under a name of its own."""
     for key, item in source.registry.entries():
         shown = source.rewrite(key, item)
@@ -224,7 +222,7 @@ def _check_entries(mount: Mount, source: MountedSource[Any], registry: Registry[
 # ------------------------------------------------------------------- routing
 
 
-async def route(server: ServerApi, ctx: Context, handler: Handler, params: Any) -> Any:
+async def route(server: ServerCore, ctx: Context, handler: Handler, params: Any) -> Any:
     """Answer a request of `server`, which has mounts: the mounted server's for one of its
     items, `handler` otherwise (lists and subscriptions are answered here, from the merged
     registries)."""
@@ -245,10 +243,10 @@ async def route(server: ServerApi, ctx: Context, handler: Handler, params: Any) 
     return shown_contents(mount, read)
 
 
-Found = tuple[Mount, Any]
+Found = tuple[Mount[ServerCore], Any]
 
 
-def _mount_of(source: MountedSource[Any]) -> Mount:
+def _mount_of(source: MountedSource[Any]) -> Mount[ServerCore]:
     assert isinstance(source, (_Source, MountedTools))
     return source.mount
 
@@ -278,7 +276,7 @@ def mounted_read(server: Findable, params: Any) -> Found | None:
     return found[0], msgspec.structs.replace(params, uri=found[1])
 
 
-def owner_of(server: Findable, uri: str) -> tuple[Mount, str] | None:
+def owner_of(server: Findable, uri: str) -> tuple[Mount[ServerCore], str] | None:
     """The mount serving `uri` and the URI it knows it by, found as resources/read finds
     it: an exact resource first, then the first template that matches (the parent's own
     ones first); None when `server` serves it itself, or nothing does."""
@@ -296,7 +294,7 @@ def owner_of(server: Findable, uri: str) -> tuple[Mount, str] | None:
     return None
 
 
-def followed_uris(server: ServerApi) -> set[str]:
+def followed_uris(server: ServerCore) -> set[str]:
     """The URIs of `server` that clients follow (2025 subscriptions, 2026 listens), as
     `server` knows them: those the clients of the outermost server follow in this process,
     taken through each mount down to `server`."""
@@ -336,16 +334,10 @@ _FINDERS: Final[dict[str, Callable[[Findable, Any], Found | None]]] = {
 }
 
 
-def shown_contents(mount: Mount, result: ReadResourceResult) -> ReadResourceResult:
+def shown_contents(mount: Mount[ServerCore], result: ReadResourceResult) -> ReadResourceResult:
     """The contents of a mounted resource carry the URIs the parent shows."""
     contents = [
         msgspec.structs.replace(item, uri=mount.uri(item.uri) or item.uri)
         for item in result.contents
     ]
     return msgspec.structs.replace(result, contents=contents)
-
-
-def forward_update(mount: Mount, uri: str) -> Awaitable[None] | None:
-    """The parent's notifications/resources/updated for a mounted server's `uri`."""
-    shown = mount.uri(uri)
-    return None if shown is None else mount.parent.notify_resource_updated(shown)

@@ -5,8 +5,8 @@ under), what it is (id, method, `_meta`, progress token), what the transport kne
 (`request_info`, the verified access token) and whether it was cancelled. Kept apart from
 what a handler does with the request (`context`, `client_asks`) because it is the part every
 request pays for: `Server.handle_request` builds one per request. `ctx.server` is typed
-`ServerApi` (`mcpkit.server.surface`: every public name of `Server`), which names no module
-that names the Context.
+`ServerCore` (`mcpkit.server.core`: what a server is and declares, without the way into its
+requests), which names no module that names the Context.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from mcpkit.types import ClientCapabilities, Implementation, RequestId
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.server.asking.round_trip import RoundTrip
+    from mcpkit.server.core import ServerCore
     from mcpkit.server.session import Peer
-    from mcpkit.server.surface import ServerApi
     from mcpkit.stores.task_runner import TaskRun
 
 __all__ = ["RequestFacts", "TaskBeginning"]
@@ -57,7 +57,7 @@ class RequestFacts(Injected):
 
     def __init__(
         self,
-        server: ServerApi,
+        server: ServerCore,
         session: Peer,
         request_id: RequestId,
         method: str,
@@ -115,7 +115,7 @@ class RequestFacts(Injected):
             self._meta = meta
 
     @classmethod
-    def of(cls, server: ServerApi, session: Peer, ev: RequestReceived) -> Self:
+    def of(cls, server: ServerCore, session: Peer, ev: RequestReceived) -> Self:
         """The Context of the request `ev`, which `session`'s client sent."""
         params = ev.params
         meta = params if type(params) in UNREAD_TYPES else getattr(params, "meta", None)
@@ -131,7 +131,7 @@ class RequestFacts(Injected):
             ev.terms,
         )
 
-    def derive(self, *, server: ServerApi | None = None, task: TaskRun | None = None) -> Self:
+    def derive(self, *, server: ServerCore | None = None, task: TaskRun | None = None) -> Self:
         """The same request's Context, for another server (one mounted in this one) or run
         as `task`."""
         derived = type(self)(

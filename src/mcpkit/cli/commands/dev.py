@@ -54,7 +54,7 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from mcpkit.client.target import TargetError
     from mcpkit.inspector import serve_inspector
     from mcpkit.inspector.watch import files_to_watch
-    from mcpkit.server.server import MASK_ERRORS_VARIABLE
+    from mcpkit.server.core import MASK_ERRORS_VARIABLE
 
     try:
         configured = host_target(args.target, trust=trust_of(args), warn=warn)

@@ -20,7 +20,7 @@ __all__ = ["EveryComponent", "Findable", "effective_rules", "every_component", "
 
 class Findable(Protocol):
     """What is looked up in a server: its registries and its visibility rules (a
-    `FeatureServer`, a `ServerApi`, or an `EveryComponent`)."""
+    `FeatureServer`, a `ServerCore`, or an `EveryComponent`)."""
 
     @property
     def visibility(self) -> Visibility: ...

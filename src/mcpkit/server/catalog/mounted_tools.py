@@ -16,6 +16,7 @@ from typing import Any
 
 from mcpkit.errors import ToolError
 from mcpkit.runtime.layers import call_through
+from mcpkit.server.catalog.mounts import Mount
 from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.tools import ToolSpec, run_as_set
 from mcpkit.server.catalog.transforms import (
@@ -25,14 +26,14 @@ from mcpkit.server.catalog.transforms import (
     ToolTransforms,
     derive_tool,
 )
-from mcpkit.server.surface import Mount, ServerApi
+from mcpkit.server.core import ServerCore
 from mcpkit.types import CallToolRequestParams, CallToolResult, Tool
 
 __all__ = ["MountedTools", "transform_tool"]
 
 logger = logging.getLogger("mcpkit.server")
 
-Show = Callable[[Mount, str, ToolSpec], "tuple[str, ToolSpec] | None"]
+Show = Callable[[Mount[ServerCore], str, ToolSpec], "tuple[str, ToolSpec] | None"]
 
 
 class MountedTools:
@@ -41,7 +42,7 @@ class MountedTools:
 
     def __init__(
         self,
-        mount: Mount,
+        mount: Mount[ServerCore],
         show: Show,
         tool_names: Mapping[str, str] | None = None,
         transforms: ToolTransforms | None = None,
@@ -177,7 +178,7 @@ class MountedTools:
 
 
 async def invoke_mounted(
-    mount: Mount, key: str, ctx: Any, arguments: dict[str, Any]
+    mount: Mount[ServerCore], key: str, ctx: Any, arguments: dict[str, Any]
 ) -> CallToolResult:
     """Call `mount`'s tool `key` in its own server, as a call routed there is served: with
     that server's Context and settings, through its middleware."""
@@ -203,7 +204,7 @@ async def invoke_mounted(
     return result
 
 
-def mounted_origin(server: ServerApi, name: str) -> tuple[MountedTools, str] | None:
+def mounted_origin(server: ServerCore, name: str) -> tuple[MountedTools, str] | None:
     """The mount's tools that `server`'s tool `name` comes from, and its key there; None
     for one of `server`'s own."""
     origin = server.tools.origin(name)
@@ -219,7 +220,7 @@ def _run_here(spec: ToolSpec, ctx: Any, arguments: dict[str, Any]) -> Any:
 
 
 def transform_tool(
-    server: ServerApi,
+    server: ServerCore,
     tool: str,
     keep_original: bool,
     options: ToolTransformOptions,

@@ -47,7 +47,7 @@ from mcpkit.types import (
 
 if TYPE_CHECKING:
     from mcpkit.protocol.events import RequestInfo
-    from mcpkit.server.surface import ServerApi
+    from mcpkit.server.core import ServerCore
 
 __all__ = [
     "add_routes",
@@ -73,7 +73,7 @@ class _Request(Protocol):
 #: likely to take (arguments come as `**arguments`, in any spelling, `x-currency` included).
 _CTX: Final = "_mcpkit_context"
 
-S = TypeVar("S", bound="ServerApi")
+S = TypeVar("S", bound="ServerCore")
 Lifespan = Callable[[Any], contextlib.AbstractAsyncContextManager[Any]]
 
 
@@ -210,7 +210,7 @@ def _annotations(route: OpenApiRoute) -> ToolAnnotations:
     )
 
 
-def add_routes(server: ServerApi, routes: list[OpenApiRoute]) -> None:
+def add_routes(server: ServerCore, routes: list[OpenApiRoute]) -> None:
     """Register each route on `server` as what its kind says."""
     for route in routes:
         common: dict[str, Any] = {

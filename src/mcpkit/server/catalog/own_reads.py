@@ -15,7 +15,7 @@ from mcpkit.types import GetPromptResult, Prompt, Resource, ResourceTemplate
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
-    from mcpkit.server.surface import ServerApi
+    from mcpkit.server.core import ServerCore
 
 __all__ = ["Reader", "get_prompt", "list_prompts", "list_resource_templates", "list_resources"]
 
@@ -27,7 +27,7 @@ class Reader(Request, Protocol):
     @property
     def auth(self) -> AccessToken | None: ...
 
-    def derive(self, *, server: ServerApi | None = None) -> Self: ...
+    def derive(self, *, server: ServerCore | None = None) -> Self: ...
 
 
 def _shown(ctx: Reader, registry: Registry[Any]) -> list[Any]:

@@ -46,8 +46,8 @@ from mcpkit.stores.component_rules import ComponentRule
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
     from mcpkit.protocol.terms import Terms
+    from mcpkit.server.core import ServerCore
     from mcpkit.server.session import Peer
-    from mcpkit.server.surface import ServerApi
     from mcpkit.types import ClientCapabilities
 
 __all__ = [
@@ -73,7 +73,7 @@ class Request(Protocol):
     this module: `ctx.disable_components()`)."""
 
     @property
-    def server(self) -> ServerApi: ...
+    def server(self) -> ServerCore: ...
 
     @property
     def session(self) -> Peer: ...
@@ -90,7 +90,7 @@ class Request(Protocol):
     @property
     def client_capabilities(self) -> ClientCapabilities: ...
 
-    def derive(self, *, server: ServerApi) -> Request:
+    def derive(self, *, server: ServerCore) -> Request:
         """The same request's Context, for `server` (one mounted in this one's)."""
         ...
 
@@ -264,7 +264,7 @@ def hidden_by_key(visibility: Visibility, ctx: Request, registry: Registry[Any],
     return item is not None and hidden(visibility, ctx, _KINDS[registry.kind], item)
 
 
-def check_routed(server: ServerApi, ctx: Request, params: Any) -> None:
+def check_routed(server: ServerCore, ctx: Request, params: Any) -> None:
     """Refuse, as an unknown one, a component of a mounted server that the request of `ctx`
     may not use (`mount.route`, before it hands the request on)."""
     visibility = server.visibility
@@ -389,7 +389,7 @@ def _listed_tool(spec: Any, ctx: Request) -> bool:
     return ui is None or ui.for_model or client_renders_views(ctx.client_capabilities)
 
 
-def serves(server: ServerApi, ctx: Request, method: str, target: str) -> Served | None:
+def serves(server: ServerCore, ctx: Request, method: str, target: str) -> Served | None:
     """What `server`'s handler of a tools/call, prompts/get or resources/read would serve the
     request of `ctx` for `target` (a name or URI), as it judges before it runs anything
     (`served`): the version of a name this request sees, say; None when it would refuse

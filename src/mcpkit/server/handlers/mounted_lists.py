@@ -32,7 +32,8 @@ from mcpkit.types import (
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context
-    from mcpkit.server.surface import Mount, ServerApi
+    from mcpkit.server.core import ServerCore
+from mcpkit.server.catalog.mounts import Mount
 
 __all__ = ["as_mounted_servers_list"]
 
@@ -40,7 +41,7 @@ S = TypeVar("S")
 
 #: Per list method: its result's type, the field of its items, each item's key field, and
 #: the registry of a server it lists.
-_LISTS: Final[dict[str, tuple[type[Any], str, str, Callable[[ServerApi], Registry[Any]]]]] = {
+_LISTS: Final[dict[str, tuple[type[Any], str, str, Callable[[ServerCore], Registry[Any]]]]] = {
     "tools/list": (ListToolsResult, "tools", "name", lambda server: server.tools),
     "prompts/list": (ListPromptsResult, "prompts", "name", lambda server: server.prompts),
     "resources/list": (ListResourcesResult, "resources", "uri", lambda server: server.resources),
@@ -54,7 +55,7 @@ _LISTS: Final[dict[str, tuple[type[Any], str, str, Callable[[ServerApi], Registr
 _MAX_PAGES: Final = 1_000  # (a cursor that never ends is a bug of a layer)
 
 
-def _edits(server: ServerApi, method: str) -> bool:
+def _edits(server: ServerCore, method: str) -> bool:
     """Whether `server`'s middleware, or that of a server mounted in it at any depth, takes
     part in `method` requests."""
     if server.middleware and chain_for(server.middleware, method):
@@ -62,7 +63,7 @@ def _edits(server: ServerApi, method: str) -> bool:
     return any(_edits(mount.server, method) for mount in server.mounts)
 
 
-async def _listed(mount: Mount, ctx: Context, method: str) -> dict[str, Any]:
+async def _listed(mount: Mount[ServerCore], ctx: Context, method: str) -> dict[str, Any]:
     """The wire items `mount`'s server lists through its middleware, by key, every page."""
     result_type, field, key, _ = _LISTS[method]
     inner = ctx.derive(server=mount.server)  # (the request's Context for that server)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from mcpkit.protocol.terms import Terms
     from mcpkit.server.catalog.feature_server import FeatureServer
     from mcpkit.server.context import Context
-    from mcpkit.server.surface import ServerApi
+    from mcpkit.server.core import ServerCore
 
 __all__ = ["era_handler", "extension_handler", "masked", "resume", "through_layers"]
 
@@ -35,7 +35,7 @@ logger = logging.getLogger("mcpkit.server")
 
 
 def through_layers(
-    server: ServerApi, ctx: Context, params: Any, handler: Handler
+    server: ServerCore, ctx: Context, params: Any, handler: Handler
 ) -> Awaitable[Any]:
     """`handler`'s answer to the request of `ctx`, through `server`'s middleware (the first
     outermost), then, when servers are mounted in it, routed to the one that owns the item
@@ -62,7 +62,7 @@ def through_layers(
     return answer
 
 
-def masked(server: ServerApi, method: str, exc: Exception) -> McpError | None:
+def masked(server: ServerCore, method: str, exc: Exception) -> McpError | None:
     """What an unexpected exception of the handler of a `method` request becomes with
     `mask_error_details`: a generic -32603, its traceback logged here. None when it goes as
     it is (masking off, or an exception whose text is meant for the client): the runtime
@@ -77,7 +77,7 @@ def masked(server: ServerApi, method: str, exc: Exception) -> McpError | None:
 
 
 async def resume(
-    server: ServerApi, ctx: Context, terms: Terms[Any] | None, method: str, params: Any
+    server: ServerCore, ctx: Context, terms: Terms[Any] | None, method: str, params: Any
 ) -> None:
     """A retry of a 2026-07-28 request that asked something: its state is checked, and spent
     when states are single-use (`request_state_single_use`), before it runs."""

@@ -19,7 +19,7 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.server.catalog.feature_server import FeatureServer
 from mcpkit.server.tasks.augmented import owner_of
-from mcpkit.server.tasks.extension import detailed_task
+from mcpkit.server.tasks.status import detailed_task
 from mcpkit.stores.task_run import TaskRun
 from mcpkit.stores.tasks import is_terminal
 from mcpkit.types.tasks_extension import CancelTaskParams, GetTaskParams, UpdateTaskParams

@@ -14,20 +14,25 @@ import logging
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Protocol
 
-from mcpkit.server.mount import forward_update
 from mcpkit.stores.broker import SESSION_CHANGED, Change
 
 if TYPE_CHECKING:
     from mcpkit.runtime.background import BackgroundTasks
     from mcpkit.server.catalog.listeners import Listeners
+    from mcpkit.server.catalog.mounts import Mount
     from mcpkit.server.serving.lifespan import ServerLifespan
     from mcpkit.server.session import HeldSessions
-    from mcpkit.server.surface import Mount
     from mcpkit.stores.broker import Broker
 
 __all__ = ["BroadcastHost", "SessionBroadcasts"]
 
 logger = logging.getLogger("mcpkit.server")
+
+
+class Announcer(Protocol):
+    """The server a broadcasting server is mounted in, as its broadcasts reach it."""
+
+    async def notify_resource_updated(self, uri: str) -> None: ...
 
 
 class BroadcastHost(Protocol):
@@ -39,7 +44,7 @@ class BroadcastHost(Protocol):
     def broker(self) -> Broker: ...
 
     @property
-    def mounted_in(self) -> Mount | None: ...
+    def mounted_in(self) -> Mount[Announcer] | None: ...
 
 
 class SessionBroadcasts:
@@ -86,9 +91,9 @@ class SessionBroadcasts:
         host.broker.publish(Change("notifications/resources/updated", uri))
         mounted_in = host.mounted_in
         if mounted_in is not None:  # the parent's subscribers know it by another URI
-            forwarded = forward_update(mounted_in, uri)
-            if forwarded is not None:
-                await forwarded
+            shown = mounted_in.uri(uri)
+            if shown is not None:
+                await mounted_in.parent.notify_resource_updated(shown)
 
     def deliver(self, change: Change) -> None:
         """The broker's change, to each of this process's sessions that may be told: those

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from mcpkit.server.surface import Mount
+    from mcpkit.server.catalog.mounts import Mount
     from mcpkit.transports.http.custom_routes import CustomRoute, CustomRoutes
     from mcpkit.transports.http.starlette_routes import RouteHandler
 
@@ -23,7 +23,7 @@ class Routed(Protocol):
     def custom_routes(self) -> tuple[CustomRoute, ...]: ...
 
     @property
-    def mounts(self) -> tuple[Mount, ...]: ...
+    def mounts(self) -> tuple[Mount[Routed], ...]: ...
 
 
 class HttpRoutes:

@@ -21,7 +21,7 @@ from mcpkit.stores.liveness import process_tag
 
 if TYPE_CHECKING:
     from mcpkit.server.asking.request_state import StateSeal
-    from mcpkit.server.surface import Mount
+    from mcpkit.server.catalog.mounts import Mount
     from mcpkit.stores.broker import SharedBroker
     from mcpkit.stores.liveness import Liveness
     from mcpkit.stores.url import Stores
@@ -33,6 +33,12 @@ _BROKER_WAIT: Final = 10.0  # seconds a shared broker has to subscribe as servin
 _STATE_KEY: Final = "request-state-key"  # the store's secret sealing requestState
 #: Servers of this process renewing its lease, by store URL: the last to stop gives it up.
 _leasing: collections.Counter[str] = collections.Counter()
+
+
+class Runs(Protocol):
+    """A server mounted in a `LifespanHost`, whose lifespan runs inside its parent's."""
+
+    def running(self) -> contextlib.AbstractAsyncContextManager[object]: ...
 
 
 class LifespanHost(Protocol):
@@ -52,7 +58,7 @@ class LifespanHost(Protocol):
     def lifespan(self) -> Callable[[Any], contextlib.AbstractAsyncContextManager[Any]] | None: ...
 
     @property
-    def mounts(self) -> tuple[Mount, ...]: ...
+    def mounts(self) -> tuple[Mount[Runs], ...]: ...
 
     def close_listens(self) -> None: ...
 

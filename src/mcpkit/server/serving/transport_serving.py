@@ -23,12 +23,13 @@ if TYPE_CHECKING:
     from typing import Unpack
 
     from mcpkit.auth.server.resource import ProtectedResource
+    from mcpkit.server.catalog.mounts import Mount
     from mcpkit.server.catalog.registry import Registry
     from mcpkit.server.catalog.tools import ToolSpec
     from mcpkit.server.request_peer import RequestPeer
     from mcpkit.server.serving._http_run import HttpImplementation
+    from mcpkit.server.serving.http_routes import Routed
     from mcpkit.server.session import ServerSessionHandle
-    from mcpkit.server.surface import Mount
     from mcpkit.serverless.aws_lambda import LambdaHandler
     from mcpkit.stores.broker import Broker
     from mcpkit.stores.component_rules import ComponentRule
@@ -71,7 +72,7 @@ class Servable(Protocol):
     def store(self) -> Stores: ...
 
     @property
-    def mounts(self) -> tuple[Mount, ...]: ...
+    def mounts(self) -> tuple[Mount[Routed], ...]: ...
 
     @property
     def custom_routes(self) -> tuple[CustomRoute, ...]: ...

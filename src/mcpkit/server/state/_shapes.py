@@ -1,5 +1,5 @@
 """What the state modules read of a server and of a request, as narrow Protocols: naming
-`Context` or `ServerApi` here would close an import cycle through the modules that name
+`Context` or `ServerCore` here would close an import cycle through the modules that name
 this room (`Context` delegates `ctx.get_state()` to it)."""
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.server.context import Context
 from mcpkit.stores.task_runner import TaskRun, TaskRunner
-from mcpkit.types import CallToolResult, CreateTaskResult, TaskMetadata, TextContent
+from mcpkit.types import CallToolResult, CreateTaskResult, TaskMetadata
 
 if TYPE_CHECKING:
     from mcpkit.server.catalog.tools import ToolSpec
@@ -30,7 +30,6 @@ __all__ = [
     "owner_of",
     "start_tool_task",
     "task_of_answer",
-    "tool_failed",
 ]
 
 #: The owner of tasks created without authorization.
@@ -46,15 +45,6 @@ def owner_of(ctx: Context) -> str:
     identity = identity_of(ctx.auth)
     # json's spelling, not msgspec's: task records a store kept before name owners this way.
     return ANONYMOUS if identity is None else json.dumps(identity)
-
-
-def tool_failed(result: Any) -> str | None:
-    """A tool result with `isError` fails its task ("Task Execution Errors")."""
-    if isinstance(result, CallToolResult) and result.is_error:
-        first = result.content[0] if result.content else None
-        text = first.text if isinstance(first, TextContent) else None
-        return f"Tool execution failed: {text}" if text else "Tool execution failed"
-    return None
 
 
 def check_task_support(spec: ToolSpec, task: TaskMetadata | None) -> None:

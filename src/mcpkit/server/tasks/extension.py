@@ -24,16 +24,16 @@ from typing import TYPE_CHECKING, Any, cast
 import msgspec
 
 from mcpkit.errors import McpError
-from mcpkit.protocol import codes
 from mcpkit.protocol.extensions import declares
 from mcpkit.protocol.own_terms import missing_capability
 from mcpkit.runtime.task_augmented import quietly
 from mcpkit.server.catalog.listeners import MAX_RESOURCE_SUBSCRIPTIONS
 from mcpkit.server.tasks.augmented import owner_of
+from mcpkit.server.tasks.status import detailed
 from mcpkit.stores.task_run import Notified
 from mcpkit.stores.task_runner import UNANSWERED, TaskRun, TaskRunner
 from mcpkit.types import CallToolResult, Task
-from mcpkit.types.tasks_extension import EXTENSION_ID, DetailedTask
+from mcpkit.types.tasks_extension import EXTENSION_ID
 
 if TYPE_CHECKING:
     from mcpkit.server.catalog.feature_server import FeatureServer
@@ -43,52 +43,11 @@ if TYPE_CHECKING:
 __all__ = [
     "TaskStarter",
     "call_tool_as_extension",
-    "detailed",
-    "detailed_task",
     "followed_tasks",
     "task_handle",
 ]
 
 RunTool = Callable[["Context"], Awaitable[CallToolResult]]
-
-
-def detailed(task: Task, **inlined: Any) -> DetailedTask:
-    """A stored task in the extension's shape (`ttlMs`, `pollIntervalMs`: whole ms)."""
-    return DetailedTask(
-        task_id=task.task_id,
-        status=task.status,
-        status_message=task.status_message,
-        created_at=task.created_at,
-        last_updated_at=task.last_updated_at,
-        ttl_ms=None if task.ttl is None else int(task.ttl),
-        poll_interval_ms=None if task.poll_interval is None else int(task.poll_interval),
-        **inlined,
-    )
-
-
-async def detailed_task(runner: TaskRunner, owner: str, task_id: str) -> dict[str, Any]:
-    """The task as tasks/get (and `notifications/tasks`) show it: what it came to inlined,
-    the result once completed, the JSON-RPC error once failed, the open questions while
-    input_required (those of a task running in this process)."""
-    store = runner.store
-    task = await store.get(owner, task_id)
-    inlined: dict[str, Any] = {}
-    if task.status == "input_required":
-        run = runner.running(task_id)
-        inlined["input_requests"] = dict(run.input_requests) if run and run.owner == owner else {}
-    elif task.status in ("completed", "failed"):
-        outcome = await store.outcome(owner, task_id)
-        if outcome is not None and outcome.error is not None:
-            inlined["error"] = outcome.error
-        elif outcome is not None and task.status == "completed":
-            inlined["result"] = outcome.result or {}
-        elif task.status == "failed":
-            # A 2025-11-25 task that failed with a tool's isError result: no JSON-RPC error
-            # was stored, and a failed task shows one.
-            message = task.status_message or "The task failed"
-            inlined["error"] = {"code": codes.INTERNAL_ERROR, "message": message}
-    shaped: dict[str, Any] = msgspec.to_builtins(detailed(task, **inlined))
-    return shaped
 
 
 async def followed_tasks(server: FeatureServer, ctx: Context, task_ids: Any) -> list[str]:
@@ -107,18 +66,6 @@ async def followed_tasks(server: FeatureServer, ctx: Context, task_ids: Any) -> 
             continue  # unknown, ended and purged, or another's: not followed
         found.append(task_id)
     return found
-
-
-async def announce(server: FeatureServer, run: TaskRun) -> None:
-    """A polled task's status changed: `notifications/tasks` (the whole DetailedTask) to the
-    open listens of this process that follow it (SEP-2663, "Task Status Notifications")."""
-    if not server.listeners.follows(run.id):
-        return
-    try:
-        task = await detailed_task(server.task_runner, run.owner, run.id)
-    except McpError:
-        return  # purged meanwhile
-    server.listeners.deliver_task(run.id, task)
 
 
 def task_handle(task: Task) -> dict[str, Any]:

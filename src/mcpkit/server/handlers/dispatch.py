@@ -1,0 +1,168 @@
+"""`ServerDispatch`: the way into each request of a server. The era's handler from the one
+table (an extension's beyond it), the request's Context, the call through the middleware
+and the mounts (`handlers.routing`), errors masked on the way back; and what a client says
+outside any request (`handle_event`).
+
+A `ServerCore` with the requests added: `mcpkit.Server` is one, with its decorators and its
+serving beside.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcpkit.errors import McpError, ToolError
+from mcpkit.protocol import codes
+from mcpkit.protocol.events import (
+    Event,
+    NotificationReceived,
+    RequestReceived,
+    StrayCancel,
+    StrayResponse,
+)
+from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS
+from mcpkit.protocol.unread_meta import UNREAD_TYPES
+from mcpkit.server.asking.round_trip import InputRequired
+from mcpkit.server.context import Context
+from mcpkit.server.core import ServerCore
+from mcpkit.server.handlers import OWN_TERMS_HANDLERS, SESSION_HANDLERS, Handler
+from mcpkit.server.handlers.features import read_resource
+from mcpkit.server.handlers.routing import (
+    era_handler,
+    extension_handler,
+    masked,
+    resume,
+    through_layers,
+)
+from mcpkit.server.hooks.chains import watched_event
+from mcpkit.server.mount import context_for, owner_of, shown_contents
+from mcpkit.server.session import Peer, ServerSessionHandle
+from mcpkit.types import ReadResourceRequestParams, ReadResourceResult
+from mcpkit.types.methods import STATELESS_REVISIONS
+
+__all__ = ["ServerDispatch"]
+
+
+class ServerDispatch(ServerCore):
+    """A server's core with the way into its requests (`mcpkit.Server` is the class to build)."""
+
+    async def handle_request(self, handle: Peer, ev: RequestReceived) -> Any:
+        """Serve one request of `handle`'s client: its handler's result (raises McpError)."""
+        terms = ev.terms
+        # (`is_stateless_revision`, inlined: once per request)
+        stateless = terms is not None and terms.stateless and terms.revision in STATELESS_REVISIONS
+        method = ev.method
+        # (`handler_for`, inlined: once per request; `in` and `[]`, not a `get` call)
+        table = OWN_TERMS_HANDLERS if stateless else SESSION_HANDLERS
+        handler = table[method] if method in table else None
+        if handler is None:
+            handler = self._handler_beyond_table(method)
+        params = ev.params
+        # (Attributes, read with no `getattr` call: ~300 instructions less a request each.
+        # `_meta` undecoded, where it still is: `RequestFacts.meta` decodes it if asked; only
+        # a request that carries its terms is read so.)
+        try:
+            meta = params if stateless and type(params) in UNREAD_TYPES else params.meta
+        except AttributeError:  # (no params, or params of another shape)
+            meta = None
+        ctx = Context(  # (`Context.of`, inlined: once per request)
+            self,
+            handle,
+            ev.request_id,
+            method,
+            ev.progress_token,
+            meta,
+            ev.request_info,
+            None,
+            terms,
+        )
+        if stateless and method in ROUND_TRIP_METHODS:
+            # (The same: every 2026-07-28 params of these methods has both.)
+            try:
+                retry = params.request_state or params.input_responses
+            except AttributeError:  # (params of another shape, or none)
+                retry = None
+            if retry:
+                await resume(self, ctx, terms, method, params)
+            else:
+                ctx.round_trip_params = params  # a round trip is made at the first ask, if any
+        try:
+            if not self.middleware and not self.mounts:
+                return await handler(self, ctx, params)
+            return await through_layers(self, ctx, params, handler)
+        except InputRequired:
+            # basic/patterns/mrtr: the handler asked what the client has not answered yet.
+            assert ctx.round_trip is not None
+            return ctx.round_trip.result()
+        except Exception as exc:
+            # An McpError or a ToolError goes as it is; anything else masked, or as it is.
+            error = None if isinstance(exc, (McpError, ToolError)) else masked(self, method, exc)
+            if error is None:
+                raise
+            raise error from None
+
+    def _handler_beyond_table(self, method: str) -> Handler:
+        """The handler of a `method` request the handler table has none for: an extension's
+        (`extension_handlers`), else McpError -32601."""
+        extensions = self._catalog.extension_handlers
+        if method in extensions:
+            return extension_handler(extensions[method])
+        # A method of the protocol this server does not implement (tasks/*, say): JSON-RPC
+        # 2.0 section 5.1 names -32601 for it, not an internal error.
+        raise McpError(
+            codes.METHOD_NOT_FOUND,
+            f"Method not found: {method} (this server does not implement it)",
+        )
+
+    async def handle_mounted(self, ctx: Context, params: Any) -> Any:
+        """Serve a request its parent routed here (`ctx.server` is this server): inside the
+        parent's middleware, through this server's own."""
+        try:
+            return await through_layers(self, ctx, params, self._mounted_handler(ctx))
+        except (McpError, ToolError):
+            raise
+        except Exception as exc:
+            error = masked(self, ctx.method, exc)
+            if error is None:
+                raise
+            raise error from None
+
+    def _mounted_handler(self, ctx: Context) -> Handler:
+        """What serves the request of `ctx` routed here by the parent (a mounted proxy
+        serves some itself)."""
+        return era_handler(ctx)
+
+    async def read_resource(self, ctx: Context, uri: str) -> ReadResourceResult:
+        """Read `uri`, one of this server's resources or a match of its templates (its
+        mounted servers' too), for the request of `ctx`, as resources/read answers it but
+        outside the middleware: what `ctx.read_resource(uri)` does. McpError -32002 for an
+        unknown URI."""
+        found = owner_of(self, uri) if self.mounts else None
+        if found is None:
+            return await read_resource(self, ctx, ReadResourceRequestParams(uri=uri))
+        # The mounted server reads its own URI, as a client's resources/read routed to it
+        # does (a mounted proxy reads a template's match upstream by that URI).
+        mount, inner = found
+        result = await mount.server.read_resource(context_for(mount.server, ctx), inner)
+        return shown_contents(mount, result)
+
+    def handle_event(self, handle: Peer, ev: Event) -> None:
+        """What a client told this server outside any request: a notification, an answer or
+        a cancellation no request of this process awaits."""
+        if self.middleware and (watched := watched_event(self.middleware, handle, ev)):
+            self._tasks.spawn(watched)  # typed middleware's on_initialize, on_notification
+        if isinstance(ev, NotificationReceived):
+            roots_changed = self.on_roots_changed
+            if (
+                ev.method == "notifications/roots/list_changed"
+                and isinstance(handle, ServerSessionHandle)  # (roots are a session's client's)
+            ):
+                if roots_changed is not None:
+                    self._tasks.spawn(roots_changed(handle))
+                self.session_roots_changed(handle)
+        elif isinstance(ev, StrayResponse):
+            self.broker.forward_response(handle.id, ev)
+        elif isinstance(ev, StrayCancel):
+            shared = self._broker_link.shared
+            if shared is not None:  # only a shared broker has other processes to tell
+                shared.forward_cancel(handle.id, ev.request_id, ev.reason)
