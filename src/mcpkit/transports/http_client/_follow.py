@@ -294,14 +294,15 @@ class StreamFollower:
             await self._endpoint.check_refusal(response, "the GET stream")
             if not _is_sse(response):
                 return 0, False, "the answer to GET was not an SSE stream"
-            delivered, polled = await self.pump(response, stream, self._deliver_unrelated, "GET")
+            delivered, polled = await self.pump(response, stream, self.deliver, "GET")
             return delivered, polled, None
         except RequestFailed as exc:
             return 0, False, str(exc)
         finally:
             await response.aclose()
 
-    async def _deliver_unrelated(self, data: bytes, final: bool) -> None:
+    async def deliver(self, data: bytes, final: bool) -> None:
+        """Hand a message read on any stream to the inbox (a `Deliver`)."""
         await self._inbox.put(data)
 
 

@@ -324,7 +324,7 @@ class StreamableHttpTransport:
         rid = head.id
         assert rid is not None and head.method is not None
         stream = self._follower.answer_stream(rid)
-        deliver = self._deliver
+        deliver = self._follower.deliver
         try:
             if extra is None:
                 response = await self._renewal.post(data, head.method)
@@ -351,9 +351,6 @@ class StreamableHttpTransport:
         finally:
             if self._requests.get(rid) is asyncio.current_task():
                 del self._requests[rid]
-
-    async def _deliver(self, data: bytes, final: bool) -> None:
-        await self._inbox.put(data)
 
     # ---------------------------------------------------- notifications, answers
 
