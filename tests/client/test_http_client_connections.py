@@ -9,8 +9,8 @@ import asyncio
 import httpx
 import pytest
 
-from mcpkit.transports.http_client import transport as transport_module
-from mcpkit.transports.http_client._endpoint_requests import RequestFailed
+from mcpkit.transports.http_client import _endpoint_requests
+from mcpkit.transports.http_client._endpoint_requests import EndpointRequests, RequestFailed
 from mcpkit.transports.http_client.transport import StreamableHttpTransport
 
 ANSWER = b'{"jsonrpc":"2.0","id":1,"result":{}}'
@@ -65,13 +65,12 @@ async def test_an_idle_connection_is_not_reused_past_the_keepalive_expiry(
 ) -> None:
     """An idle connection is dropped before a server's usual 5 s idle close, so a request
     never races the server closing it (KEEPALIVE_EXPIRY; scaled down here)."""
-    monkeypatch.setattr(transport_module, "KEEPALIVE_EXPIRY", 0.05)
+    monkeypatch.setattr(_endpoint_requests, "KEEPALIVE_EXPIRY", 0.05)
     server = CountingServer()
     port = await server.start()
     http = StreamableHttpTransport(f"http://127.0.0.1:{port}/mcp")
     http.open()
-    client = http._client  # pyright: ignore[reportPrivateUsage]
-    assert client is not None
+    client = http.http_client
     try:
         async with asyncio.timeout(10):
             answer = await client.post(f"http://127.0.0.1:{port}/mcp", content=b"{}")
@@ -92,8 +91,13 @@ async def test_a_transport_error_without_a_message_is_named() -> None:
     def fail(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadError("")
 
-    http = StreamableHttpTransport(
-        "http://127.0.0.1:9/mcp", http_client=httpx.AsyncClient(transport=httpx.MockTransport(fail))
+    http = EndpointRequests(
+        "http://127.0.0.1:9/mcp",
+        headers={},
+        auth=None,
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(fail)),
+        timeout=5.0,
+        sse_read_timeout=5.0,
     )
     http.open()
     with pytest.raises(RequestFailed, match=r"cannot reach http://127\.0\.0\.1:9/mcp: ReadError$"):

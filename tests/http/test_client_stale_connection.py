@@ -72,17 +72,9 @@ async def raw_server(serve: Serve) -> AsyncIterator[tuple[str, list[int]]]:
 
 def requests_to(url: str, client: httpx.AsyncClient) -> EndpointRequests:
     found = EndpointRequests(
-        url,
-        headers={},
-        auth=None,
-        timeout=WAIT,
-        sse_read_timeout=WAIT,
-        max_message_size=1 << 20,
-        max_reconnects=0,
-        reconnect_delay=0.0,
-        listen=False,
+        url, headers={}, auth=None, http_client=client, timeout=WAIT, sse_read_timeout=WAIT
     )
-    found._client = client  # (as `open()` sets it, with a client of the test's own)
+    found.open()
     return found
 
 

@@ -4,7 +4,8 @@ itself from a URL; `LegacyFallback` is how it says the server speaks the older H
 
 from __future__ import annotations
 
+from mcpkit.transports.http_client._fallback import LegacyFallback
 from mcpkit.transports.http_client._wire import falls_back_to_legacy
-from mcpkit.transports.http_client.transport import LegacyFallback, StreamableHttpTransport
+from mcpkit.transports.http_client.transport import StreamableHttpTransport
 
 __all__ = ["LegacyFallback", "StreamableHttpTransport", "falls_back_to_legacy"]

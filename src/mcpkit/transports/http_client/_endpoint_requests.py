@@ -1,7 +1,6 @@
-"""The requests of the Streamable HTTP client to its endpoint: its settings, the headers of
-every request, the Mcp-Session-Id and negotiated version it keeps, a new session when the
-server forgot the old one, and DELETE at the end (spec: basic/transports, "Session
-Management" and "Protocol Version Header")."""
+"""The requests of the Streamable HTTP client to its endpoint: its httpx client, the headers
+of every request, the Mcp-Session-Id and negotiated version it keeps, and DELETE at the end
+(spec: basic/transports, "Session Management" and "Protocol Version Header")."""
 
 from __future__ import annotations
 
@@ -28,11 +27,22 @@ from mcpkit.transports.http_client._wire import (
     valid_session_id,
 )
 
-__all__ = ["EndpointRequests", "RequestFailed", "StatelessHeaders", "read_some"]
+__all__ = [
+    "KEEPALIVE_EXPIRY",
+    "EndpointRequests",
+    "RequestFailed",
+    "StatelessHeaders",
+    "read_some",
+]
 
 logger = logging.getLogger("mcpkit.client.http")
 
 _DELETE_TIMEOUT: Final = 5.0
+#: Seconds an idle connection of our own client is kept for reuse: under the 5 s after which
+#: node's http server and uvicorn close an idle one. At httpx's default (also 5 s), a request
+#: sent as the server closes the connection (an OAuth login that took 5 s before the retried
+#: request, say) meets the close and fails with no answer, though the server never saw it.
+KEEPALIVE_EXPIRY = 4.0
 
 #: (method, params) -> the headers a stateless request carries (2026-07-28 basic/transports/
 #: streamable-http, "Request Metadata"): Mcp-Method, Mcp-Name, Mcp-Param-*.
@@ -64,7 +74,8 @@ class RequestFailed(Exception):
 
 class EndpointRequests:
     """What every request to one Streamable HTTP endpoint shares, in a 2025 session or as a
-    2026-07-28 request carrying its own terms, and how each is sent."""
+    2026-07-28 request carrying its own terms: its URL, headers, auth and httpx client, the
+    session id and negotiated version it keeps, and how each request is sent."""
 
     def __init__(
         self,
@@ -72,35 +83,21 @@ class EndpointRequests:
         *,
         headers: dict[str, str],
         auth: httpx.Auth | None,
+        http_client: httpx.AsyncClient | None,
         timeout: float,
         sse_read_timeout: float,
-        max_message_size: int,
-        max_reconnects: int,
-        reconnect_delay: float,
-        listen: bool,
     ) -> None:
         self.url = url
         self.headers = headers
         self.auth = auth
         self.timeout = timeout
         self.sse_read_timeout = sse_read_timeout
-        self.max_message_size = max_message_size
-        self.max_reconnects = max_reconnects
-        self.reconnect_delay = reconnect_delay
-        self.listen = listen
         #: The Mcp-Session-Id the server gave at initialize (None: it uses none).
         self.session_id: str | None = None
         #: The negotiated revision, sent as MCP-Protocol-Version after initialize.
         self.protocol_version: str | None = None
-        #: Set while speaking a stateless revision (2026-07-28): the headers each request
-        #: carries beside its body, from its method and params (`Client` gives it).
-        self.stateless_headers: StatelessHeaders | None = None
-        # Kept to start a new session when the server forgot ours ("Session Management" 4).
-        self.initialize_body: bytes | None = None
-        self.initialized_body: bytes | None = None
+        self._given_client = http_client
         self._client: httpx.AsyncClient | None = None
-        self._owns_client = False
-        self._renewing = asyncio.Lock()
         self._quick = httpx.Timeout(timeout)
         self._streaming = httpx.Timeout(timeout, read=sse_read_timeout)
 
@@ -109,6 +106,24 @@ class EndpointRequests:
         if self._client is None:
             raise RuntimeError("the transport is not open: use it as a Client's target")
         return self._client
+
+    def open(self) -> None:
+        """Take the given httpx client, or make our own, if not done yet."""
+        if self._client is None:
+            self._client = self._given_client or httpx.AsyncClient(
+                limits=httpx.Limits(
+                    max_connections=100,
+                    max_keepalive_connections=20,
+                    keepalive_expiry=KEEPALIVE_EXPIRY,
+                )
+            )
+
+    async def aclose(self) -> None:
+        """DELETE the session (405 is fine) and close our own httpx client (not a given one)."""
+        await self.end_session()
+        client, self._client = self._client, None
+        if client is not None and client is not self._given_client:
+            await client.aclose()
 
     # ---------------------------------------------------------------- requests
 
@@ -190,19 +205,6 @@ class EndpointRequests:
             headers.update(extra)
         return await self.send_request("POST", headers, data, streaming)
 
-    async def post_renewing(
-        self, data: bytes, what: str, *, streaming: bool = True
-    ) -> httpx.Response:
-        """POST `data`; on 404 for our session, start a new one and POST once more."""
-        sid = self.session_id
-        response = await self.post(data, streaming=streaming)
-        if response.status_code != 404 or sid is None:
-            return response
-        await response.aclose()
-        logger.info("%s got 404: the server ended session %s; starting a new one", what, sid)
-        await self.renew(sid)
-        return await self.post(data, streaming=streaming)
-
     async def check_refusal(self, response: httpx.Response, what: str) -> None:
         """Raise RequestFailed for a refusal (4xx, 5xx) naming the status and the server's
         message (from at most 64 KiB of its body)."""
@@ -233,46 +235,6 @@ class EndpointRequests:
             f"{self.url} sent an Mcp-Session-Id that is not 1 to {MAX_SESSION_ID_LENGTH} "
             f"visible ASCII characters ({sid[:80]!r}); the spec allows only those"
         )
-
-    async def renew(self, stale: str) -> None:
-        """Start a new session in place of `stale`, replaying our initialize (its answer is
-        not the caller's: the runtime's session was initialized already) and initialized."""
-        async with self._renewing:
-            if self.session_id != stale:
-                return  # another request renewed it meanwhile
-            body = self.initialize_body
-            if body is None:
-                raise RequestFailed("the server ended the session before it was initialized")
-            try:
-                await self._replay_initialize(body)
-            except RequestFailed:
-                # Kept so that the next request's 404 tries again, instead of every request
-                # going out with no session id at all (and a 400 for each).
-                self.session_id = stale
-                raise
-            if self.initialized_body is not None:
-                response = await self.post(self.initialized_body, streaming=False)
-                await response.aclose()
-            await self.on_renewed()
-
-    async def _replay_initialize(self, body: bytes) -> None:
-        self.session_id = None
-        self.protocol_version = None
-        response = await self.post(body, streaming=True, with_session=False)
-        try:
-            await self.check_refusal(response, "initialize (for a new session)")
-            if not self.take_session_id(response):
-                raise RequestFailed(self.bad_session_id(response))
-            await self.read_replayed_answer(response)
-        finally:
-            await response.aclose()
-
-    async def read_replayed_answer(self, response: httpx.Response) -> None:
-        """Read the replayed initialize's answer for its version (the follower does it)."""
-        raise NotImplementedError
-
-    async def on_renewed(self) -> None:
-        """A new session began (the GET stream is reopened for it)."""
 
     async def end_session(self) -> None:
         """DELETE the session ("Session Management" 5); 405 means the server keeps it."""

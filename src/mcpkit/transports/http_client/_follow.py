@@ -32,9 +32,8 @@ from mcpkit.transports.http_client._wire import (
     REFUSAL_LIMIT,
     describe_page,
     is_answer,
-    negotiated_version,
-    read_head,
 )
+from mcpkit.types import RequestId
 
 __all__ = ["StreamFollower"]
 
@@ -43,11 +42,29 @@ logger = logging.getLogger("mcpkit.client.http")
 _MAX_BACKOFF: Final = 30.0  # seconds between failed attempts, at most
 
 
-class StreamFollower(EndpointRequests):
-    """The reading half of the transport; `inbox` is where messages go."""
+class StreamFollower:
+    """The reading half of the transport: it reads the answers of the requests `endpoint`
+    sends, resumes them, and keeps the GET stream, whose messages go to `inbox`."""
 
-    inbox: Inbox
-    _listener: asyncio.Task[None] | None = None
+    def __init__(
+        self,
+        endpoint: EndpointRequests,
+        inbox: Inbox,
+        *,
+        max_message_size: int,
+        max_reconnects: int,
+        reconnect_delay: float,
+    ) -> None:
+        self._endpoint = endpoint
+        self._inbox = inbox
+        self.max_message_size = max_message_size
+        self.max_reconnects = max_reconnects
+        self.reconnect_delay = reconnect_delay
+        self._listener: asyncio.Task[None] | None = None
+
+    def answer_stream(self, request_id: RequestId | None) -> AnswerStream:
+        """A new stream for the answer to `request_id` (None: the GET stream)."""
+        return AnswerStream(request_id, self.max_message_size)
 
     # ----------------------------------------------------------------- answers
 
@@ -56,7 +73,7 @@ class StreamFollower(EndpointRequests):
     ) -> None:
         """Read a POST's answer: one JSON object or an SSE stream (basic/transports, "Sending
         Messages to the Server" 5); raises RequestFailed when it cannot be the answer."""
-        await self.check_refusal(response, method)
+        await self._endpoint.check_refusal(response, method)
         kind = content_type(response)
         if response.status_code == 202:
             raise RequestFailed(
@@ -70,8 +87,8 @@ class StreamFollower(EndpointRequests):
                 raise RequestFailed(f"{method}: {exc}") from None
             except httpx.TransportError as exc:  # reset, or silent past the read timeout
                 raise RequestFailed(
-                    f"{method}: the connection to {self.url} broke before the answer was read: "
-                    f"{str(exc) or type(exc).__name__}",
+                    f"{method}: the connection to {self._endpoint.url} broke before the answer "
+                    f"was read: {str(exc) or type(exc).__name__}",
                     data={"transportError": type(exc).__name__},
                 ) from None
             if body is None:
@@ -92,7 +109,8 @@ class StreamFollower(EndpointRequests):
             )
             if page is not None:  # a login page, a proxy's own page: what it is, in one line
                 status = f"{response.status_code} {response.reason_phrase}"
-                raise RequestFailed(f"{method}: {self.url} answered HTTP {status}: {page}")
+                url = self._endpoint.url
+                raise RequestFailed(f"{method}: {url} answered HTTP {status}: {page}")
             raise RequestFailed(
                 f"{method}: the server answered with Content-Type {kind or '(none)'!r}; "
                 "Streamable HTTP answers are application/json or text/event-stream"
@@ -124,11 +142,11 @@ class StreamFollower(EndpointRequests):
 
     def _bounded_wait(self, stream: AnswerStream, failures: int, polls: int, method: str) -> float:
         wait = self.reconnect_wait(stream, failures, polls)
-        if wait > self.sse_read_timeout:
+        if wait > self._endpoint.sse_read_timeout:
             # Respecting it would be a hang: we would not wait that long on an open stream.
             raise RequestFailed(
                 f"{method}: the server asked for {wait:g} s before resuming its SSE answer "
-                f"(retry), longer than sse_read_timeout ({self.sse_read_timeout:g} s)"
+                f"(retry), longer than sse_read_timeout ({self._endpoint.sse_read_timeout:g} s)"
             )
         return wait
 
@@ -169,10 +187,10 @@ class StreamFollower(EndpointRequests):
     async def _reconnect(
         self, stream: AnswerStream, deliver: Deliver, method: str
     ) -> tuple[int, bool, RequestFailed | None]:
-        headers = self.request_headers(accept=ACCEPT_SSE)
+        headers = self._endpoint.request_headers(accept=ACCEPT_SSE)
         headers["last-event-id"] = stream.last_event_id
         try:
-            response = await self.send_request("GET", headers, None, True)
+            response = await self._endpoint.send_request("GET", headers, None, True)
         except RequestFailed as exc:
             return 0, False, exc
         try:
@@ -185,7 +203,7 @@ class StreamFollower(EndpointRequests):
                     data={"httpStatus": status},
                 )
             try:
-                await self.check_refusal(response, "GET with Last-Event-ID")
+                await self._endpoint.check_refusal(response, "GET with Last-Event-ID")
             except RequestFailed as exc:
                 return 0, False, exc
             if not _is_sse(response):
@@ -196,22 +214,8 @@ class StreamFollower(EndpointRequests):
         finally:
             await response.aclose()
 
-    # -------------------------------------------------------------- new session
-
-    async def read_replayed_answer(self, response: httpx.Response) -> None:
-        rid = read_head(self.initialize_body or b"").id
-        stream = AnswerStream(rid, self.max_message_size)
-
-        async def learn(data: bytes, final: bool) -> None:
-            if final:  # the runtime's session knows this answer already: it is not passed on
-                self.protocol_version = negotiated_version(data)
-
-        what = "initialize (for a new session)"
-        await self.read_answer(response, stream, learn, what)
-        if not stream.answered:
-            await self.resume(stream, learn, what)
-
-    async def on_renewed(self) -> None:
+    async def listen_again(self) -> None:
+        """Reopen the GET stream, if it was open, for a new session."""
         old = self._listener
         if old is not None and old is not asyncio.current_task():
             old.cancel()
@@ -233,19 +237,19 @@ class StreamFollower(EndpointRequests):
         ready = asyncio.Event()
         self._listener = asyncio.get_running_loop().create_task(self._listen(ready))
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(self._endpoint.timeout):
                 await ready.wait()
         except TimeoutError:
             logger.warning(
                 "%s did not answer the GET stream within %g s (timeout); going on: what the "
                 "server sends outside a request before it does is lost (behind a proxy that "
                 "holds a response until it ends, pass listen=False)",
-                self.url,
-                self.timeout,
+                self._endpoint.url,
+                self._endpoint.timeout,
             )
 
     async def _listen(self, ready: asyncio.Event) -> None:
-        stream = AnswerStream(None, self.max_message_size)
+        stream = self.answer_stream(None)
         failures = polls = 0
         try:
             while True:
@@ -253,50 +257,53 @@ class StreamFollower(EndpointRequests):
                 if problem == "410" and stream.last_event_id:
                     # The server cannot resume that stream (past its window, or the process
                     # that produced it stopped): a new GET stream, without Last-Event-ID.
-                    logger.debug("%s: the GET stream cannot be resumed; opening another", self.url)
-                    stream = AnswerStream(None, self.max_message_size)
+                    logger.debug(
+                        "%s: the GET stream cannot be resumed; opening another", self._endpoint.url
+                    )
+                    stream = self.answer_stream(None)
                     continue
                 if problem in ("404", "405"):
                     # 405: the server offers no GET stream; 404: our session ended, and the
                     # next request starts a new one, with its own GET stream.
-                    logger.debug("%s: no GET stream (HTTP %s)", self.url, problem)
+                    logger.debug("%s: no GET stream (HTTP %s)", self._endpoint.url, problem)
                     return
                 failures, polls = _counted(failures, polls, delivered, polled, problem)
                 if failures >= self.max_reconnects:
-                    logger.warning("gave up the GET stream of %s: %s", self.url, problem)
+                    logger.warning("gave up the GET stream of %s: %s", self._endpoint.url, problem)
                     return
                 await asyncio.sleep(self._bounded_wait(stream, failures, polls, "GET stream"))
         except RequestFailed as exc:
-            logger.warning("gave up the GET stream of %s: %s", self.url, exc)
+            logger.warning("gave up the GET stream of %s: %s", self._endpoint.url, exc)
         finally:
             ready.set()
 
     async def _listen_once(
         self, stream: AnswerStream, ready: asyncio.Event
     ) -> tuple[int, bool, str | None]:
-        headers = self.request_headers(accept=ACCEPT_SSE)
+        headers = self._endpoint.request_headers(accept=ACCEPT_SSE)
         if stream.last_event_id:
             headers["last-event-id"] = stream.last_event_id
         try:
-            response = await self.send_request("GET", headers, None, True)
+            response = await self._endpoint.send_request("GET", headers, None, True)
         except RequestFailed as exc:
             return 0, False, str(exc)
         try:
             ready.set()
             if response.status_code in (404, 405, 410):
                 return 0, False, str(response.status_code)
-            await self.check_refusal(response, "the GET stream")
+            await self._endpoint.check_refusal(response, "the GET stream")
             if not _is_sse(response):
                 return 0, False, "the answer to GET was not an SSE stream"
-            delivered, polled = await self.pump(response, stream, self._deliver_unrelated, "GET")
+            delivered, polled = await self.pump(response, stream, self.deliver, "GET")
             return delivered, polled, None
         except RequestFailed as exc:
             return 0, False, str(exc)
         finally:
             await response.aclose()
 
-    async def _deliver_unrelated(self, data: bytes, final: bool) -> None:
-        await self.inbox.put(data)
+    async def deliver(self, data: bytes, final: bool) -> None:
+        """Hand a message read on any stream to the inbox (a `Deliver`)."""
+        await self._inbox.put(data)
 
 
 def _is_sse(response: httpx.Response) -> bool:
