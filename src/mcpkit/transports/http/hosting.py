@@ -378,7 +378,9 @@ class AppSessions:
             if body is None:
                 self.open_streams.discard(stream)
             del body  # not held while the store forgets
-            await channel.release(stream, delivered)  # (the session's activity: `touch`)
+            waiting = channel.streams.release(stream, delivered)  # (no coroutine: the usual)
+            if waiting is not None:
+                await waiting
 
     async def expire_idle(self) -> int:
         """End the sessions idle for `session_idle_timeout`; how many there were. The

@@ -8,7 +8,7 @@ store) is a job of its own, which the routing only calls at a request's start an
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Final, Protocol
 
 from mcpkit._asgi import quote_header
@@ -171,13 +171,14 @@ class ResumableStreams:
             return None
         return stream_id, after
 
-    def release(self, stream: Stream, delivered: bool) -> list[str] | None:
+    def release(self, stream: Stream, delivered: bool) -> Awaitable[None] | None:
         """A connection of `stream` ended (noted at `released_at`: the session's activity).
         Unless a newer one carries it, the stream stays resumable for `retention` seconds
         after its request ends (the GET stream: after the cut), even when all was written: the
         client may have lost what was written last. One that cannot be resumed is forgotten
-        at once, and so is the oldest past MAX_RETAINED. The stream ids the store has still to
-        forget (`StreamSettings.forget_now`), if any."""
+        at once, and so is the oldest past MAX_RETAINED. What to await for the store to forget
+        them (`StreamSettings.forget_now`); None when nothing is left to it (the usual case:
+        no coroutine)."""
         self.released_at = now = self.clock()
         if stream.attached or not (delivered or stream.ended or stream is self.stream):
             return None  # (a request still running is retained when it ends)
@@ -197,9 +198,9 @@ class ResumableStreams:
             if len(retained) <= MAX_RETAINED:
                 return None
             gone = next(iter(retained))  # the oldest
-        dropped: list[str] = []
-        self._drop(gone, dropped)
-        return self.settings.forget_at_once(dropped) if dropped else None
+        stored = self._drop(gone)
+        left = None if stored is None else self.settings.forget_at_once([stored])
+        return self.settings.forget_now(left) if left else None
 
     def _sweep(self) -> None:
         """One timer per session, not per stream: forget the streams whose time is up. A
@@ -214,7 +215,7 @@ class ResumableStreams:
             if until > now:
                 self._sweeper = asyncio.get_running_loop().call_later(until - now, self._sweep)
                 break
-            self._drop(stream, gone)
+            self._drop_into(stream, gone)
         self.settings.forget_later(gone)
 
     async def forget(self, stream: Stream) -> None:
@@ -228,13 +229,19 @@ class ResumableStreams:
         events too when the store never waits (`StreamSettings.forget_at_once`); the stream
         ids the store has still to forget (`StreamSettings.forget_now`)."""
         gone: list[str] = []
-        self._drop(stream, gone)
+        self._drop_into(stream, gone)
         return self.settings.forget_at_once(gone) if gone else gone
 
-    def _drop(self, stream: Stream, gone: list[str]) -> None:
+    def _drop_into(self, stream: Stream, gone: list[str]) -> None:
+        """`_drop` `stream`, adding its id to `gone` when the store is to forget it."""
+        stored = self._drop(stream)
+        if stored is not None:
+            gone.append(stored)
+
+    def _drop(self, stream: Stream) -> str | None:
         """Free `stream`'s state here at once (a GET with its Last-Event-ID finds nothing
-        from now on, and what its request still sends is no longer stored); add its id to
-        `gone` when the store holds events of it, for the caller to have them forgotten."""
+        from now on, and what its request still sends is no longer stored); its id when the
+        store holds events of it, for the caller to have them forgotten."""
         retained = self._retained
         if retained is not None:
             retained.pop(stream, None)
@@ -246,14 +253,16 @@ class ResumableStreams:
             self.stream = None
         stream_id = stream.id
         streams = self._streams
+        stored = None
         if stream_id is not None and streams is not None:
             if streams.pop(stream_id, None) is not None and stream.store is not None:
                 if stream.later is None or stream.stored:  # (else the store was never told)
-                    gone.append(stream_id)
+                    stored = stream_id
                 # What its request still sends is dropped, not stored; what it held let go.
                 stream.forgotten()
             if not streams:
                 self._streams = None
+        return stored
 
     def close(self) -> list[str]:
         """End and free every stream that has an id (the session ended; none is retained
@@ -264,7 +273,7 @@ class ResumableStreams:
         gone: list[str] = []
         for stream in list(self._streams.values()) if self._streams else ():
             stream.end()
-            self._drop(stream, gone)
+            self._drop_into(stream, gone)
         if self._sweeper is not None:
             self._sweeper.cancel()
             self._sweeper = None

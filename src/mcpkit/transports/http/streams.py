@@ -55,7 +55,9 @@ class Exchange(Stream):
     __slots__ = ("channel", "json", "read", "request")
 
     def __init__(self, channel: HttpChannel | None = None) -> None:
-        super().__init__(budget=None if channel is None else channel.settings.queued)
+        Stream.__init__(
+            self, None, None, False, None if channel is None else channel.settings.queued
+        )
         self.channel = channel
         self.json = False
         self.read: tuple[list[RequestId], list[bytes]] = _UNREAD
@@ -277,8 +279,10 @@ class HttpChannel:
                 await exchange.put(data)
                 exchange.end()
             if not exchange.attached:  # cut before its end: resumable for a while
-                await self.release(exchange, delivered=False)
-            self.touch()
+                waiting = self.streams.release(exchange, delivered=False)
+                if waiting is not None:
+                    await waiting
+            self._idle_at = self.clock()  # (`touch`)
             return
         target: Stream | None = exchange
         if exchange is None or self.json_response or exchange.json:
@@ -307,9 +311,9 @@ class HttpChannel:
     async def release(self, stream: Stream, delivered: bool) -> None:
         """A connection of `stream` ended (`ResumableStreams.release`, which notes the time:
         the session's activity): the stream is kept for a resumption, or forgotten."""
-        left = self.streams.release(stream, delivered)
-        if left:
-            await self.settings.forget_now(left)
+        waiting = self.streams.release(stream, delivered)
+        if waiting is not None:
+            await waiting
 
     def close_stream(self, request_id: RequestId, retry_ms: int | None = None) -> bool:
         """Close the connection of `request_id`'s stream early, keeping the stream (SEP-1699);
