@@ -99,7 +99,7 @@ async def test_a_store_failing_to_forget_in_a_task_is_logged(
 
 async def _cut_get_stream(channel: HttpChannel) -> Stream:
     """A GET stream with one stored message, whose connection went."""
-    stream = await channel.open_stream()
+    stream = await channel.streams.open_stream()
     assert stream is not None and stream.id is not None
     await stream.put(b"x")
     stream.detach()
@@ -154,7 +154,7 @@ def _own_stream() -> tuple[Stream, MemoryEventStore, HttpChannel]:
     assert store is not None and settings.store is store
     channel = HttpChannel(settings=settings)
     stream = Stream()
-    channel._number(stream, 1)  # pyright: ignore[reportPrivateUsage]
+    channel.streams.number(stream, [1])
     return stream, store, channel
 
 
@@ -168,9 +168,9 @@ async def test_an_answer_taken_whole_is_stored_only_when_a_resumption_needs_it()
     assert list(stream.rest(stream.generation) or ()) == [(1, b"progress"), (2, b"answer")]
     stream.detach()
     assert len(store) == 0  # delivered whole: held by the stream, for a resumption
-    found = channel.resumable([f"{stream.id}.1".encode()])
+    found = channel.streams.resumable([f"{stream.id}.1".encode()])
     assert found == (stream, 1)
-    channel.resume(stream)  # a GET with Last-Event-ID: the store is told, then replays
+    channel.streams.resume(stream)  # a GET with Last-Event-ID: the store is told, then replays
     assert await store.replay_after(stream.id, 1) == [(2, b"answer")]
     assert await store.replay_after(stream.id, 0) == [(1, b"progress"), (2, b"answer")]
     await channel.aclose()
@@ -201,7 +201,7 @@ async def test_a_stream_written_whole_is_its_encoded_events_and_its_connection_i
     assert stream.whole() is None  # the connection is over
     assert len(store) == 0  # held by the stream, for a resumption
     if messages:
-        channel.resume(stream)
+        channel.streams.resume(stream)
         assert await store.replay_after(stream.id, 0) == events
         assert budget.total == stream.replay_held == store.kept_bytes(stream.id)
     await channel.aclose()
@@ -226,9 +226,9 @@ async def test_an_answer_never_resumed_costs_the_store_nothing_when_forgotten() 
     stream.end()
     assert stream.rest(stream.generation) is not None
     stream.detach()
-    await channel.forget(stream)
+    await channel.streams.forget(stream)
     assert len(store) == 0 and stream.kept is None and stream.store is None
-    assert isinstance(channel.resumable([f"{stream.id}.1".encode()]), Refusal)
+    assert isinstance(channel.streams.resumable([f"{stream.id}.1".encode()]), Refusal)
 
 
 async def test_what_a_connection_takes_alone_or_leaves_is_stored_in_order() -> None:
@@ -265,7 +265,7 @@ async def test_what_a_cut_connection_left_queued_is_stored_for_the_resumption() 
 
 
 def test_an_exchange_starts_as_a_stream_with_no_id_does() -> None:
-    # `Exchange.__init__` writes `Stream.__init__` out: every field of a stream alike.
+    # An exchange is a stream first: every field of a stream alike.
     settings = StreamSettings.build(True, None, 256, 60.0, 1.0, None, queued=QueuedBytes())
     channel = HttpChannel(settings=settings)
     exchange, stream = Exchange(channel), Stream(budget=channel.settings.queued)
@@ -308,7 +308,7 @@ async def test_a_last_message_offered_ends_the_stream_and_its_whole_answer_frees
     assert not stream.attached and stream.held == 0 and not budget.holding
     # ... but what is kept for a resumption counts (issue 64)
     assert budget.total == stream.replay_held == len(b"answer")
-    found = channel.resumable([f"{stream.id}.1".encode()])  # resumable, as any answer
+    found = channel.streams.resumable([f"{stream.id}.1".encode()])  # resumable, as any answer
     assert found == (stream, 1)
     nothing = Exchange()  # an empty last message (a cancelled request's) only ends it
     assert nothing.offer(b"", True) and nothing.ended and nothing.seq == 0

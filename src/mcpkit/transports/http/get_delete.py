@@ -56,7 +56,7 @@ class GetDeleteRequests:
         if last:
             await self._resume(session, last, receive, send)
             return
-        stream = await session.open_stream()
+        stream = await session.streams.open_stream()
         if stream is None:
             # basic/transports: "MAY remain connected to multiple SSE streams"; one is enough
             # here, since each message goes on exactly one stream.
@@ -69,9 +69,9 @@ class GetDeleteRequests:
     ) -> None:
         """GET with Last-Event-ID: replay what that one stream sent after it, then go on
         (basic/transports, "Resumability and Redelivery")."""
-        found = channel.resumable(last)
+        found = channel.streams.resumable(last)
         if isinstance(found, Refusal):
-            elsewhere = channel.numbered_elsewhere(last)
+            elsewhere = channel.streams.numbered_elsewhere(last)
             if elsewhere is not None:
                 await self._relay(*elsewhere, last, receive, send)
                 return
@@ -79,7 +79,7 @@ class GetDeleteRequests:
             await send_refusal(send, found)
             return
         stream, after = found
-        generation = channel.resume(stream)
+        generation = channel.streams.resume(stream)
         assert stream.store is not None and stream.id is not None
         try:
             events = await stream.store.replay_after(stream.id, after)

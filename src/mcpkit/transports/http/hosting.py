@@ -378,11 +378,9 @@ class AppSessions:
             if body is None:
                 self.open_streams.discard(stream)
             del body  # not held while the store forgets
-            # fast path: mirrors `ResumableStreams.release` (docs/performance.md, fast paths)
-            # (it notes the session's activity, `touch`)
-            left = channel.let_go(stream, delivered)
-            if left:
-                await channel.settings.forget_now(left)
+            waiting = channel.streams.release(stream, delivered)  # (no coroutine: the usual)
+            if waiting is not None:
+                await waiting
 
     async def expire_idle(self) -> int:
         """End the sessions idle for `session_idle_timeout`; how many there were. The
@@ -415,7 +413,7 @@ class AppSessions:
                 stream.hang_up(retry, force=True)
             self.own_calls.cut_all()
         for _, session in self.sessions.items():
-            get = session.stream
+            get = session.streams.stream
             if get is not None and not get.hang_up(retry, force=True):
                 get.end()
         if self.legacy is not None:

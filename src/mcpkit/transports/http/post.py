@@ -528,7 +528,7 @@ class PostRequests:
         # fast path: mirrors `_respond` with no first wait (docs/performance.md, fast paths)
         if self.json_response:
             # fast path: mirrors `_get_stream_ready` (docs/performance.md, fast paths)
-            get = channel.stream
+            get = channel.streams.stream
             if get is None or not get.ready(get.generation):
                 await answer_json(exchange, receive, send, headers)
                 return
@@ -613,7 +613,7 @@ class PostRequests:
                 await channel.release(exchange, delivered=False)
                 raise
         if exchange.json:
-            await channel.forget(exchange)  # not a stream: nothing to keep for a resumption
+            await channel.streams.forget(exchange)  # not a stream: nothing to keep for a resumption
             if _get_stream_ready(channel):
                 await asyncio.sleep(0)
             await answer_json(exchange, receive, send, headers)
@@ -644,7 +644,7 @@ def _get_stream_ready(channel: HttpChannel) -> bool:
     sent there while it ran (progress, log messages): it is then let write it before the
     answer (one turn, `asyncio.sleep(0)`: the writer, scheduled already, runs first), so its
     client hears of them before the result, as when the request ran in a task of its own."""
-    get = channel.stream
+    get = channel.streams.stream
     return get is not None and get.ready(get.generation)
 
 

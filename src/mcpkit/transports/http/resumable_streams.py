@@ -1,15 +1,15 @@
 """A session's resumable streams (spec: basic/transports, "Resumability and Redelivery"): each
 SSE stream given an id, found again by a GET with `Last-Event-ID` (this session's streams
 only), kept for `replay_retention` seconds once no connection carries it, and forgotten, its
-stored events too, when its time is up. `HttpChannel` is this plus the routing of bodies and
-messages to streams, kept apart because a stream's life after its connection (ids, one timer,
-the event store) is its own job, which the routing only calls at a request's start and end."""
+stored events too, when its time is up. A session's `HttpChannel` holds one and routes bodies
+and messages to its streams: a stream's life after its connection (ids, one timer, the event
+store) is a job of its own, which the routing only calls at a request's start and end."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
-from typing import Final
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Final, Protocol
 
 from mcpkit._asgi import quote_header
 from mcpkit.protocol.sse import parse_event_id
@@ -25,7 +25,7 @@ from mcpkit.transports.http.sse_stream import (
 )
 from mcpkit.types import RequestId
 
-__all__ = ["MAX_RETAINED", "ResumableStreams", "expired"]
+__all__ = ["MAX_RETAINED", "Numbering", "ResumableStreams", "expired"]
 
 #: Streams one session keeps resumable once no connection carries them (the oldest goes
 #: first past it): a client that cuts every stream and never comes back costs a bounded sum.
@@ -43,38 +43,45 @@ def expired(last: bytes) -> Refusal:
     )
 
 
+class Numbering(Protocol):
+    """What a session's streams need to know of the session: its id (None: a channel of no
+    session), which every stream id starts with (`session_tag`), in every process; and the
+    revision its handshake negotiated (None until then), which tells which streams open
+    with a priming event."""
+
+    @property
+    def session_id(self) -> str | None: ...
+
+    @property
+    def revision(self) -> str | None: ...
+
+
 class ResumableStreams:
-    """The resumable streams of `HttpChannel` (which sets `settings`, `_closed`, `clock` and
-    `_idle_at`), the GET stream `stream` among them."""
+    """The resumable streams of one session (held by its `HttpChannel`), the GET stream
+    `stream` among them: each numbered by `number`, found again by `resumable`, kept once its
+    connection lets it go (`release`) and forgotten when its time is up, by `settings` and
+    `clock`. `session` tells the session's id and revision."""
 
     __slots__ = (
-        "_idle_at",
+        "_closed",
         "_prefix",
         "_primed",
         "_retained",
         "_streams",
         "_sweeper",
+        "clock",
+        "released_at",
+        "session",
+        "settings",
         "stream",
     )
 
-    settings: StreamSettings
-    _closed: bool
-    clock: Callable[[], float]
-    _idle_at: float
-
-    @property
-    def session_id(self) -> str | None:
-        """The session's id (`HttpSession`'s; None: a channel of no session): its stream ids
-        start with its tag (`session_tag`), in every process."""
-        return None
-
-    @property
-    def revision(self) -> str | None:
-        """The revision the session's handshake negotiated (`HttpSession`'s, read from the
-        terms its record holds): it tells which streams open with a priming event."""
-        return None
-
-    def __init__(self) -> None:
+    def __init__(
+        self, settings: StreamSettings, clock: Callable[[], float], session: Numbering
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.session = session
         self.stream: Stream | None = None  # the GET stream
         self._streams: dict[str, Stream] | None = None  # resumable streams by id
         self._prefix: str | None = None  # of this session's stream ids
@@ -83,8 +90,11 @@ class ResumableStreams:
         # seconds from then), oldest first.
         self._retained: dict[Stream, float] | None = None
         self._sweeper: asyncio.TimerHandle | None = None
+        self._closed = False  # the session ended: nothing is retained from now
+        # When a connection last let go of a stream (`release`): the session's activity.
+        self.released_at = clock()
 
-    def _number(self, stream: Stream, started: Sequence[RequestId] = ()) -> None:
+    def number(self, stream: Stream, started: Sequence[RequestId] = ()) -> None:
         """Give `stream` (the answer stream of the requests `started`, or the GET stream) an
         id, so its events carry ids and it can be resumed."""
         settings = self.settings
@@ -93,18 +103,15 @@ class ResumableStreams:
             return
         prefix = self._prefix
         if prefix is None:
-            prefix = self._prefix = new_stream_prefix(self.session_id)
-        if settings.relayed:  # the id names the request, for a relay to answer it
-            request_id = started[0] if len(started) == 1 else None
-            stream_id = new_stream_id(prefix, next_stream_number(), request_id)
-        else:  # fast path: mirrors `new_stream_id` of no request (docs/performance.md, fast paths)
-            stream_id = prefix + str(next_stream_number())
-        stream.id = stream_id
+            prefix = self._prefix = new_stream_prefix(self.session.session_id)
+        # With `relayed`, the id names the request, for a relay to answer it.
+        request_id = started[0] if settings.relayed and len(started) == 1 else None
+        stream.id = stream_id = new_stream_id(prefix, next_stream_number(), request_id)
         stream.store = store
         stream.later = settings.own_store
         primed = self._primed
         if primed is None:  # asked once the handshake has said the revision, which stays
-            revision = self.revision
+            revision = self.session.revision
             primed = revision is not None and revision >= PRIMING_REVISION
             if revision is not None:
                 self._primed = primed
@@ -112,6 +119,16 @@ class ResumableStreams:
         if self._streams is None:
             self._streams = {}
         self._streams[stream_id] = stream
+
+    async def open_stream(self) -> Stream | None:
+        """A new GET stream, replacing one no connection reads; None while one is connected."""
+        if self.stream is not None:
+            if self.stream.attached:
+                return None
+            await self.forget(self.stream)
+        stream = self.stream = Stream(budget=self.settings.queued)
+        self.number(stream)
+        return stream
 
     def resume(self, stream: Stream) -> int:
         """A GET with Last-Event-ID takes `stream` over: its connection's generation."""
@@ -140,7 +157,7 @@ class ResumableStreams:
         session that another copy of it numbered (in another process, or in this one before
         a restart): its tag is this session's, and this copy holds no stream of that id.
         None for anything else."""
-        sid = self.session_id
+        sid = self.session.session_id
         if sid is None or self.settings.store is None or len(last) != 1:
             return None
         parsed = parse_event_id(last[0].decode("latin-1"))
@@ -154,22 +171,15 @@ class ResumableStreams:
             return None
         return stream_id, after
 
-    async def release(self, stream: Stream, delivered: bool) -> None:
-        """A connection of `stream` ended. Unless a newer one carries it, the stream stays
-        resumable for `retention` seconds after its request ends (the GET stream: after the
-        cut), even when all was written: the client may have lost what was written last."""
-        left = self.let_go(stream, delivered)
-        if left:
-            await self.settings.forget_now(left)
-
-    def let_go(self, stream: Stream, delivered: bool) -> list[str] | None:
-        """`release` but for what waits for the store: the stream ids the store has still
-        to forget (`StreamSettings.forget_now`), if any. (A plain call: an answer's every
-        stream passes here.) A stream kept is resumable for `retention` seconds; one that
-        cannot be resumed is forgotten at once, and so is the oldest past MAX_RETAINED. A
-        connection ending is the session's activity: its idle time starts now (`touch`)."""
-        # fast path: mirrors `HttpChannel.touch` (docs/performance.md, fast paths)
-        self._idle_at = now = self.clock()
+    def release(self, stream: Stream, delivered: bool) -> Awaitable[None] | None:
+        """A connection of `stream` ended (noted at `released_at`: the session's activity).
+        Unless a newer one carries it, the stream stays resumable for `retention` seconds
+        after its request ends (the GET stream: after the cut), even when all was written: the
+        client may have lost what was written last. One that cannot be resumed is forgotten
+        at once, and so is the oldest past MAX_RETAINED. What to await for the store to forget
+        them (`StreamSettings.forget_now`); None when nothing is left to it (the usual case:
+        no coroutine)."""
+        self.released_at = now = self.clock()
         if stream.attached or not (delivered or stream.ended or stream is self.stream):
             return None  # (a request still running is retained when it ends)
         if stream.id is None or self._closed:
@@ -180,7 +190,6 @@ class ResumableStreams:
                 retained = self._retained = {}
             elif stream in retained:  # (re)inserted last: the dict stays in expiry order
                 del retained[stream]
-            # By the session's clock (`now`), as its idle time, read once above.
             retained[stream] = now
             if self._sweeper is None:
                 self._sweeper = asyncio.get_running_loop().call_later(
@@ -188,24 +197,10 @@ class ResumableStreams:
                 )
             if len(retained) <= MAX_RETAINED:
                 return None
-            gone = stream
-            for gone in retained:  # noqa: B007 (the oldest: a loop's first turn, no call)
-                break
-            streams, gone_id = self._streams, gone.id
-            if gone.later is not None and not gone.stored and gone_id and gone is not self.stream:
-                # fast path: mirrors `_drop` (docs/performance.md, fast paths)
-                # With nothing for the store to forget: the usual, a call's stream, its store
-                # never told (`Stream.later`); a session past MAX_RETAINED frees one at every
-                # call. (Retained, it has no connection:
-                # only `resume` attaches one, and it takes it out of here; `_streams` holds
-                # the stream just retained, so it stays a dict.)
-                del retained[gone]
-                if streams is not None and streams.pop(gone_id, None) is not None:
-                    gone.forgotten()  # (see `_drop`)
-                return None
-        dropped: list[str] = []
-        self._drop(gone, dropped)
-        return self.settings.forget_at_once(dropped) if dropped else None
+            gone = next(iter(retained))  # the oldest
+        stored = self._drop(gone)
+        left = None if stored is None else self.settings.forget_at_once([stored])
+        return self.settings.forget_now(left) if left else None
 
     def _sweep(self) -> None:
         """One timer per session, not per stream: forget the streams whose time is up. A
@@ -220,7 +215,7 @@ class ResumableStreams:
             if until > now:
                 self._sweeper = asyncio.get_running_loop().call_later(until - now, self._sweep)
                 break
-            self._drop(stream, gone)
+            self._drop_into(stream, gone)
         self.settings.forget_later(gone)
 
     async def forget(self, stream: Stream) -> None:
@@ -234,13 +229,19 @@ class ResumableStreams:
         events too when the store never waits (`StreamSettings.forget_at_once`); the stream
         ids the store has still to forget (`StreamSettings.forget_now`)."""
         gone: list[str] = []
-        self._drop(stream, gone)
+        self._drop_into(stream, gone)
         return self.settings.forget_at_once(gone) if gone else gone
 
-    def _drop(self, stream: Stream, gone: list[str]) -> None:
+    def _drop_into(self, stream: Stream, gone: list[str]) -> None:
+        """`_drop` `stream`, adding its id to `gone` when the store is to forget it."""
+        stored = self._drop(stream)
+        if stored is not None:
+            gone.append(stored)
+
+    def _drop(self, stream: Stream) -> str | None:
         """Free `stream`'s state here at once (a GET with its Last-Event-ID finds nothing
-        from now on, and what its request still sends is no longer stored); add its id to
-        `gone` when the store holds events of it, for the caller to have them forgotten."""
+        from now on, and what its request still sends is no longer stored); its id when the
+        store holds events of it, for the caller to have them forgotten."""
         retained = self._retained
         if retained is not None:
             retained.pop(stream, None)
@@ -252,22 +253,27 @@ class ResumableStreams:
             self.stream = None
         stream_id = stream.id
         streams = self._streams
+        stored = None
         if stream_id is not None and streams is not None:
             if streams.pop(stream_id, None) is not None and stream.store is not None:
                 if stream.later is None or stream.stored:  # (else the store was never told)
-                    gone.append(stream_id)
+                    stored = stream_id
                 # What its request still sends is dropped, not stored; what it held let go.
                 stream.forgotten()
             if not streams:
                 self._streams = None
+        return stored
 
-    def _drop_all(self) -> list[str]:
-        """End and free every stream that has an id (the session ended): the ids the store is
-        to forget."""
+    def close(self) -> list[str]:
+        """End and free every stream that has an id (the session ended; none is retained
+        from now): the ids the store is to forget."""
+        self._closed = True
+        if self.stream is not None:
+            self.stream.end()
         gone: list[str] = []
         for stream in list(self._streams.values()) if self._streams else ():
             stream.end()
-            self._drop(stream, gone)
+            self._drop_into(stream, gone)
         if self._sweeper is not None:
             self._sweeper.cancel()
             self._sweeper = None

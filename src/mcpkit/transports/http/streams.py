@@ -17,7 +17,6 @@ from typing import Final, Protocol
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo, RequestReceived
 from mcpkit.runtime.channel import Feeder
-from mcpkit.stores.event_log import EventStore, MemoryEventStore
 from mcpkit.transports.http.resumable_streams import (
     MAX_RETAINED,
     ResumableStreams,
@@ -27,7 +26,6 @@ from mcpkit.transports.http.sse_stream import (
     MAX_QUEUED,
     Stream,
     StreamSettings,
-    next_stream_number,
 )
 from mcpkit.types import RequestId
 
@@ -57,30 +55,9 @@ class Exchange(Stream):
     __slots__ = ("channel", "json", "read", "request")
 
     def __init__(self, channel: HttpChannel | None = None) -> None:
-        # fast path: mirrors `Stream.__init__` (docs/performance.md, fast paths)
-        # (of a stream with no id yet; tests/http/test_http_resume_store.py checks that both
-        # set every field alike).
-        self.id: str | None = None
-        self.budget = None if channel is None else channel.settings.queued
-        self.held = 0
-        self.store: EventStore | None = None
-        self.later: MemoryEventStore | None = None
-        self.kept = None
-        self.stored = 0
-        self.replay_held = 0
-        self.primed = False
-        self.seq = 0
-        self._items = None
-        self._queued = 0
-        self._waiter = None
-        self._room = None
-        self._keepalive = None
-        self._sent = False
-        self._due = False
-        self._hangup = None
-        self.generation = 0
-        self.attached = True
-        self.ended = False
+        Stream.__init__(
+            self, None, None, False, None if channel is None else channel.settings.queued
+        )
         self.channel = channel
         self.json = False
         self.read: tuple[list[RequestId], list[bytes]] = _UNREAD
@@ -127,7 +104,7 @@ class AnswerGate(Protocol):
         ...
 
 
-class HttpChannel(ResumableStreams):
+class HttpChannel:
     """A `RoutedChannel` for one HTTP session (see mcpkit.runtime.channel).
 
     With `json_response`, a POST is answered with its final message alone: the messages sent
@@ -143,12 +120,14 @@ class HttpChannel(ResumableStreams):
         "_current",
         "_current_resumable",
         "_feeder",
+        "_idle_at",
         "_pending",
         "_routes",
         "clock",
         "gate",
         "json_response",
         "settings",
+        "streams",
     )
 
     def __init__(
@@ -158,10 +137,10 @@ class HttpChannel(ResumableStreams):
         clock: Callable[[], float] = time.monotonic,
         settings: StreamSettings = NO_RESUMPTION,
     ) -> None:
-        super().__init__()
         self.json_response = json_response
         self.settings = settings
         self.clock = clock
+        self.streams = ResumableStreams(settings, clock, self)  # the session's, by id
         # The connection bodies go to (`PushingChannel`): an idle session has no reader
         # task; made on first use: no stream table.
         self._feeder: Feeder | None = None
@@ -174,6 +153,22 @@ class HttpChannel(ResumableStreams):
         self.gate: AnswerGate | None = None
 
     @property
+    def session_id(self) -> str | None:
+        """The session's id (`Numbering`): None, a channel of no session (`HttpSession`'s
+        says its own)."""
+        return None
+
+    @property
+    def revision(self) -> str | None:
+        """The revision the session's handshake negotiated (`Numbering`): None here."""
+        return None
+
+    @property
+    def stream(self) -> Stream | None:
+        """The GET stream (`ResumableStreams.stream`), if one is open or resumable."""
+        return self.streams.stream
+
+    @property
     def writable(self) -> bool:
         return not self._closed
 
@@ -183,12 +178,14 @@ class HttpChannel(ResumableStreams):
         client still holds its answer's connection. A call whose client went away (and has
         not resumed its stream) goes on, but no longer keeps the session alive: 50 slow calls
         behind dropped POSTs would otherwise hold a session place forever."""
-        if self._pending or (self.stream is not None and self.stream.attached):
+        get = self.streams.stream
+        if self._pending or (get is not None and get.attached):
             return None
         for exchange in self._routes.values():
             if exchange.attached:
                 return None
-        return self._idle_at
+        # The later of the session's other activity and a connection letting go of a stream.
+        return max(self._idle_at, self.streams.released_at)
 
     def touch(self) -> None:
         """Note activity now (the start of idleness, once nothing else is going on)."""
@@ -255,25 +252,13 @@ class HttpChannel(ResumableStreams):
             self._routes[request_id] = exchange
         if not started:
             exchange.end()
-            # fast path: mirrors `touch` (docs/performance.md, fast paths)
-            self._idle_at = self.clock()
+            self.touch()
         elif not self.json_response and self._current_resumable:
-            prefix, primed, settings = self._prefix, self._primed, self.settings
-            if prefix is None or primed is None or settings.relayed:
-                self._number(exchange, started)
-            else:  # fast path: mirrors `_number` (docs/performance.md, fast paths)
-                exchange.id = stream_id = prefix + str(next_stream_number())
-                exchange.store = settings.store
-                exchange.later = settings.own_store
-                exchange.primed = primed
-                streams = self._streams
-                if streams is None:
-                    streams = self._streams = {}
-                streams[stream_id] = exchange
+            self.streams.number(exchange, started)
         # A body that started requests is no activity to note (`touch`) by itself: while
         # its exchange is routed and its connection holds it, the session is not idle
         # (`idle_since`), and its answer, or its connection letting go of it, notes it
-        # (`send_routed`, `let_go`, `Exchange.connection_lost`). One clock read less a call.
+        # (`send_routed`, `release`, `Exchange.connection_lost`).
         # (Held as given: the session makes them for this body alone, `BodyRead`.)
         exchange.read = (started, refused)
 
@@ -294,9 +279,9 @@ class HttpChannel(ResumableStreams):
                 await exchange.put(data)
                 exchange.end()
             if not exchange.attached:  # cut before its end: resumable for a while
-                left = self.let_go(exchange, delivered=False)
-                if left:
-                    await self.settings.forget_now(left)
+                waiting = self.streams.release(exchange, delivered=False)
+                if waiting is not None:
+                    await waiting
             self._idle_at = self.clock()  # (`touch`)
             return
         target: Stream | None = exchange
@@ -323,15 +308,12 @@ class HttpChannel(ResumableStreams):
 
     # ----------------------------------------------------------------- streams
 
-    async def open_stream(self) -> Stream | None:
-        """A new GET stream, replacing one no connection reads; None while one is connected."""
-        if self.stream is not None:
-            if self.stream.attached:
-                return None
-            await self.forget(self.stream)
-        stream = self.stream = Stream(budget=self.settings.queued)
-        self._number(stream)
-        return stream
+    async def release(self, stream: Stream, delivered: bool) -> None:
+        """A connection of `stream` ended (`ResumableStreams.release`, which notes the time:
+        the session's activity): the stream is kept for a resumption, or forgotten."""
+        waiting = self.streams.release(stream, delivered)
+        if waiting is not None:
+            await waiting
 
     def close_stream(self, request_id: RequestId, retry_ms: int | None = None) -> bool:
         """Close the connection of `request_id`'s stream early, keeping the stream (SEP-1699);
@@ -368,6 +350,4 @@ class HttpChannel(ResumableStreams):
             self._feeder.input_closed()
             self._feeder = None
         self._ended()
-        if self.stream is not None:
-            self.stream.end()
-        return self._drop_all()
+        return self.streams.close()
