@@ -45,7 +45,7 @@ def pair(rid: int) -> bytes:
 
 def bookkeeping(conn: Connection) -> dict[str, int]:
     return {
-        "handlers": len(conn._handlers),
+        "handlers": len(conn.handlers),
         "futures": len(conn._awaiting.futures),
         "progress": len(conn._awaiting.progress),
         "timeouts": len(conn._awaiting.timeouts),

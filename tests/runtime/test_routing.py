@@ -226,7 +226,7 @@ async def test_plain_channels_keep_receive_and_send() -> None:
         return {}
 
     conn = Connection(session, server_end, on_request=on_request, on_event=lambda ev: None)
-    assert conn._out.send_routed is None and not session.mark_unanswered
+    assert conn.out.send_routed is None and not session.mark_unanswered
     await conn.aclose()
 
 

@@ -1,33 +1,40 @@
 """The answering half of a session: the peer's requests we serve, from the moment they start
 until their one answer, or their cancellation.
 
-A request of the peer is in flight (`Session._inflight`) from when the session hands it out as
+A request of the peer is in flight (`Answering.inflight`) from when the session hands it out as
 `RequestReceived` (or answers it itself: ping, initialize) until its response or error is
 queued, or the peer cancels it. That is the only time anything may be sent about it:
 `send_response` and `send_error` for a request no longer in flight are dropped, so a handler
 that finishes after its request was cancelled can never answer it, and progress stops with
 the answer (basic/utilities/progress).
 
-`Answering` is one of `Session`'s three parts (with the intake in `session` and `requesting`):
-it holds no state of its own and works on the session's `_inflight`, `_outbox` and `terms`.
+`Answering` is one of the two parts a `Session` holds (with `requesting.Requesting`): it owns
+the in-flight table and answers through the outbox it is handed.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, TypeAlias
 
 import msgspec
 
 from mcpkit.errors import LocalProtocolError, McpError
 from mcpkit.protocol import codes, jsonrpc
 from mcpkit.protocol.events import Event, RequestCancelled, StrayCancel
-from mcpkit.protocol.outbox import Batch, Outbox, Outgoing
-from mcpkit.protocol.shapes import shape_for_revision
+from mcpkit.protocol.outbox import Batch, Outbox
 from mcpkit.protocol.terms import Terms
 from mcpkit.types import CancelledNotificationParams, ProgressNotificationParams, RequestId
 from mcpkit.types.methods import LATEST_REVISION, STATELESS_REVISIONS
 
-__all__ = ["Answering", "Inflight", "answered_code", "error_answer", "progress_params"]
+__all__ = [
+    "Answering",
+    "EncodeAnswer",
+    "Inflight",
+    "answered_code",
+    "error_answer",
+    "progress_params",
+]
 
 
 class Inflight(msgspec.Struct):
@@ -42,29 +49,34 @@ class Inflight(msgspec.Struct):
     last_progress: float | None = None
 
 
+#: Makes the response to the peer's request from its result: (id, result, method, the terms
+#: it is served under or None for the session's) -> the encoded response.
+EncodeAnswer: TypeAlias = Callable[[RequestId, Any, str, "Terms[Any] | None"], bytes]
+
+
 class Answering:
-    """Answering the peer's requests, and their cancellation."""
+    """The peer's requests we serve (`inflight`), each answered at most once through the
+    outbox this is handed, or dropped when the peer cancels it.
 
-    # Set by `Session.__init__`.
-    _inflight: dict[RequestId, Inflight]
-    _outbox: Outbox
+    `encode` makes the response to a request from its result, for the terms it is served
+    under (None: the session's, for `initialize`, which starts before the terms it settles);
+    `send_response` makes the latest revision's response itself."""
 
-    @property
-    def terms(self) -> Terms[Any] | None:
-        """The session's settled terms (`Session.terms`)."""
-        raise NotImplementedError
+    __slots__ = ("_encode", "inflight", "outbox")
 
-    if TYPE_CHECKING:  # (`Requesting`'s)
+    def __init__(self, outbox: Outbox, encode: EncodeAnswer) -> None:
+        #: The peer's requests we are serving: answered at most once, cancellable until then.
+        self.inflight: dict[RequestId, Inflight] = {}
+        #: Where the answers go (the session's, shared with its other part and its intake).
+        self.outbox = outbox
+        self._encode = encode
 
-        def send_notification(
-            self, method: str, params: Any = None, *, related: RequestId | None = None
-        ) -> None: ...
-
-    def _receive_cancelled(
+    def receive_cancelled(
         self, params: CancelledNotificationParams, events: list[Event], *, forwarded: bool = False
     ) -> None:
+        """The peer's `notifications/cancelled`: the request it names ends unanswered."""
         rid = params.request_id
-        entry = self._inflight.get(rid) if rid is not None else None
+        entry = self.inflight.get(rid) if rid is not None else None
         # basic/utilities/cancellation, Behavior Requirements: initialize MUST NOT be
         # cancelled, and a receiver MAY ignore a request it does not know or has answered.
         if rid is None or entry is None or entry.method == "initialize":
@@ -74,11 +86,11 @@ class Answering:
             return  # unknown, finished, or not cancellable: ignore (cancellation, Behavior)
         # A cancelled request gets no response (the same section's SHOULD): out of flight
         # now, so the handler's late answer is dropped by `send_response`.
-        self._finish_inflight(rid, entry)
-        # A batch member's end is told by the array (`_finish_inflight` closes it); only a
-        # lone request needs its own empty final message.
+        self.finish(rid, entry)
+        # A batch member's end is told by the array (`finish` closes it); only a lone request
+        # needs its own empty final message.
         if entry.batch is None:
-            self._outbox.unanswered(rid)
+            self.outbox.unanswered(rid)
         events.append(RequestCancelled(rid, params.reason))
 
     def cancel_forwarded(self, request_id: RequestId, reason: str | None) -> list[Event]:
@@ -86,7 +98,7 @@ class Answering:
         process serving this session: as if it had come here (never handed on again)."""
         events: list[Event] = []
         params = CancelledNotificationParams(request_id=request_id, reason=reason)
-        self._receive_cancelled(params, events, forwarded=True)
+        self.receive_cancelled(params, events, forwarded=True)
         return events
 
     def send_response(self, request_id: RequestId, result: Any) -> None:
@@ -94,37 +106,24 @@ class Answering:
         # Out of flight before the answer is queued: whatever comes for the request after
         # this (a second answer, progress, the peer's cancellation) finds it ended and is
         # dropped, so it never gets a second final message.
-        entry = self._inflight.pop(request_id, None)
+        entry = self.inflight.pop(request_id, None)
         if entry is None:
             return
         # Results are built with the 2025-era types; another revision gets them re-shaped.
-        # (`initialize` starts before the terms it settles: it takes the session's.)
-        terms = entry.terms or self.terms
-        if terms is not None and terms.revision != LATEST_REVISION:
-            data = self._encode_for(request_id, result, entry.method, terms)
-        else:
+        terms = entry.terms
+        if terms is not None and terms.revision == LATEST_REVISION:
             data = jsonrpc.encode_response(request_id, result)
-        # fast path: mirrors `Outbox.answer` (docs/performance.md, fast paths)
-        if entry.batch is None:
-            self._outbox.items.append(Outgoing(data, request_id, True))
         else:
-            self._outbox.answer(request_id, data, entry.batch)
+            data = self._encode(request_id, result, entry.method, terms)
+        self.outbox.answer(request_id, data, entry.batch)
 
     def send_error(self, request_id: RequestId, error: McpError) -> None:
         """Answer an inbound request with `error`. Dropped if it was cancelled or already
         answered (out of flight first, as in `send_response`)."""
-        entry = self._inflight.pop(request_id, None)
+        entry = self.inflight.pop(request_id, None)
         if entry is None:
             return
-        self._outbox.answer(request_id, error_answer(request_id, error, entry.terms), entry.batch)
-
-    def _encode_for(
-        self, request_id: RequestId, result: Any, method: str, terms: Terms[Any]
-    ) -> bytes:
-        """The response carrying `result`, built with the 2025-era types, as `terms.revision`
-        has it (an older one's fields only; the server role adds what a 2026-07-28 result
-        carries)."""
-        return jsonrpc.encode_response(request_id, shape_for_revision(result, terms.revision))
+        self.outbox.answer(request_id, error_answer(request_id, error, entry.terms), entry.batch)
 
     def send_progress(
         self,
@@ -135,24 +134,25 @@ class Answering:
         message: str | None = None,
     ) -> None:
         """Report progress on an inbound request that asked for it with `token`."""
-        entry = self._inflight.get(request_id)
+        entry = self.inflight.get(request_id)
         if entry is None:
             return  # progress MUST stop after completion (basic/utilities/progress)
         params = progress_params(entry.last_progress, token, progress, total, message)
         entry.last_progress = progress
         # Related to the request, so it travels with it (on the POST's stream over HTTP).
-        self.send_notification("notifications/progress", params, related=request_id)
+        data = jsonrpc.encode_notification("notifications/progress", params)
+        self.outbox.send(data, request_id)
 
     def is_inflight(self, request_id: RequestId) -> bool:
         """Whether the peer's request `request_id` is still served (not answered or cancelled)."""
-        return request_id in self._inflight
+        return request_id in self.inflight
 
-    def _finish_inflight(self, rid: RequestId, entry: Inflight) -> None:
+    def finish(self, rid: RequestId, entry: Inflight) -> None:
         """The peer's request `rid` ends unanswered (cancelled): forget it, and send its
         batch's array if it was the last member the array waited for."""
-        self._inflight.pop(rid, None)
+        self.inflight.pop(rid, None)
         if entry.batch is not None:
-            self._outbox.close(rid, entry.batch)
+            self.outbox.close(rid, entry.batch)
 
 
 def error_answer(request_id: RequestId, error: McpError, terms: Terms[Any] | None) -> bytes:

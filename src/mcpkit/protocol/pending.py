@@ -80,10 +80,8 @@ class PendingRequests:
         self._by_id[rid] = pending
         if pending.progress_token is not None:
             self._progress[pending.progress_token] = rid
-        # fast path: mirrors `_push` (docs/performance.md, fast paths)
         if pending.deadline is not None:
-            self._seq += 1
-            heapq.heappush(self._deadlines, (pending.deadline, self._seq, rid))
+            self._push(pending.deadline, rid)
 
     def answered(self, rid: RequestId) -> Pending | None:
         """Take out the request a response answers; its progress token stays until the

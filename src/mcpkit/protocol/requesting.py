@@ -9,70 +9,64 @@ notifications naming its token are reported (`ProgressReceived`). A response to 
 awaits is reported as `StrayResponse`, never answered: JSON-RPC 2.0 (section 5) replies only
 to requests.
 
-`Requesting` is one of `Session`'s three parts (with the intake and `answering`): it holds
-no state of its own and works on the session's `_pending` and `_outbox`.
+`Requesting` is one of the two parts a `Session` holds (with `answering.Answering`): it owns
+the pending table and sends through the outbox it is handed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
-from mcpkit.errors import LocalProtocolError, PeerError
+from mcpkit.errors import PeerError
 from mcpkit.protocol import codes, jsonrpc
-from mcpkit.protocol.capabilities import task_params
 from mcpkit.protocol.events import (
     ErrorReceived,
     Event,
     ProgressReceived,
     RequestTimedOut,
-    ResponseReceived,
     StrayResponse,
 )
 from mcpkit.protocol.ids import RequestIds
 from mcpkit.protocol.jsonrpc import Envelope
-from mcpkit.protocol.outbox import Outbox, Outgoing
+from mcpkit.protocol.outbox import Outbox
 from mcpkit.protocol.pending import Pending, PendingRequests, with_progress_token
-from mcpkit.protocol.terms import Terms
 from mcpkit.types import (
     CancelledNotificationParams,
     CreateTaskResult,
     ProgressNotificationParams,
     RequestId,
 )
-from mcpkit.types.methods import LATEST_REVISION, MethodInfo
 
 __all__ = ["Requesting"]
 
 
 class Requesting:
-    """Sending requests and notifications, and taking what answers our requests."""
+    """Our requests to the peer (`pending`), and the notifications we send, through the
+    outbox this is handed; and what comes back for our requests.
 
-    # Set by `Session.__init__`.
-    _methods: Mapping[str, MethodInfo]
-    _pending: PendingRequests
-    _outbox: Outbox
-    #: The earliest deadline among our pending requests, for the driver's timer: the
-    #: pending table's own method, bound once (the driver asks after every flush).
-    next_deadline: Callable[[], float | None]
-    request_ids: RequestIds
-    result_types: Mapping[str, type]
+    What may be sent (the method's table, the lifecycle and capability rules) is the
+    session's to check before `send_request`; what a result means beyond itself (the
+    client's handshake) is the session's too: `receive_response` returns the result."""
 
-    @property
-    def terms(self) -> Terms[Any] | None:
-        """The session's settled terms (`Session.terms`)."""
-        raise NotImplementedError
+    __slots__ = ("next_deadline", "outbox", "pending", "request_ids")
 
-    @property
-    def revision(self) -> str | None:
-        """The revision the session speaks, once settled (`terms`)."""
-        terms = self.terms
-        return None if terms is None else terms.revision
+    def __init__(self, outbox: Outbox, request_ids: RequestIds) -> None:
+        #: Our requests awaiting the peer's answer (`mcpkit.protocol.pending`).
+        self.pending = PendingRequests()
+        #: Where our requests and notifications go (the session's, shared).
+        self.outbox = outbox
+        #: Where our requests' ids come from (see `mcpkit.protocol.ids`).
+        self.request_ids = request_ids
+        #: The earliest deadline among our pending requests, for the driver's timer: the
+        #: pending table's own method, bound once (the driver asks after every flush).
+        self.next_deadline: Callable[[], float | None] = self.pending.next_deadline
 
-    def _receive_progress(self, params: ProgressNotificationParams, events: list[Event]) -> None:
-        rid = self._pending.progress_target(params.progress_token)  # pending, or kept
+    def receive_progress(self, params: ProgressNotificationParams, events: list[Event]) -> None:
+        """The peer's progress on one of our requests (or a task it created)."""
+        rid = self.pending.progress_target(params.progress_token)  # pending, or kept
         if rid is None:
             # A token of no active request of ours (it ended, we gave it up, or it never was
             # ours): basic/utilities/progress lets a sender use only active tokens, so the
@@ -80,25 +74,29 @@ class Requesting:
             return
         events.append(ProgressReceived(rid, params.progress, params.total, params.message))
 
-    def _receive_response(self, env: Envelope, events: list[Event]) -> None:
+    def receive_response(
+        self, env: Envelope, events: list[Event]
+    ) -> tuple[RequestId, str, Any] | None:
+        """A response or error from the peer: what fails or strays is told in `events`; a
+        result decoded for one of our requests is returned (its id, method and result), for
+        the session to report."""
         rid = env.id
         if not isinstance(rid, (int, str)):
             # An error under a null id: the peer could not read the id of what it refuses
             # (JSON-RPC 2.0, section 5), so there is no request of ours to fail.
-            return
+            return None
         # Out of pending before its body is looked at: a response ends the request whatever
         # it holds, so a result we cannot decode fails the request instead of leaving it
         # waiting for its deadline.
-        pending = self._pending.answered(rid)
+        pending = self.pending.answered(rid)
         if pending is None:
             # Not ours to decode: a late answer to a request we gave up, or (sessions shared
             # by several processes) one another process awaits. Reported, never answered
             # (JSON-RPC 2.0, section 5: only a request gets a reply). Re-encoded: a batch
             # member has no bytes of its own.
             events.append(StrayResponse(rid, msgspec.json.encode(env)))
-            return
-        token = pending.progress_token
-        result: Any = None
+            return None
+        decoded = None
         if env.error is not msgspec.UNSET:
             err = env.error
             events.append(ErrorReceived(rid, PeerError(err.code, err.message, err.data)))
@@ -107,24 +105,21 @@ class Requesting:
                 result = jsonrpc.decode_part(pending.result_type, env.result)
             # -32602 is our choice: the spec names no code for a result that fails its schema.
             except msgspec.ValidationError as exc:
-                events.append(
-                    ErrorReceived(
-                        rid,
-                        PeerError(
-                            codes.INVALID_PARAMS, f"Invalid result for {pending.method}: {exc}"
-                        ),
-                    )
-                )
+                why = f"Invalid result for {pending.method}: {exc}"
+                events.append(ErrorReceived(rid, PeerError(codes.INVALID_PARAMS, why)))
             else:
-                self._on_result(rid, pending.method, result, events)
+                decoded = (rid, pending.method, result)
         # The progress token ends with the request, unless the result created a task: then
         # it stays valid for the task's lifetime (basic/utilities/progress, Behavior
         # Requirements), until `release_task_progress`.
+        token = pending.progress_token
         if token is not None and not (
-            isinstance(result, CreateTaskResult)
-            and self._pending.keep_progress(token, result.task.task_id)
+            decoded is not None
+            and isinstance(decoded[2], CreateTaskResult)
+            and self.pending.keep_progress(token, decoded[2].task.task_id)
         ):
-            self._pending.forget_progress(token)
+            self.pending.forget_progress(token)
+        return decoded
 
     def release_task_progress(self, task_id: str) -> RequestId | None:
         """Stop taking progress for the task `task_id` (it ended, or its requestor forgot
@@ -132,37 +127,25 @@ class Requesting:
         A request answered with a `CreateTaskResult` keeps its progress token: "The
         progressToken provided in the initial request remains valid throughout the task
         lifetime" (basic/utilities/tasks); `max_kept_progress` bounds how many are kept."""
-        return self._pending.release_task_progress(task_id)
+        return self.pending.release_task_progress(task_id)
 
     def has_progress(self, request_id: RequestId) -> bool:
         """Whether progress for one of our requests is still taken: pending, or kept because
         it created a task (our progress tokens are our request ids)."""
-        return self._pending.has_progress(request_id)
-
-    def _on_result(self, rid: RequestId, method: str, result: Any, events: list[Event]) -> None:
-        """Report a decoded result (the client role also ends its handshake here)."""
-        events.append(ResponseReceived(rid, result))
+        return self.pending.has_progress(request_id)
 
     def send_request(
         self,
         method: str,
-        params: Any = None,
+        params: Any,
+        result_type: Any,
         *,
         deadline: float | None = None,
         progress: bool = False,
         related: RequestId | None = None,
-        result_type: Any = None,
     ) -> RequestId:
-        """Queue a request; returns its id. `deadline` is on the caller's clock (see `expire`).
-
-        Its result is decoded as `result_type`, else as the method's; a task-augmented request
-        (params with `task`) is answered with a `CreateTaskResult` (basic/utilities/tasks)."""
-        info = self._methods.get(method)
-        if info is None or info.kind != "request":
-            raise LocalProtocolError(
-                f"{method!r} is not a request in revision {self.revision or LATEST_REVISION}"
-            )
-        self._check_outbound_request(method, params)  # raises before anything is queued
+        """Queue a request the session checked, whose result decodes as `result_type`;
+        returns its id. `deadline` is on the caller's clock (see `expire`)."""
         rid = self.request_ids.next()
         token: RequestId | None = None
         if progress:
@@ -170,44 +153,27 @@ class Requesting:
             # as basic/utilities/progress requires, with no second counter to keep.
             token = rid
             params = with_progress_token(params, token)
-        if result_type is None:
-            # A receiver that accepts a task answers with CreateTaskResult, the method's own
-            # result coming later through tasks/result (basic/utilities/tasks, Result
-            # Retrieval).
-            if info.task_augmented and task_params(params) is not None:
-                result_type = CreateTaskResult
-            else:
-                result_type = self.result_types.get(method, info.result)
-        self._pending.add(rid, Pending(method, result_type, deadline, token, related))
-        # fast path: mirrors `Outbox.send` (docs/performance.md, fast paths)
-        self._outbox.items.append(Outgoing(jsonrpc.encode_request(rid, method, params), related))
+        self.pending.add(rid, Pending(method, result_type, deadline, token, related))
+        self.outbox.send(jsonrpc.encode_request(rid, method, params), related)
         return rid
-
-    def _check_outbound_request(self, method: str, params: Any) -> None:
-        """Raise LocalProtocolError if the lifecycle or the peer's capabilities forbid it."""
-
-    def check_outbound_request(self, method: str, params: Any = None) -> None:
-        """Raise LocalProtocolError now if `send_request(method, params)` would (for a request
-        that is sent later, as a task's requests are)."""
-        self._check_outbound_request(method, params)
 
     def send_notification(
         self, method: str, params: Any = None, *, related: RequestId | None = None
     ) -> None:
         """Queue a notification. `related` is the peer's request it is sent while serving, so
         that it travels with that request (on its stream, over HTTP)."""
-        self._outbox.send(jsonrpc.encode_notification(method, params), related)
+        self.outbox.send(jsonrpc.encode_notification(method, params), related)
 
     def is_pending(self, request_id: RequestId) -> bool:
         """Whether one of our requests still awaits its response."""
-        return request_id in self._pending
+        return request_id in self.pending
 
     def cancel_request(self, request_id: RequestId, reason: str | None = None) -> None:
         """Give up on one of our requests: tell the peer, and ignore any late response."""
         # Forgotten before the peer is told: a response that crosses the cancellation is then
         # a StrayResponse, not this request's answer, as basic/utilities/cancellation has the
         # sender ignore it.
-        pending = self._pending.take(request_id)
+        pending = self.pending.take(request_id)
         if pending is None:
             return
         if pending.method == "initialize":
@@ -220,7 +186,7 @@ class Requesting:
     def restart_deadline(self, request_id: RequestId, deadline: float) -> None:
         """Give one of our pending requests a new deadline (on progress, say: basic/lifecycle,
         Timeouts, lets a sender reset its timeout when the receiver shows it is working)."""
-        self._pending.restart_deadline(request_id, deadline)
+        self.pending.restart_deadline(request_id, deadline)
 
     def expire(self, now: float) -> list[Event]:
         """Time out every pending request whose deadline is at or before `now`.
@@ -228,7 +194,7 @@ class Requesting:
         basic/lifecycle, Timeouts: a request with no answer in time gets a cancellation
         notification, and its sender stops waiting (each gets `RequestTimedOut`)."""
         events: list[Event] = []
-        while (rid := self._pending.pop_due(now)) is not None:
+        while (rid := self.pending.pop_due(now)) is not None:
             self.cancel_request(rid, "request timed out")
             events.append(RequestTimedOut(rid))
         return events

@@ -3,10 +3,11 @@
 `Session` turns inbound bytes into events and our calls into outgoing messages, with no I/O
 and no clock (the runtime drives it: `mcpkit.runtime.connection`). It has three parts: this
 module takes in what the peer sends (checks the bytes, JSON-RPC batches, requests and
-notifications, and hands each to its part), `answering.Answering` answers the peer's
-requests (and drops them when cancelled), and `requesting.Requesting` sends our requests and
-takes what answers them. The role subclasses (`server_session`, `client_session`) add the
-handshake and the capability rules.
+notifications, and hands each to the part it concerns); it holds two parts that share its
+outbox: an `answering.Answering`, which owns the peer's requests in flight and answers them
+(or drops them when cancelled), and a `requesting.Requesting`, which owns our pending
+requests, sends them and takes what answers them. The role subclasses (`server_session`,
+`client_session`) add the handshake and the capability rules.
 
 Invariants:
 - Every inbound request gets exactly one answer (a result or an error) unless the peer
@@ -28,9 +29,10 @@ from typing import Any, Final
 import msgspec
 from msgspec import UNSET
 
-from mcpkit.errors import McpError, PeerError
+from mcpkit.errors import LocalProtocolError, McpError, PeerError
 from mcpkit.protocol import codes, jsonrpc
 from mcpkit.protocol.answering import Answering, Inflight
+from mcpkit.protocol.capabilities import task_params
 from mcpkit.protocol.depth import SHORT_MESSAGE
 from mcpkit.protocol.events import (
     ErrorReceived,
@@ -39,15 +41,16 @@ from mcpkit.protocol.events import (
     RequestCheck,
     RequestInfo,
     RequestReceived,
+    ResponseReceived,
 )
 from mcpkit.protocol.ids import RequestIds, process_request_ids
 from mcpkit.protocol.jsonrpc import Envelope, Malformed
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.outbox import ApartRead, Batch, BodyRead, Outbox, Outgoing
-from mcpkit.protocol.pending import PendingRequests
 from mcpkit.protocol.requesting import Requesting
+from mcpkit.protocol.shapes import shape_for_revision
 from mcpkit.protocol.terms import KeepsTerms, Terms, TermsSlot
-from mcpkit.types import RequestId
+from mcpkit.types import CreateTaskResult, RequestId
 from mcpkit.types.methods import LATEST_REVISION, MethodInfo, methods_for
 
 # DEFAULT_MAX_MESSAGE_SIZE and MAX_JSON_DEPTH are defined in `limits`, and named here too
@@ -87,14 +90,14 @@ def progress_token_in(meta: dict[str, Any] | None) -> RequestId | None:
     return token
 
 
-class Session(Answering, Requesting):
+class Session:
     """Sans-I/O JSON-RPC session for one MCP connection (either role).
 
-    `_inflight` holds exactly the peer's requests that started (a `RequestReceived`, or an
-    answer the session gave itself) and have not ended. A request leaves it when answered or
-    cancelled, before anything about its end is queued; from then on a second answer, late
-    progress and the peer's late cancellation of it are dropped, so it never gets a second
-    final message.
+    `_inflight` (the answering part's table) holds exactly the peer's requests that started
+    (a `RequestReceived`, or an answer the session gave itself) and have not ended. A request
+    leaves it when answered or cancelled, before anything about its end is queued; from then
+    on a second answer, late progress and the peer's late cancellation of it are dropped, so
+    it never gets a second final message.
     """
 
     #: Methods answered by this role (the peer sends them to us).
@@ -108,6 +111,17 @@ class Session(Answering, Requesting):
     answers_itself: frozenset[str] = frozenset({"ping"})
     #: The transport's check of the body `read_apart` reads (None: none), while it reads it.
     _check: RequestCheck | None = None
+    # The calls a session's users make of its parts on every request, handed to them as the
+    # parts' own methods (bound in `__init__`).
+    #: Answer an inbound request; dropped if it was cancelled or already answered
+    #: (`Answering.send_response`).
+    send_response: Callable[[RequestId, Any], None]
+    #: Answer an inbound request with an error; dropped likewise (`Answering.send_error`).
+    send_error: Callable[[RequestId, McpError], None]
+    #: Take everything queued for sending, in order (`Outbox.take`). The order is the order
+    #: things happened, and a transport must keep it: a request's progress comes before its
+    #: response, which ends the request's stream.
+    data_to_send: Callable[[], list[Outgoing]]
 
     def __init__(
         self,
@@ -142,16 +156,23 @@ class Session(Answering, Requesting):
         #: The methods of the session's revision (the latest until `settle`): which exist,
         #: which way each goes, and the types its params and result decode into.
         self._methods: Mapping[str, MethodInfo] = self.methods_of(LATEST_REVISION)
-        #: Where our requests' ids come from: the process's source unless given another
-        #: (see `mcpkit.protocol.ids`), so an id is never reused by another session.
-        self.request_ids = request_ids or process_request_ids()
-        #: Our requests awaiting the peer's answer (`mcpkit.protocol.pending`).
-        self._pending = PendingRequests()
-        self.next_deadline = self._pending.next_deadline
-        #: The peer's requests we are serving: answered at most once, cancellable until then.
-        self._inflight: dict[RequestId, Inflight] = {}
-        #: What we have to send, tagged with where it belongs (`mcpkit.protocol.outbox`).
+        #: What we have to send, tagged with where it belongs (`mcpkit.protocol.outbox`):
+        #: the two parts below queue into it, and so does the intake (its refusals).
         self._outbox = Outbox()
+        #: The peer's requests we are serving: answered at most once, cancellable until then.
+        self._answering = Answering(self._outbox, self._encode_answer)
+        #: The answering part's table, read by the intake on every request (a reused id,
+        #: the in-flight limit) and written as a request starts.
+        self._inflight = self._answering.inflight
+        #: Our requests awaiting the peer's answer. Their ids come from the process's source
+        #: unless given another (see `mcpkit.protocol.ids`), so an id is never reused by
+        #: another session.
+        self._requesting = Requesting(self._outbox, request_ids or process_request_ids())
+        #: The earliest deadline among our pending requests, for the driver's timer.
+        self.next_deadline = self._requesting.next_deadline
+        self.send_response = self._answering.send_response
+        self.send_error = self._answering.send_error
+        self.data_to_send = self._outbox.take
 
     @property
     def mark_unanswered(self) -> bool:
@@ -167,11 +188,16 @@ class Session(Answering, Requesting):
     @property
     def max_kept_progress(self) -> int:
         """Progress tokens kept for tasks our requests created (see `keep_progress`)."""
-        return self._pending.max_kept
+        return self._requesting.pending.max_kept
 
     @max_kept_progress.setter
     def max_kept_progress(self, n: int) -> None:
-        self._pending.max_kept = n
+        self._requesting.pending.max_kept = n
+
+    @property
+    def request_ids(self) -> RequestIds:
+        """Where our requests' ids come from (see `mcpkit.protocol.ids`)."""
+        return self._requesting.request_ids
 
     @property
     def terms(self) -> Terms[Any] | None:
@@ -182,6 +208,12 @@ class Session(Answering, Requesting):
     @terms.setter
     def terms(self, terms: Terms[Any] | None) -> None:
         self._kept.terms = terms
+
+    @property
+    def revision(self) -> str | None:
+        """The revision the session speaks, once settled (`terms`)."""
+        terms = self._kept.terms
+        return None if terms is None else terms.revision
 
     def settle(self, terms: Terms[Any]) -> None:
         """Take `terms` as the session's: its revision decides which methods exist (a method
@@ -344,7 +376,7 @@ class Session(Answering, Requesting):
             return
         rid = bad.id
         # `take`, not `answered`: a refused response ends the request, its progress token too.
-        pending = self._pending.take(rid) if rid is not None else None
+        pending = self._requesting.pending.take(rid) if rid is not None else None
         if rid is None or pending is None:
             return  # a response to nothing of ours: ignored, as any such response is
         events.append(
@@ -416,7 +448,9 @@ class Session(Answering, Requesting):
         elif kind == "notification":
             self._receive_notification(env, events)
         else:
-            self._receive_response(env, events)
+            decoded = self._requesting.receive_response(env, events)
+            if decoded is not None:
+                self._on_result(*decoded, events)
 
     def _receive_request(
         self,
@@ -589,9 +623,9 @@ class Session(Answering, Requesting):
         except msgspec.ValidationError:
             return  # invalid notifications SHOULD be ignored (basic/utilities/cancellation)
         if method == "notifications/cancelled":
-            self._receive_cancelled(params, events)
+            self._answering.receive_cancelled(params, events)
         elif method == "notifications/progress":
-            self._receive_progress(params, events)
+            self._requesting.receive_progress(params, events)
         elif not self._handle_own_notification(method, params, events):
             events.append(NotificationReceived(method, params))
 
@@ -599,16 +633,126 @@ class Session(Answering, Requesting):
         """Consume the role's own notifications (`initialized`, on the server); True if it did."""
         return False
 
-    def data_to_send(self) -> list[Outgoing]:
-        """Take everything queued for sending, in order.
+    def _on_result(self, rid: RequestId, method: str, result: Any, events: list[Event]) -> None:
+        """Report a decoded result of our request (the client role also ends its handshake
+        here)."""
+        events.append(ResponseReceived(rid, result))
 
-        The order is the order things happened, and a transport must keep it: a request's
-        progress comes before its response, which ends the request's stream."""
-        # fast path: mirrors `Outbox.take` (docs/performance.md, fast paths)
-        outbox = self._outbox
-        out = outbox.items
-        outbox.items = []
-        return out
+    # ----------------------------------------------------------------- answering
+
+    def _encode_answer(
+        self, request_id: RequestId, result: Any, method: str, terms: Terms[Any] | None
+    ) -> bytes:
+        """The response carrying `result` to the peer's request served under `terms` (None:
+        the session's, as `initialize` is, which starts before the terms it settles)."""
+        if terms is None:
+            terms = self._kept.terms
+            if terms is None or terms.revision == LATEST_REVISION:
+                return jsonrpc.encode_response(request_id, result)
+        return self._encode_for(request_id, result, method, terms)
+
+    def _encode_for(
+        self, request_id: RequestId, result: Any, method: str, terms: Terms[Any]
+    ) -> bytes:
+        """The response carrying `result`, built with the 2025-era types, as `terms.revision`
+        has it (an older one's fields only; the server role adds what a 2026-07-28 result
+        carries)."""
+        return jsonrpc.encode_response(request_id, shape_for_revision(result, terms.revision))
+
+    def send_progress(
+        self,
+        request_id: RequestId,
+        token: RequestId,
+        progress: float,
+        total: float | None = None,
+        message: str | None = None,
+    ) -> None:
+        """Report progress on an inbound request that asked for it with `token`."""
+        self._answering.send_progress(request_id, token, progress, total, message)
+
+    def is_inflight(self, request_id: RequestId) -> bool:
+        """Whether the peer's request `request_id` is still served (not answered or cancelled)."""
+        return request_id in self._inflight
+
+    def cancel_forwarded(self, request_id: RequestId, reason: str | None) -> list[Event]:
+        """The peer's `notifications/cancelled` for `request_id`, received by another
+        process serving this session: as if it had come here (never handed on again)."""
+        return self._answering.cancel_forwarded(request_id, reason)
+
+    # ----------------------------------------------------------------- requesting
+
+    def send_request(
+        self,
+        method: str,
+        params: Any = None,
+        *,
+        deadline: float | None = None,
+        progress: bool = False,
+        related: RequestId | None = None,
+        result_type: Any = None,
+    ) -> RequestId:
+        """Queue a request; returns its id. `deadline` is on the caller's clock (see `expire`).
+
+        Its result is decoded as `result_type`, else as the method's; a task-augmented request
+        (params with `task`) is answered with a `CreateTaskResult` (basic/utilities/tasks)."""
+        info = self._methods.get(method)
+        if info is None or info.kind != "request":
+            raise LocalProtocolError(
+                f"{method!r} is not a request in revision {self.revision or LATEST_REVISION}"
+            )
+        self._check_outbound_request(method, params)  # raises before anything is queued
+        if result_type is None:
+            # A receiver that accepts a task answers with CreateTaskResult, the method's own
+            # result coming later through tasks/result (basic/utilities/tasks, Result
+            # Retrieval).
+            if info.task_augmented and task_params(params) is not None:
+                result_type = CreateTaskResult
+            else:
+                result_type = self.result_types.get(method, info.result)
+        return self._requesting.send_request(
+            method, params, result_type, deadline=deadline, progress=progress, related=related
+        )
+
+    def _check_outbound_request(self, method: str, params: Any) -> None:
+        """Raise LocalProtocolError if the lifecycle or the peer's capabilities forbid it."""
+
+    def check_outbound_request(self, method: str, params: Any = None) -> None:
+        """Raise LocalProtocolError now if `send_request(method, params)` would (for a request
+        that is sent later, as a task's requests are)."""
+        self._check_outbound_request(method, params)
+
+    def send_notification(
+        self, method: str, params: Any = None, *, related: RequestId | None = None
+    ) -> None:
+        """Queue a notification. `related` is the peer's request it is sent while serving, so
+        that it travels with that request (on its stream, over HTTP)."""
+        self._requesting.send_notification(method, params, related=related)
+
+    def is_pending(self, request_id: RequestId) -> bool:
+        """Whether one of our requests still awaits its response."""
+        return request_id in self._requesting.pending
+
+    def cancel_request(self, request_id: RequestId, reason: str | None = None) -> None:
+        """Give up on one of our requests: tell the peer, and ignore any late response."""
+        self._requesting.cancel_request(request_id, reason)
+
+    def restart_deadline(self, request_id: RequestId, deadline: float) -> None:
+        """Give one of our pending requests a new deadline (on progress, say)."""
+        self._requesting.restart_deadline(request_id, deadline)
+
+    def expire(self, now: float) -> list[Event]:
+        """Time out every pending request whose deadline is at or before `now` (see
+        `Requesting.expire`)."""
+        return self._requesting.expire(now)
+
+    def release_task_progress(self, task_id: str) -> RequestId | None:
+        """Stop taking progress for the task `task_id` (see `Requesting.release_task_progress`)."""
+        return self._requesting.release_task_progress(task_id)
+
+    def has_progress(self, request_id: RequestId) -> bool:
+        """Whether progress for one of our requests is still taken (pending, or kept for a
+        task it created)."""
+        return self._requesting.has_progress(request_id)
 
 
 #: Each revision's method table as a plain dict, shared by every session that speaks it and

@@ -42,7 +42,7 @@ from mcpkit.runtime.background import BackgroundTasks, end_within, log_failure, 
 from mcpkit.runtime.channel import ChannelExtras, MessageChannel, extras_of
 from mcpkit.runtime.handler_failure import handler_error
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER, Outbound
-from mcpkit.runtime.reading import Reading
+from mcpkit.runtime.reading import Feed, Reader
 from mcpkit.types import RequestId
 
 __all__ = ["Connection", "NotificationHandler", "ProgressCallback", "RequestHandler"]
@@ -61,13 +61,13 @@ RequestHandler = Callable[[RequestReceived], Awaitable[Any]]
 NotificationHandler = Callable[[Event], None]
 
 
-class Connection(Reading):
+class Connection:
     """Drives `session` over `channel`; call `run()` in a task, or use `start()`.
 
-    `_handlers` holds the task serving each of the peer's requests, by id, from the read that
-    started it until it ends or the peer cancels it. `_closed` is set once, by `_shutdown`:
+    `handlers` holds the task serving each of the peer's requests, by id, from the read that
+    started it until it ends or the peer cancels it. `ended` is set once, by `shutdown`:
     from then on nothing more is sent, and every wait ends in ConnectionClosed.
-    `_input_closed` is set when the peer stopped sending but may still read (`_drain`): our
+    `_input_closed` is set when the peer stopped sending but may still read (`drain`): our
     new requests are refused, while answers to its requests still go out.
     """
 
@@ -92,22 +92,24 @@ class Connection(Reading):
         self.channel = channel
         self._on_request = on_request
         self._on_event = on_event
-        self._handlers: dict[RequestId, asyncio.Task[None]] = {}
-        self._closed: ConnectionClosed | None = None
-        self._room: asyncio.Future[None] | None = None  # (`Reading.room_to_read`)
+        self.handlers: dict[RequestId, asyncio.Task[None]] = {}
+        self.ended: ConnectionClosed | None = None
         self._input_closed: ConnectionClosed | None = None
-        self._reader: asyncio.Task[None] | None = None
+        self._reader_task: asyncio.Task[None] | None = None
         self._background = BackgroundTasks()
         #: Our requests' waiters, timeouts, progress callbacks and deadline timer.
         self._awaiting = Awaiting(session, self, self._background, max_timeout_factor)
         # The optional methods of the channel (`RoutedChannel`, `PushingChannel`) used on
         # every message, looked up once.
         extras = extras_of(channel)
-        self._out = Outbound(extras, send_high_water, self._shutdown, self._background)
-        self._receive_with_info = extras.receive_with_info
-        self._body_read = extras.body_read
+        self.out = Outbound(extras, send_high_water, self.shutdown, self._background)
+        #: What reads the peer's messages (`run`, or the channel's `feed`).
+        self.reader = Reader(self, extras)
+        self.feed: Feed = self.reader.feed
+        self.room_to_read: Callable[[], Awaitable[None]] = self.reader.room_to_read
+        self.input_closed: Callable[[], None] = self.reader.input_closed
         self._failed_here = extras.failed_here
-        if self._out.send_routed is not None:
+        if self.out.send_routed is not None:
             session.mark_unanswered = True  # so a cancelled request's stream can end
         deliver_to = extras.deliver_to
         #: True when the channel hands bodies to `feed` itself (`PushingChannel`): no reader.
@@ -124,36 +126,40 @@ class Connection(Reading):
     @property
     def closed(self) -> bool:
         """Whether the connection has shut down (nothing more is sent or read)."""
-        return self._closed is not None
+        return self.ended is not None
+
+    async def run(self) -> None:
+        """Read and dispatch messages until the channel ends (`Reader.run`)."""
+        await self.reader.run()
 
     def start(self) -> asyncio.Task[None]:
         """Run the reader loop in a task and return it (not for a `PushingChannel`'s
         connection, which has no reader: its channel calls `feed`)."""
-        self._reader = asyncio.get_running_loop().create_task(self.run())
-        return self._reader
+        self._reader_task = asyncio.get_running_loop().create_task(self.run())
+        return self._reader_task
 
-    async def _drain(self, exc: ConnectionClosed) -> None:
+    async def drain(self, exc: ConnectionClosed) -> None:
         """The peer stopped sending (stdin closed, say), though it may still read: let the
         requests it already sent finish and answer, for at most `drain_timeout` seconds.
         Our own requests can get no answer any more, so they fail at once."""
         self._input_closed = exc
         self._awaiting.fail_all(exc)
-        handlers = [t for t in self._handlers.values() if not t.done()]
+        handlers = [t for t in self.handlers.values() if not t.done()]
         # Nothing can reach the peer any more, or we are shutting down on purpose: no wait.
-        if not self.extras.writable or self._closed is not None or self.drain_timeout <= 0:
+        if not self.extras.writable or self.ended is not None or self.drain_timeout <= 0:
             return
         # One deadline for the whole drain: the handlers, then the sending of their answers.
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.drain_timeout
         if handlers:
             await asyncio.wait(handlers, timeout=self.drain_timeout)
-        await self._out.wait_idle(max(0.0, deadline - loop.time()))  # their answers
+        await self.out.wait_idle(max(0.0, deadline - loop.time()))  # their answers
 
     async def aclose(self) -> None:
         """Close the channel and stop the reader; pending requests fail with ConnectionClosed."""
         # Shut down before the channel closes: the reader, woken by the close, then finds the
         # connection closed and skips the drain that the peer's own end of input gets.
-        self._shutdown(ConnectionClosed("the connection was closed"))
+        self.shutdown(ConnectionClosed("the connection was closed"))
         try:
             await self.channel.aclose()
         finally:  # (a close that failed or was cancelled: the reader may still wait on it)
@@ -161,7 +167,7 @@ class Connection(Reading):
 
     async def _stop_reader(self) -> None:
         """Cancel the reader and wait for it to stop: `aclose`'s last step."""
-        reader = self._reader
+        reader = self._reader_task
         if reader is None or reader is asyncio.current_task():
             return
         # The caller cancelled meanwhile (its timeout, its task group) still lets the
@@ -173,12 +179,12 @@ class Connection(Reading):
     @property
     def send_high_water(self) -> int:
         """Bytes of answers queued for the peer above which reading stops."""
-        return self._out.high
+        return self.out.high
 
     @property
     def send_backlog(self) -> int:
         """Bytes queued for the peer and not yet handed to the channel."""
-        return self._out.queued
+        return self.out.queued
 
     async def flush(self, *, answering: bool = True) -> None:
         """Send everything the session has queued, in order. With `answering` (the default:
@@ -186,35 +192,41 @@ class Connection(Reading):
         over high water; without, the bytes are ours to send and only their order counts."""
         await self._send(self.session.data_to_send(), answering)
 
-    async def _send(self, out: list[Outgoing], answering: bool = True) -> None:
-        """`flush`'s sending, of what the caller took from the session."""
-        if not out:
-            return
-        if self._closed is None:  # (closed: what the session queued is dropped)
-            ob = self._out
-            if not ob.writing and len(out) == 1 and not ob.queue:
-                await ob.send_alone(out[0], answering)  # the common case: one, nobody writing
-            else:
-                ob.enqueue(out, answering)
-                if not ob.writing:
-                    await ob.write_queued()  # no writer: this task becomes it
-                elif answering and ob.answers > ob.high:
-                    # Another task writes. A handler that answers faster than the peer reads
-                    # (progress in a loop) waits here, so it goes at the peer's pace.
-                    await ob.answer_room.wait()
-        # A request just queued may have the earliest deadline. (Without one awaited and no
-        # timer armed, no deadline changed: the common case, an answer, costs no call.)
+    def _send(self, out: list[Outgoing], answering: bool = True) -> Awaitable[None]:
+        """`flush`'s sending, of what the caller took from the session: the awaitable that
+        writes it, in the common case (one message, nobody writing) the outbound side's own."""
+        # A request just queued may have the earliest deadline: the timer is armed as it is
+        # handed on. (Without one awaited and no timer armed, no deadline changed: the
+        # common case, an answer, costs no call.)
         awaiting = self._awaiting
         if awaiting.futures or awaiting.timer_at is not None:
             awaiting.arm_timer()
+        ob = self.out
+        if len(out) == 1 and self.ended is None and not ob.writing and not ob.queue:
+            return ob.send_alone(out[0], answering)
+        return self._send_queued(out, answering)
 
-    def _flush_from_reader(self) -> None:
+    async def _send_queued(self, out: list[Outgoing], answering: bool) -> None:
+        """`_send` of what is not one message alone (or of nothing, or when closed: then
+        what the session queued is dropped)."""
+        if not out or self.ended is not None:
+            return
+        ob = self.out
+        ob.enqueue(out, answering)
+        if not ob.writing:
+            await ob.write_queued()  # no writer: this task becomes it
+        elif answering and ob.answers > ob.high:
+            # Another task writes. A handler that answers faster than the peer reads
+            # (progress in a loop) waits here, so it goes at the peer's pace.
+            await ob.answer_room.wait()
+
+    def flush_from_reader(self) -> None:
         """Queue what the session answered itself (a ping, an error) without letting the
         reader become the writer: blocked in a send it would stop reading the peer's
         answers, and a peer doing the same would never drain."""
         out = self.session.data_to_send()
-        if out and self._closed is None:
-            ob = self._out
+        if out and self.ended is None:
+            ob = self.out
             ob.enqueue(out, True)
             if not ob.writing:
                 ob.start_writer()
@@ -226,20 +238,20 @@ class Connection(Reading):
         """Wait (at most `timeout` seconds) until everything queued has been handed to the
         channel: the client's connect returns once `notifications/initialized` is sent (over
         HTTP, its GET stream is open then, so nothing the server says next is missed)."""
-        await self._out.wait_idle(timeout)
+        await self.out.wait_idle(timeout)
 
     async def wait_for_room(self) -> None:
         """Return once our own new messages may be queued: at once unless the peer has too
         much unread from us (raises ConnectionClosed if the connection ends meanwhile)."""
-        await self._out.room.wait()
-        closed = self._closed or self._input_closed
+        await self.out.room.wait()
+        closed = self.ended or self._input_closed
         if closed is not None:
             raise ConnectionClosed(str(closed))
 
     def _flush_soon(self) -> None:
         """Send what is queued from a task of its own: for callers that cannot await (a timer
         callback) or must not (a task being cancelled)."""
-        if self._closed is None:
+        if self.ended is None:
             self._background.spawn(self.flush(answering=False))
 
     async def request(
@@ -255,10 +267,10 @@ class Connection(Reading):
         """Send a request and wait for its result (raises McpError, RequestTimeout,
         ConnectionClosed), decoded as `result_type` if given (`Session.send_request`).
         Cancelling the awaiting task sends `notifications/cancelled`."""
-        closed = self._closed or self._input_closed
+        closed = self.ended or self._input_closed
         if closed is not None:
             raise ConnectionClosed(str(closed))
-        if self._out.queued > self._out.high:
+        if self.out.queued > self.out.high:
             await self.wait_for_room()
         # The session's deadlines are on the loop's clock, which also fires the timer.
         if timeout is None:
@@ -299,16 +311,16 @@ class Connection(Reading):
         (several processes serving one session; `mcpkit.stores.broker`): read as if it had
         come over this connection. Not awaited any more, it is dropped (the session makes it
         a stray, which names this process)."""
-        if self._closed is None:
-            self._dispatch(self.session.receive_data(data))
-            self._flush_from_reader()
+        if self.ended is None:
+            self.dispatch(self.session.receive_data(data))
+            self.flush_from_reader()
 
     def take_cancel(self, request_id: RequestId, reason: str | None) -> None:
         """The peer cancelled `request_id` through another process serving this session: the
         handler stops here if it runs here."""
-        if self._closed is None:
-            self._dispatch(self.session.cancel_forwarded(request_id, reason))
-            self._flush_from_reader()
+        if self.ended is None:
+            self.dispatch(self.session.cancel_forwarded(request_id, reason))
+            self.flush_from_reader()
 
     def answer_as_json(self, request_id: RequestId) -> None:
         """Answer the peer's request `request_id` with one JSON object rather than a stream,
@@ -326,8 +338,8 @@ class Connection(Reading):
     async def wait_response(self, rid: RequestId) -> Any:
         """Send what is queued and wait for the response to a request the session already
         queued itself (such as the client's initialize); raises as `request` does."""
-        if self._closed is not None:
-            raise ConnectionClosed(str(self._closed))
+        if self.ended is not None:
+            raise ConnectionClosed(str(self.ended))
         fut = self._awaiting.wait_for(rid)
         try:
             await self.flush(answering=False)
@@ -340,10 +352,10 @@ class Connection(Reading):
     ) -> None:
         """Send a notification. `related` is the peer's request it is sent while serving:
         it travels with that request's answer and is paced as answers are (`flush`)."""
-        if self._closed is not None:
-            raise ConnectionClosed(str(self._closed))
+        if self.ended is not None:
+            raise ConnectionClosed(str(self.ended))
         # One of our own (a list change, say) waits for room, as our requests do.
-        if related is None and self._out.queued > self._out.high:
+        if related is None and self.out.queued > self.out.high:
             await self.wait_for_room()
         self.session.send_notification(method, params, related=related)
         await self.flush(answering=related is not None)
@@ -353,7 +365,7 @@ class Connection(Reading):
         stream (SEP-1699; `RoutedChannel.close_stream`), once what it sent so far is handed
         to the channel; False when the channel cannot (stdio, memory, a JSON answer)."""
         close = self.extras.close_stream
-        if close is None or self._closed is not None:
+        if close is None or self.ended is not None:
             return False
         # What the request sent so far is handed over first, so the client gets it before
         # this connection ends rather than when it comes back.
@@ -362,7 +374,7 @@ class Connection(Reading):
 
     # ---------------------------------------------------------------- dispatch
 
-    def _dispatch(self, events: list[Event]) -> None:
+    def dispatch(self, events: list[Event]) -> None:
         """Act on what the session reported, in the order it happened (a request and its
         cancellation can come in one read). Synchronous: nothing here waits for the peer."""
         for ev in events:
@@ -377,7 +389,7 @@ class Connection(Reading):
             elif tp is RequestCancelled:
                 # Forgotten here, not when the task ends: a task cancelled before it first
                 # runs (its cancellation came in the same read) never executes its coroutine.
-                task = self._handlers.pop(ev.request_id, None)  # type: ignore[union-attr]
+                task = self.handlers.pop(ev.request_id, None)  # type: ignore[union-attr]
                 if task is not None:
                     task.cancel()
                     self._maybe_restart_timeouts()
@@ -400,7 +412,7 @@ class Connection(Reading):
     def _spawn_handler(self, ev: RequestReceived) -> None:
         # A task per request: a long handler never holds up a ping or a cancellation.
         rid = ev.request_id
-        task = self._handlers[rid] = asyncio.get_running_loop().create_task(self.serve(ev))
+        task = self.handlers[rid] = asyncio.get_running_loop().create_task(self.serve(ev))
         # `serve` answers every failure of the handler; one of its own (the channel failing
         # in another way than closing) is logged, not left unretrieved.
         task.add_done_callback(log_failure)
@@ -416,20 +428,20 @@ class Connection(Reading):
         task = task_on(asyncio.get_running_loop())  # (`asyncio.current_task()`)
         assert task is not None
         rid = ev.request_id
-        handlers = self._handlers
+        handlers = self.handlers
         handlers[rid] = task
         try:
             # The handler run to its answer here: no coroutine around it.
             try:
                 result = await self._on_request(ev)
             except asyncio.CancelledError:
-                # Ours when the connection forgot the task before cancelling it (`_dispatch`,
-                # `_shutdown`): spent here, unless someone else cancelled the task too.
+                # Ours when the connection forgot the task before cancelling it (`dispatch`,
+                # `shutdown`): spent here, unless someone else cancelled the task too.
                 if handlers.get(rid) is task or task.uncancel() > 0:
                     # Cancelled from elsewhere, with the task it ran in: the request ends
                     # unanswered, as if the peer had cancelled it, so its stream ends too.
                     self.session.cancel_forwarded(rid, None)
-                    self._flush_from_reader()
+                    self.flush_from_reader()
                     raise
                 return
             except Exception as exc:
@@ -449,46 +461,38 @@ class Connection(Reading):
                 del handlers[rid]
             if self.hold_timeouts_while_serving:  # (`_maybe_restart_timeouts`'s first test)
                 self._maybe_restart_timeouts()
-        # fast path: mirrors `_send`'s common case (docs/performance.md, fast paths)
-        ob = self._out
-        if len(out) != 1 or self._closed is not None or ob.writing or ob.queue:
-            await self._send(out)
-            return
-        await ob.send_alone(out[0], True)
-        awaiting = self._awaiting
-        if awaiting.futures or awaiting.timer_at is not None:  # (as in `_send`)
-            awaiting.arm_timer()
+        await self._send(out)
 
     def _maybe_restart_timeouts(self) -> None:
         """If our timeouts are held while we serve the peer and no handler is left, start
         them again from now, each with its whole length."""
-        if self.hold_timeouts_while_serving and not self._handlers and self._closed is None:
+        if self.hold_timeouts_while_serving and not self.handlers and self.ended is None:
             self._awaiting.restart_timeouts()
 
     def on_deadline(self) -> None:
         """A deadline of one of our requests passed (`Awaiting`'s timer)."""
-        if self.hold_timeouts_while_serving and self._handlers:
+        if self.hold_timeouts_while_serving and self.handlers:
             return  # re-armed with fresh deadlines when the last handler finishes
         loop = asyncio.get_running_loop()
         # Each expired request's waiter gets RequestTimeout; the session has queued its
         # notifications/cancelled, sent from a task since a timer callback cannot await.
-        self._dispatch(self.session.expire(loop.time()))
+        self.dispatch(self.session.expire(loop.time()))
         self._flush_soon()
         self._awaiting.arm_timer()
 
     # ---------------------------------------------------------------- shutdown
 
-    def _shutdown(self, exc: ConnectionClosed) -> None:
+    def shutdown(self, exc: ConnectionClosed) -> None:
         """End the connection, once: nothing more is sent, every waiter fails, every handler
-        is cancelled. `_closed` is set first, so that what the rest wakes (a handler's
+        is cancelled. `ended` is set first, so that what the rest wakes (a handler's
         CancelledError, a writer waiting for room) finds the connection closed and sends
         nothing."""
-        if self._closed is not None:
+        if self.ended is not None:
             return
-        self._closed = exc
+        self.ended = exc
         self._awaiting.stop_timer()
         self._awaiting.fail_all(exc)
-        for task in list(self._handlers.values()):
+        for task in list(self.handlers.values()):
             task.cancel()
-        self._handlers.clear()
-        self._out.close()
+        self.handlers.clear()
+        self.out.close()

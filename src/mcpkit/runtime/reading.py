@@ -14,8 +14,9 @@ learns which requests it started (`body_read`); the events are dispatched (a han
 a task, which first runs when the reader next yields); and what the session answered itself
 is queued (`_flush_from_reader`). Nothing is sent before the channel knows where it goes.
 
-`Reading` is one of `Connection`'s two halves: it has no state of its own and works on the
-connection's.
+`Reader` is the part of a `Connection` that reads: it holds its connection (the session, the
+channel, the handlers, the outbound side and the dispatch it hands events to) and owns what
+only reading uses: the channel's reading methods and the future `room_to_read` returns.
 """
 
 from __future__ import annotations
@@ -23,16 +24,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Final
+from typing import Final, Protocol
 
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import Event, RequestInfo, RequestReceived
 from mcpkit.protocol.session import Session
-from mcpkit.runtime.channel import MessageChannel
+from mcpkit.runtime.channel import ChannelExtras, MessageChannel
 from mcpkit.runtime.outbound import Outbound
 from mcpkit.types import RequestId
 
-__all__ = ["Reading"]
+__all__ = ["Feed", "Reader", "ReadsFor"]
 
 logger = logging.getLogger("mcpkit")
 
@@ -41,28 +42,47 @@ logger = logging.getLogger("mcpkit")
 _YIELD_ABOVE: Final = 16
 
 
-class Reading:
-    """Taking the peer's messages in, for `Connection`."""
+class ReadsFor(Protocol):
+    """What a `Reader` reads for (a `Connection`): where each body goes, and how it ends."""
 
-    # Set by `Connection.__init__`.
     session: Session
     channel: MessageChannel
-    _out: Outbound
-    _handlers: dict[RequestId, asyncio.Task[None]]
-    _closed: ConnectionClosed | None
-    _room: asyncio.Future[None] | None
-    _receive_with_info: Callable[[], Awaitable[tuple[bytes, RequestInfo | None]]] | None
-    _body_read: Callable[[RequestInfo | None, list[RequestId], list[bytes]], None] | None
+    out: Outbound
+    handlers: dict[RequestId, asyncio.Task[None]]
+    ended: ConnectionClosed | None
 
-    if TYPE_CHECKING:  # (`Connection`'s)
+    def dispatch(self, events: list[Event]) -> None: ...
+    def flush_from_reader(self) -> None: ...
+    def shutdown(self, exc: ConnectionClosed) -> None: ...
+    async def drain(self, exc: ConnectionClosed) -> None: ...
 
-        def _dispatch(self, events: list[Event]) -> None: ...
-        def _flush_from_reader(self) -> None: ...
-        def _shutdown(self, exc: ConnectionClosed) -> None: ...
-        async def _drain(self, exc: ConnectionClosed) -> None: ...
+
+class Feed(Protocol):
+    """`Reader.feed`'s signature, for the connection that hands it on as its own."""
+
+    def __call__(
+        self, data: bytes, info: RequestInfo | None, *, hold: bool = False
+    ) -> RequestReceived | None: ...
+
+
+class Reader:
+    """Taking the peer's messages in, for the `Connection` it holds."""
+
+    __slots__ = ("_body_read", "_receive_with_info", "_room", "connection")
+
+    def __init__(self, connection: ReadsFor, extras: ChannelExtras) -> None:
+        self.connection = connection
+        # The channel's optional reading methods (`RoutedChannel`), looked up once.
+        self._receive_with_info: (
+            Callable[[], Awaitable[tuple[bytes, RequestInfo | None]]] | None
+        ) = extras.receive_with_info
+        self._body_read: Callable[[RequestInfo | None, list[RequestId], list[bytes]], None] | None
+        self._body_read = extras.body_read
+        self._room: asyncio.Future[None] | None = None  # (`room_to_read`, made at the first)
 
     async def run(self) -> None:
         """Read and dispatch messages until the channel ends."""
+        conn = self.connection
         try:
             if self._receive_with_info is None and self._body_read is None:
                 await self._read_plain()
@@ -71,26 +91,29 @@ class Reading:
         except ConnectionClosed as exc:
             # The peer stopped sending, but may still read: its requests get their answers
             # (for at most drain_timeout), then the connection ends.
-            await self._drain(exc)
-            self._shutdown(exc)
+            await conn.drain(exc)
+            conn.shutdown(exc)
         except asyncio.CancelledError:
-            self._shutdown(ConnectionClosed("the connection was closed"))
+            conn.shutdown(ConnectionClosed("the connection was closed"))
             raise
         except Exception as exc:  # a bug of ours: end this connection, not the process
             logger.exception("mcpkit connection failed")
-            self._shutdown(ConnectionClosed(f"the connection failed: {exc!r}"))
+            conn.shutdown(ConnectionClosed(f"the connection failed: {exc!r}"))
 
     async def _read_plain(self) -> None:
-        receive = self.channel.receive
+        conn = self.connection
+        receive = conn.channel.receive
+        out = conn.out
+        session = conn.session
         while True:
             # Before each read: whatever is read gets served, so not reading is the only
             # way not to grow while the peer leaves our answers unread.
-            if self._out.answers > self._out.high:
+            if out.answers > out.high:
                 await self._wait_for_peer_to_read()
             data = await receive()
-            self._dispatch(self.session.receive_data(data))
-            self._flush_from_reader()
-            if len(self._handlers) > _YIELD_ABOVE:
+            conn.dispatch(session.receive_data(data))
+            conn.flush_from_reader()
+            if len(conn.handlers) > _YIELD_ABOVE:
                 # A channel with messages already buffered returns them without ever
                 # suspending: give the handlers a turn before taking more, or a peer
                 # that pipelines requests has them all refused past max_inflight.
@@ -98,19 +121,21 @@ class Reading:
 
     async def _read_routed(self) -> None:
         """The same loop for a channel with `receive_with_info` or `body_read`."""
+        conn = self.connection
         receive_with_info = self._receive_with_info
-        receive = self.channel.receive
+        receive = conn.channel.receive
         body_read = self._body_read
-        session = self.session
+        session = conn.session
+        out = conn.out
         while True:
-            if self._out.answers > self._out.high:
+            if out.answers > out.high:
                 await self._wait_for_peer_to_read()
             if receive_with_info is not None:
                 data, info = await receive_with_info()
             else:
                 data, info = await receive(), None
             if body_read is None:
-                self._dispatch(session.receive_data(data, info))
+                conn.dispatch(session.receive_data(data, info))
             else:
                 read = session.receive_body(data, info)
                 # Before the handlers run or anything is sent: the channel learns where
@@ -119,16 +144,18 @@ class Reading:
                 # channel first would name a request it has not placed (over HTTP, it
                 # would not know which POST's stream the answer ends).
                 body_read(info, read.started, read.refused)
-                self._dispatch(read.events)
+                conn.dispatch(read.events)
                 del read
             del data, info  # an idle session must not keep its last body and headers alive
-            self._flush_from_reader()
-            if len(self._handlers) > _YIELD_ABOVE:
+            conn.flush_from_reader()
+            if len(conn.handlers) > _YIELD_ABOVE:
                 await asyncio.sleep(0)
 
     def room_to_read(self) -> Awaitable[None]:
         """Done once another body may be fed (see `runtime.channel.Feeder`)."""
-        if self._out.answers > self._out.high or self._closed is not None:
+        conn = self.connection
+        out = conn.out
+        if out.answers > out.high or conn.ended is not None:
             return self._room_later()
         # The common case, every body: a future already done, which awaiting returns at
         # once without the coroutine a call of an `async def` makes.
@@ -139,10 +166,11 @@ class Reading:
         return room
 
     async def _room_later(self) -> None:
-        if self._out.answers > self._out.high:
+        conn = self.connection
+        if conn.out.answers > conn.out.high:
             await self._wait_for_peer_to_read()
-        if self._closed is not None:
-            raise ConnectionClosed(str(self._closed))
+        if conn.ended is not None:
+            raise ConnectionClosed(str(conn.ended))
 
     def feed(
         self, data: bytes, info: RequestInfo | None, *, hold: bool = False
@@ -150,38 +178,40 @@ class Reading:
         """Read one body now, in the caller's task: what `run()` does after each receive.
         With `hold`, a body that started one request hands it back instead of to a task of
         its own, for the caller to serve in its task (`Connection.serve`); None otherwise."""
-        if self._closed is not None:
-            raise ConnectionClosed(str(self._closed))
+        conn = self.connection
+        if conn.ended is not None:
+            raise ConnectionClosed(str(conn.ended))
         try:
             if self._body_read is None:
-                self._dispatch(self.session.receive_data(data, info))
+                conn.dispatch(conn.session.receive_data(data, info))
             else:
-                read = self.session.receive_body(data, info)
+                read = conn.session.receive_body(data, info)
                 self._body_read(info, read.started, read.refused)  # first, as in `run()`
                 events = read.events
                 if hold and len(events) == 1 and type(events[0]) is RequestReceived:
                     # The common case: one request, and nothing else. The session answered
                     # nothing itself, and what others queued is sent by whoever queued it.
                     return events[0]
-                self._dispatch(events)
-            self._flush_from_reader()
+                conn.dispatch(events)
+            conn.flush_from_reader()
             return None
         except Exception as exc:  # a bug: the reader task would have ended the same way
             logger.exception("mcpkit connection failed")
             closed = ConnectionClosed(f"the connection failed: {exc!r}")
-            self._shutdown(closed)
+            conn.shutdown(closed)
             raise closed from exc
 
     def input_closed(self) -> None:
         """No body will come any more: end now. Unlike `run()` when `receive` ends, there is
         no drain: requests still being served are cancelled."""
-        self._shutdown(ConnectionClosed("the connection was closed"))
+        self.connection.shutdown(ConnectionClosed("the connection was closed"))
 
     async def _wait_for_peer_to_read(self) -> None:
+        conn = self.connection
         logger.debug(
-            "%d bytes of answers wait for the peer to read them: reading paused", self._out.answers
+            "%d bytes of answers wait for the peer to read them: reading paused", conn.out.answers
         )
-        await self._out.answer_room.wait()
-        if self._closed is not None:  # woken by the end, not by the peer reading
-            raise ConnectionClosed(str(self._closed))
+        await conn.out.answer_room.wait()
+        if conn.ended is not None:  # woken by the end, not by the peer reading
+            raise ConnectionClosed(str(conn.ended))
         logger.debug("the peer is reading again: reading resumed")
