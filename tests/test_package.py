@@ -467,7 +467,6 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
     "server/handlers/listen.py": {"getattr(params, 'notifications', None)": _WIRE},
     "server/catalog/invoke.py": {"getattr(fn, '__annotations__', {})": _USER},
     "server/catalog/registration_checks.py": {"getattr(fn, '__qualname__', None)": _USER},
-    "server/request_facts.py": {"getattr(params, 'meta', None)": _WIRE},
     "server/asking/round_trip.py": {
         "getattr(params, 'input_responses', None)": _WIRE,
         "getattr(params, 'name', None)": _WIRE,

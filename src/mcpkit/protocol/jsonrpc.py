@@ -14,9 +14,10 @@ error carries a null id (5).
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
-from typing import Any, Final, Protocol, cast, final
+from typing import Any, Final, cast, final
 
 import msgspec
 from msgspec import UNSET, Raw, UnsetType
@@ -372,21 +373,24 @@ def field_of(params: Any, key: str) -> Any:
     return getattr(params, key, None)
 
 
-class _WithMeta(Protocol):
-    """A decoded wire struct that declares `_meta` (as `meta`): most params and every result
-    type of the schema (a few params, such as tasks/get's, declare none)."""
-
-    @property
-    def meta(self) -> dict[str, Any] | None: ...
+#: A struct class's declared fields, and a struct's `meta`, read with no Python frame (the
+#: class is checked to be a struct that declares `meta` first).
+_fields_of: Final = operator.attrgetter("__struct_fields__")
+_meta_attr: Final = operator.attrgetter("meta")
 
 
 def meta_of(part: object) -> dict[str, Any] | None:
     """The `_meta` of a message's params or result, whether a dict (its `"_meta"`) or a
-    decoded struct (its `meta`); None when it has none, or is neither (None, a list)."""
+    decoded struct that declares one (its `meta`: most params and every result type of the
+    schema; a few params, such as tasks/get's, declare none); None when it has none, or is
+    neither (None, a list)."""
+    meta: Any
     if isinstance(part, dict):
-        meta = cast("dict[str, Any]", part).get("_meta")
-    elif isinstance(part, msgspec.Struct) and "meta" in part.__struct_fields__:
-        meta = cast("_WithMeta", part).meta
+        meta = part.get("_meta")
+    # (The class's own order, not `isinstance`: a Struct's instance check goes through its
+    # metaclass, several times the cost of the rest of this function.)
+    elif msgspec.Struct in type(part).__mro__ and "meta" in _fields_of(type(part)):
+        meta = _meta_attr(part)
     else:
         return None
-    return cast("dict[str, Any]", meta) if isinstance(meta, dict) else None
+    return meta if type(meta) is dict else None

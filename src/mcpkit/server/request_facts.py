@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 from mcpkit.errors import McpkitError
 from mcpkit.protocol.capabilities import has_capability
 from mcpkit.protocol.events import RequestInfo, RequestReceived
+from mcpkit.protocol.jsonrpc import meta_of
 from mcpkit.protocol.terms import Terms, client_capabilities_of, client_info_of, revision_of
 from mcpkit.protocol.unread_meta import UNREAD_TYPES, UnreadMeta
 from mcpkit.server.catalog.invoke import Injected
@@ -118,7 +119,8 @@ class RequestFacts(Injected):
     def of(cls, server: ServerCore, session: Peer, ev: RequestReceived) -> Self:
         """The Context of the request `ev`, which `session`'s client sent."""
         params = ev.params
-        meta = params if type(params) in UNREAD_TYPES else getattr(params, "meta", None)
+        # (`_meta` left undecoded where a 2026-07-28 read left it so: `meta` decodes it if asked.)
+        meta = params if type(params) in UNREAD_TYPES else meta_of(params)
         return cls(
             server,
             session,

@@ -58,8 +58,7 @@ class ServerDispatch(ServerCore):
         if handler is None:
             handler = self._handler_beyond_table(method)
         params = ev.params
-        # (Attributes, read with no `getattr` call: ~300 instructions less a request each.
-        # `_meta` undecoded, where it still is: `RequestFacts.meta` decodes it if asked; only
+        # (`_meta` undecoded, where it still is: `RequestFacts.meta` decodes it if asked; only
         # a request that carries its terms is read so.)
         try:
             meta = params if stateless and type(params) in UNREAD_TYPES else params.meta
