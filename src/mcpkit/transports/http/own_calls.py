@@ -34,7 +34,6 @@ from mcpkit.protocol.codes import (
 )
 from mcpkit.protocol.events import RequestCheck, RequestInfo
 from mcpkit.protocol.sse import encode_event
-from mcpkit.runtime.background import task_on
 from mcpkit.runtime.response import MESSAGE, RESULT, Kind
 from mcpkit.transports.http._exchange import SSE_HEADERS, send_refusal, until_disconnect
 from mcpkit.transports.http.checks import Refusal, refuse
@@ -138,7 +137,7 @@ class OwnCalls:
             if full is not None:
                 return await send_refusal(send, no_request_room(full))
             mine = by_client.setdefault(client, {})  # (the listen it ended may have been all)
-        task = task_on(get_running_loop())  # (`asyncio.current_task()`)
+        task = asyncio.current_task(get_running_loop())
         assert task is not None
         # The call is its own response: one object made per request, not two.
         call = OwnCall(send, json_response, receive, task, client, self._looks)
