@@ -144,7 +144,7 @@ class PostRequests:
         # refusal to throw away.)
         if isinstance(body, bytes) and self._own_terms_body(body, each):
             return self._own_terms(scope, token, body, receive, send, each)
-        # No frame keeps the body once this returns (see `_serve_own_terms`).
+        # No frame keeps the body once this returns (see `_own_terms`).
         return self._answer_body(scope, message, body, receive, send, token, each)
 
     def _own_terms_body(self, body: bytes, each: Mapping[bytes, bytes] | None) -> bool:
@@ -217,7 +217,7 @@ class PostRequests:
             serving = self._own_terms(scope, token, body, receive, send, each)
         else:
             serving = self._answer_body(scope, message, body, receive, send, token, each)
-        del body  # (see `_serve_own_terms`)
+        del body  # (see `_own_terms`)
         await serving
 
     async def _post_without_session(
@@ -232,9 +232,12 @@ class PostRequests:
     ) -> None:
         """`_answer_body` of a body that names no session (or any, to a stateless app),
         once its token's scopes allow it: a new session's, or a stateless one's."""
-        owner = await self._owner(scope, token, body, send)
-        if owner is _REFUSED:
-            return
+        owner: object = None
+        if token is not None and self.guard is not None:
+            owner = self._owner(scope, token, body)
+            if isinstance(owner, Refusal):
+                await send_refusal(send, owner)
+                return
         if self.stateless:
             assert isinstance(version, str)
             await self._post_stateless(version, info, body, receive, send, owner)
@@ -303,41 +306,14 @@ class PostRequests:
         owner, else its address) is below its `request_caps`: its mirrored headers checked
         against the body (-32020), then served in this task under the terms it carries
         (`own_terms`), answered with the status its revision gives errors (400, 404 for an
-        unknown method), and forgotten. What to await for it: without auth, the request's
-        own serving, not a coroutine around it."""
+        unknown method), and forgotten. What to await for it: the request's own serving, not
+        a coroutine around it."""
         # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
+        owner: object = None
         if token is not None and self.guard is not None:
-            return self._own_terms_owned(scope, token, body, receive, send, each)
-        return self._serve_own_terms(None, token, scope, body, receive, send, each)
-
-    async def _own_terms_owned(
-        self,
-        scope: Scope,
-        token: AccessToken,
-        body: bytes,
-        receive: Receive,
-        send: Send,
-        each: Mapping[bytes, bytes] | None,
-    ) -> None:
-        """`_own_terms` of a POST with a token: its owner found, and its scopes checked."""
-        owner = await self._owner(scope, token, body, send)
-        if owner is _REFUSED:
-            return
-        serving = self._serve_own_terms(owner, token, scope, body, receive, send, each)
-        del body  # (see `_serve_own_terms`)
-        await serving
-
-    def _serve_own_terms(
-        self,
-        owner: object,
-        token: AccessToken | None,
-        scope: Scope,
-        body: bytes,
-        receive: Receive,
-        send: Send,
-        each: Mapping[bytes, bytes] | None,
-    ) -> Coroutine[object, object, None]:
-        """`_own_terms` once `owner` is known: what serves the POST, or refuses it."""
+            owner = self._owner(scope, token, body)
+            if isinstance(owner, Refusal):
+                return send_refusal(send, owner)
         headers = scope["headers"]
         # The mirrored headers are checked by the session that reads the body, from what it
         # decodes anyway (`MirrorCheck`): its refusal (-32020, 400) comes before the session's.
@@ -381,18 +357,12 @@ class PostRequests:
             return no_request_room(full)
         return None if client is None else client[0]
 
-    async def _owner(
-        self, scope: Scope, token: AccessToken | None, body: bytes, send: Send
-    ) -> object:
-        """Who the token speaks for (None without auth), once its scopes allow `body`;
-        `_REFUSED` when they do not (the refusal is sent)."""
-        if token is None or self.guard is None:
-            return None
+    def _owner(self, scope: Scope, token: AccessToken, body: bytes) -> object:
+        """Who `token` speaks for, once its scopes allow `body`; else the refusal to send.
+        (For an app with auth: `guard` is set.)"""
+        assert self.guard is not None
         scoped = self.guard.check_scopes(scope, token, body)
-        if scoped is not None:
-            await send_refusal(send, scoped)
-            return _REFUSED
-        return identity_of(token)
+        return identity_of(token) if scoped is None else scoped
 
     async def _post_new(
         self, info: RequestInfo, body: bytes, receive: Receive, send: Send, owner: object
@@ -646,9 +616,6 @@ def _get_stream_ready(channel: HttpChannel) -> bool:
     client hears of them before the result, as when the request ran in a task of its own."""
     get = channel.stream
     return get is not None and get.ready(get.generation)
-
-
-_REFUSED: Final = object()
 
 
 async def _nothing() -> None:
