@@ -138,52 +138,50 @@ class PostRequests:
         # fast path: mirrors `read_body` (docs/performance.md, fast paths)
         # The usual body is in the first message, read with no coroutine of its own.
         body = body_in(message, self._max_size, self.bodies)
-        # 2026-07-28: a request that carries its own terms (an Mcp-Session-Id beside them is
-        # ignored, as 2026-07-28 says) is answered by its revision's rules; its headers are
-        # checked against its body there. (First: the session-era checks would only build a
-        # refusal to throw away.)
-        if isinstance(body, bytes) and self._own_terms_body(body, each):
-            return self._own_terms(scope, token, body, receive, send, each)
+        if type(body) is More:  # (`type() is`: More has no subclass)
+            return self._answer_rest(scope, token, message, receive, send, each)
         # No frame keeps the body once this returns (see `_own_terms`).
-        return self._answer_body(scope, message, body, receive, send, token, each)
-
-    def _own_terms_body(self, body: bytes, each: Mapping[bytes, bytes] | None) -> bool:
-        """Whether `body`, read whole, is a 2026-07-28 request's (`__call__`). A POST whose
-        headers name such a revision and no session goes there whatever its body says
-        (`_answer_body` would refuse its revision), so a 2026 client's usual POST is known by
-        two lookups, its body not searched."""
-        return self._own_terms_on and (
-            (
-                each is not None
-                and b"mcp-session-id" not in each
-                and each.get(b"mcp-protocol-version") in self._own_terms_versions
-            )
-            or carries_terms(body)
-        )
+        return self._answer_body(scope, body, receive, send, token, each)
 
     def _answer_body(
         self,
         scope: Scope,
-        message: Message,
-        body: bytes | Refusal | More | None,
+        body: bytes | Refusal | None,
         receive: Receive,
         send: Send,
         token: AccessToken | None,
         each: Mapping[bytes, bytes] | None,
     ) -> Awaitable[None]:
-        """`__call__` for any POST but a 2026-07-28 request whose body came whole: the rest
-        of a body read, then the revision and the session its headers name. What to await:
+        """`__call__` once the body is read: by the rules of the revision its request carries
+        (2026-07-28), else of the revision and the session its headers name. What to await:
         for a session's POST (most), `_post_to_session` itself, not a coroutine around it."""
         # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
-        if type(body) is More:  # (`type() is`: More has no subclass)
-            return self._answer_rest(scope, token, message, receive, send, each)
         headers = scope["headers"]
-        either_era = bool(self.policy.stateless_revisions)
+        # 2026-07-28: a request that carries its own terms (an Mcp-Session-Id beside them is
+        # ignored, as 2026-07-28 says) is answered by its revision's rules; its headers are
+        # checked against its body there. A POST whose headers name such a revision and no
+        # session goes there whatever its body says (its revision would be refused below),
+        # so a 2026 client's usual POST is known by two lookups, its body not searched.
+        # (First: the session-era checks would only build a refusal to throw away.)
+        if (
+            self._own_terms_on
+            and isinstance(body, bytes)
+            and (
+                (
+                    each is not None
+                    and b"mcp-session-id" not in each
+                    and each.get(b"mcp-protocol-version") in self._own_terms_versions
+                )
+                or carries_terms(body)
+            )
+        ):
+            return self._own_terms(scope, token, body, receive, send, each)
         version = protocol_version(headers, self.policy.supported_revisions, each)
         sid = session_id(headers, required=False, each=each)
-        if isinstance(body, bytes) and either_era and sid is None and not isinstance(version, str):
-            # No session, and a revision header we serve no session on: that revision's rules.
-            return self._own_terms(scope, token, body, receive, send, each)
+        if isinstance(body, bytes) and self._own_terms_on and sid is None:
+            if not isinstance(version, str):
+                # No session, and a revision header we serve no session on: its rules.
+                return self._own_terms(scope, token, body, receive, send, each)
         # The body's refusal first: a body too large for any revision is 413 whatever its
         # headers say (a 2026-07-28 one would be told its revision is unknown otherwise).
         for found in (body, version, sid):
@@ -210,14 +208,10 @@ class PostRequests:
         send: Send,
         each: Mapping[bytes, bytes] | None,
     ) -> None:
-        """`_answer_body` of a body not all in its first message: the rest read first."""
+        """`__call__` of a body not all in its first message: the rest read first."""
         body = await read_rest(message, receive, self.policy.max_message_size, self.bodies)
-        serving: Awaitable[None]
-        if isinstance(body, bytes) and self._own_terms_body(body, each):
-            serving = self._own_terms(scope, token, body, receive, send, each)
-        else:
-            serving = self._answer_body(scope, message, body, receive, send, token, each)
-        del body  # (see `_own_terms`)
+        serving = self._answer_body(scope, body, receive, send, token, each)
+        del body, message  # (see `_own_terms`)
         await serving
 
     async def _post_without_session(
