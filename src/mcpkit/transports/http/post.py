@@ -470,12 +470,8 @@ class PostRequests:
         # `meanwhile` begins its response if it still runs after FIRST_WAIT
         # (`_respond_meanwhile`): an entry in the dict its timer hands on, taken out once
         # the request is served.
-        # fast path: mirrors `Meanwhile`'s add (docs/performance.md, fast paths)
         meanwhile = self.meanwhile
-        waiting = meanwhile.waiting
-        waiting[exchange] = (receive, send, headers)
-        if meanwhile.timer is None:
-            meanwhile.arm()
+        waiting = meanwhile.add(exchange, (receive, send, headers))
         try:
             await channel.serve(request)
         except BaseException:  # cancelled from elsewhere: the request ended unanswered
