@@ -156,7 +156,6 @@ class PostRequests:
         (2026-07-28), else of the revision and the session its headers name. What to await:
         for a session's POST (most), `_post_to_session` itself, not a coroutine around it."""
         # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
-        headers = scope["headers"]
         # 2026-07-28: a request that carries its own terms (an Mcp-Session-Id beside them is
         # ignored, as 2026-07-28 says) is answered by its revision's rules; its headers are
         # checked against its body there. A POST whose headers name such a revision and no
@@ -176,6 +175,7 @@ class PostRequests:
             )
         ):
             return self._own_terms(scope, token, body, receive, send, each)
+        headers = scope["headers"]
         version = protocol_version(headers, self.policy.supported_revisions, each)
         sid = session_id(headers, required=False, each=each)
         if isinstance(body, bytes) and self._own_terms_on and sid is None:
