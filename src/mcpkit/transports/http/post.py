@@ -487,9 +487,7 @@ class PostRequests:
             return
         # fast path: mirrors `_respond` with no first wait (docs/performance.md, fast paths)
         if self.json_response:
-            # fast path: mirrors `_get_stream_ready` (docs/performance.md, fast paths)
-            get = channel.stream
-            if get is None or not get.ready(get.generation):
+            if not _get_stream_ready(channel):
                 await answer_json(exchange, receive, send, headers)
                 return
         elif not exchange.json:  # (whole, if it ended before its response began)
