@@ -188,17 +188,14 @@ async def test_meanwhile_runs_what_still_waits_and_not_what_was_taken_out() -> N
 
     meanwhile = Meanwhile(0.02, run)
     added = loop.time()
-    waiting = meanwhile.waiting
-    waiting["first"] = 1
-    meanwhile.arm()
+    waiting = meanwhile.add("first", 1)
     timer = meanwhile.timer
-    waiting["taken out"] = 2
-    meanwhile.arm()  # the turns run already: one timer
-    assert meanwhile.timer is timer
+    assert meanwhile.add("taken out", 2) is waiting
+    assert meanwhile.timer is timer  # the turns run already: one timer
     async with asyncio.timeout(WAIT):
         await asyncio.sleep(0.01)  # a turn: what is added now goes in the next dict
         assert meanwhile.waiting is not waiting
-        meanwhile.waiting["last"] = 3
+        meanwhile.add("last", 3)
         assert waiting.pop("taken out") == 2
         await done.wait()
         assert set(ran) == {"first", "last"}
@@ -207,7 +204,6 @@ async def test_meanwhile_runs_what_still_waits_and_not_what_was_taken_out() -> N
         assert ran["first"] - added >= 0.019 and ran["last"] - added >= 0.029
         while meanwhile.timer is not None:  # the turns stop once nothing waits
             await asyncio.sleep(0.01)
-        meanwhile.waiting["again"] = 1  # added once they stopped: armed again
-        meanwhile.arm()
+        meanwhile.add("again", 1)  # added once they stopped: armed again
         while "again" not in ran:
             await asyncio.sleep(0.01)

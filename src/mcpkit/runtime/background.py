@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, Final, TypeVar
 
@@ -29,14 +28,9 @@ T = TypeVar("T")
 
 logger = logging.getLogger("mcpkit.runtime")
 
-#: The task running on a loop: `asyncio.current_task(loop)`. Python 3.11's is a Python
-#: function around a lookup in the dict asyncio keeps of them; this is that lookup. (For a
-#: hot path that has the loop at hand: a request served.)
-# fast path: mirrors `asyncio.current_task` on Python 3.11 (docs/performance.md, fast paths)
+#: The task running on a loop (`asyncio.current_task`), for callers that have the loop at hand.
 task_on: Final[Callable[[asyncio.AbstractEventLoop], asyncio.Task[Any] | None]] = (
     asyncio.current_task
-    if sys.version_info >= (3, 12)
-    else vars(asyncio.tasks)["_current_tasks"].get
 )
 
 

@@ -173,12 +173,12 @@ SSE_HEADERS: Final = (
 
 class Meanwhile(Generic[_K, _V, _R]):
     """What is to run about `after` seconds from now, for many requests, with one timer:
-    `run(key, value)` for each entry put in `waiting` (a dict: the caller's store, with no
-    call) that is still there when its time comes; what `run` returned goes to `ran`, by
-    key. The caller takes its entry out of `waiting` (its `pop`) when it no longer wants it
-    run: the usual request, answered in time, costs two dict operations and no clock.
+    `run(key, value)` for each entry added (`add`) that is still there when its time comes;
+    what `run` returned goes to `ran`, by key. The caller takes its entry out of the dict
+    `add` returned (its `pop`) when it no longer wants it run: the usual request, answered
+    in time, costs a call, two dict operations and no clock.
 
-    Time is counted in turns of `after / 2` seconds, while any entry waits (`arm`, then
+    Time is counted in turns of `after / 2` seconds, while any entry waits (`add`, then
     `_turn`): `waiting` is handed on at each turn, and what was put in it runs on the third,
     between `after` and 1.5 * `after` seconds after it was added. A timer per entry, or the
     clock read for each one, would cost each request more than a quick one's answer."""
@@ -198,9 +198,17 @@ class Meanwhile(Generic[_K, _V, _R]):
         #: The turns' timer; None while they stop (nothing waits).
         self.timer: asyncio.TimerHandle | None = None
 
+    def add(self, key: _K, value: _V) -> dict[_K, _V]:
+        """Run `value` for `key` in time, unless its caller takes it out of the dict this
+        returns (`waiting` now) first; the turns started if they had stopped."""
+        waiting = self.waiting
+        waiting[key] = value
+        if self.timer is None:
+            self.arm()
+        return waiting
+
     def arm(self) -> None:
-        """Start the turns, unless they run: for the caller that added to `waiting` while
-        `timer` was None (its test, with no call while they run)."""
+        """Start the turns, unless they run."""
         if self.timer is None:
             self.timer = asyncio.get_running_loop().call_later(self.after / 2, self._turn)
 

@@ -44,6 +44,7 @@ from mcpkit.transports.http.checks import (
     EndpointPolicy,
     Refusal,
     check_request,
+    distinct,
     refuse,
 )
 from mcpkit.transports.http.custom_routes import CustomRoutes, check_routes, serve_route
@@ -370,9 +371,7 @@ class McpHttpApp:
         method: str = scope["method"]
         headers = scope["headers"]
         # The headers by name, read by every check that follows; None when a name repeats.
-        # fast path: mirrors `distinct` (docs/performance.md, fast paths)
-        by_name = dict(headers)
-        each = by_name if len(by_name) == len(headers) else None
+        each = distinct(headers)
         refusal = check_request(self.policy, method, headers, each)
         token: AccessToken | None = None
         if refusal is None and self.guard is not None:

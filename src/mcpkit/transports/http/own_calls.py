@@ -17,12 +17,12 @@ import asyncio
 import logging
 from asyncio import get_running_loop
 from collections import deque
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Callable, Hashable
 from typing import Any, Final
 
 import msgspec
 
-from mcpkit._asgi import Receive, Send, send_whole
+from mcpkit._asgi import Message, Receive, Send, send_whole
 from mcpkit.protocol.codes import (
     HEADER_MISMATCH,
     INVALID_PARAMS,
@@ -34,7 +34,6 @@ from mcpkit.protocol.codes import (
 )
 from mcpkit.protocol.events import RequestCheck, RequestInfo
 from mcpkit.protocol.sse import encode_event
-from mcpkit.runtime.background import task_on
 from mcpkit.runtime.response import MESSAGE, RESULT, Kind
 from mcpkit.transports.http._exchange import SSE_HEADERS, send_refusal, until_disconnect
 from mcpkit.transports.http.checks import Refusal, refuse
@@ -66,11 +65,9 @@ END_GRACE: Final = 5.0
 _ENDING: Final = object()
 
 
-def _start_sse(send: Send) -> Awaitable[None]:
-    """The head of an SSE answer (a new header list each time: middleware may change it):
-    what to await for it (the send itself, no coroutine of its own)."""
-    # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
-    return send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]})
+def _sse_head() -> Message:
+    """The head of an SSE answer (a new header list each time: middleware may change it)."""
+    return {"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]}
 
 
 class OwnCalls:
@@ -138,7 +135,7 @@ class OwnCalls:
             if full is not None:
                 return await send_refusal(send, no_request_room(full))
             mine = by_client.setdefault(client, {})  # (the listen it ended may have been all)
-        task = task_on(get_running_loop())  # (`asyncio.current_task()`)
+        task = asyncio.current_task(get_running_loop())
         assert task is not None
         # The call is its own response: one object made per request, not two.
         call = OwnCall(send, json_response, receive, task, client, self._looks)
@@ -321,7 +318,7 @@ class OwnCall:
         self.done = True
         try:
             if not self.streaming:
-                await _start_sse(self.send)
+                await self.send(_sse_head())
             await self.send({"type": "http.response.body", "body": b""})
         except OSError:
             pass
@@ -334,7 +331,7 @@ class OwnCall:
                     return  # one JSON object carries the answer alone
                 if not self.streaming:
                     self.streaming = True
-                    await _start_sse(send)
+                    await send(_sse_head())
                 await send(
                     {"type": "http.response.body", "body": encode_event(data), "more_body": True}
                 )
@@ -356,7 +353,7 @@ class OwnCall:
                     )
                     await send({"type": "http.response.body", "body": data})
                 else:
-                    await _start_sse(send)
+                    await send(_sse_head())
                     await send({"type": "http.response.body", "body": encode_event(data)})
         except OSError:
             pass  # the client is gone (uvicorn: ClientDisconnected); the watcher says so too

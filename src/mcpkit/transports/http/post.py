@@ -138,52 +138,50 @@ class PostRequests:
         # fast path: mirrors `read_body` (docs/performance.md, fast paths)
         # The usual body is in the first message, read with no coroutine of its own.
         body = body_in(message, self._max_size, self.bodies)
-        # 2026-07-28: a request that carries its own terms (an Mcp-Session-Id beside them is
-        # ignored, as 2026-07-28 says) is answered by its revision's rules; its headers are
-        # checked against its body there. (First: the session-era checks would only build a
-        # refusal to throw away.)
-        if isinstance(body, bytes) and self._own_terms_body(body, each):
-            return self._own_terms(scope, token, body, receive, send, each)
-        # No frame keeps the body once this returns (see `_serve_own_terms`).
-        return self._answer_body(scope, message, body, receive, send, token, each)
-
-    def _own_terms_body(self, body: bytes, each: Mapping[bytes, bytes] | None) -> bool:
-        """Whether `body`, read whole, is a 2026-07-28 request's (`__call__`). A POST whose
-        headers name such a revision and no session goes there whatever its body says
-        (`_answer_body` would refuse its revision), so a 2026 client's usual POST is known by
-        two lookups, its body not searched."""
-        return self._own_terms_on and (
-            (
-                each is not None
-                and b"mcp-session-id" not in each
-                and each.get(b"mcp-protocol-version") in self._own_terms_versions
-            )
-            or carries_terms(body)
-        )
+        if type(body) is More:  # (`type() is`: More has no subclass)
+            return self._answer_rest(scope, token, message, receive, send, each)
+        # No frame keeps the body once this returns (see `_own_terms`).
+        return self._answer_body(scope, body, receive, send, token, each)
 
     def _answer_body(
         self,
         scope: Scope,
-        message: Message,
-        body: bytes | Refusal | More | None,
+        body: bytes | Refusal | None,
         receive: Receive,
         send: Send,
         token: AccessToken | None,
         each: Mapping[bytes, bytes] | None,
     ) -> Awaitable[None]:
-        """`__call__` for any POST but a 2026-07-28 request whose body came whole: the rest
-        of a body read, then the revision and the session its headers name. What to await:
+        """`__call__` once the body is read: by the rules of the revision its request carries
+        (2026-07-28), else of the revision and the session its headers name. What to await:
         for a session's POST (most), `_post_to_session` itself, not a coroutine around it."""
         # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
-        if type(body) is More:  # (`type() is`: More has no subclass)
-            return self._answer_rest(scope, token, message, receive, send, each)
+        # 2026-07-28: a request that carries its own terms (an Mcp-Session-Id beside them is
+        # ignored, as 2026-07-28 says) is answered by its revision's rules; its headers are
+        # checked against its body there. A POST whose headers name such a revision and no
+        # session goes there whatever its body says (its revision would be refused below),
+        # so a 2026 client's usual POST is known by two lookups, its body not searched.
+        # (First: the session-era checks would only build a refusal to throw away.)
+        if (
+            self._own_terms_on
+            and isinstance(body, bytes)
+            and (
+                (
+                    each is not None
+                    and b"mcp-session-id" not in each
+                    and each.get(b"mcp-protocol-version") in self._own_terms_versions
+                )
+                or carries_terms(body)
+            )
+        ):
+            return self._own_terms(scope, token, body, receive, send, each)
         headers = scope["headers"]
-        either_era = bool(self.policy.stateless_revisions)
         version = protocol_version(headers, self.policy.supported_revisions, each)
         sid = session_id(headers, required=False, each=each)
-        if isinstance(body, bytes) and either_era and sid is None and not isinstance(version, str):
-            # No session, and a revision header we serve no session on: that revision's rules.
-            return self._own_terms(scope, token, body, receive, send, each)
+        if isinstance(body, bytes) and self._own_terms_on and sid is None:
+            if not isinstance(version, str):
+                # No session, and a revision header we serve no session on: its rules.
+                return self._own_terms(scope, token, body, receive, send, each)
         # The body's refusal first: a body too large for any revision is 413 whatever its
         # headers say (a 2026-07-28 one would be told its revision is unknown otherwise).
         for found in (body, version, sid):
@@ -210,14 +208,10 @@ class PostRequests:
         send: Send,
         each: Mapping[bytes, bytes] | None,
     ) -> None:
-        """`_answer_body` of a body not all in its first message: the rest read first."""
+        """`__call__` of a body not all in its first message: the rest read first."""
         body = await read_rest(message, receive, self.policy.max_message_size, self.bodies)
-        serving: Awaitable[None]
-        if isinstance(body, bytes) and self._own_terms_body(body, each):
-            serving = self._own_terms(scope, token, body, receive, send, each)
-        else:
-            serving = self._answer_body(scope, message, body, receive, send, token, each)
-        del body  # (see `_serve_own_terms`)
+        serving = self._answer_body(scope, body, receive, send, token, each)
+        del body, message  # (see `_own_terms`)
         await serving
 
     async def _post_without_session(
@@ -232,9 +226,12 @@ class PostRequests:
     ) -> None:
         """`_answer_body` of a body that names no session (or any, to a stateless app),
         once its token's scopes allow it: a new session's, or a stateless one's."""
-        owner = await self._owner(scope, token, body, send)
-        if owner is _REFUSED:
-            return
+        owner: object = None
+        if token is not None and self.guard is not None:
+            owner = self._owner(scope, token, body)
+            if isinstance(owner, Refusal):
+                await send_refusal(send, owner)
+                return
         if self.stateless:
             assert isinstance(version, str)
             await self._post_stateless(version, info, body, receive, send, owner)
@@ -303,41 +300,14 @@ class PostRequests:
         owner, else its address) is below its `request_caps`: its mirrored headers checked
         against the body (-32020), then served in this task under the terms it carries
         (`own_terms`), answered with the status its revision gives errors (400, 404 for an
-        unknown method), and forgotten. What to await for it: without auth, the request's
-        own serving, not a coroutine around it."""
+        unknown method), and forgotten. What to await for it: the request's own serving, not
+        a coroutine around it."""
         # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
+        owner: object = None
         if token is not None and self.guard is not None:
-            return self._own_terms_owned(scope, token, body, receive, send, each)
-        return self._serve_own_terms(None, token, scope, body, receive, send, each)
-
-    async def _own_terms_owned(
-        self,
-        scope: Scope,
-        token: AccessToken,
-        body: bytes,
-        receive: Receive,
-        send: Send,
-        each: Mapping[bytes, bytes] | None,
-    ) -> None:
-        """`_own_terms` of a POST with a token: its owner found, and its scopes checked."""
-        owner = await self._owner(scope, token, body, send)
-        if owner is _REFUSED:
-            return
-        serving = self._serve_own_terms(owner, token, scope, body, receive, send, each)
-        del body  # (see `_serve_own_terms`)
-        await serving
-
-    def _serve_own_terms(
-        self,
-        owner: object,
-        token: AccessToken | None,
-        scope: Scope,
-        body: bytes,
-        receive: Receive,
-        send: Send,
-        each: Mapping[bytes, bytes] | None,
-    ) -> Coroutine[object, object, None]:
-        """`_own_terms` once `owner` is known: what serves the POST, or refuses it."""
+            owner = self._owner(scope, token, body)
+            if isinstance(owner, Refusal):
+                return send_refusal(send, owner)
         headers = scope["headers"]
         # The mirrored headers are checked by the session that reads the body, from what it
         # decodes anyway (`MirrorCheck`): its refusal (-32020, 400) comes before the session's.
@@ -381,18 +351,12 @@ class PostRequests:
             return no_request_room(full)
         return None if client is None else client[0]
 
-    async def _owner(
-        self, scope: Scope, token: AccessToken | None, body: bytes, send: Send
-    ) -> object:
-        """Who the token speaks for (None without auth), once its scopes allow `body`;
-        `_REFUSED` when they do not (the refusal is sent)."""
-        if token is None or self.guard is None:
-            return None
+    def _owner(self, scope: Scope, token: AccessToken, body: bytes) -> object:
+        """Who `token` speaks for, once its scopes allow `body`; else the refusal to send.
+        (For an app with auth: `guard` is set.)"""
+        assert self.guard is not None
         scoped = self.guard.check_scopes(scope, token, body)
-        if scoped is not None:
-            await send_refusal(send, scoped)
-            return _REFUSED
-        return identity_of(token)
+        return identity_of(token) if scoped is None else scoped
 
     async def _post_new(
         self, info: RequestInfo, body: bytes, receive: Receive, send: Send, owner: object
@@ -506,12 +470,8 @@ class PostRequests:
         # `meanwhile` begins its response if it still runs after FIRST_WAIT
         # (`_respond_meanwhile`): an entry in the dict its timer hands on, taken out once
         # the request is served.
-        # fast path: mirrors `Meanwhile`'s add (docs/performance.md, fast paths)
         meanwhile = self.meanwhile
-        waiting = meanwhile.waiting
-        waiting[exchange] = (receive, send, headers)
-        if meanwhile.timer is None:
-            meanwhile.arm()
+        waiting = meanwhile.add(exchange, (receive, send, headers))
         try:
             await channel.serve(request)
         except BaseException:  # cancelled from elsewhere: the request ended unanswered
@@ -527,9 +487,7 @@ class PostRequests:
             return
         # fast path: mirrors `_respond` with no first wait (docs/performance.md, fast paths)
         if self.json_response:
-            # fast path: mirrors `_get_stream_ready` (docs/performance.md, fast paths)
-            get = channel.streams.stream
-            if get is None or not get.ready(get.generation):
+            if not _get_stream_ready(channel):
                 await answer_json(exchange, receive, send, headers)
                 return
         elif not exchange.json:  # (whole, if it ended before its response began)
@@ -646,9 +604,6 @@ def _get_stream_ready(channel: HttpChannel) -> bool:
     client hears of them before the result, as when the request ran in a task of its own."""
     get = channel.streams.stream
     return get is not None and get.ready(get.generation)
-
-
-_REFUSED: Final = object()
 
 
 async def _nothing() -> None:
