@@ -384,13 +384,13 @@ def meta_of(part: object) -> dict[str, Any] | None:
     decoded struct that declares one (its `meta`: most params and every result type of the
     schema; a few params, such as tasks/get's, declare none); None when it has none, or is
     neither (None, a list)."""
-    meta: Any
+    meta: object
     if isinstance(part, dict):
-        meta = part.get("_meta")
+        meta = cast("dict[str, Any]", part).get("_meta")
     # (The class's own order, not `isinstance`: a Struct's instance check goes through its
     # metaclass, several times the cost of the rest of this function.)
     elif msgspec.Struct in type(part).__mro__ and "meta" in _fields_of(type(part)):
         meta = _meta_attr(part)
     else:
         return None
-    return meta if type(meta) is dict else None
+    return cast("dict[str, Any]", meta) if type(meta) is dict else None
