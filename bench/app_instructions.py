@@ -156,6 +156,33 @@ def _child(args: argparse.Namespace) -> None:
         asyncio.run(_serve(app, args.era, args.calls, args.no_gc))
 
 
+def child_env() -> dict[str, str]:
+    """The environment a counted child runs in: the interpreter's settings go (they move the
+    count), not PYTHONPATH (a worktree's src measured with bench/.venv-http is put first on
+    the path with it); one hash seed, so dict and set layouts are the same run to run."""
+    env = {k: v for k, v in os.environ.items() if k == "PYTHONPATH" or not k.startswith("PYTHON")}
+    env["PYTHONHASHSEED"] = "0"
+    return env
+
+
+def counted_run(tool: str, script: str, argv: list[str]) -> int:
+    """The instructions `script --child *argv` runs between its `os.sched_yield()` and its
+    `os.getppid()`, under callgrind (every thread of the process counted)."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit(f"{tool}: needs valgrind (apt-get install valgrind)")
+    with tempfile.TemporaryDirectory() as name:
+        out = Path(name) / "counts"
+        cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--quiet"]
+        cmd += ["--zero-before=sched_yield", "--dump-before=getppid"]
+        cmd += [sys.executable, script, "--child", *argv]
+        subprocess.run(cmd, check=True, env=child_env(), stdout=subprocess.DEVNULL)
+        dump = Path(f"{out}.1").read_text(errors="replace")
+    found = re.search(r"^summary:\s+(\d+)", dump, re.M)
+    if found is None:
+        raise SystemExit(f"{tool}: no callgrind dump")
+    return int(found.group(1))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -173,25 +200,7 @@ def main() -> int:
     if args.child:
         _child(args)
         return 0
-    if shutil.which("valgrind") is None:
-        raise SystemExit("app_instructions: needs valgrind (apt-get install valgrind)")
-    with tempfile.TemporaryDirectory() as name:
-        out = Path(name) / "app"
-        # The interpreter's settings go (they move the count), not PYTHONPATH: a worktree's
-        # src measured with bench/.venv-http is put first on the path with it.
-        env = {
-            k: v for k, v in os.environ.items() if k == "PYTHONPATH" or not k.startswith("PYTHON")
-        }
-        env["PYTHONHASHSEED"] = "0"
-        cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--quiet"]
-        cmd += ["--zero-before=sched_yield", "--dump-before=getppid"]
-        cmd += [sys.executable, __file__, "--child", *sys.argv[1:]]
-        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
-        dump = Path(f"{out}.1").read_text(errors="replace")
-    found = re.search(r"^summary:\s+(\d+)", dump, re.M)
-    if found is None:
-        raise SystemExit("app_instructions: no callgrind dump")
-    per_call = int(found.group(1)) / args.calls
+    per_call = counted_run("app_instructions", __file__, sys.argv[1:]) / args.calls
     gc_off = ", collector off" if args.no_gc else ""
     what = f"{args.era} {args.answers} {args.loop}, {args.tools} tools{gc_off}"
     print(f"{what}: {per_call:,.0f} instructions per call")

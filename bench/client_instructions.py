@@ -18,11 +18,7 @@ import asyncio
 import contextlib
 import gc
 import os
-import re
-import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +26,7 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH), str(BENCH / "servers")]
 
-from app_instructions import bench_app  # noqa: E402  (bench/ is put on the path just above)
+from app_instructions import bench_app, counted_run  # noqa: E402  (bench/ is put on the path just above)
 
 __all__ = ["main"]
 
@@ -97,23 +93,7 @@ def main() -> int:
     if args.child:
         asyncio.run(_calls(args))
         return 0
-    if shutil.which("valgrind") is None:
-        raise SystemExit("client_instructions: needs valgrind (apt-get install valgrind)")
-    with tempfile.TemporaryDirectory() as name:
-        out = Path(name) / "client"
-        env = {
-            k: v for k, v in os.environ.items() if k == "PYTHONPATH" or not k.startswith("PYTHON")
-        }
-        env["PYTHONHASHSEED"] = "0"
-        cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--quiet"]
-        cmd += ["--zero-before=sched_yield", "--dump-before=getppid"]
-        cmd += [sys.executable, __file__, "--child", *sys.argv[1:]]
-        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
-        dump = Path(f"{out}.1").read_text(errors="replace")
-    found = re.search(r"^summary:\s+(\d+)", dump, re.M)
-    if found is None:
-        raise SystemExit("client_instructions: no callgrind dump")
-    per_call = int(found.group(1)) / args.calls
+    per_call = counted_run("client_instructions", __file__, sys.argv[1:]) / args.calls
     gc_off = ", collector off" if args.no_gc else ""
     print(f"client {args.era} {args.answers}{gc_off}: {per_call:,.0f} instructions per call")
     return 0

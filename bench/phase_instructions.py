@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import importlib
 import inspect
-import os
 import re
 import shutil
 import subprocess
@@ -41,6 +40,8 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH), str(BENCH / "servers")]
+
+import app_instructions  # noqa: E402  (bench/ is put on the path just above)
 
 __all__ = ["main"]
 
@@ -151,7 +152,6 @@ def patch(target: str, toggle: Callable[[], None]) -> None:
 
 def _child(args: argparse.Namespace) -> None:
     sys.path.insert(0, args.switch)
-    import app_instructions
     import callgrind_switch  # type: ignore[import-not-found]  # (built by the parent)
 
     app = app_instructions.bench_app(args.tools, args.answers)
@@ -180,9 +180,7 @@ def main() -> int:
                 resolve(target)
             except (ImportError, AttributeError, ValueError) as exc:
                 raise SystemExit(f"phase_instructions: no {target} ({exc!r})") from None
-    # As app_instructions.py: the interpreter's settings go, PYTHONPATH stays.
-    env = {k: v for k, v in os.environ.items() if k == "PYTHONPATH" or not k.startswith("PYTHON")}
-    env["PYTHONHASHSEED"] = "0"
+    env = app_instructions.child_env()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         build_switch(folder)
