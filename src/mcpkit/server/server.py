@@ -326,17 +326,8 @@ class Server(ServerDispatch):
         return transform_tool(self, tool, keep_original, options)
 
     # ---------------------------------------------------------------- serving
-    # Handed to the serving it holds (`serving.transport_serving.TransportServing`).
-
-    serve = served_by("_serving", TransportServing.serve)
-    run_stdio = served_by("_serving", TransportServing.run_stdio)
-    http_app = served_by("_serving", TransportServing.http_app)
-    lambda_handler = served_by("_serving", TransportServing.lambda_handler)
-    run = served_by("_serving", TransportServing.run)
-    custom_route = served_by("_routes", HttpRoutes.custom_route)
-
-    # ---------------------------------------------------------------- serving
-    # Handed to the serving it holds, made when first asked for (`TransportServing`).
+    # Handed to the serving it holds, made when first asked for
+    # (`serving.transport_serving.TransportServing`).
 
     @functools.cached_property
     def _serving(self) -> TransportServing:
