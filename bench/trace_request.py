@@ -80,9 +80,12 @@ TARGETS = {"2025-11-25": (25, 16), STATELESS_VERSION: (20, 12)}
 
 @dataclass
 class Trace:
-    """The mcpkit calls of one request, in order: (module, package, function)."""
+    """The mcpkit calls of one request, in order: (module, package, function), `function` its
+    qualified name; `depths` says, for each, how many mcpkit calls it was made within (0: from
+    uvicorn or the event loop), so the calls read as a tree."""
 
     calls: list[tuple[str, str, str]] = field(default_factory=list)
+    depths: list[int] = field(default_factory=list)
     unfinished: int = 0  # tasks of the request still running when the trace stopped
 
     def profile(self, frame: FrameType, event: str, arg: Any) -> None:
@@ -92,6 +95,7 @@ class Trace:
         if name == "mcpkit" or name.startswith("mcpkit."):
             package = frame.f_globals.get("__package__") or name
             self.calls.append((name, package, frame.f_code.co_qualname))
+            self.depths.append(_mcpkit_frames(frame.f_back))
 
     def modules(self) -> list[str]:
         """Distinct modules, in order of first entry."""
@@ -102,6 +106,15 @@ class Trace:
         `__package__`s, subpackages apart)."""
         units = [p if fine else layer(p) for _, p, _ in self.calls]
         return sum(1 for a, b in itertools.pairwise(units) if a != b)
+
+
+def _mcpkit_frames(frame: FrameType | None) -> int:
+    count = 0
+    while frame is not None:
+        name = frame.f_globals.get("__name__", "")
+        count += name == "mcpkit" or name.startswith("mcpkit.")
+        frame = frame.f_back
+    return count
 
 
 def layer(package: str) -> str:
@@ -283,9 +296,9 @@ def print_trace(era: str, traces: list[Trace], show_calls: bool) -> None:
     for module in modules:
         print(f"     {per_module[module]:4d}  {module}")
     if show_calls:
-        print("   calls:")
-        for module, _, function in trace.calls:
-            print(f"     {module}:{function}")
+        print("   calls (indented by how many mcpkit calls each was made within):")
+        for (module, _, function), depth in zip(trace.calls, trace.depths, strict=True):
+            print(f"     {'  ' * depth}{module}:{function}")
 
 
 def print_cycles() -> None:
@@ -307,7 +320,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=50, help="untimed calls before the trace")
     parser.add_argument("--repeat", type=int, default=5, help="calls traced, one at a time")
     parser.add_argument("--era", choices=[*ERAS, "both"], default="both")
-    parser.add_argument("--calls", action="store_true", help="also list every traced call")
+    parser.add_argument(
+        "--calls",
+        action="store_true",
+        help="also list every traced call, module:qualified name, as a tree of who calls whom",
+    )
     args = parser.parse_args(argv)
     os.environ["MCPKIT_UVLOOP"] = "0"  # the same loop as the client's; no effect on the counts
     server = importlib.import_module("mcpkit_server_async").server  # bench/servers/
