@@ -82,10 +82,13 @@ TARGETS = {"2025-11-25": (25, 16), STATELESS_VERSION: (20, 12)}
 class Trace:
     """The mcpkit calls of one request, in order: (module, package, function), `function` its
     qualified name; `depths` says, for each, how many mcpkit calls it was made within (0: from
-    uvicorn or the event loop), so the calls read as a tree."""
+    uvicorn or the event loop), so the calls read as a tree; `timed`, whether a timer that
+    fired inside the trace's window made it (`call_later`'s callback, or a call within one:
+    the server's housekeeping, which a loaded machine's slower call sees more often)."""
 
     calls: list[tuple[str, str, str]] = field(default_factory=list)
     depths: list[int] = field(default_factory=list)
+    timed: list[bool] = field(default_factory=list)
     unfinished: int = 0  # tasks of the request still running when the trace stopped
 
     def profile(self, frame: FrameType, event: str, arg: Any) -> None:
@@ -95,7 +98,9 @@ class Trace:
         if name == "mcpkit" or name.startswith("mcpkit."):
             package = frame.f_globals.get("__package__") or name
             self.calls.append((name, package, frame.f_code.co_qualname))
-            self.depths.append(_mcpkit_frames(frame.f_back))
+            depth, timed = _callers(frame.f_back)
+            self.depths.append(depth)
+            self.timed.append(timed)
 
     def modules(self) -> list[str]:
         """Distinct modules, in order of first entry."""
@@ -108,13 +113,21 @@ class Trace:
         return sum(1 for a, b in itertools.pairwise(units) if a != b)
 
 
-def _mcpkit_frames(frame: FrameType | None) -> int:
+_HANDLE_RUN = asyncio.Handle._run.__code__  # (a TimerHandle runs its callback through it too)
+
+
+def _callers(frame: FrameType | None) -> tuple[int, bool]:
+    """How many mcpkit frames there are from `frame` down, and whether a timer's callback
+    is among them (an `asyncio.TimerHandle` running)."""
     count = 0
+    timed = False
     while frame is not None:
         name = frame.f_globals.get("__name__", "")
         count += name == "mcpkit" or name.startswith("mcpkit.")
+        if frame.f_code is _HANDLE_RUN:
+            timed = isinstance(frame.f_locals.get("self"), asyncio.TimerHandle)
         frame = frame.f_back
-    return count
+    return count, timed
 
 
 def layer(package: str) -> str:
@@ -296,9 +309,14 @@ def print_trace(era: str, traces: list[Trace], show_calls: bool) -> None:
     for module in modules:
         print(f"     {per_module[module]:4d}  {module}")
     if show_calls:
-        print("   calls (indented by how many mcpkit calls each was made within):")
-        for (module, _, function), depth in zip(trace.calls, trace.depths, strict=True):
-            print(f"     {'  ' * depth}{module}:{function}")
+        print(
+            "   calls (indented by how many mcpkit calls each was made within; (timer): made by"
+            " a timer that fired meanwhile, not the request's path):"
+        )
+        for (module, _, function), depth, timed in zip(
+            trace.calls, trace.depths, trace.timed, strict=True
+        ):
+            print(f"     {'  ' * depth}{module}:{function}{'  (timer)' if timed else ''}")
 
 
 def print_cycles() -> None:

@@ -9,12 +9,12 @@ functions, modules and callers); paste them over the table and word the last col
 from __future__ import annotations
 
 import asyncio
+import difflib
 import importlib
 import importlib.util
 import re
 import sys
 import types
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -94,23 +94,40 @@ def _tracer() -> ModuleType:
 
 
 def traced(era: str) -> list[Step]:
-    """One warm tools/call in `era`, as the tracer sees it: the path most of five calls take
-    (a housekeeping timer of the server fires now and then inside one)."""
+    """One warm tools/call in `era`, as the tracer sees it: the calls every one of seven
+    traced calls makes, in order. What only some make is timing, not the path: a timer of
+    the server's that fired meanwhile, or one armed again because it had stopped between two
+    calls (a loaded machine's calls are further apart)."""
     tracer = _tracer()
     server = importlib.import_module("mcpkit_server_async").server  # bench/servers/
-    traces = asyncio.run(tracer.trace_call(server.http_app(), era, 50, "httptools", 5))
-    paths = Counter(tuple(steps(trace)) for trace in traces)
-    most = max(paths.values())
-    return list(min((path for path, n in paths.items() if n == most), key=len))
+    traces = asyncio.run(tracer.trace_call(server.http_app(), era, 50, "httptools", 7))
+    common = untimed(traces[0])
+    for trace in traces[1:]:
+        calls = untimed(trace)
+        matcher = difflib.SequenceMatcher(None, common, calls, autojunk=False)
+        common = [c for a, _, n in matcher.get_matching_blocks() for c in common[a : a + n]]
+    return list(steps(common))
 
 
-def steps(trace: Any) -> Iterator[Step]:
+Call = tuple[str, str, int]  # (module, qualified name, depth)
+
+
+def untimed(trace: Any) -> list[Call]:
+    """The trace's calls but those a timer's callback made (the server's housekeeping)."""
+    return [
+        (module, function, depth)
+        for (module, _, function), depth, timed in zip(
+            trace.calls, trace.depths, trace.timed, strict=True
+        )
+        if not timed
+    ]
+
+
+def steps(calls: list[Call]) -> Iterator[Step]:
     """Each call's module file, qualified name and caller: the step it was made within, the
     last one before it a level up (None: from uvicorn or the event loop)."""
     last_at: dict[int, int] = {}  # depth -> the step last entered there
-    for step, ((module, _, function), depth) in enumerate(
-        zip(trace.calls, trace.depths, strict=True), 1
-    ):
+    for step, (module, function, depth) in enumerate(calls, 1):
         last_at[depth] = step
         name = module.removeprefix("mcpkit.").replace(".", "/")
         file = f"{name}/__init__.py" if (SRC / name).is_dir() else f"{name}.py"
