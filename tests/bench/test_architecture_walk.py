@@ -84,13 +84,20 @@ def test_every_function_a_walk_names_is_in_the_module_it_gives(era: str) -> None
     assert missing == [], f"docs/architecture.md, the {era} walk: {missing}"
 
 
-def _tracer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_trace_request", TRACER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # (dataclasses look their module up)
-    spec.loader.exec_module(module)  # (puts bench/ and bench/servers/ on the path)
-    return module
+def _tracer() -> tuple[ModuleType, Any]:
+    """bench/trace_request.py, and the bench server it serves. The tracer puts bench/ and
+    bench/servers/ first on the path; they leave it once both are loaded, so that no other
+    test imports a bench script (`workers`, `eras`) for a module of its own."""
+    path = list(sys.path)
+    try:
+        spec = importlib.util.spec_from_file_location("bench_trace_request", TRACER)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # (dataclasses look their module up)
+        spec.loader.exec_module(module)
+        return module, importlib.import_module("mcpkit_server_async").server
+    finally:
+        sys.path[:] = path
 
 
 def traced(era: str) -> list[Step]:
@@ -98,8 +105,7 @@ def traced(era: str) -> list[Step]:
     traced calls makes, in order. What only some make is timing, not the path: a timer of
     the server's that fired meanwhile, or one armed again because it had stopped between two
     calls (a loaded machine's calls are further apart)."""
-    tracer = _tracer()
-    server = importlib.import_module("mcpkit_server_async").server  # bench/servers/
+    tracer, server = _tracer()
     traces = asyncio.run(tracer.trace_call(server.http_app(), era, 50, "httptools", 7))
     common = untimed(traces[0])
     for trace in traces[1:]:
