@@ -12,6 +12,7 @@ import sys
 import time
 
 import pytest
+import re2
 
 from mcpkit import Client, Server
 from mcpkit.errors import MissingExtra
@@ -105,3 +106,16 @@ async def test_a_pattern_re2_cannot_take_is_an_error_result_that_says_why() -> N
             "tool_1",
             "tool_2",
         ]
+
+
+async def test_a_clients_pattern_stays_out_of_re2s_cache_and_leaves_the_apps_in_it() -> None:
+    own = re2.compile(r"order-\d+")  # the application's own pattern, kept by re2's cache
+    cached = re2._Regexp._make.cache_info().currsize
+    server = catalog(tools=3)
+    async with asyncio.timeout(10), Client(server) as client:
+        found = await client.call_tool("search_tools", {"query": "^TOOL_1$"})
+        assert [tool["name"] for tool in found.structured_content["tools"]] == ["tool_1"]  # type: ignore[index]
+        refused = await client.call_tool("search_tools", {"query": "("})
+        assert refused.is_error
+    assert re2.compile(r"order-\d+") is own, "the client's search emptied re2's cache"
+    assert re2._Regexp._make.cache_info().currsize == cached, "a client's pattern was kept"

@@ -55,16 +55,20 @@ class RegexQuery:
             )
         re2 = require_re2()
         try:
-            self._regexp: Any = re2.compile(pattern, _options(re2))
+            # Built by the class `re2.compile` returns, not by `re2.compile`: that one keeps
+            # its last 128 patterns (each up to its memory) in a cache the whole process
+            # shares, where a client's pattern must not stay after its search, and which
+            # `re2.purge()` would empty of the application's own patterns too. re2 has no
+            # public way to compile outside the cache; `_Regexp(pattern, options)` is the
+            # constructor the cache itself calls, unchanged in every release since re2's
+            # Python module came out of Google (2023); tests/compose/test_search_regex.py
+            # pins that it compiles and that the cache is left as it was.
+            self._regexp: Any = re2._Regexp(pattern, _options(re2))
         except re2.error as exc:
             why = exc.args[0] if exc.args else exc
             if isinstance(why, bytes):
                 why = why.decode("utf-8", "replace")
             raise ValueError(f"the pattern is not one RE2 takes: {why}") from None
-        finally:
-            # re2.compile keeps its last 128 patterns, each up to its memory: what clients
-            # send must not be kept after their search.
-            re2.purge()
         #: The instructions of its program: the cost of each byte searched, at worst.
         self.size: int = self._regexp.programsize
 
