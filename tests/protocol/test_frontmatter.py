@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -138,3 +139,33 @@ def test_names_uris_and_digests() -> None:
         verify_file(listed, b"abcd")
     with pytest.raises(SkillVerificationFailed, match="hashes to"):
         verify_file(listed, b"abd")
+
+
+# What PyYAML's parser makes of a document whose scalars are all strings (its BaseLoader
+# resolves nothing): the grammar both are meant to share, checked against a maintained parser.
+GRAMMAR = [
+    "plain: one\n  two   # a comment\nnext: x\n",
+    "quoted: \"a\n  b \\u00e9 \\t\\x41\"\nsingle: 'it''s\n  folded'\n",
+    "literal: |\n  line\n    deeper\n\n  last\nkept: |+\n  x\n\nstripped: |-\n  y\n",
+    "folded: >\n  one\n  two\n\n  three\n   more\n  end\nnext: 'x'\n",
+    "metadata:\n  author: me\n  tags:\n    - a\n    - b: c\n      d: e\nlist:\n- x\n- y\n",
+    "allowed-tools: [Bash(git:*), 'Read', \"x y\"]\nflow: {k: v, 'q': \"w\"}\n",
+    "url: http://example.com/a#b\ncolon: a:b\nhash: a#b\n",
+]
+
+
+@pytest.mark.parametrize("body", GRAMMAR)
+def test_strings_read_as_pyyaml_parses_them(body: str) -> None:
+    assert fm(body) == yaml.load(body, Loader=yaml.BaseLoader)
+
+
+_LINE = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")))
+
+
+@given(
+    st.lists(_LINE.filter(lambda s: s.strip() == s and s), min_size=1, max_size=4),
+    st.sampled_from(["|", "|-", "|+", ">", ">-", ">+"]),
+)
+def test_block_scalars_read_as_pyyaml_parses_them(lines: list[str], header: str) -> None:
+    body = f"text: {header}\n" + "".join(f"  {line}\n" for line in lines) + "next: x\n"
+    assert fm(body) == yaml.load(body, Loader=yaml.BaseLoader)

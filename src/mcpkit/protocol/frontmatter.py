@@ -6,12 +6,26 @@ read it here, with the same rules, so what a server publishes is what a client c
 
 Frontmatter is a small YAML mapping (Agent Skills: `name`, `description`, `license`,
 `compatibility`, `metadata`, `allowed-tools`), so this reads the part of YAML 1.2 such
-mappings use, without a YAML dependency: block mappings and sequences nested by indentation,
+mappings use: block mappings and sequences nested by indentation,
 plain scalars (the core schema: null, booleans, integers, floats, else strings, folded over
 continuation lines), single- and double-quoted scalars, literal (`|`) and folded (`>`) block
 scalars with their chomping indicators, one-line flow sequences and mappings of scalars, and
 comments. Anything else (anchors, aliases, tags, complex keys, several documents) is refused
 with a `SkillError` that names the line, rather than read some other way than YAML would.
+
+Written here, not on a YAML library, because skills are in the core (server and client),
+which needs nothing but msgspec, and no library reads this without more than an extra:
+- PyYAML (in the `cli` and `openapi` extras) is YAML 1.1 in its resolver and its safe
+  constructor alike: `yes`/`on` are booleans, `017` is octal 15 and `1:20` the integer 80;
+  replacing both is a scalar layer of our own again; its safe loader expands aliases (a
+  billion-laughs document is a few lines) and has no switch to refuse them.
+- ruamel.yaml reads 1.2's core schema, but would be a new dependency of every install, and
+  refuses aliases only by overriding its composer's internals.
+- strictyaml (what the Agent Skills reference, skills-ref, reads with) yields every scalar
+  as a string and refuses flow collections, so `true` or `[a, b]` would not render as the
+  JSON the SEP's entries carry.
+tests/protocol/test_frontmatter.py checks this reader against PyYAML's parser (its grammar:
+quoting, folding, block scalars) wherever the two are meant to agree.
 """
 
 from __future__ import annotations
