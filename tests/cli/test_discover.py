@@ -136,6 +136,12 @@ def test_jsonc_comments_and_trailing_commas_go_strings_stay() -> None:
     assert json.loads(strip_jsonc(text)) == {"url": "http://a//b", "s": "/* no */", "l": [1, 2]}
 
 
+@pytest.mark.parametrize("text", ["{'a': 1}", "{a: 1}", '{"a": 0x1f}', '{"a": +1}'])
+def test_jsonc_is_not_json5_what_the_hosts_refuse_is_refused(text: str) -> None:
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(strip_jsonc(text))
+
+
 def _discover_section() -> str:
     text = (REPO / "docs" / "cli.md").read_text()
     start = text.index("\n## Servers configured on this machine: discover\n")

@@ -1,5 +1,13 @@
 """JSON with comments and trailing commas (JSONC), as VS Code, Cursor and Gemini CLI let users
-write their settings: made plain JSON for reading only (mcpkit never writes such a file back)."""
+write their settings: made plain JSON for reading only (mcpkit never writes such a file back).
+
+Written here, not on a library, because none reads JSONC and only JSONC and is kept up:
+json5 and pyjson5 read JSON5, a superset (single-quoted strings, unquoted keys, hex numbers,
+a leading `+`, strings over several lines), so a file its host refuses would be read as valid here
+and its servers listed as if the host ran them; jsonc-parser (last release 2021) and
+commentjson (2020) are not maintained. What is left to do is small: comments and a comma
+before `}` or `]` go, strings stay as they are, and the standard `json` module reads the rest.
+"""
 
 from __future__ import annotations
 
