@@ -31,12 +31,17 @@ EXTRAS: Final[dict[str, frozenset[str]]] = {
     "anthropic": frozenset({"anthropic"}),
     "openai": frozenset({"openai"}),
     "gemini": frozenset({"google"}),
-    "cli": _AUTH | {"yaml"},
+    "cli": _AUTH | {"yaml", "dotenv"},
     "re2": frozenset({"re2"}),
 }
 
 # Where the package to install is not called as its module is imported.
-_DISTRIBUTIONS: Final = {"yaml": "PyYAML", "google": "google-genai", "re2": "google-re2"}
+_DISTRIBUTIONS: Final = {
+    "yaml": "PyYAML",
+    "google": "google-genai",
+    "re2": "google-re2",
+    "dotenv": "python-dotenv",
+}
 
 
 class needs_extra:

@@ -1,10 +1,15 @@
-"""`--env KEY=VALUE` options and `--env-file` files (dotenv lines) as one mapping."""
+"""`--env KEY=VALUE` options and `--env-file` files (dotenv lines, read by python-dotenv of the
+`cli` extra) as one mapping."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from mcpkit._extras import import_extra
 
 __all__ = ["parse_env_file", "parse_env_options"]
 
@@ -28,35 +33,35 @@ def parse_env_options(values: Sequence[str], *, allow_prompt: bool) -> dict[str,
 
 
 def parse_env_file(path: Path) -> dict[str, str]:
-    """A dotenv file: `KEY=VALUE` lines, an optional `export ` before KEY, blank lines and
-    `#` comments skipped, a value in matching single or double quotes taken literally."""
+    """A dotenv file, read by python-dotenv as the other tools that take one read it: blank
+    lines and `#` comments skipped, `export ` before KEY allowed, quoted values (escapes in
+    double quotes, none in single quotes, over several lines), and no `${VAR}` expanded."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ValueError(f"--env-file {path}: cannot read it ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise ValueError(f"--env-file {path} is not UTF-8 text; give a KEY=VALUE file") from None
+    parser: Any = import_extra("dotenv.parser", "cli", "--env-file")
     env: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.startswith("export "):
-            stripped = stripped[len("export ") :].lstrip()
-        key, sep, value = stripped.partition("=")
-        key = key.strip()
-        where = f"--env-file {path}, line {number}"
-        if not sep:
-            raise ValueError(f"{where}: {line.strip()!r} is not KEY=VALUE")
-        _check_name(key, where)
-        env[key] = _unquote(value.strip())
+    # parse_stream, not dotenv_values: that one skips a line it cannot read with a logged
+    # warning; parse_stream is what it reads with, and says which line (its Binding's
+    # `error`), so the line is refused here. It expands nothing: the values are the file's.
+    for binding in parser.parse_stream(io.StringIO(text)):
+        said: str = binding.original.string
+        # (a binding's text begins with the blank lines before it)
+        line = binding.original.line + said[: len(said) - len(said.lstrip())].count("\n")
+        where = f"--env-file {path}, line {line}"
+        if binding.error:
+            raise ValueError(
+                f"{where}: {said.strip()!r} is not KEY=VALUE, or opens a quote it never closes"
+            )
+        if binding.key is not None and binding.value is None:
+            raise ValueError(f"{where}: {said.strip()!r} is not KEY=VALUE")
+        if binding.key is not None:
+            _check_name(binding.key, where)
+            env[binding.key] = binding.value
     return env
-
-
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    return value
 
 
 def _check_name(key: str, where: str) -> None:
