@@ -1,5 +1,17 @@
 """Shell completion scripts for bash, zsh and fish, generated from an argparse parser: its
-verbs, options, choices, and file names for the arguments whose metavar says FILE or PATH."""
+verbs, options, choices, and file names for the arguments whose metavar says FILE or PATH.
+
+Generated here, not by a library, because neither maintained one gives static scripts for
+the three shells docs/cli.md promises:
+- shtab writes static scripts from argparse, but for bash, zsh and tcsh only: fish is an
+  open request (tqdm/shtab#134), so fish users would lose their completion, or keep a
+  generator of ours beside it.
+- argcomplete covers all three, but at run time: every TAB starts Python, imports mcpkit
+  and builds the whole parser (about 0.13 s here before argcomplete's own work, where a
+  static script answers at once), and the `mcpkit` entry point must call it before it
+  parses, on every run; a new dependency besides.
+Like both, this reads argparse's private list of a parser's arguments (see `_actions_of`).
+"""
 
 from __future__ import annotations
 
