@@ -14,11 +14,12 @@ comments. Anything else (anchors, aliases, tags, complex keys, several documents
 with a `SkillError` that names the line, rather than read some other way than YAML would.
 
 Written here, not on a YAML library, because skills are in the core (server and client),
-which needs nothing but msgspec, and no library reads this without more than an extra:
+which needs nothing but msgspec, and each candidate would still need code of ours around it:
 - PyYAML (in the `cli` and `openapi` extras) is YAML 1.1 in its resolver and its safe
   constructor alike: `yes`/`on` are booleans, `017` is octal 15 and `1:20` the integer 80;
-  replacing both is a scalar layer of our own again; its safe loader expands aliases (a
-  billion-laughs document is a few lines) and has no switch to refuse them.
+  replacing both is a scalar layer of our own again; and its safe loader accepts aliases
+  (shared in memory, but a few lines of them render as a JSON object of billions of values)
+  with no switch to refuse them.
 - ruamel.yaml reads 1.2's core schema, but would be a new dependency of every install, and
   refuses aliases only by overriding its composer's internals.
 - strictyaml (what the Agent Skills reference, skills-ref, reads with) yields every scalar
