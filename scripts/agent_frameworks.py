@@ -24,7 +24,8 @@ No model and no network: each framework's adapter is used the way its agent loop
 stdio and over Streamable HTTP (`mcpkit run --transport http --port 0` on 127.0.0.1),
 against scripts/agent_frameworks_server.py. Each framework runs in a child process of its
 own, so one that hangs or breaks its event loop costs only its own row. The probes are in
-scripts/agent_probes.py.
+scripts/agent_probes.py; scripts/downstream runs them in CI, against examples/everything.py too,
+with the frameworks at pinned versions.
 """
 
 from __future__ import annotations
@@ -64,11 +65,35 @@ FRAMEWORKS = {
 }
 
 
+TREE = {"name": "root", "children": [{"name": "a", "children": [{"name": "b"}]}]}
+
+
+def plan(error_text: str) -> dict[str, Any]:
+    """What scripts/agent_probes.py asks of the harness's server: every tool's schema, and a
+    call of each (`lookup` is a tool error whose text holds `error_text`)."""
+    return {
+        "convert": ["add", "count_nodes", "lookup", "forecast"],
+        "calls": [
+            {"tool": "add", "arguments": {"a": 2, "b": 3}, "expect": "5"},
+            {"tool": "count_nodes", "arguments": {"tree": TREE}, "expect": "3"},
+            {"tool": "lookup", "arguments": {"key": "k1"}, "expect": error_text, "error": True},
+            {"tool": "forecast", "arguments": {"city": "Paris"}, "expect": "21"},
+        ],
+    }
+
+
+# Server name: (`mcpkit run` target, what the probes ask of it).
+SERVERS = {
+    "plain": (f"{SERVER_FILE}:server", plan("no entry 'k1'")),
+    "workaround": (f"{SERVER_FILE}:workaround", plan("Error executing tool lookup: no entry")),
+}
+
+
 @contextlib.contextmanager
-def http_server(obj: str) -> Iterator[str]:
-    """`mcpkit run SERVER_FILE:obj --transport http --port 0`; yields the URL its log names."""
+def http_server(target: str) -> Iterator[str]:
+    """`mcpkit run TARGET --transport http --port 0`; yields the URL its log names."""
     proc = subprocess.Popen(
-        [MCPKIT, "run", f"{SERVER_FILE}:{obj}", "--transport", "http", "--port", "0"],
+        [MCPKIT, "run", target, "--transport", "http", "--port", "0"],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
@@ -91,6 +116,20 @@ def http_server(obj: str) -> Iterator[str]:
         proc.wait(10)
 
 
+@contextlib.contextmanager
+def served(servers: dict[str, tuple[str, dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+    """The probes' targets for each of `servers` over stdio and over HTTP (an `mcpkit run`
+    process each, serving for the `with` block)."""
+    targets: dict[str, dict[str, Any]] = {"stdio": {}, "http": {}}
+    with contextlib.ExitStack() as stack:
+        for name, (target, asked) in servers.items():
+            command = {"command": sys.executable, "args": ["-m", "mcpkit", "run", target]}
+            targets["stdio"][name] = {"connect": command, **asked}
+            url = stack.enter_context(http_server(target))
+            targets["http"][name] = {"connect": {"url": url}, **asked}
+        yield targets
+
+
 def python_for(name: str, venvs: Path | None) -> str:
     """VENVS/NAME/bin/python when there is one (frameworks pin different `mcp` and `openai`
     versions, so one virtualenv each is the way to have them all), else this python."""
@@ -98,13 +137,15 @@ def python_for(name: str, venvs: Path | None) -> str:
     return str(own) if own and own.exists() else sys.executable
 
 
-def run_child(python: str, name: str, targets: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def run_child(
+    python: str, name: str, targets: dict[str, Any], timeout: float = CHILD_TIMEOUT
+) -> dict[str, Any]:
     """One framework's probes in a child process; its JSON answer, or what went wrong."""
     cmd = [python, str(HERE / "agent_probes.py"), name, json.dumps(targets)]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=CHILD_TIMEOUT)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return {"failed": f"no answer within {CHILD_TIMEOUT:.0f} s"}
+        return {"failed": f"no answer within {timeout:.0f} s"}
     last = done.stdout.strip().splitlines()[-1:] or [""]
     try:
         answer: dict[str, Any] = json.loads(last[0])
@@ -134,16 +175,8 @@ def main() -> None:
         "--venvs", type=Path, help="a folder with a virtualenv per framework, named as --only"
     )
     options = parser.parse_args()
-    stdio, stdio_workaround = (
-        {"command": sys.executable, "args": ["-m", "mcpkit", "run", f"{SERVER_FILE}:{obj}"]}
-        for obj in ("server", "workaround")
-    )
     report: dict[str, Any] = {"mcpkit": versions(sys.executable, "mcpkit")[0], "rows": {}}
-    with http_server("server") as url, http_server("workaround") as url_workaround:
-        targets = {
-            "stdio": {"plain": stdio, "workaround": stdio_workaround},
-            "http": {"plain": {"url": url}, "workaround": {"url": url_workaround}},
-        }
+    with served(SERVERS) as targets:
         for name in options.only:
             python = python_for(name, options.venvs)
             framework, mcp = versions(python, FRAMEWORKS[name], "mcp")
@@ -163,7 +196,8 @@ def print_row(name: str, row: dict[str, Any]) -> None:
     for transport in ("stdio", "http"):
         for server, found in row[transport].items():
             for key, value in found.items():
-                print(f"   {transport:5} {server:10} {key:10} {value}")
+                verdict, detail = value["verdict"], value["detail"]
+                print(f"   {transport:5} {server:10} {key:19} {verdict}: {detail}")
 
 
 if __name__ == "__main__":

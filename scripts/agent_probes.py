@@ -1,7 +1,8 @@
-"""One agent framework's MCP adapter, probed; run by scripts/agent_frameworks.py, one child each.
+"""One agent framework's MCP adapter, probed; run by scripts/agent_frameworks.py and
+scripts/downstream, one child each.
 
-`agent_probes.py NAME TARGETS_JSON` prints one JSON line: for each transport, what the
-framework's adapter did with the four tools of scripts/agent_frameworks_server.py. Each
+`agent_probes.py NAME TARGETS_JSON` prints one JSON line: for each transport and server of
+TARGETS_JSON, what the framework's adapter did with the tools it names (see `questions`). Each
 framework has an `Adapter`: the tools it made (the objects its agent loop hands a model),
 the parameters schema a model gets for one, and a call made the way the loop makes it. Not
 part of the test suite: the frameworks are not mcpkit's dependencies.
@@ -18,7 +19,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-TREE = {"name": "root", "children": [{"name": "a", "children": [{"name": "b"}]}]}
 Kind = Literal["ok", "flagged", "raises"]
 
 
@@ -79,42 +79,55 @@ async def outcome(call: Awaitable[Outcome]) -> Outcome:
         return Outcome("raises", failure(exc))
 
 
-def error_verdict(got: Outcome) -> str:
-    if got.kind == "ok":
-        return f"a plain result (isError dropped): {got.text!r}"
-    return f"{got.kind}: {got.text}"
+def check(verdict: str, detail: str) -> dict[str, str]:
+    return {"verdict": verdict, "detail": detail}
 
 
-def recursive_schema(adapter: Adapter) -> str:
-    """The parameters schema the model gets for `count_nodes`, as the JSON a model API is sent."""
+def converted(adapter: Adapter, name: str) -> dict[str, str]:
+    """The parameters schema the model gets for tool `name`, as the JSON a model API is sent;
+    it works when the framework made the tool and the schema encodes."""
+    if name not in adapter.names:
+        return check("fails", "not listed")
     try:
-        schema = adapter.schema("count_nodes")
+        schema = adapter.schema(name)
     except Exception as exc:
-        return "making it raises " + failure(exc)
+        return check("fails", "making it raises " + failure(exc))
     try:
-        return short(json.dumps(schema), 300)
+        return check("works", short(json.dumps(schema), 300))
     except ValueError as exc:  # a schema holding itself: no model API can be sent it
-        return "not JSON: " + failure(exc)
+        return check("fails", "not JSON: " + failure(exc))
 
 
-async def questions(open_adapter: Opener, target: dict[str, Any]) -> dict[str, str]:
-    found: dict[str, str] = {}
+def call_verdict(call: dict[str, Any], got: Outcome) -> str:
+    """A call works when its result holds the text it should. For a tool error, the flag is
+    kept when the loop is told the call failed (a flagged result or an exception it turns into
+    an error message) and dropped when the text comes as a plain result."""
+    if call["expect"] not in got.text:
+        return "fails"
+    if call.get("error"):
+        return "flag dropped" if got.kind == "ok" else "flag kept"
+    return "works" if got.kind == "ok" else "fails"
+
+
+async def questions(open_adapter: Opener, target: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """What the framework did with one server: `target` says how to reach it (`connect`), the
+    tools whose schema should convert (`convert`) and the calls to make (`calls`: tool,
+    arguments, the text the result should hold, whether it is a tool error)."""
+    found: dict[str, dict[str, str]] = {}
     try:
-        async with open_adapter(target) as adapter:
-            found["lists"] = ", ".join(sorted(adapter.names))
-            add = await outcome(adapter.call("add", {"a": 2, "b": 3}))
-            found["add"] = f"{add.kind}: {add.text}"
-            if "count_nodes" in adapter.names:
-                found["schema"] = recursive_schema(adapter)
-                nodes = await outcome(adapter.call("count_nodes", {"tree": TREE}))
-                found["recursive"] = f"{nodes.kind}: {nodes.text}"
-            else:
-                found["recursive"] = "not listed"
-            found["error"] = error_verdict(await outcome(adapter.call("lookup", {"key": "k1"})))
-            weather = await outcome(adapter.call("forecast", {"city": "Paris"}))
-            found["structured"] = f"{weather.kind}: {weather.text}"
+        async with open_adapter(target["connect"]) as adapter:
+            found["connect"] = check("works", ", ".join(sorted(adapter.names)))
+            for name in target["convert"]:
+                found[f"convert {name}"] = converted(adapter, name)
+            for call in target["calls"]:
+                name = call["tool"]
+                if name not in adapter.names:
+                    found[f"call {name}"] = check("fails", "not listed")
+                    continue
+                got = await outcome(adapter.call(name, call["arguments"]))
+                found[f"call {name}"] = check(call_verdict(call, got), f"{got.kind}: {got.text}")
     except Exception as exc:
-        found["connect"] = failure(exc)
+        found["connect"] = check("fails", failure(exc))
     return found
 
 
