@@ -179,6 +179,8 @@ def relock(name: str) -> None:
 
 def one(name: str, targets: dict[str, Any], cache: Path, clock: Clock) -> dict[str, Any]:
     """NAME's checks ({"failed": why} when its install or its run failed)."""
+    if clock.left() <= 0:
+        return {"failed": "not run: the time budget was spent"}
     try:
         python = str(venv_for(name, cache, clock))
     except InstallFailed as exc:

@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
@@ -87,3 +89,27 @@ def test_the_expected_file_holds_only_known_verdicts_for_every_locked_framework(
     assert set(expected) == locked
     for checks in expected.values():
         assert checks and set(checks.values()) <= set(RANK)
+
+
+def test_a_failed_install_is_one_failing_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from downstream import report
+
+    failed = {
+        "failed": "install failed: openai-agents's lock: pip exited 1: No matching distribution"
+    }
+    assert report("openai-agents", failed, {"stdio everything connect": "works"}) is False
+    assert capsys.readouterr().out == (
+        "FAIL openai-agents: install failed: openai-agents's lock: pip exited 1: "
+        "No matching distribution\n"
+    )
+
+
+def test_a_run_with_only_new_checks_passes_and_says_how_to_record_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from downstream import report
+
+    assert report("pydantic-ai", {"checks": flatten(WORKING)}, {}) is True
+    out = capsys.readouterr().out
+    assert "NEW  pydantic-ai: stdio everything call add: new, works" in out
+    assert "scripts/downstream --only pydantic-ai --update records it" in out
