@@ -36,6 +36,7 @@ server = Server(
     "everything",
     version="1.0.0",
     title="Everything example",
+    description="A tour of every MCP feature mcpkit offers.",
     instructions="A tour of every MCP feature. Start with the `add` tool.",
     website_url="https://example.com/mcpkit",
     icons=[Icon(src="https://example.com/icon.png", mime_type="image/png")],

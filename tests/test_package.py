@@ -559,6 +559,7 @@ SERVES_OVER_TRANSPORTS = {
     "server.serving.transport_serving",
     "server.serving.http_routes",
     "server.serving._http_run",
+    "server.serving.card_publishing",  # the Server Card's routes (publish_card)
     "server.core",
     "server.server",
 }

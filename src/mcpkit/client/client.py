@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from mcpkit.client.task_receiver import ClientTaskReceiver
     from mcpkit.client.task_requestor import TaskSnapshot
     from mcpkit.stores.tasks import TaskStore
+    from mcpkit.types.server_card import ServerCard
 
 __all__ = ["Client", "ClientMiddleware", "OutgoingRequest"]
 
@@ -478,6 +479,20 @@ class Client:
     get_skill = served_by("_skills", SkillCalls.get_skill)
     read_directory = served_by("_skills", SkillCalls.read_directory)
     load_skill = served_by("_skills", SkillCalls.load_skill)
+
+    async def fetch_card(self, *, timeout: float = 10.0) -> ServerCard:
+        """The Server Card of this client's URL target (experimental, SEP-2127), fetched and
+        checked against the extension's schema; it needs no connection, so it may come
+        before `async with` (docs/discovery.md). A card is advice: the live connection's
+        `serverInfo` wins."""
+        from mcpkit.client.card_reader import fetch_server_card
+
+        if not (isinstance(self.target, str) and looks_like_url(self.target)):
+            raise ValueError(
+                f"fetch_card needs a URL target, and this client's is {self.target!r}: "
+                "only servers served over HTTP publish a Server Card"
+            )
+        return await fetch_server_card(self.target, timeout=timeout)
 
     # ------------------------------------------------------------------- facts
 

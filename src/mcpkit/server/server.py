@@ -34,6 +34,7 @@ from mcpkit.server.handlers.as_tools import add_prompts_as_tools, add_resources_
 from mcpkit.server.handlers.dispatch import ServerDispatch
 from mcpkit.server.mount import mount_server
 from mcpkit.server.request_peer import RequestPeer
+from mcpkit.server.serving.card_publishing import CardPublisher, PublishedCard
 from mcpkit.server.serving.http_routes import HttpRoutes
 from mcpkit.server.serving.protocol_sessions import FeatureSession, ProtocolSessions
 from mcpkit.server.serving.transport_serving import TransportServing
@@ -339,6 +340,17 @@ class Server(ServerDispatch):
     lambda_handler = served_by("_serving", TransportServing.lambda_handler)
     run = served_by("_serving", TransportServing.run)
     custom_route = served_by("_routes", HttpRoutes.custom_route)
+
+    @functools.cached_property
+    def _cards(self) -> CardPublisher:
+        return CardPublisher(self.info)
+
+    publish_card = served_by("_cards", CardPublisher.publish_card)
+
+    @property
+    def published_card(self) -> PublishedCard | None:
+        """What `publish_card` was given, or None (no Server Card is served)."""
+        return self._cards.published
 
     # ---------------------------------------------------------------- sessions
 

@@ -31,5 +31,6 @@ VERBS: tuple[str, ...] = (
     "generate",
     "install",
     "discover",
+    "card",
     "completion",
 )

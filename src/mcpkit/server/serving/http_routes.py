@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from mcpkit.server.catalog.mounts import Mount
+    from mcpkit.server.serving.card_publishing import PublishedCard
+    from mcpkit.transports.http.app import HttpSettings
     from mcpkit.transports.http.custom_routes import CustomRoute, CustomRoutes
     from mcpkit.transports.http.starlette_routes import RouteHandler
+    from mcpkit.types import Implementation
 
-__all__ = ["HttpRoutes", "Routed", "routes_of"]
+__all__ = ["Carded", "HttpRoutes", "Routed", "routes_of", "with_card"]
 
 
 class Routed(Protocol):
@@ -89,3 +92,34 @@ def routes_of(server: Routed) -> CustomRoutes | None:
             register_route(found, route)
         pending.extend(mount.server for mount in each.mounts)
     return CustomRoutes(named(found)) if found else None
+
+
+class Carded(Protocol):
+    """What `with_card` reads of a server: its `serverInfo` and its `publish_card`."""
+
+    @property
+    def info(self) -> Implementation: ...
+
+    @property
+    def published_card(self) -> PublishedCard | None: ...
+
+
+def with_card(
+    routes: CustomRoutes | None, server: Carded, endpoint: str, settings: HttpSettings
+) -> CustomRoutes | None:
+    """`routes` and, when the server published a card (`publish_card`), the card's routes
+    for an app at `endpoint` built with `settings` (its `auth`, its `legacy_sse`)."""
+    published = server.published_card
+    if published is None:
+        return routes
+    from mcpkit.server.serving.card_publishing import card_routes
+    from mcpkit.transports.http.custom_routes import CustomRoutes
+    from mcpkit.transports.http.legacy import LegacySse
+
+    legacy = settings.get("legacy_sse", True)
+    legacy_path = None
+    if legacy is not False:
+        legacy_path = (legacy if isinstance(legacy, LegacySse) else LegacySse()).sse_path
+    bearer = settings.get("auth") is not None
+    found = card_routes(server.info, published, endpoint, bearer=bearer, legacy_path=legacy_path)
+    return CustomRoutes((*(routes or ()), *found))

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from mcpkit.server.catalog.tools import ToolSpec
     from mcpkit.server.request_peer import RequestPeer
     from mcpkit.server.serving._http_run import HttpImplementation
+    from mcpkit.server.serving.card_publishing import PublishedCard
     from mcpkit.server.serving.http_routes import Routed
     from mcpkit.server.session import ServerSessionHandle
     from mcpkit.serverless.aws_lambda import LambdaHandler
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from mcpkit.transports.http.custom_routes import CustomRoute
     from mcpkit.transports.http.mirror_memos import MirrorMemos
     from mcpkit.transports.stdio_server import StdStream
+    from mcpkit.types import Implementation
 
 __all__ = ["Servable", "TransportServing", "unshared_refusal"]
 
@@ -76,6 +78,12 @@ class Servable(Protocol):
 
     @property
     def custom_routes(self) -> tuple[CustomRoute, ...]: ...
+
+    @property
+    def info(self) -> Implementation: ...
+
+    @property
+    def published_card(self) -> PublishedCard | None: ...
 
     @property
     def broker(self) -> Broker: ...
@@ -170,7 +178,7 @@ class TransportServing:
         `store` replaces the server's (`Server.use_store`); the app keeps its session
         records and event logs in the server's store unless `session_store` or
         `event_store` say otherwise."""
-        from mcpkit.server.serving.http_routes import routes_of
+        from mcpkit.server.serving.http_routes import routes_of, with_card
         from mcpkit.transports.http.app import McpHttpApp
         from mcpkit.transports.http.mirror_memos import MirrorMemos
 
@@ -188,7 +196,7 @@ class TransportServing:
             host,
             path=path,
             mirror_memos=self._mirror_memos,
-            custom_routes=routes_of(host),
+            custom_routes=with_card(routes_of(host), host, path, settings),
             **settings,
         )
 
