@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import random
 import socket
 import tracemalloc
 from collections.abc import Awaitable, Callable
@@ -348,3 +349,53 @@ async def test_kept_replays_go_oldest_first_before_any_reader_is_ended() -> None
     assert budget.ended == 0 and list(budget.replays) == [newer]
     budget.release_replay(newer)
     assert budget.total == 1000 and not budget.replays
+
+
+_Counters = tuple[int, int, int, list[int], list[int], list[tuple[int, int, bool]]]
+
+
+def _budget_after(events: list[tuple[str, int, int]], one_call: bool) -> _Counters:
+    """The counters of a budget of 5000 bytes and four streams after `events`: ("charge",
+    stream, bytes), ("credit", stream, bytes), ("let_go", stream, bytes kept for replay),
+    ("forget", stream, 0). A connection letting go is `QueuedBytes.let_go` with `one_call`,
+    else the two calls it stands for, `release` then `replay_is`."""
+    budget = QueuedBytes(5000)
+    streams = [Stream(budget=budget) for _ in range(4)]
+    for event, n, size in events:
+        stream = streams[n]
+        if event == "charge":
+            budget.charge(stream, size)
+        elif event == "credit":
+            budget.credit(stream, min(size, stream.held))
+        elif event == "forget":
+            budget.release_replay(stream)
+        elif one_call:
+            budget.let_go(stream, size)
+        else:
+            budget.release(stream)
+            budget.replay_is(stream, stream.replay_held + size)
+    number = {id(stream): n for n, stream in enumerate(streams)}
+    return (
+        budget.total,
+        budget.ended,
+        budget.dropped,
+        [number[id(reader)] for reader in budget.holding],  # in the order they began to hold
+        [number[id(replay)] for replay in budget.replays],
+        [(s.held, s.replay_held, s.attached) for s in streams],
+    )
+
+
+def test_letting_go_in_one_call_counts_as_release_then_replay_is() -> None:
+    chooser = random.Random(65)
+    kinds = ["charge", "charge", "credit", "let_go", "forget"]
+    ended = dropped = 0
+    for _ in range(200):
+        events = [
+            (chooser.choice(kinds), chooser.randrange(4), chooser.choice([0, 1, 700, 1800]))
+            for _ in range(12)
+        ]
+        after = _budget_after(events, True)
+        assert after == _budget_after(events, False), events
+        ended += after[1] > 0
+        dropped += after[2] > 0
+    assert ended and dropped  # past the budget both ways, in some of the sequences

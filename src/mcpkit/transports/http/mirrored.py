@@ -137,19 +137,11 @@ class MirrorCheck(msgspec.Struct):
                     if naming == "name"
                     else getattr(params, naming)
                 )
-                # fast path: mirrors `_agrees` (docs/performance.md, fast paths)
-                # Each header's text is one lookup in a memo of the values seen; one not in
-                # it is decided by `_agrees`.
-                texts = memos.texts
-                try:
-                    agree = (
-                        texts[each[b"mcp-protocol-version"]] == revision
-                        and texts[each[b"mcp-method"]] == method
-                        and (type(named) is not str or memos.names[each[b"mcp-name"]] == named)
-                    )
-                except KeyError:
-                    agree = type(revision) is str and _agrees(memos, each, method, revision, named)
-                if agree and type(revision) is str and (not naming or type(named) is str):
+                if (
+                    type(revision) is str
+                    and (not naming or type(named) is str)
+                    and _agrees(memos, each, method, revision, named)
+                ):
                     if method != "tools/call":
                         return None
                     # The usual tool mirrors no argument: one found so since the tools last

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from typing import Final, Protocol
 
-__all__ = ["DEFAULT_MAX_QUEUED_BYTES", "QueuedBytes", "Reader", "Replay"]
+__all__ = ["DEFAULT_MAX_QUEUED_BYTES", "QueuedBytes", "Reader", "Replay", "ReplayingReader"]
 
 logger = logging.getLogger("mcpkit.http")
 
@@ -59,12 +59,16 @@ class Replay(Protocol):
         ...
 
 
+class ReplayingReader(Reader, Replay, Protocol):
+    """A reader that also keeps bytes for replay: an SSE stream (`sse_stream.Stream`)."""
+
+
 class QueuedBytes:
     """At most `max_bytes` queued for all readers together (`max_queued_bytes`). `total` is the
     sum of the readers' `held`, and `holding` the readers holding some, in the order they
     began to (a dict: ordered, O(1) removal); `ended` counts the readers ended for going past
-    `max_bytes`. `Stream` does what `charge` and `credit` do itself (each place marked
-    "fast path"), calling `over` when the total passes `max_bytes`.
+    `max_bytes`. Each event of a reader is one call here: `charge`, `credit`, `release`, and
+    for a stream that keeps what its connection took for replay, `let_go`.
 
     `replays` are the streams keeping bytes for replay (their `replay_held`, in `total` too),
     in the order they began to; `dropped` counts the replays dropped for going past
@@ -105,6 +109,23 @@ class QueuedBytes:
             reader.held = 0
             self.holding.pop(reader, None)
 
+    def let_go(self, stream: ReplayingReader, kept: int) -> None:
+        """`stream`'s connection let go of it: what it held is released (`release`), and
+        `kept` bytes more are kept for replay (`replay_is` of `replay_held + kept`): what the
+        connection took whole, which the stream keeps until its store needs it."""
+        held = stream.held
+        if held:
+            stream.held = 0
+            self.holding.pop(stream, None)
+        if not kept:
+            self.total -= held
+            return
+        stream.replay_held += kept
+        self.replays[stream] = None  # (where it was if it kept some already)
+        self.total += kept - held
+        if self.total > self.max_bytes:
+            self._shed(None)
+
     def replay_is(self, replay: Replay, size: int) -> None:
         """`replay` keeps `size` bytes for replay now; past `max_bytes`, the oldest replays
         are dropped (this one too, if it is the oldest), then the slowest reader ended."""
@@ -119,11 +140,6 @@ class QueuedBytes:
         self.replays[replay] = None  # (where it was if it kept some already)
         if grown > 0 and self.total > self.max_bytes:
             self._shed(None)
-
-    def shed(self) -> None:
-        """The total passed `max_bytes` with more kept for replay (`replay_is`, done by a
-        caller itself): drop the oldest replays, then end the slowest readers."""
-        self._shed(None)
 
     def release_replay(self, replay: Replay) -> None:
         """`replay` keeps nothing any more (its stream was forgotten)."""

@@ -355,24 +355,8 @@ class Stream:
             else:
                 await self._append(store, self.id, seq, data)
         if self.attached:
-            if self._items is None:
-                self._items = [(seq, data)]
-            else:
-                self._items.append((seq, data))
-            size = len(data)
-            self._queued += size
-            budget = self.budget
-            # fast path: mirrors `QueuedBytes.charge` (docs/performance.md, fast paths)
-            if budget is not None:
-                budget.holding[self] = None  # (where it was if it holds some already)
-                self.held += size
-                budget.total += size
-                if budget.total > budget.max_bytes:
-                    budget.over(self, size)
-            if self._waiter is not None:  # (a call the less when none waits: every message)
-                wake(self._waiter)
+            self._queue(seq, data)
 
-    # fast path: mirrors `put` (docs/performance.md, fast paths)
     def offer(self, data: bytes, last: bool = False) -> bool:
         """`put` when it has nothing to wait for: no message queued before this one, and none
         to store now (no store, or one told later: `later`); the message numbered and queued
@@ -389,21 +373,24 @@ class Stream:
         if self.store is not None and self.later is None:
             return False
         self.seq = seq = self.seq + 1
-        self._items = [(seq, data)]
-        self._queued = size = len(data)
-        budget = self.budget
-        # fast path: mirrors `QueuedBytes.charge` (docs/performance.md, fast paths)
-        if budget is not None:
-            budget.holding[self] = None
-            self.held += size
-            budget.total += size
-            if budget.total > budget.max_bytes:
-                budget.over(self, size)
         if last:
             self.ended = True
-        if self._waiter is not None:
-            wake(self._waiter)
+        self._queue(seq, data)
         return True
+
+    def _queue(self, seq: int, data: bytes) -> None:
+        """Queue event `seq` for the connection, charged to the budget, and wake its reader."""
+        items = self._items
+        if items is None:
+            self._items = [(seq, data)]
+        else:
+            items.append((seq, data))
+        size = len(data)
+        self._queued += size
+        if self.budget is not None:
+            self.budget.charge(self, size)
+        if self._waiter is not None:  # (a call the less when none waits: every message)
+            wake(self._waiter)
 
     async def _room_to_queue(self) -> None:
         """Wait while the connection's queue is full (it reads slowly)."""
@@ -464,14 +451,8 @@ class Stream:
         """Nothing of this stream is kept any more, nor stored from now (its session let it
         go); what it kept leaves the budget."""
         self.store = self.later = self.kept = None
-        kept = self.replay_held
-        # fast path: mirrors `QueuedBytes.release_replay` (docs/performance.md, fast paths)
-        if kept:
-            self.replay_held = 0
-            budget = self.budget
-            assert budget is not None  # (only a budget charges it)
-            budget.total -= kept
-            budget.replays.pop(self, None)
+        if self.replay_held and self.budget is not None:  # (only a budget charges it)
+            self.budget.release_replay(self)
 
     def drop_replay(self) -> None:
         """`slow_readers.Replay.drop_replay`: what is kept for replay goes, here and in an
@@ -486,16 +467,11 @@ class Stream:
         """Queue event `seq`, numbered and stored by the process that produced it, for the
         connection (a stream resumed in another process than its own: `relay_stream`);
         False when the queue is full, to be offered again."""
-        if self._items is None:
-            self._items = []
-        if len(self._items) >= MAX_QUEUED or self._queued >= MAX_QUEUED_BYTES:
+        items = self._items
+        if items is not None and (len(items) >= MAX_QUEUED or self._queued >= MAX_QUEUED_BYTES):
             return False
         self.seq = seq
-        self._items.append((seq, data))
-        self._queued += len(data)
-        if self.budget is not None:
-            self.budget.charge(self, len(data))
-        wake(self._waiter)
+        self._queue(seq, data)
         return True
 
     def end(self) -> None:
@@ -514,21 +490,16 @@ class Stream:
                 self._store_held()
             self._items = None
             self._queued = 0
-        self._let_connection_go()
-
-    def _let_connection_go(self) -> None:
-        """The connection no longer reads the stream (`detach`, `whole`): what its queue held
-        of the budget released, its keep-alive stopped, anything waiting on it woken."""
         self.attached = False
-        held = self.held  # (0 without a budget)
-        budget = self.budget
-        # fast path: mirrors `QueuedBytes.release` (docs/performance.md, fast paths)
-        if held and budget is not None:
-            self.held = 0
-            budget.total -= held
-            budget.holding.pop(self, None)
-        # (`stop_keepalive`, called only when needed: every answer's stream passes here. It
-        # clears `_due` too, which only a running timer sets.)
+        if self.held and self.budget is not None:  # what its queue held of the budget
+            self.budget.release(self)
+        self._connection_gone()
+
+    def _connection_gone(self) -> None:
+        """The connection no longer reads the stream (`detach`, `whole`): its keep-alive
+        stopped, anything waiting on it woken."""
+        # (`stop_keepalive`, called only when needed. It clears `_due` too, which only a
+        # running timer sets.)
         if self._keepalive is not None:
             self.stop_keepalive()
         if self._room is not None:
@@ -549,8 +520,8 @@ class Stream:
             self._store_held()
         self._items = None
         self._queued = 0
-        if self.held:
-            self._release()
+        if self.held and self.budget is not None:
+            self.budget.release(self)
         self.attached = True
         wake(self._waiter)  # the previous connection, if any, learns it is replaced
         return self.generation
@@ -559,17 +530,8 @@ class Stream:
         """The connection has handed what it took (`next_event`, `next`) to the server: it is
         no longer this stream's to count (what the server buffers is the connection's)."""
         taken = self.held - self._queued  # (0 without a budget: nothing is charged)
-        budget = self.budget
-        # fast path: mirrors `QueuedBytes.credit` (docs/performance.md, fast paths)
-        if taken and budget is not None:
-            self.held = held = self._queued
-            budget.total -= taken
-            if not held:
-                budget.holding.pop(self, None)
-
-    def _release(self) -> None:
-        if self.budget is not None:
-            self.budget.release(self)
+        if taken and self.budget is not None:
+            self.budget.credit(self, taken)
 
     def recount(self) -> int:
         """`Reader.recount`: `held` is exact."""
@@ -702,32 +664,22 @@ class Stream:
         if not self.ended or not self.attached:
             return None
         items = self._items
-        queued = self._queued
+        kept = 0
         self._items = None
-        self._queued = 0
-        # fast path: mirrors `_let_connection_go` (docs/performance.md, fast paths)
-        # The connection lets go of it: what it held of the budget released here, and
-        # nothing to stop or wake.
-        budget = self.budget
-        held = self.held
-        if held and budget is not None:
-            budget.total -= held
-            self.held = 0
-            budget.holding.pop(self, None)
-        self.attached = False
-        if self._keepalive is not None or self._room is not None or self._waiter is not None:
-            self._let_connection_go()
         if items is None:
             items = []
         elif self.later is not None:  # taken whole: kept until the store needs it (`later`)
             self.kept = items if self.kept is None else [*self.kept, *items]
-            # fast path: mirrors `QueuedBytes.replay_is` (docs/performance.md, fast paths)
-            if budget is not None and queued:
-                self.replay_held += queued
-                budget.replays[self] = None  # (where it was if it kept some already)
-                budget.total += queued
-                if budget.total > budget.max_bytes:
-                    budget.shed()
+            kept = self._queued
+        self._queued = 0
+        # The connection lets go of it, and of what it held of the budget, less what it keeps
+        # for replay: one budget call. (Nothing to stop or wake, the usual case: no call.)
+        self.attached = False
+        budget = self.budget
+        if budget is not None and (kept or self.held):
+            budget.let_go(self, kept)
+        if self._keepalive is not None or self._room is not None or self._waiter is not None:
+            self._connection_gone()
         stream_id = self.id
         if stream_id is not None and len(items) == 1:
             seq, data = items[0]
