@@ -1,7 +1,8 @@
 """The ASGI plumbing every mcpkit ASGI app shares: the scope and message types, request
 headers (a value by name, every value of a name or of several names, a bounded memo for
 parsing the values real clients repeat, a value quoted for a message), reading a request body
-to its end (each chunk checked as it arrives), and sending a whole answer.
+to its end (each chunk checked as it arrives), and sending a whole answer (its head made by
+`head_of`, for the callers that send the two messages themselves).
 
 It sits below every layer that serves HTTP (tests/test_package.py, `ALLOWED["_asgi"]`): the
 development authorization server (auth/devserver), the Streamable HTTP and legacy transports
@@ -23,6 +24,7 @@ __all__ = [
     "client_of",
     "collect",
     "first_header",
+    "head_of",
     "memo_short",
     "quote_header",
     "read_body",
@@ -135,10 +137,16 @@ async def read_body(receive: Receive, check: Callable[[int], R | None]) -> bytes
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+def head_of(status: int, body: bytes, headers: Sequence[tuple[bytes, bytes]] = ()) -> Message:
+    """The start of a whole response with `body`: `status`, `headers`, then its Content-Length
+    (no chunked encoding). A new header list each time: middleware may change it."""
+    length = (b"content-length", b"%d" % len(body))
+    return {"type": "http.response.start", "status": status, "headers": [*headers, length]}
+
+
 async def send_whole(
     send: Send, status: int, body: bytes = b"", headers: Sequence[tuple[bytes, bytes]] = ()
 ) -> None:
-    """A complete response in two messages, with Content-Length (no chunked encoding)."""
-    length = (b"content-length", str(len(body)).encode())
-    await send({"type": "http.response.start", "status": status, "headers": [*headers, length]})
+    """A complete response in two messages: `head_of`'s, then the body."""
+    await send(head_of(status, body, headers))
     await send({"type": "http.response.body", "body": body})

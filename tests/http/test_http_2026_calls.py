@@ -216,29 +216,37 @@ async def test_a_shutdown_past_its_grace_ends_a_running_call_with_no_answer() ->
     assert not app._own_calls
 
 
+class _Ending:
+    """A server whose every request is a listen that ends when asked (`OwnCalls.let_in`)."""
+
+    def end_listen(self, request: object) -> bool:
+        return True
+
+
 async def test_a_listen_ended_to_make_room_is_still_cut_at_shutdown_until_it_ends() -> None:
-    """A listen `make_room` answered counts no more among its client's requests, but it is
+    """A listen `let_in` answered counts no more among its client's requests, but it is
     still served (until its answer is out, or `END_GRACE` passes): a shutdown cuts it too."""
     calls = own_calls.OwnCalls()
     task = asyncio.ensure_future(asyncio.sleep(WAIT))
     listen: own_calls.OwnCall = object.__new__(own_calls.OwnCall)
     listen.serving, listen.cut_off, listen.watcher = True, False, None
     listen.task, listen.request, listen.client = task, "the listen", ("address", "10.0.0.1")
-    calls.count_in(listen.client, listen)
-    assert calls.make_room((listen.client, 1, "max_requests_per_address"), bool) is None
-    assert calls.count(("address", "10.0.0.1")) == 0
+    room = (listen.client, 1, "max_requests_per_address")
+    assert calls.let_in(room, listen, _Ending()) is None  # type: ignore[arg-type]
+    assert calls.let_in(room, "a request", _Ending()) is None  # type: ignore[arg-type]
+    assert calls.count(("address", "10.0.0.1")) == 1  # the request; the listen counts no more
     assert len(calls) == 1
     calls.cut_all()
     assert listen.cut_off
     with pytest.raises(asyncio.CancelledError):
         await task
     listen.serving = False
-    calls.end(listen)
+    calls.count_out(listen.client, listen)
     assert not calls
 
 
 async def test_a_call_that_ended_its_clients_one_listen_to_make_room_is_counted() -> None:
-    """At a cap of one, the listen `make_room` ends was all its client had in flight: the
+    """At a cap of one, the listen `let_in` ends was all its client had in flight: the
     call that made room is then its client's one request, counted while it runs."""
     calls = own_calls.OwnCalls()
     client = ("address", "10.0.0.1")
@@ -246,7 +254,7 @@ async def test_a_call_that_ended_its_clients_one_listen_to_make_room_is_counted(
     listen: own_calls.OwnCall = object.__new__(own_calls.OwnCall)
     listen.serving, listen.cut_off, listen.watcher = True, False, None
     listen.task, listen.request, listen.client = task, "the listen", client
-    calls.count_in(client, listen)
+    assert calls.let_in((client, 1, "max_requests_per_address"), listen, _Ending()) is None  # type: ignore[arg-type]
     started, release = asyncio.Event(), asyncio.Event()
 
     class Peer:

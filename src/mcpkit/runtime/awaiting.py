@@ -216,10 +216,7 @@ class Awaiting:
         # Called after every flush: an unchanged deadline costs a comparison, not a call_at.
         if deadline == self.timer_at:
             return
-        # fast path: mirrors `stop_timer` (docs/performance.md, fast paths)
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self.stop_timer()
         self.timer_at = deadline
         if deadline is not None:
             self._timer = asyncio.get_running_loop().call_at(deadline, self._fire)

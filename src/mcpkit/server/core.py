@@ -472,7 +472,7 @@ class ServerCore:
     def end_listen(self, request: object) -> bool:
         """Answer the `subscriptions/listen` that `request` (a `request_peer`) serves, if it
         serves one: its graceful end, as at shutdown, for a client at its cap of requests
-        (`mcpkit.transports.http.own_calls.OwnCalls.make_room`); whether it did."""
+        (`mcpkit.transports.http.own_calls.OwnCalls.let_in`); whether it did."""
         return self.listeners.end(request)
 
     def add_middleware(self, middleware: Layer) -> None:

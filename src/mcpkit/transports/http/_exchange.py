@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Final, Generic, TypeVar, final
 
-from mcpkit._asgi import Message, Receive, Scope, Send, send_whole
+from mcpkit._asgi import Message, Receive, Scope, Send, head_of, send_whole
 from mcpkit._asgi import client_of as client_address
 from mcpkit._asgi import read_body as read_whole_body
 from mcpkit.protocol.sse import (
@@ -132,7 +132,7 @@ class ClientCaps:
 
     `kind` names what is counted, and so the settings (`max_{kind}_per_user`, ...): the same
     caps count a client's 2026-07-28 requests in flight (`kind="requests"`,
-    `own_calls.OwnCalls.make_room`)."""
+    `own_calls.OwnCalls.let_in`)."""
 
     per_user: int = DEFAULT_MAX_SESSIONS_PER_USER
     per_address: int = DEFAULT_MAX_SESSIONS_PER_ADDRESS
@@ -332,15 +332,7 @@ async def answer_json(
             if exchange.channel is not None:  # its idle time starts when its client stopped waiting
                 exchange.channel.touch()
         if data:
-            # fast path: mirrors `send_whole` (docs/performance.md, fast paths)
-            length = (b"content-length", b"%d" % len(data))
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [*_JSON, *headers, length],
-                }
-            )
+            await send(head_of(200, data, (*_JSON, *headers) if headers else _JSON))
             await send({"type": "http.response.body", "body": data})
         else:
             await send_whole(send, 202, b"", headers)

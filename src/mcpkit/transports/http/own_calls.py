@@ -8,7 +8,7 @@ handler sends something while it runs (progress, log messages) - or streams its 
 revision gives it (400, 404 for an unknown method). Closing the response is the cancellation:
 a call still running a moment after it began gets a watcher, which cancels it when the client
 goes; a quick call never pays for one, nor for a timer of its own (`OwnCalls`). Each client
-(its token's owner, else its address) has a cap of requests in flight (`OwnCalls.make_room`).
+(its token's owner, else its address) has a cap of requests in flight (`OwnCalls.let_in`).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ import asyncio
 import logging
 from asyncio import get_running_loop
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from typing import Any, Final
 
 import msgspec
 
-from mcpkit._asgi import Message, Receive, Send, send_whole
+from mcpkit._asgi import Message, Receive, Send, head_of, send_whole
 from mcpkit.protocol.codes import (
     HEADER_MISMATCH,
     INVALID_PARAMS,
@@ -50,8 +50,7 @@ __all__ = [
 
 logger = logging.getLogger("mcpkit.http")
 
-_CONTENT_TYPE: Final = (b"content-type", b"application/json")
-_JSON: Final = (_CONTENT_TYPE,)
+_JSON: Final = ((b"content-type", b"application/json"),)
 #: Seconds a request runs at most before a watcher starts to notice its client leaving: a
 #: call answered within half of it never costs a task for it (`OwnCalls`).
 WATCH_AFTER: Final = 0.01
@@ -60,7 +59,7 @@ WATCH_AFTER: Final = 0.01
 END_GRACE: Final = 5.0
 
 
-#: Whose the listens `OwnCalls.make_room` ended are, until they end: no client's (its count
+#: Whose the listens `OwnCalls.let_in` ended are, until they end: no client's (its count
 #: of requests leaves them out), but still among the calls served (`OwnCalls.cut_all`).
 _ENDING: Final = object()
 
@@ -76,7 +75,7 @@ class OwnCalls:
     serves them all (armed when a call starts with none armed, re-armed while calls wait to
     be watched), not one per call: a timer costs more than a quick call's answer. Each
     client's are
-    counted apart, oldest first, for its cap (`make_room`).
+    counted apart, oldest first, for its cap (`let_in`).
 
     The timer looks every half of `WATCH_AFTER`, and a call is stamped with the number of
     looks before it began (`OwnCall.look`), not with the time: it is watched at the second
@@ -86,9 +85,9 @@ class OwnCalls:
     __slots__ = ("_by_client", "_looks", "_timer", "_unwatched")
 
     def __init__(self) -> None:
-        # Each client's requests in the order they began: its `OwnCall`s, and the POSTs of a
-        # stateless app (`count_in`), which have none. Every call served now is in it: under
-        # None when its client is unknown, under `_ENDING` once `make_room` ended it. (One
+        # Each client's requests in the order they began (`let_in`): its `OwnCall`s, and the
+        # POSTs of a stateless app, which have none. Every call served now is in it: under
+        # None when its client is unknown, under `_ENDING` once `let_in` ended it. (One
         # place for them all: a set of the calls besides would be two more steps a call.)
         self._by_client: dict[Hashable, dict[object, None]] = {}
         # In the order they started; an entry whose call ended is skipped when reached.
@@ -117,31 +116,20 @@ class OwnCalls:
     ) -> None:
         """Serve `body` (a 2026-07-28 request whose headers were checked) in this task, and
         answer it (as JSON when `json_response`, else as its handler's messages say), once
-        its client has room for it (`room`: from `ClientCaps.of`, see `make_room`; else a
+        its client has room for it (`room`: from `ClientCaps.of`, see `let_in`; else a
         503). While it runs it is among these calls, as its client's: `OwnCall.cut` (a
         shutdown past its grace) ends it as a client that goes away does, the handler
         cancelled and the response ended with no answer. (Its settings come by position:
         every POST passes them.)"""
-        client: Hashable = None if room is None else room[0]
-        by_client = self._by_client
-        # fast path: mirrors `make_room`'s first test (docs/performance.md, fast paths)
-        # A client below its cap is the rule. Its calls' dict is looked up once, and made
-        # only where it has none.
-        mine = by_client.get(client)
-        if mine is None:
-            mine = by_client[client] = {}
-        elif room is not None and len(mine) >= room[1]:
-            full = self.make_room(room, server.end_listen)
-            if full is not None:
-                return await send_refusal(send, no_request_room(full))
-            mine = by_client.setdefault(client, {})  # (the listen it ended may have been all)
         task = asyncio.current_task(get_running_loop())
         assert task is not None
         # The call is its own response: one object made per request, not two.
+        client: Hashable = None if room is None else room[0]
         call = OwnCall(send, json_response, receive, task, client, self._looks)
-        # Among its client's calls running, watched once it has run WATCH_AFTER.
-        mine[call] = None
-        self._unwatched.append(call)
+        full = self.let_in(room, call, server)
+        if full is not None:
+            return await send_refusal(send, no_request_room(full))
+        self._unwatched.append(call)  # watched once it has run WATCH_AFTER
         if self._timer is None:
             self._arm()
         call.request = peer = server.request_peer(call)
@@ -157,7 +145,16 @@ class OwnCalls:
             return
         finally:
             call.serving = False
-            self.end(call)
+            if call.watcher is not None:
+                call.watcher.cancel()
+            self.count_out(call.client, call)  # (`_ENDING`'s, once `let_in` ended it)
+            call.request = None
+            # Calls mostly end in the order they began: the ended ones at the head of
+            # `_unwatched` go now, not at the next sweep (each holds its POST's task and
+            # `receive`: uvicorn's request cycle, its scope, headers and transport).
+            unwatched = self._unwatched
+            while unwatched and not unwatched[0].serving:
+                unwatched.popleft()
         if call.cut_off:
             task.uncancel()  # a handler swallowed the cancellation; it is spent
         if refused:
@@ -169,37 +166,49 @@ class OwnCalls:
         """How many requests `client` has in flight (those ending to make room not counted)."""
         return len(self._by_client.get(client, ()))
 
-    def make_room(
-        self, client: tuple[Hashable, int, str] | None, end_listen: Callable[[object], bool]
+    def let_in(
+        self, room: tuple[Hashable, int, str] | None, request: object, server: HostServer
     ) -> str | None:
-        """Room for one request more of `client` (from `ClientCaps.of`): None when it is
+        """Count `request` among its client's requests in flight (`room`, from
+        `ClientCaps.of`: the client, its cap and the cap's setting; None for a client not
+        known) until `count_out`, once the client has room for one more: at once when it is
         below its cap, or once its oldest open `subscriptions/listen` is answered (its
-        graceful end, `end_listen`; spec: basic/patterns/subscriptions, "Graceful Closure"),
-        which then counts no more and is cut off if its answer is not out within
-        `END_GRACE`. Otherwise the setting that is exhausted: every request of the client's
-        is a call someone waits for, for a 503. Only the client's own requests ever end."""
-        if client is None:
+        graceful end, `server.end_listen`; spec: basic/patterns/subscriptions, "Graceful
+        Closure"), which then counts no more and is cut off if its answer is not out within
+        `END_GRACE`. Otherwise the setting that is exhausted, for a 503, and nothing is
+        counted: every request of the client's is a call someone waits for. Only the
+        client's own requests ever end."""
+        key = None if room is None else room[0]
+        by_client = self._by_client
+        mine = by_client.get(key)  # (one lookup of a tuple key: `in` then `[]` hash it twice)
+        if mine is None:
+            by_client[key] = {request: None}
             return None
-        key, cap, setting = client
-        mine = self._by_client.get(key)
-        if mine is None or len(mine) < cap:
-            return None
+        if room is not None and len(mine) >= room[1]:
+            if not self._end_oldest_listen(key, mine, server):
+                return room[2]
+            logger.info("a client was at its %s cap: ended its oldest listen", room[2])
+            mine = by_client.setdefault(key, {})  # (the listen it ended may have been all)
+        mine[request] = None
+        return None
+
+    def _end_oldest_listen(
+        self, key: Hashable, mine: dict[object, None], server: HostServer
+    ) -> bool:
+        """Answer the oldest open listen among `mine` (`key`'s calls), if one is: it is then
+        counted under `_ENDING`, and cut off after `END_GRACE`."""
         for call in mine:
-            if isinstance(call, OwnCall) and call.serving and end_listen(call.request):
+            if isinstance(call, OwnCall) and call.serving and server.end_listen(call.request):
                 self.count_out(key, call)
                 call.client = _ENDING  # (served still, until its answer is out or it is cut)
-                self.count_in(_ENDING, call)
+                self._by_client.setdefault(_ENDING, {})[call] = None
                 asyncio.get_running_loop().call_later(END_GRACE, call.cut)
-                logger.info("a client was at its %s cap: ended its oldest listen", setting)
-                return None
-        return setting
-
-    def count_in(self, client: Hashable, request: object) -> None:
-        """Count `request` among `client`'s until `count_out`: what `serve` does for a
-        2026-07-28 call, for a POST of a stateless app (which no session cap counts either)."""
-        self._by_client.setdefault(client, {})[request] = None
+                return True
+        return False
 
     def count_out(self, client: Hashable, request: object) -> None:
+        """Count `request` no more among `client`'s (`let_in`); a client with none left goes."""
+        # (One lookup of a tuple key: `in` then `[]` would hash it twice.)
         mine = self._by_client.get(client)
         if mine is not None:
             mine.pop(request, None)
@@ -209,28 +218,6 @@ class OwnCalls:
     def _arm(self) -> None:
         """Arm the timer (none is) for the next look, half of `WATCH_AFTER` from now."""
         self._timer = get_running_loop().call_later(WATCH_AFTER / 2, self._sweep)
-
-    def end(self, call: OwnCall) -> None:
-        """Forget `call` (its `serving` is false by now), and stop its watcher if it has one."""
-        if call.watcher is not None:
-            call.watcher.cancel()
-        # fast path: mirrors `count_out` (docs/performance.md, fast paths)
-        by_client = self._by_client
-        client = call.client
-        mine = by_client.get(client)  # (one lookup of a tuple key: `in` then `[]` hash it twice)
-        if mine is not None:
-            mine.pop(call, None)
-            if not mine:
-                del by_client[client]
-        call.request = None
-        # Calls mostly end in the order they began: the ended ones at the head of
-        # `_unwatched` go now, not at the next sweep. Kept there, each would hold its POST's
-        # task and `receive` (uvicorn's request cycle: scope, headers, transport) a
-        # `WATCH_AFTER` longer, a few hundred requests' objects alive at once under load,
-        # pushed through the garbage collector's generations instead of freed.
-        unwatched = self._unwatched
-        while unwatched and not unwatched[0].serving:
-            unwatched.popleft()
 
     def cut_all(self) -> None:
         for call in self._calls():
@@ -278,7 +265,7 @@ class OwnCall:
     receive: Receive
     task: asyncio.Task[Any]
     request: object  # what serves it (`HostServer.request_peer`)
-    client: Hashable  # who sent it, for its cap (`OwnCalls.make_room`)
+    client: Hashable  # who sent it, for its cap (`OwnCalls.let_in`)
     look: int  # the looks of `OwnCalls`' timer before it began
     serving: bool
     cut_off: bool
@@ -342,15 +329,7 @@ class OwnCall:
                 self.done = True
                 status = 200 if kind is RESULT else error_status(data)
                 if self.json or status != 200:
-                    # fast path: mirrors `send_whole` (docs/performance.md, fast paths)
-                    length = (b"content-length", b"%d" % len(data))
-                    await send(
-                        {
-                            "type": "http.response.start",
-                            "status": status,
-                            "headers": [_CONTENT_TYPE, length],
-                        }
-                    )
+                    await send(head_of(status, data, _JSON))
                     await send({"type": "http.response.body", "body": data})
                 else:
                     await send(_sse_head())
@@ -375,7 +354,7 @@ class OwnCall:
 
 
 def no_request_room(setting: str) -> Refusal:
-    """The 503 for an `OwnCalls.make_room` that found none: the client's cap, and what to do."""
+    """The 503 for an `OwnCalls.let_in` that found none: the client's cap, and what to do."""
     who = "user" if setting.endswith("_per_user") else "client address"
     return refuse(
         503,

@@ -339,14 +339,14 @@ class PostRequests:
             self.server, info, body, receive, send, self.json_response, room, check
         )
 
-    def _request_room(self, owner: object, info: RequestInfo) -> Hashable | Refusal:
+    def _request_room(self, owner: object, info: RequestInfo, post: object) -> Hashable | Refusal:
         """Who sends a request that belongs to no session, for `request_caps` (None when
-        unknown), once it has room for one more (`OwnCalls.make_room`); the 503 to send when
-        it has none."""
+        unknown), once it has room for one more: `post` is then counted among its requests in
+        flight (`OwnCalls.let_in`, until `count_out`). The 503 to send when it has none."""
         address = None if info.client is None else info.client[0]
         key = None if owner is None else owner_key(owner)  # (no auth: no call per request)
         client = self.request_caps.of(key, address)
-        full = self.own_calls.make_room(client, self.server.end_listen)
+        full = self.own_calls.let_in(client, post, self.server)
         if full is not None:
             return no_request_room(full)
         return None if client is None else client[0]
@@ -412,28 +412,29 @@ class PostRequests:
         too, answered with no session id), then ends with all it held, even when the client
         left mid-answer: no later POST can reach it. Counted against its client's
         `request_caps` while it runs, as no session cap counts it."""
-        client = self._request_room(owner, info)
+        post = object()  # what stands for this POST among its client's requests in flight
+        client = self._request_room(owner, info, post)
         if isinstance(client, Refusal):
             await send_refusal(send, client)
             return
-        session = open_stateless(
-            self.server,
-            version,
-            json_response=self.json_response,
-            clock=self.clock,
-            settings=self.stateless_streams,
-        )
-        if client is not None:
-            self.own_calls.count_in(client, session)
+        session = None
         try:
+            session = open_stateless(
+                self.server,
+                version,
+                json_response=self.json_response,
+                clock=self.clock,
+                settings=self.stateless_streams,
+            )
             exchange = await _submit(session, body, info)
             if exchange is None:  # the session ended before it read the body: not ours to say
                 await send_refusal(send, refuse(500, "the request's session ended unread"))
             else:
                 await self._answer(exchange, receive, send, ())
         finally:
-            self.own_calls.count_out(client, session)
-            await session.end()
+            self.own_calls.count_out(client, post)
+            if session is not None:
+                await session.end()
 
     async def _answer(
         self,
