@@ -10,8 +10,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from mcpkit.protocol.session import param_decode_of
-from mcpkit.protocol.unread_meta import UNREAD_TYPES, unread_decode_of
+from mcpkit.protocol.jsonrpc import decode_part
+from mcpkit.protocol.unread_meta import UNREAD_TYPES, unread_type_of, unread_types
 from mcpkit.server.catalog.tools import StatelessCallToolParams
 from mcpkit.types import CallToolRequestParams, ReadResourceRequestParams
 from mcpkit.types._gen_2026_07_28 import CallToolRequestParams as StatelessCallToolRequestParams
@@ -20,7 +20,7 @@ BODY = b'{"name":"t","arguments":{"a":1},"_meta":{"k":[1,{"n":null}],"s":"x"}}'
 
 
 def both() -> tuple[Any, StatelessCallToolParams]:
-    twin = unread_decode_of(StatelessCallToolParams)(BODY)
+    twin = decode_part(unread_type_of(StatelessCallToolParams), BODY)
     return twin, msgspec.json.decode(BODY, type=StatelessCallToolParams)
 
 
@@ -60,7 +60,17 @@ def test_a_twin_shows_compares_copies_and_encodes_as_the_type() -> None:
     ],
 )
 def test_types_without_raw_json_are_decoded_as_they_are(tp: Any, body: bytes) -> None:
-    found = unread_decode_of(tp)(body)
+    assert unread_type_of(tp) is tp
+    found = decode_part(unread_type_of(tp), body)
     assert type(found) not in UNREAD_TYPES
-    assert found == param_decode_of(tp)(body)
+    assert found == decode_part(tp, body)
     assert (found["_meta"] if isinstance(found, dict) else found.meta) == {}
+
+
+def test_a_sessions_param_types_get_their_twins_once() -> None:
+    given = {"tools/call": StatelessCallToolParams, "resources/read": ReadResourceRequestParams}
+    unread = unread_types(given)
+    assert unread["tools/call"] in UNREAD_TYPES
+    assert unread["resources/read"] is ReadResourceRequestParams  # (no twin: no raw JSON)
+    assert unread_types(given) is unread  # (the same mapping given: the same answer)
+    assert unread_types(dict(given)) == unread

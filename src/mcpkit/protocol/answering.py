@@ -59,8 +59,8 @@ class Answering:
     outbox this is handed, or dropped when the peer cancels it.
 
     `encode` makes the response to a request from its result, for the terms it is served
-    under (None: the session's, for `initialize`, which starts before the terms it settles);
-    `send_response` makes the latest revision's response itself."""
+    under (None: the session's, for `initialize`, which starts before the terms it settles):
+    `Session.encode_answer`, the one encoder of answers, chosen by the terms."""
 
     __slots__ = ("_encode", "inflight", "outbox")
 
@@ -109,7 +109,8 @@ class Answering:
         entry = self.inflight.pop(request_id, None)
         if entry is None:
             return
-        # Results are built with the 2025-era types; another revision gets them re-shaped.
+        # Results are built with the 2025-era types: the latest revision's need no shaping
+        # (`Session.encode_answer`'s first rule, asked here without its call).
         terms = entry.terms
         if terms is not None and terms.revision == LATEST_REVISION:
             data = jsonrpc.encode_response(request_id, result)

@@ -322,7 +322,7 @@ class OwnTermsCodec:
         #: Whether the `_meta` of the params `cached` last found terms for may name a
         #: progress token: False when its bytes cannot (`_names_token`), and the session
         #: then looks for none in it, which is what lets it leave the `_meta` undecoded
-        #: (`unread_meta`). Read right after `cached` answered.
+        #: (`unread_meta`). Read right after `cached` or `read` answered.
         self.names_token = True
         #: method -> `_Head` (server info, cache policy, the members a result of theirs
         #: starts with, without the object's braces): the objects are compared by identity
@@ -398,6 +398,7 @@ class OwnTermsCodec:
                 "the request has no _meta object; a 2026-07-28 request carries its terms"
             )
         meta = bytes(meta_raw)
+        self.names_token = _names_token(meta)
         if len(meta) > _CACHED_META_BYTES:
             return _read_terms(meta, self.supported)
         cache = self._terms

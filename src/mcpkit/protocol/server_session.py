@@ -68,9 +68,15 @@ from mcpkit.protocol.phases import (
     SERVER_STEPS,
     next_phase,
 )
-from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, Session, progress_token_of
+from mcpkit.protocol.session import (
+    DEFAULT_MAX_INFLIGHT,
+    PARAM_DECODES,
+    Session,
+    param_decode_of,
+    progress_token_of,
+)
 from mcpkit.protocol.terms import KeepsTerms, Terms
-from mcpkit.protocol.unread_meta import UNREAD_DECODES, unread_decode_of
+from mcpkit.protocol.unread_meta import unread_types
 from mcpkit.types import (
     ClientCapabilities,
     Implementation,
@@ -80,7 +86,6 @@ from mcpkit.types import (
     ServerCapabilities,
 )
 from mcpkit.types.methods import (
-    LATEST_REVISION,
     STATELESS_REVISIONS,
     SUPPORTED_REVISIONS,
     MethodInfo,
@@ -187,7 +192,7 @@ class ServerSession(Session):
         #: The revisions we speak, preferred first: a client that asks for one we lack is
         #: offered the first (basic/lifecycle, Version Negotiation: it SHOULD be our latest).
         self.supported_revisions = tuple(supported_revisions)
-        # The 2026-07-28 settings `read_apart` and `answer_apart` read on every request that
+        # The 2026-07-28 settings `read_apart` and `encode_answer` read on every request that
         # carries its terms are held by the instance, the class's defaults too: a class
         # attribute read through an instance is not specialized in Python 3.11, an
         # instance's is.
@@ -203,6 +208,8 @@ class ServerSession(Session):
             self.all_revisions = _joined(self.stateless_revisions, self.supported_revisions)
         self.cache = cls.cache if cache is None or cache == cls.cache else cache
         self.stateless_param_types = stateless_param_types or cls.stateless_param_types
+        #: What those params decode into where their `_meta` is left unread (`unread_meta`).
+        self._unread_types = unread_types(self.stateless_param_types)
         if extensions:
             self.extensions = tuple(extensions)
             self._extension_of = {m: ext for ext in self.extensions for m in ext.methods}
@@ -374,7 +381,7 @@ class ServerSession(Session):
             or env.result is not UNSET
             or env.error is not UNSET
         ):
-            return self._read_apart_from(env, info, check, False, None)
+            return self._read_apart_from(env, info, check)
         codec = self._codec or self.codec
         terms = codec.cached(env.params)
         if (
@@ -385,7 +392,7 @@ class ServerSession(Session):
             or method in _ANSWERS_ITSELF
             or terms is self._kept.terms
         ):
-            return self._read_apart_from(env, info, check, True, terms)
+            return self._read_apart_from(env, info, check)
         methods = _TABLES[terms.revision]
         known = methods[method] if method in methods else None
         unserved = ServerSession._unserved
@@ -397,45 +404,35 @@ class ServerSession(Session):
             or method in unserved[1]
             or len(self._inflight) >= self.max_inflight
         ):
-            return self._read_apart_from(env, info, check, True, terms)
-        param_types = self.stateless_param_types
-        tp = param_types[method] if method in param_types else known.params
-        # (The params' `_meta` is one the terms cache read, an object: left undecoded until
-        # something reads it, `unread_meta`.)
-        decode = UNREAD_DECODES[tp] if tp in UNREAD_DECODES else unread_decode_of(tp)
+            return self._read_apart_from(env, info, check)
+        names_token = codec.names_token
+        types = self.stateless_param_types if names_token else self._unread_types
+        tp = types[method] if method in types else known.params
+        decode = PARAM_DECODES[tp] if tp in PARAM_DECODES else param_decode_of(tp)
         raw = env.params
         try:
             params = decode(jsonrpc.EMPTY_PARAMS if raw is UNSET else raw)
-        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
-            return self._read_apart_from(env, info, check, True, terms)
+        except (msgspec.DecodeError, RecursionError):
+            return self._read_apart_from(env, info, check)
         # (the revision its `_meta` names: the terms', read from the same bytes)
         refusal = check.request(rid, method, params, terms.revision)
         if refusal is not None:
             self._outbox.error(rid, refusal.code, refusal.message, None, data=refusal.data)
             return self._read_apart_end([], 0, check)
         # (looked for only where the `_meta`'s bytes may name one, the terms cache says)
-        token = progress_token_of(params) if codec.names_token else None
+        token = progress_token_of(params) if names_token else None
         request = RequestReceived(rid, method, params, token, info, terms)
         return ApartRead(request, _NOTHING, _NOTHING, _NOTHING, True)
 
     def _read_apart_from(
-        self,
-        env: Envelope,
-        info: RequestInfo | None,
-        check: RequestCheck,
-        asked: bool,
-        cached: Terms[ClientCapabilities] | None,
+        self, env: Envelope, info: RequestInfo | None, check: RequestCheck
     ) -> ApartRead:
         """`Session.read_apart` of a body that decoded into `env` (nothing queued before it),
-        from `_receive_envelope` on, or from `_receive_own` where the terms cache was `asked`
-        (it answered `cached`)."""
+        from `_receive_envelope` on."""
         events: list[Event] = []
         self._check = check
         try:
-            if asked:
-                self._receive_own(env, events, None, info, cached)
-            else:
-                self._receive_envelope(env, events, None, info)
+            self._receive_envelope(env, events, None, info)
         finally:
             self._check = None
         return self._read_apart_end(events, 0, check)
@@ -451,84 +448,69 @@ class ServerSession(Session):
         # request may carry its own; it is served under them and the "own terms" phase row,
         # and leaves the session as it was. A 2025-era session's requests skip this at
         # once (their rules have no `own_terms`).
-        if not self._rules.own_terms or not self.stateless_revisions or batch is not None:
-            self._serve_request(
-                env, events, batch, request_info, self._kept.terms, self._methods, self.param_types
-            )
-            return
-        # (the common case first: a `_meta` seen before)
-        codec = self._codec or self.codec
-        self._receive_own(env, events, batch, request_info, codec.cached(env.params))
+        if self._rules.own_terms and self.stateless_revisions and batch is None:
+            codec = self._codec or self.codec
+            # (the common case first: a `_meta` seen before, found by its bytes)
+            terms: Terms[ClientCapabilities] | McpError | None = codec.cached(env.params)
+            if terms is None and (carries_terms(env.params) or env.method in _OWN_TERMS_ONLY):
+                terms = codec.read(env.params)
+            if terms is not None:
+                self._receive_own(env, events, request_info, terms, codec.names_token)
+                return
+        self._serve_request(
+            env, events, batch, request_info, self._kept.terms, self._methods, self.param_types
+        )
 
     def _receive_own(
         self,
         env: Envelope,
         events: list[Event],
-        batch: Batch | None,
         request_info: RequestInfo | None,
-        cached: Terms[ClientCapabilities] | None,
+        terms: Terms[ClientCapabilities] | McpError,
+        names_token: bool,
     ) -> None:
-        """`_receive_request` of a request that may carry its own terms, once the terms
-        cache was asked of its `_meta` (`cached`: None when it could not tell)."""
-        codec = self._codec or self.codec
-        terms: Terms[ClientCapabilities] | McpError | None = cached
-        if terms is None:
-            if not carries_terms(env.params) and env.method not in _OWN_TERMS_ONLY:
-                self._serve_request(
-                    env,
-                    events,
-                    batch,
-                    request_info,
-                    self._kept.terms,
-                    self._methods,
-                    self.param_types,
-                )
-                return
-            terms = codec.read(env.params)
+        """`_receive_request` of a request that carries its own `terms` (or the error its
+        `_meta` is refused with), whose `_meta` may name a progress token if `names_token`:
+        where it cannot, the params are decoded with it left unread (`unread_meta`)."""
+        rid: RequestId = env.id  # type: ignore[assignment]  # classify() checked it
         if isinstance(terms, McpError):
-            rid: RequestId = env.id  # type: ignore[assignment]  # classify() checked it
-            self._outbox.error(rid, terms.code, terms.message, batch, data=terms.data)
+            self._outbox.error(rid, terms.code, terms.message, None, data=terms.data)
             return
         revision = terms.revision
         methods = self.methods_of(revision) if self.extension_methods else _TABLES[revision]
         method: str = env.method  # type: ignore[assignment]  # classify() checked it
         # (`in` first: on the default, a mappingproxy, `get` is a method call)
-        extension = self._extension_of[method] if method in self._extension_of else None
-        if extension is not None and method not in methods:
-            if not declares(terms.peer_capabilities, extension.id):
-                # SEP-2663 (and SEP-2575, "Missing Required Capabilities"): an extension's
-                # method needs the extension in the request's own client capabilities.
-                refusal = missing_capability(("extensions", extension.id))
-                rid = env.id  # type: ignore[assignment]
-                self._outbox.error(rid, refusal.code, refusal.message, batch, data=refusal.data)
+        if method in self._extension_of and method not in methods:
+            extended = self._extended(terms, self._extension_of[method])
+            if isinstance(extended, McpError):
+                self._outbox.error(rid, extended.code, extended.message, None, data=extended.data)
                 return
-            methods = methods_with(terms.revision, self.extensions)
-            if self.extension_methods:  # (the extensions every revision serves: skills)
-                methods = {**methods, **self.extension_methods}
-        self._serve_request(
-            env, events, batch, request_info, terms, methods, self.stateless_param_types
-        )
+            methods = extended
+        types = self.stateless_param_types if names_token else self._unread_types
+        self._serve_request(env, events, None, request_info, terms, methods, types)
+
+    def _extended(
+        self, terms: Terms[ClientCapabilities], extension: Extension
+    ) -> Mapping[str, MethodInfo] | McpError:
+        """The methods served to a request under `terms` that names a method of `extension`:
+        its revision's and the extensions'; or the refusal when it did not declare it."""
+        if not declares(terms.peer_capabilities, extension.id):
+            # SEP-2663 (and SEP-2575, "Missing Required Capabilities"): an extension's
+            # method needs the extension in the request's own client capabilities.
+            return missing_capability(("extensions", extension.id))
+        methods = methods_with(terms.revision, self.extensions)
+        if self.extension_methods:  # (the extensions every revision serves: skills)
+            methods = {**methods, **self.extension_methods}
+        return methods
 
     def _encode_for(
-        self, request_id: RequestId, result: Any, method: str, terms: Terms[Any]
-    ) -> bytes:
-        if terms.revision in self.stateless_revisions:
-            return self.codec.response(request_id, result, method, self.server_info, self.cache)
-        return super()._encode_for(request_id, result, method, terms)
-
-    def answer_apart(
         self,
         request_id: RequestId,
         result: Any,
         method: str,
-        terms: Terms[Any] | None,
+        terms: Terms[Any],
         server_info: Implementation | None = None,
     ) -> bytes:
-        """The response carrying `result` to a request read by `read_apart`, as
-        `send_response` would queue it (`server_info` in a 2026-07-28 result's `_meta`: the
-        session's unless given)."""
-        if terms is None or terms.revision == LATEST_REVISION:
-            return jsonrpc.encode_response(request_id, result)
         if terms.revision in self.stateless_revisions:
             info = self.server_info if server_info is None else server_info
             codec = self._codec or self.codec
@@ -705,10 +687,6 @@ def _check_elicitation_mode(caps: ClientCapabilities, params: Any) -> None:
         )
 
 
-#: The events, answers and refusals of the usual request `read_apart` reads: none, one list
-#: for all of them (never added to: its reader only tests them), not three made a request.
-_NOTHING: Final[list[Any]] = []
-
 #: Each revision's method table, by revision (`methods_for`, without the call, as a plain
 #: dict: looked up for every request that carries its terms, whose revision was checked when
 #: they were read).
@@ -717,6 +695,17 @@ _TABLES: Final = {
     for revision in (*STATELESS_REVISIONS, *SUPPORTED_REVISIONS)
 }
 
+
+@functools.cache
+def _joined(first: tuple[str, ...], then: tuple[str, ...]) -> tuple[str, ...]:
+    """`first` then `then`, one tuple for each pair (every session of a server asks for the
+    same one, on every request that carries its terms)."""
+    return (*first, *then)
+
+
+#: The events, answers and refusals of the usual request `read_apart` reads: none, one list
+#: for all of them (never added to: its reader only tests them), not three made a request.
+_NOTHING: Final[list[Any]] = []
 
 #: The class settings `ServerSession.read_apart` reads as these constants: a class attribute
 #: read through an instance is not specialized in Python 3.11.
@@ -737,10 +726,3 @@ _FOLDED: Final = (
     "_start_request",
     "_read_apart_end",
 )
-
-
-@functools.cache
-def _joined(first: tuple[str, ...], then: tuple[str, ...]) -> tuple[str, ...]:
-    """`first` then `then`, one tuple for each pair (every session of a server asks for the
-    same one, on every request that carries its terms)."""
-    return (*first, *then)

@@ -50,6 +50,7 @@ from mcpkit.protocol.outbox import ApartRead, Batch, BodyRead, Outbox, Outgoing
 from mcpkit.protocol.requesting import Requesting
 from mcpkit.protocol.shapes import shape_for_revision
 from mcpkit.protocol.terms import KeepsTerms, Terms, TermsSlot
+from mcpkit.protocol.unread_meta import UNREAD_TYPES
 from mcpkit.types import CreateTaskResult, RequestId
 from mcpkit.types.methods import LATEST_REVISION, MethodInfo, methods_for
 
@@ -62,10 +63,15 @@ __all__ = ["DEFAULT_MAX_INFLIGHT", "DEFAULT_MAX_MESSAGE_SIZE", "MAX_JSON_DEPTH",
 #: task, and hold its params, for every request it can write.
 DEFAULT_MAX_INFLIGHT: Final = 1024
 _BATCH_REVISION: Final = "2025-03-26"  # the only revision whose schema has JSON-RPC batches
+#: The events, answers and refusals of the usual body `read_apart` reads: none, one list for
+#: all of them (never added to: its reader only tests them), not three made a request.
+_NOTHING: Final[list[Any]] = []
 
 
 #: No extension methods: one shared empty mapping, not a dict per session.
 _NO_METHODS: Final[Mapping[str, MethodInfo]] = MappingProxyType({})
+
+
 #: A params type -> its decode (`jsonrpc.part_decoder`), for `_serve_request` (and
 #: `ServerSession.read_apart`, which writes it out).
 PARAM_DECODES: Final[dict[Any, Callable[[bytes | msgspec.Raw], Any]]] = {}
@@ -160,7 +166,7 @@ class Session:
         #: the two parts below queue into it, and so does the intake (its refusals).
         self._outbox = Outbox()
         #: The peer's requests we are serving: answered at most once, cancellable until then.
-        self._answering = Answering(self._outbox, self._encode_answer)
+        self._answering = Answering(self._outbox, self.encode_answer)
         #: The answering part's table, read by the intake on every request (a reused id,
         #: the in-flight limit) and written as a request starts.
         self._inflight = self._answering.inflight
@@ -173,6 +179,7 @@ class Session:
         self.send_response = self._answering.send_response
         self.send_error = self._answering.send_error
         self.data_to_send = self._outbox.take
+        self._check = None
 
     @property
     def mark_unanswered(self) -> bool:
@@ -260,20 +267,18 @@ class Session:
         session is as it was for the next body, whoever sends it. What the session answers
         itself (ping, server/discover) and what the body made it queue are returned. So one
         session reads every 2026-07-28 POST a server gets with the checks a session's own
-        requests pass, and no two requests, even under one id, ever meet in it.
+        requests pass, and no two requests, even under one id, ever meet in it. The body is
+        read as `receive_data` reads any (a 2025-era session's too), step for step.
 
         `check`, when given, is the transport's check of the body (`RequestCheck`): asked
         of the request before it starts, else of the body once read, whose answer it then
         replaces (nothing the body made is kept)."""
         mark = len(self._outbox.items)
-        if check is None:
+        self._check = check  # (for `_serve_request`: the body is read in this call)
+        try:
             events = self.receive_data(data, info)
-        else:
-            self._check = check  # (for `_serve_request`: the body is read in this call)
-            try:
-                events = self.receive_data(data, info)
-            finally:
-                self._check = None
+        finally:
+            self._check = None
         return self._read_apart_end(events, mark, check)
 
     def _read_apart_end(
@@ -288,7 +293,7 @@ class Session:
             only = events[0]
             if type(only) is RequestReceived:
                 self._inflight.pop(only.request_id, None)
-                return ApartRead(only, [], [], [], True)
+                return ApartRead(only, _NOTHING, _NOTHING, _NOTHING, True)
         read = self._body_read(events, mark)
         answer = None if check is None else check.rest()
         if answer is not None:
@@ -542,7 +547,10 @@ class Session:
         # so its refusal comes first either way. (A batch member: no check has one to make.)
         check = self._check
         if check is not None and batch is None:
-            refusal = check.request(rid, method, params)
+            # (Served under its own terms, the revision its `_meta` names is theirs: told,
+            # so the check need not read the `_meta` itself.)
+            own = None if terms is None or terms is self._kept.terms else terms.revision
+            refusal = check.request(rid, method, params, own)
             if refusal is not None:
                 self._outbox.error(rid, refusal.code, refusal.message, batch, data=refusal.data)
                 return
@@ -575,8 +583,9 @@ class Session:
         # The first request handed out routes the batch's array (see `Batch.route`).
         if batch is not None and batch.route is None:
             batch.route = rid
-        # (`progress_token_of`, its call made only for params with a `_meta`: most have none)
-        meta = getattr(params, "meta", None)
+        # (`progress_token_of`, its call made only for params with a `_meta`: most have none;
+        # never of params whose `_meta` is left unread, which names none: `unread_meta`)
+        meta = None if type(params) in UNREAD_TYPES else getattr(params, "meta", None)
         token = None if meta is None else progress_token_in(meta)
         events.append(RequestReceived(rid, method, params, token, request_info, terms))
 
@@ -640,23 +649,38 @@ class Session:
 
     # ----------------------------------------------------------------- answering
 
-    def _encode_answer(
-        self, request_id: RequestId, result: Any, method: str, terms: Terms[Any] | None
+    def encode_answer(
+        self,
+        request_id: RequestId,
+        result: Any,
+        method: str,
+        terms: Terms[Any] | None,
+        server_info: Any = None,
     ) -> bytes:
         """The response carrying `result` to the peer's request served under `terms` (None:
-        the session's, as `initialize` is, which starts before the terms it settles)."""
+        the session's, as `initialize` is, which starts before the terms it settles): what
+        `send_response` queues, and what answers a request `read_apart` handed out.
+        `server_info`: the server's info a 2026-07-28 result names, where not the session's
+        (a proxy's is its upstream's)."""
         if terms is None:
             terms = self._kept.terms
-            if terms is None or terms.revision == LATEST_REVISION:
+            if terms is None:
                 return jsonrpc.encode_response(request_id, result)
-        return self._encode_for(request_id, result, method, terms)
+        if terms.revision == LATEST_REVISION:
+            return jsonrpc.encode_response(request_id, result)
+        return self._encode_for(request_id, result, method, terms, server_info)
 
     def _encode_for(
-        self, request_id: RequestId, result: Any, method: str, terms: Terms[Any]
+        self,
+        request_id: RequestId,
+        result: Any,
+        method: str,
+        terms: Terms[Any],
+        server_info: Any = None,
     ) -> bytes:
         """The response carrying `result`, built with the 2025-era types, as `terms.revision`
         has it (an older one's fields only; the server role adds what a 2026-07-28 result
-        carries)."""
+        carries, `server_info` among it)."""
         return jsonrpc.encode_response(request_id, shape_for_revision(result, terms.revision))
 
     def send_progress(

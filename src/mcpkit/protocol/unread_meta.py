@@ -6,12 +6,14 @@ the params' own decode built a dict of it on every request, which most requests 
 no handler or middleware asks for `ctx.meta`, and the session and the header check take what
 they need from the terms.
 
-So `ServerSession.read_apart` decodes such params into the params type's twin
-(`unread_decode_of`), a subclass whose `_meta` field is kept as its JSON text, and whose
-`meta` attribute decodes it into the dict the type declares the first time it is read (and
-keeps it: every later read, and every other reader, gets that one dict, as from the type
-itself). Only where the `_meta` is known to be a JSON object (one the terms cache read
-before): the dict's decode cannot fail, so the twin refuses exactly what the type refuses.
+So a request served under the terms its `_meta` says, where that `_meta` names no progress
+token, has its params decoded into the params type's twin: the session's `_serve_request` is
+handed those types (`unread_types`) instead of the types themselves, and decodes as ever. A
+twin is a subclass whose `_meta` field is kept as its JSON text, and whose `meta` attribute
+decodes it into the dict the type declares the first time it is read (and keeps it: every
+later read, and every other reader, gets that one dict, as from the type itself). Only
+where the `_meta` is known to be a JSON object (one the terms were read from): the dict's
+decode cannot fail, so the twin refuses exactly what the type refuses.
 
 The twin is made only of a type that already holds raw JSON in another field (tools/call's
 arguments, `msgspec.Raw`): code that reads a struct's fields in C, not by attribute
@@ -23,22 +25,20 @@ compare (`==`, with the type's own too) as the type's do.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any, Final, Protocol
 
 import msgspec
 
-from mcpkit.protocol import jsonrpc
-from mcpkit.protocol.session import param_decode_of
+__all__ = ["UNREAD_TYPES", "UnreadMeta", "unread_type_of", "unread_types"]
 
-__all__ = ["UNREAD_DECODES", "UNREAD_TYPES", "UnreadMeta", "unread_decode_of"]
-
-#: A params type -> the decode `read_apart` uses for it: its twin's, or the type's own
-#: (`PARAM_DECODES`'s) where it has none. (Keyed by the params types of the protocol and the
-#: server, a fixed set, as `PARAM_DECODES` is.)
-UNREAD_DECODES: Final[dict[Any, Callable[[bytes | msgspec.Raw], Any]]] = {}
-#: The twins made: params of a type here hold their `_meta` undecoded until `meta` is read.
+#: The twins made: params of a type here hold their `_meta` undecoded until `meta` is read,
+#: and name no progress token (the session looks for none in them).
 UNREAD_TYPES: Final[set[type]] = set()
+#: A params type -> its twin, or itself where it has none (`unread_type_of`).
+_TWINS: Final[dict[Any, Any]] = {}
+#: `id` of a `param_types` mapping -> (it, `unread_types` of it): the few a process has.
+_UNREAD: Final[dict[int, tuple[Mapping[str, type], Mapping[str, type]]]] = {}
 _decode_meta: Final = msgspec.json.Decoder(dict[str, Any]).decode
 
 
@@ -49,12 +49,25 @@ class UnreadMeta(Protocol):
     def meta(self) -> dict[str, Any]: ...
 
 
-def unread_decode_of(tp: Any) -> Callable[[bytes | msgspec.Raw], Any]:
-    """The decode of `tp`'s params for `read_apart` (`UNREAD_DECODES`), found once."""
-    twin = _twin_of(tp)
-    decode = param_decode_of(tp) if twin is None else jsonrpc.part_decoder(twin)
-    UNREAD_DECODES[tp] = decode
-    return decode
+def unread_type_of(tp: Any) -> Any:
+    """What params of type `tp` whose `_meta` is left unread decode into: its twin, or `tp`
+    itself where it has none (see the module's doc)."""
+    found = _TWINS.get(tp)
+    if found is None:
+        twin = _twin_of(tp)
+        found = _TWINS[tp] = tp if twin is None else twin
+    return found
+
+
+def unread_types(param_types: Mapping[str, type]) -> Mapping[str, type]:
+    """`param_types` (method -> params type) with each type that has a twin replaced by it:
+    what a session decodes params into where their `_meta` is left unread. One mapping for
+    each given (a server's sessions share theirs)."""
+    held = _UNREAD.get(id(param_types))
+    if held is None or held[0] is not param_types:
+        held = (param_types, {m: unread_type_of(tp) for m, tp in param_types.items()})
+        _UNREAD[id(param_types)] = held
+    return held[1]
 
 
 def _twinned(tp: Any) -> bool:

@@ -134,7 +134,7 @@ class RequestPeer:
             answer = error_answer(rid, handler_error(request.method, exc), terms)
         else:
             kind = RESULT
-            answer = self.reader.answer_apart(rid, result, request.method, terms, self.server_info)
+            answer = self.reader.encode_answer(rid, result, request.method, terms, self.server_info)
         if not self._closed:
             self._answer = answer  # (from here on the request is no longer in flight)
             if self._queued:
