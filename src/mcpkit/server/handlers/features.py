@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any, Never
 
-from mcpkit.protocol.own_terms import stands_alone
 from mcpkit.protocol.pagination import paginate
 from mcpkit.server.catalog.access import visible
 from mcpkit.server.catalog.feature_server import FeatureServer
@@ -19,6 +18,7 @@ from mcpkit.server.catalog.tools import ToolSpec, run_as_set
 from mcpkit.server.catalog.views import client_renders_views
 from mcpkit.server.handlers.mounted_lists import as_mounted_servers_list
 from mcpkit.server.handlers.tool_search import call_search_tool, list_with_search
+from mcpkit.server.request_facts import stands_alone
 from mcpkit.server.session import session_of
 from mcpkit.server.tasks.augmented import check_task_support, start_tool_task
 from mcpkit.server.tasks.extension import call_tool_as_extension
