@@ -104,13 +104,15 @@ def call_tool(
     # A plain function that hands back the call's own awaitable (the tool's run, for the
     # usual call). What it refuses is raised where that is awaited, as it would be from a
     # coroutine of its own (`_raised`).
-    if (search := server.tool_search) is not None and params.name in search.names:
-        return call_search_tool(server, ctx, search, params)  # (docs/compose.md)
     # server/tools, Error Handling: an unknown tool is a protocol error. (So is a tool for
     # views alone, to a client that renders none: it was never listed to it.)
     try:
         spec: ToolSpec = served_tool(server, ctx, params.name)
     except Exception as exc:  # (a per-request rule is the application's code)
+        # The tool search's pair is no tool (their names are refused to tools, and theirs to
+        # tools): asked for only where no tool answers the name.
+        if (search := server.tool_search) is not None and params.name in search.names:
+            return call_search_tool(server, ctx, search, params)  # (docs/compose.md)
         return _raised(exc)
     if params.task is None and spec.wire.execution is None:  # the usual call: no task talk
         return run_as_set(server, spec, params.arguments, ctx)
