@@ -326,3 +326,25 @@ async def test_a_tool_a_visibility_rule_hides_is_neither_found_nor_called(era: s
         assert "get_weather" not in names(found)
         refused = await client.call_tool("call_tool", {"name": "get_weather"})
         assert refused.is_error and "Unknown tool" in refused.content[0].text  # type: ignore[union-attr]
+
+
+async def test_the_search_pair_answers_a_session_with_rules_of_its_own() -> None:
+    # The pair is asked for where no tool answers its name: after the session's own rules
+    # (ctx.disable_components) and the server's have had their say on that name.
+    server = big_server()
+    server.disable("convert_currency")
+
+    @server.tool
+    async def hide_weather(ctx: Context) -> str:
+        await ctx.disable_components("get_weather")
+        return "hidden"
+
+    async with asyncio.timeout(10), Client(server, protocol="2025-11-25") as client:
+        await client.call_tool("hide_weather", {})
+        found = await client.call_tool("search_tools", {"query": "currency weather city"})
+        assert not found.is_error
+        assert {"get_weather", "convert_currency"}.isdisjoint(names(found))
+        refused = await client.call_tool("call_tool", {"name": "get_weather"})
+        assert refused.is_error and "Unknown tool" in refused.content[0].text  # type: ignore[union-attr]
+        with pytest.raises(PeerError, match="Unknown tool: no_such_tool"):
+            await client.call_tool("no_such_tool", {})

@@ -204,7 +204,7 @@ async def test_context_reads_the_terms_of_its_request_not_of_the_session() -> No
     assert session_terms.peer_info is not None
     assert seen[0] == ("2025-11-25", False, session_terms.peer_info.name)
     assert seen[1] == ("2025-03-26", True, "elsewhere")
-    derived = Context.of(app, handle, ev).derive(server=app)
+    derived = Context(app, handle, ev).derive(server=app)
     assert derived.terms is own
 
 

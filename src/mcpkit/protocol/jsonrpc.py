@@ -14,7 +14,6 @@ error carries a null id (5).
 
 from __future__ import annotations
 
-import operator
 import re
 from collections.abc import Callable
 from typing import Any, Final, cast, final
@@ -373,24 +372,34 @@ def field_of(params: Any, key: str) -> Any:
     return getattr(params, key, None)
 
 
-#: A struct class's declared fields, and a struct's `meta`, read with no Python frame (the
-#: class is checked to be a struct that declares `meta` first).
-_fields_of: Final = operator.attrgetter("__struct_fields__")
-_meta_attr: Final = operator.attrgetter("meta")
+#: Per class of a message part: whether it is a struct that declares `_meta` (as `meta`),
+#: told once per class (classes are few: the schema's, and their twins).
+_DECLARES_META: Final[dict[type[object], bool]] = {}
 
 
-def meta_of(part: object) -> dict[str, Any] | None:
+#: What a `_meta` is (its type named so, for type checkers to know what `meta_of` gives).
+_META: Final[type[dict[str, Any]]] = dict
+
+
+def _declares_meta(tp: type[object]) -> bool:
+    found = _DECLARES_META[tp] = issubclass(tp, msgspec.Struct) and "meta" in tp.__struct_fields__
+    return found
+
+
+def meta_of(part: Any) -> dict[str, Any] | None:
     """The `_meta` of a message's params or result, whether a dict (its `"_meta"`) or a
     decoded struct that declares one (its `meta`: most params and every result type of the
     schema; a few params, such as tasks/get's, declare none); None when it has none, or is
     neither (None, a list)."""
-    meta: object
-    if isinstance(part, dict):
+    meta: Any
+    tp: type[object] = type(part)  # pyright: ignore[reportUnknownVariableType]
+    declares = _DECLARES_META.get(tp)
+    if declares is None:
+        declares = _declares_meta(tp)
+    if declares:
+        meta = part.meta
+    elif isinstance(part, dict):
         meta = cast("dict[str, Any]", part).get("_meta")
-    # (The class's own order, not `isinstance`: a Struct's instance check goes through its
-    # metaclass, several times the cost of the rest of this function.)
-    elif msgspec.Struct in type(part).__mro__ and "meta" in _fields_of(type(part)):
-        meta = _meta_attr(part)
     else:
         return None
-    return cast("dict[str, Any]", meta) if type(meta) is dict else None
+    return meta if type(meta) is _META else None

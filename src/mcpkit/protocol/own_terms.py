@@ -42,7 +42,6 @@ __all__ = [
     "carries_terms",
     "is_stateless_revision",
     "missing_capability",
-    "stands_alone",
     "unsupported_revision",
 ]
 
@@ -84,12 +83,6 @@ _LOG_LEVELS: Final = frozenset(LOG_LEVEL_NAMES)
 def is_stateless_revision(revision: str | None) -> bool:
     """Whether `revision` is one without sessions (each request carries its terms)."""
     return revision in STATELESS_REVISIONS
-
-
-def stands_alone(terms: Terms[Any] | None) -> bool:
-    """Whether a request served under `terms` carried them itself (2026-07-28): it belongs to
-    no session, whatever the transport kept around it."""
-    return terms is not None and terms.stateless and terms.revision in STATELESS_REVISIONS
 
 
 def carries_terms(params: bytes | msgspec.Raw | msgspec.UnsetType | None) -> bool:

@@ -15,7 +15,7 @@ import msgspec
 from mcpkit.errors import McpError, ToolError, shown_when_masked
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
-from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS, stands_alone
+from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.proxy.downstream import Down, SessionHolder
 from mcpkit.proxy.handshake import ProxiedSession
@@ -39,6 +39,7 @@ from mcpkit.server.context import Context
 from mcpkit.server.handlers import Handler
 from mcpkit.server.handlers.tasks import polled
 from mcpkit.server.middleware import call_through
+from mcpkit.server.request_facts import stands_alone
 from mcpkit.server.server import Server
 from mcpkit.server.session import Peer, ServerSessionHandle
 from mcpkit.stores.url import Stores, check_store_url
@@ -280,7 +281,7 @@ class ProxyServer(Server):
             handle,
             protocol,
             channel,
-            on_request=handle.on_request,
+            on_request=functools.partial(self.handle_request, handle),
             on_event=handle.on_event,
             send_high_water=self.send_high_water,
         )
@@ -305,7 +306,7 @@ class ProxyServer(Server):
             forward = functools.partial(self._forward, link, down, ev)
         if not self.middleware:
             return await forward(ev.params)
-        ctx = Context.of(self, handle, ev)
+        ctx = Context(self, handle, ev)
         try:
             return await call_through(self.middleware, ctx, ev.params, forward)
         except (McpError, ToolError):

@@ -25,11 +25,11 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.protocol.own_terms import stands_alone
 from mcpkit.proxy.downstream import SessionHolder
 from mcpkit.proxy.mounted import MountedCall
 from mcpkit.proxy.upstream_link import Closings, Link, LinkSettings, open_link
 from mcpkit.runtime.background import BackgroundTasks, close_all
+from mcpkit.server.request_facts import stands_alone
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.types import ClientCapabilities, LoggingMessageNotificationParams
 

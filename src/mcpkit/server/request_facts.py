@@ -11,6 +11,7 @@ requests), which names no module that names the Context.
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from mcpkit.errors import McpkitError
@@ -18,9 +19,9 @@ from mcpkit.protocol.capabilities import has_capability
 from mcpkit.protocol.events import RequestInfo, RequestReceived
 from mcpkit.protocol.jsonrpc import meta_of
 from mcpkit.protocol.terms import Terms, client_capabilities_of, client_info_of, revision_of
-from mcpkit.protocol.unread_meta import UNREAD_TYPES, UnreadMeta
 from mcpkit.server.catalog.invoke import Injected
 from mcpkit.types import ClientCapabilities, Implementation, RequestId
+from mcpkit.types.methods import STATELESS_REVISIONS
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
@@ -29,7 +30,16 @@ if TYPE_CHECKING:
     from mcpkit.server.session import Peer
     from mcpkit.stores.task_runner import TaskRun
 
-__all__ = ["RequestFacts", "TaskBeginning"]
+__all__ = ["RequestFacts", "TaskBeginning", "stands_alone"]
+
+#: `RequestFacts._meta` before anything read it: the params still hold it.
+_UNREAD: Any = object()
+
+
+def stands_alone(terms: Terms[Any] | None) -> bool:
+    """Whether a request served under `terms` carried them itself (2026-07-28): it belongs to
+    no session, whatever the transport kept around it."""
+    return terms is not None and terms.stateless and terms.revision in STATELESS_REVISIONS
 
 
 class TaskBeginning(Protocol):
@@ -43,6 +53,7 @@ class RequestFacts(Injected):
 
     __slots__ = (
         "_meta",
+        "_params",
         "method",
         "progress_token",
         "request_id",
@@ -56,36 +67,28 @@ class RequestFacts(Injected):
         "terms",
     )
 
-    def __init__(
-        self,
-        server: ServerCore,
-        session: Peer,
-        request_id: RequestId,
-        method: str,
-        progress_token: RequestId | None = None,
-        meta: dict[str, Any] | UnreadMeta | None = None,
-        request_info: RequestInfo | None = None,
-        task: TaskRun | None = None,
-        terms: Terms[ClientCapabilities] | None = None,
-    ) -> None:
+    def __init__(self, server: ServerCore, session: Peer, ev: RequestReceived) -> None:
+        """The Context of the request `ev`, which `session`'s client sent, served by `server`."""
         self.server = server
         self.session = session
-        self.request_id = request_id
-        self.method = method
-        self.progress_token = progress_token
-        #: `meta`: the request's `_meta`, or the params it is still undecoded in (their type
-        #: in UNREAD_TYPES, `mcpkit.protocol.unread_meta`), decoded if `meta` is read.
-        self._meta = meta
+        self.request_id: RequestId = ev.request_id
+        self.method = ev.method
+        self.progress_token: RequestId | None = ev.progress_token
+        #: The request's params, which `meta` reads its `_meta` from when first asked (most
+        #: requests' handlers never ask; a 2026-07-28 params' `_meta` is decoded then too).
+        self._params: Any = ev.params
+        self._meta: dict[str, Any] | None = _UNREAD
         #: What the transport knew about the message this request came in: for Streamable
         #: HTTP its headers (`ctx.request_info.header("user-agent")`) and the peer's
         #: address; None over stdio and in memory.
-        self.request_info = request_info
+        self.request_info: RequestInfo | None = ev.request_info
         #: The task this handler runs as, when the client called it as one (docs/tasks.md):
         #: its messages then travel with the task, and `ctx.task.id` names it.
-        self.task = task
+        self.task: TaskRun | None = None
         #: What this request is served under (`mcpkit.protocol.terms`): the revision and
         #: what the client declared, its session's unless the request carried its own.
-        self.terms = terms if terms is not None else session.terms
+        terms = ev.terms
+        self.terms: Terms[ClientCapabilities] | None = terms if terms is not None else session.terms
         #: The multi round-trip state of a 2026-07-28 request that may ask the client
         #: something (tools/call, prompts/get, resources/read): how `ctx.elicit()` and the
         #: other asks are answered there (`mcpkit.server.asking.round_trip`); None otherwise.
@@ -107,47 +110,25 @@ class RequestFacts(Injected):
         def meta(self) -> dict[str, Any] | None:
             """The request's `_meta`, as the client sent it."""
             meta = self._meta
-            if type(meta) in UNREAD_TYPES:  # (most requests' handlers never ask: decoded here)
-                meta = self._meta = meta.meta
+            if meta is _UNREAD:
+                meta = self._meta = meta_of(self._params)
             return meta
 
         @meta.setter
         def meta(self, meta: dict[str, Any] | None) -> None:
             self._meta = meta
 
-    @classmethod
-    def of(cls, server: ServerCore, session: Peer, ev: RequestReceived) -> Self:
-        """The Context of the request `ev`, which `session`'s client sent."""
-        params = ev.params
-        # (`_meta` left undecoded where a 2026-07-28 read left it so: `meta` decodes it if asked.)
-        meta = params if type(params) in UNREAD_TYPES else meta_of(params)
-        return cls(
-            server,
-            session,
-            ev.request_id,
-            ev.method,
-            ev.progress_token,
-            meta,
-            ev.request_info,
-            None,  # (positional, task None: one Context per request)
-            ev.terms,
-        )
-
     def derive(self, *, server: ServerCore | None = None, task: TaskRun | None = None) -> Self:
         """The same request's Context, for another server (one mounted in this one) or run
         as `task`."""
-        derived = type(self)(
-            self.server if server is None else server,
-            self.session,
-            self.request_id,
-            self.method,
-            self.progress_token,
-            self._meta,  # (as it is: undecoded, if it still is)
-            self.request_info,
-            self.task if task is None else task,
-            self.terms,
-        )
-        derived.round_trip = self.take_round_trip()  # one, shared: its questions are the call's
+        round_trip = self.take_round_trip()  # one, shared: its questions are the call's
+        derived = copy.copy(self)  # (the `_meta` too: as read, or set, here; or still to read)
+        if server is not None:
+            derived.server = server
+        if task is not None:
+            derived.task = task
+        derived.round_trip = round_trip
+        derived.task_starter = None
         return derived
 
     def take_round_trip(self) -> RoundTrip | None:

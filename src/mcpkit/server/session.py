@@ -317,10 +317,6 @@ class ServerSessionHandle:
         """Serve the session until its channel ends."""
         await self.connection.run()
 
-    def on_request(self, ev: RequestReceived) -> Coroutine[Any, Any, Any]:
-        # The server's coroutine itself, not one more wrapped around it: once per request.
-        return self.server.handle_request(self, ev)
-
     def on_event(self, ev: Event) -> None:
         tp = type(ev)
         if tp is InitializeReceived:  # the protocol session settled its terms on the record

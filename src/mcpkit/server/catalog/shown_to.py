@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, Protocol, Typ
 
 from mcpkit.errors import LocalProtocolError, McpError
 from mcpkit.protocol import codes
-from mcpkit.protocol.own_terms import stands_alone
 from mcpkit.server.catalog.access import check_access
 from mcpkit.server.catalog.callers import outermost
 from mcpkit.server.catalog.every_component import (
@@ -40,6 +39,7 @@ from mcpkit.server.catalog.visibility import (
     decide,
     shown_by,
 )
+from mcpkit.server.request_facts import stands_alone
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.stores.component_rules import ComponentRule
 

@@ -91,8 +91,7 @@ HANDLERS: Mapping[str, Route] = MappingProxyType(
 
 
 #: `HANDLERS` by era, as plain dicts of the methods each has a handler for: what a request's
-#: handler is looked up in (`handler_for`, `Server.handle_request`), by `in` and `[]`: a
-#: plain dict's are no method calls, as the read-only table's are, and no `Route` is read.
+#: handler is looked up in (`handler_for`), with no `Route` read.
 SESSION_HANDLERS: Final[dict[str, Handler]] = {
     method: route.session for method, route in HANDLERS.items() if route.session is not None
 }

@@ -21,11 +21,10 @@ from mcpkit.protocol.events import (
     StrayResponse,
 )
 from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS
-from mcpkit.protocol.unread_meta import UNREAD_TYPES
 from mcpkit.server.asking.round_trip import InputRequired
 from mcpkit.server.context import Context
 from mcpkit.server.core import ServerCore
-from mcpkit.server.handlers import OWN_TERMS_HANDLERS, SESSION_HANDLERS, Handler
+from mcpkit.server.handlers import Handler, handler_for
 from mcpkit.server.handlers.features import read_resource
 from mcpkit.server.handlers.routing import (
     era_handler,
@@ -36,9 +35,9 @@ from mcpkit.server.handlers.routing import (
 )
 from mcpkit.server.hooks.chains import watched_event
 from mcpkit.server.mount import context_for, owner_of, shown_contents
+from mcpkit.server.request_facts import stands_alone
 from mcpkit.server.session import Peer, ServerSessionHandle
 from mcpkit.types import ReadResourceRequestParams, ReadResourceResult
-from mcpkit.types.methods import STATELESS_REVISIONS
 
 __all__ = ["ServerDispatch"]
 
@@ -49,32 +48,13 @@ class ServerDispatch(ServerCore):
     async def handle_request(self, handle: Peer, ev: RequestReceived) -> Any:
         """Serve one request of `handle`'s client: its handler's result (raises McpError)."""
         terms = ev.terms
-        # (`is_stateless_revision`, inlined: once per request)
-        stateless = terms is not None and terms.stateless and terms.revision in STATELESS_REVISIONS
+        stateless = stands_alone(terms)
         method = ev.method
-        # (`handler_for`, inlined: once per request; `in` and `[]`, not a `get` call)
-        table = OWN_TERMS_HANDLERS if stateless else SESSION_HANDLERS
-        handler = table[method] if method in table else None
+        handler = handler_for(method, stateless)
         if handler is None:
             handler = self._handler_beyond_table(method)
         params = ev.params
-        # (`_meta` undecoded, where it still is: `RequestFacts.meta` decodes it if asked; only
-        # a request that carries its terms is read so.)
-        try:
-            meta = params if stateless and type(params) in UNREAD_TYPES else params.meta
-        except AttributeError:  # (no params, or params of another shape)
-            meta = None
-        ctx = Context(  # (`Context.of`, inlined: once per request)
-            self,
-            handle,
-            ev.request_id,
-            method,
-            ev.progress_token,
-            meta,
-            ev.request_info,
-            None,
-            terms,
-        )
+        ctx = Context(self, handle, ev)
         if stateless and method in ROUND_TRIP_METHODS:
             # (The same: every 2026-07-28 params of these methods has both.)
             try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any, Never
 
-from mcpkit.protocol.own_terms import stands_alone
 from mcpkit.protocol.pagination import paginate
 from mcpkit.server.catalog.access import visible
 from mcpkit.server.catalog.feature_server import FeatureServer
@@ -19,6 +18,7 @@ from mcpkit.server.catalog.tools import ToolSpec, run_as_set
 from mcpkit.server.catalog.views import client_renders_views
 from mcpkit.server.handlers.mounted_lists import as_mounted_servers_list
 from mcpkit.server.handlers.tool_search import call_search_tool, list_with_search
+from mcpkit.server.request_facts import stands_alone
 from mcpkit.server.session import session_of
 from mcpkit.server.tasks.augmented import check_task_support, start_tool_task
 from mcpkit.server.tasks.extension import call_tool_as_extension
@@ -104,13 +104,15 @@ def call_tool(
     # A plain function that hands back the call's own awaitable (the tool's run, for the
     # usual call). What it refuses is raised where that is awaited, as it would be from a
     # coroutine of its own (`_raised`).
-    if (search := server.tool_search) is not None and params.name in search.names:
-        return call_search_tool(server, ctx, search, params)  # (docs/compose.md)
     # server/tools, Error Handling: an unknown tool is a protocol error. (So is a tool for
     # views alone, to a client that renders none: it was never listed to it.)
     try:
         spec: ToolSpec = served_tool(server, ctx, params.name)
     except Exception as exc:  # (a per-request rule is the application's code)
+        # The tool search's pair is no tool (their names are refused to tools, and theirs to
+        # tools): asked for only where no tool answers the name.
+        if (search := server.tool_search) is not None and params.name in search.names:
+            return call_search_tool(server, ctx, search, params)  # (docs/compose.md)
         return _raised(exc)
     if params.task is None and spec.wire.execution is None:  # the usual call: no task talk
         return run_as_set(server, spec, params.arguments, ctx)

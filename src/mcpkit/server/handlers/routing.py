@@ -12,16 +12,15 @@ from typing import TYPE_CHECKING, Any
 from mcpkit.errors import McpError, shown_when_masked
 from mcpkit.protocol import codes
 from mcpkit.protocol.jsonrpc import field_of
-from mcpkit.protocol.own_terms import stands_alone
 from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.server.catalog.extension_methods import ExtensionMethod, serve
 from mcpkit.server.handlers import Handler, handler_for
 from mcpkit.server.hooks.chains import chain_for
 from mcpkit.server.middleware import call_through
 from mcpkit.server.mount import route
+from mcpkit.server.request_facts import stands_alone
 from mcpkit.server.tasks.augmented import task_of_answer
 from mcpkit.stores.deadline import StoreUnavailable, outage_message
-from mcpkit.types.methods import STATELESS_REVISIONS
 
 if TYPE_CHECKING:
     from mcpkit.protocol.terms import Terms
@@ -89,9 +88,7 @@ async def resume(
 def era_handler(ctx: Context) -> Handler:
     """The handler of the request of `ctx` in the request's era (what a mounted server's own
     clients' request has: `Server.handle_mounted`); -32601 if it has none."""
-    terms = ctx.terms
-    own_terms = terms is not None and terms.stateless and terms.revision in STATELESS_REVISIONS
-    handler = handler_for(ctx.method, own_terms)
+    handler = handler_for(ctx.method, stands_alone(ctx.terms))
     if handler is None:  # (the parent routes only what it serves itself)
         raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {ctx.method}")
     return handler
