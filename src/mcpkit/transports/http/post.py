@@ -100,6 +100,7 @@ class PostRequests:
         self.client_caps = hosting.client_caps
         self.own_calls = hosting.own_calls
         self.clock = hosting.clock
+        self.header_memos = hosting.header_memos
         #: MCP-Protocol-Version values that name a revision whose requests carry their own
         #: terms and no session revision (`protocol_version` refuses them): a POST with one
         #: and no Mcp-Session-Id is answered by that revision's rules, whatever its body.
@@ -206,8 +207,9 @@ class PostRequests:
                 await send_refusal(send, body)
             return
         headers = scope["headers"]
-        version = protocol_version(headers, self.policy.supported_revisions, each)
-        sid = session_id(headers, required=False, each=each)
+        memos = self.header_memos
+        version = protocol_version(headers, self.policy.supported_revisions, each, memos)
+        sid = session_id(headers, required=False, each=each, memos=memos)
         for found in (version, sid):
             if isinstance(found, Refusal):
                 await send_refusal(send, found)
@@ -237,9 +239,10 @@ class PostRequests:
                 return True  # a 2026-07-28 client's usual POST: its body not searched
         if carries_terms(body):
             return True
-        if session_id(headers, required=False, each=each) is not None:
+        memos = self.header_memos
+        if session_id(headers, required=False, each=each, memos=memos) is not None:
             return False
-        version = protocol_version(headers, self.policy.supported_revisions, each)
+        version = protocol_version(headers, self.policy.supported_revisions, each, memos)
         return not isinstance(version, str)
 
     async def _post_without_session(
