@@ -157,7 +157,16 @@ class PostRequests:
                 return send_refusal(send, owner)
         headers = scope["headers"]
         check = self.request_check(body, headers, self.mirror_memos, each)
-        client = client_address(scope)
+        # (`client_address` is asked only of what is not uvicorn's (host, port) as it is:
+        # uvicorn's, the usual, needs no call)
+        client: tuple[str, int] | None = scope.get("client")
+        if (
+            type(client) is not tuple
+            or len(client) != 2
+            or type(client[0]) is not str
+            or type(client[1]) is not int
+        ):
+            client = client_address(scope)
         info = RequestInfo("http", headers, client, token)
         room = self.request_caps.of(
             None if owner is None else owner_key(owner), None if client is None else client[0]
