@@ -137,8 +137,7 @@ class ClientCaps:
     per_user: int = DEFAULT_MAX_SESSIONS_PER_USER
     per_address: int = DEFAULT_MAX_SESSIONS_PER_ADDRESS
     kind: str = "sessions"
-    # The settings' names, made once (`of` runs for every request, and a 2026-07-28 POST
-    # reads them as `of` would: `PostRequests._serve_own_terms`).
+    # The settings' names, made once (`of` runs for every request).
     user_setting: str = field(init=False, repr=False, compare=False)
     address_setting: str = field(init=False, repr=False, compare=False)
 

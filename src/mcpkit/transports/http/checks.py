@@ -10,9 +10,9 @@ return the value the app goes on with.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, TypeVar
 
 import msgspec
 
@@ -43,7 +43,7 @@ __all__ = [
     "check_origin",
     "check_request",
     "distinct",
-    "forget_session_id",
+    "HeaderMemos",
     "protocol_version",
     "refuse",
     "session_id",
@@ -72,6 +72,12 @@ _QVALUE: Final = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
 _REVISION: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # basic/versioning: YYYY-MM-DD
 _SESSION_ID: Final = re.compile(rb"[\x21-\x7e]{1,%d}" % MAX_SESSION_ID_LENGTH)
 _ENCODER: Final = msgspec.json.Encoder()
+#: A `HeaderTexts` remembers this many values at most, each this many bytes at most (as
+#: `memo_short` does).
+MEMO_ENTRIES: Final = 256
+MEMO_VALUE_MAX: Final = 256
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,16 +404,23 @@ def protocol_version(
     headers: Headers,
     supported: Sequence[str] = SUPPORTED_REVISIONS,
     each: Mapping[bytes, bytes] | None = None,
+    memos: HeaderMemos | None = None,
 ) -> str | Refusal:
     """The revision MCP-Protocol-Version names, ASSUMED_REVISION when absent (spec: "Protocol
     Version Header"); 400 for an unsupported, malformed or repeated one. `each` is
-    `distinct(headers)` when the caller has it."""
+    `distinct(headers)` when the caller has it; `memos`, the app's, what it remembers."""
     if each is not None:  # (one lookup in `each`, then the memo's)
         value = each.get(b"mcp-protocol-version")
         if value is not None:
-            # A client sends its revision on every request: its text is remembered, not
-            # stripped and decoded each time.
-            text = _REVISION_TEXTS.get(value) or _revision_text(value)
+            # A client sends its revision on every request: its text is remembered (`memos`),
+            # not stripped and decoded each time.
+            if memos is None:
+                text = _stripped_revision(value)
+            else:
+                try:
+                    text = memos.revisions[value]
+                except KeyError:
+                    text = memos.remember(memos.revisions, _stripped_revision, value)
             if text in supported:
                 return text
         values: Sequence[bytes] = () if value is None else (value,)
@@ -436,19 +449,28 @@ def protocol_version(
 
 
 def session_id(
-    headers: Headers, *, required: bool, each: Mapping[bytes, bytes] | None = None
+    headers: Headers,
+    *,
+    required: bool,
+    each: Mapping[bytes, bytes] | None = None,
+    memos: HeaderMemos | None = None,
 ) -> str | Refusal | None:
     """The Mcp-Session-Id a client sent, checked before any lookup: visible ASCII, at most
     MAX_SESSION_ID_LENGTH characters, sent once. 400 when malformed, or missing where
     `required` (every request but initialize, on a server that keeps sessions). `each` is
-    `distinct(headers)` when the caller has it."""
+    `distinct(headers)` when the caller has it; `memos`, the app's, what it remembers."""
     if each is not None:  # (one lookup in `each`, then the memo's)
         value = each.get(b"mcp-session-id")
         if value is not None:
-            # A client sends its session's id on every request: the id found well-formed
-            # is remembered, decoded, not matched and decoded each time. (`or`: a
-            # malformed one is remembered as None.)
-            text = _SESSION_IDS.get(value) or _session_id_text(value)
+            # A client sends its session's id on every request: what it was found to be is
+            # remembered (`memos`), not matched and decoded each time.
+            if memos is None:
+                text = _well_formed_id(value)
+            else:
+                try:
+                    text = memos.session_ids[value]
+                except KeyError:
+                    text = memos.remember(memos.session_ids, _well_formed_id, value)
             if text is not None:
                 return text
         values: Sequence[bytes] = () if value is None else (value,)
@@ -477,27 +499,40 @@ def _stripped_revision(value: bytes) -> str:
     return value.strip(b" \t").decode("latin-1")
 
 
-# fast path: mirrors `_revision_text` (docs/performance.md, fast paths)
-#: `_revision_text`'s memo, read first (`memo_short`).
-_REVISION_TEXTS: Final[dict[bytes, str]] = {}
-_revision_text: Final = memo_short(_stripped_revision, _REVISION_TEXTS)
-
-
 def _well_formed_id(value: bytes) -> str | None:
     """An Mcp-Session-Id value decoded, when well-formed (`_SESSION_ID`); else None."""
     return value.decode("ascii") if _SESSION_ID.fullmatch(value) else None
 
 
-# fast path: mirrors `_session_id_text` (docs/performance.md, fast paths)
-#: `_session_id_text`'s memo, read first (`memo_short`). A session's id leaves it when the
-#: session ends (`forget_session_id`): ended sessions leave nothing behind in it.
-_SESSION_IDS: Final[dict[bytes, str | None]] = {}
-_session_id_text: Final = memo_short(_well_formed_id, _SESSION_IDS)
+class HeaderMemos:
+    """What one app's clients sent that `protocol_version` and `session_id` remember: a client
+    sends its revision and its session's id on every request. The app's (its `AppSessions`
+    holds one), not the process's: one app's clients would push another's values out, and an
+    app's ended sessions leave nothing behind in another."""
 
+    __slots__ = ("revisions", "session_ids")
 
-def forget_session_id(sid: str) -> None:
-    """Drop the id of a session that ended from what `session_id` remembers."""
-    _SESSION_IDS.pop(sid.encode(), None)
+    def __init__(self) -> None:
+        #: MCP-Protocol-Version values -> their text (`_stripped_revision`).
+        self.revisions: dict[bytes, str] = {}
+        #: Mcp-Session-Id values -> the id, when well-formed (`_well_formed_id`: else None).
+        self.session_ids: dict[bytes, str | None] = {}
+
+    @staticmethod
+    def remember(memo: dict[bytes, _T], parse: Callable[[bytes], _T], value: bytes) -> _T:
+        """`parse(value)` for a value not in `memo` (read by subscript first), remembered
+        there when short (`MEMO_VALUE_MAX` bytes at most); the oldest goes once it holds
+        `MEMO_ENTRIES`, so a peer sending new values each time costs a bounded memory."""
+        answer = parse(value)
+        if len(value) <= MEMO_VALUE_MAX:
+            if len(memo) >= MEMO_ENTRIES:
+                del memo[next(iter(memo))]
+            memo[value] = answer
+        return answer
+
+    def forget_session_id(self, sid: str) -> None:
+        """Drop the id of a session that ended from what `session_id` remembers."""
+        self.session_ids.pop(sid.encode(), None)
 
 
 def unknown_session(session_id: str) -> Refusal:

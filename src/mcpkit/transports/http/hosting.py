@@ -29,7 +29,7 @@ from mcpkit.stores.sessions import (
 )
 from mcpkit.stores.url import Stores
 from mcpkit.transports.http._exchange import SSE_HEADERS, ClientCaps, Resumption, send_sse
-from mcpkit.transports.http.checks import Refusal, forget_session_id, refuse, unknown_session
+from mcpkit.transports.http.checks import HeaderMemos, Refusal, refuse, unknown_session
 from mcpkit.transports.http.health import HealthRoutes
 from mcpkit.transports.http.legacy import LegacySseEndpoint
 from mcpkit.transports.http.live_sessions import (
@@ -76,6 +76,8 @@ class AppSessions:
     ) -> None:
         self.server = server
         self.sessions = sessions
+        #: What the checks of this app's requests remember of the headers its clients sent.
+        self.header_memos = HeaderMemos()
         self.session_store = session_store
         # Chosen once: a store that keeps a record alive without writing it, or None (one
         # of a user's own, without `touch`: read and written back, as before there was one).
@@ -344,7 +346,7 @@ class AppSessions:
         sid = session.handle.id
         if self.sessions.get(sid) is session:
             self.sessions.remove(sid)
-        forget_session_id(sid)  # (nor is its id remembered well-formed: `session_id`)
+        self.header_memos.forget_session_id(sid)  # (nor is its id remembered: `session_id`)
         self.server.sessions.discard(session.handle)
 
     async def carry(

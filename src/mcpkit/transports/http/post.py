@@ -6,10 +6,11 @@ SSE stream. Its own module because it is the hot path, and the largest part of `
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Coroutine, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Hashable, Mapping, Sequence
+from contextlib import suppress
 from typing import Final, TypeAlias
 
-from mcpkit._asgi import Message, Receive, Scope, Send, send_whole
+from mcpkit._asgi import Headers, Message, Receive, Scope, Send, send_whole
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed
@@ -40,7 +41,6 @@ from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.hosting import AppSessions
 from mcpkit.transports.http.live_sessions import (
     HostServer,
-    HttpSession,
     make_room,
     no_room,
 )
@@ -100,6 +100,7 @@ class PostRequests:
         self.client_caps = hosting.client_caps
         self.own_calls = hosting.own_calls
         self.clock = hosting.clock
+        self.header_memos = hosting.header_memos
         #: MCP-Protocol-Version values that name a revision whose requests carry their own
         #: terms and no session revision (`protocol_version` refuses them): a POST with one
         #: and no Mcp-Session-Id is answered by that revision's rules, whatever its body.
@@ -109,7 +110,7 @@ class PostRequests:
             if revision not in policy.supported_revisions
         )
         #: Starts the response of a request served in its POST's task still running after
-        #: FIRST_WAIT (`_serve_here`): one timer for all of them.
+        #: FIRST_WAIT (`_answer`): one timer for all of them.
         self.meanwhile: Meanwhile[Exchange, _Answer, asyncio.Task[None]] = Meanwhile(
             FIRST_WAIT, self._respond_meanwhile
         )
@@ -130,20 +131,75 @@ class PostRequests:
         token: AccessToken | None,
         each: Mapping[bytes, bytes] | None = None,
     ) -> Awaitable[None]:
-        """What answers the POST whose first message (`receive`'s) is `message`: what to
-        await, the serving itself where it can be told at once (a 2026-07-28 request), not a
-        coroutine around it; `each` is its headers by name when no name repeats
-        (`distinct`)."""
-        # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
-        # fast path: mirrors `read_body` (docs/performance.md, fast paths)
-        # The usual body is in the first message, read with no coroutine of its own.
+        """What answers the POST whose first message (`receive`'s) is `message`: its body read
+        within the limits, then served by the rules of the revision its request carries
+        (2026-07-28), else of the revision and the session its headers name (`_answer_body`).
+        `each` is its headers by name when no name repeats (`distinct`). What to await: a
+        2026-07-28 request's serving itself, not a coroutine around it."""
+        # fast path: mirrors `read_body`, an awaitable (docs/performance.md, fast paths)
         body = body_in(message, self._max_size, self.bodies)
         if type(body) is More:  # (`type() is`: More has no subclass)
-            return self._answer_rest(scope, token, message, receive, send, each)
-        # No frame keeps the body once this returns (see `_own_terms`).
-        return self._answer_body(scope, body, receive, send, token, each)
+            return self._answer_rest(scope, message, receive, send, token, each)
+        if not (
+            isinstance(body, bytes)
+            and self._own_terms_on
+            and self._own_terms_asked(body, scope["headers"], each)
+        ):
+            return self._answer_body(scope, body, receive, send, token, each)
+        # A 2026-07-28 POST, once its token's scopes allow it: its mirrored headers checked
+        # against the body (-32020) by the session that reads it, from what it decodes anyway
+        # (`MirrorCheck`), then served in this task under the terms it carries, its client
+        # (the token's owner, else its address) below its `request_caps` (`OwnCalls.serve`).
+        owner: object = None
+        if token is not None and self.guard is not None:
+            owner = self._owner(scope, token, body)
+            if isinstance(owner, Refusal):
+                return send_refusal(send, owner)
+        headers = scope["headers"]
+        check = self.request_check(body, headers, self.mirror_memos, each)
+        # (`client_address` is asked only of what is not uvicorn's (host, port) as it is:
+        # uvicorn's, the usual, needs no call)
+        client: tuple[str, int] | None = scope.get("client")
+        if (
+            type(client) is not tuple
+            or len(client) != 2
+            or type(client[0]) is not str
+            or type(client[1]) is not int
+        ):
+            client = client_address(scope)
+        info = RequestInfo("http", headers, client, token)
+        room = self.request_caps.of(
+            None if owner is None else owner_key(owner), None if client is None else client[0]
+        )
+        # No frame keeps a reference to the body while it is served (this one has returned):
+        # a listen may stay open for hours, and its body is no longer needed once read (nor
+        # kept by `check`).
+        return self.own_calls.serve(
+            self.server, info, body, receive, send, self.json_response, room, check
+        )
 
-    def _answer_body(
+    async def _answer_rest(
+        self,
+        scope: Scope,
+        message: Message,
+        receive: Receive,
+        send: Send,
+        token: AccessToken | None,
+        each: Mapping[bytes, bytes] | None,
+    ) -> None:
+        """`__call__` of a body not all in its first message: the rest read first, then
+        answered as one that was (no frame keeps the body while it is served)."""
+        body = await read_rest(message, receive, self._max_size, self.bodies)
+        serving: Awaitable[None]
+        if not isinstance(body, bytes):
+            serving = self._answer_body(scope, body, receive, send, token, each)
+        else:
+            whole: Message = {"type": "http.request", "body": body, "more_body": False}
+            serving = self(scope, whole, receive, send, token, each)
+        del body, message
+        await serving
+
+    async def _answer_body(
         self,
         scope: Scope,
         body: bytes | Refusal | None,
@@ -151,68 +207,52 @@ class PostRequests:
         send: Send,
         token: AccessToken | None,
         each: Mapping[bytes, bytes] | None,
-    ) -> Awaitable[None]:
-        """`__call__` once the body is read: by the rules of the revision its request carries
-        (2026-07-28), else of the revision and the session its headers name. What to await:
-        for a session's POST (most), `_post_to_session` itself, not a coroutine around it."""
-        # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
-        # 2026-07-28: a request that carries its own terms (an Mcp-Session-Id beside them is
-        # ignored, as 2026-07-28 says) is answered by its revision's rules; its headers are
-        # checked against its body there. A POST whose headers name such a revision and no
-        # session goes there whatever its body says (its revision would be refused below),
-        # so a 2026 client's usual POST is known by two lookups, its body not searched.
-        # (First: the session-era checks would only build a refusal to throw away.)
-        if (
-            self._own_terms_on
-            and isinstance(body, bytes)
-            and (
-                (
-                    each is not None
-                    and b"mcp-session-id" not in each
-                    and each.get(b"mcp-protocol-version") in self._own_terms_versions
-                )
-                or carries_terms(body)
-            )
-        ):
-            return self._own_terms(scope, token, body, receive, send, each)
+    ) -> None:
+        """`__call__` of a body read (None: the client went away) that its revision's rules
+        do not answer: by the rules of the revision and the session its headers name."""
+        if not isinstance(body, bytes):
+            # A body too large for any revision is 413 whatever its headers say.
+            if body is not None:
+                await send_refusal(send, body)
+            return
         headers = scope["headers"]
-        version = protocol_version(headers, self.policy.supported_revisions, each)
-        sid = session_id(headers, required=False, each=each)
-        if isinstance(body, bytes) and self._own_terms_on and sid is None:
-            if not isinstance(version, str):
-                # No session, and a revision header we serve no session on: its rules.
-                return self._own_terms(scope, token, body, receive, send, each)
-        # The body's refusal first: a body too large for any revision is 413 whatever its
-        # headers say (a 2026-07-28 one would be told its revision is unknown otherwise).
-        for found in (body, version, sid):
+        memos = self.header_memos
+        version = protocol_version(headers, self.policy.supported_revisions, each, memos)
+        sid = session_id(headers, required=False, each=each, memos=memos)
+        for found in (version, sid):
             if isinstance(found, Refusal):
-                return send_refusal(send, found)
-        if body is None or isinstance(body, Refusal):
-            return _nothing()  # the client went away
+                await send_refusal(send, found)
+                return
         info = RequestInfo("http", headers, client_address(scope), token)
         if sid is not None and not self.stateless:
             # Its scopes are checked once its session is found: the session's own rules
             # may hide what it names (`Guard.check_scopes`).
             whose = None if token is None or self.guard is None else identity_of(token)
-            return self._post_to_session(
+            await self._post_to_session(
                 scope, str(sid), info, body, receive, send, whose, each, version
             )
-        return self._post_without_session(scope, token, version, info, body, receive, send)
+            return
+        await self._post_without_session(scope, token, version, info, body, receive, send)
 
-    async def _answer_rest(
-        self,
-        scope: Scope,
-        token: AccessToken | None,
-        message: Message,
-        receive: Receive,
-        send: Send,
-        each: Mapping[bytes, bytes] | None,
-    ) -> None:
-        """`__call__` of a body not all in its first message: the rest read first."""
-        body = await read_rest(message, receive, self.policy.max_message_size, self.bodies)
-        serving = self._answer_body(scope, body, receive, send, token, each)
-        del body, message  # (see `_own_terms`)
-        await serving
+    def _own_terms_asked(
+        self, body: bytes, headers: Headers, each: Mapping[bytes, bytes] | None
+    ) -> bool:
+        """Whether a POST is answered by the rules of a revision whose requests carry their
+        own terms (2026-07-28), not a session's: its body carries them (an Mcp-Session-Id
+        beside them is ignored, as 2026-07-28 says), or it names no session and a revision
+        no session speaks (one `protocol_version` refuses)."""
+        if each is not None:
+            if b"mcp-session-id" in each:  # a session's POST (most): its body decides
+                return carries_terms(body)
+            if each.get(b"mcp-protocol-version") in self._own_terms_versions:
+                return True  # a 2026-07-28 client's usual POST: its body not searched
+        if carries_terms(body):
+            return True
+        memos = self.header_memos
+        if session_id(headers, required=False, each=each, memos=memos) is not None:
+            return False
+        version = protocol_version(headers, self.policy.supported_revisions, each, memos)
+        return not isinstance(version, str)
 
     async def _post_without_session(
         self,
@@ -224,8 +264,8 @@ class PostRequests:
         receive: Receive,
         send: Send,
     ) -> None:
-        """`_answer_body` of a body that names no session (or any, to a stateless app),
-        once its token's scopes allow it: a new session's, or a stateless one's."""
+        """`__call__` of a body that names no session (or any, to a stateless app), once its
+        token's scopes allow it: a new session's, or a stateless one's."""
         owner: object = None
         if token is not None and self.guard is not None:
             owner = self._owner(scope, token, body)
@@ -268,84 +308,27 @@ class PostRequests:
             if scoped is not None:
                 await send_refusal(send, scoped)
                 return
-        # fast path: mirrors `_submit` and `_answer` (docs/performance.md, fast paths)
         try:
             exchange = await session.submit(body, info, serve_here=True)
-        except ConnectionClosed:
+        except ConnectionClosed:  # it ended since it was found
             await send_refusal(send, unknown_session(sid))
             return
-        if exchange.request is not None and not exchange.read[1]:
-            await self._serve_here(exchange, receive, send, ())  # the usual POST: one request
-        else:
-            if session.gate is not None and not exchange.read[0]:
-                # Notifications alone (`notifications/initialized`): their 202 waits for
-                # what they changed, as an answer does (`AppSessions.before_answer`).
-                waiting = session.gate.before_answer(session)
-                if waiting is not None:
-                    await waiting
-            await self._answer(exchange, receive, send, ())
+        if session.gate is not None and not exchange.read[0]:
+            # Notifications alone (`notifications/initialized`): their 202 waits for what
+            # they changed, as an answer does (`AppSessions.before_answer`).
+            waiting = session.gate.before_answer(session)
+            if waiting is not None:
+                await waiting
+        await self._answer(exchange, receive, send, ())
         if hosting.session_store is not None:  # (else nothing to save)
             await hosting.save_quietly(session)
-
-    def _own_terms(
-        self,
-        scope: Scope,
-        token: AccessToken | None,
-        body: bytes,
-        receive: Receive,
-        send: Send,
-        each: Mapping[bytes, bytes] | None,
-    ) -> Coroutine[object, object, None]:
-        """A 2026-07-28 POST, once its token's scopes allow it and its client (the token's
-        owner, else its address) is below its `request_caps`: its mirrored headers checked
-        against the body (-32020), then served in this task under the terms it carries
-        (`own_terms`), answered with the status its revision gives errors (400, 404 for an
-        unknown method), and forgotten. What to await for it: the request's own serving, not
-        a coroutine around it."""
-        # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
-        owner: object = None
-        if token is not None and self.guard is not None:
-            owner = self._owner(scope, token, body)
-            if isinstance(owner, Refusal):
-                return send_refusal(send, owner)
-        headers = scope["headers"]
-        # The mirrored headers are checked by the session that reads the body, from what it
-        # decodes anyway (`MirrorCheck`): its refusal (-32020, 400) comes before the session's.
-        check = self.request_check(body, headers, self.mirror_memos, each)
-        # (`client_address` is asked only of what is not uvicorn's (host, port) as it is:
-        # uvicorn's, the usual, needs no call)
-        client: tuple[str, int] | None = scope.get("client")
-        if (
-            type(client) is not tuple
-            or len(client) != 2
-            or type(client[0]) is not str
-            or type(client[1]) is not int
-        ):
-            client = client_address(scope)
-        info = RequestInfo("http", headers, client, token)
-        caps = self.request_caps
-        room: tuple[Hashable, int, str] | None
-        if owner is None and client is not None:
-            # fast path: mirrors `caps.of` (docs/performance.md, fast paths)
-            # (a client known by its address alone)
-            room = ("address", client[0]), caps.per_address, caps.address_setting
-        else:
-            address = None if client is None else client[0]
-            room = caps.of(None if owner is None else owner_key(owner), address)
-        # No frame keeps a reference to the body while it is served (this one has returned):
-        # a listen may stay open for hours, and its body is no longer needed once read (nor
-        # kept by `check`).
-        return self.own_calls.serve(
-            self.server, info, body, receive, send, self.json_response, room, check
-        )
 
     def _request_room(self, owner: object, info: RequestInfo, post: object) -> Hashable | Refusal:
         """Who sends a request that belongs to no session, for `request_caps` (None when
         unknown), once it has room for one more: `post` is then counted among its requests in
         flight (`OwnCalls.let_in`, until `count_out`). The 503 to send when it has none."""
         address = None if info.client is None else info.client[0]
-        key = None if owner is None else owner_key(owner)  # (no auth: no call per request)
-        client = self.request_caps.of(key, address)
+        client = self.request_caps.of(None if owner is None else owner_key(owner), address)
         full = self.own_calls.let_in(client, post, self.server)
         if full is not None:
             return no_request_room(full)
@@ -370,7 +353,9 @@ class PostRequests:
             return
         session = self.hosting.open()
         session.owner = owner
-        exchange = await _submit(session, body, info, resumable=False)
+        exchange: Exchange | None = None
+        with suppress(ConnectionClosed):  # (it ended before it read the body: left None)
+            exchange = await session.submit(body, info, resumable=False)
         if exchange is None or not session.opened:
             # Not an initialize (or one refused): answer as for any request without an id.
             await session.end()
@@ -426,8 +411,9 @@ class PostRequests:
                 clock=self.clock,
                 settings=self.stateless_streams,
             )
-            exchange = await _submit(session, body, info)
-            if exchange is None:  # the session ended before it read the body: not ours to say
+            try:
+                exchange = await session.submit(body, info)
+            except ConnectionClosed:  # it ended before it read the body: not ours to say
                 await send_refusal(send, refuse(500, "the request's session ended unread"))
             else:
                 await self._answer(exchange, receive, send, ())
@@ -442,64 +428,60 @@ class PostRequests:
         receive: Receive,
         send: Send,
         headers: Sequence[tuple[bytes, bytes]],
+        first_wait: float = FIRST_WAIT,
     ) -> None:
+        """Answer a POST once its session read the body: 400 for a body it refused, 202 for
+        one that started no request, else one JSON object or the SSE stream of its requests.
+        A request the body holds alone (`submit(serve_here=True)`) is served in this task
+        first, so that a quick answer goes out with the response's head; one still running
+        after FIRST_WAIT has its response begun meanwhile (`_respond_meanwhile`), so that
+        what it sends goes out as it comes and a client that leaves is noticed. Another
+        answer's stream waits up to `first_wait` seconds for its first message."""
         started, refused = exchange.read
         if refused:
             await send_refusal(send, _bad_body(refused[0]))
-        elif not started:
+            return
+        if not started:
             await send_whole(send, 202, b"", headers)
-        elif exchange.request is not None:
-            await self._serve_here(exchange, receive, send, headers)
-        else:
-            await self._respond(exchange, receive, send, headers, FIRST_WAIT)
-
-    async def _serve_here(
-        self,
-        exchange: Exchange,
-        receive: Receive,
-        send: Send,
-        headers: Sequence[tuple[bytes, bytes]],
-    ) -> None:
-        """Serve the body's one request in this task, then answer it: a quick answer goes
-        out with the response's head. A request still running after FIRST_WAIT has its
-        response begun meanwhile, in a task of its own (`_respond_meanwhile`), so that what
-        it sends goes out as it comes and a client that leaves is noticed, as for any
-        request."""
-        request, exchange.request = exchange.request, None
+            return
         channel = exchange.channel
-        assert request is not None and channel is not None
-        # `meanwhile` begins its response if it still runs after FIRST_WAIT
-        # (`_respond_meanwhile`): an entry in the dict its timer hands on, taken out once
-        # the request is served.
-        meanwhile = self.meanwhile
-        waiting = meanwhile.add(exchange, (receive, send, headers))
-        try:
-            await channel.serve(request)
-        except BaseException:  # cancelled from elsewhere: the request ended unanswered
-            await self._unanswered(exchange, waiting)
-            raise
-        finally:
-            del request  # not kept while the answer is written
-        begun = (  # its response begun meanwhile, if it was: that task answers it
-            None if waiting.pop(exchange, None) is not None else meanwhile.ran.pop(exchange, None)
-        )
-        if begun is not None:
-            await begun
-            return
-        # fast path: mirrors `_respond` with no first wait (docs/performance.md, fast paths)
-        if self.json_response:
-            if not _get_stream_ready(channel):
-                await answer_json(exchange, receive, send, headers)
+        assert channel is not None
+        request, exchange.request = exchange.request, None
+        if request is not None:
+            # `meanwhile` begins its response if it still runs after FIRST_WAIT: an entry in
+            # the dict its timer hands on, taken out once the request is served.
+            waiting = self.meanwhile.add(exchange, (receive, send, headers))
+            try:
+                await channel.serve(request)
+            except BaseException:  # cancelled from elsewhere: the request ended unanswered
+                await self._unanswered(exchange, waiting)
+                raise
+            finally:
+                del request  # not kept while the answer is written
+            begun = (  # its response begun meanwhile, if it was: that task answers it
+                None
+                if waiting.pop(exchange, None) is not None
+                else self.meanwhile.ran.pop(exchange, None)
+            )
+            if begun is not None:
+                await begun
                 return
-        elif not exchange.json:  # (whole, if it ended before its response began)
-            await self.hosting.carry(channel, exchange, receive, send, headers)
-            return
-        await self._respond_with_care(exchange, receive, send, headers, 0.0)
+            first_wait = 0.0
+        if not self.json_response:
+            if first_wait:  # (a poll's handler has said by then that it wants JSON)
+                await _first_message(exchange, channel, first_wait)
+            if not exchange.json:
+                await self.hosting.carry(channel, exchange, receive, send, headers)
+                return
+            await channel.streams.forget(exchange)  # not a stream: nothing to resume
+        if _get_stream_ready(channel):
+            await asyncio.sleep(0)
+        await answer_json(exchange, receive, send, headers)
 
     async def _unanswered(self, exchange: Exchange, waiting: dict[Exchange, _Answer]) -> None:
-        """`_serve_here` once its request ended unanswered (cancelled from elsewhere), its
-        entry in `waiting` (`meanwhile`'s dict it was added to): the response begun meanwhile
-        is cancelled, or the stream is left as `_respond` leaves one no connection carries."""
+        """`_answer` once the request it served ended unanswered (cancelled from elsewhere),
+        its entry in `waiting` (`meanwhile`'s dict it was added to): the response begun
+        meanwhile is cancelled, or the stream is left as one no connection carries."""
         if waiting.pop(exchange, None) is None:
             begun = self.meanwhile.ran.pop(exchange, None)
             if begun is not None:
@@ -511,91 +493,26 @@ class PostRequests:
         await channel.release(exchange, delivered=False)
 
     def _respond_meanwhile(self, exchange: Exchange, answer: _Answer) -> asyncio.Task[None]:
-        """Begin the response of a request `_serve_here` still serves after FIRST_WAIT, in
-        a task of its own (`meanwhile`'s timer runs it: the loop is running)."""
+        """Begin the response of a request `_answer` still serves after FIRST_WAIT, in a task
+        of its own (`meanwhile`'s timer runs it: the loop is running)."""
         receive, send, headers = answer
         # (What to answer with is chosen when the task runs, as the handler may still say
         # until then that it wants JSON: `HttpChannel.answer_as_json`.)
         return asyncio.get_running_loop().create_task(
-            self._respond_with_care(exchange, receive, send, headers, 0.0)
+            self._answer(exchange, receive, send, headers, 0.0)
         )
 
-    def _respond(
-        self,
-        exchange: Exchange,
-        receive: Receive,
-        send: Send,
-        headers: Sequence[tuple[bytes, bytes]],
-        first_wait: float,
-    ) -> Coroutine[object, object, None]:
-        """Answer a POST that started requests: one JSON object, or its SSE stream. The
-        usual answer is the coroutine that writes it, with none of this method's around it;
-        `_respond_with_care` is the rest."""
-        # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
-        channel = exchange.channel
-        assert channel is not None
-        if not first_wait:
-            if self.json_response:
-                if not _get_stream_ready(channel):
-                    return answer_json(exchange, receive, send, headers)
-            elif not exchange.json:
-                return self.hosting.carry(channel, exchange, receive, send, headers)
-        return self._respond_with_care(exchange, receive, send, headers, first_wait)
 
-    async def _respond_with_care(
-        self,
-        exchange: Exchange,
-        receive: Receive,
-        send: Send,
-        headers: Sequence[tuple[bytes, bytes]],
-        first_wait: float,
-    ) -> None:
-        """`_respond` when the answer may wait a moment: for its first message (`first_wait`),
-        for the GET stream's writer, or for the stream to be forgotten (a JSON answer chosen
-        by the handler)."""
-        channel = exchange.channel
-        assert channel is not None
-        if self.json_response:
-            if _get_stream_ready(channel):
-                await asyncio.sleep(0)
-            await answer_json(exchange, receive, send, headers)
-            return
-        # A call's stream waits a moment for its first message, so that a quick answer goes
-        # out with the response's head; and a poll's handler has said by then that it
-        # wants JSON (HttpChannel.answer_as_json).
-        if first_wait:
-            generation = exchange.generation
-            try:
-                await exchange.wait_ready(generation, first_wait)
-            except asyncio.CancelledError:  # as if its connection went: the request goes on
-                exchange.detach(generation)
-                await channel.release(exchange, delivered=False)
-                raise
-        if exchange.json:
-            await channel.streams.forget(exchange)  # not a stream: nothing to keep for a resumption
-            if _get_stream_ready(channel):
-                await asyncio.sleep(0)
-            await answer_json(exchange, receive, send, headers)
-        else:
-            await self.hosting.carry(channel, exchange, receive, send, headers)
-
-
-async def _submit(
-    session: HttpSession,
-    body: bytes,
-    info: RequestInfo,
-    *,
-    resumable: bool = True,
-    serve_here: bool = False,
-) -> Exchange | None:
-    """Hand `body` to the session, which reads it; None if the session ended. With
-    `serve_here`, a request the body holds alone is left on the exchange, to be served in
-    this task (`_serve_here`). (Not in a stateless app, whose client leaving ends the
-    POST's session and so its request: that is the POST's task's to notice.)"""
+async def _first_message(exchange: Exchange, channel: HttpChannel, first_wait: float) -> None:
+    """Wait up to `first_wait` seconds for a stream's first message; a wait cancelled is as if
+    its connection went: the stream is let go, the request goes on."""
+    generation = exchange.generation
     try:
-        return await session.submit(body, info, resumable=resumable, serve_here=serve_here)
-    except ConnectionClosed:
-        return None
+        await exchange.wait_ready(generation, first_wait)
+    except asyncio.CancelledError:
+        exchange.detach(generation)
+        await channel.release(exchange, delivered=False)
+        raise
 
 
 def _get_stream_ready(channel: HttpChannel) -> bool:
@@ -605,10 +522,6 @@ def _get_stream_ready(channel: HttpChannel) -> bool:
     client hears of them before the result, as when the request ran in a task of its own."""
     get = channel.streams.stream
     return get is not None and get.ready(get.generation)
-
-
-async def _nothing() -> None:
-    """What `_answer_body` answers a POST whose client went away with: nothing."""
 
 
 def _no_session() -> Refusal:
