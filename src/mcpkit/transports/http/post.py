@@ -194,8 +194,15 @@ class PostRequests:
         if not isinstance(body, bytes):
             serving = self._answer_body(scope, body, receive, send, token, each)
         else:
-            whole: Message = {"type": "http.request", "body": body, "more_body": False}
-            serving = self(scope, whole, receive, send, token, each)
+            # (the message made here is `__call__`'s alone: no name here keeps it, or the body)
+            serving = self(
+                scope,
+                {"type": "http.request", "body": body, "more_body": False},
+                receive,
+                send,
+                token,
+                each,
+            )
         del body, message
         await serving
 
