@@ -15,7 +15,7 @@ CLIENT_PACKAGE = Path(inspect.getfile(Client)).parent
 #: The public names of a `Client` (methods, properties and settings), as users know them.
 PUBLIC = frozenset(
     """aclose add_middleware call_tool call_tool_as_task cancel_task capabilities client_info
-    complete connect connection discovered forget_task get_prompt get_skill get_task
+    complete connect connection discovered fetch_card forget_task get_prompt get_skill get_task
     init_timeout initialize_result instructions list_prompts list_prompts_page
     list_resource_templates list_resource_templates_page list_resources list_resources_page
     list_skills list_skills_page list_tasks list_tasks_page list_tools list_tools_page

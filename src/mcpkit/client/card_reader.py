@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from mcpkit._extras import needs_extra
 from mcpkit.errors import ConnectionFailed, McpkitError
 from mcpkit.types.server_card import CARD_MEDIA_TYPE, CARD_SUFFIX, ServerCard, card_problems
 
@@ -44,7 +45,8 @@ async def fetch_server_card(
     checked against the extension's schema. No credentials are sent: a card is public.
     Raises `ServerCardInvalid` for an answer that is not a card, `ConnectionFailed` when the
     server cannot be reached."""
-    import httpx
+    with needs_extra("http", "fetch_server_card()"):
+        import httpx
 
     where = card_url(url)
     headers = {"accept": CARD_MEDIA_TYPE}
