@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 
 import pytest
 
-__all__ = ["PROGRAM", "finished", "starts"]
+__all__ = ["PROGRAM", "finished", "interruptible", "starts"]
 
 #: Seconds one program started by a test may take to start, do its part and stop on a busy
 #: machine (a load average of 40 made a 2 s start take 20): a bound on hangs, not a measurement.
@@ -38,3 +39,11 @@ async def finished(process: asyncio.subprocess.Process) -> tuple[bytes, bytes]:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             await process.wait()
+
+
+def interruptible() -> None:
+    """A child's `preexec_fn` for a test that sends it SIGINT: the default disposition, as a
+    program started at a terminal has. A suite started in the background by a script (`cmd &`
+    with no job control) inherits SIGINT ignored, and Python then keeps it ignored in every
+    child, which would wait out the test's time limit instead of stopping."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _processes import interruptible
 
 from mcpkit import Client, StdioParameters
 
@@ -163,6 +164,7 @@ def test_run_on_a_terminal_says_once_on_stderr_that_it_serves_stdio(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+            preexec_fn=interruptible,
         )
         os.close(slave)
         assert proc.stderr is not None

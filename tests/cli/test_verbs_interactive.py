@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from _processes import interruptible
 from _verbs import REPO, SERVER, WAIT, cli, cli_env
 
 S = str(SERVER)
@@ -109,6 +110,7 @@ async def test_ctrl_c_cancels_the_call_stops_the_server_and_exits_130(tmp_path: 
         stderr=asyncio.subprocess.PIPE,
         env=cli_env({"VERBS_MARKER": str(marker)}),
         cwd=REPO,
+        preexec_fn=interruptible,
     )  # fmt: skip
     assert proc.stderr is not None and proc.stdout is not None
     try:
