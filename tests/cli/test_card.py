@@ -4,12 +4,10 @@ one line with its exit code."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 
+from _examples import fresh_example
 from _verbs import acli, cli
 
 from mcpkit import Server
@@ -21,13 +19,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def everything() -> Server:
-    spec = importlib.util.spec_from_file_location("cli_card_everything", EXAMPLES / "everything.py")
-    assert spec is not None and spec.loader is not None
-    module = ModuleType(spec.name)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    server: Server = module.server
-    return server
+    """A fresh examples/everything.py server (each test publishes its own card)."""
+    return fresh_example("everything.py", "cli_card_everything")
 
 
 async def test_card_prints_the_card_of_everything() -> None:

@@ -7,15 +7,13 @@ and `fetch_server_card` read and check one before connecting, and refuse what is
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
 import pytest
+from _examples import fresh_example
 from _serving import WAIT, serving
 
 from mcpkit import Client, Server
@@ -32,13 +30,7 @@ NAME = "com.example/everything"
 
 def everything() -> Server:
     """A fresh examples/everything.py server (each test publishes its own card)."""
-    spec = importlib.util.spec_from_file_location("card_everything", EXAMPLES / "everything.py")
-    assert spec is not None and spec.loader is not None
-    module = ModuleType(spec.name)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    server: Server = module.server
-    return server
+    return fresh_example("everything.py", "card_everything")
 
 
 def published(**options: Any) -> Server:
