@@ -5,7 +5,6 @@ one line with its exit code."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from _examples import fresh_example
 from _verbs import acli, cli
@@ -14,8 +13,6 @@ from mcpkit import Server
 from mcpkit.types.server_card import card_problems
 
 from _serving import serving  # isort: skip
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def everything() -> Server:

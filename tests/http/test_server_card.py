@@ -8,7 +8,6 @@ and `fetch_server_card` read and check one before connecting, and refuse what is
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,7 +22,6 @@ from mcpkit.client.card_reader import ServerCardInvalid, card_url, fetch_server_
 from mcpkit.errors import ConnectionFailed, InvalidToken
 from mcpkit.types.server_card import CARD_MEDIA_TYPE, CARD_SCHEMA_URL, card_problems
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PUBLIC = "https://mcp.example.com/mcp"
 NAME = "com.example/everything"
 
