@@ -8,6 +8,7 @@ and `fetch_server_card` read and check one before connecting, and refuse what is
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -18,7 +19,12 @@ from _serving import WAIT, serving
 from mcpkit import Client, Server
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
-from mcpkit.client.card_reader import ServerCardInvalid, card_url, fetch_server_card
+from mcpkit.client.card_reader import (
+    MAX_CARD_BYTES,
+    ServerCardInvalid,
+    card_url,
+    fetch_server_card,
+)
 from mcpkit.errors import ConnectionFailed, InvalidToken
 from mcpkit.types.server_card import CARD_MEDIA_TYPE, CARD_SCHEMA_URL, card_problems
 
@@ -152,7 +158,7 @@ async def test_a_page_of_any_origin_reads_the_card_of_a_deployed_server() -> Non
 
 
 class _OneToken:
-    async def verify(self, token: str) -> AccessToken:
+    async def verify(self, token: str, *, resource: str) -> AccessToken:
         raise InvalidToken("no token is good here")
 
 
@@ -226,6 +232,51 @@ async def test_what_is_not_a_card_is_refused_saying_why(
         with pytest.raises(ServerCardInvalid) as raised:
             await fetch_server_card("https://h.example/mcp", http_client=http)
     assert said in str(raised.value)
+
+
+class _Endless(httpx.AsyncByteStream):
+    """A card answer streamed as it is read (bounded here at `chunks` of 64 KiB: 64 MiB),
+    counting what was read. (Bytes given whole to `httpx.Response` are read, and inflated,
+    when it is made, before any client sees them.)"""
+
+    def __init__(self, chunks: int = 1024) -> None:
+        self.sent = 0
+        self.chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        chunk = b" " * 65536
+        for _ in range(self.chunks):
+            self.sent += len(chunk)
+            yield chunk
+
+
+async def test_a_card_that_never_ends_is_refused_past_its_bound_unread() -> None:
+    body = _Endless()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=body, headers={"content-type": CARD_MEDIA_TYPE})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        with pytest.raises(ServerCardInvalid, match=f"over the limit of {MAX_CARD_BYTES} bytes"):
+            await fetch_server_card("https://h.example/mcp", http_client=http)
+    assert body.sent <= MAX_CARD_BYTES + 65536  # read up to the bound, not the 64 MiB
+
+
+async def test_a_card_declared_too_large_or_compressed_is_refused_before_reading() -> None:
+    for headers, said in (
+        ({"content-length": str(MAX_CARD_BYTES + 1)}, "over the limit"),
+        ({"content-encoding": "gzip"}, r"compressed \(gzip\)"),
+    ):
+
+        def answer(request: httpx.Request, headers: dict[str, str] = headers) -> httpx.Response:
+            assert request.headers["accept-encoding"] == "identity"
+            return httpx.Response(
+                200, stream=_Endless(1), headers={"content-type": CARD_MEDIA_TYPE, **headers}
+            )
+
+        async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+            with pytest.raises(ServerCardInvalid, match=said):
+                await fetch_server_card("https://h.example/mcp", http_client=http)
 
 
 async def test_an_unreachable_server_is_a_connection_failure() -> None:

@@ -42,22 +42,30 @@ async def fetch_server_card(
     url: str, *, http_client: httpx.AsyncClient | None = None, timeout: float = 10.0
 ) -> ServerCard:
     """The Server Card of the server whose Streamable HTTP endpoint (or card) is at `url`,
-    checked against the extension's schema. No credentials are sent: a card is public.
-    Raises `ServerCardInvalid` for an answer that is not a card, `ConnectionFailed` when the
-    server cannot be reached."""
+    checked against the extension's schema. No credentials are sent: a card is public. The
+    answer is read as it arrives, at most `MAX_CARD_BYTES` of it and uncompressed, within
+    `timeout` seconds in all; redirects are not followed. Raises `ServerCardInvalid` for an
+    answer that is not a card (or is over the bound, or compressed), `ConnectionFailed` when
+    the server cannot be reached."""
     with needs_extra("http", "fetch_server_card()"):
         import httpx
 
+    from mcpkit.auth._fetch import FetchFailed, fetch_bounded
+
     where = card_url(url)
-    headers = {"accept": CARD_MEDIA_TYPE}
+    request = httpx.Request("GET", where, headers={"accept": CARD_MEDIA_TYPE})
     try:
         if http_client is None:
-            async with httpx.AsyncClient(timeout=timeout) as own:
-                answer = await own.get(where, headers=headers)
+            async with httpx.AsyncClient() as own:
+                answer = await fetch_bounded(own, request, limit=MAX_CARD_BYTES, timeout=timeout)
         else:
-            answer = await http_client.get(where, headers=headers, timeout=timeout)
-    except httpx.HTTPError as exc:
-        raise ConnectionFailed(f"cannot fetch the Server Card at {where}: {exc}") from exc
+            answer = await fetch_bounded(
+                http_client, request, limit=MAX_CARD_BYTES, timeout=timeout
+            )
+    except FetchFailed as exc:
+        if exc.refused:
+            raise ServerCardInvalid(f"the Server Card at {where}: {exc}") from None
+        raise ConnectionFailed(f"cannot fetch the Server Card at {where}: {exc}") from None
     return _read(where, answer)
 
 
@@ -72,8 +80,6 @@ def _read(where: str, answer: httpx.Response) -> ServerCard:
         raise ServerCardInvalid(
             f"GET {where} answered {media or 'no media type'}, not {CARD_MEDIA_TYPE}"
         )
-    if len(answer.content) > MAX_CARD_BYTES:
-        raise ServerCardInvalid(f"the Server Card at {where} is over {MAX_CARD_BYTES} bytes")
     try:
         document = json.loads(answer.content)
     except ValueError as exc:
