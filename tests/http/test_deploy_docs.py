@@ -17,7 +17,8 @@ from _processes import starts
 from _running import REPO, mcpkit, running
 
 from mcpkit import Client
-from mcpkit.stores.sqlite import SqliteEventStore, SqliteSessionStore, SqliteTaskStore
+from mcpkit.stores.sqlite import SqliteEventStore, SqliteSessionStore
+from mcpkit.stores.sqlite_tasks import SqliteTaskStore
 from mcpkit.transports.http.relay import STOPPED
 
 WAIT = 30.0

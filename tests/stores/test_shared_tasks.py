@@ -17,7 +17,8 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from mcpkit.stores.sqlite import SqliteDatabase, SqliteTaskStore
+from mcpkit.stores.sqlite import SqliteDatabase
+from mcpkit.stores.sqlite_tasks import SqliteTaskStore
 from mcpkit.stores.task_runner import UNANSWERED, TaskRun, TaskRunner
 from mcpkit.stores.tasks import LAPSED, MemoryTaskStore
 from mcpkit.testing.stores import ManualClock

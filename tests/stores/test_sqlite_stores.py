@@ -23,8 +23,8 @@ from mcpkit.stores.sqlite import (
     SqliteEventStore,
     SqliteLiveness,
     SqliteSessionStore,
-    SqliteTaskStore,
 )
+from mcpkit.stores.sqlite_tasks import SqliteTaskStore
 from mcpkit.stores.tasks import LeasedTaskStore, TaskStore
 from mcpkit.testing.stores import (
     EventStoreChecks,

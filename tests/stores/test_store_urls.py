@@ -25,8 +25,8 @@ from mcpkit.stores.sqlite import (
     SqliteLiveness,
     SqliteSecrets,
     SqliteSessionStore,
-    SqliteTaskStore,
 )
+from mcpkit.stores.sqlite_tasks import SqliteTaskStore
 from mcpkit.stores.url import Stores, check_store_url, open_store
 from mcpkit.testing.stores import ManualClock
 

@@ -279,10 +279,10 @@ def _sqlite(url: str) -> Stores:
         SqliteReplayCache,
         SqliteSecrets,
         SqliteSessionStore,
-        SqliteTaskStore,
     )
     from mcpkit.stores.sqlite_broker import SqliteBroker
     from mcpkit.stores.sqlite_kv import SqliteKeyValueStore
+    from mcpkit.stores.sqlite_tasks import SqliteTaskStore
 
     path = url.partition("://")[2][1:].partition("?")[0]
     try:
