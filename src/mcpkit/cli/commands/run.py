@@ -6,6 +6,7 @@ it says."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from mcpkit.cli.commands import AddParser
 from mcpkit.transports.http.capacity import DEFAULT_KEEP_ALIVE, MAX_KEEP_ALIVE
@@ -92,7 +93,8 @@ def register(add_parser: AddParser) -> None:
 
 
 def add_http_options(parser: argparse.ArgumentParser, *, stateless: bool = True) -> None:
-    """The `--transport http` options (`Server.run()` keywords) of `run` and `proxy`."""
+    """The `--transport http` options (`Server.run()` keywords) of `run` and `proxy`: where
+    it listens and how it answers, who may reach it, and its limits (docs/http.md)."""
     http = parser.add_argument_group("with --transport http")
     http.add_argument(
         "--host",
@@ -115,7 +117,20 @@ def add_http_options(parser: argparse.ArgumentParser, *, stateless: bool = True)
             help="no sessions: each POST is served on its own (no GET stream, no requests "
             "to the client)",
         )
+    _add_exposure_options(http.add_argument)
+    _add_limit_options(parser)
     http.add_argument(
+        "--http",
+        choices=("auto", "h11", "httptools"),
+        help="uvicorn's HTTP parser (default: mcpkit's choice, today auto: httptools when "
+        "installed, else h11)",
+    )
+
+
+def _add_exposure_options(add: Callable[..., argparse.Action]) -> None:
+    """Who may reach the server: browser origins, Host names and the proxies in front (`add`
+    is the HTTP group's `add_argument`, so they show in its help)."""
+    add(
         "--allowed-origin",
         dest="allowed_origins",
         action="append",
@@ -123,7 +138,7 @@ def add_http_options(parser: argparse.ArgumentParser, *, stateless: bool = True)
         help="a browser origin allowed to call the server, such as https://app.example.com "
         "(repeat for more; default: none beyond this machine's loopback names)",
     )
-    http.add_argument(
+    add(
         "--allowed-host",
         dest="allowed_hosts",
         action="append",
@@ -132,7 +147,7 @@ def add_http_options(parser: argparse.ArgumentParser, *, stateless: bool = True)
         "mcp.example.com or mcp.example.com:443: the name a reverse proxy passes on (repeat "
         "for more; with it the Host is checked on any --host)",
     )
-    http.add_argument(
+    add(
         "--forwarded-allow-ips",
         type=_address_list,
         metavar="ADDRESSES",
@@ -141,6 +156,10 @@ def add_http_options(parser: argparse.ArgumentParser, *, stateless: bool = True)
         "X-Forwarded-For names (the right-most address that is no such proxy) in every "
         "per-address limit (default: none; the header is ignored)",
     )
+
+
+def _add_limit_options(parser: argparse.ArgumentParser) -> None:
+    """What one server holds for its clients, each bound in the unit of its harm."""
     limits = parser.add_argument_group(
         "limits with --transport http (docs/http.md, 'Limits and exposure')"
     )
@@ -184,12 +203,6 @@ def add_http_options(parser: argparse.ArgumentParser, *, stateless: bool = True)
         type=int,
         help="2026-07-28 requests in flight (calls, listen streams) of one client address "
         "without auth; past it its oldest listen ends (default: 1000)",
-    )
-    http.add_argument(
-        "--http",
-        choices=("auto", "h11", "httptools"),
-        help="uvicorn's HTTP parser (default: mcpkit's choice, today auto: httptools when "
-        "installed, else h11)",
     )
 
 
