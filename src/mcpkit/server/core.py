@@ -197,6 +197,34 @@ class ServerCore:
         self.auth = auth
         self._task_store = task_store
         self.middleware: tuple[Layer, ...] = tuple(middleware)
+        #: Seals the requestState of 2026-07-28 requests that ask the client something; its
+        #: key must be the same on every replica (basic/patterns/mrtr; docs/server.md).
+        self.state_seal = StateSeal(request_state_key, ttl=request_state_ttl)
+        #: Whether a requestState is accepted once only (through `store.replay`), so that a
+        #: replayed retry does not run the tool's last step again (docs/server.md).
+        self.request_state_single_use = request_state_single_use
+        #: The freshness hints of 2026-07-28 list and read results (server/utilities/caching).
+        self.cache = cache or CachePolicy()
+        self._hold_parts(
+            lenient_arguments=lenient_arguments,
+            tool_timeout=tool_timeout,
+            max_result=max_result,
+            broker=broker,
+            store=store,
+        )
+
+    def _hold_parts(
+        self,
+        *,
+        lenient_arguments: bool,
+        tool_timeout: float | None,
+        max_result: int | ResultBudget | None,
+        broker: Broker | None,
+        store: str | Stores | None,
+    ) -> None:
+        """The collaborators a server holds, made once its settings are in place: what runs
+        outside requests, the sessions and listens it serves, its stores and broker, what
+        it announces, and its catalog (whose registries it lends out as its own)."""
         self._task_runner: TaskRunner | None = None
         #: Work started outside any request (a list change announced, roots changed).
         self._tasks = BackgroundTasks()
@@ -243,14 +271,6 @@ class ServerCore:
         self.broker: Broker = broker if broker is not None else self.store.broker
         #: Its broker's changes, and responses and cancellations other processes forward.
         self._broker_link = self._link(self.broker)
-        #: Seals the requestState of 2026-07-28 requests that ask the client something; its
-        #: key must be the same on every replica (basic/patterns/mrtr; docs/server.md).
-        self.state_seal = StateSeal(request_state_key, ttl=request_state_ttl)
-        #: Whether a requestState is accepted once only (through `store.replay`), so that a
-        #: replayed retry does not run the tool's last step again (docs/server.md).
-        self.request_state_single_use = request_state_single_use
-        #: The freshness hints of 2026-07-28 list and read results (server/utilities/caching).
-        self.cache = cache or CachePolicy()
         #: The servers mounted in this one (`mount`), in order.
         self.mounts: tuple[Mount[ServerCore], ...] = ()
         #: Where this server is mounted, if it is.
