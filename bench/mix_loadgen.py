@@ -230,6 +230,9 @@ class MixResult:
     errors: int
     first_error: str
     server_cpu_percent: float  # of one CPU: 100 is the whole pinned core
+    # What the server did per second of its own CPU: the steadier figure where the pinned
+    # core is shared with other work (server_cpu_percent well under 100).
+    requests_per_cpu_s: float
     server_rss_mib: float
     loadgen_cpu_percent: float  # the generator's own, to show it is not the limit
 
@@ -280,6 +283,7 @@ async def run_mix(args: argparse.Namespace) -> MixResult:
         errors=load.errors,
         first_error=load.first_error,
         server_cpu_percent=(cpu1 - cpu0) / seconds * 100,
+        requests_per_cpu_s=len(lat) / max(cpu1 - cpu0, 1e-9),
         server_rss_mib=rss / 1024,
         loadgen_cpu_percent=(own1 - own0) / seconds * 100,
     )

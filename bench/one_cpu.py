@@ -157,16 +157,16 @@ def _median(runs: list[dict[str, Any]], field: str) -> float:
 def table(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -> str:
     rows = [
         "| shape | server | era | requests/s | tool calls/s | p50 ms | p95 ms | p99 ms "
-        "| errors | server CPU | server RSS MiB "
+        "| errors | server CPU | requests per server CPU-second | server RSS MiB "
         f"| requests/s over the public Python {PUBLIC_PYTHON_RPS} |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for shape in args.shapes:
         for key in args.only:
             runs = results.get(f"{shape}:{key}")
             variant = BY_KEY[key]
             if not runs:
-                rows.append(f"| {shape} | {variant.label} | {variant.era} | failed |" + " |" * 8)
+                rows.append(f"| {shape} | {variant.label} | {variant.era} | failed |" + " |" * 9)
                 continue
             rps = _median(runs, "requests_per_s")
             public = f"{rps / PUBLIC_PYTHON_RPS:.1f}x" if shape == "k6" else "(other shape)"
@@ -176,6 +176,7 @@ def table(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) ->
                 f"| {_median(runs, 'p95_ms'):.2f} | {_median(runs, 'p99_ms'):.2f} "
                 f"| {sum(int(r['errors']) for r in runs)} "
                 f"| {_median(runs, 'server_cpu_percent'):.0f}% "
+                f"| {_median(runs, 'requests_per_cpu_s'):,.0f} "
                 f"| {_median(runs, 'server_rss_mib'):.0f} | {public} |"
             )
     return "\n".join(rows)

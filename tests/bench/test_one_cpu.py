@@ -44,7 +44,7 @@ def test_a_short_run_of_both_shapes_counts_requests_and_no_errors(
     assert set(results) == {"k6:mcpkit/h11", "session:mcpkit/h11"}
     for key, [result] in results.items():
         assert result["requests_per_s"] > 0, key
-        assert result["calls_per_s"] > 0, key
+        assert result["calls_per_s"] > 0 and result["requests_per_cpu_s"] > 0, key
         assert result["errors"] == 0, (key, result["first_error"])
         assert 0 < result["p50_ms"] <= result["p95_ms"] <= result["p99_ms"], key
     # The k6 shape: per tool call, initialize, initialized, the call and DELETE, then a
