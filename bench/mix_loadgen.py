@@ -50,6 +50,8 @@ __all__ = ["MIX", "main"]
 
 #: The pause at the end of a `k6` iteration, as the public script's `sleep(0.1)`.
 THINK_S = 0.1
+#: What reading an answer of the wrong shape raises.
+WRONG_SHAPE = (AttributeError, LookupError, TypeError, ValueError)
 #: A request, and the handshake and DELETE around it, that takes longer fails the iteration.
 ITERATION_WITHIN_S = 30.0
 
@@ -100,9 +102,8 @@ class TimedConnection(Connection):
         self.sent_ns = 0
 
     def request(self, data: bytes) -> asyncio.Future[Response]:
-        waiter = super().request(data)
         self.sent_ns = time.perf_counter_ns()
-        return waiter
+        return super().request(data)
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
@@ -198,14 +199,16 @@ class User:
                     if self.conn is None or self.conn.lost is not None:
                         await self.reconnect()
                     await (self.k6_iteration() if shape == "k6" else self.session_loop())
-            except (HttpError, OSError, TimeoutError, ValueError, KeyError) as exc:
+            except (HttpError, OSError, TimeoutError, *WRONG_SHAPE) as exc:
                 if self.load.stop:
                     return
                 if self.load.counting(time.perf_counter_ns()):
                     self.load.errors += 1
                     self.load.first_error = self.load.first_error or repr(exc)[:300]
-                if isinstance(exc, TimeoutError | OSError) and self.conn is not None:
-                    self.conn.lost = exc  # a late answer must not be taken for the next one
+                if self.conn is not None:
+                    # A fresh connection: a late or half-parsed answer must not be taken for
+                    # the next request's.
+                    self.conn.lost = exc
 
     def shut(self) -> None:
         if self.conn is not None and self.conn.transport is not None:
