@@ -184,7 +184,9 @@ def table(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) ->
 
 def versions(pythons: dict[str, str]) -> str:
     """The versions the rows ran: Python, the SDKs, node."""
-    found = [f"Python {sys.version.split()[0]}"]
+    probe = "import sys; print(sys.version.split()[0])"
+    out = subprocess.run([pythons["http"], "-c", probe], capture_output=True, text=True, timeout=60)
+    found = [f"Python {out.stdout.strip()}"]
     for python, package in (("official", "mcp"), ("fastmcp", "fastmcp"), ("http", "uvicorn")):
         if python in pythons:
             probe = f"import importlib.metadata as m; print(m.version({package!r}))"
@@ -235,7 +237,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--answers", choices=["sse", "json"], default="sse")
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--loadgen-cpu", type=int, default=1)
-    parser.add_argument("--python", default=sys.executable, help="makes the bench venvs")
+    venv = REPO / ".venv" / "bin" / "python"  # as bench/run: the repository's, if it has one
+    parser.add_argument(
+        "--python",
+        default=str(venv) if venv.exists() else sys.executable,
+        help="the interpreter the bench venvs are made from",
+    )
     parser.add_argument("--http-venv", type=Path, default=BENCH / ".venv-http")
     parser.add_argument("--official-venv", type=Path, default=BENCH / ".venv-official")
     parser.add_argument("--fastmcp-venv", type=Path, default=BENCH / ".venv-fastmcp")
