@@ -28,11 +28,14 @@ __all__ = [
     "CORE_IDLE",
     "CORE_VARIANTS",
     "IDLE_VARIANTS",
+    "MCP_VERSION",
     "VARIANTS",
     "TS_PACKAGES",
     "StepFailed",
     "Variant",
+    "clean_env",
     "ensure_http_venv",
+    "ensure_pinned_venv",
     "http_steps",
     "main",
 ]
@@ -44,6 +47,25 @@ INTEROP = REPO / "tests" / "interop"
 # Pinned so that runs compare like with like; uvicorn comes with mcpkit's [http] extra.
 HTTP_PACKAGES = ("httptools==0.9.0", "granian==2.8.7", "uvloop==0.23.0")
 ANSWERS = ("sse", "json")
+MCP_VERSION = "2.3.0"  # the official SDK; the version tests/interop/requirements.txt resolves to
+# Settings of this shell that would make the figures unrepresentative of a user's machine.
+_UNSET = (
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONPROFILEIMPORTTIME",
+    "PYTHONDEVMODE",
+    "PYTHONTRACEMALLOC",
+    "PYTHONASYNCIODEBUG",
+    "PYTHONMALLOC",
+    "PYTHONUNBUFFERED",
+)
+
+
+def clean_env() -> dict[str, str]:
+    """This process's environment without the settings in `_UNSET`, for the measured children."""
+    env = dict(os.environ)
+    for name in _UNSET:
+        env.pop(name, None)
+    return env
 
 
 class StepFailed(Exception):
@@ -217,6 +239,24 @@ def _run(cmd: Sequence[str], timeout: float) -> str:
     return done.stdout
 
 
+def ensure_pinned_venv(base_python: str, package: str, version: str, venv: Path) -> str:
+    """A venv of its own holding `package==version` (the official SDK, FastMCP: each pins its
+    own dependencies); created or reinstalled when what it holds differs. Its python."""
+    python = venv / "bin" / "python"
+    if not python.exists():
+        print(f"creating {venv} ...", file=sys.stderr)
+        _run([base_python, "-m", "venv", str(venv)], timeout=300)
+    probe = f"import importlib.metadata as m; print(m.version({package!r}))"
+    try:
+        installed = _run([str(python), "-c", probe], timeout=60).strip()
+    except StepFailed:
+        installed = None
+    if installed != version:
+        print(f"installing {package}=={version} into {venv} ...", file=sys.stderr)
+        _run([str(python), "-m", "pip", "install", "-q", f"{package}=={version}"], timeout=1200)
+    return str(python)
+
+
 def ensure_http_venv(base_python: str, venv: Path) -> str:
     """bench/.venv-http: this checkout of mcpkit (editable, [http]) with httptools, granian
     and uvloop, so that nothing is installed into the interpreter the user gave."""
@@ -256,9 +296,10 @@ def free_port() -> int:
 def server_command(
     variant: Variant, answers: str, port: int, pythons: dict[str, str], profile: Path | None
 ) -> list[str]:
-    if variant.app in ("ts", "ts2"):
-        script = "http_ts_server.mjs" if variant.app == "ts" else "http_ts2_server.mjs"
-        return [pythons["node"], str(SERVERS / script), str(port), answers]
+    if variant.app.startswith("ts"):  # ts, ts2; ts_mix, ts2_mix: bench/one_cpu.py's tools
+        script = "http_ts2_server.mjs" if variant.app.startswith("ts2") else "http_ts_server.mjs"
+        tools = ["mix"] if variant.app.endswith("_mix") else []
+        return [pythons["node"], str(SERVERS / script), str(port), answers, *tools]
     python = pythons[variant.python]
     if variant.app == "raw":
         return [python, str(SERVERS / "http_floor_raw.py"), "--port", str(port)]
@@ -303,19 +344,24 @@ def measure(
     env: dict[str, str],
     loadgen_args: Sequence[str],
     profile: Path | None = None,
+    *,
+    loadgen: str = "http_loadgen.py",
+    pins: tuple[Sequence[str], Sequence[str]] = ((), ()),
+    timeout: float = 300,
 ) -> dict[str, Any]:
-    """Start the server, run the load generator against it, stop the server."""
+    """Start the server, run the load generator against it, stop the server. `pins`: command
+    prefixes for the server and the load generator (`taskset -c N` in bench/one_cpu.py)."""
     port = free_port()
-    served = Served(server_command(variant, answers, port, pythons, profile), env)
+    served = Served([*pins[0], *server_command(variant, answers, port, pythons, profile)], env)
     try:
-        cmd = [pythons["http"], str(BENCH / "http_loadgen.py"), "--json", "--port", str(port)]
+        cmd = [*pins[1], pythons["http"], str(BENCH / loadgen), "--json", "--port", str(port)]
         cmd += ["--pid", str(served.proc.pid), *loadgen_args]
         if variant.era != "2025-11-25":
             cmd += ["--era", variant.era]
         if variant.floor:
             cmd.append("--floor")
         try:
-            out = _run(cmd, timeout=300)
+            out = _run(cmd, timeout=timeout)
         except StepFailed as exc:
             raise StepFailed(f"{exc}\nserver output: {served.tail()}") from None
         result: dict[str, Any] = json.loads(out)

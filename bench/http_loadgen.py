@@ -28,6 +28,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, cast
 
@@ -47,12 +48,17 @@ INITIALIZE = (
 )
 INITIALIZED = b'{"jsonrpc":"2.0","method":"notifications/initialized"}'
 STATELESS_VERSION = "2026-07-28"
+#: The terms a 2026-07-28 request carries in its `_meta`.
+STATELESS_META = {
+    "io.modelcontextprotocol/protocolVersion": STATELESS_VERSION,
+    "io.modelcontextprotocol/clientCapabilities": {},
+    "io.modelcontextprotocol/clientInfo": {"name": "bench-http-loadgen", "version": "1.0.0"},
+}
 STATELESS_ECHO_BODY = (
     b'{"jsonrpc":"2.0","id":%d,"method":"tools/call",'
-    b'"params":{"name":"echo","arguments":{"text":"hello"},"_meta":{'
-    b'"io.modelcontextprotocol/protocolVersion":"2026-07-28",'
-    b'"io.modelcontextprotocol/clientCapabilities":{},'
-    b'"io.modelcontextprotocol/clientInfo":{"name":"bench-http-loadgen","version":"1.0.0"}}}}'
+    b'"params":{"name":"echo","arguments":{"text":"hello"},"_meta":'
+    + json.dumps(STATELESS_META, separators=(",", ":")).encode()
+    + b"}}"
 )
 #: Seconds for a freshly started server to accept connections; MCPKIT_BENCH_CONNECT_WITHIN
 #: overrides it (a server under valgrind on a loaded machine can take longer to come up).
@@ -167,13 +173,13 @@ class Connection(asyncio.Protocol):
             del buf[: line_end + 2 + size + 2]
 
 
-async def connect(port: int) -> Connection:
+async def connect(port: int, factory: Callable[[], Connection] = Connection) -> Connection:
     """A connection to 127.0.0.1:port, retrying while a just-started server comes up."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + CONNECT_WITHIN
     while True:
         try:
-            _, conn = await loop.create_connection(Connection, "127.0.0.1", port)
+            _, conn = await loop.create_connection(factory, "127.0.0.1", port)
             return conn
         except OSError:
             if loop.time() > deadline:
@@ -184,15 +190,25 @@ async def connect(port: int) -> Connection:
 # ------------------------------------------------------------------------------ MCP over HTTP
 
 
-def post(port: int, body: bytes, session: bytes | None, era: str = PROTOCOL_VERSION) -> bytes:
-    """The bytes of one POST to /mcp (a 2026-07-28 one is a tools/call of echo)."""
+def post(
+    port: int,
+    body: bytes,
+    session: bytes | None,
+    era: str = PROTOCOL_VERSION,
+    method: bytes = b"tools/call",
+    name: bytes | None = b"echo",
+) -> bytes:
+    """The bytes of one POST to /mcp; a 2026-07-28 one names its `method` (and the tool's
+    `name`) in the Mcp-Method (and Mcp-Name) header."""
     head = (
         b"POST /mcp HTTP/1.1\r\nhost: 127.0.0.1:%d\r\ncontent-type: application/json\r\n"
         b"accept: application/json, text/event-stream\r\nmcp-protocol-version: %s\r\n"
         % (port, era.encode())
     )
     if era == STATELESS_VERSION:
-        head += b"mcp-method: tools/call\r\nmcp-name: echo\r\n"
+        head += b"mcp-method: " + method + b"\r\n"
+        if name is not None:
+            head += b"mcp-name: " + name + b"\r\n"
     if session is not None:
         head += b"mcp-session-id: " + session + b"\r\n"
     return head + b"content-length: %d\r\n\r\n" % len(body) + body

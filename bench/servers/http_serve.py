@@ -5,7 +5,9 @@
 Apps: `mcpkit` / `mcpkit_async` (`server.http_app()` of the stdio bench's servers, `def` and
 `async def` tools), `official` / `official_async` (the official SDK's `streamable_http_app()`,
 run in bench/.venv-official), `floor` (a bare ASGI app that answers a fixed JSON body) and
-`floor_json` (a bare ASGI app that parses each JSON-RPC body and answers a result built from it).
+`floor_json` (a bare ASGI app that parses each JSON-RPC body and answers a result built from it),
+and `mcpkit_mix` / `official_mix` / `fastmcp_mix`, bench/one_cpu.py's servers (FastMCP 4 in
+bench/.venv-fastmcp).
 `--answers json` sets `json_response=True`. `--profile FILE` runs the server under cProfile
 (main thread only) and writes the stats to FILE when it is stopped with SIGINT.
 Access logs are off for every server: they would cost the same for every app. mcpkit's apps
@@ -85,6 +87,18 @@ async def floor_json_app(scope: dict[str, Any], receive: Any, send: Any) -> None
     await _answer(send, json.dumps(answer, separators=(",", ":")).encode())
 
 
+# The module of servers/ that serves each app; the `_mix` ones are bench/one_cpu.py's.
+MODULES = {
+    "mcpkit": "mcpkit_server",
+    "mcpkit_async": "mcpkit_server_async",
+    "mcpkit_mix": "mcpkit_mix",
+    "official": "official_server",
+    "official_async": "official_server_async",
+    "official_mix": "official_mix",
+    "fastmcp_mix": "fastmcp_mix",
+}
+
+
 def build_app(app: str, answers: str) -> Any:
     """The ASGI app named `app`, answering with SSE or JSON."""
     json_response = answers == "json"
@@ -92,17 +106,18 @@ def build_app(app: str, answers: str) -> Any:
         return floor_app
     if app == "floor_json":
         return floor_json_app
+    if app not in MODULES:
+        raise SystemExit(f"http_serve: unknown app {app!r}")
     sys.path.insert(0, str(HERE))
-    if app in ("mcpkit", "mcpkit_async"):
-        module = __import__("mcpkit_server" if app == "mcpkit" else "mcpkit_server_async")
+    server = __import__(MODULES[app]).server
+    if app.startswith("mcpkit"):
         # Every session of the load comes from 127.0.0.1: lift the per-address cap (1,000 by
         # default) to the global one, or the idle-memory figure would count evictions.
-        return module.server.http_app(json_response=json_response, max_sessions_per_address=10_000)
-    if app in ("official", "official_async"):
-        module = __import__("official_server" if app == "official" else "official_server_async")
-        # Its defaults otherwise: no event store, DNS rebinding protection for 127.0.0.1.
-        return module.server.streamable_http_app(json_response=json_response)
-    raise SystemExit(f"http_serve: unknown app {app!r}")
+        return server.http_app(json_response=json_response, max_sessions_per_address=10_000)
+    if app.startswith("fastmcp"):
+        return server.http_app(path="/mcp", json_response=json_response)
+    # Its defaults otherwise: no event store, DNS rebinding protection for 127.0.0.1.
+    return server.streamable_http_app(json_response=json_response)
 
 
 def make_app() -> Any:

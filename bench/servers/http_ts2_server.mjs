@@ -4,7 +4,8 @@
 // own adapter (`toNodeHandler` of @modelcontextprotocol/node), as the SDK documents for Node.
 // 2025-era requests are refused (`legacy: "reject"`): the 2025 rows measure the v1 server.
 //
-//   node http_ts2_server.mjs PORT [json]     # "json": responseMode "json" (else "sse")
+//   node http_ts2_server.mjs PORT [json|sse] [mix]  # "json": responseMode "json" (else "sse")
+//                                                   # "mix": bench/one_cpu.py's tools (mix_tools.mjs)
 
 import { createServer } from "node:http";
 import { dirname, join } from "node:path";
@@ -16,12 +17,18 @@ const load = (path) => import(pathToFileURL(join(modules, path)).href);
 const { McpServer, createMcpHandler } = await load("@modelcontextprotocol/server/dist/index.mjs");
 const { toNodeHandler } = await load("@modelcontextprotocol/node/dist/index.mjs");
 const { z } = await load("zod/index.js");
+const { registerMix } = await import("./mix_tools.mjs");
 
 const port = Number(process.argv[2]);
 const responseMode = process.argv[3] === "json" ? "json" : "sse";
+const mix = process.argv[4] === "mix";
 
 function newServer() {
   const server = new McpServer({ name: "bench", version: "1.0.0" });
+  if (mix) {
+    registerMix(server, z, (shape) => z.object(shape));
+    return server;
+  }
   server.registerTool(
     "echo",
     { description: "Return the text unchanged.", inputSchema: z.object({ text: z.string() }) },

@@ -2,7 +2,8 @@
 // tests/interop/node_modules): StreamableHTTPServerTransport on node's http module, one
 // transport and one McpServer per session, as the SDK's examples do.
 //
-//   node http_ts_server.mjs PORT [json]     # "json": enableJsonResponse (else SSE answers)
+//   node http_ts_server.mjs PORT [json|sse] [mix]   # "json": enableJsonResponse (else SSE answers)
+//                                                   # "mix": bench/one_cpu.py's tools (mix_tools.mjs)
 
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
@@ -16,13 +17,19 @@ const { McpServer } = require("@modelcontextprotocol/sdk/server/mcp.js");
 const { StreamableHTTPServerTransport } = require("@modelcontextprotocol/sdk/server/streamableHttp.js");
 const { isInitializeRequest } = require("@modelcontextprotocol/sdk/types.js");
 const { z } = require("zod");
+const { registerMix } = await import("./mix_tools.mjs");
 
 const port = Number(process.argv[2]);
 const enableJsonResponse = process.argv[3] === "json";
+const mix = process.argv[4] === "mix";
 const transports = new Map();
 
 function newServer() {
   const server = new McpServer({ name: "bench", version: "1.0.0" });
+  if (mix) {
+    registerMix(server, z, (shape) => shape);
+    return server;
+  }
   server.registerTool(
     "echo",
     { description: "Return the text unchanged.", inputSchema: { text: z.string() } },
