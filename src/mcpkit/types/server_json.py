@@ -14,7 +14,7 @@ README (its PyPI description), `MCP_NAME_PREFIX` below.
 from __future__ import annotations
 
 import functools
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 import msgspec
 
@@ -113,8 +113,20 @@ def server_json_problems(document: object) -> list[str]:
     """What keeps `document` (decoded JSON) from being a `server.json` by the registry's
     schema, one line each: `<JSON path>: <the value and what is wrong> (rule: <the schema's
     rule>)`; empty when it is one. Where a value matches none of a list of shapes (a remote
-    is streamable-http or sse), the problems of the shape it came nearest are said."""
-    return [_line(error) for error in _errors(_validator().iter_errors(document))]
+    is streamable-http or sse), the problems of the shape it came nearest are said. A
+    `$schema` other than `REGISTRY_SCHEMA_URL` is one too: the registry checks a document
+    by the version it names, and this is the one mcpkit ships."""
+    problems = [_line(error) for error in _errors(_validator().iter_errors(document))]
+    if not isinstance(document, dict):
+        return problems  # (the schema's: not an object)
+    named = cast("dict[str, object]", document).get("$schema")
+    if named != REGISTRY_SCHEMA_URL:
+        problems.insert(
+            0,
+            f"/$schema: {named!r} is not the schema checked here "
+            f"(rule: $schema is {REGISTRY_SCHEMA_URL})",
+        )
+    return problems
 
 
 def _errors(errors: Any) -> list[Any]:

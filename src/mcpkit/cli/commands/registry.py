@@ -119,7 +119,7 @@ def _init(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             project,
             name=args.name,
             url=args.url,
-            module=entry.server_module(args.target, project.root) if project else None,
+            target=args.target,
             env=_env(args, parser),
         )
     except entry.EntryRefused as exc:

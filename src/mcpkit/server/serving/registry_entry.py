@@ -98,7 +98,7 @@ def read_project(path: Path) -> Project:
     return Project(
         root=path.parent,
         name=name,
-        version=_version(path, name, project.get("version")),
+        version=_version(path, name, project),
         description=_string(path, "project.description", project.get("description")),
         repository=next((urls[key] for key in _REPOSITORY_KEYS if key in urls), None),
         scripts=_strings(path, "scripts", project.get("scripts")),
@@ -129,9 +129,15 @@ def _strings(path: Path, table: str, value: object) -> dict[str, str]:
     return {key: item for key, item in found.items() if item is not None}
 
 
-def _version(path: Path, name: str, version: object) -> str:
-    if isinstance(version, str):
+def _version(path: Path, name: str, project: dict[str, object]) -> str:
+    """`[project] version`, or for a version the build computes (`dynamic`) the installed
+    distribution's."""
+    version = _string(path, "project.version", project.get("version"))
+    if version is not None:
         return version
+    dynamic = project.get("dynamic")
+    if not isinstance(dynamic, list) or "version" not in dynamic:
+        raise EntryRefused(f"{path} has no [project] version: the package's version is needed")
     from importlib import metadata
 
     try:
@@ -149,13 +155,13 @@ def build_server_json(
     *,
     name: str | None = None,
     url: str | None = None,
-    module: str | None = None,
+    target: str | None = None,
     env: tuple[EnvironmentVariable, ...] = (),
 ) -> ServerJson:
     """The `server.json` of `server`, shipped as `project` (None: no package entry), named
     `name` (default: its card's), deployed at `url` (default: its card's; a streamable-http
-    remote), its package told to `run` `module` (`pkg.server:server`) when its script is
-    mcpkit's command line, with the environment variables `env` it reads."""
+    remote), its package told to `run` the module of `target` (`server_module`) when its
+    script is mcpkit's command line, with the environment variables `env` it reads."""
     published = server.published_card
     name = _agreed("name", name, published.name if published else None)
     url = _agreed("url", url, published.url if published else None)
@@ -176,7 +182,7 @@ def build_server_json(
     repository = published.repository if published and published.repository else None
     if repository is None and project is not None:
         repository = project.repository
-    packages = [_package(project, module, env)] if project is not None else None
+    packages = [_package(project, target, env)] if project is not None else None
     if packages is None and env:
         raise EntryRefused("environment variables belong to a package: give the pyproject.toml")
     remotes = None
@@ -201,7 +207,7 @@ def _agreed(option: str, given: str | None, published: str | None) -> str | None
     return given if given is not None else published
 
 
-def _package(project: Project, module: str | None, env: tuple[EnvironmentVariable, ...]) -> Package:
+def _package(project: Project, target: str | None, env: tuple[EnvironmentVariable, ...]) -> Package:
     script = project.scripts.get(project.name)
     if script is None:
         raise EntryRefused(
@@ -211,8 +217,9 @@ def _package(project: Project, module: str | None, env: tuple[EnvironmentVariabl
         )
     arguments = None
     if script.replace(" ", "") == MCPKIT_MAIN:
-        if module is None:
+        if target is None:
             raise EntryRefused("the package runs `mcpkit run`: name the server's module")
+        module = server_module(target, project.root)
         arguments = [Argument(type="positional", value=part) for part in ("run", module)]
     return Package(
         registry_type="pypi",
