@@ -180,10 +180,12 @@ def test_the_mcp_name_line_is_added_once(tmp_path: Path) -> None:
     assert f"{readme}: added {line}" in first.out
     assert f"{readme}: already has {line}" in second.out
     assert readme.read_text() == f"# Everything\n\nEvery MCP feature.\n\n{line}\n"
+    written = (tmp_path / "s.json").read_text()
     other = cli(*args[:4], "io.github.someone/else", *args[5:], *rest)
     assert other.code == 1
     assert f"already says mcp-name: {NAME}, not io.github.someone/else" in other.err
     assert readme.read_text().count("mcp-name:") == 1
+    assert (tmp_path / "s.json").read_text() == written  # nothing written on a refusal
 
 
 def test_the_package_runs_the_project_script_or_mcpkit_run(tmp_path: Path) -> None:

@@ -91,8 +91,8 @@ def _validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(f"FILE: {args.file} is not a file")
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        ui.error(f"{path}: not JSON: {exc}")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        ui.error(f"{path}: cannot read it as JSON: {exc}")
         return 1
     problems = server_json_problems(document)
     for problem in problems:
@@ -112,15 +112,11 @@ def _init(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     ui = Terminal()
     out, readme = _paths(args, parser)
+    env = _env(args, parser)
     try:
         project = _project(args, parser)
         document = entry.build_server_json(
-            _server(args.target),
-            project,
-            name=args.name,
-            url=args.url,
-            target=args.target,
-            env=_env(args, parser),
+            _server(args.target), project, name=args.name, url=args.url, target=args.target, env=env
         )
     except entry.EntryRefused as exc:
         ui.error(str(exc))
@@ -136,9 +132,11 @@ def _init(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             f"note: the server says version {document.version} (Server(version=...)), "
             f"pyproject.toml {project.version}: server.json says both, as they are"
         )
+    if _mcp_name(ui, readme, document.name):  # a README naming another server: write nothing
+        return 1
     out.write_bytes(encoded)
     ui.text(f"wrote {out}")
-    return _mcp_name(ui, readme, document.name)
+    return 0
 
 
 def _paths(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[Path, Path | None]:
