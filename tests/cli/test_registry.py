@@ -240,6 +240,14 @@ def test_what_init_cannot_honour_is_refused_naming_the_fix(tmp_path: Path) -> No
     bad.write_text('[project]\nname = "x"\n')
     with pytest.raises(EntryRefused, match=r"has no \[project\] version"):
         read_project(bad)
+    out = tmp_path / "server.json"
+    unnamed = cli(
+        "registry", "init", EVERYTHING, "--name", "weather", "--out", str(out),
+        "--pyproject", str(project_file(tmp_path)),
+    )  # fmt: skip
+    assert unnamed.code == 1
+    assert 'the server.json made would not be valid: /name: "weather" does not match' in unnamed.err
+    assert not out.exists()
     env = cli("registry", "init", EVERYTHING, "--name", NAME, "--env", "not a name")
     assert env.code == 2
     assert "--env 'not a name'" in env.err
