@@ -47,6 +47,13 @@ _NEVER = (
     "node_modules/",
 )
 _SECRET_SUFFIXES = (".pem", ".key", ".env")
+#: Data the package reads at run time: the typing marker, and the JSON Schemas it checks
+#: Server Cards and the registry's server.json against.
+_DATA = (
+    "mcpkit/py.typed",
+    "mcpkit/types/schemas/server-card.schema.json",
+    "mcpkit/types/schemas/registry-server.schema.json",
+)
 
 
 def wheel_problems(names: list[str]) -> list[str]:
@@ -54,8 +61,7 @@ def wheel_problems(names: list[str]) -> list[str]:
     problems = [f"the wheel holds {n}" for n in names if n.startswith(_NOT_SHIPPED)]
     problems += [f"the wheel holds {n}" for n in names if n.endswith((".pyc", ".pyo"))]
     problems += [f"the wheel holds {n}" for n in names if any(p in n for p in _NEVER)]
-    if not any(n.startswith("mcpkit/") and n.endswith("py.typed") for n in names):
-        problems.append("the wheel has no mcpkit/py.typed")
+    problems += [f"the wheel has no {data}" for data in _DATA if data not in names]
     return problems
 
 

@@ -724,6 +724,7 @@ SHARED_MODULE_NAMES: dict[str, tuple[set[str], str]] = {
         _BY_METHOD,
     ),
     "tasks.py": ({"server/handlers/tasks.py", "stores/tasks.py"}, _BY_METHOD),
+    "registry.py": ({"cli/commands/registry.py", "server/catalog/registry.py"}, _BY_METHOD),
     "tasks_extension.py": (
         {"server/handlers/tasks_extension.py", "types/tasks_extension.py"},
         _BY_METHOD,

@@ -30,14 +30,17 @@ def test_the_built_wheel_installs_and_runs_the_readme_demo() -> None:
 
 
 def test_a_wheel_with_tests_caches_or_no_marker_is_refused() -> None:
-    good = ["mcpkit/__init__.py", "mcpkit/py.typed", "mcpkit-0.1.0.dist-info/METADATA"]
+    schemas = "mcpkit/types/schemas/"
+    data = [f"{schemas}server-card.schema.json", f"{schemas}registry-server.schema.json"]
+    good = ["mcpkit/__init__.py", "mcpkit/py.typed", *data, "mcpkit-0.1.0.dist-info/METADATA"]
     assert wheel_problems(good) == []
     bad = [*good, "tests/test_x.py", "mcpkit/__pycache__/x.cpython-311.pyc", "bench/run"]
     found = wheel_problems(bad)
     assert any("tests/test_x.py" in p for p in found)
     assert any("__pycache__" in p for p in found)
     assert any("bench/run" in p for p in found)
-    assert wheel_problems(["mcpkit/__init__.py"]) == ["the wheel has no mcpkit/py.typed"]
+    assert wheel_problems(["mcpkit/__init__.py", *data]) == ["the wheel has no mcpkit/py.typed"]
+    assert wheel_problems([*good[:3], *good[4:]]) == [f"the wheel has no {data[1]}"]
 
 
 def test_an_sdist_with_an_environment_or_a_key_is_refused() -> None:

@@ -32,5 +32,6 @@ VERBS: tuple[str, ...] = (
     "install",
     "discover",
     "card",
+    "registry",
     "completion",
 )

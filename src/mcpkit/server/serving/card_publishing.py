@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypedDict
 from urllib.parse import urlsplit
 
 import msgspec
@@ -35,9 +35,18 @@ from mcpkit.types.server_card import (
 
 if TYPE_CHECKING:
     from mcpkit.transports.http.custom_routes import CustomRoute
-    from mcpkit.types import Implementation
+    from mcpkit.types import Icon, Implementation
 
-__all__ = ["CardPublisher", "PublishedCard", "build_card", "card_routes", "catalog_entry"]
+__all__ = [
+    "CardPublisher",
+    "Listing",
+    "PublishedCard",
+    "bearer_header",
+    "build_card",
+    "card_routes",
+    "catalog_entry",
+    "listing",
+]
 
 #: The revisions every HTTP app of a server speaks at its Streamable HTTP endpoint.
 ENDPOINT_REVISIONS: Final = (*STATELESS_REVISIONS, *SUPPORTED_REVISIONS)
@@ -107,7 +116,7 @@ def build_card(
     """The card of a server of `serverInfo` `info`: its Streamable HTTP remote at the
     published URL (with an `Authorization` header when the endpoint asks for a `bearer`
     token), and the legacy SSE one at `legacy_url` when the app serves it."""
-    headers = [_bearer_header()] if bearer else None
+    headers = [bearer_header()] if bearer else None
     remotes = [
         Remote(
             type="streamable-http",
@@ -127,18 +136,40 @@ def build_card(
         )
     return ServerCard(
         schema=CARD_SCHEMA_URL,
-        name=published.name,
-        version=info.version,
-        description=info.description or "",
-        title=info.title,
-        website_url=info.website_url,
-        repository=_repository(published.repository),
-        icons=list(info.icons) if info.icons else None,
+        **listing(info, published.name, published.repository),
         remotes=remotes,
     )
 
 
-def _bearer_header() -> CardHeader:
+class Listing(TypedDict):
+    """What a Server Card and the registry's `server.json` both say of a server."""
+
+    name: str
+    version: str
+    description: str
+    title: str | None
+    website_url: str | None
+    repository: Repository | None
+    icons: list[Icon] | None
+
+
+def listing(info: Implementation, name: str, repository: str | None) -> Listing:
+    """What the card and `server.json` (mcpkit.server.serving.registry_entry) both say of a
+    server of `serverInfo` `info` named `name` (reverse-DNS) whose source is at `repository`:
+    made here only, so that the two cannot disagree."""
+    return Listing(
+        name=name,
+        version=info.version,
+        description=info.description or "",
+        title=info.title,
+        website_url=info.website_url,
+        repository=_repository(repository),
+        icons=list(info.icons) if info.icons else None,
+    )
+
+
+def bearer_header() -> CardHeader:
+    """The `Authorization` header of a remote whose endpoint asks for a bearer token."""
     token = CardInput(
         description="An OAuth 2.1 access token for this server.", is_required=True, is_secret=True
     )
