@@ -221,6 +221,11 @@ def test_what_init_cannot_honour_is_refused_naming_the_fix(tmp_path: Path) -> No
     server.publish_card(NAME, "https://mcp.example.com/mcp")
     with pytest.raises(EntryRefused, match="is not the card's"):
         build_server_json(server, project, url="https://elsewhere.example.com/mcp")
+    server.publish_card(NAME, "https://mcp.example.com/mcp", repository=REPOSITORY + "-fork")
+    with pytest.raises(EntryRefused, match=r"repository .*-fork.* is not pyproject.toml's"):
+        build_server_json(server, project)
+    server.publish_card(NAME, "https://mcp.example.com/mcp", repository=REPOSITORY + "/")
+    assert build_server_json(server, project).repository is not None  # one URL, a slash apart
     bare = Server("bare", version="1.0.0")
     with pytest.raises(EntryRefused, match=r"Server\(description=...\).*'Every MCP feature.'"):
         build_server_json(bare, project, name=NAME)

@@ -179,9 +179,9 @@ def build_server_json(
             "the server has no description: give Server(description=...), 1 to 100 characters, "
             f"which its card says too{hint}"
         )
-    repository = published.repository if published and published.repository else None
-    if repository is None and project is not None:
-        repository = project.repository
+    repository = _agreed_repository(
+        published.repository if published else None, project.repository if project else None
+    )
     packages = [_package(project, target, env)] if project is not None else None
     if packages is None and env:
         raise EntryRefused("environment variables belong to a package: give the pyproject.toml")
@@ -205,6 +205,18 @@ def _agreed(option: str, given: str | None, published: str | None) -> str | None
             f"card and server.json must say the same; leave --{option} out, or change the card"
         )
     return given if given is not None else published
+
+
+def _agreed_repository(published: str | None, declared: str | None) -> str | None:
+    # Two sources that both name the repository must name the same one: the card and
+    # server.json are read by the same registries and clients.
+    if published and declared and published.rstrip("/") != declared.rstrip("/"):
+        raise EntryRefused(
+            f"the card's repository ({published!r}, from publish_card) is not pyproject.toml's "
+            f"[project.urls] ({declared!r}): the card and server.json must say the same; make "
+            "them one URL"
+        )
+    return published or declared
 
 
 def _package(project: Project, target: str | None, env: tuple[EnvironmentVariable, ...]) -> Package:
