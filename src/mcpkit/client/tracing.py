@@ -13,10 +13,16 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from mcpkit.errors import McpError, RequestTimeout
 from mcpkit.protocol.jsonrpc import meta_of
 from mcpkit.runtime.layers import is_tool_error
-from mcpkit.runtime.spans import mark_failed, opentelemetry, span_name, target_attributes
+from mcpkit.runtime.spans import (
+    TOOL_ERROR,
+    failure_of,
+    mark_failed,
+    opentelemetry,
+    span_name,
+    target_attributes,
+)
 from mcpkit.transports.stdio_client import StdioParameters
 
 if TYPE_CHECKING:
@@ -24,7 +30,7 @@ if TYPE_CHECKING:
 
     from mcpkit.client.middleware import CallNext, OutgoingRequest
 
-__all__ = ["ClientTracing"]
+__all__ = ["ClientTracing", "network_attributes", "operation_attributes"]
 
 
 class ClientTracing:
@@ -75,39 +81,39 @@ class ClientTracing:
 async def _traced_call(span: Span, params: Any, call_next: CallNext) -> Any:
     try:
         result = await call_next(params)
-    except RequestTimeout as exc:  # an McpError too, but no answer came: no status code
-        mark_failed(span, "timeout", exc.message)
-        raise
-    except McpError as exc:
-        mark_failed(span, str(exc.code), exc.message, code=exc.code)
-        raise
-    except asyncio.CancelledError:
-        mark_failed(span, "cancelled", "the request was cancelled")
-        raise
-    except Exception as exc:
-        span.record_exception(exc)
-        mark_failed(span, f"{type(exc).__module__}.{type(exc).__qualname__}", str(exc))
+    except (Exception, asyncio.CancelledError) as exc:
+        mark_failed(span, failure_of(exc, "client"), exc)
         raise
     if is_tool_error(result):
-        mark_failed(span, "tool_error", "the tool's result has isError")
+        mark_failed(span, TOOL_ERROR)
     return result
 
 
-def _attributes(request: OutgoingRequest, params: Any) -> dict[str, Any]:
+def operation_attributes(request: OutgoingRequest, params: Any) -> dict[str, Any]:
+    """What a request's span and its `mcp.client.operation.duration` both carry:
+    `mcp.method.name`, `mcp.protocol.version`, the target (`target_attributes`) and the
+    network (`network_attributes`)."""
     method = request.method
     attributes: dict[str, Any] = {"mcp.method.name": method}
     session = request.client.session
     if session.initialize_result is not None:
         attributes["mcp.protocol.version"] = session.initialize_result.protocol_version
-    session_id = request.client.session_id
-    if session_id is not None:
-        attributes["mcp.session.id"] = session_id
     attributes.update(target_attributes(method, params))
-    attributes.update(_network(request.client.target))
+    attributes.update(network_attributes(request.client.target))
     return attributes
 
 
-def _network(target: Any) -> dict[str, Any]:
+def _attributes(request: OutgoingRequest, params: Any) -> dict[str, Any]:
+    """The span's: the operation's, and the session's id (too many distinct values for a
+    metric)."""
+    attributes = operation_attributes(request, params)
+    session_id = request.client.session_id
+    if session_id is not None:
+        attributes["mcp.session.id"] = session_id
+    return attributes
+
+
+def network_attributes(target: Any) -> dict[str, Any]:
     """`network.*` and `server.*` for what the client connected to (semconv: "tcp" for
     HTTP, "pipe" for stdio); nothing in-process."""
     if isinstance(target, str) and target.startswith(("http://", "https://")):

@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from mcpkit.errors import McpError, ToolError
-from mcpkit.protocol import codes
 from mcpkit.runtime.layers import is_tool_error
 from mcpkit.runtime.spans import (
+    TOOL_ERROR,
     TRACE_META_KEYS,
+    failure_of,
     mark_failed,
     opentelemetry,
     span_name,
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from mcpkit.server.context import Context
     from mcpkit.server.middleware import CallNext
 
-__all__ = ["ServerTracing"]
+__all__ = ["ServerTracing", "operation_attributes"]
 
 
 class ServerTracing:
@@ -92,37 +92,36 @@ class ServerTracing:
 async def _traced_call(span: Span, params: Any, call_next: CallNext) -> Any:
     try:
         result = await call_next(params)
-    except McpError as exc:
-        mark_failed(span, str(exc.code), exc.message, code=exc.code)
-        raise
-    except ToolError as exc:
-        mark_failed(span, "tool_error", str(exc))
-        raise
-    except asyncio.CancelledError:
-        mark_failed(span, "cancelled", "the client cancelled the request")
-        raise
-    except Exception as exc:
-        span.record_exception(exc)
-        mark_failed(span, str(codes.INTERNAL_ERROR), str(exc), code=codes.INTERNAL_ERROR)
+    except (Exception, asyncio.CancelledError) as exc:
+        mark_failed(span, failure_of(exc, "server"), exc)
         raise
     if is_tool_error(result):
-        mark_failed(span, "tool_error", "the tool's result has isError")
+        mark_failed(span, TOOL_ERROR)
     return result
 
 
-def _attributes(ctx: Context, params: Any) -> dict[str, Any]:
-    attributes: dict[str, Any] = {
-        "mcp.method.name": ctx.method,
-        "jsonrpc.request.id": str(ctx.request_id),
-    }
+def operation_attributes(ctx: Context, params: Any) -> dict[str, Any]:
+    """What a request's span and its `mcp.server.operation.duration` both carry:
+    `mcp.method.name`, `mcp.protocol.version`, the target (`target_attributes`) and
+    `network.transport` and `network.protocol.name` over HTTP."""
+    attributes: dict[str, Any] = {"mcp.method.name": ctx.method}
     if ctx.protocol_version is not None:
         attributes["mcp.protocol.version"] = ctx.protocol_version
     attributes.update(target_attributes(ctx.method, params))
     info = ctx.request_info
+    if info is not None and info.transport == "http":  # Streamable HTTP or HTTP+SSE: over TCP
+        attributes["network.transport"] = "tcp"
+        attributes["network.protocol.name"] = "http"
+    return attributes
+
+
+def _attributes(ctx: Context, params: Any) -> dict[str, Any]:
+    """The span's: the operation's, and what only a span may carry (ids and addresses
+    make too many distinct values for a metric)."""
+    attributes = operation_attributes(ctx, params)
+    attributes["jsonrpc.request.id"] = str(ctx.request_id)
+    info = ctx.request_info
     if info is not None:
-        if info.transport == "http":  # Streamable HTTP or HTTP+SSE: over TCP
-            attributes["network.transport"] = "tcp"
-            attributes["network.protocol.name"] = "http"
         session_id = info.header("mcp-session-id")
         if session_id is not None:
             attributes["mcp.session.id"] = session_id
