@@ -17,10 +17,13 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from mcpkit._extras import needs_extra
 from mcpkit.errors import McpError, RequestTimeout, ToolError
 from mcpkit.protocol import codes
+from mcpkit.protocol.answering import answered_code
 from mcpkit.protocol.jsonrpc import field_of
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span
+
+    from mcpkit.protocol.terms import Terms
 
 __all__ = [
     "TOOL_ERROR",
@@ -90,17 +93,21 @@ class Failure(NamedTuple):
 TOOL_ERROR = Failure("tool_error", "the tool's result has isError")
 
 
-def failure_of(exc: BaseException, side: Literal["server", "client"]) -> Failure:
-    """The `Failure` an exception out of the request's inner layers means on `side`.
+def failure_of(
+    exc: BaseException, side: Literal["server", "client"], terms: Terms[Any] | None = None
+) -> Failure:
+    """The `Failure` an exception out of the request's inner layers means on `side`, for a
+    request served under `terms` (the server's: what it answers with depends on them).
 
-    A JSON-RPC error: its code. A tool's own failure (ToolError): "tool_error". A
-    cancellation: "cancelled". On the client, a request nothing answered in time: "timeout",
-    and any other exception: its class's qualified name. On the server any other exception
-    is answered as an internal error: "-32603"."""
+    A JSON-RPC error: its code, as answered (`answered_code`). A tool's own failure
+    (ToolError): "tool_error". A cancellation: "cancelled". On the client, a request
+    nothing answered in time: "timeout", and any other exception: its class's qualified
+    name. On the server any other exception is answered as an internal error: "-32603"."""
     if isinstance(exc, RequestTimeout) and side == "client":  # an McpError, but unanswered
         return Failure("timeout", exc.message)
     if isinstance(exc, McpError):
-        return Failure(str(exc.code), exc.message, exc.code)
+        code = answered_code(exc.code, terms)
+        return Failure(str(code), exc.message, code)
     if isinstance(exc, ToolError):
         return Failure("tool_error", str(exc))
     if isinstance(exc, asyncio.CancelledError):
