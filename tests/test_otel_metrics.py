@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,8 @@ from _serving import serving
 
 #: (attributes, count) of each data point, sorted, by metric name.
 Points = dict[str, list[tuple[dict[str, Any], int]]]
+
+ERA = "2025-11-25"
 
 NAMES = {
     "mcp.server.operation.duration",
@@ -178,3 +181,18 @@ def test_importing_the_metrics_modules_imports_no_opentelemetry() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout.strip()
     assert loaded == "[]"
+
+
+async def test_over_stdio_the_client_names_a_pipe(meters: Any) -> None:
+    provider, reader = meters
+    server = str(Path(__file__).parent / "transports" / "peers" / "mcp_server.py")
+    async with asyncio.timeout(30):  # a bound on a hung child, not a duration asserted
+        command = [sys.executable, server]
+        async with Client(command, middleware=[ClientMetrics(provider)], protocol=ERA) as client:
+            await client.call_tool("add", {"a": 2, "b": 3})
+    pipe = {"mcp.protocol.version": ERA, "network.transport": "pipe"}
+    tool = {"mcp.method.name": "tools/call", "gen_ai.operation.name": "execute_tool"}
+    assert recorded(reader) == {
+        "mcp.client.operation.duration": [({**tool, "gen_ai.tool.name": "add", **pipe}, 1)],
+        "mcp.client.session.duration": [(pipe, 1)],
+    }

@@ -52,13 +52,19 @@ def opentelemetry(what: str) -> Any:
 def target_attributes(method: str, params: Any) -> dict[str, str]:
     """`gen_ai.tool.name` (and `gen_ai.operation.name`), `gen_ai.prompt.name` or
     `mcp.resource.uri`, from the params of `method` (a struct or a dict)."""
-    name, uri = field_of(params, "name"), field_of(params, "uri")
-    if method == "tools/call" and isinstance(name, str):
-        return {"gen_ai.tool.name": name, "gen_ai.operation.name": "execute_tool"}
-    if method == "prompts/get" and isinstance(name, str):
-        return {"gen_ai.prompt.name": name}
-    if method.startswith("resources/") and isinstance(uri, str):
-        return {"mcp.resource.uri": uri}
+    # Only the field the method names is read: a struct without it is a missed lookup.
+    if method == "tools/call":
+        name = field_of(params, "name")
+        if isinstance(name, str):
+            return {"gen_ai.tool.name": name, "gen_ai.operation.name": "execute_tool"}
+    elif method == "prompts/get":
+        name = field_of(params, "name")
+        if isinstance(name, str):
+            return {"gen_ai.prompt.name": name}
+    elif method.startswith("resources/"):
+        uri = field_of(params, "uri")
+        if isinstance(uri, str):
+            return {"mcp.resource.uri": uri}
     return {}
 
 

@@ -113,8 +113,9 @@ class ServerMetrics(SessionWatcher["ServerSessionHandle"]):
       for (the conventions make it opt-in: URIs make many distinct series).
     - `mcp.server.session.duration`, one per 2025-era session as it ends (the client closed
       it, deleted it, or it expired), from when it was created: `mcp.protocol.version`,
-      `network.transport` ("tcp" over HTTP, "pipe" over stdio), `network.protocol.name`.
-      A 2026-07-28 request has no session, so it records none.
+      and over HTTP `network.transport` and `network.protocol.name` (the server is told
+      nothing of stdio or in-memory transports, as for its spans). A 2026-07-28 request
+      has no session, so it records none.
 
     Nothing else is recorded: no session id, request id or client address (each would make
     a series per value). Add it as a server middleware (beside `ServerTracing` or not); a
@@ -175,10 +176,11 @@ def operation_attributes(ctx: Context, params: Any) -> dict[str, Any]:
     """What a request's span and its `mcp.server.operation.duration` both carry:
     `mcp.method.name`, `mcp.protocol.version`, the target (`target_attributes`) and
     `network.transport` and `network.protocol.name` over HTTP."""
-    attributes: dict[str, Any] = {"mcp.method.name": ctx.method}
-    if ctx.protocol_version is not None:
-        attributes["mcp.protocol.version"] = ctx.protocol_version
-    attributes.update(target_attributes(ctx.method, params))
+    method, revision = ctx.method, ctx.protocol_version
+    attributes: dict[str, Any] = {"mcp.method.name": method}
+    if revision is not None:
+        attributes["mcp.protocol.version"] = revision
+    attributes.update(target_attributes(method, params))
     info = ctx.request_info
     if info is not None and info.transport == "http":  # Streamable HTTP or HTTP+SSE: over TCP
         attributes["network.transport"] = "tcp"
