@@ -30,7 +30,8 @@ __all__ = [
     "is_tool_error",
     "outcome_of",
     "target_of",
-    "watchers_in",
+    "tell_session_began",
+    "tell_session_ended",
 ]
 
 #: What a layer knows of the request it wraps.
@@ -71,11 +72,23 @@ class SessionWatcher(Generic[S]):
         """`session` ended (nothing by default)."""
 
 
-def watchers_in(layers: Iterable[object]) -> Iterator[SessionWatcher[Any]]:
+def _watchers_in(layers: Iterable[object]) -> Iterator[SessionWatcher[Any]]:
     """The layers among `layers` that watch sessions."""
     for layer in layers:
         if isinstance(layer, SessionWatcher):
             yield layer
+
+
+def tell_session_began(layers: Iterable[object], session: object) -> None:
+    """Tell the layers among `layers` that watch sessions that `session` began."""
+    for watcher in _watchers_in(layers):
+        watcher.session_began(session)
+
+
+def tell_session_ended(layers: Iterable[object], session: object) -> None:
+    """Tell the layers among `layers` that watch sessions that `session` ended."""
+    for watcher in _watchers_in(layers):
+        watcher.session_ended(session)
 
 
 def _layer(layer: Layer[R], request: R, inner: CallNext) -> CallNext:
