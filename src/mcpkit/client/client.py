@@ -49,7 +49,7 @@ from mcpkit.protocol.jsonrpc import meta_of
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.connection import Connection
-from mcpkit.runtime.layers import CallNext
+from mcpkit.runtime.layers import CallNext, tell_session_began, tell_session_ended
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
 from mcpkit.runtime.workers import call_handler
 from mcpkit.transports.connect import Target, close_opened, open_target
@@ -356,11 +356,13 @@ class Client:
         except BaseException:
             await self.aclose()
             raise
+        tell_session_began(self.middleware, self)  # (`ClientMetrics` times sessions)
 
     async def aclose(self) -> None:
         """End the session: close the transport (stdio: stdin, then SIGTERM, then SIGKILL)."""
         current, self._path.current = self._path.current, None
         if current is not None:
+            tell_session_ended(self.middleware, self)
             await current.aclose()
         conn, self._connection = self._connection, None
         release, self._release = self._release, None

@@ -1,30 +1,45 @@
-"""`ClientTracing`: a client middleware that makes an OpenTelemetry CLIENT span of each request,
-as the semantic conventions for MCP name them, and sends its trace context in `_meta`.
+"""The client's OpenTelemetry middleware, as the semantic conventions for MCP name what it
+makes: `ClientTracing`, a CLIENT span of each request, whose trace context it sends in
+`_meta`; `ClientMetrics`, the `mcp.client.operation.duration` and
+`mcp.client.session.duration` histograms (`mcpkit.runtime.meters` names the version of the
+conventions followed). Each is a middleware of its own; add either or both.
 
 Needs the `otel` extra (`pip install 'mcpkit[otel]'`: opentelemetry-api); importing this
-module does not import OpenTelemetry, constructing `ClientTracing` does.
+module does not import OpenTelemetry, constructing `ClientTracing` or `ClientMetrics` does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import msgspec
 
-from mcpkit.errors import McpError, RequestTimeout
 from mcpkit.protocol.jsonrpc import meta_of
-from mcpkit.runtime.layers import is_tool_error
-from mcpkit.runtime.spans import mark_failed, opentelemetry, span_name, target_attributes
+from mcpkit.runtime.layers import SessionWatcher, is_tool_error
+from mcpkit.runtime.meters import duration_histograms, timed_call
+from mcpkit.runtime.spans import (
+    TOOL_ERROR,
+    failure_of,
+    mark_failed,
+    opentelemetry,
+    span_name,
+    target_attributes,
+)
 from mcpkit.transports.stdio_client import StdioParameters
+from mcpkit.types.methods import STATELESS_REVISIONS
 
 if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
     from opentelemetry.trace import Span, TracerProvider
 
+    from mcpkit.client.client import Client
     from mcpkit.client.middleware import CallNext, OutgoingRequest
 
-__all__ = ["ClientTracing"]
+__all__ = ["ClientMetrics", "ClientTracing", "network_attributes", "operation_attributes"]
 
 
 class ClientTracing:
@@ -72,42 +87,100 @@ class ClientTracing:
             return await _traced_call(span, _with_meta(params, meta), call_next)
 
 
+class ClientMetrics(SessionWatcher["Client"]):
+    """The MCP client metrics of the OpenTelemetry semantic conventions (gen-ai/mcp), both
+    histograms in seconds:
+
+    - `mcp.client.operation.duration`, one per request the client sends, until its answer:
+      `mcp.method.name`, `mcp.protocol.version`, `gen_ai.tool.name` and
+      `gen_ai.operation.name` (tools/call), `gen_ai.prompt.name` (prompts/get),
+      `network.transport` ("tcp" for a URL, "pipe" for a command), `network.protocol.name`,
+      `server.address` and `server.port`, and on failure `error.type` (and
+      `rpc.response.status_code` for a JSON-RPC error), decided as `ClientTracing` decides
+      them. `mcp.resource.uri` only when asked for (opt-in in the conventions).
+    - `mcp.client.session.duration`, one per 2025-era session, from the end of `connect`
+      (the handshake done) to `aclose`: `mcp.protocol.version` and the network attributes.
+      A client speaking 2026-07-28 opens no session, so it records none.
+
+    Args:
+        meter_provider: where the metrics go; OpenTelemetry's global provider if None.
+        resource_uri: add `mcp.resource.uri` to resource requests' operation durations.
+        clock: the clock requests and sessions are timed by (`time.perf_counter`).
+    """
+
+    def __init__(
+        self,
+        meter_provider: MeterProvider | None = None,
+        *,
+        resource_uri: bool = False,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.operation_duration, self.session_duration = duration_histograms(
+            "client", meter_provider, "ClientMetrics"
+        )
+        self.resource_uri = resource_uri
+        self.clock = clock
+        #: The sessions open, with when each began and its attributes.
+        self._open: dict[Client, tuple[float, dict[str, Any]]] = {}
+
+    async def __call__(self, request: OutgoingRequest, params: Any, call_next: CallNext) -> Any:
+        attributes = operation_attributes(request, params)
+        if not self.resource_uri:
+            attributes.pop("mcp.resource.uri", None)
+        return await timed_call(
+            self.operation_duration, attributes, "client", self.clock, params, call_next
+        )
+
+    def session_began(self, session: Client) -> None:
+        revision = session.protocol_version
+        if revision in STATELESS_REVISIONS:
+            return
+        attributes = {"mcp.protocol.version": revision, **network_attributes(session.target)}
+        self._open[session] = (self.clock(), attributes)
+
+    def session_ended(self, session: Client) -> None:
+        began = self._open.pop(session, None)
+        if began is not None:
+            start, attributes = began
+            self.session_duration.record(self.clock() - start, attributes)
+
+
 async def _traced_call(span: Span, params: Any, call_next: CallNext) -> Any:
     try:
         result = await call_next(params)
-    except RequestTimeout as exc:  # an McpError too, but no answer came: no status code
-        mark_failed(span, "timeout", exc.message)
-        raise
-    except McpError as exc:
-        mark_failed(span, str(exc.code), exc.message, code=exc.code)
-        raise
-    except asyncio.CancelledError:
-        mark_failed(span, "cancelled", "the request was cancelled")
-        raise
-    except Exception as exc:
-        span.record_exception(exc)
-        mark_failed(span, f"{type(exc).__module__}.{type(exc).__qualname__}", str(exc))
+    except (Exception, asyncio.CancelledError) as exc:
+        mark_failed(span, failure_of(exc, "client"), exc)
         raise
     if is_tool_error(result):
-        mark_failed(span, "tool_error", "the tool's result has isError")
+        mark_failed(span, TOOL_ERROR)
     return result
 
 
-def _attributes(request: OutgoingRequest, params: Any) -> dict[str, Any]:
+def operation_attributes(request: OutgoingRequest, params: Any) -> dict[str, Any]:
+    """What a request's span and its `mcp.client.operation.duration` both carry:
+    `mcp.method.name`, `mcp.protocol.version`, the target (`target_attributes`) and the
+    network (`network_attributes`)."""
     method = request.method
-    attributes: dict[str, Any] = {"mcp.method.name": method}
-    session = request.client.session
-    if session.initialize_result is not None:
-        attributes["mcp.protocol.version"] = session.initialize_result.protocol_version
-    session_id = request.client.session_id
-    if session_id is not None:
-        attributes["mcp.session.id"] = session_id
+    attributes: dict[str, Any] = {
+        "mcp.method.name": method,
+        "mcp.protocol.version": request.client.protocol_version,  # either era's
+    }
     attributes.update(target_attributes(method, params))
-    attributes.update(_network(request.client.target))
+    attributes.update(network_attributes(request.client.target))
     return attributes
 
 
-def _network(target: Any) -> dict[str, Any]:
+def _attributes(request: OutgoingRequest, params: Any) -> dict[str, Any]:
+    """The span's: the operation's, and the session's id (too many distinct values for a
+    metric)."""
+    attributes = operation_attributes(request, params)
+    session_id = request.client.session_id
+    if session_id is not None:
+        attributes["mcp.session.id"] = session_id
+    return attributes
+
+
+def network_attributes(target: Any) -> dict[str, Any]:
     """`network.*` and `server.*` for what the client connected to (semconv: "tcp" for
     HTTP, "pipe" for stdio); nothing in-process."""
     if isinstance(target, str) and target.startswith(("http://", "https://")):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar, Final, Generic, Protocol, TypeVar
 
 from mcpkit.errors import McpError, RequestTimeout
@@ -25,10 +25,13 @@ __all__ = [
     "Layer",
     "NamedRequest",
     "RequestLog",
+    "SessionWatcher",
     "call_through",
     "is_tool_error",
     "outcome_of",
     "target_of",
+    "tell_session_began",
+    "tell_session_ended",
 ]
 
 #: What a layer knows of the request it wraps.
@@ -50,6 +53,42 @@ CallNext = Callable[[Any], Awaitable[Any]]
 
 #: A layer around every request of one side: `async (request, params, call_next) -> result`.
 Layer = Callable[[R, Any, CallNext], Awaitable[Any]]
+
+
+#: What a side calls a session: the server's `ServerSessionHandle`, the `Client`.
+S = TypeVar("S")
+
+
+class SessionWatcher(Generic[S]):
+    """A layer that is also told when a session of its side begins and ends (the metrics
+    layers time sessions). The server tells the watchers among its middleware when one of
+    its sessions ends (its record says when it began); the client, when it has connected
+    and when it closes. A 2026-07-28 exchange has no session: nothing is told of it."""
+
+    def session_began(self, session: S) -> None:
+        """`session` began (nothing by default)."""
+
+    def session_ended(self, session: S) -> None:
+        """`session` ended (nothing by default)."""
+
+
+def _watchers_in(layers: Iterable[object]) -> Iterator[SessionWatcher[Any]]:
+    """The layers among `layers` that watch sessions."""
+    for layer in layers:
+        if isinstance(layer, SessionWatcher):
+            yield layer
+
+
+def tell_session_began(layers: Iterable[object], session: object) -> None:
+    """Tell the layers among `layers` that watch sessions that `session` began."""
+    for watcher in _watchers_in(layers):
+        watcher.session_began(session)
+
+
+def tell_session_ended(layers: Iterable[object], session: object) -> None:
+    """Tell the layers among `layers` that watch sessions that `session` ended."""
+    for watcher in _watchers_in(layers):
+        watcher.session_ended(session)
 
 
 def _layer(layer: Layer[R], request: R, inner: CallNext) -> CallNext:

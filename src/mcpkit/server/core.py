@@ -25,6 +25,7 @@ from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.own_terms import CachePolicy
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
 from mcpkit.runtime.background import BackgroundTasks
+from mcpkit.runtime.layers import tell_session_ended
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
 from mcpkit.server.asking.asks import (
     DEFAULT_MAX_PENDING_CLIENT_REQUESTS,
@@ -535,6 +536,7 @@ class ServerCore:
     def _session_left(self, handle: ServerSessionHandle) -> None:
         if handle.subscriptions:
             self.sync_subscriptions_later()
+        tell_session_ended(self.middleware, handle)  # (`ServerMetrics` times sessions)
         self.session_ended(handle)
 
     def session_roots_changed(self, handle: ServerSessionHandle) -> None:

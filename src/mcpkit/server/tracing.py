@@ -1,33 +1,44 @@
-"""`ServerTracing`: a server middleware that makes an OpenTelemetry SERVER span of each request,
-as the semantic conventions for MCP name them, continuing the trace the client put in `_meta`.
+"""The server's OpenTelemetry middleware, as the semantic conventions for MCP name what it
+makes: `ServerTracing`, a SERVER span of each request, continuing the trace the client put in
+`_meta`; `ServerMetrics`, the `mcp.server.operation.duration` and
+`mcp.server.session.duration` histograms (`mcpkit.runtime.meters` names the version of the
+conventions followed). Each is a middleware of its own; add either or both.
 
 Needs the `otel` extra (`pip install 'mcpkit[otel]'`: opentelemetry-api); importing this
-module does not import OpenTelemetry, constructing `ServerTracing` does.
+module does not import OpenTelemetry, constructing `ServerTracing` or `ServerMetrics` does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from mcpkit.errors import McpError, ToolError
-from mcpkit.protocol import codes
-from mcpkit.runtime.layers import is_tool_error
+from mcpkit.runtime.channel import ReadsBodies
+from mcpkit.runtime.layers import SessionWatcher, is_tool_error
+from mcpkit.runtime.meters import duration_histograms, timed_call
 from mcpkit.runtime.spans import (
+    TOOL_ERROR,
     TRACE_META_KEYS,
+    failure_of,
     mark_failed,
     opentelemetry,
     span_name,
     target_attributes,
 )
+from mcpkit.types.methods import STATELESS_REVISIONS
 
 if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
     from opentelemetry.trace import Span, TracerProvider
 
+    from mcpkit.runtime.channel import MessageChannel
     from mcpkit.server.context import Context
     from mcpkit.server.middleware import CallNext
+    from mcpkit.server.session import ServerSessionHandle
 
-__all__ = ["ServerTracing"]
+__all__ = ["ServerMetrics", "ServerTracing", "operation_attributes"]
 
 
 class ServerTracing:
@@ -83,49 +94,119 @@ class ServerTracing:
                 record_exception=False,
                 set_status_on_exception=False,
             ) as span:
-                return await _traced_call(span, params, call_next)
+                return await _traced_call(span, ctx, params, call_next)
         finally:
             if token is not None:
                 self._context.detach(token)
 
 
-async def _traced_call(span: Span, params: Any, call_next: CallNext) -> Any:
+class ServerMetrics(SessionWatcher["ServerSessionHandle"]):
+    """The MCP server metrics of the OpenTelemetry semantic conventions (gen-ai/mcp), both
+    histograms in seconds:
+
+    - `mcp.server.operation.duration`, one per request the server's layers see, from when
+      this layer is called until the handler's answer is back: `mcp.method.name`,
+      `mcp.protocol.version`, `gen_ai.tool.name` and `gen_ai.operation.name` (tools/call),
+      `gen_ai.prompt.name` (prompts/get), `network.transport` and `network.protocol.name`
+      (HTTP), and on failure `error.type` (and `rpc.response.status_code` for a JSON-RPC
+      error), decided as `ServerTracing` decides them. `mcp.resource.uri` only when asked
+      for (the conventions make it opt-in: URIs make many distinct series).
+    - `mcp.server.session.duration`, one per 2025-era session as it ends (the client closed
+      it, deleted it, or it expired), from when it was created: `mcp.protocol.version`,
+      and over HTTP `network.transport` and `network.protocol.name` (the server is told
+      nothing of stdio or in-memory transports, as for its spans). A 2026-07-28 request
+      has no session, so it records none.
+
+    Nothing else is recorded: no session id, request id or client address (each would make
+    a series per value). Add it as a server middleware (beside `ServerTracing` or not); a
+    server without it does no metrics work at all.
+
+    Args:
+        meter_provider: where the metrics go; OpenTelemetry's global provider if None.
+        resource_uri: add `mcp.resource.uri` to resource requests' operation durations.
+        clock: the clock requests are timed by (`time.perf_counter`).
+    """
+
+    def __init__(
+        self,
+        meter_provider: MeterProvider | None = None,
+        *,
+        resource_uri: bool = False,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.operation_duration, self.session_duration = duration_histograms(
+            "server", meter_provider, "ServerMetrics"
+        )
+        self.resource_uri = resource_uri
+        self.clock = clock
+
+    async def __call__(self, ctx: Context, params: Any, call_next: CallNext) -> Any:
+        attributes = operation_attributes(ctx, params)
+        if not self.resource_uri:
+            attributes.pop("mcp.resource.uri", None)
+        return await timed_call(
+            self.operation_duration, attributes, "server", self.clock, params, call_next, ctx.terms
+        )
+
+    def session_ended(self, session: ServerSessionHandle) -> None:
+        record = session.record
+        revision = record.revision
+        if revision is None or revision in STATELESS_REVISIONS:  # never initialized: no session
+            return
+        attributes = {
+            "mcp.protocol.version": revision,
+            **_session_network(session.connection.channel),
+        }
+        # The record's wall-clock start: a session restored by another process began there.
+        self.session_duration.record(max(0.0, time.time() - record.created), attributes)
+
+
+async def _traced_call(span: Span, ctx: Context, params: Any, call_next: CallNext) -> Any:
     try:
         result = await call_next(params)
-    except McpError as exc:
-        mark_failed(span, str(exc.code), exc.message, code=exc.code)
-        raise
-    except ToolError as exc:
-        mark_failed(span, "tool_error", str(exc))
-        raise
-    except asyncio.CancelledError:
-        mark_failed(span, "cancelled", "the client cancelled the request")
-        raise
-    except Exception as exc:
-        span.record_exception(exc)
-        mark_failed(span, str(codes.INTERNAL_ERROR), str(exc), code=codes.INTERNAL_ERROR)
+    except (Exception, asyncio.CancelledError) as exc:
+        mark_failed(span, failure_of(exc, "server", ctx.terms), exc)
         raise
     if is_tool_error(result):
-        mark_failed(span, "tool_error", "the tool's result has isError")
+        mark_failed(span, TOOL_ERROR)
     return result
 
 
+def operation_attributes(ctx: Context, params: Any) -> dict[str, Any]:
+    """What a request's span and its `mcp.server.operation.duration` both carry:
+    `mcp.method.name`, `mcp.protocol.version`, the target (`target_attributes`) and
+    `network.transport` and `network.protocol.name` over HTTP."""
+    method, revision = ctx.method, ctx.protocol_version
+    attributes: dict[str, Any] = {"mcp.method.name": method}
+    if revision is not None:
+        attributes["mcp.protocol.version"] = revision
+    attributes.update(target_attributes(method, params))
+    info = ctx.request_info
+    if info is not None and info.transport == "http":  # Streamable HTTP or HTTP+SSE: over TCP
+        attributes["network.transport"] = "tcp"
+        attributes["network.protocol.name"] = "http"
+    return attributes
+
+
 def _attributes(ctx: Context, params: Any) -> dict[str, Any]:
-    attributes: dict[str, Any] = {
-        "mcp.method.name": ctx.method,
-        "jsonrpc.request.id": str(ctx.request_id),
-    }
-    if ctx.protocol_version is not None:
-        attributes["mcp.protocol.version"] = ctx.protocol_version
-    attributes.update(target_attributes(ctx.method, params))
+    """The span's: the operation's, and what only a span may carry (ids and addresses
+    make too many distinct values for a metric)."""
+    attributes = operation_attributes(ctx, params)
+    attributes["jsonrpc.request.id"] = str(ctx.request_id)
     info = ctx.request_info
     if info is not None:
-        if info.transport == "http":  # Streamable HTTP or HTTP+SSE: over TCP
-            attributes["network.transport"] = "tcp"
-            attributes["network.protocol.name"] = "http"
         session_id = info.header("mcp-session-id")
         if session_id is not None:
             attributes["mcp.session.id"] = session_id
         if info.client is not None:
             attributes["client.address"], attributes["client.port"] = info.client
     return attributes
+
+
+def _session_network(channel: MessageChannel) -> dict[str, str]:
+    """`network.*` of a session's transport (semconv "Recording MCP transport"): over HTTP
+    (whose channels are told of each POST body they carry); nothing over stdio or in
+    process, where the server is told nothing of the transport, as for its spans."""
+    if isinstance(channel, ReadsBodies):
+        return {"network.transport": "tcp", "network.protocol.name": "http"}
+    return {}

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from mcpkit.cli._output import Terminal
-    from mcpkit.server.serving.registry_entry import Listed, Project
+    from mcpkit.server.serving.registry_entry import ListedServer, Project
     from mcpkit.types.server_json import EnvironmentVariable
 
 __all__ = ["register"]
@@ -173,12 +173,12 @@ def _project(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Proje
     return read_project(path)
 
 
-def _server(target: str) -> Listed:
+def _server(target: str) -> ListedServer:
     from mcpkit.cli.user_server import load_server
     from mcpkit.server.serving._run import refusing_run
 
     with refusing_run("mcpkit registry init is importing this file to read its Server"):
-        server: Listed = load_server(target)
+        server: ListedServer = load_server(target)
     return server
 
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EntryRefused",
-    "Listed",
+    "ListedServer",
     "Project",
     "add_mcp_name",
     "build_server_json",
@@ -56,7 +56,7 @@ class EntryRefused(ValueError):
     """A `server.json` that cannot be made as asked; the message names what to change."""
 
 
-class Listed(Protocol):
+class ListedServer(Protocol):
     """What an entry reads of a server: its `serverInfo`, its card, whether it asks for a
     bearer token."""
 
@@ -150,7 +150,7 @@ def _version(path: Path, name: str, project: dict[str, object]) -> str:
 
 
 def build_server_json(
-    server: Listed,
+    server: ListedServer,
     project: Project | None,
     *,
     name: str | None = None,
