@@ -4,7 +4,7 @@ answer None (go on) or a `Refusal` to send as it is (spec: basic/transports, "St
 Headers are what an ASGI scope holds: (lower-case name, value) pairs. Nothing here raises on
 what a peer sends; a refusal's message says what was wrong and names the setting that decides.
 `check_request` runs the checks every request needs; `protocol_version` and `session_id` also
-return the value the app goes on with.
+return the value the app goes on with, and `client_address` who sent the request.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import msgspec
 
 from mcpkit._asgi import (
     Headers,
+    Scope,
     collect,
     memo_short,
     quote_header,
@@ -42,6 +43,7 @@ __all__ = [
     "check_method",
     "check_origin",
     "check_request",
+    "client_address",
     "distinct",
     "HeaderMemos",
     "protocol_version",
@@ -492,6 +494,21 @@ def session_id(
         f"Mcp-Session-Id {got} is malformed: send the id the initialize response gave, once, "
         f"as it came (visible ASCII, at most {MAX_SESSION_ID_LENGTH} characters)",
     )
+
+
+def client_address(scope: Scope) -> tuple[str, int] | None:
+    """The client's (host, port), when the server says it: the one reader of the address every
+    per-address budget counts (the app's session, request and listen caps, the connection
+    limits of `uvicorn_protocol`) and every `RequestInfo` carries. Behind a trusted proxy the
+    app has already put the forwarded client there (`transports.http.forwarded`)."""
+    # (Typed by its annotation, not `cast`: a call, on every request.)
+    client: tuple[str, int] | None = scope.get("client")
+    if client is None:
+        return None
+    host, port = client
+    if type(client) is tuple and type(host) is str and type(port) is int:
+        return client  # (uvicorn's: as it is)
+    return str(host), int(port)
 
 
 def _stripped_revision(value: bytes) -> str:
