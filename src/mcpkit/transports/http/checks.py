@@ -27,6 +27,7 @@ from mcpkit._asgi import (
 from mcpkit.protocol.codes import INVALID_REQUEST
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
 from mcpkit.protocol.own_terms import unsupported_revision
+from mcpkit.protocol.sse import parse_event_id
 from mcpkit.transports.http.origin import OriginPolicy, origin_problem, values_problem
 from mcpkit.types.methods import STATELESS_REVISIONS, SUPPORTED_REVISIONS
 
@@ -45,6 +46,8 @@ __all__ = [
     "check_request",
     "client_address",
     "distinct",
+    "expired",
+    "last_event_id",
     "HeaderMemos",
     "protocol_version",
     "refuse",
@@ -550,6 +553,31 @@ class HeaderMemos:
     def forget_session_id(self, sid: str) -> None:
         """Drop the id of a session that ended from what `session_id` remembers."""
         self.session_ids.pop(sid.encode(), None)
+
+
+def last_event_id(last: list[bytes]) -> tuple[str, int] | Refusal:
+    """The (stream id, event number) of the Last-Event-ID values `last`, sent once as an event
+    id of this server's form (`mcpkit.protocol.sse.make_event_id`); else the 400 to send."""
+    parsed = parse_event_id(last[0].decode("latin-1")) if len(last) == 1 else None
+    if parsed is None:
+        got = quote_header(last[0]) if len(last) == 1 else f"{len(last)} headers"
+        return refuse(
+            400,
+            f"Last-Event-ID {got} is not an event id this server sent: send the id of the "
+            "last event received, once, or open a new stream without it",
+        )
+    return parsed
+
+
+def expired(last: bytes) -> Refusal:
+    """410 for a Last-Event-ID whose stream cannot be resumed. Not 404: a client must take a
+    404 for the end of its session (basic/transports, "Session Management")."""
+    return refuse(
+        410,
+        f"the stream of Last-Event-ID {quote_header(last)} cannot be resumed: it belongs to "
+        "no stream of this session, or its events are past the replay window "
+        "(replay_window, replay_retention); open a new stream with GET without Last-Event-ID",
+    )
 
 
 def unknown_session(session_id: str) -> Refusal:
