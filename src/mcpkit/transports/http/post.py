@@ -253,11 +253,11 @@ class PostRequests:
     ) -> bool:
         """Whether a POST is answered by the rules of a revision whose requests carry their
         own terms (2026-07-28), not a session's: its body carries them (an Mcp-Session-Id
-        beside them is ignored, as 2026-07-28 says) and its MCP-Protocol-Version names no
-        revision of sessions, or it names no session and a revision no session speaks (one
-        `protocol_version` refuses). A session's POST that names its era's revision is the
-        session's: a 2026-07-28 request names 2026-07-28 there (basic/transports, "Protocol
-        Version Header"), so its body is not searched."""
+        beside them is ignored, as 2026-07-28 says), or it names no session and a revision
+        no session speaks (one `protocol_version` refuses). But a POST that names a session
+        and, once, a revision sessions speak is the session's, its body not searched: a
+        2026-07-28 request names 2026-07-28 there (basic/transports, "Protocol Version
+        Header")."""
         if each is not None:
             if b"mcp-session-id" in each:  # a session's POST (most)
                 if each.get(b"mcp-protocol-version") in self._session_versions:
