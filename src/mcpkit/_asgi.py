@@ -21,7 +21,6 @@ __all__ = [
     "Receive",
     "Scope",
     "Send",
-    "client_of",
     "collect",
     "first_header",
     "head_of",
@@ -47,21 +46,6 @@ _MEMO_ENTRIES: Final = 256
 
 R = TypeVar("R")
 _T = TypeVar("_T")
-
-
-def client_of(scope: Scope) -> tuple[str, int] | None:
-    """The client's (host, port), when the server says it: the one reader of the address every
-    per-address budget counts (the HTTP app's session, request and listen caps, the
-    authorization front's and development server's budgets). Behind a trusted proxy the app
-    has already put the forwarded client there (`transports.http.forwarded`)."""
-    # (Typed by its annotation, not `cast`: a call, on every request.)
-    client: tuple[str, int] | None = scope.get("client")
-    if client is None:
-        return None
-    host, port = client
-    if type(client) is tuple and type(host) is str and type(port) is int:
-        return client  # (uvicorn's: as it is)
-    return str(host), int(port)
 
 
 def first_header(scope: Scope, name: bytes) -> bytes | None:

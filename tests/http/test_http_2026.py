@@ -302,6 +302,32 @@ async def test_a_session_id_beside_a_2026_request_is_ignored() -> None:
     assert status == 200 and answer["result"]["structuredContent"] == {"result": 2}
 
 
+async def test_a_sessions_post_naming_its_revision_is_the_sessions_whatever_its_meta() -> None:
+    """A POST with an Mcp-Session-Id and the session's revision in MCP-Protocol-Version is the
+    session's, even when its `_meta` holds the names of 2026-07-28 terms (a 2026 request names
+    2026-07-28 in that header): the session serves it, under the terms it negotiated. The same
+    body naming 2026-07-28 in the header is served as a 2026 request, the session id ignored."""
+    app = make_server().http_app()
+    call = body("tools/call", {"name": "add", "arguments": {"a": 2, "b": 2}}, rid=7)
+    async with (
+        asyncio.timeout(WAIT),
+        serving(app) as base,
+        httpx.AsyncClient(base_url=base) as client,
+    ):
+        sid = await open_session(client, base + URL)
+        response = await client.post(URL, json=call, headers=headers(sid))
+        assert response.status_code == 200, response.text
+        (answer,) = messages_of(response)
+        # A session's answer: no 2026-07-28 `_meta` (its `serverInfo`) added to the result.
+        assert answer["id"] == 7 and answer["result"]["structuredContent"] == {"result": 4}
+        assert "_meta" not in answer["result"]
+        status, modern_answer = await post(
+            client, call, modern("tools/call", "add", **{"mcp-session-id": sid})
+        )
+    assert status == 200 and modern_answer["result"]["structuredContent"] == {"result": 4}
+    assert "_meta" in modern_answer["result"]
+
+
 async def test_the_mcpkit_client_follows_a_task_over_http() -> None:
     """The tasks extension over HTTP: the call is answered with a task handle, and the client
     polls it with tasks/get and answers its question with tasks/update, each POST naming the

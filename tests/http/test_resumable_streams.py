@@ -7,9 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mcpkit.transports.http.checks import Refusal
-from mcpkit.transports.http.resumable_streams import MAX_RETAINED, ResumableStreams
 from mcpkit.transports.http.sse_stream import Stream, StreamSettings, session_tag
-from mcpkit.transports.http.streams import HttpChannel
+from mcpkit.transports.http.streams import MAX_RETAINED, HttpChannel, ResumableStreams
 
 
 @dataclass

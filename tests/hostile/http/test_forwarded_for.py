@@ -14,11 +14,11 @@ from _front_world import REDIRECT, make_front
 from _serving import INITIALIZE, WAIT, headers, open_session
 
 from mcpkit import Server
-from mcpkit._asgi import client_of
 from mcpkit.auth.front import FrontSettings
 from mcpkit.cli.commands.run import http_options
 from mcpkit.cli.main import build_parser
 from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.http.checks import client_address
 from mcpkit.transports.http.forwarded import TrustedProxies
 
 URL = "http://127.0.0.1/mcp"
@@ -84,7 +84,7 @@ def test_no_header_or_an_untrusted_peer_leaves_the_peer() -> None:
     assert client(nginx, "not-an-address", "203.0.113.5") is None
     scope = {"client": ("198.51.100.9", 5000), "headers": [(b"x-forwarded-for", b"1.2.3.4")]}
     nginx.apply(scope)
-    assert client_of(scope) == ("198.51.100.9", 5000)
+    assert client_address(scope) == ("198.51.100.9", 5000)
 
 
 def test_a_setting_that_names_no_address_is_refused_naming_it() -> None:
@@ -144,7 +144,7 @@ def test_mcpkit_run_takes_the_trusted_proxies(capsys: pytest.CaptureFixture[str]
     scope = {"client": ("::1", 5000), "headers": [(b"x-forwarded-for", b"192.0.2.1")]}
     assert app.proxies is not None
     app.proxies.apply(scope)
-    assert client_of(scope) == ("192.0.2.1", 0)
+    assert client_address(scope) == ("192.0.2.1", 0)
     with pytest.raises(SystemExit):
         parser.parse_args([*argv[:-1], "127.0.0.1,nginx"])
     assert "--forwarded-allow-ips: 'nginx' is not an IP address" in capsys.readouterr().err

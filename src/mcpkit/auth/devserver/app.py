@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from mcpkit._asgi import Receive, Scope, Send, client_of, send_whole
+from mcpkit._asgi import Receive, Scope, Send, send_whole
 from mcpkit.auth.devserver._http import (
     Refused,
     answer_lifespan,
@@ -171,9 +171,10 @@ class DevAuthorizationServer(MountedServer[DevServerSettings]):
 
 
 def source_of(scope: Scope) -> str:
-    """Who asked: the client's address (what the per-source caps count)."""
-    client = client_of(scope)
-    return "?" if not client else client[0]
+    """Who asked: the client's host, as the ASGI server gives it (what the per-source caps
+    count); "?" when it gives none."""
+    client = scope.get("client")
+    return "?" if not client else str(client[0])
 
 
 def _over_loopback(scope: Scope) -> bool:

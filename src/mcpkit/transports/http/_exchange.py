@@ -17,7 +17,6 @@ from functools import partial
 from typing import Final, Generic, TypeVar, final
 
 from mcpkit._asgi import Message, Receive, Scope, Send, head_of, send_whole
-from mcpkit._asgi import client_of as client_address
 from mcpkit._asgi import read_body as read_whole_body
 from mcpkit.protocol.sse import (
     encode_comment,
@@ -43,7 +42,6 @@ __all__ = [
     "Resumption",
     "answer_json",
     "body_in",
-    "client_address",
     "local_path",
     "read_body",
     "read_rest",

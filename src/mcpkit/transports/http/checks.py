@@ -4,7 +4,7 @@ answer None (go on) or a `Refusal` to send as it is (spec: basic/transports, "St
 Headers are what an ASGI scope holds: (lower-case name, value) pairs. Nothing here raises on
 what a peer sends; a refusal's message says what was wrong and names the setting that decides.
 `check_request` runs the checks every request needs; `protocol_version` and `session_id` also
-return the value the app goes on with.
+return the value the app goes on with, and `client_address` who sent the request.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import msgspec
 
 from mcpkit._asgi import (
     Headers,
+    Scope,
     collect,
     memo_short,
     quote_header,
@@ -26,6 +27,7 @@ from mcpkit._asgi import (
 from mcpkit.protocol.codes import INVALID_REQUEST
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
 from mcpkit.protocol.own_terms import unsupported_revision
+from mcpkit.protocol.sse import parse_event_id
 from mcpkit.transports.http.origin import OriginPolicy, origin_problem, values_problem
 from mcpkit.types.methods import STATELESS_REVISIONS, SUPPORTED_REVISIONS
 
@@ -42,7 +44,10 @@ __all__ = [
     "check_method",
     "check_origin",
     "check_request",
+    "client_address",
     "distinct",
+    "expired",
+    "last_event_id",
     "HeaderMemos",
     "protocol_version",
     "refuse",
@@ -494,6 +499,21 @@ def session_id(
     )
 
 
+def client_address(scope: Scope) -> tuple[str, int] | None:
+    """The client's (host, port), when the server says it: the one reader of the address every
+    per-address budget counts (the app's session, request and listen caps, the connection
+    limits of `uvicorn_protocol`) and every `RequestInfo` carries. Behind a trusted proxy the
+    app has already put the forwarded client there (`transports.http.forwarded`)."""
+    # (Typed by its annotation, not `cast`: a call, on every request.)
+    client: tuple[str, int] | None = scope.get("client")
+    if client is None:
+        return None
+    host, port = client
+    if type(client) is tuple and type(host) is str and type(port) is int:
+        return client  # (uvicorn's: as it is)
+    return str(host), int(port)
+
+
 def _stripped_revision(value: bytes) -> str:
     """An MCP-Protocol-Version value as the text `protocol_version` compares."""
     return value.strip(b" \t").decode("latin-1")
@@ -533,6 +553,31 @@ class HeaderMemos:
     def forget_session_id(self, sid: str) -> None:
         """Drop the id of a session that ended from what `session_id` remembers."""
         self.session_ids.pop(sid.encode(), None)
+
+
+def last_event_id(last: list[bytes]) -> tuple[str, int] | Refusal:
+    """The (stream id, event number) of the Last-Event-ID values `last`, sent once as an event
+    id of this server's form (`mcpkit.protocol.sse.make_event_id`); else the 400 to send."""
+    parsed = parse_event_id(last[0].decode("latin-1")) if len(last) == 1 else None
+    if parsed is None:
+        got = quote_header(last[0]) if len(last) == 1 else f"{len(last)} headers"
+        return refuse(
+            400,
+            f"Last-Event-ID {got} is not an event id this server sent: send the id of the "
+            "last event received, once, or open a new stream without it",
+        )
+    return parsed
+
+
+def expired(last: bytes) -> Refusal:
+    """410 for a Last-Event-ID whose stream cannot be resumed. Not 404: a client must take a
+    404 for the end of its session (basic/transports, "Session Management")."""
+    return refuse(
+        410,
+        f"the stream of Last-Event-ID {quote_header(last)} cannot be resumed: it belongs to "
+        "no stream of this session, or its events are past the replay window "
+        "(replay_window, replay_retention); open a new stream with GET without Last-Event-ID",
+    )
 
 
 def unknown_session(session_id: str) -> Refusal:

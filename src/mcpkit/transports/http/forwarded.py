@@ -1,6 +1,6 @@
 """The client address behind a reverse proxy the operator trusts (`forwarded_allow_ips`).
 
-Every per-address budget counts the address `mcpkit._asgi.client_of` reads from the ASGI
+Every per-address budget counts the address `checks.client_address` reads from the ASGI
 scope. Behind nginx that is nginx's address for every client, so one client filling a budget
 (registrations at the authorization front, sessions, listens) fills it for all of them. When
 the direct peer is a trusted proxy, `TrustedProxies.apply` puts the client's address there

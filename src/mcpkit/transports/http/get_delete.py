@@ -15,11 +15,12 @@ from mcpkit._asgi import Receive, Scope, Send, send_whole, values_of
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.stores.deadline import StoreUnavailable
-from mcpkit.transports.http._exchange import Resumption, client_address, send_refusal, send_sse
+from mcpkit.transports.http._exchange import Resumption, send_refusal, send_sse
 from mcpkit.transports.http.capacity import LISTEN_SINCE
 from mcpkit.transports.http.checks import (
     EndpointPolicy,
     Refusal,
+    client_address,
     protocol_version,
     refuse,
     session_id,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from mcpkit._asgi import Receive, Scope, Send, client_of, send_whole, values_of
+from mcpkit._asgi import Receive, Scope, Send, send_whole, values_of
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed
@@ -35,6 +35,7 @@ from mcpkit.transports.http.checks import (
     check_content_length,
     check_content_type,
     check_origin,
+    client_address,
     refuse,
 )
 from mcpkit.transports.http.guard import Guard
@@ -154,7 +155,7 @@ class LegacySseEndpoint:
         if refusal is None and values_of(headers, b"accept"):
             refusal = check_accept("GET", headers)  # no Accept at all is what old clients send
         owner = None if token is None else identity_of(token)
-        address = client_of(scope)
+        address = client_address(scope)
         client = self.client_caps.of(owner, None if address is None else address[0])
         if refusal is None:
             full = await make_room(self.sessions, self._clock(), client)
@@ -252,7 +253,7 @@ class LegacySseEndpoint:
         if isinstance(body, Refusal):
             await send_refusal(send, body)
         elif body is not None:
-            info = RequestInfo("http", headers, client_of(scope), token)
+            info = RequestInfo("http", headers, client_address(scope), token)
             await self._submit(session, body, info, send)
 
     async def _submit(

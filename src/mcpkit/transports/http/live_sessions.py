@@ -55,7 +55,11 @@ class SessionRegistry(Protocol[S]):
     """The live sessions of one endpoint, by Mcp-Session-Id. A shared store implements the
     same operations later; the app never reaches past them."""
 
-    def get(self, session_id: str) -> S | None: ...
+    @property
+    def get(self) -> Callable[[str], S | None]:
+        """What finds the session an id names, or None (a method does, as a callable
+        attribute may: `MemorySessionRegistry`'s is its dict's own)."""
+        ...
 
     def add(self, session_id: str, session: S, client: Hashable = None) -> bool: ...
 
@@ -80,8 +84,6 @@ class MemorySessionRegistry(Generic[S]):
     Each session may be added for a client (who opened it: a user, an address), whose
     sessions are counted apart (`count`, `longest_idle(client)`)."""
 
-    __slots__ = ("_by_client", "_clients", "_sessions", "idle_timeout", "max_sessions")
-
     def __init__(self, *, max_sessions: int, idle_timeout: float) -> None:
         if max_sessions < 1:
             raise ValueError("max_sessions must be at least 1")
@@ -90,11 +92,11 @@ class MemorySessionRegistry(Generic[S]):
         self.max_sessions = max_sessions
         self.idle_timeout = idle_timeout
         self._sessions: dict[str, S] = {}
+        #: The session an id names, or None: the dict's own `get`, which every request naming
+        #: a session asks, with nothing of the registry's around it.
+        self.get: Callable[[str], S | None] = self._sessions.get
         self._clients: dict[str, Hashable] = {}  # session id -> its client, when it has one
         self._by_client: dict[Hashable, dict[str, None]] = {}  # client -> its session ids
-
-    def get(self, session_id: str) -> S | None:
-        return self._sessions.get(session_id)
 
     def add(self, session_id: str, session: S, client: Hashable = None) -> bool:
         """Keep `session` (opened by `client`, if not None); False (and nothing kept) when

@@ -25,13 +25,13 @@ from mcpkit.transports.http._exchange import (
     More,
     answer_json,
     body_in,
-    client_address,
     read_rest,
     send_refusal,
 )
 from mcpkit.transports.http.checks import (
     EndpointPolicy,
     Refusal,
+    client_address,
     protocol_version,
     refuse,
     session_id,
@@ -108,6 +108,13 @@ class PostRequests:
             revision.encode()
             for revision in policy.stateless_revisions
             if revision not in policy.supported_revisions
+        )
+        #: MCP-Protocol-Version values that name a revision sessions speak: a POST with one
+        #: and an Mcp-Session-Id is its session's, whatever its body's `_meta` holds.
+        self._session_versions = frozenset(
+            revision.encode()
+            for revision in policy.supported_revisions
+            if revision not in policy.stateless_revisions
         )
         #: Starts the response of a request served in its POST's task still running after
         #: FIRST_WAIT (`_answer`): one timer for all of them.
@@ -247,9 +254,14 @@ class PostRequests:
         """Whether a POST is answered by the rules of a revision whose requests carry their
         own terms (2026-07-28), not a session's: its body carries them (an Mcp-Session-Id
         beside them is ignored, as 2026-07-28 says), or it names no session and a revision
-        no session speaks (one `protocol_version` refuses)."""
+        no session speaks (one `protocol_version` refuses). But a POST that names a session
+        and, once, a revision sessions speak is the session's, its body not searched: a
+        2026-07-28 request names 2026-07-28 there (basic/transports, "Protocol Version
+        Header")."""
         if each is not None:
-            if b"mcp-session-id" in each:  # a session's POST (most): its body decides
+            if b"mcp-session-id" in each:  # a session's POST (most)
+                if each.get(b"mcp-protocol-version") in self._session_versions:
+                    return False
                 return carries_terms(body)
             if each.get(b"mcp-protocol-version") in self._own_terms_versions:
                 return True  # a 2026-07-28 client's usual POST: its body not searched

@@ -457,7 +457,7 @@ class Stream:
     def drop_replay(self) -> None:
         """`slow_readers.Replay.drop_replay`: what is kept for replay goes, here and in an
         in-process store, and so does the store: what comes next is not stored, and a
-        resumption is answered 410 (`resumable_streams.expired`)."""
+        resumption is answered 410 (`checks.expired`)."""
         store, stream_id = self.store, self.id
         if type(store) is MemoryEventStore and stream_id is not None:
             store.drop(stream_id)

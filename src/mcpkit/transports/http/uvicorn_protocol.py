@@ -66,7 +66,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any, Final, Literal
 
-from mcpkit._asgi import client_of, first_header
+from mcpkit._asgi import first_header
 from mcpkit._extras import needs_extra
 from mcpkit.transports.http.capacity import (
     DEFAULT_KEEP_ALIVE,
@@ -74,7 +74,7 @@ from mcpkit.transports.http.capacity import (
     check_connection_settings,
     check_keep_alive,
 )
-from mcpkit.transports.http.checks import refuse
+from mcpkit.transports.http.checks import client_address, refuse
 from mcpkit.transports.http.slow_readers import QueuedBytes
 from mcpkit.transports.http.uvicorn_shape import UvicornShapeChanged, check_uvicorn_shape
 
@@ -569,11 +569,11 @@ def _sweep(
 
 
 def _host_of(protocol: Any) -> object:
-    """The client's host of a connection: its request's, as the app counts it (`client_of`:
-    behind a trusted proxy the app put the forwarded client in the scope it shares with the
-    cycle), else the peer's (uvicorn's `client`: (host, port), or None)."""
+    """The client's host of a connection: its request's, as the app counts it
+    (`client_address`: behind a trusted proxy the app put the forwarded client in the scope
+    it shares with the cycle), else the peer's (uvicorn's `client`: (host, port), or None)."""
     cycle = getattr(protocol, "cycle", None)
-    client = getattr(protocol, "client", None) if cycle is None else client_of(cycle.scope)
+    client = getattr(protocol, "client", None) if cycle is None else client_address(cycle.scope)
     return client[0] if client else None
 
 
