@@ -352,8 +352,7 @@ def _tidy(node: object, declared: Callable[[list[object]], list[Any]]) -> None:
 
 
 def type_name(tp: object) -> str:
-    """How messages name a type or function: its `__name__`, else its repr (a generic
-    alias such as `list[int]` has no name of its own)."""
+    """How messages name a type or function: its `__name__`, else its repr."""
     return getattr(tp, "__name__", None) or repr(tp)
 
 
@@ -362,6 +361,7 @@ def unwrap_callable(fn: Callable[..., Any]) -> Any:
     # A partial's hints are its function's; the bound arguments are not read here.
     while isinstance(fn, functools.partial):
         fn = fn.func
+    # A class is left as it is: its `__init__` is read by the callers that need it.
     if not (inspect.isfunction(fn) or inspect.ismethod(fn)) and callable(fn):
         call = type(fn).__call__  # a callable object: its method has the hints
         if inspect.isfunction(call):
