@@ -40,6 +40,9 @@ from mcpkit.errors import SkillError
 __all__ = ["parse_frontmatter", "same_json", "split_frontmatter"]
 
 _FENCE: Final = "---"
+# The YAML 1.2 core schema's tag resolution (section 10.3.2): exactly these spellings are
+# null, booleans and numbers; anything else plain is a string. So `yes`, `on` and `017`
+# stay text, unlike YAML 1.1.
 _INT: Final = re.compile(r"[-+]?[0-9]+\Z")
 _FLOAT: Final = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
 _NULLS: Final = frozenset({"", "~", "null", "Null", "NULL"})
@@ -48,12 +51,13 @@ _FALSE: Final = frozenset({"false", "False", "FALSE"})
 # Indicators a plain scalar may not start with (YAML 1.2, 7.3.3); those we do not read at all.
 _UNSUPPORTED: Final = {"&": "anchors", "*": "aliases", "!": "tags", "?": "complex keys"}
 _RESERVED: Final = frozenset("@`%")
+# Double-quoted escapes (YAML 1.2, 5.7), each to the character it stands for.
 _ESCAPES: Final = {
     "0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f",
     "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85",
     "_": "\xa0", "L": "\u2028", "P": "\u2029",
 }  # fmt: skip
-_HEX_ESCAPES: Final = {"x": 2, "u": 4, "U": 8}
+_HEX_ESCAPES: Final = {"x": 2, "u": 4, "U": 8}  # escape letter -> its number of hex digits
 
 
 def split_frontmatter(text: str) -> tuple[str, str] | None:
@@ -61,6 +65,7 @@ def split_frontmatter(text: str) -> tuple[str, str] | None:
     `---`; None when the text does not begin with such a block (a byte-order mark is
     skipped)."""
     text = text.removeprefix("\ufeff")
+    # Split on "\n" alone, then "\r" stripped: a file written on Windows reads the same.
     lines = text.split("\n")
     if lines[0].rstrip("\r").rstrip(" \t") != _FENCE:
         return None
@@ -80,6 +85,7 @@ def parse_frontmatter(text: str) -> dict[str, Any]:
         )
     reader = _Reader(split[0])
     value = reader.document()
+    # An empty block is an empty mapping: the caller then says which field is missing.
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -106,10 +112,12 @@ def same_json(a: object, b: object) -> bool:
 
 
 def _indent(line: str) -> int:
+    """A line's indentation in spaces (tabs are refused before any line is read)."""
     return len(line) - len(line.lstrip(" "))
 
 
 def _significant(line: str) -> bool:
+    """Whether a line holds content: neither blank nor a whole-line comment."""
     stripped = line.strip()
     return bool(stripped) and not stripped.startswith("#")
 
@@ -124,6 +132,8 @@ class _Reader:
     """Reads the frontmatter's lines top-down; `i` is the next line to read."""
 
     def __init__(self, text: str) -> None:
+        # YAML forbids tabs in indentation (6.1); refused at once, since every later
+        # decision reads indentation.
         if "\t" in "".join(line[: _indent(line) + 1] for line in text.split("\n")):
             raise SkillError("SKILL.md frontmatter indents with a tab, which YAML forbids")
         self.lines = [line.rstrip("\r") for line in text.split("\n")]
@@ -131,6 +141,7 @@ class _Reader:
         self.at = 0  # the line whose entry is being read, for errors
 
     def fail(self, why: str, line: int | None = None) -> SkillError:
+        """The error for what is wrong, naming the SKILL.md line a user can find."""
         n = (self.at if line is None else line) + 2  # 1-based, after the opening '---'
         return SkillError(f"SKILL.md frontmatter, line {n}: {why}")
 
@@ -142,6 +153,7 @@ class _Reader:
         return j if j < len(self.lines) else None
 
     def document(self) -> Any:
+        """The whole frontmatter's value (None when empty); text left after it is refused."""
         j = self.next_significant()
         if j is None:
             return None
@@ -152,6 +164,7 @@ class _Reader:
         return value
 
     def block(self, indent: int) -> Any:
+        """A block collection at `indent`: a sequence if it starts with `- `, else a mapping."""
         j = self.next_significant()
         assert j is not None
         content = self.lines[j][indent:]
@@ -160,6 +173,7 @@ class _Reader:
         return self.mapping(indent)
 
     def mapping(self, indent: int) -> dict[str, Any]:
+        """A block mapping whose keys sit at `indent`; it ends at a line indented less."""
         result: dict[str, Any] = {}
         while (j := self.next_significant()) is not None:
             line = self.lines[j]
@@ -169,6 +183,8 @@ class _Reader:
             if _indent(line) > indent:
                 raise self.fail("unexpected indentation")
             key, rest = self.key(line[indent:])
+            # YAML 1.2 requires unique keys; which of two a reader keeps differs between
+            # libraries, so a server and a client could disagree. Refused.
             if key in result:
                 raise self.fail(f"the field {key!r} appears twice")
             self.i += 1
@@ -176,6 +192,7 @@ class _Reader:
         return result
 
     def sequence(self, indent: int) -> list[Any]:
+        """A block sequence whose `- ` sit at `indent`."""
         items: list[Any] = []
         while (j := self.next_significant()) is not None:
             line = self.lines[j]
@@ -205,6 +222,7 @@ class _Reader:
         return match.start()
 
     def key(self, content: str) -> tuple[str, str]:
+        """A mapping entry's key and the text after its `:` (a quoted key may hold `: `)."""
         if content[0] in "\"'":
             key, rest = self.quoted(content)
             rest = rest.lstrip(" ")
@@ -240,6 +258,7 @@ class _Reader:
         return self.plain(rest, indent)
 
     def plain(self, rest: str, indent: int) -> Any:
+        """A plain scalar, folded over its continuation lines (those indented more)."""
         if rest[0] in _UNSUPPORTED:
             raise self.fail(f"YAML {_UNSUPPORTED[rest[0]]} are not supported in frontmatter")
         if rest[0] in _RESERVED:
@@ -257,10 +276,13 @@ class _Reader:
         while parts and parts[-1] == "":
             parts.pop()
         text = _fold(parts)
+        # A `: ` inside a plain value is where YAML parsers disagree most (a mapping, or
+        # text?): refused with a hint to quote it, so both sides read the same.
         if re.search(r": |:$", text) and len(parts) > 1:
             raise self.fail("a value spread over lines contains ': '; quote it")
         if ": " in text:
             raise self.fail("a plain value contains ': '; quote it")
+        # A scalar over several lines is always a string (no number spans lines).
         return self.resolve(text) if len(parts) == 1 else text
 
     def resolve(self, text: str) -> Any:
@@ -279,6 +301,7 @@ class _Reader:
             return int(text[2:], 8)
         if _FLOAT.match(text):
             value = float(text)
+            # `1e999` overflows to infinity, which JSON cannot carry: kept as text.
             if math.isfinite(value):
                 return value
         if text.lower() in (".inf", "+.inf", "-.inf", ".nan"):
@@ -305,6 +328,8 @@ class _Reader:
         raise self.fail("a quoted value has no closing quote")
 
     def escape(self, text: str, k: int, out: list[str]) -> int:
+        """Read the escape at `text[k]` (a backslash) into `out`; the index after it.
+        An unknown escape is refused, as YAML requires, rather than kept as two characters."""
         code = text[k + 1 : k + 2]
         if code in _ESCAPES:
             out.append(_ESCAPES[code])
@@ -334,6 +359,9 @@ class _Reader:
         return value
 
     def block_scalar(self, header: str, indent: int) -> str:
+        """A literal (`|`) or folded (`>`) block scalar (YAML 1.2, 8.1): its header's
+        chomping and indentation indicators, in either order, then the lines indented
+        more than its key."""
         spec = _strip_comment(header)
         match = re.fullmatch(r"([|>])([-+]?)([1-9]?)|([|>])([1-9])([-+])", spec)
         if match is None:
@@ -346,6 +374,7 @@ class _Reader:
         while self.i < len(self.lines):
             line = self.lines[self.i]
             if line.strip():
+                # Without an explicit indicator, the first non-blank line sets the width.
                 if width is None:
                     width = _indent(line)
                     if width <= indent:
@@ -357,6 +386,8 @@ class _Reader:
         return _chomp(_literal(lines) if style == "|" else _folded(lines), chomp)
 
     def flow(self, text: str) -> Any:
+        """A one-line flow sequence or mapping of scalars (`[a, b]`, `{k: v}`); one that
+        spans lines or nests is refused, as this reader does not follow it."""
         opener, closer = text[0], {"[": "]", "{": "}"}[text[0]]
         if not text.endswith(closer):
             raise self.fail("a flow collection must open and close on one line")
@@ -373,6 +404,7 @@ class _Reader:
         return mapping
 
     def flow_scalar(self, item: str) -> Any:
+        """One item of a flow collection: quoted, or plain and resolved as any plain one."""
         if not item:
             return None
         if item[0] in "[{":
@@ -442,6 +474,7 @@ def _fold(parts: list[str]) -> str:
 
 
 def _literal(lines: list[str]) -> str:
+    """A literal block scalar: every line kept, each with its break."""
     return "".join(line + "\n" for line in lines)
 
 
@@ -466,6 +499,8 @@ def _folded(lines: list[str]) -> str:
 
 
 def _chomp(text: str, chomp: str) -> str:
+    """The final line breaks as the chomping indicator says (YAML 1.2, 8.1.1.2): `+` keeps
+    them all, `-` none, and the default (clip) one."""
     body = text.rstrip("\n")
     if chomp == "+":
         return text
