@@ -69,6 +69,7 @@ def split_frontmatter(text: str) -> tuple[str, str] | None:
     lines = text.split("\n")
     if lines[0].rstrip("\r").rstrip(" \t") != _FENCE:
         return None
+    # The first closing fence ends it: a `---` later in the body is the body's own.
     for i in range(1, len(lines)):
         if lines[i].rstrip("\r").rstrip(" \t") == _FENCE:
             return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :])
@@ -96,8 +97,10 @@ def parse_frontmatter(text: str) -> dict[str, Any]:
 def same_json(a: object, b: object) -> bool:
     """Whether two JSON values are equal as JSON sees them: numbers by value whatever their
     Python type, but a boolean never equal to a number (Python's `True == 1`)."""
+    # Booleans first: `bool` is a subclass of `int`, and the number test would take it.
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a is b
+    # `1` and `1.0` are one JSON number: a server's YAML and a client's JSON may differ so.
     if isinstance(a, int | float) and isinstance(b, int | float):
         return a == b
     if isinstance(a, dict) and isinstance(b, dict):
@@ -124,6 +127,7 @@ def _significant(line: str) -> bool:
 
 def _strip_comment(text: str) -> str:
     """A plain value without its trailing comment (a `#` after whitespace)."""
+    # Only after whitespace: `a#b` is text, as YAML reads it (6.6).
     match = re.search(r"(^|[ \t])#", text)
     return (text[: match.start()] if match else text).rstrip()
 
@@ -137,6 +141,7 @@ class _Reader:
         if "\t" in "".join(line[: _indent(line) + 1] for line in text.split("\n")):
             raise SkillError("SKILL.md frontmatter indents with a tab, which YAML forbids")
         self.lines = [line.rstrip("\r") for line in text.split("\n")]
+        # The next line to read: the reader only moves forward, never back.
         self.i = 0
         self.at = 0  # the line whose entry is being read, for errors
 
@@ -146,7 +151,8 @@ class _Reader:
         return SkillError(f"SKILL.md frontmatter, line {n}: {why}")
 
     def next_significant(self) -> int | None:
-        """The index of the next line with content, skipping blank and comment lines."""
+        """The index of the next line with content, skipping blank and comment lines.
+        It only looks: `i` moves when a reader takes the line."""
         j = self.i
         while j < len(self.lines) and not _significant(self.lines[j]):
             j += 1
@@ -168,6 +174,7 @@ class _Reader:
         j = self.next_significant()
         assert j is not None
         content = self.lines[j][indent:]
+        # `-` must be followed by a space or the line's end: `-x: 1` is a key like any.
         if content == "-" or content.startswith("- "):
             return self.sequence(indent)
         return self.mapping(indent)
@@ -177,9 +184,11 @@ class _Reader:
         result: dict[str, Any] = {}
         while (j := self.next_significant()) is not None:
             line = self.lines[j]
+            # Less indented: the mapping is over, and the line is its parent's.
             if _indent(line) < indent:
                 break
             self.i = self.at = j
+            # More indented with no key above to own it: YAML would refuse it too.
             if _indent(line) > indent:
                 raise self.fail("unexpected indentation")
             key, rest = self.key(line[indent:])
@@ -203,9 +212,11 @@ class _Reader:
                 break
             self.i = self.at = j
             rest = line[indent + 1 :].lstrip(" ")
+            # A quoted or flow item may hold `: ` without being a mapping.
             if rest and not rest.startswith(("'", '"', "[", "{")) and self.key_split(rest):
                 # `- key: value`: a mapping whose keys line up with this first one.
                 offset = len(line) - len(rest)
+                # The `- ` is blanked out, so the mapping reads its first line as any other.
                 self.lines[j] = " " * offset + rest
                 items.append(self.mapping(offset))
                 continue
@@ -216,6 +227,7 @@ class _Reader:
     @staticmethod
     def key_split(content: str) -> int | None:
         """Where the `:` ending a plain key is (followed by a space or the line's end)."""
+        # YAML: a `:` ends a plain key only before whitespace, so `http://x` is no key.
         match = re.search(r":( |$)", content)
         if match is None or content.startswith("#"):
             return None
@@ -229,6 +241,8 @@ class _Reader:
             if not rest.startswith(":"):
                 raise self.fail("a quoted key is not followed by ':'")
             return key, rest[1:].strip()
+        # An alias could make one small entry expand into billions of values (the module
+        # docstring): refused here, as in every value.
         if content[0] in _UNSUPPORTED:
             raise self.fail(f"YAML {_UNSUPPORTED[content[0]]} are not supported in frontmatter")
         at = self.key_split(content)
@@ -238,6 +252,7 @@ class _Reader:
 
     def value(self, rest: str, indent: int, *, in_mapping: bool) -> Any:
         """The value after a key (or a `- `) at `indent`, its first line's text being `rest`."""
+        # Nothing after the key: the value is the block on the lines below, or null.
         if not rest or rest.startswith("#"):
             j = self.next_significant()
             if j is None:
@@ -248,7 +263,9 @@ class _Reader:
             content = self.lines[j][indent:]
             if in_mapping and child == indent and (content == "-" or content.startswith("- ")):
                 return self.sequence(indent)  # YAML lets a mapping's list sit at its indent
+            # Anything else on the lines below belongs to the parent: the value is null.
             return None
+        # The first character says which kind of scalar or collection follows.
         if rest[0] in "|>":
             return self.block_scalar(rest, indent)
         if rest[0] in "\"'":
@@ -261,10 +278,13 @@ class _Reader:
         """A plain scalar, folded over its continuation lines (those indented more)."""
         if rest[0] in _UNSUPPORTED:
             raise self.fail(f"YAML {_UNSUPPORTED[rest[0]]} are not supported in frontmatter")
+        # YAML indicators (`@` and a backtick reserved, `%` a directive): quoted only.
         if rest[0] in _RESERVED:
             raise self.fail(f"a plain value cannot begin with {rest[0]!r}; quote it")
         parts = [_strip_comment(rest)]
         folded = parts[0] != rest.rstrip()  # a comment ends the scalar
+        # Continuation lines are those indented more than the key; blank ones are kept
+        # (as "") since each folds into a line break.
         while not folded and self.i < len(self.lines):
             line = self.lines[self.i]
             if line.strip() and _indent(line) <= indent:
@@ -273,6 +293,7 @@ class _Reader:
                 break
             parts.append(_strip_comment(line.strip()) if line.strip() else "")
             self.i += 1
+        # Trailing blank lines separate this value from the next key; they are not its.
         while parts and parts[-1] == "":
             parts.pop()
         text = _fold(parts)
@@ -295,6 +316,7 @@ class _Reader:
             return False
         if _INT.match(text):
             return int(text)
+        # The core schema's only other integer forms: hex `0x` and octal `0o` (never `017`).
         if re.fullmatch(r"0x[0-9a-fA-F]+", text):
             return int(text, 16)
         if re.fullmatch(r"0o[0-7]+", text):
@@ -304,6 +326,8 @@ class _Reader:
             # `1e999` overflows to infinity, which JSON cannot carry: kept as text.
             if math.isfinite(value):
                 return value
+        # YAML's infinities and NaN are numbers there, but JSON has none: refused, since
+        # keeping them as text would read differently from a YAML library.
         if text.lower() in (".inf", "+.inf", "-.inf", ".nan"):
             raise self.fail(f"{text} has no JSON form; quote it to keep it as text")
         return text
@@ -315,11 +339,13 @@ class _Reader:
         while k < len(text):
             c = text[k]
             if c == quote:
+                # In single quotes a quote is written twice; there is no other escape.
                 if quote == "'" and text[k + 1 : k + 2] == "'":
                     out.append("'")
                     k += 2
                     continue
                 return "".join(out), text[k + 1 :]
+            # Backslash escapes exist only in double quotes.
             if c == "\\" and quote == '"':
                 k = self.escape(text, k, out)
                 continue
@@ -345,6 +371,8 @@ class _Reader:
         """A quoted scalar, which may run over several lines (each line break folded)."""
         quote = rest[0]
         pieces = [rest]
+        # Lines are gathered until the quote closes; a line back at the key's indent
+        # first means the quote was never closed, caught here rather than at the end.
         while not _closes(" ".join(pieces), quote):
             if self.i >= len(self.lines) or (
                 self.lines[self.i].strip() and _indent(self.lines[self.i]) <= indent
@@ -354,6 +382,7 @@ class _Reader:
             self.i += 1
         joined = _fold(pieces) if len(pieces) > 1 else rest
         value, after = self.quoted(joined)
+        # Only a comment may follow the closing quote on its line.
         if _strip_comment(after).strip():
             raise self.fail(f"unexpected text after a quoted value: {after.strip()!r}")
         return value
@@ -377,10 +406,12 @@ class _Reader:
                 # Without an explicit indicator, the first non-blank line sets the width.
                 if width is None:
                     width = _indent(line)
+                    # Content not indented past the key: the block scalar is empty.
                     if width <= indent:
                         break
                 if _indent(line) < width:
                     break
+            # Blank lines inside are kept: they are part of the text (as line breaks).
             lines.append(line[width:] if width is not None else "")
             self.i += 1
         return _chomp(_literal(lines) if style == "|" else _folded(lines), chomp)
@@ -398,6 +429,7 @@ class _Reader:
             return [self.flow_scalar(item) for item in items]
         mapping: dict[str, Any] = {}
         for item in items:
+            # `{a, b: 1}`: an entry with no `:` is a key whose value is null, as in YAML.
             at = self.key_split(item)
             key, value = (item, "") if at is None else (item[:at].strip(), item[at + 1 :].strip())
             mapping[str(self.flow_scalar(key))] = self.flow_scalar(value)
@@ -423,6 +455,7 @@ def _closes(text: str, quote: str) -> bool:
     """Whether the quoted scalar opening `text` closes in it."""
     k = 1
     while k < len(text):
+        # An escaped character, `\"` above all, never closes the quote.
         if text[k] == "\\" and quote == '"':
             k += 2
             continue
@@ -440,6 +473,8 @@ def _split_flow(text: str, reader: _Reader) -> list[str]:
     items: list[str] = []
     current: list[str] = []
     quote = ""
+    # Commas inside quotes belong to the value. A doubled `''` closes and reopens the
+    # quote here, which splits nowhere, so it needs no case of its own.
     for c in text:
         if quote:
             current.append(c)
@@ -462,7 +497,7 @@ def _split_flow(text: str, reader: _Reader) -> list[str]:
 def _fold(parts: list[str]) -> str:
     """Lines of a flow scalar folded: one break is a space, each blank line a newline."""
     out = parts[0]
-    pending = 0
+    pending = 0  # blank lines since the last text line
     for part in parts[1:]:
         if part == "":
             pending += 1
@@ -489,6 +524,7 @@ def _folded(lines: list[str]) -> str:
             previous = None
             continue
         if previous is not None:
+            # A more-indented line keeps its breaks: it is meant as it is laid out (code).
             joins = not previous.startswith((" ", "\t")) and not line.startswith((" ", "\t"))
             out.append(" " if joins else "\n")
         out.append(line)
@@ -504,6 +540,7 @@ def _chomp(text: str, chomp: str) -> str:
     body = text.rstrip("\n")
     if chomp == "+":
         return text
+    # An all-blank scalar clips to "", not "\n": there is no last line to end.
     if chomp == "-" or not body:
         return body
     return body + "\n"
