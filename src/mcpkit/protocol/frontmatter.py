@@ -67,6 +67,7 @@ def split_frontmatter(text: str) -> tuple[str, str] | None:
     text = text.removeprefix("\ufeff")
     # Split on "\n" alone, then "\r" stripped: a file written on Windows reads the same.
     lines = text.split("\n")
+    # A fence may carry trailing spaces or a CR, which editors leave behind.
     if lines[0].rstrip("\r").rstrip(" \t") != _FENCE:
         return None
     # The first closing fence ends it: a `---` later in the body is the body's own.
@@ -111,6 +112,7 @@ def same_json(a: object, b: object) -> bool:
         return len(la) == len(lb) and all(same_json(x, y) for x, y in zip(la, lb, strict=True))
     if isinstance(a, str) and isinstance(b, str):
         return a == b
+    # What is left: null, or two values of different JSON types, never equal.
     return a is None and b is None
 
 
@@ -163,6 +165,7 @@ class _Reader:
         j = self.next_significant()
         if j is None:
             return None
+        # The top level may be indented; whatever its indent, all of it must share it.
         value = self.block(_indent(self.lines[j]))
         j = self.next_significant()
         if j is not None:
@@ -172,7 +175,7 @@ class _Reader:
     def block(self, indent: int) -> Any:
         """A block collection at `indent`: a sequence if it starts with `- `, else a mapping."""
         j = self.next_significant()
-        assert j is not None
+        assert j is not None  # (called only where a line with content follows)
         content = self.lines[j][indent:]
         # `-` must be followed by a space or the line's end: `-x: 1` is a key like any.
         if content == "-" or content.startswith("- "):
@@ -196,7 +199,7 @@ class _Reader:
             # libraries, so a server and a client could disagree. Refused.
             if key in result:
                 raise self.fail(f"the field {key!r} appears twice")
-            self.i += 1
+            self.i += 1  # past the key's line: a value on the lines below reads from here
             result[key] = self.value(rest, indent, in_mapping=True)
         return result
 
@@ -205,6 +208,8 @@ class _Reader:
         items: list[Any] = []
         while (j := self.next_significant()) is not None:
             line = self.lines[j]
+            # A line that is no `- ` item at this indent ends the sequence (it is the next
+            # key of the mapping around it), unless it is indented more, which is an error.
             if _indent(line) != indent or not (line[indent:] == "-" or line[indent:][:2] == "- "):
                 if _indent(line) > indent:
                     self.i = self.at = j
@@ -229,7 +234,7 @@ class _Reader:
         """Where the `:` ending a plain key is (followed by a space or the line's end)."""
         # YAML: a `:` ends a plain key only before whitespace, so `http://x` is no key.
         match = re.search(r":( |$)", content)
-        if match is None or content.startswith("#"):
+        if match is None or content.startswith("#"):  # a comment holds no key
             return None
         return match.start()
 
@@ -308,7 +313,7 @@ class _Reader:
 
     def resolve(self, text: str) -> Any:
         """A one-line plain scalar under the YAML 1.2 core schema."""
-        if text in _NULLS:
+        if text in _NULLS:  # `key:` alone is null too
             return None
         if text in _TRUE:
             return True
@@ -333,7 +338,8 @@ class _Reader:
         return text
 
     def quoted(self, text: str) -> tuple[str, str]:
-        """A quoted scalar at the start of `text` (one line): its value and what follows."""
+        """A quoted scalar at the start of `text` (one line): its value and what follows.
+        SkillError when the quote never closes, or for an unknown escape."""
         quote, k = text[0], 1
         out: list[str] = []
         while k < len(text):
@@ -360,6 +366,7 @@ class _Reader:
         if code in _ESCAPES:
             out.append(_ESCAPES[code])
             return k + 2
+        # `\x41`, `\u00e9`, `\U0001F600`: exactly that many hex digits, no fewer.
         width = _HEX_ESCAPES.get(code)
         digits = text[k + 2 : k + 2 + width] if width else ""
         if not width or not re.fullmatch(r"[0-9a-fA-F]+", digits) or len(digits) != width:
@@ -399,6 +406,7 @@ class _Reader:
         chomp = match.group(2) or match.group(6) or ""
         explicit = match.group(3) or match.group(5)
         lines: list[str] = []
+        # An explicit indentation indicator counts from the key's own indent (8.1.1.1).
         width = indent + int(explicit) if explicit else None
         while self.i < len(self.lines):
             line = self.lines[self.i]
@@ -439,6 +447,7 @@ class _Reader:
         """One item of a flow collection: quoted, or plain and resolved as any plain one."""
         if not item:
             return None
+        # A nested collection would need a real flow parser: refused, never misread.
         if item[0] in "[{":
             raise self.fail("nested flow collections are not supported in frontmatter")
         if item[0] in "\"'":
@@ -497,6 +506,8 @@ def _split_flow(text: str, reader: _Reader) -> list[str]:
 def _fold(parts: list[str]) -> str:
     """Lines of a flow scalar folded: one break is a space, each blank line a newline."""
     out = parts[0]
+    # YAML line folding (6.5): a single break reads as a space, and n blank lines in a
+    # row as n line breaks.
     pending = 0  # blank lines since the last text line
     for part in parts[1:]:
         if part == "":
@@ -509,7 +520,8 @@ def _fold(parts: list[str]) -> str:
 
 
 def _literal(lines: list[str]) -> str:
-    """A literal block scalar: every line kept, each with its break."""
+    """A literal block scalar: every line kept, each with its break (`_chomp` then trims
+    the last ones as the header says)."""
     return "".join(line + "\n" for line in lines)
 
 
@@ -519,6 +531,7 @@ def _folded(lines: list[str]) -> str:
     out: list[str] = []
     previous: str | None = None  # None at the start and after a blank line
     for line in lines:
+        # A blank line is a kept break, and the line after it starts afresh (no space).
         if line == "":
             out.append("\n")
             previous = None
