@@ -45,7 +45,7 @@ class Mount(Generic[S]):
         if scheme.lower() in _WEB_SCHEMES:
             return uri
         # The namespace leads the path (after the authority's `//` where there is one), so
-        # the scheme, which a client may route by, stays the server's own.
+        # the URI keeps the mounted server's own scheme.
         if rest.startswith("//"):
             return f"{scheme}://{self.namespace}/{rest[2:]}"
         return f"{scheme}:{self.namespace}/{rest}"
