@@ -230,7 +230,8 @@ def _derived_schema(
 
 
 def _with_dependencies(where: str, arg: Arg) -> Arg:
-    """`arg` with its `compute` taking dependencies as a handler does (`injection`)."""
+    """`arg` with its `compute` taking dependencies as a handler does (`injection`);
+    worked out once here, so a mistake in them is refused with the transform."""
     if arg.compute is None:
         return arg
     return dataclasses.replace(arg, compute=with_dependencies(arg.compute, f"{where} (compute=)"))
