@@ -7,7 +7,8 @@ answers could make a tool that asks pile them up. `AskBudget` bounds them per se
 across the server; past either bound the ask fails at once, naming the setting.
 
 `Asking` is a way of asking, chosen per request by `Context`: on the live session, or on
-behalf of a task (and, from 2026-07-28, as a multi round-trip answer)."""
+behalf of a task (and, from 2026-07-28, as a multi round-trip answer).
+"""
 
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ __all__ = [
 #: 11 KiB while it waits).
 DEFAULT_MAX_PENDING_CLIENT_REQUESTS: Final = 1024
 #: The same, for one session.
+#: The same, for one session: well above what a handler asks at once (a few questions),
+#: low enough that one client cannot hold the server's whole budget.
 DEFAULT_MAX_PENDING_CLIENT_REQUESTS_PER_SESSION: Final = 64
 
 
@@ -49,6 +52,7 @@ class AskBudget:
     __slots__ = ("_by_session", "max_per_session", "max_total", "total")
 
     def __init__(self, max_total: int, max_per_session: int) -> None:
+        # Refused where the settings are written: 0 would refuse every ask, silently.
         if max_total < 1 or max_per_session < 1:
             raise ValueError(
                 "max_pending_client_requests and max_pending_client_requests_per_session "
@@ -57,6 +61,7 @@ class AskBudget:
         self.max_total = max_total
         self.max_per_session = max_per_session
         self.total = 0
+        # Only sessions with asks pending have an entry: an idle session costs nothing.
         self._by_session: dict[object, int] = {}
 
     def pending(self, session: object) -> int:
@@ -68,6 +73,8 @@ class AskBudget:
         """Count one request to `session`'s client while the block runs; McpError (-32603)
         naming the setting, before anything is sent, when a bound is reached."""
         mine = self._by_session.get(session, 0)
+        # The session's bound first: a client past its own share is told so, whatever the
+        # server's total.
         if mine >= self.max_per_session:
             raise McpError(
                 codes.INTERNAL_ERROR,
@@ -82,6 +89,7 @@ class AskBudget:
             )
         self.total += 1
         self._by_session[session] = mine + 1
+        # Given back however the ask ends: answered, timed out, cancelled or failed.
         try:
             yield
         finally:
@@ -129,21 +137,25 @@ class SessionAsking:
     __slots__ = ("request_id", "session")
 
     def __init__(self, session: SessionRequester, request_id: RequestId) -> None:
+        """`request_id`: the request being served, which each question relates to."""
         self.session = session
         self.request_id = request_id
 
     async def ask(self, method: str, params: Any, timeout: float | None, result_type: Any) -> Any:
         # (counted in the server's AskBudget by session.request)
+        # `related`: over HTTP, the question goes on the stream of the request it serves.
         return await self.session.request(
             method, params, timeout=timeout, related=self.request_id, result_type=result_type
         )
 
     async def send(self, method: str, params: Any, result_type: Any) -> Any:
+        # The connection's own request: no timeout, no second count (`Asking.send`).
         return await self.session.connection.request(
             method, params, related=self.request_id, result_type=result_type
         )
 
     def asking(self) -> contextlib.AbstractAsyncContextManager[None]:
+        # Nothing to hold: each request on the session stands alone.
         return contextlib.nullcontext()
 
 
@@ -167,6 +179,8 @@ class TaskAsking:
         self.request_timeout = request_timeout
 
     async def ask(self, method: str, params: Any, timeout: float | None, result_type: Any) -> Any:
+        # Counted here: the task's request does not go through `session.request`, which
+        # counts the session's own asks.
         with self.budget.hold(self.session):  # max_pending_client_requests
             # Checked here, not when it goes out: that may be long after, on another stream.
             self.session.protocol.check_outbound_request(method, params)
@@ -178,6 +192,7 @@ class TaskAsking:
             )
 
     async def send(self, method: str, params: Any, result_type: Any) -> Any:
+        """One request of a task-augmented exchange, through the task's `tasks/result`."""
         return await self.task.request(
             method,
             params,
@@ -187,6 +202,7 @@ class TaskAsking:
         )
 
     def asking(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """The task is input_required for the whole exchange, not once per request."""
         return self.task.needing_input()  # one input_required for the whole exchange
 
 
@@ -206,16 +222,20 @@ class PolledTaskAsking:
     ) -> None:
         self.task = task
         self.capabilities = capabilities  # what the request that created the task declared
-        self.key = key
+        self.key = key  # names the question among the task's inputRequests
         self.request_timeout = request_timeout
 
     async def ask(self, method: str, params: Any, timeout: float | None, result_type: Any) -> Any:
+        # Checked against what the client declared when it created the task: a question
+        # it cannot answer would leave the task input_required for good.
         path = REQUIRED_CAPABILITY.get(method)
         if path is not None and not has_capability(self.capabilities, path):
             raise missing_capability(path)
+        # As JSON: the question is kept in the task, where the client reads it (tasks/get).
         raw: dict[str, Any] = msgspec.to_builtins(params) if params is not None else {}
         wait = self.request_timeout if timeout is None else timeout
         answer = await self.task.ask_polled(method, raw, self.key, wait)
+        # The answer came in a tasks/update from the client: checked like any input.
         try:
             return msgspec.convert(answer, result_type) if result_type is not None else answer
         except msgspec.ValidationError as exc:
@@ -226,6 +246,7 @@ class PolledTaskAsking:
             ) from None
 
     async def send(self, method: str, params: Any, result_type: Any) -> Any:
+        """As `ask`: a polled question has no follow-up requests to send apart."""
         return await self.ask(method, params, None, result_type)
 
     def asking(self) -> contextlib.AbstractAsyncContextManager[None]:

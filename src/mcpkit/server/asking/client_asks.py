@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ClientAsks", "ElicitationResult"]
 
-T = TypeVar("T")
+T = TypeVar("T")  # what an accepted form is converted to: the `schema` given to `elicit`
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +55,18 @@ class ElicitationResult(Generic[T]):
 
     action: Literal["accept", "decline", "cancel"]
     data: T | None
-    raw: ElicitResult
+    raw: ElicitResult  # the client's answer as it came, `_meta` included
 
 
 class ClientAsks(RequestFacts):
-    """Requests to the client on behalf of the request a `Context` serves."""
+    """Requests to the client on behalf of the request a `Context` serves.
+
+    Under 2025-11-25 each ask is a request on the session, related to the request being
+    served (over HTTP it travels on that request's stream). Under 2026-07-28 there is no
+    channel back: an ask becomes a question in the request's InputRequiredResult, and the
+    handler runs again with the answers (`round_trip`). A handler reads the same either
+    way; `key` names a question where it must stay stable across those runs.
+    """
 
     __slots__ = ()
 
@@ -90,8 +97,10 @@ class ClientAsks(RequestFacts):
         which the client's task is cancelled, as it is when the tool is. `key` names the
         question in a 2026-07-28 InputRequiredResult (default: its number, "q1", "q2"...;
         docs/server.md, "Tools that ask")."""
+        # A plain string is the common case: one message from the user's side.
         if isinstance(messages, str):
             messages = [SamplingMessage(role="user", content=TextContent(text=messages))]
+        # Lists copied: the caller's own may change while the request waits to be sent.
         params = CreateMessageRequestParams(
             messages=list(messages),
             max_tokens=max_tokens,
@@ -173,15 +182,20 @@ class ClientAsks(RequestFacts):
         of one property (`value`) and `data` is the value itself.
         `task`, `timeout` and `key` are as for `sample`.
         """
+        # Imported at the call: a server whose tools never elicit never loads them.
         from mcpkit.server.asking.elicitation_value import read_value, value_hint, value_schema
         from mcpkit.server.elicitation_schema import validate_content
 
+        # One value (`str`, a Literal...) is asked as a form of one property, since the
+        # spec's requestedSchema is always an object; `data` is then the value alone.
         hint = value_hint(schema)
         requested = _form_schema(schema) if hint is None else value_schema(hint)
         params = {"mode": "form", "message": message, "requestedSchema": requested}
         ask = functools.partial(
             self._ask, "elicitation/create", params, timeout, task, ElicitResult, key
         )
+        # A tool registered with when_cannot_ask= answers through its fallback where the
+        # client cannot; any other asks as it is.
         fallback = current_fallback(self)  # (a tool's when_cannot_ask=)
         result: ElicitResult = await (
             ask()
@@ -189,8 +203,11 @@ class ClientAsks(RequestFacts):
             else answer_or_fall_back(self, fallback, message, requested, ask)
         )
         data: Any = None
+        # Only an accepted form has content (client/elicitation, "Response Actions").
+        # It is checked against the schema asked for: a client's form may not have
+        # enforced it, and the handler's types must hold.
         if result.action == "accept":
-            content = result.content or {}
+            content = result.content or {}  # accepted with no content: an empty form
             try:
                 data = (
                     validate_content(schema, content) if hint is None else read_value(hint, content)
@@ -223,7 +240,9 @@ class ClientAsks(RequestFacts):
         return result
 
     async def complete_elicitation(self, elicitation_id: str) -> None:
-        """Tell the client a URL elicitation finished (`notifications/elicitation/complete`)."""
+        """Tell the client a URL elicitation finished (`notifications/elicitation/complete`),
+        so it may retry what waited on it (client/elicitation, "Completion Notifications
+        for URL Mode Elicitation")."""
         await self.session.notify(
             "notifications/elicitation/complete", {"elicitationId": elicitation_id}
         )
@@ -256,11 +275,14 @@ class ClientAsks(RequestFacts):
         result: ListRootsResult = await self._ask(
             "roots/list", None, timeout, result_type=ListRootsResult, key=key
         )
-        return list(result.roots)
+        return list(result.roots)  # a list of the caller's own, free to change
 
     def _asking(self, method: str, key: str | None = None) -> Asking:
         """The way this request asks the client `method` (`mcpkit.server.asking.asks`); `key`
         names the question in a 2026-07-28 InputRequiredResult."""
+        # In order: a 2026-07-28 request asks within its result; a task polled by its
+        # client asks through its status; a task on a session asks on that session,
+        # related to the task; a plain request asks on its session, related to itself.
         round_trip = self.take_round_trip()
         if round_trip is not None:
             return RoundTripAsking(round_trip, key)
@@ -278,6 +300,7 @@ class ClientAsks(RequestFacts):
         """The session a request to the client goes on; ConnectionClosed for a request that
         has none (it carries its own terms: 2026-07-28), whose questions travel in its result."""
         session = self.session
+        # ConnectionClosed, as for a session gone: either way there is no way to send it.
         if not isinstance(session, ServerSessionHandle):
             raise ConnectionClosed(
                 f"cannot send {method}: a request that carries its own terms (2026-07-28) has "
@@ -297,18 +320,28 @@ class ClientAsks(RequestFacts):
     ) -> Any:
         """Ask the client `method` the way this request asks (`_asking`); run by the client
         as a task of its own when `task` asks for it and the client declared it
-        ("Capabilities"), a plain request otherwise (always, under 2026-07-28)."""
+        ("Capabilities"), a plain request otherwise (always, under 2026-07-28).
+
+        Bounded by `timeout` (default: the server's `request_timeout`) and by the server's
+        `max_pending_client_requests`; the answer is decoded as `result_type`.
+        """
         asking = self._asking(method, key)
+        # A question in a result or a task's status cannot itself be run as a task.
         if self.round_trip is not None or isinstance(asking, PolledTaskAsking):
             return await asking.ask(method, params, timeout, result_type)
         metadata = None if task is False else task_metadata(task)
+        # A client that did not declare tasks for this method gets a plain request: the
+        # answer is the same, only the client's way of running it differs.
         if metadata is None or not has_capability(
             self.client_capabilities, TASK_CAPABILITY[method]
         ):
             return await asking.ask(method, params, timeout, result_type)
         session = self._session_for(method)  # (the ways that ask on a task's behalf returned)
+        # The slot is held for the task's whole life, not only its creating request: a
+        # task the client runs is an ask still pending.
         with self.server.asks.hold(session):  # max_pending_client_requests
             raw: dict[str, Any] = msgspec.to_builtins(params)
+            # Checked before anything is sent, as every request the session sends is.
             session.check_outbound_request(method, {**raw, "task": metadata})
             exchange = ask_as_task(
                 asking.send,
@@ -319,10 +352,14 @@ class ClientAsks(RequestFacts):
                 task=metadata,
                 timeout=self.server.request_timeout if timeout is None else timeout,
             )
+            # Held around the whole exchange, its several requests (`Asking.asking`).
             async with asking.asking():
                 return await exchange
 
     async def _cancel_client_task(self, task_id: str) -> None:
+        """Cancel the task the client runs for one of our asks (the tool was cancelled or
+        the wait timed out); quietly, since the client may have finished it already."""
+        # A client that cannot cancel tasks gets no tasks/cancel: its task runs out alone.
         if not self.client_supports("tasks.cancel"):
             return
         # Not through the task's request(): that would wait for its requestor to call
@@ -343,6 +380,8 @@ def _form_schema(schema: Any) -> dict[str, Any]:
     """The `requestedSchema` for `schema`: a raw JSON Schema dict is checked and sent as it is."""
     from mcpkit.server.elicitation_schema import check_requested_schema, requested_schema
 
+    # A raw schema is checked against the spec's restricted subset (flat, primitive
+    # properties) before it is sent: a client would refuse it, or render it wrongly.
     if isinstance(schema, dict):
         raw = cast("dict[str, Any]", schema)
         check_requested_schema(raw)

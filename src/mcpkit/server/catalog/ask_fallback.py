@@ -32,6 +32,9 @@ __all__ = [
     "with_fallback",
 ]
 
+#: "error": a question the client cannot answer fails the call; "confirm": the tool gains
+#: an argument the model sets once the user agreed; "url": the user answers on a page the
+#: server serves over HTTP (`mcpkit.server.asking.fallback`).
 WhenCannotAsk = Literal["error", "confirm", "url"]
 WHEN_CANNOT_ASK: Final[tuple[WhenCannotAsk, ...]] = ("error", "confirm", "url")
 
@@ -62,13 +65,16 @@ class FallbackCall:
 
     ctx: object
     fallback: Fallback
-    confirmed: bool
+    confirmed: bool  # the model set the generated argument: the user agreed, it says
     arguments: dict[str, Any]
 
 
 #: The wrapped functions of the tools with when_cannot_ask="url" (`refuse_out_of_band`).
+#: Weak: a tool removed and collected leaves no entry behind.
 _out_of_band: Final[weakref.WeakSet[Callable[..., Any]]] = weakref.WeakSet()
 
+#: The call being served, for the questions its tool asks (`current_fallback`). A context
+#: variable, so concurrent calls of one tool each see their own.
 _current: Final[contextvars.ContextVar[FallbackCall | None]] = contextvars.ContextVar(
     "mcpkit_ask_fallback", default=None
 )
@@ -87,6 +93,8 @@ class CannotAsk(BaseException):
 def current_fallback(ctx: object) -> FallbackCall | None:
     """The fallback of the tool call `ctx` serves; None for a tool registered without one."""
     call = _current.get()
+    # The Context must be the call's own: a tool called in process from this one has its
+    # own Context, and its questions follow its own registration, not this one's.
     return call if call is not None and call.ctx is ctx else None
 
 
@@ -106,6 +114,7 @@ def with_fallback(
             f"tool {tool!r}: when_cannot_ask must be one of {', '.join(map(repr, WHEN_CANNOT_ASK))}"
             f", not {when!r}"
         )
+    # "error" is what a tool without the option does already: nothing to wrap.
     if when == "error":
         return fn, input_schema
     ctx_param = context_parameter(fn)
@@ -120,6 +129,8 @@ def with_fallback(
     if when == "url":
         _out_of_band.add(wrapper)
     _give_signature(wrapper, fn, hints(fn), argument)
+    # A schema given by hand gets the argument here; one made from the signature gets it
+    # from the signature given to the wrapper just above.
     if argument is not None and input_schema is not None:
         properties = {**input_schema.get("properties", {}), argument: _argument_schema()}
         input_schema = {**input_schema, "properties": properties}
@@ -136,11 +147,16 @@ def _confirm_argument(tool: str, fn: Callable[..., Any]) -> str | None:
 
 
 def _wrapped(fn: Callable[..., Any], fallback: Fallback, ctx_param: str) -> Callable[..., Any]:
+    """`fn` run with its call's fallback set, and ended with the result a fallback raises
+    (`CannotAsk`) as its return value."""
     argument = fallback.argument
 
     async def answering(**kwargs: Any) -> Any:
+        # The generated argument is the wrapper's, never passed to `fn`, which lacks it.
         confirmed = bool(kwargs.pop(argument, False)) if argument is not None else False
         ctx = kwargs[ctx_param]
+        # The arguments as the model gave them, for a question to show the user what
+        # they agree to (the Context is no argument).
         shown = {k: v for k, v in kwargs.items() if k != ctx_param}
         token = _current.set(FallbackCall(ctx, fallback, confirmed, shown))
         try:
@@ -169,10 +185,12 @@ def _give_signature(
         wrapper.__signature__ = signature  # type: ignore[attr-defined]
         wrapper.__annotations__ = dict(hints)
         return
+    # Optional (default False): a first call, made before the user was asked, omits it.
     hint = Annotated[bool, msgspec.Meta(description=_DESCRIPTION)]
     added = inspect.Parameter(
         argument, inspect.Parameter.KEYWORD_ONLY, default=False, annotation=hint
     )
+    # Before a `**kwargs`, which must stay last for the signature to be valid.
     extra = [p for p in kept if p.kind is inspect.Parameter.VAR_KEYWORD]
     kept = [p for p in kept if p.kind is not inspect.Parameter.VAR_KEYWORD]
     wrapper.__signature__ = signature.replace(parameters=[*kept, added, *extra])  # type: ignore[attr-defined]
@@ -180,10 +198,13 @@ def _give_signature(
 
 
 def _argument_schema() -> dict[str, Any]:
+    """The generated argument's schema, as the signature's hint would give it."""
     return {"type": "boolean", "default": False, "description": _DESCRIPTION}
 
 
 class _Tool(Protocol):
+    """A registered tool, as far as `refuse_out_of_band` reads it."""
+
     @property
     def name(self) -> str: ...
 
@@ -195,6 +216,8 @@ def refuse_out_of_band(tools: Iterable[_Tool], where: str) -> None:
     """ValueError naming the tools with when_cannot_ask="url" among `tools`, for a server
     starting `where` ("over stdio"), where no HTTP app serves their approval page
     (`mcpkit.transports.http.approval_page`)."""
+    # Refused as the server starts, not at the first question: over stdio the page could
+    # never be reached, and the tool would fail every call that asks.
     found = sorted(tool.name for tool in tools if tool.fn in _out_of_band)
     if found:
         raise ValueError(

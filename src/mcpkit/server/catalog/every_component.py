@@ -64,6 +64,8 @@ class EveryComponent:
 
 
 def every_component(server: Findable) -> EveryComponent:
+    """`server`'s registries read unfiltered (each view kept until its registry changes),
+    for a session whose own rules may show what the server hides."""
     return EveryComponent(
         server.visibility,
         server.tools.unfiltered(),

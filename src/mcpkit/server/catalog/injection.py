@@ -10,6 +10,12 @@ out at registration, each function once, then calls the handler and, after it, t
 cleanup of generator dependencies in reverse order. A dependency written as a context
 manager (`@asynccontextmanager` / `@contextmanager`, FastMCP's form) is entered for the
 call and exited after it, as a generator's is: the handler's exception reaches its exit.
+
+Every mistake is found at registration, as TypeError naming the handler and the parameter:
+a cycle of dependencies, a parameter that is neither a dependency nor has a default, a
+dependency passed positionally. A plain (sync) dependency runs where plain handlers run
+(`sync_in_thread`); one entered in a worker thread whose call is cancelled is still exited,
+once the thread is done (`_holding`).
 """
 
 from __future__ import annotations
@@ -34,16 +40,20 @@ __all__ = ["InjectionPlan", "plan_of", "with_dependencies"]
 logger = logging.getLogger("mcpkit.server")
 
 
+#: How a dependency is run: a builtin (the token, the headers) read off the Context, a
+#: function awaited or called, a generator or a context manager entered for the call.
 Kind = Literal["builtin", "async", "sync", "async_gen", "sync_gen", "async_cm", "sync_cm"]
 #: The kinds whose value is a context manager entered for the call and exited after it.
 _CLEANS_UP: Final = frozenset({"async_gen", "sync_gen", "async_cm", "sync_cm"})
 
 
 async def _agen() -> AsyncGenerator[None]:
+    """A generator to decorate once, so the decorator's wrapper code can be told apart."""
     yield
 
 
 def _gen() -> Generator[None]:
+    """`_agen`'s sync twin, for `@contextmanager`."""
     yield
 
 
@@ -71,12 +81,15 @@ class InjectionPlan:
     steps: tuple[_Step, ...]
     handler: tuple[tuple[str, int | str], ...]
     context_param: str | None
+    #: Whether a step needs an exit stack; a plan without one skips making it per call.
     cleans_up: bool
 
     async def resolve(
         self, ctx: ContextView, stack: contextlib.AsyncExitStack | None
     ) -> dict[str, Any]:
         """The handler's injected keyword arguments for the request of `ctx`."""
+        # Keyed by the function's id: a dependency two others share runs once per call,
+        # and the steps are in an order where each one's sources are already here.
         values: dict[int | str, Any] = {CONTEXT: ctx}
         for step in self.steps:
             kwargs = {name: values[source] for name, source in step.sources}
@@ -87,6 +100,8 @@ class InjectionPlan:
 async def _run(
     step: _Step, kwargs: dict[str, Any], ctx: ContextView, stack: contextlib.AsyncExitStack | None
 ) -> Any:
+    """One step's value for this call; a generator or context manager is entered on
+    `stack`, so it is exited after the handler, in reverse order."""
     kind = step.kind
     if kind == "builtin":
         return step.fn(**kwargs)
@@ -107,6 +122,8 @@ async def _run(
     manager = fn(**kwargs)
     exit_ = functools.partial(_exit_sync, manager, in_thread)
     entering = call_handler(manager.__enter__, is_async=False, in_thread=in_thread)
+    # Entered in a thread, the call may be cancelled while the thread still runs: the exit
+    # is then owed by `_holding`, which waits for the thread before running it.
     if in_thread:
         own = contextlib.AsyncExitStack()
         own.push_async_exit(exit_)
@@ -120,6 +137,8 @@ async def _run(
 async def _exit_sync(
     manager: contextlib.AbstractContextManager[Any], in_thread: bool, *exc_info: Any
 ) -> bool | None:
+    """A sync context manager's exit, run where its entry ran (a thread or the loop); its
+    answer, as `AsyncExitStack` wants it, says whether it swallowed the exception."""
     exited: bool | None = await call_handler(
         manager.__exit__, exc_info, is_async=False, in_thread=in_thread
     )
@@ -127,10 +146,13 @@ async def _exit_sync(
 
 
 def _kind(fn: Callable[..., Any]) -> Kind:
+    """How `fn` is run, decided once at registration."""
     if fn in BUILTINS:
         return "builtin"
     target = unwrap_callable(fn)
     function = target.__func__ if inspect.ismethod(target) else target
+    # A decorated context manager is told by its code object: `@contextmanager` returns a
+    # plain function, which no other test tells from any function returning a manager.
     if inspect.isfunction(function):
         if function.__code__ is _ASYNC_CM_CODE:
             return "async_cm"
@@ -159,7 +181,9 @@ def _hints_of(fn: Callable[..., Any]) -> dict[str, Any]:
     return hints
 
 
-_FRAMES_SEARCHED: Final = 3  # the decorator's line, the function around it, and its caller
+# The decorator's line, the function around it, and its caller: enough for a dependency
+# defined beside the handler, and few enough that an unrelated caller's names stay out.
+_FRAMES_SEARCHED: Final = 3
 
 
 def _registering_names() -> dict[str, Any]:
@@ -192,7 +216,11 @@ class _Planner:
         self.steps: dict[int, _Step] = {}
 
     def add(self, fn: Callable[..., Any], chain: tuple[Callable[..., Any], ...], at: str) -> int:
+        """Plan `fn` after everything it depends on, and return its key. `chain` is the
+        path of dependencies that led here (for finding a cycle) and `at` the handler's
+        parameter it serves (for the message)."""
         key = id(fn)
+        # Already planned by another path: a shared dependency is one step, run once.
         if key in self.steps:
             return key
         if fn in chain:
@@ -208,12 +236,16 @@ class _Planner:
                     sources.append((p.name, CONTEXT))
                 elif source is not None:
                     sources.append((p.name, self.add(source, (*chain, fn), at)))
+        # Added after its sources (depth first), so the dict's order is an order to run in.
         self.steps[key] = _Step(fn, _kind(fn), tuple(sources))
         return key
 
     def _source_of(
         self, fn: Callable[..., Any], p: inspect.Parameter, hint: Any, at: str
     ) -> Callable[..., Any] | str | None:
+        """What fills `fn`'s parameter `p`: a dependency, the Context, or None for one left
+        to its default. TypeError for a parameter nothing fills, or one passed positionally
+        (steps are called with keywords)."""
         source = source_of(p, hint)
         if (
             source is None
@@ -251,6 +283,7 @@ def plan_of(fn: Callable[..., Any], where: str) -> InjectionPlan | None:
                 f"{where}, parameter {p.name!r}: a dependency cannot be positional-only"
             )
         handler.append((p.name, planner.add(source, (), p.name)))
+    # Only the Context (or nothing): the handler is served as it is, at no cost per call.
     if not handler:
         return None
     steps = tuple(planner.steps.values())
@@ -275,6 +308,9 @@ def with_dependencies(
 def _stand_in(
     fn: Callable[..., Any], plan: InjectionPlan, in_thread: bool | None
 ) -> Callable[..., Any]:
+    """The async function registered in `fn`'s place: `fn`'s signature less the injected
+    parameters, plus a Context parameter where `fn` has none, with `fn`'s name, docstring
+    and hints, so schemas and descriptions are made from it as from `fn`."""
     signature = inspect.signature(fn)
     injected = {name for name, _ in plan.handler}
     kept = [p for p in signature.parameters.values() if p.name not in injected]
@@ -283,6 +319,7 @@ def _stand_in(
     # likely to be called so, and it never reaches the schema)
     context_name = own_context or _free_name("_mcpkit_context", signature)
     if own_context is None:
+        # Before a `**kwargs`, which must stay last for the signature to be valid.
         where = next((i for i, p in enumerate(kept) if p.kind is p.VAR_KEYWORD), len(kept))
         extra = inspect.Parameter(context_name, inspect.Parameter.KEYWORD_ONLY, annotation=Injected)
         kept.insert(where, extra)
@@ -290,17 +327,22 @@ def _stand_in(
     cleans_up = plan.cleans_up
 
     async def handler(**kwargs: Any) -> Any:
+        # The Context added for the plan's sake is taken out: `fn` never asked for it.
         ctx = kwargs[context_name] if own_context is not None else kwargs.pop(context_name)
         if not cleans_up:
             kwargs.update(await plan.resolve(ctx, None))
             return await _call(fn, kwargs, ctx, is_async, in_thread)
         async with contextlib.AsyncExitStack() as stack:
             kwargs.update(await plan.resolve(ctx, stack))
+            # A plain handler in a thread may outlive a cancelled call: `_holding` keeps
+            # the cleanups until the thread is done with what they would close.
             if is_async or not _in_thread(ctx, in_thread):
                 return await _call(fn, kwargs, ctx, is_async, False)
             return await _holding(stack, _call(fn, kwargs, ctx, is_async, True))
 
     target = unwrap_callable(fn)
+    # Resolved hints, not the raw strings: the stand-in lives in this module, where a
+    # string hint naming the user's types would not resolve.
     hints = _hints_of(fn)
     annotations = {p.name: hints.get(p.name, p.annotation) for p in kept}
     annotations[context_name] = hints.get(context_name, Injected)
@@ -331,6 +373,7 @@ async def _call(
     is_async: bool,
     in_thread: bool | None,
 ) -> Any:
+    """Call the handler itself, a plain one where `_in_thread` says."""
     if is_async:
         return await fn(**kwargs)
     return await call_handler(fn, (), kwargs, is_async=False, in_thread=_in_thread(ctx, in_thread))
@@ -385,6 +428,7 @@ async def _clean_up_after(
 
 
 def _free_name(name: str, signature: inspect.Signature) -> str:
+    """`name`, lengthened until no parameter of `signature` has it."""
     while name in signature.parameters:
         name += "_"
     return name

@@ -41,6 +41,8 @@ __all__ = [
     "check_filter",
 ]
 
+# The filter's list-change flags: the notification each opts in to, and the capability
+# whose `listChanged` the server must declare to honour it.
 _LIST_CHANGES: Final = {
     "toolsListChanged": ("notifications/tools/list_changed", "tools"),
     "promptsListChanged": ("notifications/prompts/list_changed", "prompts"),
@@ -77,6 +79,8 @@ def check_filter(requested: dict[str, Any]) -> None:
     to follow are too many (`MAX_RESOURCE_SUBSCRIPTIONS`), one is too long
     (`MAX_LISTEN_ID_BYTES`) or all together are too large (`MAX_LISTEN_FILTER_BYTES`). A
     refusal, not a silent cut: a client told what was dropped can open a second listen."""
+    # Counted on the filter as the client sent it: a malformed entry (not text) counts as
+    # nothing here and is dropped by `agreed_filter`.
     total = 0
     for field in ("resourceSubscriptions", "taskIds"):
         found: object = requested.get(field)
@@ -108,6 +112,7 @@ def check_filter(requested: dict[str, Any]) -> None:
 
 
 def _too_much(what: str, limit: str, value: int) -> None:
+    """Refuse the listen; `data` names the bound and its value for a client to adapt to."""
     raise McpError(
         INVALID_PARAMS,
         f"subscriptions/listen: {what}: split them across several listens",
@@ -126,10 +131,13 @@ def agreed_filter(requested: dict[str, Any], capabilities: ServerCapabilities) -
     }
     for key, (_, feature) in _LIST_CHANGES.items():
         found = declared[feature]
+        # Only a JSON `true` opts in: a filter flag of any other value is no request.
         if requested.get(key) is True and found is not None and found.list_changed:
             agreed[key] = True
     uris = requested.get("resourceSubscriptions")
     resources = capabilities.resources
+    # Non-text entries are dropped, and the bound applied again, so the acknowledgement
+    # only ever names what this listen will follow.
     if uris and resources is not None and resources.subscribe:
         agreed["resourceSubscriptions"] = [u for u in uris if isinstance(u, str)][
             :MAX_RESOURCE_SUBSCRIPTIONS
@@ -157,6 +165,7 @@ class Listen:
         #: The session serving it (for `Listeners.end`): under 2026-07-28 over HTTP, its
         #: request's own.
         self.via = via
+        # Fixed for the listen's life: what the acknowledgement named is what it gets.
         self.methods = frozenset(m for k, (m, _) in _LIST_CHANGES.items() if agreed.get(k))
         self.uris: frozenset[str] = frozenset(agreed.get("resourceSubscriptions") or ())
         self.task_ids: frozenset[str] = frozenset(agreed.get("taskIds") or ())
@@ -166,7 +175,8 @@ class Listen:
         self.closed = False
 
     def offer(self, change: Change) -> None:
-        """Queue `change` when this listen opted in to it."""
+        """Queue `change` when this listen opted in to it. A change equal to one already
+        waiting is not queued again: the client needs to hear once that a list changed."""
         if change.method == _UPDATED:
             uri = change.uri
             if uri is None or uri not in self.uris:
@@ -180,6 +190,8 @@ class Listen:
         """Queue a task's new state (a DetailedTask) when this listen follows the task; a
         state still waiting is replaced by the newer one."""
         if task_id in self.task_ids:
+            # Popped first, so the newer state also moves to the end: tasks are sent in the
+            # order they last changed, and one task waits at most once.
             self._tasks.pop(task_id, None)
             self._tasks[task_id] = task
             self._wake.set()
@@ -191,11 +203,14 @@ class Listen:
 
     async def next(self) -> dict[str, Any] | None:
         """The next notification to send (method and params), or None once closed."""
+        # What waits is sent before a close takes effect, so a change published just
+        # before shutdown still reaches the client.
         while not self._pending and not self._tasks:
             if self.closed:
                 return None
             self._wake.clear()
             await self._wake.wait()
+        # Changes first, then task states: tasks are sent only when no change waits.
         if not self._pending:
             task_id = next(iter(self._tasks))
             task = self._tasks.pop(task_id)
@@ -212,7 +227,11 @@ class Listen:
 
 
 class Listeners:
-    """The open listens of one server in this process."""
+    """The open listens of one server in this process.
+
+    Other processes serving the same server have their own; the broker brings each of
+    them every change, so a listen hears of changes made anywhere.
+    """
 
     __slots__ = ("_by_via", "_open")
 
@@ -224,11 +243,14 @@ class Listeners:
         return len(self._open)
 
     def add(self, listen: Listen) -> None:
+        """Start delivering to `listen`, until it is discarded."""
         self._open.add(listen)
         if listen.via is not None:
             self._by_via.setdefault(listen.via, set()).add(listen)
 
     def discard(self, listen: Listen) -> None:
+        """Stop delivering to `listen` (its request ended, answered or cancelled); its
+        session's entry goes with its last listen, so none is held for a closed session."""
         self._open.discard(listen)
         same = self._by_via.get(listen.via)
         if same is not None:
@@ -237,6 +259,8 @@ class Listeners:
                 del self._by_via[listen.via]
 
     def deliver(self, change: Change) -> None:
+        """Offer a published change to every open listen; each keeps what it opted in to.
+        Never blocks: a slow client's listen holds its changes, bounded (module docstring)."""
         for listen in self._open:
             listen.offer(change)
 
@@ -249,6 +273,7 @@ class Listeners:
         return any(task_id in listen.task_ids for listen in self._open)
 
     def deliver_task(self, task_id: str, task: dict[str, Any]) -> None:
+        """Offer a task's new state to every open listen; those following the task keep it."""
         for listen in self._open:
             listen.offer_task(task_id, task)
 
@@ -261,5 +286,6 @@ class Listeners:
         return bool(found)
 
     def close_all(self) -> None:
+        """The server stops: every listen is answered once what waits for it is sent."""
         for listen in list(self._open):
             listen.close()

@@ -44,6 +44,8 @@ class Mount(Generic[S]):
             return None
         if scheme.lower() in _WEB_SCHEMES:
             return uri
+        # The namespace leads the path (after the authority's `//` where there is one), so
+        # the URI keeps the mounted server's own scheme.
         if rest.startswith("//"):
             return f"{scheme}://{self.namespace}/{rest[2:]}"
         return f"{scheme}:{self.namespace}/{rest}"

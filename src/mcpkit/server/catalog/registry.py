@@ -55,6 +55,7 @@ class CountedDict(dict[K, V]):
     __slots__ = ("on_change",)
 
     def __init__(self, on_change: Callable[[], None]) -> None:
+        """Empty; `on_change` is called, with no arguments, after every change."""
         super().__init__()
         self.on_change = on_change
 
@@ -73,6 +74,8 @@ class CountedDict(dict[K, V]):
     @overload
     def pop(self, key: K, default: T, /) -> V | T: ...
     def pop(self, key: K, *default: Any) -> Any:
+        # In `finally`, here and below: a change that raises part-way is still announced
+        # (one count too many costs a recomputation; one too few, a stale answer).
         try:
             return super().pop(key, *default)
         finally:
@@ -115,6 +118,8 @@ class Registry(Generic[T]):
     is the count of changes it shares with the other registries of its catalog."""
 
     def __init__(self, kind: str, counter: ChangeCount | None = None) -> None:
+        """`kind` names the entries in messages ("tool", "resource"); `counter` is the
+        catalog's shared count, or a fresh one for a registry on its own."""
         self.kind = kind
         self.counter = counter if counter is not None else ChangeCount()
         self._items: dict[str, T] = {}
@@ -136,12 +141,16 @@ class Registry(Generic[T]):
         self.get: Callable[[str], T | None] = self._items.get
 
     def add(self, key: str, item: T, *, replace: bool = False) -> None:
+        """Register `item` under `key`; ValueError for a taken key unless `replace`, so a
+        second registration of one name is a mistake said aloud, not a silent swap."""
         if key in self._items and not replace:
             raise ValueError(f"a {self.kind} named {key!r} is already registered")
         self._items[key] = item
         self._changed()
 
     def remove(self, key: str) -> T:
+        """Take out the own entry `key` and return it; KeyError saying where a mounted entry
+        must be removed instead, or that there is no such entry."""
         try:
             item = self._items.pop(key)
         except KeyError:
@@ -177,6 +186,8 @@ class Registry(Generic[T]):
         """Show only the entries `shown(key, item)` is true of (all of them for None), and
         announce the change (`on_change`, and the registries that mount this one) when that
         changes which entries are shown."""
+        # Compared by keys before and after: a filter that shows the same entries is no
+        # list change for clients.
         before = [key for key, _ in self.entries()]
         self._shown = shown
         self._choose_get()
@@ -221,6 +232,7 @@ class Registry(Generic[T]):
     def mount(self, source: MountedSource[T]) -> None:
         """Show `source`'s entries here from now on, and follow its changes."""
         self._sources.append(source)
+        # The source's registry tells this one of each change from now on (`_changed`).
         source.registry._dependents.append(self)
         self._choose_get()
         self._changed()
@@ -237,12 +249,14 @@ class Registry(Generic[T]):
         self._changed()
 
     def __contains__(self, key: object) -> bool:
+        # Whether `key` is shown: a hidden own entry is not here, as `get` would say.
         if key in self._items:
             shown = self._shown
             return shown is None or (isinstance(key, str) and shown(key, self._items[key]))
         return bool(self._sources) and key in self._mounted_entries()
 
     def __iter__(self) -> Iterator[T]:
+        # Over the cached snapshot: registering while iterating cannot break the loop.
         return iter(self.items())
 
     def __len__(self) -> int:
@@ -252,10 +266,14 @@ class Registry(Generic[T]):
         return len(self._items) + sum(len(source.registry) for source in self._sources)
 
     def _choose_get(self) -> None:
+        """Point `get` at the plain dict lookup while nothing is hidden or mounted, else
+        at `_get_shown`; called whenever either changes."""
         plain = self._shown is None and not self._sources
         self.get = self._items.get if plain else self._get_shown
 
     def _mounted_entries(self) -> dict[str, tuple[T, MountedSource[T], str]]:
+        """The entries of the mounted sources as shown here (after each source's rewrite
+        and this registry's filter), by their key here; rebuilt after any change."""
         mounted = self._mounted
         if mounted is None:
             mounted = {}
@@ -287,6 +305,7 @@ class Registry(Generic[T]):
         kept = self._unfiltered
         if kept is not None and kept[0] == self.changes:
             return kept[1]
+        # A counter of its own: the view's bookkeeping must not move the catalog's count.
         view: Registry[T] = Registry(self.kind)
         view._items = self._items
         view._sources = self._sources
@@ -295,6 +314,8 @@ class Registry(Generic[T]):
         return view
 
     def _changed(self) -> None:
+        """Note a change of what this registry shows: the caches go, the counts move, and
+        the listener and every registry mounting this one hear of it."""
         self.changes += 1
         self.counter.count += 1
         self._snapshot = None

@@ -1,4 +1,14 @@
-"""Resources and resource templates: specs built once, and reading them (server/resources)."""
+"""Resources and resource templates: specs built once, and reading them (server/resources).
+
+A spec is built when a function is registered, and every mistake that would make each read
+fail is refused there, naming the URI: parameters a fixed URI cannot give, template
+parameters the template does not name, a template `match` could not read back. A read then
+screens a template's values (`template_values`), validates them against the function's
+parameters, runs the function (in a worker thread if it is sync and the server says so) and
+turns its value into contents (`content`). A function that returns None or raises KeyError
+or FileNotFoundError has no such resource: server/resources, "Error Handling", gives that its
+own code (-32002, answered as -32602 under 2026-07-28 by `protocol.answering`).
+"""
 
 from __future__ import annotations
 
@@ -40,6 +50,10 @@ __all__ = [
 
 @dataclass(slots=True)
 class ResourceSpec:
+    """A resource at one fixed URI: its function, its wire `Resource` for resources/list,
+    and what a read needs (where the Context goes, sync or async, the default MIME type).
+    """
+
     uri: str
     fn: Callable[..., Any]
     wire: Resource
@@ -54,6 +68,11 @@ class ResourceSpec:
 
 @dataclass(slots=True)
 class TemplateSpec:
+    """A resource template: URIs that match `template` are read by its function, which gets
+    the matched values as arguments (`signature` converts the text to its parameter types).
+    `choices` are the values a parameter allows, offered to completion/complete.
+    """
+
     template: UriTemplate
     fn: Callable[..., Any]
     wire: ResourceTemplate
@@ -76,26 +95,36 @@ class ResourceOptions(TypedDict, total=False):
     take (this is their one list). `size` is a fixed resource's alone: a template leaves it
     out, as its resources differ."""
 
+    #: The wire `name`; the function's name when left out.
     name: str | None
+    #: A human-readable name for a client's UI (server/resources, "Resource").
     title: str | None
+    #: Left out, the first paragraph of the function's docstring.
     description: str | None
+    #: Shown in the listing, and the default type of text or bytes the function returns.
     mime_type: str | None
     annotations: Annotations | None
     icons: list[Icon] | None
+    #: The size in bytes, when known before a read (a fixed resource only).
     size: int | None
     meta: dict[str, Any] | None
+    #: OAuth scopes a caller's token needs to see and read it (HTTP with auth).
     scopes: Iterable[str] | None
     tags: Iterable[str] | None
     version: str | None
+    #: Pass a template's values as matched, without the path-traversal screen.
     allow_paths: bool
+    #: Whether a sync function runs in a worker thread (None: the server's setting).
     sync_in_thread: bool | None
 
 
 def _name_from(fn: Callable[..., Any], name: str | None) -> str:
+    """The wire `name` (required by the spec): the one given, else the function's."""
     return name or fn.__name__
 
 
 def _labels(where: str, options: ResourceOptions) -> tuple[frozenset[str], str | None]:
+    """The checked tags and version (each refused with `where` when malformed)."""
     return tag_set(where, options.get("tags")), version_of(where, options.get("version"))
 
 
@@ -118,12 +147,21 @@ def _described(
 def make_resource(
     fn: Callable[..., Any], uri: str, **options: Unpack[ResourceOptions]
 ) -> ResourceSpec:
+    """The spec of a resource at `uri`, read by `fn`.
+
+    Raises:
+        TypeError: `fn` needs parameters a fixed URI cannot give, or an option belongs to
+            templates (`allow_paths`) or is malformed.
+    """
+    # A template-only option on a fixed resource is refused, not ignored: the user meant
+    # something that would never happen.
     if "allow_paths" in options:
         raise TypeError(
             f"resource {uri!r}: allow_paths is for a resource template's values, and a fixed "
             "URI has none"
         )
     own = thread_choice(f"resource {uri!r}", fn, options.get("sync_in_thread"))
+    # Dependencies first: the parameters they fill are no longer ones a read must give.
     fn = with_dependencies(fn, f"resource {uri!r}", own)
     ctx_param = context_parameter(fn)
     _refuse_parameters(fn, uri, ctx_param)
@@ -159,6 +197,14 @@ def _refuse_parameters(fn: Callable[..., Any], uri: str, ctx_param: str | None) 
 def make_template(
     fn: Callable[..., Any], uri_template: str, **options: Unpack[ResourceOptions]
 ) -> TemplateSpec:
+    """The spec of a resource template `uri_template`, read by `fn`.
+
+    Raises:
+        ValueError: the template is not valid RFC 6570, or has a form no URI could be
+            matched back to (`UriTemplate.check_matchable`).
+        TypeError: a parameter of `fn` is not a variable of the template, or an option is
+            malformed.
+    """
     template = UriTemplate(uri_template)
     template.check_matchable()  # never register a template no read could reach
     where = f"resource template {uri_template!r}"
@@ -166,6 +212,8 @@ def make_template(
     fn = with_dependencies(fn, where, own)
     signature = build_signature(fn, skip=is_context_annotation, coerce=True)  # strings
     params = set(signature.input_schema.get("properties", {}))
+    # A parameter the URI never fills would be missing on every read; the reverse, a
+    # variable the function does not take, is allowed (it routes but is not passed).
     missing = params - set(template.variables)
     if missing:
         raise TypeError(
@@ -194,6 +242,7 @@ def make_template(
 
 
 def not_found(uri: str) -> McpError:
+    """The spec's "Resource not found" error, with the URI in `data` as its example has."""
     return McpError(codes.RESOURCE_NOT_FOUND, f"Resource not found: {uri}", {"uri": uri})
 
 
@@ -206,10 +255,16 @@ async def read_spec(
 ) -> list[TextResourceContents | BlobResourceContents]:
     """Call the resource's function and turn its return value into contents (`ctx`, the
     request's Context, goes to its Context parameter as it is); a plain one runs in a worker
-    thread if `in_thread`, the server's setting, says so, unless the spec has its own."""
+    thread if `in_thread`, the server's setting, says so, unless the spec has its own.
+
+    Raises:
+        McpError: invalid params for a template value that is screened out or does not
+            convert; resource not found for a None value, KeyError or FileNotFoundError.
+    """
     kwargs: dict[str, Any] = {}
     if isinstance(spec, TemplateSpec):
         screen_values(spec.screen, uri, variables)  # (before the function sees any)
+        # Only what the function takes: validation refuses names it does not know.
         wanted = {
             k: v
             for k, v in variables.items()
@@ -218,6 +273,7 @@ async def read_spec(
         try:
             kwargs = spec.signature.validate(wanted)
         except ArgumentError as exc:
+            # A value of the wrong type is the caller's URI at fault, so invalid params.
             raise McpError(codes.INVALID_PARAMS, f"Invalid params: {uri}: {exc}") from exc
     if spec.context_param is not None:
         kwargs[spec.context_param] = ctx
@@ -233,10 +289,12 @@ async def read_spec(
     except (KeyError, FileNotFoundError) as exc:
         # The usual ways a lookup says "no such thing": answer -32002, not an internal error.
         raise not_found(uri) from exc
+    # server/resources: a missing resource MUST NOT be answered with empty contents.
     if value is None:
         raise not_found(uri)
     return contents_list(uri, value, spec.mime_type)
 
 
 def _where(spec: ResourceSpec | TemplateSpec, in_thread: bool) -> bool:
+    """Whether a sync function runs in a worker thread: its own choice, else the server's."""
     return in_thread if spec.sync_in_thread is None else spec.sync_in_thread

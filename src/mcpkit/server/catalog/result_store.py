@@ -75,11 +75,14 @@ MAX_OVERFLOW_BYTES: Final = MAX_STORED_BYTES // (4 * MAX_CALLER_ENTRIES)
 #: Pages of one "paginate" overflow; past them the rest is cut, as "truncate" does.
 MAX_PAGES: Final = 100
 
+#: One entry of a read's contents.
 Contents = TextResourceContents | BlobResourceContents
 Owner = tuple[str | None, str | None]  # (the 2025 session's id, the token's principal)
 
 
 class _Peer(Protocol):
+    """The session as far as its id goes (`Caller.session`)."""
+
     @property
     def id(self) -> str: ...
 
@@ -89,16 +92,24 @@ class Caller(Protocol):
     which sits above the tools this module serves)."""
 
     @property
-    def server(self) -> Served: ...
+    def server(self) -> Served:
+        """The server running the tool; its outermost parent holds the overflow."""
+        ...
 
     @property
-    def session(self) -> _Peer: ...
+    def session(self) -> _Peer:
+        """The session, whose id binds an overflow where it lasts (2025-11-25)."""
+        ...
 
     @property
-    def terms(self) -> Terms[Any] | None: ...
+    def terms(self) -> Terms[Any] | None:
+        """The request's terms, which say whether its session lasts past it."""
+        ...
 
     @property
-    def auth(self) -> AccessToken | None: ...
+    def auth(self) -> AccessToken | None:
+        """The caller's verified token, whose principal binds an overflow."""
+        ...
 
 
 class _Kept(msgspec.Struct, array_like=True):
@@ -109,6 +120,8 @@ class _Kept(msgspec.Struct, array_like=True):
     pages: list[msgspec.Raw]
 
 
+# Typed: a stored value that is not an overflow's shape fails to decode here, rather than
+# reaching a client as something else.
 _kept_decoder: Final = msgspec.json.Decoder(_Kept)
 _blocks_decoder: Final = msgspec.json.Decoder(list[ContentBlock])
 
@@ -131,6 +144,9 @@ class ResultStore:
         max_bytes: int = MAX_STORED_BYTES,
         per_caller: int = MAX_CALLER_ENTRIES,
     ) -> None:
+        """`kv` is the server's store and `server` its name; the bounds default to the
+        module's, and tests set them lower to reach them."""
+        # Every key starts with the server's name: servers sharing one store keep apart.
         self._kv = kv
         self._name = msgspec.json.encode(server).decode()  # (quoted: no name prefixes another)
         self.max_entries = max_entries
@@ -144,8 +160,12 @@ class ResultStore:
 
         from mcpkit.stores.kv_slots import release_slot, take_slot
 
+        # 24 random bytes, 192 bits: the URI is the only proof of the right to read when
+        # the caller has no identity, so it must not be guessed.
         key = secrets.token_urlsafe(24)
         kv, name = self._kv, self._name
+        # The server's slot first, then the caller's; each failure gives back what was
+        # taken, so a refused overflow holds no room until its TTL ends.
         everyone = f"result-n:{name}:"
         if not await take_slot(kv, everyone, key, self.max_entries, ttl):
             return None
@@ -154,6 +174,8 @@ class ResultStore:
             await release_slot(kv, everyone, key)
             return None
         kept = _Kept(owner, [msgspec.Raw(msgspec.json.encode(page)) for page in pages])
+        # The byte bound is kept by the store itself, under the prefix of every overflow
+        # of this server, so concurrent processes cannot together pass it.
         limit = Limit(f"result:{name}:", self.max_bytes)
         if not await kv.set(f"result:{name}:{key}", msgspec.json.encode(kept), ttl, limit=limit):
             await release_slot(kv, mine, key)
@@ -168,6 +190,7 @@ class ResultStore:
         if data is None:
             return None
         found = _kept_decoder.decode(data)
+        # Another caller's overflow and a page out of range read as absent, like an expiry.
         if not _may_read(found.owner, owner) or not 0 < page <= len(found.pages):
             return None
         return _blocks_decoder.decode(found.pages[page - 1]), len(found.pages)
@@ -178,6 +201,8 @@ class ResultStore:
             return f"result-c:{self._name}:-:", self.max_entries // 2
         import hashlib  # (loaded only where some result overflows)
 
+        # Hashed: a principal or session id is not written into store keys as it is, and
+        # the key's length stays fixed whatever the caller's names are.
         who = hashlib.sha256(msgspec.json.encode(owner)).hexdigest()[:32]
         return f"result-c:{self._name}:{who}:", self.per_caller
 
@@ -199,6 +224,7 @@ def store_of(server: Served) -> ResultStore:
 
 
 def _owner(ctx: Caller) -> Owner:
+    """Who `ctx`'s caller is, as far as an overflow is bound to it (the module docstring)."""
     return lasting_session(ctx), principal_of(ctx.auth)
 
 
@@ -216,9 +242,11 @@ async def fit_result(
     if fits(content, limit):
         return result
     total = content_size(content)
+    # Room is left for the marker that says what was cut, so the result with it still fits.
     kept, rest = split_blocks(content, limit - MARKER_ROOM)
     cut = total - content_size(kept)
     tail: list[ContentBlock]
+    # The cut is said in the result itself, so the model knows its answer is partial.
     if budget.overflow == "truncate":
         tail = [TextContent(text=_truncated(cut, total, limit))]
     else:
@@ -227,6 +255,7 @@ async def fit_result(
 
 
 def _truncated(cut: int, total: int, limit: int, why: str = "") -> str:
+    """The marker of a cut, in tokens too: the model reading it counts in tokens."""
     return (
         f"[cut: {cut} of {total} bytes (about {cut // BYTES_PER_TOKEN} tokens) left out "
         f"to fit this tool's result budget of {limit} bytes{why}]"
@@ -244,6 +273,8 @@ async def _kept_for_caller(
     """The marker and links of an overflow kept as resources (dropped, and said so, when
     the store has no room for it or cannot be reached: the tool has run, and its result is
     not lost for that)."""
+    # One overflow keeps at most MAX_OVERFLOW_BYTES in MAX_PAGES pages; past either, the
+    # rest is dropped and the marker says how much.
     rest, beyond = split_blocks(rest, MAX_OVERFLOW_BYTES)
     pages = [rest] if budget.overflow == "resource" else _pages(rest, budget.limit - MARKER_ROOM)
     dropped = [beyond, *pages[MAX_PAGES:]]
@@ -258,6 +289,8 @@ async def _kept_for_caller(
         return [TextContent(text=_truncated(cut, total, budget.limit, why))]
     lost = sum(content_size(page) for page in dropped)
     first = pages[0]
+    # Only the first page is linked: each read names the next, so the result stays small
+    # however many pages there are.
     link = ResourceLink(
         uri=f"{RESULT_SCHEME}{key}/1",
         name=f"{name} result, the rest" if len(pages) == 1 else f"{name} result, page 1",
@@ -287,6 +320,8 @@ def _pages(rest: list[ContentBlock], limit: int) -> list[list[ContentBlock]]:
     pages: list[list[ContentBlock]] = []
     while rest and len(pages) < MAX_PAGES:
         page, rest = split_blocks(rest, limit)
+        # Nothing fitted: the first block cannot be cut, so it goes alone, or the loop
+        # would never move on.
         if not page:
             page, rest = rest[:1], rest[1:]
         pages.append(page)
@@ -296,6 +331,8 @@ def _pages(rest: list[ContentBlock], limit: int) -> list[list[ContentBlock]]:
 
 
 def _mime_type(page: list[ContentBlock]) -> str | None:
+    """The link's MIME type where the page has one: a lone image or audio block's, text's
+    for text alone, and none for a mix, which no single type describes."""
     first = page[0] if len(page) == 1 else None
     if isinstance(first, ImageContent | AudioContent):
         return first.mime_type
@@ -309,17 +346,20 @@ async def read_result(ctx: Caller, uri: str) -> ReadResourceResult:
     """resources/read of an `mcpkit-result://` URI: the page's contents if the caller of
     `ctx` is its owner and it has not expired; else -32002, as for any unknown URI (never
     saying that it exists)."""
+    # `mcpkit-result://<key>/<page>`: anything else is an unknown URI like any other.
     key, _, number = uri[len(RESULT_SCHEME) :].partition("/")
     # (ASCII digits only, and few: "²" passes isdigit() and int() refuses it; a 5,000-digit
     # page number is past int()'s limit)
     page_number = number.isascii() and number.isdigit() and len(number) <= 9
     store = store_of(ctx.server)
     found = await store.get(key, int(number), _owner(ctx)) if page_number else None
+    # Expired, never kept, and another caller's answer alike: a probe learns nothing.
     if found is None:
         raise not_found(uri)
     page, count = found
     contents = [_contents(uri, block) for block in page]
     at = int(number)
+    # The note is an entry of its own, so the page's contents stay as they were kept.
     if at < count:  # the pages of "paginate" chain: each names the next
         following = f"{RESULT_SCHEME}{key}/{at + 1}"
         note = f"[page {at} of {count}; the next: {following}]"
@@ -328,11 +368,14 @@ async def read_result(ctx: Caller, uri: str) -> ReadResourceResult:
 
 
 def _contents(uri: str, block: ContentBlock) -> Contents:
+    """A kept content block as a read's contents entry: a resource read holds contents,
+    not content blocks. Each entry takes the page's URI, but an embedded resource's own."""
     if isinstance(block, TextContent):
         return TextResourceContents(uri=uri, text=block.text, mime_type="text/plain")
     if isinstance(block, ImageContent | AudioContent):
         return BlobResourceContents(uri=uri, blob=block.data, mime_type=block.mime_type)
     if isinstance(block, EmbeddedResource):
         return block.resource
+    # A resource link has no contents of its own: its JSON lets the reader follow it.
     text = msgspec.json.encode(block).decode()  # (a resource link: as its JSON)
     return TextResourceContents(uri=uri, text=text, mime_type="application/json")

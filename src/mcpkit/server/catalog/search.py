@@ -1,7 +1,15 @@
 """Tool search for large catalogs (docs/compose.md, "Large catalogs: tool search"): the
 settings of `server.add_tool_search`, and what it answers from, BM25 over each tool's words
 or each tool's texts for a regex run by RE2 (`regex_search`), built as the server starts
-(`ToolSearch.prepare`) and updated from the tools that changed, never per query."""
+(`ToolSearch.prepare`) and updated from the tools that changed, never per query.
+
+A query comes from a client, so its work is bounded before it is read: at most
+`MAX_QUERY_LENGTH` characters, `MAX_QUERY_TERMS` distinct words for BM25, and for a regex
+RE2's linear time under a budget of its own (`regex_search`); past a bound it is refused
+with ValueError, which the search tool answers as a tool error. A caller finds only the
+tools it may list, and BM25's statistics count only those, so a ranking says nothing of
+the hidden ones.
+"""
 
 from __future__ import annotations
 
@@ -48,6 +56,8 @@ _STOP: Final = frozenset(
 _NAME_WEIGHT: Final = 3
 _TITLE_WEIGHT: Final = 2
 _ARGUMENT_WEIGHT: Final = 2
+# BM25's usual constants: k1 bounds how much a word's repeats add (saturation), b how much a
+# long text's score is scaled down for its length.
 _K1: Final = 1.2
 _B: Final = 0.75
 
@@ -64,10 +74,13 @@ def _stem(word: str) -> str:
 #: A word as written, with what clings to it ("id," or "getHTTPResponse") -> its tokens; a
 #: catalog's words repeat, so reading a tool is mostly lookups. Bounded, shared by every index.
 _TOKENS_OF: dict[str, tuple[str, ...]] = {}
+# Well above the distinct words of a catalog of thousands of tools; past it, new words are
+# split each time rather than kept, so no catalog grows the memo without bound.
 _MAX_REMEMBERED: Final = 50_000
 
 
 def _token(word: str) -> str:
+    """One word as it is indexed, or "" for a stop word, which says nothing about a tool."""
     low = word.lower()
     return "" if low in _STOP else _stem(low)
 
@@ -79,10 +92,13 @@ def _words(text: str) -> list[str]:
 
 
 def _split(chunk: str) -> tuple[str, ...]:
+    """The tokens of one space-free chunk (`getHTTPResponse,` -> get, http, response)."""
     return tuple(token for word in _WORD.findall(chunk) if (token := _token(word)))
 
 
 def _remember(chunk: str) -> tuple[str, ...]:
+    """`_split`, kept in the memo while it has room (it is never evicted: a catalog's words
+    are what fills it, and they stay useful for every rebuild)."""
     found = _split(chunk)
     if len(_TOKENS_OF) < _MAX_REMEMBERED:
         _TOKENS_OF[chunk] = found
@@ -128,6 +144,7 @@ class Postings:
         self.terms: dict[str, dict[str, int]] = {}
 
     def add(self, name: str, doc: Document) -> None:
+        """Record the words of tool `name`."""
         terms = self.terms
         for term, tf in doc[1].items():
             hits = terms.get(term)
@@ -137,6 +154,8 @@ class Postings:
                 hits[name] = tf
 
     def drop(self, name: str, doc: Document) -> None:
+        """Forget tool `name`, given the document it was added with; a word no tool holds
+        any more goes, so the postings do not grow with every tool ever seen."""
         terms = self.terms
         for term in doc[1]:
             hits = terms[term]
@@ -152,6 +171,8 @@ class Bm25Index:
     __slots__ = ("_lengths", "_positions", "_postings", "_sum", "_total")
 
     def __init__(self, names: list[str], lengths: list[int], postings: Postings) -> None:
+        """`names` and `lengths` are the tools in list order; `postings` must hold exactly
+        their words (`_PerTool` keeps it so), and is shared, not copied."""
         self._positions = dict(zip(names, range(len(names)), strict=True))
         self._lengths = lengths
         self._postings = postings.terms
@@ -164,10 +185,13 @@ class Bm25Index:
         average length, how many hold each word), so that a caller's ranking is the one a
         catalog of only the tools it may see would give: the others' words leave no trace."""
         positions, lengths = self._positions, self._lengths
+        # Usually few tools are hidden from a caller, so their share is taken off the totals
+        # rather than the shown ones summed afresh.
         hidden = set(filterfalse(shown.__contains__, positions))
         total, length_sum = self._total - len(hidden), self._sum
         if hidden:
             length_sum -= sum(lengths[positions[name]] for name in hidden)
+        # With no shown tool, or only wordless ones, no word is found: any average will do.
         average = (length_sum / total or 1.0) if total else 1.0
         scores: dict[int, float] = {}
         scale, base = _K1 * _B / average, _K1 * (1 - _B)
@@ -178,6 +202,8 @@ class Bm25Index:
             if not found:
                 continue
             n = len(found)
+            # The `1 +` keeps the weight positive for a word most tools hold (Lucene's form of
+            # BM25's idf): such a word still ranks a tool that has it above one that has not.
             idf = math.log(1 + (total - n + 0.5) / (n + 0.5))
             for name, tf in found.items():
                 doc = positions[name]
@@ -205,6 +231,7 @@ def document(spec: ToolSpec) -> Document:
     if isinstance(properties, dict):
         arguments = cast("dict[str, Any]", properties)
         parts += list(arguments) * _ARGUMENT_WEIGHT
+        # A schema is whatever the tool's author wrote: only a text description counts.
         for prop in arguments.values():
             if isinstance(prop, dict):
                 described = cast("dict[str, Any]", prop).get("description")
@@ -234,6 +261,8 @@ class _PerTool(Generic[T]):
         added: Callable[[str, T], None] | None = None,
         dropped: Callable[[str, T], None] | None = None,
     ) -> None:
+        """`read` takes what is kept from a tool; `added` and `dropped` hear of each read
+        and each discard, so an index built from it (the postings) follows along."""
         self._read, self._added, self._dropped = read, added, dropped
         self._kept: dict[str, tuple[ToolSpec, T]] = {}
 
@@ -260,6 +289,9 @@ class _PerTool(Generic[T]):
 
 
 def _same(before: ToolSpec, spec: ToolSpec) -> bool:
+    """Whether `spec` has the words `before` was read for. The input schema is compared by
+    identity: a mounted server's respecified tools share their wire's schema dict, and a
+    deep comparison of every schema would cost as much as reading the tool again."""
     if before is spec:
         return True
     old, new = before.wire, spec.wire
@@ -272,15 +304,23 @@ def _same(before: ToolSpec, spec: ToolSpec) -> bool:
 
 @dataclass(eq=False)
 class ToolSearch:
-    """`server.add_tool_search(...)`: how tools/list and the search tool answer."""
+    """`server.add_tool_search(...)`: how tools/list and the search tool answer.
 
+    Every setting is checked when it is made (ValueError naming the setting); a regex mode
+    without the `re2` extra is refused there, not at the first search.
+    """
+
+    #: "bm25" ranks tools by the words of a query; "regex" finds them by a pattern (RE2).
     mode: SearchMode = "bm25"
+    #: Tools tools/list keeps showing beside the two search tools.
     pinned: frozenset[str] = frozenset()
+    #: The most tools one search answers with.
     max_results: int = 5
     search_tool_name: str = "search_tools"
     call_tool_name: str = "call_tool"
     # The tool list last searched (the registry's snapshot, a new list after each change, a
     # mounted server's included), and its BM25 index or each tool's texts for a regex.
+    # Only one of these is used, by `mode`: each keeps what its tools gave, by name.
     _built: tuple[list[ToolSpec], Bm25Index | list[tuple[bytes, ...]]] | None = field(
         default=None, repr=False
     )
@@ -330,6 +370,8 @@ class ToolSearch:
     ) -> list[ToolSpec]:
         """`find`, its regex matching in a worker thread: it may take RE2 up to its budget,
         which no other request of the server waits for."""
+        # BM25's work is bounded by the query's words and their postings: it stays on the
+        # event loop.
         if self.mode != "regex":
             return self._bm25(tools, query, shown)
         pattern, candidates, texts = self._regex(tools, query, shown)
@@ -349,10 +391,14 @@ class ToolSearch:
             if spec.name in shown and spec.name not in self.names:
                 candidates.append(spec)
                 texts.append(parts)
+        # The budget is checked against what this caller's search would read, known only
+        # now: a caller who sees fewer tools may run a costlier pattern.
         pattern.check_work(sum(len(part) for parts in texts for part in parts))
         return pattern, candidates, texts
 
     def _bm25(self, tools: list[ToolSpec], query: str, shown: Collection[str]) -> list[ToolSpec]:
+        """The best `max_results` shown tools for the words of `query`; ValueError for a
+        query past either bound (its length, its distinct words)."""
         _check_length(query)
         terms = set(query_tokens(query))
         if len(terms) > MAX_QUERY_TERMS:
@@ -363,6 +409,7 @@ class ToolSearch:
         found: list[ToolSpec] = []
         for doc in index.rank(terms, shown):
             spec = tools[doc]
+            # The search and call tools never find themselves: they are always listed.
             if spec.name in shown and spec.name not in self.names:
                 found.append(spec)
                 if len(found) == self.max_results:
@@ -374,6 +421,8 @@ class ToolSearch:
         same specs (a visibility change that hid none of them); else rebuilt from what each
         tool gave before, only the tools that changed read again."""
         built = self._built
+        # Compared spec by spec: a visibility change gives a new list of the same specs,
+        # which needs no new index.
         if built is not None and (
             built[0] is tools
             or (len(built[0]) == len(tools) and all(map(operator.is_, built[0], tools)))
@@ -393,5 +442,7 @@ class ToolSearch:
 
 
 def _check_length(query: str) -> None:
+    """Refuse a query over `MAX_QUERY_LENGTH` before any of it is read: it comes from a
+    client, and its cost grows with its length."""
     if len(query) > MAX_QUERY_LENGTH:
         raise ValueError(f"the query has {len(query)} characters; at most {MAX_QUERY_LENGTH}")

@@ -47,6 +47,7 @@ class _Missing:
         return "MISSING"
 
 
+#: The one `_Missing`, compared by identity.
 MISSING: Final = _Missing()
 
 
@@ -84,6 +85,8 @@ class OriginalToolError(ToolError):
     that lets it pass makes that result the derived tool's, as it is."""
 
     def __init__(self, result: CallToolResult) -> None:
+        # The message is the result's text, so a wrapper that logs or re-raises the error
+        # shows what the original said rather than a bare class name.
         texts = [block.text for block in result.content if isinstance(block, TextContent)]
         super().__init__(" ".join(t for t in texts if t) or "the original tool failed")
         self.result = result
@@ -136,7 +139,7 @@ class _Mapping:
 
     renames: dict[str, str]
     defaults: dict[str, Any]
-    hidden: dict[str, Arg]
+    hidden: dict[str, Arg]  # their `compute` already takes dependencies (`_with_dependencies`)
 
     @property
     def renamed(self) -> set[str]:
@@ -153,6 +156,12 @@ class _Mapping:
         return None
 
     async def original_arguments(self, ctx: Any, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """The original's arguments for a call with derived `arguments`: defaults filled,
+        names mapped back, hidden values added (a `compute` run for this request's `ctx`).
+
+        Every value goes through `_json`, since the original validates its arguments as if
+        they came off the wire.
+        """
         given = {**self.defaults, **arguments}
         mapped = {self.renames.get(k, k): _json(v) for k, v in given.items()}
         for name, arg in self.hidden.items():
@@ -164,10 +173,15 @@ class _Mapping:
 
 
 def _json(value: Any) -> Any:
+    """`value` as JSON builtins, the form an argument has on the wire: a default or a hidden
+    value may be a dataclass, a date or a mapping with non-text keys, which the original's
+    validation would not take as they are."""
     return msgspec.to_builtins(value, enc_hook=enc_hook, str_keys=True)
 
 
 async def _computed(compute: Callable[..., Any], ctx: Any) -> Any:
+    """What a hidden argument's `compute` gives for this request: it gets the `Context` when
+    it takes one, and may be sync or async."""
     param = context_parameter(compute)
     value = compute(**({param: ctx} if param is not None else {}))
     return await value if inspect.isawaitable(value) else value
@@ -180,6 +194,8 @@ def _derived_schema(
     for a transform that cannot be made."""
     properties = cast("dict[str, Any]", schema.get("properties") or {})
     required = set(cast("list[str]", schema.get("required") or []))
+    # A transform naming an argument the original lacks is a typo or a stale transform:
+    # refused here, where it is written, rather than ignored.
     unknown = sorted(set(arguments) - set(properties))
     if unknown:
         known = ", ".join(repr(p) for p in properties) or "none"
@@ -191,6 +207,8 @@ def _derived_schema(
         arg = arguments.get(original, Arg())
         where = f"tool {tool!r}, argument {original!r}"
         if _hidden(where, arg, original in required):
+            # Out of the derived schema; without a value or compute the original's own
+            # default applies, as if the caller had left it out.
             mapping.hidden[original] = _with_dependencies(where, arg)
             continue
         new = arg.name or original
@@ -203,14 +221,17 @@ def _derived_schema(
             mapping.renames[new] = original
         if arg.default is not MISSING:
             mapping.defaults[new] = arg.default
+    # Other keywords of the original's schema (`additionalProperties`, `$defs`) stay: the
+    # shown properties may refer to its definitions.
     derived = {**schema, "properties": shown, "required": shown_required}
     if not shown_required:
-        del derived["required"]
+        del derived["required"]  # absent rather than empty, as mcpkit's own schemas are
     return derived, mapping
 
 
 def _with_dependencies(where: str, arg: Arg) -> Arg:
-    """`arg` with its `compute` taking dependencies as a handler does (`injection`)."""
+    """`arg` with its `compute` taking dependencies as a handler does (`injection`);
+    worked out once here, so a mistake in them is refused with the transform."""
     if arg.compute is None:
         return arg
     return dataclasses.replace(arg, compute=with_dependencies(arg.compute, f"{where} (compute=)"))
@@ -220,11 +241,14 @@ def _hidden(where: str, arg: Arg, required: bool) -> bool:
     """Whether `arg` hides its argument (checking it can); ValueError for a mix-up."""
     has_value = arg.value is not MISSING or arg.compute is not None
     if not arg.hide:
+        # On a shown argument a value would never be used: refused, not ignored.
         if has_value:
             raise ValueError(f"{where}: value= and compute= are for a hidden one (hide=True)")
         return False
     if arg.value is not MISSING and arg.compute is not None:
         raise ValueError(f"{where}: give value= or compute=, not both")
+    # Nobody sees a hidden argument, so a name, description or default for it would say
+    # nothing; asking for one is a mix-up with a shown argument.
     if arg.name is not None or arg.description is not None or arg.default is not MISSING:
         raise ValueError(f"{where}: a hidden argument has no name, description or default")
     if required and not has_value:
@@ -235,6 +259,12 @@ def _hidden(where: str, arg: Arg, required: bool) -> bool:
 
 
 def _shown_property(where: str, arg: Arg, prop: Any, required: bool) -> tuple[dict[str, Any], bool]:
+    """One shown argument's schema (a copy: the original's stays as it is) and whether the
+    derived tool requires it.
+
+    Raises ValueError where `arg` contradicts itself (required with a default) or the
+    original (optional without a default, for an argument the original needs).
+    """
     shown = dict(cast("dict[str, Any]", prop)) if isinstance(prop, dict) else {}
     if arg.description is not None:
         shown["description"] = arg.description
@@ -243,6 +273,7 @@ def _shown_property(where: str, arg: Arg, prop: Any, required: bool) -> tuple[di
         if arg.required:
             raise ValueError(f"{where}: an argument with a default is not required")
         shown["default"] = _json(arg.default)
+        # A default is filled in before the original is called, so the caller may omit it.
         required = False
     if arg.required is not None:
         if not arg.required and required:
@@ -255,6 +286,8 @@ def _shown_property(where: str, arg: Arg, prop: Any, required: bool) -> tuple[di
 
 
 def _is_forward(annotation: Any) -> bool:
+    """Whether a parameter's annotation is `Forward`, as a class, as the text an unresolved
+    annotation leaves, or inside `Annotated[...]`."""
     if annotation is Forward or annotation == "Forward":
         return True
     if typing.get_origin(annotation) is typing.Annotated:
@@ -264,6 +297,9 @@ def _is_forward(annotation: Any) -> bool:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Wrapper:
+    """A `wrap=` function read once: its signature (for the derived arguments) and the
+    names of the parameters that get the `Forward` and the `Context`."""
+
     fn: Callable[..., Any]
     signature: FunctionSignature
     forward_param: str
@@ -279,6 +315,8 @@ def _wrapper(tool: str, fn: Callable[..., Any], schema: dict[str, Any]) -> _Wrap
     try:
         hints = typing.get_type_hints(fn)
     except (NameError, TypeError):
+        # A hint naming something local to where `fn` was written cannot be resolved; the
+        # raw annotations still say "Forward", which `_is_forward` accepts.
         hints = inspect.get_annotations(fn)
     forward = [p for p in signature.injected if _is_forward(hints.get(p))]
     if not forward:
@@ -286,6 +324,8 @@ def _wrapper(tool: str, fn: Callable[..., Any], schema: dict[str, Any]) -> _Wrap
             f"tool {tool!r}: wrap= takes a parameter annotated Forward, to call the original "
             "(a function that never calls it is a tool of its own: server.tool)"
         )
+    # The wrapper gets exactly the derived tool's arguments: one it takes that the schema
+    # lacks would never be given, and one it lacks could not be passed on.
     names = set(cast("dict[str, Any]", schema.get("properties") or {}))
     extra = sorted(set(signature.arguments) - names)
     if extra:
@@ -303,8 +343,13 @@ def _wrapper(tool: str, fn: Callable[..., Any], schema: dict[str, Any]) -> _Wrap
 
 
 def derive_tool(original: ToolSpec, transform: ToolTransform, invoke: Invoke) -> ToolSpec:
-    """The tool `transform` makes of `original`, calling it through `invoke`; ValueError or
-    TypeError for a transform that does not fit it."""
+    """The tool `transform` makes of `original`, calling it through `invoke`.
+
+    Everything is checked here, when the transform is made: a bad argument map raises
+    ValueError and a wrapper of the wrong shape TypeError, each naming the tool and the
+    argument, so no mistake waits for the first call. Scopes, task support, UI and
+    version are the original's: the derived tool does what the original does.
+    """
     name = transform.name or original.name
     check_tool_name(name)
     tags = original.tags if transform.tags is None else tag_set(f"tool {name!r}", transform.tags)
@@ -312,6 +357,8 @@ def derive_tool(original: ToolSpec, transform: ToolTransform, invoke: Invoke) ->
         original.name, original.wire.input_schema, transform.arguments or {}
     )
     wrap = None if transform.wrap is None else _wrapper(name, transform.wrap, schema)
+    # The original's output schema stays, unless the wrapper's return hint declares one:
+    # then the wrapper's result is what clients see, so its schema is the tool's.
     output = None
     output_schema = original.wire.output_schema
     if wrap is not None and wrap.signature.output.output_schema is not None:
@@ -319,6 +366,8 @@ def derive_tool(original: ToolSpec, transform: ToolTransform, invoke: Invoke) ->
         output_schema = output.output_schema
 
     async def call_original(ctx: Any, arguments: Mapping[str, Any]) -> CallToolResult:
+        # A TypeError here is the wrapper author's mistake (a name passed to forward()),
+        # not the caller's, so it is not a ToolError.
         wrong = mapping.check(arguments)
         if wrong is not None:
             raise TypeError(f"forward() got {wrong!r}, which the derived tool does not have")
@@ -338,6 +387,8 @@ def derive_tool(original: ToolSpec, transform: ToolTransform, invoke: Invoke) ->
         return await _run_wrapper(wrap, ctx, given, call_original)
 
     made = make_tool(tool, name=name, input_schema=schema, output_schema=output_schema)
+    # The wire form starts from the original's, so fields the transform does not name
+    # (icons, and any field a later revision adds) carry over.
     wire = msgspec.structs.replace(
         original.wire,
         name=name,
@@ -374,6 +425,7 @@ def _labelled(
 
 
 def _pick(given: Any, kept: Any) -> Any:
+    """The transform's value, or the original's where the transform says None."""
     return kept if given is None else given
 
 
@@ -383,6 +435,11 @@ async def _run_wrapper(
     arguments: dict[str, Any],
     call_original: Callable[[Any, Mapping[str, Any]], Awaitable[CallToolResult]],
 ) -> Any:
+    """Call the wrapper with validated derived arguments, its `Forward` and its `Context`.
+
+    An `OriginalToolError` the wrapper does not catch becomes the derived tool's result
+    unchanged, so an error of the original reads the same through the wrapper.
+    """
     try:
         kwargs = wrap.signature.validate(arguments)
     except ArgumentError as exc:

@@ -38,7 +38,12 @@ Value = str | int | float | Sequence[str] | Mapping[str, str] | None
 
 @dataclass(frozen=True, slots=True)
 class _Operator:
-    """One row of RFC 6570's expansion table (appendix A)."""
+    """One row of RFC 6570's expansion table (appendix A).
+
+    `first` opens a non-empty expansion, `sep` joins its values, `named` writes `name=value`
+    pairs, `ifemp` follows a name whose value is empty, and `reserved` lets reserved
+    characters through unencoded (`+` and `#`).
+    """
 
     first: str
     sep: str
@@ -58,16 +63,21 @@ _OPERATORS: Final = {
     "&": _Operator("&", "&", True, "=", False),
 }
 _FUTURE_OPERATORS: Final = frozenset("=,!@|")  # RFC 6570 section 2.2: reserved
+# RFC 6570 section 2.3: a name is letters, digits, `_` and percent-encoded triplets, with
+# single dots between them; a prefix is at most four digits (`{x:9999}`), never 0.
 _VARCHAR: Final = r"(?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2})"
 _VARSPEC: Final = re.compile(
     rf"(?P<name>{_VARCHAR}(?:\.?{_VARCHAR})*)(?::(?P<prefix>[1-9][0-9]{{0,3}})|(?P<explode>\*))?"
 )
 _PCT_TRIPLET: Final = re.compile(r"(%[0-9A-Fa-f]{2})")
+# RFC 3986's gen-delims and sub-delims: what `{+x}` and `{#x}` may leave unencoded.
 _RESERVED: Final = ":/?#[]@!$&'()*+,;="
 
 
 @dataclass(frozen=True, slots=True)
 class _Variable:
+    """One varspec of an expression: `x`, `x:3` (a prefix of three characters) or `x*`."""
+
     name: str
     prefix: int | None
     explode: bool
@@ -75,15 +85,23 @@ class _Variable:
 
 @dataclass(frozen=True, slots=True)
 class _Expression:
+    """One `{...}`: its operator (`""` for none) and its variables, in the template's order."""
+
     operator: str
     variables: tuple[_Variable, ...]
 
 
 def _error(template: str, what: str, position: int) -> ValueError:
+    """The error for a bad template; the position lets a user find the fault in a long URI."""
     return ValueError(f"invalid URI template {template!r}: {what} at position {position}")
 
 
 def _parse(template: str) -> list[str | _Expression]:
+    """The template as literal text and expressions, in order.
+
+    Raises ValueError for a stray `}`, an unclosed `{` or a nested one: RFC 6570 has no
+    escape for braces, so each is a mistake rather than literal text.
+    """
     parts: list[str | _Expression] = []
     i = 0
     while i < len(template):
@@ -107,9 +125,11 @@ def _parse(template: str) -> list[str | _Expression]:
 
 
 def _expression(template: str, start: int, body: str) -> _Expression:
+    """One expression's operator and variables; `start` is its `{`, for the error position."""
     if not body:
         raise _error(template, "empty expression", start)
     operator = body[0] if body[0] in _OPERATORS else ""
+    # Refused rather than read as a name: a later RFC may give these a meaning.
     if body[0] in _FUTURE_OPERATORS:
         raise _error(template, f"operator {body[0]!r} is reserved for future extensions", start + 1)
     position = start + 1 + len(operator)
@@ -137,6 +157,8 @@ def _spec_text(var: _Variable) -> str:
 
 
 def _encode(text: str, reserved: bool) -> str:
+    """Percent-encode a value: everything but unreserved characters (U), or, for `+` and `#`,
+    everything but unreserved and reserved ones (U+R), per RFC 6570 section 1.5."""
     if not reserved:
         return quote(text, safe="")
     # U+R: reserved characters and existing percent-encoded triplets pass through.
@@ -147,10 +169,17 @@ def _encode(text: str, reserved: bool) -> str:
 
 
 def _named(name: str, encoded: str, op: _Operator) -> str:
+    """`name=value`; an empty value keeps the name, followed by `=` in a query and by
+    nothing after `;` (`;x` against `?x=`), as the expansion table says."""
     return f"{name}={encoded}" if encoded else name + op.ifemp
 
 
 def _expand_variable(var: _Variable, value: Value, op: _Operator) -> str | None:
+    """One variable's expansion (RFC 6570 section 3.2.1), or None when an empty list or
+    mapping makes it undefined, so the expression leaves it out with its separator.
+
+    Raises ValueError for a prefix on a list or mapping, which the RFC does not allow.
+    """
     if isinstance(value, (str, int, float)):
         text = str(value)
         if var.prefix is not None:
@@ -165,6 +194,8 @@ def _expand_variable(var: _Variable, value: Value, op: _Operator) -> str | None:
         ]
         if not pairs:
             return None
+        # Exploded, each pair stands alone (`k=v` joined by the operator's separator); not
+        # exploded, keys and values alternate in one comma list under the variable's name.
         if var.explode:
             return op.sep.join(f"{k}={v}" if v or not op.named else k + op.ifemp for k, v in pairs)
         joined = ",".join(f"{k},{v}" for k, v in pairs)
@@ -179,6 +210,8 @@ def _expand_variable(var: _Variable, value: Value, op: _Operator) -> str | None:
 
 
 def _expand(expression: _Expression, values: Mapping[str, Value]) -> str:
+    """One expression's text: the defined variables joined, or nothing at all (not even the
+    operator's first character) when none is defined."""
     op = _OPERATORS[expression.operator]
     parts: list[str] = []
     for var in expression.variables:
@@ -196,13 +229,20 @@ def _expand(expression: _Expression, values: Mapping[str, Value]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Group:
+    """A regex group and the variable it captures; several groups may share one name."""
+
     group: str
     name: str
     presence: str | None = None  # for `{;x}`: matched even when the value is empty
 
 
 def _value_pattern(operator: str, var: _Variable, several: bool) -> str:
+    """The regex for one variable's value under its operator (the rules in the module's
+    docstring). `several` stops a value at `,` so the next variable of the expression can
+    start there; lazy patterns leave as much as they can to the literal text after them."""
     if var.explode:
+        # An exploded value is the whole run of items with its separators, so it may hold
+        # the characters a plain value stops at (`/` for `{/x*}`, `,` for `{x*}`).
         return {
             "": ".+?",
             "+": ".*?",
@@ -223,17 +263,25 @@ class _PatternBuilder:
     identifiers (`{user.id}`, `{a%20b}`)."""
 
     def __init__(self) -> None:
+        #: The value groups, in the order of the template's variables.
         self.groups: list[_Group] = []
+        #: One group per `{?...}` or `{&...}` expression, holding its raw query text.
         self.query_groups: list[str] = []
+        #: The names the query expressions declare; `match` keeps only these.
         self.query_names: set[str] = set()
 
     def group(self, name: str) -> str:
+        """A fresh group name for variable `name`, recorded so `match` can read it back."""
         group = f"g{len(self.groups)}"
         self.groups.append(_Group(group, name))
         return group
 
     def expression(self, expr: _Expression) -> str:
+        """The regex for one expression; every variable in it is optional, as an undefined
+        one expands to nothing."""
         op = expr.operator
+        # A query is captured whole and read as name=value pairs afterwards: a client may
+        # send its parameters in any order, which one regex could not follow.
         if op in ("?", "&"):
             group = f"q{len(self.query_groups)}"
             self.query_groups.append(group)
@@ -244,11 +292,14 @@ class _PatternBuilder:
         for i, var in enumerate(expr.variables):
             value = f"(?P<{self.group(var.name)}>{_value_pattern(op, var, several)})"
             if op == ";":
+                # An empty group marks that `;name` was there, so `;x` (x is "") differs
+                # from an absent x, which the value group alone cannot tell.
                 marker = f"p{len(self.groups)}"
                 self.groups[-1] = _Group(self.groups[-1].group, var.name, marker)
                 name = re.escape(var.name)
                 pieces.append(rf"(?:;{name}(?:={value})?(?P<{marker}>))?")
             elif op in ("", "+", "#"):
+                # No operator character before the first value; later ones follow a `,`.
                 pieces.append(value if i == 0 else f"(?:,{value})?")
             else:
                 pieces.append(f"(?:{re.escape(op)}{value})?")
@@ -258,6 +309,10 @@ class _PatternBuilder:
 
 class UriTemplate:
     """An RFC 6570 URI template, parsed and compiled once.
+
+    Attributes:
+        template: The text as written, which is also its identity (`==`, `hash`).
+        variables: The variable names, each once, in order of first use.
 
     Raises ValueError, naming the position, for an invalid template.
     """
@@ -280,11 +335,13 @@ class UriTemplate:
             re.escape(part) if isinstance(part, str) else builder.expression(part)
             for part in self._parts
         )
+        # DOTALL: `.` in a `{+x}` or `{x*}` value matches every character, a raw newline too.
         self._regex = re.compile(pattern, re.DOTALL)
         self._groups = tuple(builder.groups)
         self._query_groups = tuple(builder.query_groups)
         self._query_names = frozenset(builder.query_names)
         names = [v.name for p in self._parts if isinstance(p, _Expression) for v in p.variables]
+        # Each name once, in the order the template first uses it.
         self.variables: list[str] = list(dict.fromkeys(names))
 
     def __repr__(self) -> str:
@@ -294,13 +351,19 @@ class UriTemplate:
         return self.template
 
     def __eq__(self, other: object) -> bool:
+        # Equal by text: the parsed form follows from it, and two registrations of one
+        # template are the same route.
         return isinstance(other, UriTemplate) and other.template == self.template
 
     def __hash__(self) -> int:
         return hash(self.template)
 
     def expand(self, values: Mapping[str, Value] | None = None, /, **kwargs: Value) -> str:
-        """The URI for these variable values (RFC 6570 section 3); None means undefined."""
+        """The URI for these variable values (RFC 6570 section 3); None means undefined.
+
+        Keyword values win over the mapping's. Raises ValueError when a variable with a
+        prefix (`{x:3}`) is given a list or a mapping.
+        """
         merged = {**(values or {}), **kwargs}
         return "".join(
             part if isinstance(part, str) else _expand(part, merged) for part in self._parts
@@ -313,6 +376,7 @@ class UriTemplate:
         for part in self._parts:
             if not isinstance(part, _Expression):
                 continue
+            # The expression as written, so the error points at the text the user typed.
             text = "{" + part.operator + ",".join(_spec_text(v) for v in part.variables) + "}"
             for i, var in enumerate(part.variables):
                 if not var.explode:
@@ -344,6 +408,7 @@ class UriTemplate:
                         var.explode and part.operator in ("", "/")
                     )
                     (slashed if carries else plain).add(var.name)
+        # A name also used plainly elsewhere must match there too, so it never carries `/`.
         return frozenset(slashed - plain)
 
     def match(self, uri: str) -> dict[str, str] | None:
@@ -359,15 +424,20 @@ class UriTemplate:
             if raw is None:
                 continue
             value = unquote(raw)
+            # A name used twice must agree (`{x}/{x}` does not match `a/b`).
             if result.setdefault(g.name, value) != value:
                 return None
         if self._query_groups:
+            # `{?x}{&y}` read as one query string: a client may order its parameters freely.
             query = "&".join(filter(None, (found.group(q) for q in self._query_groups)))
             if query and not self._read_query(query, result):
                 return None
         return result
 
     def _read_query(self, query: str, result: dict[str, str]) -> bool:
+        """Add the template's query variables found in `query` to `result`; False when one
+        disagrees with a value the path already gave it. Unknown names are ignored: a
+        client may add parameters the template does not name."""
         seen: dict[str, list[str]] = {}
         for pair in query.split("&"):
             name, _, value = pair.partition("=")

@@ -1,5 +1,12 @@
 """`KeepAlive`: a `ping` to the client of each 2025-era session that keeps a stream open and
-has been quiet for a while, and the end of a session whose client stopped answering."""
+has been quiet for a while, and the end of a session whose client stopped answering.
+
+Spec: basic/utilities/ping ("Implementations SHOULD periodically issue pings to detect
+connection health"; a ping unanswered within a reasonable timeout may end the
+connection). A session is pinged only where the server has a stream to send on: over
+Streamable HTTP a request cannot be sent without the GET stream, and a ping that cannot
+be delivered would count as a miss the client never saw.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +31,8 @@ logger = logging.getLogger("mcpkit.server")
 
 
 class _Attachable(Protocol):
+    """A stream the client may be attached to or not (it reconnects at will)."""
+
     @property
     def attached(self) -> bool: ...
 
@@ -49,8 +58,9 @@ class _Watch:
     __slots__ = ("heard", "missed", "task")
 
     def __init__(self, now: float) -> None:
-        self.heard = now
+        self.heard = now  # by `clock`: a request or an answered ping
         self.missed = 0
+        # Held: a task nobody refers to may be collected before it ends.
         self.task: asyncio.Task[None] | None = None
 
 
@@ -70,6 +80,7 @@ class KeepAlive(TypedMiddleware):
         misses: int | None = 3,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        # Refused where written: zero would ping in a tight loop, a negative never wait.
         if every <= 0 or (timeout is not None and timeout <= 0):
             raise ValueError("every and timeout must be positive numbers of seconds")
         if misses is not None and misses < 1:
@@ -81,6 +92,7 @@ class KeepAlive(TypedMiddleware):
         #: Pings sent, and those answered in time (for a metric, or a test).
         self.sent = 0
         self.answered = 0
+        # Session -> its watch; an entry goes when its session's task ends.
         self._watched: dict[object, _Watch] = {}
 
     @property
@@ -91,25 +103,32 @@ class KeepAlive(TypedMiddleware):
     async def on_initialize(
         self, ctx: Context, params: InitializeRequestParams, call_next: InitializeNext
     ) -> InitializeResult:
+        """Start keeping the session this initialize opened (2025-11-25 only: a 2026-07-28
+        request's peer is no `ServerSessionHandle`)."""
         result = await call_next()  # (a handshake refused inside has no session to keep)
         session = ctx.session
+        # One watch per session, however many handshakes pass through it.
         if isinstance(session, ServerSessionHandle) and session not in self._watched:
             watch = self._watched[session] = _Watch(self.clock())
             watch.task = asyncio.get_running_loop().create_task(self._keep(session, watch))
         return result
 
     async def on_request(self, ctx: Context, method: str, params: Any, call_next: CallNext) -> Any:
+        """A request from the client is proof of life: no ping is needed for a while."""
         watch = self._watched.get(ctx.session)
         if watch is not None:  # (a 2026-07-28 request's peer is never watched)
             watch.heard = self.clock()
         return await call_next(params)
 
     async def _keep(self, session: ServerSessionHandle, watch: _Watch) -> None:
+        """The session's loop: wake every `every` seconds, ping if it was quiet, end it
+        after too many misses; it stops with the session's connection."""
         try:
             while not session.connection.closed:
                 await asyncio.sleep(self.every)
                 if session.connection.closed:
                     return
+                # Heard from lately, or no stream to ping on: nothing to learn by pinging.
                 if self.clock() - watch.heard < self.every or not _listening(session):
                     continue
                 if not await self._answered(session, watch):
@@ -123,17 +142,20 @@ class KeepAlive(TypedMiddleware):
         self.sent += 1
         try:
             await session.request("ping", timeout=self.timeout)
+        # A timeout, an error answer or a broken stream: each is a miss (the spec: timeouts
+        # SHOULD be treated as connection failures, and ping failures logged).
         except (McpError, TransportError) as exc:
             watch.missed += 1
             logger.info("session %s... missed ping %d: %s", session.id[:8], watch.missed, exc)
             return self.misses is None or watch.missed < self.misses
         self.answered += 1
-        watch.missed = 0
+        watch.missed = 0  # misses count in a row: one answer forgives the rest
         watch.heard = self.clock()
         return True
 
 
 def _listening(session: ServerSessionHandle) -> bool:
+    """Whether a ping could reach the client now (see the module docstring)."""
     channel: object = session.connection.channel
     if not isinstance(channel, _Listened):
         return True  # stdio, the in-memory pair: the one stream is always there
@@ -142,6 +164,9 @@ def _listening(session: ServerSessionHandle) -> bool:
 
 
 async def _end(session: ServerSessionHandle) -> None:
+    """End a session whose client stopped answering, as idle expiry would: an HTTP
+    session through its app (which forgets it), any other by closing its connection."""
+    # Only the id's start in the log: the whole id is what a client presents to be served.
     logger.warning("session %s... stopped answering pings: ended", session.id[:8])
     channel: object = session.connection.channel
     if isinstance(channel, _Ended):

@@ -1,6 +1,13 @@
 """Type-hint plumbing for the schema builders: resolving annotations, msgspec schema
 components with one shared `$defs` (enum values in their declared order), and pydantic
-models when the user has loaded pydantic."""
+models when the user has loaded pydantic.
+
+msgspec makes the schemas and does the validation; pydantic models and dataclasses are
+handed to pydantic through msgspec's hooks (`dec_hook`, `enc_hook`, the schema hook), so
+one hint may mix both. pydantic is never imported here: a model in a hint means the user
+loaded it. Two different types of one name in one schema are refused (TypeError), since
+`$defs` are keyed by name and one would silently stand for the other.
+"""
 
 from __future__ import annotations
 
@@ -35,9 +42,16 @@ __all__ = [
 ]
 
 REF_TEMPLATE: Final = "#/$defs/{name}"
+#: pydantic's two schemas of a model: what it accepts (input) or what it dumps (output).
 SchemaMode = Literal["validation", "serialization"]
+# A placeholder schema for `object` (msgspec refuses an empty one from a hook), taken out
+# again by `_tidy`, leaving `{}`: any JSON value.
 _ANY: Final = "x-mcpkit-any"
+# Frames above `build_signature` whose locals are searched: enough for a decorator used a
+# few calls deep, few enough that far-off callers' names stay out.
 _FRAMES_SEARCHED: Final = 8
+# The JSON type of an enum's values, by the Python types they hold (`bool` apart from
+# `int`, which it subclasses): a mix of others gets no `type`.
 _ENUM_TYPES: Final[dict[frozenset[type], str]] = {
     frozenset({str}): "string",
     frozenset({int}): "integer",
@@ -51,6 +65,7 @@ _ENUM_TYPES: Final[dict[frozenset[type], str]] = {
 
 
 def is_pydantic_model(tp: object) -> bool:
+    """Whether `tp` is a pydantic model class (False while pydantic is not loaded)."""
     # Never imported here: a model class in a hint means the user already loaded pydantic.
     module = sys.modules.get("pydantic")
     base = getattr(module, "BaseModel", None)
@@ -64,6 +79,7 @@ class _StandsIn(type):
     target: type
 
     def __instancecheck__(cls, instance: object) -> bool:
+        # What pydantic validated is an instance of the user's dataclass, not the stand-in.
         return isinstance(instance, cls.target)
 
 
@@ -73,15 +89,21 @@ class _ByPydantic(metaclass=_StandsIn):
     validators: a stand-in is a type msgspec does not know, so the hooks below hand its
     values and schema to pydantic's TypeAdapter of the dataclass."""
 
-    target: ClassVar[type]
-    adapter: ClassVar[Any]
+    target: ClassVar[type]  # the user's pydantic dataclass
+    adapter: ClassVar[Any]  # pydantic's TypeAdapter of it, which validates and describes it
 
 
+# One stand-in per dataclass, so msgspec sees one type (one `$defs` entry) however many
+# hints name it; weak, so a dataclass that goes away takes its stand-in with it.
 _STAND_INS: Final[weakref.WeakKeyDictionary[type, type[_ByPydantic]]] = weakref.WeakKeyDictionary()
 
 
 def pydantic_stand_in(cls: type) -> type | None:
-    """The stand-in for `cls` if it is a pydantic dataclass, else None."""
+    """The stand-in for `cls` if it is a pydantic dataclass, else None.
+
+    Made once per dataclass, with its TypeAdapter: building an adapter reads the whole
+    class, which no call should pay for again.
+    """
     found = getattr(sys.modules.get("pydantic.dataclasses"), "is_pydantic_dataclass", None)
     if found is None or not found(cls):
         return None
@@ -90,20 +112,24 @@ def pydantic_stand_in(cls: type) -> type | None:
         adapter = sys.modules["pydantic"].TypeAdapter(cls)
         names = {"target": cls, "adapter": adapter, "__module__": cls.__module__}
         stand_in = cast("type[_ByPydantic]", type(cls.__name__, (_ByPydantic,), names))
+        # Named as the dataclass, so the schema's title and `$defs` key are the user's.
         stand_in.__qualname__ = cls.__qualname__  # msgspec names clashing $defs by it
         _STAND_INS[cls] = stand_in
     return stand_in
 
 
 def _is_stand_in(tp: object) -> bool:
+    """Whether `tp` is a stand-in made by `pydantic_stand_in`."""
     return isinstance(tp, type) and issubclass(tp, _ByPydantic)
 
 
 def _by_pydantic(tp: object) -> bool:
+    """Whether pydantic, not msgspec, validates and describes `tp`."""
     return is_pydantic_model(tp) or _is_stand_in(tp)
 
 
 def _validator(tp: Any) -> Callable[[Any], Any] | None:
+    """pydantic's validation of `tp` from decoded JSON, or None if pydantic has no part."""
     if is_pydantic_model(tp):
         return cast("Callable[[Any], Any]", tp.model_validate)
     if _is_stand_in(tp):
@@ -112,12 +138,15 @@ def _validator(tp: Any) -> Callable[[Any], Any] | None:
 
 
 def dec_hook(tp: Any, obj: Any) -> Any:
+    """msgspec's hook for the types it does not know: the standard types `_stdtypes`
+    reads, then pydantic's. NotImplementedError for the rest, which msgspec reports."""
     if tp is object:  # any JSON value, as it is
         return obj
     std = decode_std(tp, obj)
     if std is not NotImplemented:
         return std
     validate = _validator(tp)
+    # msgspec's way to hear "not a type this hook knows": it then reports the type.
     if validate is None:
         raise NotImplementedError
     try:
@@ -132,6 +161,8 @@ def dec_hook(tp: Any, obj: Any) -> Any:
 
 
 def enc_hook(obj: Any) -> Any:
+    """msgspec's hook for encoding the types it does not know. A pydantic model is dumped
+    by its aliases, in JSON mode: the form its own serialization schema describes."""
     std = encode_std(obj)
     if std is not NotImplemented:
         return std
@@ -150,6 +181,8 @@ def schema_components(
     (their schema as pydantic gives it for `mode`: what they take, or what they dump)."""
     hoisted: dict[str, Any] = {}
 
+    # msgspec calls this for each type it has no schema of: `object`, the standard types
+    # `_stdtypes` describes, and pydantic's; anything else is refused by name.
     def hook(tp: Any) -> dict[str, Any]:
         if tp is object:  # `dict[str, object]`, `list[object]`: any JSON value, as `Any`
             return {_ANY: True}  # msgspec refuses an empty schema from a hook; _tidy drops it
@@ -170,10 +203,12 @@ def schema_components(
         )
     except KeyError as exc:  # msgspec's failure on two classes of one qualified name
         raise TypeError(_CLASH.format(name=type_name(exc.args[0]))) from None
+    # A pydantic definition and a msgspec one may share a name; equal, they are one type.
     for name in hoisted.keys() & components.keys():
         if hoisted[name] != components[name]:
             raise TypeError(_CLASH.format(name=name))
     defs = {**hoisted, **components}
+    # Formats the standard types carry that msgspec's schema leaves out (`_stdtypes`).
     for schema, info in zip(schemas, msgspec.inspect.multi_type_info(types), strict=True):
         add_formats(schema, info, defs)
     declared = _in_declared_order(types)
@@ -191,11 +226,14 @@ _CLASH: Final = (
 def _hoist(model: Any, hoisted: dict[str, Any], mode: SchemaMode) -> dict[str, Any]:
     """A reference to a pydantic model's (or dataclass's) schema, its definitions added
     to `hoisted`."""
+    # pydantic's template names its placeholder `model`; the refs land in the same `$defs`.
     template = REF_TEMPLATE.replace("{name}", "{model}")
     if _is_stand_in(model):
         schema = model.adapter.json_schema(ref_template=template, mode=mode)
     else:
         schema = model.model_json_schema(ref_template=template, mode=mode)
+    # The model's own definitions join the shared `$defs`, so a model used by two tools'
+    # parameters is defined once.
     defs: dict[str, Any] = schema.pop("$defs", {})
     ref = schema.get("$ref")
     if isinstance(ref, str) and len(schema) == 1:
@@ -203,6 +241,7 @@ def _hoist(model: Any, hoisted: dict[str, Any], mode: SchemaMode) -> dict[str, A
     else:
         name = model.__name__
         defs[name] = schema
+    # Two models of one name with different schemas: one `$ref` cannot mean both.
     for key, body in defs.items():
         if hoisted.setdefault(key, body) != body:
             raise TypeError(_CLASH.format(name=key))
@@ -214,6 +253,7 @@ def pydantic_parts(tp: Any) -> list[type]:
     that stand-ins stand for."""
     parts: list[type] = []
     seen: set[int] = set()
+    # A walk of msgspec's type tree with a `seen` set: a recursive type's tree loops.
     pending: list[object] = [msgspec.inspect.type_info(tp)]
     while pending:
         info = pending.pop()
@@ -231,6 +271,7 @@ def pydantic_parts(tp: Any) -> list[type]:
 
 
 def _enum_key(values: list[object]) -> frozenset[tuple[type, object]]:
+    """An enum's values as a set, to find the declared order of the values msgspec sorted."""
     return frozenset((type(v), v) for v in values)  # by type too: True is 1 to a set
 
 
@@ -238,6 +279,7 @@ def _in_declared_order(types: list[Any]) -> Callable[[list[object]], list[Any]]:
     """A function putting enum values found in a schema of `types` in declared order."""
     orders: dict[frozenset[tuple[type, object]], list[Any]] = {}
 
+    # An enum's values back in declared order; values nothing declared stay as they are.
     def declared(values: list[object]) -> list[Any]:
         if not orders:  # the hints are read again only when a schema has an enum
             orders.update(_declared_orders(types))
@@ -269,6 +311,8 @@ def _declared_orders(types: list[Any]) -> dict[frozenset[tuple[type, object]], l
 
 
 def _declared_values(tp: Any) -> list[Any] | None:
+    """An Enum's or Literal's values as the schema holds them (members by their value),
+    in the order written; None for any other hint."""
     if typing.get_origin(tp) is typing.Literal:
         return [v.value if isinstance(v, enum.Enum) else v for v in typing.get_args(tp)]
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
@@ -277,6 +321,7 @@ def _declared_values(tp: Any) -> list[Any] | None:
 
 
 def _field_hints(cls: type) -> list[Any]:
+    """The hints of `cls`'s fields, where enums may hide; none for hints that fail."""
     try:
         return list(typing.get_type_hints(cls).values())
     except (NameError, TypeError):  # msgspec resolved them, or said why it could not
@@ -287,6 +332,7 @@ def _tidy(node: object, declared: Callable[[list[object]], list[Any]]) -> None:
     """Put enum values back in declared order; add the `type` msgspec leaves out beside
     `enum` (Literal, Enum), since some model providers reject an enum without one; drop
     the marker of `object` (any value)."""
+    # In place, over the whole tree: enums sit anywhere, in `$defs` and nested properties.
     if isinstance(node, dict):
         schema = cast("dict[str, Any]", node)
         schema.pop(_ANY, None)
@@ -312,8 +358,10 @@ def type_name(tp: object) -> str:
 
 def unwrap_callable(fn: Callable[..., Any]) -> Any:
     """The object whose annotations and docstring describe `fn`."""
+    # A partial's hints are its function's; the bound arguments are not read here.
     while isinstance(fn, functools.partial):
         fn = fn.func
+    # A class is left as it is: its `__init__` is read by the callers that need it.
     if not (inspect.isfunction(fn) or inspect.ismethod(fn)) and callable(fn):
         call = type(fn).__call__  # a callable object: its method has the hints
         if inspect.isfunction(call):
@@ -327,6 +375,7 @@ def _outer_names(target: Any) -> dict[str, Any]:
     define: a caller's local must never shadow a global."""
     module_names = getattr(target, "__globals__", {})
     namespace: dict[str, Any] = {}
+    # The closure first: it holds exactly the outer names the function uses.
     code = getattr(target, "__code__", None)
     closure = getattr(target, "__closure__", None) or ()
     for name, cell in zip(code.co_freevars if code else (), closure, strict=False):
@@ -334,6 +383,7 @@ def _outer_names(target: Any) -> dict[str, Any]:
             namespace[name] = cell.cell_contents
         except ValueError:  # an empty cell
             continue
+    # Then the callers' frames, innermost first (`setdefault`: the nearest name wins).
     frame = inspect.currentframe()
     for _ in range(3):  # this function, resolve_hints, build_signature
         frame = frame.f_back if frame is not None else None
@@ -344,7 +394,7 @@ def _outer_names(target: Any) -> dict[str, Any]:
             if name not in module_names:
                 namespace.setdefault(name, value)
         frame = frame.f_back
-    del frame
+    del frame  # a frame held past its use keeps every local of its callers alive
     return namespace
 
 
@@ -355,6 +405,7 @@ def resolve_hints(target: Any) -> dict[str, Any]:
     An annotation that still names something unknown (say, imported only under
     TYPE_CHECKING) is left as its string, for the caller to judge.
     """
+    # The usual case first: every name is in the function's module.
     try:
         return typing.get_type_hints(target, include_extras=True)
     except NameError:
@@ -364,11 +415,14 @@ def resolve_hints(target: Any) -> dict[str, Any]:
         return typing.get_type_hints(target, localns=namespace, include_extras=True)
     except NameError:
         pass
+    # Still failing: each annotation alone, so one unknown name leaves the others resolved.
     module_names = dict(getattr(target, "__globals__", {}))
     hints: dict[str, Any] = {}
     for name, annotation in getattr(target, "__annotations__", {}).items():
         hints[name] = annotation
         if isinstance(annotation, str):
+            # eval of the function's own annotation text, in its own module's names: code
+            # the author wrote, as `typing.get_type_hints` itself runs it.
             try:  # one by one, as get_type_hints itself evaluates them
                 hints[name] = eval(annotation, module_names, namespace)
             except NameError:

@@ -1,6 +1,12 @@
 """The requests of the Streamable HTTP client to its endpoint: its httpx client, the headers
 of every request, the Mcp-Session-Id and negotiated version it keeps, and DELETE at the end
-(spec: basic/transports, "Session Management" and "Protocol Version Header")."""
+(spec: basic/transports, "Session Management" and "Protocol Version Header").
+
+Every failure of a request reaches its caller as a `RequestFailed`, an error answer that
+names the URL and what went wrong (a status and the server's message, a transport error,
+an auth failure), never as a request left waiting. What a refusal's body is read for is
+bounded (`REFUSAL_LIMIT`), and so is the DELETE at the end (`_DELETE_TIMEOUT`).
+"""
 
 from __future__ import annotations
 
@@ -37,6 +43,8 @@ __all__ = [
 
 logger = logging.getLogger("mcpkit.client.http")
 
+# The DELETE at close is a courtesy (the server's session expires anyway): a server that
+# does not answer must not hold the client's exit for longer than this.
 _DELETE_TIMEOUT: Final = 5.0
 #: Seconds an idle connection of our own client is kept for reuse: under the 5 s after which
 #: node's http server and uvicorn close an idle one. At httpx's default (also 5 s), a request
@@ -56,6 +64,9 @@ class RequestFailed(Exception):
     def __init__(
         self, message: str, *, code: int = codes.INTERNAL_ERROR, data: dict[str, Any] | None = None
     ) -> None:
+        # Internal error unless the server's refusal gave a JSON-RPC code of its own: the
+        # failure is the transport's, not one the peer reported. `data` carries what a
+        # caller may act on (`httpStatus`, `transportError`, `authError`).
         super().__init__(message)
         self.code = code
         self.data = data
@@ -64,6 +75,8 @@ class RequestFailed(Exception):
     def status(
         cls, what: str, url: str, status: int, message: str, code: int | None
     ) -> RequestFailed:
+        """A refusal with HTTP `status`: the message names the request, the URL and the
+        status; `code` is the JSON-RPC code the server's body gave, if it gave one."""
         reason = httpx.codes.get_reason_phrase(status)
         return cls(
             f"{what}: {url} answered HTTP {status} {reason}: {message}".rstrip(),
@@ -87,6 +100,8 @@ class EndpointRequests:
         timeout: float,
         sse_read_timeout: float,
     ) -> None:
+        """`headers` go on every request; `timeout` bounds each request and its quick
+        reads, and `sse_read_timeout` the wait for the next event on a stream."""
         self.url = url
         self.headers = headers
         self.auth = auth
@@ -96,19 +111,24 @@ class EndpointRequests:
         self.session_id: str | None = None
         #: The negotiated revision, sent as MCP-Protocol-Version after initialize.
         self.protocol_version: str | None = None
+        # A client given by the caller is used and never closed here: it is theirs.
         self._given_client = http_client
         self._client: httpx.AsyncClient | None = None
+        # Two timeouts: a stream may rightly be quiet for long, a plain answer may not.
         self._quick = httpx.Timeout(timeout)
         self._streaming = httpx.Timeout(timeout, read=sse_read_timeout)
 
     @property
     def http_client(self) -> httpx.AsyncClient:
+        """The httpx client in use; RuntimeError before `open`, which a Client calls."""
         if self._client is None:
             raise RuntimeError("the transport is not open: use it as a Client's target")
         return self._client
 
     def open(self) -> None:
         """Take the given httpx client, or make our own, if not done yet."""
+        # Our own client's pool: room for many concurrent requests to one server, few
+        # idle connections kept, each dropped before the server would drop it.
         if self._client is None:
             self._client = self._given_client or httpx.AsyncClient(
                 limits=httpx.Limits(
@@ -121,6 +141,7 @@ class EndpointRequests:
     async def aclose(self) -> None:
         """DELETE the session (405 is fine) and close our own httpx client (not a given one)."""
         await self.end_session()
+        # Taken first, so a second aclose finds nothing to close.
         client, self._client = self._client, None
         if client is not None and client is not self._given_client:
             await client.aclose()
@@ -130,6 +151,11 @@ class EndpointRequests:
     def request_headers(
         self, *, accept: str = ACCEPT_ANY, with_session: bool = True
     ) -> dict[str, str]:
+        """The headers of one request: the user's, then ours, which win. `with_session`
+        False leaves out the session id and version: an initialize (first or replayed)
+        comes before either is agreed."""
+        # Identity encoding: the body bounds count bytes as they arrive, which a compressed
+        # answer would multiply after the count.
         found = {**self.headers, "accept": accept, "accept-encoding": "identity"}
         if with_session:
             if self.session_id is not None:
@@ -145,6 +171,8 @@ class EndpointRequests:
         made (connection refused, a timeout)."""
         client = self.http_client
         timeout = self._streaming if streaming else self._quick
+        # Sent again once, and only when the connection was a reused one the server had
+        # just closed: the request cannot have reached it, so sending again is safe.
         try:
             try:
                 return await self._send_once(client, method, headers, content, timeout)
@@ -183,10 +211,14 @@ class EndpointRequests:
         content: bytes | None,
         timeout: httpx.Timeout,
     ) -> httpx.Response:
+        """Send one request, its body unread (`stream=True`): the caller reads it with its
+        own bounds, or only a part of a refusal."""
         request = client.build_request(
             method, self.url, headers=headers, content=content, timeout=timeout
         )
+        # Notes whether the connection was a reused one, for `met_a_closed_connection`.
         request.extensions["trace"] = ReuseTrace()
+        # Without auth, httpx's own default is left alone (a client given may have one).
         if self.auth is None:
             return await client.send(request, stream=True)
         return await client.send(request, auth=self.auth, stream=True)
@@ -199,15 +231,21 @@ class EndpointRequests:
         with_session: bool = True,
         extra: Mapping[str, str] | None = None,
     ) -> httpx.Response:
+        """POST one JSON-RPC message (basic/transports, "Sending Messages to the Server");
+        `extra` adds headers, such as a 2026-07-28 request's Mcp-Method and Mcp-Name."""
         headers = self.request_headers(with_session=with_session)
         headers["content-type"] = "application/json"
+        # After ours: a request's own headers are more specific than the transport's.
         if extra:
             headers.update(extra)
         return await self.send_request("POST", headers, data, streaming)
 
     async def check_refusal(self, response: httpx.Response, what: str) -> None:
         """Raise RequestFailed for a refusal (4xx, 5xx) naming the status and the server's
-        message (from at most 64 KiB of its body)."""
+        message (from at most 64 KiB of its body). `what` names the request in the message
+        ("tools/call", "the GET stream"); the server's JSON-RPC error data is kept."""
+        # Only part of the body is read: a refusal's message is short, and a hostile or
+        # broken server's page may not be.
         if response.status_code >= 400:
             body = await read_some(response, REFUSAL_LIMIT)
             status = response.status_code
@@ -224,12 +262,16 @@ class EndpointRequests:
     def take_session_id(self, response: httpx.Response) -> bool:
         """Keep the Mcp-Session-Id of an initialize answer; False if it is not one."""
         sid = response.headers.get("mcp-session-id")
+        # The spec allows only visible ASCII: anything else is refused rather than sent
+        # back in every later request's header.
         if sid is not None and not valid_session_id(sid):
             return False
-        self.session_id = sid
+        self.session_id = sid  # None too: a server may use no session at all
         return True
 
     def bad_session_id(self, response: httpx.Response) -> str:
+        """The message for a session id `take_session_id` refused (its start only: it
+        may be long, or hostile)."""
         sid = response.headers.get("mcp-session-id", "")
         return (
             f"{self.url} sent an Mcp-Session-Id that is not 1 to {MAX_SESSION_ID_LENGTH} "
@@ -238,16 +280,21 @@ class EndpointRequests:
 
     async def end_session(self) -> None:
         """DELETE the session ("Session Management" 5); 405 means the server keeps it."""
+        # No session, or never opened: nothing to end.
         if self.session_id is None or self._client is None:
             return
         headers = self.request_headers(accept="application/json, text/event-stream")
+        # One deadline for the whole exchange, answer included.
         try:
             async with asyncio.timeout(_DELETE_TIMEOUT):
                 response = await self.send_request("DELETE", headers, None, False)
                 await response.aclose()
         except (RequestFailed, TimeoutError) as exc:
+            # Closing goes on: a server that cannot be reached has no session to end.
             logger.debug("DELETE of session %s failed: %s", self.session_id, exc)
             return
+        # 404: already gone; 405: the server does not let clients end sessions. Neither is
+        # worth a word; another refusal is.
         if response.status_code >= 400 and response.status_code not in (404, 405):
             logger.info(
                 "the server refused to end session %s: HTTP %d",
@@ -258,13 +305,15 @@ class EndpointRequests:
 
 
 async def read_some(response: httpx.Response, limit: int) -> bytes:
-    """At most `limit` bytes of `response`'s body, as many as arrive before it ends or fails."""
+    """At most `limit` bytes of `response`'s body, as many as arrive before it ends or fails.
+    Never raises: it serves error reports, which must not fail in turn."""
     body = bytearray()
+    # What arrived before a failure is kept: a refusal's first bytes still say what it is.
     try:
         async for chunk in identity_chunks(response):
             body += chunk
             if len(body) >= limit:
                 break
-    except (httpx.TransportError, RemoteProtocolError):
+    except (httpx.TransportError, RemoteProtocolError):  # cut short, or compressed
         pass
-    return bytes(body[:limit])
+    return bytes(body[:limit])  # the last chunk may have passed the limit

@@ -26,8 +26,13 @@ __all__ = ["open_stdio_client_channel"]
 
 
 async def open_stdio_client_channel(params: StdioParameters) -> StdioClientChannel:
-    """Start the server process described by `params` and return a channel to it."""
+    """Start the server process described by `params` and return a channel to it.
+
+    Raises TransportError naming the command (or its working directory) when the process
+    cannot be started."""
     loop = asyncio.get_running_loop()
+    # Not the whole parent environment: a server inherits only the few variables a program
+    # needs (secrets in ours stay ours), plus what the caller passes.
     env = default_environment()
     if params.env:
         env.update(params.env)
@@ -35,8 +40,10 @@ async def open_stdio_client_channel(params: StdioParameters) -> StdioClientChann
     if sys.platform == "win32":  # CreateProcess does not search PATH for .cmd/.bat files
         command = shutil.which(command, path=env.get("PATH")) or command
     forward = stderr_forwarder(params.stderr)
+    # Bounded line reading: a server that never ends a line cannot fill our memory.
     lines = LineBuffer(params.max_message_size)
     flow = FlowControl()
+    # exec, not a shell: the command and its arguments are never interpreted.
     try:
         transport, protocol = await loop.subprocess_exec(
             lambda: ServerProcessProtocol(lines, flow, StderrTail(), forward),
@@ -54,12 +61,15 @@ async def open_stdio_client_channel(params: StdioParameters) -> StdioClientChann
 
 
 def _start_failure(params: StdioParameters, exc: OSError) -> TransportError:
+    """What failed to start, in words: a missing working directory reads like a missing
+    command in the OSError, so the two are told apart here."""
     reason = "not found" if isinstance(exc, FileNotFoundError) else (exc.strerror or str(exc))
     cwd = params.cwd
     if cwd is not None and exc.filename is not None and str(exc.filename) == os.fspath(cwd):
         return TransportError(
             f"cannot start {params.command!r}: its working directory {os.fspath(cwd)!r}: {reason}"
         )
+    # A bare name was looked up on the PATH: say where it was not found.
     if isinstance(exc, FileNotFoundError) and os.sep not in params.command:
         reason += " on the PATH"
     return TransportError(f"cannot start {params.command!r}: {reason}")
