@@ -119,9 +119,9 @@ class Session:
     _check: RequestCheck | None = None
     # The calls a session's users make of its parts on every request, handed to them as the
     # parts' own methods (bound in `__init__`).
-    #: Answer an inbound request; dropped if it was cancelled or already answered
-    #: (`Answering.send_response`).
-    send_response: Callable[[RequestId, Any], None]
+    #: Answer an inbound request, handing the answer back when nothing is queued before it,
+    #: for the caller to send at once (`Answering.answer`).
+    answer: Callable[[RequestId, Any], Outgoing | None]
     #: Answer an inbound request with an error; dropped likewise (`Answering.send_error`).
     send_error: Callable[[RequestId, McpError], None]
     #: Take everything queued for sending, in order (`Outbox.take`). The order is the order
@@ -176,7 +176,7 @@ class Session:
         self._requesting = Requesting(self._outbox, request_ids or process_request_ids())
         #: The earliest deadline among our pending requests, for the driver's timer.
         self.next_deadline = self._requesting.next_deadline
-        self.send_response = self._answering.send_response
+        self.answer = self._answering.answer
         self.send_error = self._answering.send_error
         self.data_to_send = self._outbox.take
         self._check = None
@@ -648,6 +648,11 @@ class Session:
         events.append(ResponseReceived(rid, result))
 
     # ----------------------------------------------------------------- answering
+
+    def send_response(self, request_id: RequestId, result: Any) -> None:
+        """Answer an inbound request; dropped if it was cancelled or already answered
+        (`Answering.send_response`)."""
+        self._answering.send_response(request_id, result)
 
     def encode_answer(
         self,
