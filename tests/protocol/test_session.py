@@ -503,3 +503,23 @@ def test_client_side_refuses_undeclared_server_features() -> None:
     )
     replies = out(client)
     assert replies[-1]["error"]["code"] == codes.METHOD_NOT_FOUND
+
+
+def test_an_answer_with_nothing_before_it_is_handed_back_else_it_queues_behind() -> None:
+    """`Session.answer`: the runtime sends a lone answer itself, never through the outbox;
+    an answer with something queued before it keeps its place behind it, a second answer
+    is dropped, and both ways make the same bytes."""
+    session = server_session()
+    initialized(session)
+    call = {"jsonrpc": "2.0", "method": "tools/list", "params": {}}
+    send(session, {**call, "id": 1})
+    send(session, {**call, "id": 2})
+    alone = session.answer(1, {"tools": []})
+    assert alone is not None and (alone.related, alone.final) == (1, True)
+    assert out(session) == []  # (nothing was queued: it is the caller's to send)
+    assert session.answer(1, {"tools": []}) is None  # answered already: dropped
+    session.send_notification("notifications/message", {"level": "info", "data": "x"})
+    assert session.answer(2, {"tools": []}) is None  # behind the notification
+    queued = session.data_to_send()
+    assert [item.related for item in queued] == [None, 2]
+    assert json.loads(queued[1].data) == {**json.loads(alone.data), "id": 2}

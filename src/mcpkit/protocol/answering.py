@@ -22,7 +22,7 @@ import msgspec
 from mcpkit.errors import LocalProtocolError, McpError
 from mcpkit.protocol import codes, jsonrpc
 from mcpkit.protocol.events import Event, RequestCancelled, StrayCancel
-from mcpkit.protocol.outbox import Batch, Outbox
+from mcpkit.protocol.outbox import Batch, Outbox, Outgoing
 from mcpkit.protocol.terms import Terms
 from mcpkit.types import CancelledNotificationParams, ProgressNotificationParams, RequestId
 from mcpkit.types.methods import LATEST_REVISION, STATELESS_REVISIONS
@@ -102,13 +102,23 @@ class Answering:
         return events
 
     def send_response(self, request_id: RequestId, result: Any) -> None:
-        """Answer an inbound request. Dropped if it was cancelled or already answered."""
-        # Out of flight before the answer is queued: whatever comes for the request after
+        """Answer an inbound request: queued in the outbox. Dropped if it was cancelled or
+        already answered."""
+        alone = self.answer(request_id, result)
+        if alone is not None:
+            self.outbox.items.append(alone)
+
+    def answer(self, request_id: RequestId, result: Any) -> Outgoing | None:
+        """Answer an inbound request, as `send_response` does, but hand the answer back
+        rather than queue it when it is all there is to send (nothing queued before it, no
+        batch's array to join): the caller sends it. None when it was queued (behind what
+        was), joined its batch's array, or was dropped (cancelled, or already answered)."""
+        # Out of flight before the answer is made: whatever comes for the request after
         # this (a second answer, progress, the peer's cancellation) finds it ended and is
         # dropped, so it never gets a second final message.
         entry = self.inflight.pop(request_id, None)
         if entry is None:
-            return
+            return None
         # Results are built with the 2025-era types: the latest revision's need no shaping
         # (`Session.encode_answer`'s first rule, asked here without its call).
         terms = entry.terms
@@ -116,7 +126,11 @@ class Answering:
             data = jsonrpc.encode_response(request_id, result)
         else:
             data = self._encode(request_id, result, entry.method, terms)
-        self.outbox.answer(request_id, data, entry.batch)
+        outbox = self.outbox
+        if entry.batch is None and not outbox.items:
+            return Outgoing(data, request_id, True)
+        outbox.answer(request_id, data, entry.batch)
+        return None
 
     def send_error(self, request_id: RequestId, error: McpError) -> None:
         """Answer an inbound request with `error`. Dropped if it was cancelled or already

@@ -20,8 +20,7 @@ __all__ = ["SHORT_MESSAGE", "deeper_than"]
 # bytes are counted, which settles small messages and dense ones, and the rest searched,
 # stopping after `limit` finds.
 _COUNT_BELOW: Final = 4096
-#: Bytes up to which counting `[` and `{` is how a message is first judged (the session
-#: counts them itself, before calling `deeper_than`, for most messages: a marked fast path).
+#: Bytes up to which counting `[` and `{` is how a message is first judged.
 SHORT_MESSAGE: Final = _COUNT_BELOW
 _NOT_OPENING: Final = bytes(b for b in range(256) if b not in b"[{")
 # Every byte but the structural ones is dropped; `{}` become `[]`, since depth ignores kind.
@@ -36,8 +35,16 @@ def deeper_than(data: bytes, limit: int) -> bool:
     Exact for valid JSON. For invalid JSON it never says less than a decoder, reading up to
     the first error, would nest; it may say more, which refuses a message that would have
     failed to parse anyway."""
-    if len(data) <= limit or _at_most(data, limit):
+    size = len(data)
+    if size <= limit:
         return False  # each level takes a byte: short messages (most) pass at once
+    if size <= _COUNT_BELOW:
+        # Two counts in C, nothing copied; `[` counted only where there is one (a memchr:
+        # most messages have none, and a count reads every byte).
+        if data.count(b"{") + (data.count(b"[") if 91 in data else 0) <= limit:
+            return False
+    elif _at_most(data, limit):
+        return False
     brackets = _outside_strings(data)
     if len(brackets) <= limit:
         return False
@@ -45,9 +52,8 @@ def deeper_than(data: bytes, limit: int) -> bool:
 
 
 def _at_most(data: bytes, limit: int) -> bool:
-    """Whether `data` holds at most `limit` bytes `[` and `{` (any nesting is at most that)."""
-    if len(data) <= _COUNT_BELOW:  # two counts in C, nothing copied
-        return data.count(b"{") + data.count(b"[") <= limit
+    """Whether `data`, longer than `_COUNT_BELOW`, holds at most `limit` bytes `[` and `{`
+    (any nesting is at most that)."""
     found = len(data[:_COUNT_BELOW].translate(None, _NOT_OPENING))
     if found > limit:
         return False

@@ -33,7 +33,7 @@ from mcpkit.errors import LocalProtocolError, McpError, PeerError
 from mcpkit.protocol import codes, jsonrpc
 from mcpkit.protocol.answering import Answering, Inflight
 from mcpkit.protocol.capabilities import task_params
-from mcpkit.protocol.depth import SHORT_MESSAGE
+from mcpkit.protocol.depth import deeper_than
 from mcpkit.protocol.events import (
     ErrorReceived,
     Event,
@@ -72,8 +72,7 @@ _NOTHING: Final[list[Any]] = []
 _NO_METHODS: Final[Mapping[str, MethodInfo]] = MappingProxyType({})
 
 
-#: A params type -> its decode (`jsonrpc.part_decoder`), for `_serve_request` (and
-#: `ServerSession.read_apart`, which writes it out).
+#: A params type -> its decode (`jsonrpc.part_decoder`), for `ServerSession.read_apart`.
 PARAM_DECODES: Final[dict[Any, Callable[[bytes | msgspec.Raw], Any]]] = {}
 
 
@@ -119,9 +118,9 @@ class Session:
     _check: RequestCheck | None = None
     # The calls a session's users make of its parts on every request, handed to them as the
     # parts' own methods (bound in `__init__`).
-    #: Answer an inbound request; dropped if it was cancelled or already answered
-    #: (`Answering.send_response`).
-    send_response: Callable[[RequestId, Any], None]
+    #: Answer an inbound request, handing the answer back when nothing is queued before it,
+    #: for the caller to send at once (`Answering.answer`).
+    answer: Callable[[RequestId, Any], Outgoing | None]
     #: Answer an inbound request with an error; dropped likewise (`Answering.send_error`).
     send_error: Callable[[RequestId, McpError], None]
     #: Take everything queued for sending, in order (`Outbox.take`). The order is the order
@@ -176,7 +175,7 @@ class Session:
         self._requesting = Requesting(self._outbox, request_ids or process_request_ids())
         #: The earliest deadline among our pending requests, for the driver's timer.
         self.next_deadline = self._requesting.next_deadline
-        self.send_response = self._answering.send_response
+        self.answer = self._answering.answer
         self.send_error = self._answering.send_error
         self.data_to_send = self._outbox.take
         self._check = None
@@ -334,28 +333,24 @@ class Session:
                 events,
             )
             return events
-        # fast path: mirrors `depth.deeper_than` (docs/performance.md, fast paths)
-        # A short ASCII message (most) can be neither invalid UTF-8 nor too deep: no call.
-        # Nor can one of a few KB with no more `[` and `{` than the limit: counted in C, `[`
-        # only where there is one (a memchr: most requests have none, and a count reads
-        # every byte). Nor can valid JSON with no `[` of at most 4 bytes a level (a
-        # 2026-07-28 request, whose `_meta` makes it a few hundred bytes): without arrays each
-        # level past the first is an object member, `"":{` at the least. Such a message is not
-        # counted (`unchecked`); should it fail to decode, the count it skipped is made then,
-        # so invalid JSON is refused as before (`{{{...`: for its depth, not as a parse error).
-        # (`91 in data`, an int: `b"[" in data` first fails to read its operand as an int,
-        # raising and clearing a TypeError inside CPython.)
+        # Bytes that are not ASCII may not be UTF-8: `check_bytes` decodes them. ASCII (most)
+        # is checked for depth alone. Valid JSON with no `[` and at most 4 bytes a level (a
+        # 2026-07-28 request, whose `_meta` makes it a few hundred bytes) cannot be too deep:
+        # without arrays each level past the first is an object member, `"":{` at the least.
+        # Such a message is not counted (`unchecked`); should it fail to decode, the count it
+        # skipped is made then, so invalid JSON is refused as before (`{{{...`: for its depth,
+        # not as a parse error). (`91 in data`, an int: `b"[" in data` first fails to read its
+        # operand as an int, raising and clearing a TypeError inside CPython.)
         depth = self.max_json_depth
-        size = len(data)
         bad = None
         unchecked = False
-        if not data.isascii() or (size > depth and size > SHORT_MESSAGE):
+        if not data.isascii():
             bad = jsonrpc.check_bytes(data, depth)
-        elif size > depth:
-            if 91 not in data and size <= 4 * depth:
+        elif len(data) > depth:
+            if 91 not in data and len(data) <= 4 * depth:
                 unchecked = True
-            elif data.count(b"{") + (data.count(b"[") if 91 in data else 0) > depth:
-                bad = jsonrpc.check_bytes(data, depth)
+            elif deeper_than(data, depth):
+                bad = jsonrpc.check_bytes(data, depth)  # (its refusal, said as for any)
         # (`type() is`, not isinstance: Malformed has no subclass, and isinstance of a
         # struct class calls its metaclass's `__instancecheck__`.)
         if bad is not None:
@@ -527,16 +522,12 @@ class Session:
                 batch,
             )
             return
-        # fast path: mirrors `jsonrpc.decode_part` (docs/performance.md, fast paths)
         tp = param_types[method] if method in param_types else info.params
-        decode = PARAM_DECODES[tp] if tp in PARAM_DECODES else param_decode_of(tp)
-        raw = env.params
         try:
-            params = decode(jsonrpc.EMPTY_PARAMS if raw is UNSET else raw)
-        except (msgspec.ValidationError, RecursionError) as exc:
-            why = jsonrpc.TOO_DEEP_TO_DECODE if isinstance(exc, RecursionError) else exc
+            params = jsonrpc.decode_part(tp, env.params)
+        except msgspec.ValidationError as exc:
             self._outbox.error(
-                rid, codes.INVALID_PARAMS, f"Invalid params for {method}: {why}", batch
+                rid, codes.INVALID_PARAMS, f"Invalid params for {method}: {exc}", batch
             )
             return
         except msgspec.DecodeError as exc:  # pragma: no cover - the envelope already parsed
@@ -648,6 +639,11 @@ class Session:
         events.append(ResponseReceived(rid, result))
 
     # ----------------------------------------------------------------- answering
+
+    def send_response(self, request_id: RequestId, result: Any) -> None:
+        """Answer an inbound request; dropped if it was cancelled or already answered
+        (`Answering.send_response`)."""
+        self._answering.send_response(request_id, result)
 
     def encode_answer(
         self,

@@ -190,35 +190,13 @@ class Connection:
         """Send everything the session has queued, in order. With `answering` (the default:
         a handler's progress, a response) the caller waits while answers to the peer are
         over high water; without, the bytes are ours to send and only their order counts."""
-        await self._send(self.session.data_to_send(), answering)
-
-    def _send(self, out: list[Outgoing], answering: bool = True) -> Awaitable[None]:
-        """`flush`'s sending, of what the caller took from the session: the awaitable that
-        writes it, in the common case (one message, nobody writing) the outbound side's own."""
+        out = self.session.data_to_send()
         # A request just queued may have the earliest deadline: the timer is armed as it is
-        # handed on. (Without one awaited and no timer armed, no deadline changed: the
-        # common case, an answer, costs no call.)
+        # handed on. (Without one awaited and no timer armed, no deadline changed.)
         awaiting = self._awaiting
         if awaiting.futures or awaiting.timer_at is not None:
             awaiting.arm_timer()
-        ob = self.out
-        if len(out) == 1 and self.ended is None and not ob.writing and not ob.queue:
-            return ob.send_alone(out[0], answering)
-        return self._send_queued(out, answering)
-
-    async def _send_queued(self, out: list[Outgoing], answering: bool) -> None:
-        """`_send` of what is not one message alone (or of nothing, or when closed: then
-        what the session queued is dropped)."""
-        if not out or self.ended is not None:
-            return
-        ob = self.out
-        ob.enqueue(out, answering)
-        if not ob.writing:
-            await ob.write_queued()  # no writer: this task becomes it
-        elif answering and ob.answers > ob.high:
-            # Another task writes. A handler that answers faster than the peer reads
-            # (progress in a loop) waits here, so it goes at the peer's pace.
-            await ob.answer_room.wait()
+        await self.out.send(out, answering)
 
     def flush_from_reader(self) -> None:
         """Queue what the session answered itself (a ping, an error) without letting the
@@ -430,6 +408,7 @@ class Connection:
         rid = ev.request_id
         handlers = self.handlers
         handlers[rid] = task
+        alone: Outgoing | None = None
         try:
             # The handler run to its answer here: no coroutine around it.
             try:
@@ -447,12 +426,11 @@ class Connection:
             except Exception as exc:
                 self.session.send_error(rid, handler_error(ev.method, exc))
             else:
-                self.session.send_response(rid, result)
+                # Handed back when it is all there is to send (the usual answer): it goes
+                # from here to the channel, never through the session's outbox.
+                alone = self.session.answer(rid, result)
             if handlers.get(rid) is not task and task.cancelling():
                 task.uncancel()  # cancelled by the connection, and the handler swallowed it
-            # The answer is taken before the handler is done: the session's side of the path
-            # in one go, then the connection's, then the channel's.
-            out = self.session.data_to_send()
         finally:
             # The handler ended, whichever way: once, here. A cancelled request's id may
             # already serve a new request of the peer's (only ids in flight are refused):
@@ -461,7 +439,10 @@ class Connection:
                 del handlers[rid]
             if self.hold_timeouts_while_serving:  # (`_maybe_restart_timeouts`'s first test)
                 self._maybe_restart_timeouts()
-        await self._send(out)
+        if alone is None:
+            await self.flush()
+        else:
+            await self.out.send([alone])
 
     def _maybe_restart_timeouts(self) -> None:
         """If our timeouts are held while we serve the peer and no handler is left, start

@@ -37,31 +37,32 @@ class Gate:
     """`asyncio.Event`'s set/clear/is_set/wait, holding a future only while someone waits:
     every idle connection has two, and an Event costs a deque of waiters from the start."""
 
-    __slots__ = ("_open", "_waiter")
+    __slots__ = ("_waiter", "open")
 
     def __init__(self) -> None:
-        self._open = True
+        #: Whether the gate is open (`is_set`), read as an attribute where a call would cost.
+        self.open = True
         self._waiter: asyncio.Future[None] | None = None
 
     def is_set(self) -> bool:
         """Whether the gate is open (`wait` returns at once)."""
-        return self._open
+        return self.open
 
     def set(self) -> None:
         """Open the gate and wake everyone waiting."""
-        self._open = True
+        self.open = True
         waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
     def clear(self) -> None:
         """Close the gate: `wait` blocks until the next `set`."""
-        self._open = False
+        self.open = False
 
     async def wait(self) -> None:
         """Return once the gate is open."""
         # A loop: the gate may close again between the `set` that woke us and our turn.
-        while not self._open:
+        while not self.open:
             if self._waiter is None:
                 self._waiter = asyncio.get_running_loop().create_future()
             # shield: one waiter cancelled must not cancel the future the others share
@@ -96,8 +97,7 @@ class Outbound:
         self.queue: collections.deque[tuple[Outgoing, bool]] | None = None
         self.queued = 0  # bytes in the queue
         self.answers = 0  # bytes in the queue that answer the peer
-        #: A writer is running (`send_alone`, `write_queued`): whoever queues now leaves the
-        #: sending to it.
+        #: A writer is running (`send`): whoever queues now leaves the sending to it.
         self.writing = False
         self.closed = False
         self._on_closed = on_closed
@@ -106,38 +106,89 @@ class Outbound:
         self.room = Gate()  # open while `queued` has come down to low water
         self.answer_room = Gate()  # the same for `answers`
 
-    async def send_alone(self, item: Outgoing, answering: bool = True) -> None:
-        """Write one message with nothing queued before it and no writer running (the
-        common case, kept cheap); what others queue meanwhile is written after it."""
+    async def send(self, items: list[Outgoing] | None, answering: bool = True) -> None:
+        """Send `items` after everything queued before them (`answering`: they answer the
+        peer); once closed, they are dropped. One message with nothing queued and no writer
+        running (the common case) is written by this task at once, and what others queue
+        meanwhile goes to a writer task of its own. Else they are queued (`_queue`), and this
+        task becomes the writer if none runs. None: be the writer of what is queued, until
+        the queue is empty (`start_writer`)."""
+        item: Outgoing | None = None
+        if (
+            items is not None
+            and len(items) == 1
+            and not self.writing
+            and not self.queue
+            and not self.closed
+        ):
+            item = items[0]
+            self._count(len(item.data), answering)
+        elif not await self._queue(items, answering):
+            return  # (another task writes them)
         self.writing = True
-        size = len(item.data)
-        # Counted while it is written (nothing else is: the counts were 0).
-        self.queued += size
-        if answering:
-            self.answers += size
-        if size > self.high:
-            self._over_high(answering)
+        # The deque is held for the whole run: `close` empties it in place, which ends the loop.
+        queue = self.queue if item is None else None
         routed = self.send_routed
+        answer = answering
         try:
-            if routed is None:
-                await self.channel.send(item.data)
-            else:
-                await routed(item.data, item.related, item.final)
+            while item is not None or queue:
+                if item is None:
+                    item, answer = queue.popleft()  # type: ignore[union-attr]
+                data = item.data
+                try:
+                    await (
+                        self.channel.send(data)
+                        if routed is None
+                        else routed(data, item.related, item.final)
+                    )
+                finally:
+                    item = None
+                    if not self.closed:  # (else `close` zeroed the counts, this message's too)
+                        self.queued -= len(data)
+                        self.answers -= len(data) if answer else 0
+                        if not (self.room.open and self.answer_room.open):
+                            self._open_gates()
         except ConnectionClosed as exc:
             self._on_closed(exc)
         finally:
-            if self.queue or size > self.high:
-                self._sent(size, answering)  # the gates may be closed: it opens them
-            # fast path: mirrors `_sent` when the gates are open (docs/performance.md, fast paths)
-            elif not self.closed:
-                self.queued -= size
-                if answering:
-                    self.answers -= size
-            if self.queue or self._idle is not None:
-                self._writer_done()
-            else:  # fast path: mirrors `_writer_done` (docs/performance.md, fast paths)
+            # The writer stops: what was queued behind it (or meanwhile, when it was
+            # cancelled) goes to a writer task of its own; else `wait_idle` returns.
+            if self.queue and not self.closed:
+                self.start_writer()  # the writer's role passes on
+            else:
                 self.writing = False
                 self.queue = None
+                if self._idle is not None:
+                    self._wake_idle()
+
+    async def _queue(self, items: list[Outgoing] | None, answering: bool) -> bool:
+        """`send` of what is not one message alone: queued (if anything, and not closed);
+        True when this task is to write them (no writer runs), or drain the queue (None).
+        Where another writes and answers are over high water, returns once there is room
+        again: a handler that answers faster than the peer reads goes at the peer's pace."""
+        if items is None:
+            return True
+        if not items or self.closed:
+            return False
+        self.enqueue(items, answering)
+        if not self.writing:
+            return True
+        if answering and self.answers > self.high:
+            await self.answer_room.wait()
+        return False
+
+    def _wake_idle(self) -> None:
+        """Nobody writes any more: whoever waits in `wait_idle` returns."""
+        idle, self._idle = self._idle, None
+        if idle is not None and not idle.done():
+            idle.set_result(None)
+
+    def _open_gates(self) -> None:
+        """Open each closed gate whose count is down to low water."""
+        if self.queued <= self.low and not self.room.open:
+            self.room.set()
+        if self.answers <= self.low and not self.answer_room.open:
+            self.answer_room.set()
 
     def enqueue(self, items: list[Outgoing], answering: bool) -> None:
         """Queue messages behind those already queued (`answering`: they answer the peer).
@@ -149,71 +200,29 @@ class Outbound:
         for item in items:
             append((item, answering))
             size += len(item.data)
+        self._count(size, answering)
+
+    def _count(self, size: int, answering: bool) -> None:
+        """`size` more bytes wait for the peer; past high water the gates close."""
         self.queued += size
         if answering:
             self.answers += size
         if self.queued > self.high:
-            self._over_high(answering)
-
-    def _over_high(self, answering: bool) -> None:
-        self.room.clear()
-        if answering and self.answers > self.high:
-            self.answer_room.clear()
+            self.room.clear()
+            if answering and self.answers > self.high:
+                self.answer_room.clear()
 
     def start_writer(self) -> None:
         """Drain the queue in a task of its own (for callers that must not block)."""
         # Set before the task starts, so nobody else becomes a writer in between.
         self.writing = True
-        self._background.spawn(self.write_queued())
-
-    async def write_queued(self) -> None:
-        """Be the writer until the queue is empty."""
-        self.writing = True
-        # The deque is held for the whole run: `close` empties it in place, which ends the loop.
-        queue: collections.deque[tuple[Outgoing, bool]] = self.queue or collections.deque()
-        send = self.channel.send
-        routed = self.send_routed
-        try:
-            while queue:
-                item, answer = queue.popleft()
-                try:
-                    if routed is None:
-                        await send(item.data)
-                    else:
-                        await routed(item.data, item.related, item.final)
-                finally:
-                    self._sent(len(item.data), answer)
-        except ConnectionClosed as exc:
-            self._on_closed(exc)
-        finally:
-            self._writer_done()
-
-    def _writer_done(self) -> None:
-        if self.queue and not self.closed:  # queued behind us, or we were cancelled
-            self.start_writer()  # the writer's role passes on
-            return
-        self.writing = False
-        self.queue = None
-        idle, self._idle = self._idle, None
-        if idle is not None and not idle.done():
-            idle.set_result(None)
-
-    def _sent(self, size: int, answer: bool) -> None:
-        if self.closed:
-            return  # `close` zeroed the counts, this message's with them
-        self.queued -= size
-        if self.queued <= self.low and not self.room.is_set():
-            self.room.set()
-        if answer:
-            self.answers -= size
-            if self.answers <= self.low and not self.answer_room.is_set():
-                self.answer_room.set()
+        self._background.spawn(self.send(None))
 
     async def wait_idle(self, timeout: float) -> None:
         """Wait (at most `timeout` seconds) until everything queued is handed to the channel."""
         if not self.writing or self.closed:
             return
-        # Set by `_writer_done` when the last writer leaves an empty queue. One future for
+        # Set by `send` when the last writer leaves an empty queue. One future for
         # every waiter: a second one must not replace (and so strand) the first's.
         idle = self._idle
         if idle is None or idle.done():
