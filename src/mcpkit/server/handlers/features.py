@@ -53,7 +53,6 @@ __all__ = [
     "list_resources",
     "list_tools",
     "read_resource",
-    "served_tool",
     "subscribe",
     "unsubscribe",
 ]
@@ -102,39 +101,38 @@ async def list_tools(
 async def call_tool(
     server: FeatureServer, ctx: Context, params: CallToolRequestParams
 ) -> CallToolResult | CreateTaskResult | dict[str, Any]:
-    # server/tools, Error Handling: an unknown tool is a protocol error. (So is a tool for
-    # views alone, to a client that renders none: it was never listed to it.)
-    try:
-        spec = served_tool(server, ctx, params.name)
-    except Exception:  # (a per-request rule is the application's code)
-        # The tool search's pair is no tool (their names are refused to tools, and theirs to
-        # tools): asked for only where no tool answers the name.
-        if (search := server.tool_search) is not None and params.name in search.names:
-            return await call_search_tool(server, ctx, search, params)  # (docs/compose.md)
-        raise
+    # The tool: one of those no rule, view or scope can refuse (`unjudged_tools`, worked out
+    # again after each change of the catalog or of its rules) to a request whose session has
+    # no rules of its own; else as `served` judges it.
+    name = params.name
+    visibility = server.visibility
+    count, unjudged = visibility.unjudged_tools
+    if count != server.tools.counter.count:
+        count, unjudged = visibility.unjudged_tools = _unjudged_tools(visibility, server.tools)
+    spec: ToolSpec | None = unjudged.get(name)
+    session = ctx.session
+    if spec is None or (type(session) is ServerSessionHandle and session.record.components):
+        try:
+            spec = _judged_tool(server, ctx, name)
+        except Exception:  # (a per-request rule is the application's code)
+            # The tool search's pair is no tool (their names are refused to tools, and
+            # theirs to tools): asked for only where no tool answers the name.
+            if (search := server.tool_search) is not None and name in search.names:
+                return await call_search_tool(server, ctx, search, params)  # (docs/compose.md)
+            raise
     if params.task is None and spec.wire.execution is None:  # the usual call: no task talk
         return await run_as_set(server, spec, params.arguments, ctx)
     return await _call_tool_with_tasks(server, ctx, params, spec)
 
 
-def served_tool(server: FeatureServer, ctx: Context, name: str) -> ToolSpec:
-    """The tool `name` as `served` serves it to the request of `ctx` (its spec; the same
-    errors): one of the tools no rule, view or scope can refuse (`unjudged_tools`, worked
-    out again after each change of the catalog or of its rules) to a request whose session
-    has no rules of its own; else as `served` judges it."""
-    visibility = server.visibility
-    tools = server.tools
-    count, unjudged = visibility.unjudged_tools
-    if count != tools.counter.count:
-        count, unjudged = visibility.unjudged_tools = _unjudged_tools(visibility, tools)
-    spec: ToolSpec | None = unjudged.get(name)
-    session = ctx.session
-    if spec is None or (type(session) is ServerSessionHandle and session.record.components):
-        found = served(server, ctx, "tool", name)
-        assert found is not None  # (None is only for completion's templates)
-        judged: ToolSpec = found.item
-        return judged
-    return spec
+def _judged_tool(server: FeatureServer, ctx: Context, name: str) -> ToolSpec:
+    """The tool `name` as `served` judges it for the request of `ctx`. server/tools, Error
+    Handling: an unknown tool is a protocol error (so is a tool for views alone, to a client
+    that renders none: it was never listed to it)."""
+    found = served(server, ctx, "tool", name)
+    assert found is not None  # (None is only for completion's templates)
+    judged: ToolSpec = found.item
+    return judged
 
 
 def _unjudged_tools(
