@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from mcpkit.protocol.extensions import TASKS
 from mcpkit.server.catalog.extension_methods import SKILLS_METHODS
-from mcpkit.server.handlers import HANDLERS, handler_for, tasks, tasks_extension
+from mcpkit.server.handlers import HANDLERS, tasks, tasks_extension
+from mcpkit.server.handlers.dispatch import handler_for
 from mcpkit.types.methods import methods_for
 
 #: Requests the protocol session answers itself, before any handler (basic/lifecycle, ping,

@@ -62,7 +62,6 @@ __all__ = [
     "key_of",
     "served",
     "seen_by",
-    "served_tool",
     "serves",
     "shown_to",
 ]
@@ -341,8 +340,6 @@ def served(
             raise unknown("resource", key, visibility.tombstones)
         if hidden(visibility, ctx, found[0], found[1]):
             raise not_found(key)
-    elif target == "tool" and required:
-        return Served("tool", served_tool(server, ctx, key), {})
     else:
         kind: Kind = "template" if target == "resource template" else target
         item = _registry_of(server, kind).get(key)
@@ -358,28 +355,6 @@ def served(
     # (After the rules: a scope error would tell the caller that a hidden one exists.)
     check_access(found[1], ctx.auth, target, key)
     return Served(*found)
-
-
-def served_tool(server: Findable, ctx: Request, name: str) -> Any:
-    """The tool `name` as `served` serves it to the request of `ctx` (its spec; the same
-    errors), for tools/call: the lookup of every call, which judges nothing that nothing asks
-    for (no rule, no view, no scope: the usual tool)."""
-    visibility = server.visibility
-    get = server.tools.get  # (an attribute, read as one: a method lookup costs more)
-    item = get(name)
-    session = ctx.session
-    mine = session.record.components if type(session) is ServerSessionHandle else ()
-    if item is None and mine and visibility.rules:  # (one the server hides, shown again?)
-        item = seen_by(server, ctx).tools.get(name)
-    if item is not None:  # (the version this request sees, hidden versions passed over)
-        if (mine or visibility.request_rules or visibility.rules_below) and _judged_here(ctx):
-            item = _seen(visibility, effective_rules(visibility, mine), ctx, "tool", item)
-    if item is None or (item.ui is not None and not _listed_tool(item, ctx)):
-        raise unknown("tool", name, visibility.tombstones)
-    if item.scopes:  # (none: any token may call it, `check_access`)
-        # (After the rules: a scope error would tell the caller that a hidden one exists.)
-        check_access(item, ctx.auth, "tool", name)
-    return item
 
 
 def _listed_tool(spec: Any, ctx: Request) -> bool:

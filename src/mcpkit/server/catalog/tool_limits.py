@@ -3,7 +3,7 @@ its work is cancelled and the call ends with a tool error, and `max_result=`, th
 result's content is cut to (`catalog.result_budget`, `catalog.result_store`).
 
 A tool with neither has no `ToolLimits` at all (`ToolSpec.limits` is None), so its calls go
-straight to `run_tool` and pay nothing for this module.
+straight to their run (`tools.run_as_set`) and pay nothing for this module.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class ToolLimits:
     async def bound(
         self, name: str, is_async: bool, call: Awaitable[CallToolResult], ctx: object
     ) -> CallToolResult:
-        """`call`, the tool `name`'s run (`run_tool`) for the request of `ctx`, within these
+        """`call`, the tool `name`'s run (`run_as_set`) for the request of `ctx`, within these
         bounds."""
         timeout = self.timeout
         if timeout is None:
@@ -65,12 +65,12 @@ class ToolLimits:
                     result = await call
             except TimeoutError:
                 if not within.expired():
-                    raise  # (not ours: `run_tool` lets only McpError out, but be exact)
+                    raise  # (not ours: `run_as_set` lets only McpError out, but be exact)
                 return _timed_out(name, timeout, is_async)
         budget = self.budget
         if budget is None:
             return result
-        # (`run_tool` hands the request's Context on as `object`: it sits below the Context)
+        # (`run_as_set` hands the request's Context on as `object`: it sits below the Context)
         return await fit_result(budget, name, result, cast("Caller", ctx))
 
 

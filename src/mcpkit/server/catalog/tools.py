@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import FunctionType
 from typing import Any, ClassVar, Final, Literal, Protocol, TypedDict, Unpack, cast
@@ -69,7 +69,6 @@ __all__ = [
     "make_tool",
     "ToolSettings",
     "run_as_set",
-    "run_tool",
     "tool_error_prefix_format",
 ]
 
@@ -146,7 +145,7 @@ class ToolSpec:
     #: Its `sync_in_thread=`: where a plain `def` runs (None: where the server says).
     sync_in_thread: bool | None = None
     #: Whether its arguments, decoded (`FunctionSignature.decode_all_set`), are passed by
-    #: position (`_json_arguments`): worked out from `fn` and `signature` whenever a spec is
+    #: position (`_arguments`): worked out from `fn` and `signature` whenever a spec is
     #: made (`dataclasses.replace` included), never given.
     in_order: bool = field(init=False, default=False)
 
@@ -461,43 +460,23 @@ class ToolSettings(Protocol):
     def json_string_arguments(self) -> bool: ...
 
 
-def run_as_set(
-    server: ToolSettings, spec: ToolSpec, arguments: Any, ctx: object
-) -> Awaitable[CallToolResult]:
-    """`run_tool` as `server`, the server running the call, sets it, within the tool's
-    limits if it has any."""
-    call = run_tool(spec, arguments, ctx, server)
-    limits = spec.limits
-    return call if limits is None else limits.bound(spec.name, spec.is_async, call, ctx)
-
-
-async def run_tool(
-    spec: ToolSpec,
-    arguments: dict[str, Any] | msgspec.Raw | None,
-    ctx: object,
-    server: ToolSettings,
+async def run_as_set(
+    server: ToolSettings, spec: ToolSpec, arguments: Any, ctx: object, *, bounded: bool = False
 ) -> CallToolResult:
-    """Validate, call, and turn the outcome into a CallToolResult, as `server` sets it (each
-    setting read where it is used: the usual call reads none). `arguments` may still be JSON
-    text (`msgspec.Raw`, as `CallToolParams` leaves them). With `mask_error_details`, an
-    unexpected exception's text stays in the server's log; `tool_error_prefix`, formatted
-    with the tool's name, goes before a `ToolError`'s text; with `json_string_arguments`,
-    arguments that fail validation are tried again with JSON text parsed where an object or
-    array is wanted; `sync_in_thread` runs a sync function in the worker pool. `ctx`, the
-    request's Context, is handed on as it is (this module sits below the Context, which
-    knows the server that holds the tools)."""
-    kwargs: dict[str, Any] | tuple[Any, ...]
-    try:
-        if type(arguments) is msgspec.Raw and spec.raw_validator is None:  # (the usual call)
-            kwargs = _json_arguments(spec, arguments)
-        else:
-            kwargs = _keyword_arguments(spec, arguments)
-    except ArgumentError as exc:
-        retried = _with_json_strings(spec, arguments) if server.json_string_arguments else None
-        if retried is None:
-            worded = _worded(spec, arguments) or exc
-            return _error_result(f"Invalid arguments for tool {spec.name!r}: {worded}")
-        kwargs = retried
+    """Validate, call, and turn the outcome into a CallToolResult, as `server` (running the
+    call) sets it, each setting read where it is used, within the tool's limits if it has
+    any (`bounded`: this is the run they bound). `arguments` may still be JSON text
+    (`msgspec.Raw`, as `CallToolParams` leaves them). With `mask_error_details`, an
+    unexpected exception's text stays in the server's log; `tool_error_prefix` (formatted
+    with the tool's name) goes before a `ToolError`'s text; `sync_in_thread` runs a sync
+    function in the worker pool. `ctx`, the request's Context, is handed on as it is."""
+    limits = spec.limits
+    if limits is not None and not bounded:
+        run = run_as_set(server, spec, arguments, ctx, bounded=True)
+        return await limits.bound(spec.name, spec.is_async, run, ctx)
+    kwargs = _arguments(spec, arguments, server)
+    if isinstance(kwargs, CallToolResult):  # (what to fix in them)
+        return kwargs
     if spec.context_param is not None:
         assert type(kwargs) is dict  # (`in_order` tools take no context)
         kwargs[spec.context_param] = ctx
@@ -528,30 +507,50 @@ async def run_tool(
         return _unexpected_failure(spec, exc, server.mask_error_details)
     if type(value) is str and spec.wire.output_schema is None:  # (`to_tool_result`'s text)
         return CallToolResult(content=[TextContent(text=value)])
+    return _result(spec, value, server.mask_error_details)
+
+
+def _arguments(
+    spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | None, server: ToolSettings
+) -> dict[str, Any] | tuple[Any, ...] | CallToolResult:
+    """The tool's arguments, decoded for its call, or the error result that says what to fix
+    in them. The usual call's JSON text goes straight through its signature's decoder where
+    that gives every parameter (`decode_all_set`), else through `validate_json`; values
+    alone, in order, for a tool called by position (`ToolSpec.in_order`). With
+    `json_string_arguments`, arguments that fail validation are tried again with JSON text
+    parsed where an object or array is wanted."""
+    try:
+        if type(arguments) is not msgspec.Raw or spec.raw_validator is not None:
+            return _keyword_arguments(spec, arguments)
+        decode = spec.signature.decode_all_set
+        if decode is not None and arguments:
+            try:
+                decoded = decode(arguments)
+            except msgspec.ValidationError:
+                pass  # (`validate_json` words the error as `validate` does)
+            else:
+                return astuple(decoded) if spec.in_order else asdict(decoded)
+        return spec.signature.validate_json(arguments)
+    except ArgumentError as exc:
+        retried = _with_json_strings(spec, arguments) if server.json_string_arguments else None
+        if retried is None:
+            worded = _worded(spec, arguments) or exc
+            return _error_result(f"Invalid arguments for tool {spec.name!r}: {worded}")
+        return retried
+
+
+def _result(spec: ToolSpec, value: Any, mask_errors: bool) -> CallToolResult:
+    """The result of the tool's return `value` (`to_tool_result`); an error result where it
+    does not fit the output schema (the reason logged, and in the result unless errors are
+    masked)."""
     try:
         return to_tool_result(spec, value)
     except OutputError as exc:
         logger.error(
             "tool %r returned a value that does not fit its output schema: %s", spec.name, exc
         )
-        detail = "" if server.mask_error_details else f": {exc}"
+        detail = "" if mask_errors else f": {exc}"
         return _error_result(f"Tool {spec.name!r} returned invalid output{detail}")
-
-
-def _json_arguments(spec: ToolSpec, raw: msgspec.Raw) -> dict[str, Any] | tuple[Any, ...]:
-    """`spec.signature.validate_json(raw)`: straight from its decoder where that gives every
-    parameter (`decode_all_set`, the usual tool), else by `validate_json` itself. Their
-    values alone, in order, for a tool called by position (`ToolSpec.in_order`)."""
-    signature = spec.signature
-    decode = signature.decode_all_set
-    if decode is not None and raw:
-        try:
-            decoded = decode(raw)
-        except msgspec.ValidationError:
-            pass  # (`validate_json` words the error as `validate` does)
-        else:
-            return astuple(decoded) if spec.in_order else asdict(decoded)
-    return signature.validate_json(raw)
 
 
 def _reported_failure(

@@ -194,6 +194,10 @@ class Visibility:
         #: Whether a server mounted in this one, at any depth, has per-request rules: its
         #: components shown here are judged by them too (`shown_to`). Set as they come.
         self.rules_below = False
+        #: The tools a request calls as they are found, by the name shown (no rule, view or
+        #: scope of theirs to judge), and the count of the catalog's changes (its registries'
+        #: `counter`) they were found at: kept by the tools/call handler (`handlers.features`).
+        self.unjudged_tools: tuple[int, Mapping[str, Any]] = (-1, {})
 
     def adopt(self, child: Visibility) -> None:
         """`child` is the rules of a server now mounted in this one's."""
@@ -206,7 +210,13 @@ class Visibility:
         above: Visibility | None = self
         while above is not None and not above.rules_below:
             above.rules_below = True
+            above._judged_anew()
             above = above.parent
+
+    def _judged_anew(self) -> None:
+        """What a request sees is judged anew from here on: what was worked out from this
+        server's catalog, `unjudged_tools` among it, is worked out again."""
+        self._registries["tool"].touch()
 
     def tombstone(
         self,
@@ -250,6 +260,7 @@ class Visibility:
                 f"a visibility rule is a function (ctx, component) -> bool, not {rule!r}"
             )
         self.request_rules = (*self.request_rules, rule)
+        self._judged_anew()
         if self.parent is not None:
             self.parent._mark_rules_below()
         # What a request sees may have changed for every list: clients that may hear of it

@@ -32,7 +32,6 @@ __all__ = [
     "SESSION_HANDLERS",
     "Handler",
     "Route",
-    "handler_for",
 ]
 
 Handler = Callable[[FeatureServer, "Context", Any], Awaitable[Any]]
@@ -91,16 +90,10 @@ HANDLERS: Mapping[str, Route] = MappingProxyType(
 
 
 #: `HANDLERS` by era, as plain dicts of the methods each has a handler for: what a request's
-#: handler is looked up in (`handler_for`), with no `Route` read.
+#: handler is looked up in (`dispatch.handler_for`), with no `Route` read.
 SESSION_HANDLERS: Final[dict[str, Handler]] = {
     method: route.session for method, route in HANDLERS.items() if route.session is not None
 }
 OWN_TERMS_HANDLERS: Final[dict[str, Handler]] = {
     method: route.own_terms for method, route in HANDLERS.items() if route.own_terms is not None
 }
-
-
-def handler_for(method: str, own_terms: bool) -> Handler | None:
-    """The handler of a `method` request: of a request that carries its own terms
-    (`own_terms`), or of a session's; None where this server has none."""
-    return (OWN_TERMS_HANDLERS if own_terms else SESSION_HANDLERS).get(method)

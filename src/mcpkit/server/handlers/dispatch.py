@@ -1,7 +1,7 @@
 """`ServerDispatch`: the way into each request of a server. The era's handler from the one
-table (an extension's beyond it), the request's Context, the call through the middleware
-and the mounts (`handlers.routing`), errors masked on the way back; and what a client says
-outside any request (`handle_event`).
+table (`handler_for`; an extension's beyond it), the request's Context, the call through the
+middleware and the mounts (`handlers.routing`), errors masked on the way back; and what a
+client says outside any request (`handle_event`).
 
 A `ServerCore` with the requests added: `mcpkit.Server` is one, with its decorators and its
 serving beside.
@@ -24,10 +24,9 @@ from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS
 from mcpkit.server.asking.round_trip import InputRequired
 from mcpkit.server.context import Context
 from mcpkit.server.core import ServerCore
-from mcpkit.server.handlers import Handler, handler_for
+from mcpkit.server.handlers import OWN_TERMS_HANDLERS, SESSION_HANDLERS, Handler
 from mcpkit.server.handlers.features import read_resource
 from mcpkit.server.handlers.routing import (
-    era_handler,
     extension_handler,
     masked,
     resume,
@@ -39,7 +38,13 @@ from mcpkit.server.request_facts import stands_alone
 from mcpkit.server.session import Peer, ServerSessionHandle
 from mcpkit.types import ReadResourceRequestParams, ReadResourceResult
 
-__all__ = ["ServerDispatch"]
+__all__ = ["ServerDispatch", "handler_for"]
+
+
+def handler_for(method: str, own_terms: bool) -> Handler | None:
+    """The handler of a `method` request in the one table (`handlers.HANDLERS`): of a request
+    that carries its own terms (`own_terms`), or of a session's; None where it has none."""
+    return (OWN_TERMS_HANDLERS if own_terms else SESSION_HANDLERS).get(method)
 
 
 class ServerDispatch(ServerCore):
@@ -107,9 +112,12 @@ class ServerDispatch(ServerCore):
             raise error from None
 
     def _mounted_handler(self, ctx: Context) -> Handler:
-        """What serves the request of `ctx` routed here by the parent (a mounted proxy
-        serves some itself)."""
-        return era_handler(ctx)
+        """What serves the request of `ctx` routed here by the parent, in the request's era
+        (a mounted proxy serves some itself); -32601 if this server has none."""
+        handler = handler_for(ctx.method, stands_alone(ctx.terms))
+        if handler is None:  # (the parent routes only what it serves itself)
+            raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {ctx.method}")
+        return handler
 
     async def read_resource(self, ctx: Context, uri: str) -> ReadResourceResult:
         """Read `uri`, one of this server's resources or a match of its templates (its

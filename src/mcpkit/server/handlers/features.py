@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
-from typing import TYPE_CHECKING, Any, Never
+from typing import TYPE_CHECKING, Any
 
 from mcpkit.protocol.pagination import paginate
 from mcpkit.server.catalog.access import visible
@@ -13,13 +13,14 @@ from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec, read_spec
 from mcpkit.server.catalog.result_budget import RESULT_SCHEME
 from mcpkit.server.catalog.result_store import read_result
-from mcpkit.server.catalog.shown_to import seen_by, served, served_tool, shown_to
+from mcpkit.server.catalog.shown_to import seen_by, served, shown_to
 from mcpkit.server.catalog.tools import ToolSpec, run_as_set
 from mcpkit.server.catalog.views import client_renders_views
+from mcpkit.server.catalog.visibility import Visibility
 from mcpkit.server.handlers.mounted_lists import as_mounted_servers_list
 from mcpkit.server.handlers.tool_search import call_search_tool, list_with_search
 from mcpkit.server.request_facts import stands_alone
-from mcpkit.server.session import session_of
+from mcpkit.server.session import ServerSessionHandle, session_of
 from mcpkit.server.tasks.augmented import check_task_support, start_tool_task
 from mcpkit.server.tasks.extension import call_tool_as_extension
 from mcpkit.types import (
@@ -97,30 +98,56 @@ async def list_tools(
     return ListToolsResult(tools=[spec.shown_wire for spec in page], next_cursor=cursor)
 
 
-def call_tool(
+async def call_tool(
     server: FeatureServer, ctx: Context, params: CallToolRequestParams
-) -> Awaitable[CallToolResult | CreateTaskResult | dict[str, Any]]:
-    # fast path: an awaitable, not a coroutine of its own (docs/performance.md, fast paths)
-    # A plain function that hands back the call's own awaitable (the tool's run, for the
-    # usual call). What it refuses is raised where that is awaited, as it would be from a
-    # coroutine of its own (`_raised`).
-    # server/tools, Error Handling: an unknown tool is a protocol error. (So is a tool for
-    # views alone, to a client that renders none: it was never listed to it.)
-    try:
-        spec: ToolSpec = served_tool(server, ctx, params.name)
-    except Exception as exc:  # (a per-request rule is the application's code)
-        # The tool search's pair is no tool (their names are refused to tools, and theirs to
-        # tools): asked for only where no tool answers the name.
-        if (search := server.tool_search) is not None and params.name in search.names:
-            return call_search_tool(server, ctx, search, params)  # (docs/compose.md)
-        return _raised(exc)
+) -> CallToolResult | CreateTaskResult | dict[str, Any]:
+    # The tool: one of those no rule, view or scope can refuse (`unjudged_tools`, worked out
+    # again after each change of the catalog or of its rules) to a request whose session has
+    # no rules of its own; else as `served` judges it.
+    name = params.name
+    visibility = server.visibility
+    count, unjudged = visibility.unjudged_tools
+    if count != server.tools.counter.count:
+        count, unjudged = visibility.unjudged_tools = _unjudged_tools(visibility, server.tools)
+    spec: ToolSpec | None = unjudged.get(name)
+    session = ctx.session
+    if spec is None or (type(session) is ServerSessionHandle and session.record.components):
+        try:
+            spec = _judged_tool(server, ctx, name)
+        except Exception:  # (a per-request rule is the application's code)
+            # The tool search's pair is no tool (their names are refused to tools, and
+            # theirs to tools): asked for only where no tool answers the name.
+            if (search := server.tool_search) is not None and name in search.names:
+                return await call_search_tool(server, ctx, search, params)  # (docs/compose.md)
+            raise
     if params.task is None and spec.wire.execution is None:  # the usual call: no task talk
-        return run_as_set(server, spec, params.arguments, ctx)
-    return _call_tool_with_tasks(server, ctx, params, spec)
+        return await run_as_set(server, spec, params.arguments, ctx)
+    return await _call_tool_with_tasks(server, ctx, params, spec)
 
 
-async def _raised(exc: Exception) -> Never:
-    raise exc
+def _judged_tool(server: FeatureServer, ctx: Context, name: str) -> ToolSpec:
+    """The tool `name` as `served` judges it for the request of `ctx`. server/tools, Error
+    Handling: an unknown tool is a protocol error (so is a tool for views alone, to a client
+    that renders none: it was never listed to it)."""
+    found = served(server, ctx, "tool", name)
+    assert found is not None  # (None is only for completion's templates)
+    judged: ToolSpec = found.item
+    return judged
+
+
+def _unjudged_tools(
+    visibility: Visibility, tools: Registry[ToolSpec]
+) -> tuple[int, dict[str, ToolSpec]]:
+    """The tools of `tools` a request calls as they are found (`Visibility.unjudged_tools`),
+    and the count of changes that is true at: none while per-request rules may judge any."""
+    count = tools.counter.count
+    if visibility.request_rules or visibility.rules_below:
+        return count, {}
+    return count, {
+        name: spec
+        for name, spec in tools.entries()
+        if not spec.scopes and (spec.ui is None or spec.ui.for_model)
+    }
 
 
 async def _call_tool_with_tasks(

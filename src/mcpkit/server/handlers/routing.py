@@ -14,7 +14,7 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.server.catalog.extension_methods import ExtensionMethod, serve
-from mcpkit.server.handlers import Handler, handler_for
+from mcpkit.server.handlers import Handler
 from mcpkit.server.hooks.chains import chain_for
 from mcpkit.server.middleware import call_through
 from mcpkit.server.mount import route
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from mcpkit.server.context import Context
     from mcpkit.server.core import ServerCore
 
-__all__ = ["era_handler", "extension_handler", "masked", "resume", "through_layers"]
+__all__ = ["extension_handler", "masked", "resume", "through_layers"]
 
 logger = logging.getLogger("mcpkit.server")
 
@@ -83,15 +83,6 @@ async def resume(
     ctx.round_trip = server.round_trip(terms, method, params, ctx.auth)
     if server.request_state_single_use:
         await ctx.round_trip.spend(server.store.replay)
-
-
-def era_handler(ctx: Context) -> Handler:
-    """The handler of the request of `ctx` in the request's era (what a mounted server's own
-    clients' request has: `Server.handle_mounted`); -32601 if it has none."""
-    handler = handler_for(ctx.method, stands_alone(ctx.terms))
-    if handler is None:  # (the parent routes only what it serves itself)
-        raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {ctx.method}")
-    return handler
 
 
 def extension_handler(method: ExtensionMethod) -> Handler:
