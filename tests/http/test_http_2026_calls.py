@@ -257,8 +257,14 @@ async def test_a_call_that_ended_its_clients_one_listen_to_make_room_is_counted(
     assert calls.let_in((client, 1, "max_requests_per_address"), listen, _Ending()) is None  # type: ignore[arg-type]
     started, release = asyncio.Event(), asyncio.Event()
 
+    class Reader:
+        def read_apart(self, body: bytes, info: object) -> object:
+            return body
+
     class Peer:
-        async def serve(self, body: bytes, info: object, check: object) -> tuple[bool, list[bytes]]:
+        reader = Reader()
+
+        async def serve(self, read: object) -> tuple[bool, list[bytes]]:
             started.set()
             await release.wait()
             return True, []
@@ -270,6 +276,10 @@ async def test_a_call_that_ended_its_clients_one_listen_to_make_room_is_counted(
         def end_listen(self, request: object) -> bool:
             return True
 
+    class Agrees:
+        def checked(self, read: object) -> object:
+            return read
+
     async def receive() -> dict[str, Any]:
         await asyncio.Event().wait()
         return {"type": "http.disconnect"}
@@ -279,7 +289,7 @@ async def test_a_call_that_ended_its_clients_one_listen_to_make_room_is_counted(
 
     room = (client, 1, "max_requests_per_address")
     serving = asyncio.ensure_future(
-        calls.serve(Host(), None, b"{}", receive, send, True, room)  # type: ignore[arg-type]
+        calls.serve(Host(), None, b"{}", receive, send, True, room, Agrees())  # type: ignore[arg-type]
     )
     async with asyncio.timeout(WAIT):
         await started.wait()

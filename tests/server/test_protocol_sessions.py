@@ -45,7 +45,8 @@ class Written:
 async def serve(server: Server, method: str) -> Any:
     written = Written()
     body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": {"_meta": META}}
-    await server.request_peer(written).serve(msgspec.json.encode(body), None)
+    peer = server.request_peer(written)
+    await peer.serve(peer.reader.read_apart(msgspec.json.encode(body), None))
     return written.messages[-1]
 
 
@@ -71,7 +72,7 @@ class MarkedServer(Server):
 
 async def test_every_protocol_session_is_of_the_server_s_session_type() -> None:
     server = MarkedServer("marked")
-    assert isinstance(server._protocols.reader(), Marked)
+    assert isinstance(server._request_peers.reader(), Marked)
     _, server_end = memory_channel_pair()
     assert isinstance(server.new_connection(server_end).protocol, Marked)
 
@@ -188,7 +189,7 @@ async def test_a_request_after_no_change_asks_nothing_of_the_capabilities(
     pay for it)."""
     server = Server("kept")
     await capabilities(server)
-    reader = server._protocols.reader()
+    reader = server._request_peers.reader()
     asked: list[object] = []
     declared = Server.capabilities
 
@@ -199,7 +200,7 @@ async def test_a_request_after_no_change_asks_nothing_of_the_capabilities(
     monkeypatch.setattr(Server, "capabilities", counted)
     await capabilities(server)
     assert asked == []
-    assert server._protocols.reader() is reader
+    assert server._request_peers.reader() is reader
     server.completers[("ref/prompt", "greet", "name")] = names
     assert "completions" in await capabilities(server)
     assert asked == [server]
@@ -333,12 +334,12 @@ async def test_a_setting_replaced_after_a_request_is_read_with_by_the_next(
     one the next request is read with (the server counts its replacement as a change)."""
     server = Server("replaced")
     await serve(server, "server/discover")
-    before = server._protocols.reader()
+    before = server._request_peers.reader()
     setattr(server, setting, value)
-    after = server._protocols.reader()
+    after = server._request_peers.reader()
     assert after is not before
     assert getattr(after, held_as) == value
-    assert server._protocols.reader() is after  # (and kept while nothing changes)
+    assert server._request_peers.reader() is after  # (and kept while nothing changes)
 
 
 async def test_auth_given_after_a_request_is_declared_to_the_next() -> None:
@@ -354,4 +355,4 @@ async def test_auth_given_after_a_request_is_declared_to_the_next() -> None:
     declared = server.capabilities()
     server.auth = ProtectedResource(verifier=NoTokens())
     assert server.capabilities() != declared
-    assert server._protocols.reader().capabilities == server.capabilities()
+    assert server._request_peers.reader().capabilities == server.capabilities()

@@ -99,7 +99,9 @@ def one(server: Server) -> tuple[RequestPeer, Written]:
 
 async def test_messages_go_out_as_made_then_the_result_and_the_runtime_closes() -> None:
     link, written = one(make_server())
-    started, refused = await link.serve(request("tools/call", {"name": "chatty"}), None)
+    started, refused = await link.serve(
+        link.reader.read_apart(request("tools/call", {"name": "chatty"}), None)
+    )
     assert (started, refused) == (True, [])
     assert written.kinds == [MESSAGE, MESSAGE, RESULT]
     assert [m["params"]["data"] for _, m in written.items[:2]] == ["one", "two"]
@@ -116,11 +118,11 @@ async def test_errors_are_answers_and_a_crash_is_logged_not_sent(
 ) -> None:
     server = make_server()
     link, written = one(server)
-    await link.serve(request("tools/call", {"name": "refuse"}), None)
+    await link.serve(link.reader.read_apart(request("tools/call", {"name": "refuse"}), None))
     assert written.kinds == [ANSWER] and written.items[0][1]["error"]["code"] == -32602
     link, written = one(server)
     with caplog.at_level(logging.ERROR, logger="mcpkit"):
-        await link.serve(request("tools/call", {"name": "crash"}), None)
+        await link.serve(link.reader.read_apart(request("tools/call", {"name": "crash"}), None))
     (answer,) = written.items
     assert answer[1]["result"]["isError"] is True  # a tool's exception is its result
     assert "boom" in caplog.text
@@ -129,29 +131,33 @@ async def test_errors_are_answers_and_a_crash_is_logged_not_sent(
 async def test_what_the_session_answers_itself_and_what_it_refuses() -> None:
     server = make_server()
     link, written = one(server)
-    await link.serve(request("tools/nope"), None)
+    await link.serve(link.reader.read_apart(request("tools/nope"), None))
     assert written.kinds == [ANSWER] and written.items[0][1]["error"]["code"] == -32601
     link, written = one(server)
-    started, refused = await link.serve(b'{"jsonrpc": "2.0", "id": 1', None)
+    started, refused = await link.serve(link.reader.read_apart(b'{"jsonrpc": "2.0", "id": 1', None))
     assert not started and msgspec.json.decode(refused[0])["error"]["code"] == -32700
     assert written.items == []
     link, written = one(server)
     note = msgspec.json.encode({"jsonrpc": "2.0", "method": "notifications/initialized"})
-    assert await link.serve(note, None) == (False, [])
+    assert await link.serve(link.reader.read_apart(note, None)) == (False, [])
     assert written.items == []
 
 
 async def test_no_request_can_go_to_the_client(caplog: pytest.LogCaptureFixture) -> None:
     link, written = one(make_server())
     with caplog.at_level(logging.ERROR, logger="mcpkit"):
-        await link.serve(request("tools/call", {"name": "ask_outside_the_result"}), None)
+        await link.serve(
+            link.reader.read_apart(request("tools/call", {"name": "ask_outside_the_result"}), None)
+        )
     (answer,) = written.items
     assert answer[1]["result"]["isError"] is True
     # The reason, in the server's log, as a session-less request has always given it.
     assert "cannot send roots/list" in caplog.text and "has no channel back" in caplog.text
     assert "ctx.elicit()" in caplog.text
     link, written = one(make_server())
-    await link.serve(request("tools/call", {"name": "close_the_stream"}), None)
+    await link.serve(
+        link.reader.read_apart(request("tools/call", {"name": "close_the_stream"}), None)
+    )
     assert written.items[-1][1]["result"]["structuredContent"] == {"result": False}
     link.answer_as_json(1)
     assert written.json
@@ -166,7 +172,7 @@ async def test_what_only_a_session_has_is_not_a_method_under_2026() -> None:
 
     for method in ("resources/subscribe", "resources/unsubscribe"):
         link, written = one(server)
-        await link.serve(request(method, {"uri": "file:///x"}), None)
+        await link.serve(link.reader.read_apart(request(method, {"uri": "file:///x"}), None))
         (answer,) = written.items  # (2026-07-28 has no such method: a request listens)
         assert answer[1]["error"] == {"code": -32601, "message": f"Method not found: {method}"}
 
@@ -186,13 +192,17 @@ async def test_cancelling_the_caller_cancels_the_handler_and_sends_nothing() -> 
         return "never"
 
     link, written = one(server)
-    serving = asyncio.ensure_future(link.serve(request("tools/call", {"name": "hang"}), None))
+    serving = asyncio.ensure_future(
+        link.serve(link.reader.read_apart(request("tools/call", {"name": "hang"}), None))
+    )
     await gate.wait()
     serving.cancel()
     with pytest.raises(asyncio.CancelledError):
         await serving
     assert cancelled.is_set() and link.closed and written.items == []
-    assert not server._protocols.reader()._inflight  # (the abandoned request left nothing there)
+    assert (
+        not server._request_peers.reader()._inflight
+    )  # (the abandoned request left nothing there)
 
 
 async def test_two_requests_under_one_id_are_served_at_once_apart() -> None:
@@ -209,8 +219,16 @@ async def test_two_requests_under_one_id_are_served_at_once_apart() -> None:
     (a, wa), (b, wb) = one(server), one(server)
     async with asyncio.timeout(10):
         await asyncio.gather(
-            a.serve(request("tools/call", {"name": "echo", "arguments": {"text": "a"}}, 7), None),
-            b.serve(request("tools/call", {"name": "echo", "arguments": {"text": "b"}}, 7), None),
+            a.serve(
+                a.reader.read_apart(
+                    request("tools/call", {"name": "echo", "arguments": {"text": "a"}}, 7), None
+                )
+            ),
+            b.serve(
+                b.reader.read_apart(
+                    request("tools/call", {"name": "echo", "arguments": {"text": "b"}}, 7), None
+                )
+            ),
         )
     assert [m["result"]["content"][0]["text"] for _, m in wa.items] == ["a"]
     assert [m["result"]["content"][0]["text"] for _, m in wb.items] == ["b"]
@@ -227,7 +245,7 @@ async def test_the_reading_session_follows_what_the_server_declares() -> None:
         return "hi"
 
     peer, written = one(server)
-    await peer.serve(request("tools/list"), None)
+    await peer.serve(peer.reader.read_apart(request("tools/list"), None))
     assert written.items[0][1]["error"]["code"] == -32601  # no tools declared yet
 
     @server.tool()
@@ -235,7 +253,7 @@ async def test_the_reading_session_follows_what_the_server_declares() -> None:
         return "here"
 
     peer, written = one(server)
-    await peer.serve(request("tools/call", {"name": "late"}), None)
+    await peer.serve(peer.reader.read_apart(request("tools/call", {"name": "late"}), None))
     assert written.items[0][1]["result"]["content"][0]["text"] == "here"
 
 
@@ -254,11 +272,11 @@ async def test_an_initialize_in_a_body_leaves_the_reading_session_as_it_was() ->
             },
         }
     )
-    await peer.serve(init, None)
+    await peer.serve(peer.reader.read_apart(init, None))
     assert written.kinds == [ANSWER]
     for _ in range(2):  # and the requests after it are read as before
         peer, written = one(server)
-        await peer.serve(request("tools/call", {"name": "chatty"}), None)
+        await peer.serve(peer.reader.read_apart(request("tools/call", {"name": "chatty"}), None))
         assert written.kinds == [MESSAGE, MESSAGE, RESULT]
 
 
@@ -291,8 +309,8 @@ async def test_the_handler_sees_the_request_as_its_client() -> None:
             "params": {"name": "who", "_meta": meta},
         }
     )
-    await first.serve(body, None)
-    await second.serve(body, None)
+    await first.serve(first.reader.read_apart(body, None))
+    await second.serve(second.reader.read_apart(body, None))
     (id1, version, level, info, peer1), (id2, *_rest, peer2) = seen
     assert version == "2026-07-28" and level == "debug" and info is not None
     assert info.version == "2"
@@ -316,8 +334,8 @@ async def test_no_body_leaves_anything_in_the_reading_session() -> None:
     ]
     for body in bodies:
         peer, _ = one(server)
-        await peer.serve(body, None)
-    reader = server._protocols.reader()
+        await peer.serve(peer.reader.read_apart(body, None))
+    reader = server._request_peers.reader()
     assert reader.phase == "new" and reader.terms is None
     assert not reader._inflight and not reader.data_to_send()
 
@@ -341,6 +359,6 @@ async def test_what_a_body_holds_besides_a_request_goes_to_no_session(
         msgspec.json.encode({"jsonrpc": "2.0", "method": "notifications/roots/list_changed"}),
     ):
         peer, written = one(server)
-        assert await peer.serve(body, None) == (False, [])
+        assert await peer.serve(peer.reader.read_apart(body, None)) == (False, [])
         assert written.items == []
     assert forwarded == []

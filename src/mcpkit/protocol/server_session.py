@@ -336,12 +336,12 @@ class ServerSession(Session):
         # in one function: what `Session.read_apart` does through `receive_data`,
         # `_receive_envelope`, `_receive_request`, `_serve_request`, `_check_inbound_request`
         # and `_start_request`, for that case alone. Whatever else a body holds or asks is
-        # told before anything is queued or asked of `check`, and read the general way from
-        # where it parted.
+        # told before anything is queued, and read the general way from where it parted (as
+        # is a body read with a `check`, which the general way asks).
         size = len(data)
         depth = self.max_json_depth
         if (
-            check is None
+            check is not None
             or not self._folds
             or self._outbox.items
             or not self._rules.own_terms
@@ -414,18 +414,13 @@ class ServerSession(Session):
             params = decode(jsonrpc.EMPTY_PARAMS if raw is UNSET else raw)
         except (msgspec.DecodeError, RecursionError):
             return self._read_apart_from(env, info, check)
-        # (the revision its `_meta` names: the terms', read from the same bytes)
-        refusal = check.request(rid, method, params, terms.revision)
-        if refusal is not None:
-            self._outbox.error(rid, refusal.code, refusal.message, None, data=refusal.data)
-            return self._read_apart_end([], 0, check)
         # (looked for only where the `_meta`'s bytes may name one, the terms cache says)
         token = progress_token_of(params) if names_token else None
         request = RequestReceived(rid, method, params, token, info, terms)
         return ApartRead(request, _NOTHING, _NOTHING, _NOTHING, True)
 
     def _read_apart_from(
-        self, env: Envelope, info: RequestInfo | None, check: RequestCheck
+        self, env: Envelope, info: RequestInfo | None, check: RequestCheck | None
     ) -> ApartRead:
         """`Session.read_apart` of a body that decoded into `env` (nothing queued before it),
         from `_receive_envelope` on."""

@@ -5,9 +5,9 @@ Under 2026-07-28 each POST holds one request and gets its own response, and noth
 to any other (basic/transports/streamable-http): no session, no GET stream, no resumption, no
 request from the server to the client (those travel inside an `InputRequiredResult`), and
 closing the response is the cancellation. So nothing session-shaped is built for it: the
-server's one reading session (`Session.read_apart`) checks the body and hands the request
-over, and `RequestPeer`, one object per request, carries the rest: its terms, its id, where
-its messages go (a `mcpkit.runtime.response.Response`: over Streamable HTTP
+server's one reading session (`Session.read_apart`, kept fresh by `RequestPeers`) checks the
+body and hands the request over, and `RequestPeer`, one object per request, carries the rest:
+its terms, its id, where its messages go (a `mcpkit.runtime.response.Response`: over Streamable HTTP
 `transports/http/own_calls.OwnCall`) and whether it is still served. It is what
 `ctx.session` is for such a request (`Peer`), and nothing more: it offers none of what only a
 session can do (`SessionPeer`: subscriptions, requests to the client, streams to close).
@@ -22,13 +22,15 @@ is an error or an answer the session gave itself (a refusal, `server/discover`).
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import Callable
 from typing import Any, Final, Protocol
 
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol import jsonrpc
 from mcpkit.protocol.answering import error_answer, progress_params
-from mcpkit.protocol.events import RequestCheck, RequestInfo, RequestReceived
-from mcpkit.protocol.outbox import Outgoing
+from mcpkit.protocol.events import RequestReceived
+from mcpkit.protocol.outbox import ApartRead, Outgoing
 from mcpkit.protocol.own_terms import CachePolicy
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import (
@@ -49,7 +51,7 @@ from mcpkit.types import (
     RequestId,
 )
 
-__all__ = ["PeerServer", "RequestPeer"]
+__all__ = ["PeerServer", "RequestPeer", "RequestPeers"]
 
 
 #: What `serve` returns for a request it served: one value for all of them, not a tuple and
@@ -63,11 +65,54 @@ class PeerServer(Protocol):
     async def handle_request(self, handle: Peer, ev: RequestReceived) -> Any: ...
 
 
+class Changes(Protocol):
+    """What counts the changes of what a server declares (`catalog.registry.ChangeCount`)."""
+
+    count: int
+
+
+class RequestPeers:
+    """What the peers of a server's requests that carry their own terms share (each made
+    with it: `RequestPeer(peers, response)`): the server, and the one protocol session that
+    reads them all (`reader`), made by `new_session`, and made again only when what it
+    answers with changed (`changes` moved: a tool registered changes the capabilities, say),
+    or a handshake in a body settled it."""
+
+    __slots__ = ("_changes", "_made_at", "_new_session", "_reading", "new_peer", "server")
+
+    def __init__(
+        self, server: PeerServer, new_session: Callable[[], ServerSession], changes: Changes
+    ) -> None:
+        self.server = server
+        self._new_session = new_session
+        self._changes = changes
+        self._reading: ServerSession | None = None
+        self._made_at = -1  # `changes.count` when `_reading` was made
+        #: `new_peer(response)`: the peer of one request, writing to `response`.
+        self.new_peer: Callable[[Response], RequestPeer] = functools.partial(RequestPeer, self)
+
+    def reader(self) -> ServerSession:
+        """The protocol session that reads every request carrying its own terms
+        (`ServerSession.read_apart`, which keeps nothing of any)."""
+        made = self._reading
+        # One count compared: the catalog counts its changes, the completers' and the
+        # server's settings replaced (`Server`'s `__setattr__`) included, and the
+        # capabilities change only with them. (An `initialize` in a body settles the session
+        # that read it: that handshake was the body's alone, and the next body is read by a
+        # new session.)
+        count = self._changes.count
+        if made is None or made.phase != "new" or self._made_at != count:
+            self._made_at = count
+            made = self._reading = self._new_session()
+        return made
+
+
 class RequestPeer:
     """The client of one request that carries its own terms, for the time it is served:
-    `serve(body, info)` reads the body with `reader` (the server's reading session), runs
-    the request's handler in the calling task, writes what it sends and its answer to
-    `response`, and returns; then nothing more goes out."""
+    its `reader` (the server's reading session) reads the body (`read_apart`), and
+    `serve(read)` runs the request's handler in the calling task, writes what it sends and
+    its answer to `response`, and returns; then nothing more goes out. (Between the two the
+    transport may refuse the request instead: `mcpkit.transports.http.own_calls`.)"""
 
     __slots__ = (
         "_answer",
@@ -83,9 +128,9 @@ class RequestPeer:
         "terms",
     )
 
-    def __init__(self, server: PeerServer, reader: ServerSession, response: Response) -> None:
-        self.server = server
-        self.reader = reader
+    def __init__(self, peers: RequestPeers, response: Response) -> None:
+        self.server = peers.server
+        self.reader = reader = peers.reader()
         self.response = response
         #: The server's info in the answer's `_meta` (a proxy gives its upstream's).
         self.server_info: Implementation = reader.server_info
@@ -100,15 +145,10 @@ class RequestPeer:
 
     # ------------------------------------------------------------------ serving
 
-    async def serve(
-        self, body: bytes, info: RequestInfo | None, check: RequestCheck | None = None
-    ) -> tuple[bool, list[bytes]]:
-        """Read `body` and serve the request it holds; (whether it held a request, the
-        answers to the body as a whole when it is refused: the caller sends those, 400).
-        `check` is the transport's own check of the request (`Session.read_apart`).
-        Cancelling the calling task cancels the handler; nothing more is sent then."""
-        read = self.reader.read_apart(body, info, check)
-        del body  # not kept while the handler runs: a listen may run for hours
+    async def serve(self, read: ApartRead) -> tuple[bool, list[bytes]]:
+        """Serve what `read` found in a body; (whether it held a request, the answers to the
+        body as a whole when it is refused: the caller sends those, 400). Cancelling the
+        calling task cancels the handler; nothing more is sent then."""
         if read.refused:
             self._closed = True
             return False, read.refused

@@ -33,7 +33,7 @@ from mcpkit.server.core import ServerCore
 from mcpkit.server.handlers.as_tools import add_prompts_as_tools, add_resources_as_tools
 from mcpkit.server.handlers.dispatch import ServerDispatch
 from mcpkit.server.mount import mount_server
-from mcpkit.server.request_peer import RequestPeer
+from mcpkit.server.request_peer import RequestPeer, RequestPeers
 from mcpkit.server.serving.card_publishing import CardPublisher, PublishedCard
 from mcpkit.server.serving.http_routes import HttpRoutes
 from mcpkit.server.serving.protocol_sessions import FeatureSession, ProtocolSessions
@@ -369,12 +369,20 @@ class Server(ServerDispatch):
             self, functools.partial(self._connect, protocol=protocol, channel=channel), record
         )
 
-    def request_peer(self, response: Response) -> RequestPeer:
-        """The client of one request that carries its own terms (2026-07-28 over
-        Streamable HTTP), as its handler sees it: `peer.serve(body, info)` reads the body with
-        this server's reading session, runs the request in the caller's task and writes
-        what it sends and its answer to `response`. Nothing of it outlives the request."""
-        return RequestPeer(self, self._protocols.reader(), response)
+    @functools.cached_property
+    def _request_peers(self) -> RequestPeers:
+        """What makes the peers of requests that carry their own terms, and the session
+        that reads them."""
+        return RequestPeers(self, self._protocols.new, self._catalog.changes)
+
+    @property
+    def request_peer(self) -> Callable[[Response], RequestPeer]:
+        """`request_peer(response)`: the client of one request that carries its own terms
+        (2026-07-28 over Streamable HTTP), as its handler sees it: `peer.reader.read_apart(body,
+        info)` reads the body with this server's reading session, `peer.serve(read)` runs the
+        request in the caller's task and writes what it sends and its answer to `response`.
+        Nothing of it outlives the request."""
+        return self._request_peers.new_peer
 
     #: The protocol session each client gets (the proxy's answers `initialize` itself).
     _session_type: type[ServerSession] = FeatureSession

@@ -1,7 +1,7 @@
 """`ProtocolSessions`: the protocol sessions a `Server` builds, an object the `Server` holds:
-a new one for each client session (`new`), and the one that reads every request carrying its
-own terms (`reader`, 2026-07-28), made again only when what it answers with changed. All of
-them share one codec of the terms of 2026-07-28 requests and the heads of their answers.
+a new one for each client session (`new`), and for the one that reads every request carrying
+its own terms (2026-07-28: `mcpkit.server.request_peer.RequestPeers.reader`). All of them
+share one codec of the terms of 2026-07-28 requests and the heads of their answers.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class ProtocolHost(Protocol):
     """What a protocol session is built with, read of its server (`mcpkit.Server`) each time
     one is built: its settings may change until it serves, its capabilities at any time,
     each change counted in its catalog's `changes` (a setting replaced: `Server.__setattr__`),
-    which is how `ProtocolSessions.reader` knows one was."""
+    which is how `RequestPeers.reader` knows one was."""
 
     @property
     def info(self) -> Implementation: ...
@@ -85,11 +85,6 @@ class ProtocolSessions:
         #: Shared by the sessions built here: what one request taught it serves the next
         #: (the terms of a `_meta` already seen, the head of a method's answers).
         self.codec = OwnTermsCodec(session_type.all_revisions)
-        #: What counts the changes of the catalog and of the host's settings.
-        self._changes = catalog.changes
-        #: The session `reader` hands out, and what it was made with.
-        self._reading: ServerSession | None = None
-        self._read_count = -1
 
     def new(self) -> ServerSession:
         """A new protocol session, with the host's settings and what it declares now."""
@@ -114,20 +109,3 @@ class ProtocolSessions:
         if hooked and issubclass(self._session_type, FeatureSession):
             session.intercepts = hooked
         return session
-
-    def reader(self) -> ServerSession:
-        """The protocol session that reads every request carrying its own terms
-        (`ServerSession.read_apart`, which keeps nothing of any): made again only when what
-        it answers with changed (a tool registered, say, changes the capabilities), or a
-        handshake in a body settled it."""
-        made = self._reading
-        # One count compared (every 2026-07-28 POST asks): the catalog counts its changes,
-        # the completers' and the host's settings replaced (`Server`'s `__setattr__`)
-        # included, and the capabilities change only with them. (An `initialize` in a body
-        # settles the session that read it: that handshake was the body's alone, and the
-        # next body is read by a new session.)
-        if made is not None and made.phase == "new" and self._read_count == self._changes.count:
-            return made
-        self._read_count = self._changes.count
-        made = self._reading = self.new()
-        return made

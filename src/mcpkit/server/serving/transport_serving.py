@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from mcpkit.runtime.channel import MessageChannel
@@ -96,7 +96,8 @@ class Servable(Protocol):
 
     def restore(self, record: SessionRecord, channel: MessageChannel) -> ServerSessionHandle: ...
 
-    def request_peer(self, response: Response) -> RequestPeer: ...
+    @property
+    def request_peer(self) -> Callable[[Response], RequestPeer]: ...
 
     def running(self) -> contextlib.AbstractAsyncContextManager[object]: ...
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Generic, Protocol, TypeVar
 
-from mcpkit.protocol.events import RequestCheck, RequestInfo
+from mcpkit.protocol.outbox import ApartRead
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
@@ -231,11 +231,13 @@ async def _end(sessions: SessionRegistry[S], session_id: str, session: S) -> Non
 class RequestServer(Protocol):
     """What the app needs of what serves one request that carries its own terms."""
 
-    async def serve(
-        self, body: bytes, info: RequestInfo | None, check: RequestCheck | None = None
-    ) -> tuple[bool, list[bytes]]:
-        """Serve the request `body` holds, `check` asked of it before it starts; (whether it
-        held one, the refusal of the body)."""
+    @property
+    def reader(self) -> ServerSession:
+        """The server's reading session (`ServerSession.read_apart`), which keeps nothing."""
+        ...
+
+    async def serve(self, read: ApartRead) -> tuple[bool, list[bytes]]:
+        """Serve what `read` found; (whether it held a request, the refusal of the body)."""
         ...
 
 
@@ -288,9 +290,10 @@ class HostServer(Protocol):
 
     def restore(self, record: SessionRecord, channel: MessageChannel) -> SessionHandle: ...
 
-    def request_peer(self, response: Response) -> RequestServer:
-        """What serves one request that carries its own terms (2026-07-28), writing to
-        `response` (`mcpkit.server.request_peer.RequestPeer`)."""
+    @property
+    def request_peer(self) -> Callable[[Response], RequestServer]:
+        """What makes the peer of one request that carries its own terms (2026-07-28),
+        writing to the response it is given (`mcpkit.server.request_peer.RequestPeer`)."""
         ...
 
     def running(self) -> AbstractAsyncContextManager[object]: ...

@@ -12,9 +12,10 @@ could differ. Header names compare case-insensitively, values exactly, after the
 whitespace around them is dropped and the `=?base64?...?=` form is decoded.
 
 `mirror_problem` is a pure function over the headers and the decoded body fields. `MirrorCheck`
-asks it of a body the protocol session reads (a `RequestCheck`): the session decodes the body
-anyway, and a request whose headers say what its params do is then checked from those, with no
-decode of its own; any other body is decoded here as before, so every refusal stays the same.
+asks it of what the server's reading session read of a body (`checked`, asked by the app before
+the request runs): the session decodes the body anyway, and a request whose headers say what
+its params do is then checked from those, with no decode of its own; any other body is
+decoded here, so every refusal is `mirror_problem`'s, and comes before any of the session's.
 What the checks consult of a server and remember of what they read is the server's
 (`mirror_memos.MirrorMemos`, which it hands to each app it builds), not the process's.
 """
@@ -31,6 +32,7 @@ from mcpkit._asgi import Headers, collect, quote_header, values_of
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes, jsonrpc
 from mcpkit.protocol.extensions import NAMED_BY
+from mcpkit.protocol.outbox import ApartRead
 from mcpkit.protocol.own_terms import REVISION_KEY
 from mcpkit.protocol.param_headers import decode_value, value_at
 from mcpkit.transports.http.mirror_memos import MirrorMemos, ParamHeaders
@@ -87,12 +89,12 @@ _DECODER: Final = msgspec.json.Decoder(Mirrored)
 
 
 class MirrorCheck(msgspec.Struct):
-    """`mirror_problem` (`check_revision`) of one body, as the protocol session that reads it
-    asks it (`mcpkit.protocol.events.RequestCheck`): of the request it would serve, from the
-    params it decoded; else (`rest`: a body it refused, or that held no request) from the
-    body, decoded here. Either way the answer is `mirror_problem`'s over `read_mirrored`'s
-    fields, and it comes before any the session gives; the body is let go once asked. (A
-    struct: made in C, once per POST.)"""
+    """`mirror_problem` (`check_revision`) of one body, asked of what the server's reading
+    session read of it (`checked`): of the request it would serve, from the params it decoded
+    (`request`); else (`rest`: a body it refused, or that held no request) from the body,
+    decoded here. Either way the answer is `mirror_problem`'s over `read_mirrored`'s fields,
+    and it replaces any the session gave; the body is let go once asked. (A struct: made in
+    C, once per POST.)"""
 
     body: bytes | None
     headers: Headers
@@ -101,9 +103,28 @@ class MirrorCheck(msgspec.Struct):
     #: `distinct(headers)`, when no name repeats.
     each: Mapping[bytes, bytes] | None
 
+    def checked(self, read: ApartRead) -> ApartRead:
+        """`read`, what the server's reading session read of the body, when the headers
+        agree with it; else a read that refuses the body with -32020 (HTTP 400), whatever
+        the session made of it."""
+        request = read.request
+        if request is None:
+            answer = self.rest()
+        else:
+            rid = request.request_id
+            terms = request.terms
+            # (The revision its `_meta` names is its terms': told, so that the check need
+            # not read the `_meta` itself.)
+            revision = None if terms is None else terms.revision
+            refusal = self.request(rid, request.method, request.params, revision)
+            answer = None if refusal is None else error_body(rid, refusal)
+        return read if answer is None else ApartRead(None, [], [], [answer], False)
+
     def request(
         self, request_id: int | str, method: str, params: Any, revision: str | None = None
     ) -> McpError | None:
+        """The refusal of the request the body holds, read as `method` with `params` (and
+        the revision its `_meta` names, where known), or None to serve it."""
         body = self.body
         if body is None:
             return None  # (asked before, of this body: its answer stands)
@@ -159,6 +180,7 @@ class MirrorCheck(msgspec.Struct):
         return None if refused is None else refused[1]
 
     def rest(self) -> bytes | None:
+        """The answer to a body that held no request to serve, from the body itself."""
         body = self.body
         if body is None:
             return None  # the request was asked about: its answer stands

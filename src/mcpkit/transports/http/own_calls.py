@@ -18,7 +18,7 @@ import logging
 from asyncio import get_running_loop
 from collections import deque
 from collections.abc import Hashable
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import msgspec
 
@@ -32,7 +32,8 @@ from mcpkit.protocol.codes import (
     PARSE_ERROR,
     UNSUPPORTED_PROTOCOL_VERSION,
 )
-from mcpkit.protocol.events import RequestCheck, RequestInfo
+from mcpkit.protocol.events import RequestInfo
+from mcpkit.protocol.outbox import ApartRead
 from mcpkit.protocol.sse import encode_event
 from mcpkit.runtime.response import MESSAGE, RESULT, Kind
 from mcpkit.transports.http._exchange import SSE_HEADERS, send_refusal, until_disconnect
@@ -44,6 +45,7 @@ __all__ = [
     "WATCH_AFTER",
     "OwnCall",
     "OwnCalls",
+    "RequestCheck",
     "error_status",
     "no_request_room",
 ]
@@ -62,6 +64,16 @@ END_GRACE: Final = 5.0
 #: Whose the listens `OwnCalls.let_in` ended are, until they end: no client's (its count
 #: of requests leaves them out), but still among the calls served (`OwnCalls.cut_all`).
 _ENDING: Final = object()
+
+
+class RequestCheck(Protocol):
+    """A check of its own the transport asks of what the server's reading session read of a
+    body, before anything of it runs (`mcpkit.transports.http.mirrored.MirrorCheck`)."""
+
+    def checked(self, read: ApartRead) -> ApartRead:
+        """`read` (what the reading session read of a body), or when the check refuses it,
+        what refuses the body instead (its answer in `refused`)."""
+        ...
 
 
 def _sse_head() -> Message:
@@ -111,16 +123,17 @@ class OwnCalls:
         receive: Receive,
         send: Send,
         json_response: bool,
-        room: tuple[Hashable, int, str] | None = None,
-        check: RequestCheck | None = None,
+        room: tuple[Hashable, int, str] | None,
+        check: RequestCheck,
     ) -> None:
         """Serve `body` (a 2026-07-28 request whose headers were checked) in this task, and
         answer it (as JSON when `json_response`, else as its handler's messages say), once
         its client has room for it (`room`: from `ClientCaps.of`, see `let_in`; else a
-        503). While it runs it is among these calls, as its client's: `OwnCall.cut` (a
-        shutdown past its grace) ends it as a client that goes away does, the handler
-        cancelled and the response ended with no answer. (Its settings come by position:
-        every POST passes them.)"""
+        503), and unless `check`, asked of what the server's reading session read of it,
+        refuses it (its answer then goes instead, 400). While it runs it is among these
+        calls, as its client's: `OwnCall.cut` (a shutdown past its grace) ends it as a
+        client that goes away does, the handler cancelled and the response ended with no
+        answer. (Its settings come by position: every POST passes them.)"""
         task = asyncio.current_task(get_running_loop())
         assert task is not None
         # The call is its own response: one object made per request, not two.
@@ -133,10 +146,13 @@ class OwnCalls:
         if self._timer is None:
             self._arm()
         call.request = peer = server.request_peer(call)
-        serving = peer.serve(body, info, check)
+        # The body read by the server's reading session (which keeps nothing of it), then
+        # the transport's own check of what it read, before anything of it runs: the
+        # headers a 2026-07-28 POST mirrors from its body (-32020).
+        read = check.checked(peer.reader.read_apart(body, info))
         del body  # not kept while the request runs (a listen may stay open for hours)
         try:
-            started, refused = await serving
+            started, refused = await peer.serve(read)
         except asyncio.CancelledError:
             call.serving = False
             if not call.cut_off or task.uncancel() > 0:
