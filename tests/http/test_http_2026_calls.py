@@ -288,8 +288,9 @@ async def test_a_call_that_ended_its_clients_one_listen_to_make_room_is_counted(
         return None
 
     room = (client, 1, "max_requests_per_address")
+    host = Host()
     serving = asyncio.ensure_future(
-        calls.serve(Host(), None, b"{}", receive, send, True, room, Agrees())  # type: ignore[arg-type]
+        calls.serve(host, host.request_peer, None, b"{}", receive, send, True, room, Agrees())  # type: ignore[arg-type]
     )
     async with asyncio.timeout(WAIT):
         await started.wait()

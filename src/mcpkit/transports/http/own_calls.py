@@ -17,7 +17,7 @@ import asyncio
 import logging
 from asyncio import get_running_loop
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any, Final, Protocol
 
 import msgspec
@@ -35,10 +35,10 @@ from mcpkit.protocol.codes import (
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.outbox import ApartRead
 from mcpkit.protocol.sse import encode_event
-from mcpkit.runtime.response import MESSAGE, RESULT, Kind
+from mcpkit.runtime.response import MESSAGE, RESULT, Kind, Response
 from mcpkit.transports.http._exchange import SSE_HEADERS, send_refusal, until_disconnect
 from mcpkit.transports.http.checks import Refusal, refuse
-from mcpkit.transports.http.live_sessions import HostServer
+from mcpkit.transports.http.live_sessions import HostServer, RequestServer
 
 __all__ = [
     "END_GRACE",
@@ -118,6 +118,7 @@ class OwnCalls:
     async def serve(
         self,
         server: HostServer,
+        new_peer: Callable[[Response], RequestServer],
         info: RequestInfo,
         body: bytes,
         receive: Receive,
@@ -126,7 +127,8 @@ class OwnCalls:
         room: tuple[Hashable, int, str] | None,
         check: RequestCheck,
     ) -> None:
-        """Serve `body` (a 2026-07-28 request whose headers were checked) in this task, and
+        """Serve `body` (a 2026-07-28 request whose headers were checked) in this task, by the
+        peer `new_peer` makes (`server.request_peer`, read once by the caller), and
         answer it (as JSON when `json_response`, else as its handler's messages say), once
         its client has room for it (`room`: from `ClientCaps.of`, see `let_in`; else a
         503), and unless `check`, asked of what the server's reading session read of it,
@@ -145,7 +147,7 @@ class OwnCalls:
         self._unwatched.append(call)  # watched once it has run WATCH_AFTER
         if self._timer is None:
             self._arm()
-        call.request = peer = server.request_peer(call)
+        call.request = peer = new_peer(call)
         # The body read by the server's reading session (which keeps nothing of it), then
         # the transport's own check of what it read, before anything of it runs: the
         # headers a 2026-07-28 POST mirrors from its body (-32020).

@@ -86,6 +86,9 @@ class PostRequests:
         mirror_memos: MirrorMemos | None = None,
     ) -> None:
         self.server = server
+        # What makes a 2026-07-28 request's peer, asked of the server once: it does not
+        # change while the app serves, and a property read per request is a layer.
+        self._new_peer = server.request_peer
         self.hosting = hosting
         self.policy = policy
         self.bodies = bodies
@@ -182,7 +185,7 @@ class PostRequests:
         # a listen may stay open for hours, and its body is no longer needed once read (nor
         # kept by `check`).
         return self.own_calls.serve(
-            self.server, info, body, receive, send, self.json_response, room, check
+            self.server, self._new_peer, info, body, receive, send, self.json_response, room, check
         )
 
     async def _answer_rest(
