@@ -123,7 +123,7 @@ def run(pythons: dict[str, str], args: argparse.Namespace) -> dict[str, list[dic
     """Every (shape, server) once a round: their results, keyed "shape:server"."""
     pins = (["taskset", "-c", str(args.server_cpu)], ["taskset", "-c", str(args.loadgen_cpu)])
     loadgen = ["--users", str(args.users), "--duration", str(args.duration)]
-    loadgen += ["--warmup", str(args.warmup)]
+    loadgen += ["--warmup", str(args.warmup), "--within", str(args.within)]
     results: dict[str, list[dict[str, Any]]] = {}
     for round_no in range(args.rounds):
         for shape in args.shapes:
@@ -234,6 +234,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=30.0, help="timed seconds per server")
     parser.add_argument("--warmup", type=float, default=5.0, help="untimed seconds first")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--within",
+        type=float,
+        default=30.0,
+        help="seconds a k6 iteration or a session pass may take before it counts as an error",
+    )
     parser.add_argument("--answers", choices=["sse", "json"], default="sse")
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--loadgen-cpu", type=int, default=1)
