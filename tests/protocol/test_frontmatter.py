@@ -151,6 +151,10 @@ GRAMMAR = [
     "metadata:\n  author: me\n  tags:\n    - a\n    - b: c\n      d: e\nlist:\n- x\n- y\n",
     "allowed-tools: [Bash(git:*), 'Read', \"x y\"]\nflow: {k: v, 'q': \"w\"}\n",
     "url: http://example.com/a#b\ncolon: a:b\nhash: a#b\n",
+    # A double-quoted line ending in a backslash escapes its break: no space where it joins,
+    # a blank line after it is still a newline, and `\\` before the break is a backslash.
+    'joined: "abc\\\n  def"\nspaced: "abc \\\n  def"\nthree: "a\\\n  b\\\n  c"\n',
+    'blank: "abc\\\n\n  def"\nliteral: "x\\\\\n  y"\nsingle: \'abc\\\n  def\'\nplain: a\\\n  b\n',
 ]
 
 

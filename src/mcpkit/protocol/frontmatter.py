@@ -301,7 +301,7 @@ class _Reader:
         # Trailing blank lines separate this value from the next key; they are not its.
         while parts and parts[-1] == "":
             parts.pop()
-        text = _fold(parts)
+        text = _fold(parts, "")
         # A `: ` inside a plain value is where YAML parsers disagree most (a mapping, or
         # text?): refused with a hint to quote it, so both sides read the same.
         if re.search(r": |:$", text) and len(parts) > 1:
@@ -387,7 +387,7 @@ class _Reader:
                 raise self.fail("a quoted value has no closing quote")
             pieces.append(self.lines[self.i].strip())
             self.i += 1
-        joined = _fold(pieces) if len(pieces) > 1 else rest
+        joined = _fold(pieces, quote) if len(pieces) > 1 else rest
         value, after = self.quoted(joined)
         # Only a comment may follow the closing quote on its line.
         if _strip_comment(after).strip():
@@ -503,20 +503,30 @@ def _split_flow(text: str, reader: _Reader) -> list[str]:
     return items
 
 
-def _fold(parts: list[str]) -> str:
+def _fold(parts: list[str], quote: str) -> str:
     """Lines of a flow scalar folded: one break is a space, each blank line a newline."""
     out = parts[0]
     # YAML line folding (6.5): a single break reads as a space, and n blank lines in a
-    # row as n line breaks.
+    # row as n line breaks. In double quotes a line may end in an escaped break (7.3.1):
+    # its backslash and the break are dropped, so the next line follows with no space.
     pending = 0  # blank lines since the last text line
     for part in parts[1:]:
         if part == "":
             pending += 1
             continue
-        out += "\n" * pending if pending else " "
+        escaped = quote == '"' and _ends_in_escape(out)
+        if escaped:
+            out = out[:-1]
+        out += "\n" * pending if pending else "" if escaped else " "
         out += part
         pending = 0
     return out
+
+
+def _ends_in_escape(line: str) -> bool:
+    """Whether `line` ends in a backslash that escapes its line break: an odd run of them
+    (`\\\\` is one backslash, escaped)."""
+    return (len(line) - len(line.rstrip("\\"))) % 2 == 1
 
 
 def _literal(lines: list[str]) -> str:
