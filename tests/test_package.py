@@ -70,7 +70,11 @@ ALLOWED: dict[str, set[str]] = {
     "_delegation": set(),
     # The version, which `Server` sends when given none and `mcpkit --version` prints.
     "_version": set(),
-    "auth": {"errors", "types", "protocol", "runtime", "stores", "_asgi"},
+    # An outside host's answer read within a byte bound, a compressed one counted as it
+    # unpacks: the authorization code's fetches (auth) and the OpenAPI engine's (openapi).
+    # It imports only httpx, through `_extras`.
+    "_bounded_answer": set(),
+    "auth": {"errors", "types", "protocol", "runtime", "stores", "_asgi", "_bounded_answer"},
     "transports": {"errors", "types", "protocol", "runtime", "stores", "_asgi", "auth"},
     "server": {
         *("errors", "types", "protocol", "runtime", "stores", "_asgi", "auth", "transports"),
@@ -119,9 +123,10 @@ ALLOWED["cli"].add("proxy")
 # `mcpkit inspect --web` (imported lazily in their handlers); it never imports the cli.
 ALLOWED["inspector"] = set(ALLOWED["cli"])
 ALLOWED["cli"].add("inspector")
-# OpenAPI documents as tools (`mcpkit.openapi`): an adapter on errors only, so that the server
-# layer builds on it (`Server.from_openapi`, imported there only when called: it needs httpx).
-ALLOWED["openapi"] = {"errors"}
+# OpenAPI documents as tools (`mcpkit.openapi`): an adapter on errors and the bounded answer
+# reader only, so that the server layer builds on it (`Server.from_openapi`, imported there
+# only when called: it needs httpx).
+ALLOWED["openapi"] = {"errors", "_bounded_answer"}
 # Source generated from a server's tools (`mcpkit.codegen`): pure text from JSON, on nothing of
 # mcpkit; `mcpkit generate` fetches the tools and writes it.
 ALLOWED["codegen"] = set()

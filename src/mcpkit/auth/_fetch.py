@@ -1,9 +1,9 @@
 """Bounded HTTP for every fetch the authorization code makes (the verifiers' JWKS and
 introspection, the development server's client ID metadata documents, the client's metadata,
 registration and token requests): a deadline over the whole exchange and a cap on the body
-counted as it arrives, never inflated (identity encoding only), so a slow, dripping, hanging,
-flooding or compressed answer costs a bounded time and memory; the `httpx.AsyncClient` a
-verifier owns only when it was not given one; `async with` for them."""
+counted as it arrives (`mcpkit._bounded_answer`), never inflated (identity encoding only), so
+a slow, dripping, hanging, flooding or compressed answer costs a bounded time and memory; the
+`httpx.AsyncClient` a verifier owns only when it was not given one; `async with` for them."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from mcpkit._extras import needs_extra
 
 with needs_extra("auth"):
     import httpx
+
+from mcpkit._bounded_answer import AnswerTooLarge, UnreadCoding, send_and_read
 
 __all__ = [
     "ClosesOnExit",
@@ -65,19 +67,27 @@ async def fetch_bounded(
 ) -> httpx.Response:
     """`request`'s answer, its body read up to `limit` bytes and the whole exchange within
     `timeout` seconds (httpx's own timeouts are per read, which a server that drips one byte
-    at a time never trips). Redirects are never followed. FetchFailed otherwise."""
-    request.headers["accept-encoding"] = "identity"
+    at a time never trips). Redirects are never followed; identity encoding only (nothing
+    here needs a compressed document). FetchFailed otherwise."""
     try:
         async with asyncio.timeout(timeout):
-            response = await client.send(request, stream=True, follow_redirects=False)
-            try:
-                body = await _read(response, limit)
-            finally:
-                await response.aclose()
+            response, body = await send_and_read(
+                client, request, limit, inflate=False, follow_redirects=False
+            )
     except TimeoutError:
         raise FetchFailed(f"no answer within {timeout} s") from None
     except httpx.HTTPError as exc:
         raise FetchFailed(f"{type(exc).__name__}: {exc}") from None
+    except UnreadCoding as exc:
+        raise FetchFailed(
+            f"the answer is compressed ({exc.coding}) though identity was asked for", refused=True
+        ) from None
+    except AnswerTooLarge as exc:
+        if exc.declared is None:
+            message = f"the answer is over the limit of {limit} bytes"
+        else:
+            message = f"the answer is {exc.declared} bytes, over the limit of {limit}"
+        raise FetchFailed(message, refused=True) from None
     return httpx.Response(
         response.status_code, headers=response.headers, content=body, request=request
     )
@@ -89,27 +99,6 @@ async def send_bounded(
     """`fetch_bounded`'s status and body."""
     response = await fetch_bounded(client, request, limit=limit, timeout=timeout)
     return response.status_code, response.content
-
-
-async def _read(response: httpx.Response, limit: int) -> bytes:
-    # Identity only (asked for in the request): a compressed body could inflate far past the
-    # limit inside one decoded chunk.
-    encoding = response.headers.get("content-encoding", "identity").strip().lower()
-    if encoding != "identity":
-        raise FetchFailed(
-            f"the answer is compressed ({encoding}) though identity was asked for", refused=True
-        )
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise FetchFailed(
-            f"the answer is {declared} bytes, over the limit of {limit}", refused=True
-        )
-    body = bytearray()
-    async for chunk in response.aiter_bytes():  # identity (checked above): the bytes as sent
-        body += chunk
-        if len(body) > limit:
-            raise FetchFailed(f"the answer is over the limit of {limit} bytes", refused=True)
-    return bytes(body)
 
 
 class HttpClientSlot:
