@@ -10,6 +10,7 @@ import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Never, TypeVar, Unpack
 
+from mcpkit.server.catalog.calling.result_budget import ResultBudget
 from mcpkit.server.catalog.extension_methods import (
     ExtensionHandler,
     ExtensionMethod,
@@ -26,7 +27,6 @@ from mcpkit.server.catalog.resources import (
     make_resource,
     make_template,
 )
-from mcpkit.server.catalog.result_budget import ResultBudget
 from mcpkit.server.catalog.search import SearchMode, ToolSearch
 from mcpkit.server.catalog.skills import FileSource, Skills, SkillSource, SkillSpec, make_skill
 from mcpkit.server.catalog.tools import ToolOptions, ToolSpec, make_tool

@@ -16,9 +16,13 @@ from typing import Any, TypedDict, Unpack, cast
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler, is_async_callable
-from mcpkit.server.catalog.content import CONTENT_TYPES
-from mcpkit.server.catalog.injection import with_dependencies
-from mcpkit.server.catalog.invoke import argument_choices, context_parameter, is_context_annotation
+from mcpkit.server.catalog.calling.content import CONTENT_TYPES
+from mcpkit.server.catalog.calling.injection import with_dependencies
+from mcpkit.server.catalog.calling.invoke import (
+    argument_choices,
+    context_parameter,
+    is_context_annotation,
+)
 from mcpkit.server.catalog.registration_checks import scope_set, thread_choice
 from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
 from mcpkit.server.schemas._docstrings import summary_doc

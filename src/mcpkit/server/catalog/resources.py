@@ -20,9 +20,13 @@ from typing import Any, TypedDict, Unpack
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler, is_async_callable
-from mcpkit.server.catalog.content import contents_list
-from mcpkit.server.catalog.injection import with_dependencies
-from mcpkit.server.catalog.invoke import argument_choices, context_parameter, is_context_annotation
+from mcpkit.server.catalog.calling.content import contents_list
+from mcpkit.server.catalog.calling.injection import with_dependencies
+from mcpkit.server.catalog.calling.invoke import (
+    argument_choices,
+    context_parameter,
+    is_context_annotation,
+)
 from mcpkit.server.catalog.registration_checks import scope_set, thread_choice
 from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
 from mcpkit.server.catalog.template_values import Screen, screen_for, screen_values

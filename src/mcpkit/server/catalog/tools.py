@@ -22,17 +22,17 @@ from mcpkit.errors import McpError, PeerError, RequestTimeout, ToolError, shown_
 from mcpkit.protocol.param_headers import HEADER_TOKEN
 from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.runtime.workers import call_handler, is_async_callable
-from mcpkit.server.catalog.argument_errors import dotted_path, worded_errors
-from mcpkit.server.catalog.ask_fallback import WhenCannotAsk, with_fallback
-from mcpkit.server.catalog.content import is_content, to_json_text
-from mcpkit.server.catalog.injection import with_dependencies
-from mcpkit.server.catalog.invoke import context_parameter
-from mcpkit.server.catalog.invoke import is_context_annotation as _is_ctx
-from mcpkit.server.catalog.json_arguments import retry_with_json_strings
+from mcpkit.server.catalog.calling.argument_errors import dotted_path, worded_errors
+from mcpkit.server.catalog.calling.ask_fallback import WhenCannotAsk, with_fallback
+from mcpkit.server.catalog.calling.content import is_content, to_json_text
+from mcpkit.server.catalog.calling.injection import with_dependencies
+from mcpkit.server.catalog.calling.invoke import context_parameter
+from mcpkit.server.catalog.calling.invoke import is_context_annotation as _is_ctx
+from mcpkit.server.catalog.calling.json_arguments import retry_with_json_strings
+from mcpkit.server.catalog.calling.result_budget import ResultBudget
+from mcpkit.server.catalog.calling.tool_limits import ToolLimits, limits_of
 from mcpkit.server.catalog.registration_checks import scope_set, thread_choice, warn_untyped
-from mcpkit.server.catalog.result_budget import ResultBudget
 from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
-from mcpkit.server.catalog.tool_limits import ToolLimits, limits_of
 from mcpkit.server.catalog.views import text_only, tool_ui
 from mcpkit.server.hooks.failures import note_failure
 from mcpkit.server.hooks.tool_errors import tool_error_result
@@ -139,7 +139,7 @@ class ToolSpec:
     #: Its `tags=` and `version=` (also in `wire.meta`, `catalog.tags`).
     tags: frozenset[str] = frozenset()
     version: str | None = None
-    #: Its `timeout=` and `max_result=` (`catalog.tool_limits`); None, the usual case, costs
+    #: Its `timeout=` and `max_result=` (`catalog.calling.tool_limits`); None, the usual case, costs
     #: its calls nothing.
     limits: ToolLimits | None = None
     #: Its `sync_in_thread=`: where a plain `def` runs (None: where the server says).
@@ -297,7 +297,7 @@ def make_tool(
     `server.disable()` to pick it by (docs/compose.md, "Tags and visibility"); `aliases`,
     its old names, are registered beside it by `server.add_tool()` (`catalog.renames`).
     `timeout`: seconds after which a call's work is cancelled and the call ends with a tool
-    error (`catalog.tool_limits`; docs/server.md, "Timeouts and result budgets");
+    error (`catalog.calling.tool_limits`; docs/server.md, "Timeouts and result budgets");
     `max_result`: the bytes (an int) or `ResultBudget` its results' content is cut to.
     `when_cannot_ask`: what its `ctx.elicit()` does where the client cannot answer: "error"
     (the default), "confirm" or "url" (`mcpkit.server.asking.fallback`).

@@ -18,8 +18,8 @@ from typing import Any, Final, Protocol, TypedDict, cast
 import msgspec
 
 from mcpkit.errors import ToolError
-from mcpkit.server.catalog.injection import with_dependencies
-from mcpkit.server.catalog.invoke import Injected, context_parameter, is_context_annotation
+from mcpkit.server.catalog.calling.injection import with_dependencies
+from mcpkit.server.catalog.calling.invoke import Injected, context_parameter, is_context_annotation
 from mcpkit.server.catalog.tags import TAGS_META_KEY, VERSION_META_KEY, tag_set, with_labels
 from mcpkit.server.catalog.tools import ToolSpec, check_tool_name, make_tool
 from mcpkit.server.schemas._hints import enc_hook

@@ -12,7 +12,7 @@ import msgspec
 
 from mcpkit.protocol.pagination import paginate
 from mcpkit.server.catalog.access import visible
-from mcpkit.server.catalog.content import to_json_text
+from mcpkit.server.catalog.calling.content import to_json_text
 from mcpkit.server.catalog.feature_server import FeatureServer
 from mcpkit.server.catalog.search import ToolSearch
 from mcpkit.server.catalog.shown_to import shown_to

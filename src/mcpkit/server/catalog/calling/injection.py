@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from mcpkit.runtime.workers import call_handler, is_async_callable
-from mcpkit.server.catalog.depends import BUILTINS, CONTEXT, ContextView, source_of
-from mcpkit.server.catalog.invoke import Injected
+from mcpkit.server.catalog.calling.depends import BUILTINS, CONTEXT, ContextView, source_of
+from mcpkit.server.catalog.calling.invoke import Injected
 from mcpkit.server.schemas._hints import resolve_hints, type_name, unwrap_callable
 
 __all__ = ["InjectionPlan", "plan_of", "with_dependencies"]
