@@ -19,7 +19,6 @@ from mcpkit.server.catalog.extension_methods import (
 from mcpkit.server.catalog.prompts import PromptOptions, PromptSpec, make_prompt
 from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.registry import ChangeCount, CountedDict, Registry
-from mcpkit.server.catalog.renames import alias_specs
 from mcpkit.server.catalog.resources import (
     ResourceOptions,
     ResourceSpec,
@@ -37,7 +36,8 @@ from mcpkit.server.catalog.views import (
     view_meta,
     view_reader,
 )
-from mcpkit.server.catalog.visibility import Visibility
+from mcpkit.server.catalog.visibility.renames import alias_specs
+from mcpkit.server.catalog.visibility.rules import Visibility
 from mcpkit.server.schemas._docstrings import summary_doc
 from mcpkit.types.apps_extension import UI_EXTENSION, VIEW_MIME_TYPE
 

@@ -19,7 +19,7 @@ from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
 from mcpkit.server.catalog.search import ToolSearch
 from mcpkit.server.catalog.skills import Skills
 from mcpkit.server.catalog.tools import ToolSpec
-from mcpkit.server.catalog.visibility import Visibility
+from mcpkit.server.catalog.visibility.rules import Visibility
 from mcpkit.stores.task_runner import TaskRunner
 from mcpkit.types import ServerCapabilities
 

@@ -32,8 +32,8 @@ from mcpkit.server.catalog.calling.json_arguments import retry_with_json_strings
 from mcpkit.server.catalog.calling.result_budget import ResultBudget
 from mcpkit.server.catalog.calling.tool_limits import ToolLimits, limits_of
 from mcpkit.server.catalog.registration_checks import scope_set, thread_choice, warn_untyped
-from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
 from mcpkit.server.catalog.views import text_only, tool_ui
+from mcpkit.server.catalog.visibility.tags import tag_set, version_of, with_labels
 from mcpkit.server.hooks.failures import note_failure
 from mcpkit.server.hooks.tool_errors import tool_error_result
 from mcpkit.server.schemas._coercion import has_non_finite_floats, lenient_schema
@@ -126,7 +126,7 @@ class ToolSpec:
     #: handler calls `ctx.begin_task()` ("in_handler": it may ask first, multi round-trip).
     task_begins: TaskBegins = "at_call"
     #: The arguments it mirrors into headers (`x-mcp-header`), read from its input schema
-    #: when first asked (`mcpkit.server.catalog.access.param_headers_by_name`).
+    #: when first asked (`mcpkit.server.catalog.visibility.access.param_headers_by_name`).
     param_headers: Mapping[str, tuple[str, ...]] | None = None
     #: Its link to a view (MCP Apps, `server.apps`): the view and who may call it.
     ui: ToolUi | None = None
@@ -136,7 +136,7 @@ class ToolSpec:
     #: Whether the log was told that it returned content blocks though it advertises an
     #: output schema (once: `to_tool_result`).
     warned_content: bool = False
-    #: Its `tags=` and `version=` (also in `wire.meta`, `catalog.tags`).
+    #: Its `tags=` and `version=` (also in `wire.meta`, `catalog.visibility.tags`).
     tags: frozenset[str] = frozenset()
     version: str | None = None
     #: Its `timeout=` and `max_result=` (`catalog.calling.tool_limits`); None, the usual case, costs
@@ -295,7 +295,7 @@ def make_tool(
     agent's tool list, for the view alone (docs/apps.md).
     `tags` (strings) and `version` label it, in its `_meta` too, for `server.enable()` and
     `server.disable()` to pick it by (docs/compose.md, "Tags and visibility"); `aliases`,
-    its old names, are registered beside it by `server.add_tool()` (`catalog.renames`).
+    its old names, are registered beside it by `server.add_tool()` (`catalog.visibility.renames`).
     `timeout`: seconds after which a call's work is cancelled and the call ends with a tool
     error (`catalog.calling.tool_limits`; docs/server.md, "Timeouts and result budgets");
     `max_result`: the bytes (an int) or `ResultBudget` its results' content is cut to.

@@ -20,8 +20,13 @@ import msgspec
 from mcpkit.errors import ToolError
 from mcpkit.server.catalog.calling.injection import with_dependencies
 from mcpkit.server.catalog.calling.invoke import Injected, context_parameter, is_context_annotation
-from mcpkit.server.catalog.tags import TAGS_META_KEY, VERSION_META_KEY, tag_set, with_labels
 from mcpkit.server.catalog.tools import ToolSpec, check_tool_name, make_tool
+from mcpkit.server.catalog.visibility.tags import (
+    TAGS_META_KEY,
+    VERSION_META_KEY,
+    tag_set,
+    with_labels,
+)
 from mcpkit.server.schemas._hints import enc_hook
 from mcpkit.server.schemas.signature import ArgumentError, FunctionSignature, build_signature
 from mcpkit.types import CallToolResult, TextContent, Tool, ToolAnnotations

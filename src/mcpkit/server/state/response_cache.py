@@ -27,7 +27,7 @@ from mcpkit.errors import McpError
 from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.server.catalog.calling.result_budget import RESULT_SCHEME
 from mcpkit.server.catalog.registration_checks import check_options
-from mcpkit.server.catalog.shown_to import serves
+from mcpkit.server.catalog.visibility.shown_to import serves
 from mcpkit.server.state.caller import caller_scope
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.kv import check_ttl
@@ -35,7 +35,7 @@ from mcpkit.types import CallToolResult, GetPromptResult, ReadResourceResult, Re
 
 if TYPE_CHECKING:
     from mcpkit.runtime.layers import CallNext
-    from mcpkit.server.catalog.shown_to import Request
+    from mcpkit.server.catalog.visibility.shown_to import Request
     from mcpkit.server.state._shapes import StateRequest
 
 __all__ = ["CACHEABLE_METHODS", "DEFAULT_CACHE_TTL", "DEFAULT_MAX_ENTRY_BYTES", "ResponseCache"]

@@ -17,20 +17,20 @@ from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, Protocol, Typ
 
 from mcpkit.errors import LocalProtocolError, McpError
 from mcpkit.protocol import codes
-from mcpkit.server.catalog.access import check_access
 from mcpkit.server.catalog.callers import outermost
-from mcpkit.server.catalog.every_component import (
+from mcpkit.server.catalog.registry import Registry
+from mcpkit.server.catalog.resources import not_found
+from mcpkit.server.catalog.views import client_renders_views
+from mcpkit.server.catalog.visibility.access import check_access
+from mcpkit.server.catalog.visibility.every_component import (
     EveryComponent,
     Findable,
     effective_rules,
     every_component,
     unlocks,
 )
-from mcpkit.server.catalog.registry import Registry
-from mcpkit.server.catalog.renames import unknown
-from mcpkit.server.catalog.resources import not_found
-from mcpkit.server.catalog.views import client_renders_views
-from mcpkit.server.catalog.visibility import (
+from mcpkit.server.catalog.visibility.renames import unknown
+from mcpkit.server.catalog.visibility.rules import (
     Component,
     Kind,
     Labelled,
