@@ -25,8 +25,8 @@ from collections.abc import Callable
 from typing import Any
 
 from mcpkit import Client, Server
-from mcpkit.server.catalog import search as search_module
-from mcpkit.server.catalog.search import SearchMode, ToolSearch
+from mcpkit.server.catalog.search import finder as search_module
+from mcpkit.server.catalog.search.finder import SearchMode, ToolSearch
 from mcpkit.server.catalog.tools import ToolSpec, make_tool
 
 SERVICES: dict[str, tuple[str, ...]] = {

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from mcpkit import Client, Context, Server
-from mcpkit.server.catalog import search
-from mcpkit.server.catalog.search import Document, SearchMode
+from mcpkit.server.catalog.search import finder as search
+from mcpkit.server.catalog.search.finder import Document, SearchMode
 from mcpkit.server.catalog.tools import ToolSpec
 
 ERAS = ["2025-11-25", "2026-07-28"]

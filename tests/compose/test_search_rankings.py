@@ -15,8 +15,8 @@ from types import ModuleType
 import pytest
 
 from mcpkit import Client, Server
-from mcpkit.server.catalog import search
-from mcpkit.server.catalog.search import Document, Postings, SearchMode, ToolSearch
+from mcpkit.server.catalog.search import finder as search
+from mcpkit.server.catalog.search.finder import Document, Postings, SearchMode, ToolSearch
 from mcpkit.server.catalog.tools import ToolSpec
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "search_catalog.py"

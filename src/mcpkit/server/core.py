@@ -42,7 +42,7 @@ from mcpkit.server.catalog.declared_capabilities import Feature, declared_capabi
 from mcpkit.server.catalog.extension_methods import ExtensionMethod
 from mcpkit.server.catalog.listeners import Listeners
 from mcpkit.server.catalog.mounts import Mount
-from mcpkit.server.catalog.search import ToolSearch
+from mcpkit.server.catalog.search.finder import ToolSearch
 from mcpkit.server.catalog.tools import tool_error_prefix_format
 from mcpkit.server.catalog.visibility.access import param_headers_by_name, scopes_for
 from mcpkit.server.catalog.visibility.rules import Visibility

@@ -26,7 +26,7 @@ from mcpkit.server.catalog.resources import (
     make_resource,
     make_template,
 )
-from mcpkit.server.catalog.search import SearchMode, ToolSearch
+from mcpkit.server.catalog.search.finder import SearchMode, ToolSearch
 from mcpkit.server.catalog.skills import FileSource, Skills, SkillSource, SkillSpec, make_skill
 from mcpkit.server.catalog.tools import ToolOptions, ToolSpec, make_tool
 from mcpkit.server.catalog.views import (

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from itertools import chain, filterfalse
 from typing import Any, Final, Generic, Literal, TypeVar, cast
 
-from mcpkit.server.catalog.regex_search import RegexQuery, require_re2
+from mcpkit.server.catalog.search.regex_search import RegexQuery, require_re2
 from mcpkit.server.catalog.tools import ToolSpec, check_tool_name
 
 __all__ = [
