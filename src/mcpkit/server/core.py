@@ -36,6 +36,7 @@ from mcpkit.server.asking.request_state import DEFAULT_STATE_TTL, StateKeys, Sta
 from mcpkit.server.asking.round_trip import RoundTrip
 from mcpkit.server.catalog.callers import principal_of
 from mcpkit.server.catalog.calling.result_budget import ResultBudget, budget_of
+from mcpkit.server.catalog.calling.tool_calls import tool_error_prefix_format
 from mcpkit.server.catalog.calling.tool_limits import check_timeout
 from mcpkit.server.catalog.catalog import Catalog, Completer
 from mcpkit.server.catalog.declared_capabilities import Feature, declared_capabilities
@@ -43,7 +44,6 @@ from mcpkit.server.catalog.extension_methods import ExtensionMethod
 from mcpkit.server.catalog.listeners import Listeners
 from mcpkit.server.catalog.mounts import Mount
 from mcpkit.server.catalog.search.finder import ToolSearch
-from mcpkit.server.catalog.tools import tool_error_prefix_format
 from mcpkit.server.catalog.visibility.access import param_headers_by_name, scopes_for
 from mcpkit.server.catalog.visibility.rules import Visibility
 from mcpkit.server.serving.broadcasts import SessionBroadcasts

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 from mcpkit.protocol.pagination import paginate
 from mcpkit.server.catalog.calling.result_budget import RESULT_SCHEME
 from mcpkit.server.catalog.calling.result_store import read_result
+from mcpkit.server.catalog.calling.tool_calls import run_as_set
 from mcpkit.server.catalog.feature_server import FeatureServer
 from mcpkit.server.catalog.prompts import render_prompt
 from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec, read_spec
-from mcpkit.server.catalog.tools import ToolSpec, run_as_set
+from mcpkit.server.catalog.tools import ToolSpec
 from mcpkit.server.catalog.views import client_renders_views
 from mcpkit.server.catalog.visibility.access import visible
 from mcpkit.server.catalog.visibility.rules import Visibility

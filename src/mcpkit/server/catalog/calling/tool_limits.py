@@ -3,7 +3,7 @@ its work is cancelled and the call ends with a tool error, and `max_result=`, th
 result's content is cut to (`result_budget`, `result_store`).
 
 A tool with neither has no `ToolLimits` at all (`ToolSpec.limits` is None), so its calls go
-straight to their run (`tools.run_as_set`) and pay nothing for this module.
+straight to their run (`tool_calls.run_as_set`) and pay nothing for this module.
 """
 
 from __future__ import annotations
