@@ -376,7 +376,7 @@ async def test_a_rule_that_raises_fails_the_request_rather_than_showing_anything
 async def test_a_sessions_own_rules_are_bounded() -> None:
     # Before: each call of a tool that hides one name grew the session's record (kept in the
     # store) without end.
-    from mcpkit.server.catalog.visibility.shown_to import MAX_SESSION_RULES
+    from mcpkit.server.catalog.visibility.session_rules import MAX_SESSION_RULES
 
     server = Server("bounded", mask_error_details=False)  # (to read the refusal)
 
