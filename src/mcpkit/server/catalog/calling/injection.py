@@ -1,4 +1,4 @@
-"""Dependency injection, worked out once at registration and done per call.
+"""Dependency injection done per call, as worked out once at registration (`injection_plan`).
 
 A handler that asks for nothing but (at most) the Context is left exactly as it is, so it
 pays nothing. One that asks for more (`depends`: `Depends(fn)`, the caller's token, the
@@ -11,11 +11,9 @@ cleanup of generator dependencies in reverse order. A dependency written as a co
 manager (`@asynccontextmanager` / `@contextmanager`, FastMCP's form) is entered for the
 call and exited after it, as a generator's is: the handler's exception reaches its exit.
 
-Every mistake is found at registration, as TypeError naming the handler and the parameter:
-a cycle of dependencies, a parameter that is neither a dependency nor has a default, a
-dependency passed positionally. A plain (sync) dependency runs where plain handlers run
-(`sync_in_thread`); one entered in a worker thread whose call is cancelled is still exited,
-once the thread is done (`_holding`).
+Every mistake is found at registration (`injection_plan`). A plain (sync) dependency runs
+where plain handlers run (`sync_in_thread`); one entered in a worker thread whose call is
+cancelled is still exited, once the thread is done (`_holding`).
 """
 
 from __future__ import annotations
@@ -25,80 +23,35 @@ import contextlib
 import functools
 import inspect
 import logging
-import typing
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
-from dataclasses import dataclass
-from typing import Any, Final, Literal
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
 
 from mcpkit.runtime.workers import call_handler, is_async_callable
-from mcpkit.server.catalog.calling.depends import BUILTINS, CONTEXT, ContextView, source_of
+from mcpkit.server.catalog.calling.depends import CONTEXT, ContextView
+from mcpkit.server.catalog.calling.injection_plan import InjectionPlan, Step, hints_of, plan_of
 from mcpkit.server.catalog.calling.invoke import Injected
-from mcpkit.server.schemas._hints import resolve_hints, type_name, unwrap_callable
+from mcpkit.server.schemas._hints import type_name, unwrap_callable
 
-__all__ = ["InjectionPlan", "plan_of", "with_dependencies"]
+__all__ = ["resolve", "with_dependencies"]
 
 logger = logging.getLogger("mcpkit.server")
 
 
-#: How a dependency is run: a builtin (the token, the headers) read off the Context, a
-#: function awaited or called, a generator or a context manager entered for the call.
-Kind = Literal["builtin", "async", "sync", "async_gen", "sync_gen", "async_cm", "sync_cm"]
-#: The kinds whose value is a context manager entered for the call and exited after it.
-_CLEANS_UP: Final = frozenset({"async_gen", "sync_gen", "async_cm", "sync_cm"})
-
-
-async def _agen() -> AsyncGenerator[None]:
-    """A generator to decorate once, so the decorator's wrapper code can be told apart."""
-    yield
-
-
-def _gen() -> Generator[None]:
-    """`_agen`'s sync twin, for `@contextmanager`."""
-    yield
-
-
-# The wrapper `@asynccontextmanager` / `@contextmanager` makes of a generator function: every
-# function they decorate runs this code (FastMCP's form of a dependency with a cleanup).
-_ASYNC_CM_CODE: Final = contextlib.asynccontextmanager(_agen).__code__
-_SYNC_CM_CODE: Final = contextlib.contextmanager(_gen).__code__
-
-
-@dataclass(frozen=True, slots=True)
-class _Step:
-    """One dependency function, run once per call: `sources` are its parameters, each the
-    Context or the id of the step whose value it takes."""
-
-    fn: Callable[..., Any]
-    kind: Kind
-    sources: tuple[tuple[str, int | str], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class InjectionPlan:
-    """A handler's dependencies in the order they run; `handler` are its own injected
-    parameters and their sources; `context_param` its Context parameter, if it has one."""
-
-    steps: tuple[_Step, ...]
-    handler: tuple[tuple[str, int | str], ...]
-    context_param: str | None
-    #: Whether a step needs an exit stack; a plan without one skips making it per call.
-    cleans_up: bool
-
-    async def resolve(
-        self, ctx: ContextView, stack: contextlib.AsyncExitStack | None
-    ) -> dict[str, Any]:
-        """The handler's injected keyword arguments for the request of `ctx`."""
-        # Keyed by the function's id: a dependency two others share runs once per call,
-        # and the steps are in an order where each one's sources are already here.
-        values: dict[int | str, Any] = {CONTEXT: ctx}
-        for step in self.steps:
-            kwargs = {name: values[source] for name, source in step.sources}
-            values[id(step.fn)] = await _run(step, kwargs, ctx, stack)
-        return {name: values[source] for name, source in self.handler}
+async def resolve(
+    plan: InjectionPlan, ctx: ContextView, stack: contextlib.AsyncExitStack | None
+) -> dict[str, Any]:
+    """`plan`'s handler's injected keyword arguments for the request of `ctx`."""
+    # Keyed by the function's id: a dependency two others share runs once per call,
+    # and the steps are in an order where each one's sources are already here.
+    values: dict[int | str, Any] = {CONTEXT: ctx}
+    for step in plan.steps:
+        kwargs = {name: values[source] for name, source in step.sources}
+        values[id(step.fn)] = await _run(step, kwargs, ctx, stack)
+    return {name: values[source] for name, source in plan.handler}
 
 
 async def _run(
-    step: _Step, kwargs: dict[str, Any], ctx: ContextView, stack: contextlib.AsyncExitStack | None
+    step: Step, kwargs: dict[str, Any], ctx: ContextView, stack: contextlib.AsyncExitStack | None
 ) -> Any:
     """One step's value for this call; a generator or context manager is entered on
     `stack`, so it is exited after the handler, in reverse order."""
@@ -145,155 +98,6 @@ async def _exit_sync(
     return exited
 
 
-def _kind(fn: Callable[..., Any]) -> Kind:
-    """How `fn` is run, decided once at registration."""
-    if fn in BUILTINS:
-        return "builtin"
-    target = unwrap_callable(fn)
-    function = target.__func__ if inspect.ismethod(target) else target
-    # A decorated context manager is told by its code object: `@contextmanager` returns a
-    # plain function, which no other test tells from any function returning a manager.
-    if inspect.isfunction(function):
-        if function.__code__ is _ASYNC_CM_CODE:
-            return "async_cm"
-        if function.__code__ is _SYNC_CM_CODE:
-            return "sync_cm"
-    if inspect.isasyncgenfunction(target):
-        return "async_gen"
-    if inspect.isgeneratorfunction(target):
-        return "sync_gen"
-    return "async" if is_async_callable(fn) else "sync"
-
-
-def _hints_of(fn: Callable[..., Any]) -> dict[str, Any]:
-    """`fn`'s resolved hints (a class: its `__init__`'s). String hints `resolve_hints` could
-    not read are tried again with the locals where the handler is registered: a dependency
-    local to a function, named in the hint of another, is found there."""
-    target = unwrap_callable(fn)
-    if isinstance(target, type):
-        # A class is called as its `__init__` is: that is where its parameters' hints are.
-        target = target.__init__  # type: ignore[misc]
-    hints = resolve_hints(target)
-    if any(isinstance(h, str) for h in hints.values()):
-        with contextlib.suppress(NameError, SyntaxError, TypeError, AttributeError):
-            localns = _registering_names()
-            hints = typing.get_type_hints(target, localns=localns, include_extras=True)
-    return hints
-
-
-# The decorator's line, the function around it, and its caller: enough for a dependency
-# defined beside the handler, and few enough that an unrelated caller's names stay out.
-_FRAMES_SEARCHED: Final = 3
-
-
-def _registering_names() -> dict[str, Any]:
-    """The locals of the nearest frames outside mcpkit: where the handler is registered."""
-    names: dict[str, Any] = {}
-    frame = inspect.currentframe()
-    found = 0
-    while frame is not None and found < _FRAMES_SEARCHED:
-        if not str(frame.f_globals.get("__name__", "")).startswith("mcpkit."):
-            for name, value in frame.f_locals.items():
-                names.setdefault(name, value)
-            found += 1
-        frame = frame.f_back
-    del frame
-    return names
-
-
-def _parameters(fn: Callable[..., Any]) -> list[tuple[inspect.Parameter, Any]]:
-    """`fn`'s parameters with their resolved hints (see `_hints_of`)."""
-    hints = _hints_of(fn)
-    return [(p, hints.get(p.name, Any)) for p in inspect.signature(fn).parameters.values()]
-
-
-class _Planner:
-    """Works out the steps of one handler's dependencies, depth first, refusing cycles and
-    parameters nothing can fill; `where` names the handler in messages."""
-
-    def __init__(self, where: str) -> None:
-        self.where = where
-        self.steps: dict[int, _Step] = {}
-
-    def add(self, fn: Callable[..., Any], chain: tuple[Callable[..., Any], ...], at: str) -> int:
-        """Plan `fn` after everything it depends on, and return its key. `chain` is the
-        path of dependencies that led here (for finding a cycle) and `at` the handler's
-        parameter it serves (for the message)."""
-        key = id(fn)
-        # Already planned by another path: a shared dependency is one step, run once.
-        if key in self.steps:
-            return key
-        if fn in chain:
-            cycle = " -> ".join(f"{type_name(f)}()" for f in (*chain[chain.index(fn) :], fn))
-            raise TypeError(f"{self.where}, parameter {at!r}: the dependencies loop: {cycle}")
-        sources: list[tuple[str, int | str]] = []
-        if fn in BUILTINS:
-            sources.append(("ctx", CONTEXT))
-        else:
-            for p, hint in _parameters(fn):
-                source = self._source_of(fn, p, hint, at)
-                if isinstance(source, str):
-                    sources.append((p.name, CONTEXT))
-                elif source is not None:
-                    sources.append((p.name, self.add(source, (*chain, fn), at)))
-        # Added after its sources (depth first), so the dict's order is an order to run in.
-        self.steps[key] = _Step(fn, _kind(fn), tuple(sources))
-        return key
-
-    def _source_of(
-        self, fn: Callable[..., Any], p: inspect.Parameter, hint: Any, at: str
-    ) -> Callable[..., Any] | str | None:
-        """What fills `fn`'s parameter `p`: a dependency, the Context, or None for one left
-        to its default. TypeError for a parameter nothing fills, or one passed positionally
-        (steps are called with keywords)."""
-        source = source_of(p, hint)
-        if (
-            source is None
-            and p.default is p.empty
-            and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        ):
-            raise TypeError(
-                f"{self.where}, parameter {at!r}: {type_name(fn)}() takes {p.name!r}, which is "
-                "neither a dependency (Depends(...), Context, AccessToken, CurrentToken, "
-                "TokenClaims, RequestHeaders, LifespanState) nor has a default"
-            )
-        if source is not None and p.kind is p.POSITIONAL_ONLY:
-            raise TypeError(
-                f"{self.where}, parameter {at!r}: {type_name(fn)}() takes {p.name!r} "
-                "positional-only; a dependency is passed by name"
-            )
-        return source
-
-
-def plan_of(fn: Callable[..., Any], where: str) -> InjectionPlan | None:
-    """`fn`'s dependencies, or None when it has none but the Context; TypeError naming the
-    handler and parameter for a dependency that cannot be resolved."""
-    planner = _Planner(where)
-    handler: list[tuple[str, int | str]] = []
-    context_param: str | None = None
-    for p, hint in _parameters(fn):
-        source = source_of(p, hint)
-        if source is None:
-            continue
-        if isinstance(source, str):  # the Context
-            context_param = context_param or p.name
-            continue
-        if p.kind is p.POSITIONAL_ONLY:
-            raise TypeError(
-                f"{where}, parameter {p.name!r}: a dependency cannot be positional-only"
-            )
-        handler.append((p.name, planner.add(source, (), p.name)))
-    # Only the Context (or nothing): the handler is served as it is, at no cost per call.
-    if not handler:
-        return None
-    steps = tuple(planner.steps.values())
-    cleans_up = any(s.kind in _CLEANS_UP for s in steps)
-    return InjectionPlan(steps, tuple(handler), context_param, cleans_up)
-
-
-# ---------------------------------------------------------------- the stand-in
-
-
 def with_dependencies(
     fn: Callable[..., Any], where: str, in_thread: bool | None = None
 ) -> Callable[..., Any]:
@@ -330,10 +134,10 @@ def _stand_in(
         # The Context added for the plan's sake is taken out: `fn` never asked for it.
         ctx = kwargs[context_name] if own_context is not None else kwargs.pop(context_name)
         if not cleans_up:
-            kwargs.update(await plan.resolve(ctx, None))
+            kwargs.update(await resolve(plan, ctx, None))
             return await _call(fn, kwargs, ctx, is_async, in_thread)
         async with contextlib.AsyncExitStack() as stack:
-            kwargs.update(await plan.resolve(ctx, stack))
+            kwargs.update(await resolve(plan, ctx, stack))
             # A plain handler in a thread may outlive a cancelled call: `_holding` keeps
             # the cleanups until the thread is done with what they would close.
             if is_async or not _in_thread(ctx, in_thread):
@@ -343,7 +147,7 @@ def _stand_in(
     target = unwrap_callable(fn)
     # Resolved hints, not the raw strings: the stand-in lives in this module, where a
     # string hint naming the user's types would not resolve.
-    hints = _hints_of(fn)
+    hints = hints_of(fn)
     annotations = {p.name: hints.get(p.name, p.annotation) for p in kept}
     annotations[context_name] = hints.get(context_name, Injected)
     if "return" in hints:
