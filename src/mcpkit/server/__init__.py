@@ -50,13 +50,8 @@ from mcpkit.server.catalog.registration_checks import RegistrationWarning
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
 from mcpkit.server.catalog.skills import SkillSpec
 from mcpkit.server.catalog.tools import ToolSpec
-from mcpkit.server.catalog.transforms import (
-    Arg,
-    Forward,
-    OriginalToolError,
-    ToolTransform,
-    ToolTransforms,
-)
+from mcpkit.server.catalog.transform_wrap import Forward, OriginalToolError
+from mcpkit.server.catalog.transforms import Arg, ToolTransform, ToolTransforms
 from mcpkit.server.context import Context, ElicitationResult
 from mcpkit.server.hooks import (
     DereferenceSchemas,
