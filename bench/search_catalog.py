@@ -25,8 +25,8 @@ from collections.abc import Callable
 from typing import Any
 
 from mcpkit import Client, Server
-from mcpkit.server.catalog import search as search_module
-from mcpkit.server.catalog.search import SearchMode, ToolSearch
+from mcpkit.server.catalog.search import bm25
+from mcpkit.server.catalog.search.finder import SearchMode, ToolSearch
 from mcpkit.server.catalog.tools import ToolSpec, make_tool
 
 SERVICES: dict[str, tuple[str, ...]] = {
@@ -194,7 +194,7 @@ def measure(
     def start() -> ToolSearch:
         # A server starting in a new process: no word read before (the table of the words
         # seen, shared by every search of the process, emptied), every tool read, indexed.
-        search_module._TOKENS_OF.clear()  # pyright: ignore[reportPrivateUsage]
+        bm25._TOKENS_OF.clear()  # pyright: ignore[reportPrivateUsage]
         fresh = ToolSearch(mode, max_results=3)
         fresh.prepare(list(tools))
         return fresh

@@ -470,7 +470,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(tp, '__name__', tp)": _USER,
     },
     "server/handlers/listen.py": {"getattr(params, 'notifications', None)": _WIRE},
-    "server/catalog/invoke.py": {"getattr(fn, '__annotations__', {})": _USER},
+    "server/catalog/calling/invoke.py": {"getattr(fn, '__annotations__', {})": _USER},
     "server/catalog/registration_checks.py": {"getattr(fn, '__qualname__', None)": _USER},
     "server/asking/round_trip.py": {
         "getattr(params, 'input_responses', None)": _WIRE,

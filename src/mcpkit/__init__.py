@@ -64,14 +64,14 @@ _LAZY: dict[str, str] = {
     "ConnectionClosed": "mcpkit.errors",
     "ConnectionFailed": "mcpkit.errors",
     "Context": "mcpkit.server.context",
-    "CurrentToken": "mcpkit.server.catalog.depends",
-    "Depends": "mcpkit.server.catalog.depends",
+    "CurrentToken": "mcpkit.server.catalog.calling.depends",
+    "Depends": "mcpkit.server.catalog.calling.depends",
     "ElicitationContentInvalid": "mcpkit.errors",
     "ElicitationResult": "mcpkit.server.context",
     "InsufficientScope": "mcpkit.errors",
     "InvalidToken": "mcpkit.errors",
     "InvalidUrl": "mcpkit.errors",
-    "LifespanState": "mcpkit.server.catalog.depends",
+    "LifespanState": "mcpkit.server.catalog.calling.depends",
     "LocalProtocolError": "mcpkit.errors",
     "McpError": "mcpkit.errors",
     "McpkitError": "mcpkit.errors",
@@ -80,7 +80,7 @@ _LAZY: dict[str, str] = {
     "ProxyServer": "mcpkit.proxy",
     "RegistrationWarning": "mcpkit.server.catalog.registration_checks",
     "RemoteProtocolError": "mcpkit.errors",
-    "RequestHeaders": "mcpkit.server.catalog.depends",
+    "RequestHeaders": "mcpkit.server.catalog.calling.depends",
     "RequestInfo": "mcpkit.protocol.events",
     "RequestTimeout": "mcpkit.errors",
     "Server": "mcpkit.server.server",
@@ -88,18 +88,18 @@ _LAZY: dict[str, str] = {
     "SkillVerificationFailed": "mcpkit.errors",
     "StdioParameters": "mcpkit.transports.stdio_client",
     "StreamableHttpTransport": "mcpkit.transports.http_client",  # imports httpx: only when used
-    "TokenClaims": "mcpkit.server.catalog.depends",
+    "TokenClaims": "mcpkit.server.catalog.calling.depends",
     "ToolError": "mcpkit.errors",
     "ToolResult": "mcpkit.client.results",
     "TransportError": "mcpkit.errors",
     "UnsupportedAnnotation": "mcpkit.errors",
     "UrlElicitationRequired": "mcpkit.errors",
     "VerifierUnavailable": "mcpkit.errors",
-    "audio": "mcpkit.server.catalog.content",
-    "embedded_resource": "mcpkit.server.catalog.content",
-    "image": "mcpkit.server.catalog.content",
-    "resource_link": "mcpkit.server.catalog.content",
-    "text": "mcpkit.server.catalog.content",
+    "audio": "mcpkit.server.catalog.calling.content",
+    "embedded_resource": "mcpkit.server.catalog.calling.content",
+    "image": "mcpkit.server.catalog.calling.content",
+    "resource_link": "mcpkit.server.catalog.calling.content",
+    "text": "mcpkit.server.catalog.calling.content",
 }
 
 if TYPE_CHECKING:
@@ -133,8 +133,14 @@ if TYPE_CHECKING:
     )
     from mcpkit.protocol.events import RequestInfo
     from mcpkit.proxy import ProxyServer
-    from mcpkit.server.catalog.content import audio, embedded_resource, image, resource_link, text
-    from mcpkit.server.catalog.depends import (
+    from mcpkit.server.catalog.calling.content import (
+        audio,
+        embedded_resource,
+        image,
+        resource_link,
+        text,
+    )
+    from mcpkit.server.catalog.calling.depends import (
         CurrentToken,
         Depends,
         LifespanState,

@@ -20,7 +20,7 @@ from _serving import WAIT, messages_of, serving
 from mcpkit import Context, Server
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import McpError
-from mcpkit.server.catalog.access import check_access
+from mcpkit.server.catalog.visibility.access import check_access
 from mcpkit.testing import connected
 
 LISTS = [

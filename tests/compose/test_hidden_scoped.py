@@ -19,7 +19,7 @@ from _resource_helpers import ADMIN, ALICE, scoped_server
 from _serving import WAIT, serving
 
 from mcpkit import Client, Context, McpError, Server
-from mcpkit.server.catalog.visibility import Component
+from mcpkit.server.catalog.visibility.rules import Component
 
 ERAS = ["2025-11-25", "2026-07-28"]
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from mcpkit import Client, Context, McpError, Server
-from mcpkit.server.catalog.visibility import Component
+from mcpkit.server.catalog.visibility.rules import Component
 
 ERAS = ["2025-11-25", "2026-07-28"]
 WAIT = 10

@@ -17,7 +17,7 @@ from mcpkit import Client, Context, McpError, Server
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import InvalidToken
-from mcpkit.server.catalog.visibility import Component
+from mcpkit.server.catalog.visibility.rules import Component
 from mcpkit.stores.component_rules import ComponentRule
 from mcpkit.stores.sessions import SessionRecord, decode_record, encode_record
 
@@ -376,7 +376,7 @@ async def test_a_rule_that_raises_fails_the_request_rather_than_showing_anything
 async def test_a_sessions_own_rules_are_bounded() -> None:
     # Before: each call of a tool that hides one name grew the session's record (kept in the
     # store) without end.
-    from mcpkit.server.catalog.shown_to import MAX_SESSION_RULES
+    from mcpkit.server.catalog.visibility.session_rules import MAX_SESSION_RULES
 
     server = Server("bounded", mask_error_details=False)  # (to read the refusal)
 

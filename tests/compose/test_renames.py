@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from mcpkit import Client, McpError, Server
-from mcpkit.server.catalog.renames import ALIAS_OF_META_KEY
-from mcpkit.server.catalog.tags import TAGS_META_KEY
+from mcpkit.server.catalog.visibility.renames import ALIAS_OF_META_KEY
+from mcpkit.server.catalog.visibility.tags import TAGS_META_KEY
 
 ERAS = ["2025-11-25", "2026-07-28"]
 WAIT = 10

@@ -16,8 +16,8 @@ import pytest
 from mcpkit import Client, Context, Server
 from mcpkit.apps import HOST_EXTENSIONS
 from mcpkit.errors import PeerError
-from mcpkit.server.catalog.regex_search import MAX_PATTERN_LENGTH
-from mcpkit.server.catalog.search import MAX_QUERY_LENGTH, MAX_QUERY_TERMS, ToolSearch
+from mcpkit.server.catalog.search.finder import MAX_QUERY_LENGTH, MAX_QUERY_TERMS, ToolSearch
+from mcpkit.server.catalog.search.regex_search import MAX_PATTERN_LENGTH
 
 ERAS = ["2025-11-25", "2026-07-28"]
 RELATED_TASK = "io.modelcontextprotocol/related-task"

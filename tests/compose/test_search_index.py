@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from mcpkit import Client, Context, Server
-from mcpkit.server.catalog import search
-from mcpkit.server.catalog.search import Document, SearchMode
+from mcpkit.server.catalog.search import bm25
+from mcpkit.server.catalog.search import finder as search
+from mcpkit.server.catalog.search.bm25 import Document
+from mcpkit.server.catalog.search.finder import SearchMode
 from mcpkit.server.catalog.tools import ToolSpec
 
 ERAS = ["2025-11-25", "2026-07-28"]
@@ -117,17 +119,17 @@ def test_reading_a_text_runs_the_word_regex_only_on_pieces_never_seen(
 ) -> None:
     # Before: one piece never seen sent every piece of its text through the regex again, so
     # a catalog read for the first time (a server starting) split most of its words anew.
-    monkeypatch.setattr(search, "_TOKENS_OF", {})
+    monkeypatch.setattr(bm25, "_TOKENS_OF", {})
     split: list[str] = []
-    remember = search._remember  # pyright: ignore[reportPrivateUsage]
+    remember = bm25._remember  # pyright: ignore[reportPrivateUsage]
 
     def counted(piece: str) -> tuple[str, ...]:
         split.append(piece)
         return remember(piece)
 
-    monkeypatch.setattr(search, "_remember", counted)
-    assert search.tokens("getHTTPResponse entries") == ["get", "http", "response", "entry"]
-    assert search.tokens("the entries, getHTTPResponse") == ["entry", "get", "http", "response"]
+    monkeypatch.setattr(bm25, "_remember", counted)
+    assert bm25.tokens("getHTTPResponse entries") == ["get", "http", "response", "entry"]
+    assert bm25.tokens("the entries, getHTTPResponse") == ["entry", "get", "http", "response"]
     assert split == ["getHTTPResponse", "entries", "the", "entries,"]
 
 
@@ -136,13 +138,13 @@ def test_a_clients_query_is_read_but_its_words_are_not_remembered(
 ) -> None:
     """The memo of words is the catalog's: queries, which clients write as they like, must
     not fill it (nor push the catalog's words out of it), and read the same either way."""
-    monkeypatch.setattr(search, "_TOKENS_OF", {})
-    assert search.tokens("getHTTPResponse entries") == ["get", "http", "response", "entry"]
-    before = dict(search._TOKENS_OF)  # pyright: ignore[reportPrivateUsage]
+    monkeypatch.setattr(bm25, "_TOKENS_OF", {})
+    assert bm25.tokens("getHTTPResponse entries") == ["get", "http", "response", "entry"]
+    before = dict(bm25._TOKENS_OF)  # pyright: ignore[reportPrivateUsage]
     query = "entries zqxNeverSeen getHTTPResponse"
-    read = search.query_tokens(query)
-    assert search._TOKENS_OF == before  # pyright: ignore[reportPrivateUsage]
-    assert read == search.tokens(query)  # as a catalog's text with those words reads
+    read = bm25.query_tokens(query)
+    assert bm25._TOKENS_OF == before  # pyright: ignore[reportPrivateUsage]
+    assert read == bm25.tokens(query)  # as a catalog's text with those words reads
     assert read[:1] == ["entry"] and read[-3:] == ["get", "http", "response"]
 
 
@@ -150,11 +152,11 @@ def test_a_clients_query_is_read_but_its_words_are_not_remembered(
 async def test_searching_remembers_none_of_the_querys_words(
     monkeypatch: pytest.MonkeyPatch, era: str
 ) -> None:
-    monkeypatch.setattr(search, "_TOKENS_OF", {})
+    monkeypatch.setattr(bm25, "_TOKENS_OF", {})
     server = reports(Server("words"), audits=0)
     server.add_tool_search()
     async with asyncio.timeout(10), Client(server, protocol=era) as client:
         found = await client.call_tool("search_tools", {"query": "report zqxFirst zqxSecond"})
         assert names(found) == ["alpha_report", "beta_report"]
-    remembered = search._TOKENS_OF  # pyright: ignore[reportPrivateUsage]
+    remembered = bm25._TOKENS_OF  # pyright: ignore[reportPrivateUsage]
     assert "report" in remembered and not any("zqx" in chunk for chunk in remembered)

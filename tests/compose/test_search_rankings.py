@@ -15,8 +15,9 @@ from types import ModuleType
 import pytest
 
 from mcpkit import Client, Server
-from mcpkit.server.catalog import search
-from mcpkit.server.catalog.search import Document, Postings, SearchMode, ToolSearch
+from mcpkit.server.catalog.search import finder as search
+from mcpkit.server.catalog.search.bm25 import Bm25Index, Document, Postings
+from mcpkit.server.catalog.search.finder import SearchMode, ToolSearch
 from mcpkit.server.catalog.tools import ToolSpec
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "search_catalog.py"
@@ -243,7 +244,7 @@ def test_an_unchanged_catalog_is_not_read_or_indexed_again(
     read = _counting_reads(monkeypatch)
     built: list[int] = []
 
-    class Counted(search.Bm25Index):
+    class Counted(Bm25Index):
         __slots__ = ()
 
         def __init__(self, names: list[str], lengths: list[int], postings: Postings) -> None:

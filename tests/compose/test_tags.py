@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from mcpkit import Client, Server
-from mcpkit.server.catalog.tags import TAGS_META_KEY, VERSION_META_KEY
+from mcpkit.server.catalog.visibility.tags import TAGS_META_KEY, VERSION_META_KEY
 
 ERAS = ["2025-11-25", "2026-07-28"]
 WAIT = 10
@@ -156,8 +156,8 @@ async def test_a_mounted_proxy_keeps_the_labels_its_upstream_sent(era: str) -> N
 def test_a_proxied_fastmcp_servers_labels_are_read_from_its_own_meta(key: str) -> None:
     # FastMCP sends a component's tags and version in `_meta.fastmcp` (`_fastmcp` before):
     # a mounted proxy of it can then be enabled and disabled by them as an mcpkit one is.
-    from mcpkit.server.catalog.tags import labelled_as_sent
     from mcpkit.server.catalog.tools import make_tool
+    from mcpkit.server.catalog.visibility.tags import labelled_as_sent
 
     def find(text: str) -> str:
         return text

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from mcpkit import Client, McpError, Server
-from mcpkit.server.catalog.versions import in_version_filter
+from mcpkit.server.catalog.visibility.versions import in_version_filter
 
 ERAS = ["2025-11-25", "2026-07-28"]
 WAIT = 10

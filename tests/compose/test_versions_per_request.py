@@ -12,7 +12,7 @@ import pytest
 
 from mcpkit import Client, Context, McpError, Server
 from mcpkit.server import ResponseCache
-from mcpkit.server.catalog.visibility import Component, make_rule
+from mcpkit.server.catalog.visibility.rules import Component, make_rule
 
 ERAS = ["2025-11-25", "2026-07-28"]
 WAIT = 10

@@ -15,7 +15,7 @@ import pydantic
 import pytest
 
 from mcpkit import Client, Server, image, text
-from mcpkit.server.catalog.content import is_content
+from mcpkit.server.catalog.calling.content import is_content
 from mcpkit.types import CallToolResult, ImageContent, TextContent
 
 

@@ -20,7 +20,7 @@ from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.events import RequestReceived
 from mcpkit.protocol.jsonrpc import Envelope, Malformed, decode_message
 from mcpkit.protocol.server_session import ServerSession
-from mcpkit.server.catalog.tools import PARAM_TYPES
+from mcpkit.server.catalog.calling.tool_calls import PARAM_TYPES
 from mcpkit.types import ClientCapabilities, Implementation, ServerCapabilities
 from mcpkit.types.methods import SUPPORTED_REVISIONS, methods_for
 

@@ -24,7 +24,7 @@ from mcpkit.openapi import (
     build_routes,
     read_spec,
 )
-from mcpkit.server.catalog.tags import TAGS_META_KEY
+from mcpkit.server.catalog.visibility.tags import TAGS_META_KEY
 from mcpkit.types import TextResourceContents
 
 WAIT = 10.0

@@ -19,7 +19,7 @@ from mcpkit.protocol.own_terms import OwnTermsCodec
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import Terms
 from mcpkit.protocol.unread_meta import UNREAD_TYPES
-from mcpkit.server.catalog.tools import StatelessCallToolParams
+from mcpkit.server.catalog.calling.tool_calls import StatelessCallToolParams
 from mcpkit.types import Implementation, RequestId, ServerCapabilities
 
 META = {

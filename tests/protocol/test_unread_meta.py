@@ -12,7 +12,7 @@ import pytest
 
 from mcpkit.protocol.jsonrpc import decode_part
 from mcpkit.protocol.unread_meta import UNREAD_TYPES, unread_type_of, unread_types
-from mcpkit.server.catalog.tools import StatelessCallToolParams
+from mcpkit.server.catalog.calling.tool_calls import StatelessCallToolParams
 from mcpkit.types import CallToolRequestParams, ReadResourceRequestParams
 from mcpkit.types._gen_2026_07_28 import CallToolRequestParams as StatelessCallToolRequestParams
 

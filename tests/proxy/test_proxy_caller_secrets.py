@@ -18,7 +18,7 @@ from mcpkit import Client, Context, Server
 from mcpkit.protocol.unread_meta import UNREAD_TYPES, unread_type_of
 from mcpkit.proxy import ProxyServer
 from mcpkit.proxy.caller_secrets import without_caller_secrets
-from mcpkit.server.catalog.tools import StatelessCallToolParams
+from mcpkit.server.catalog.calling.tool_calls import StatelessCallToolParams
 from mcpkit.server.state.caller import STATE_KEY_META
 from mcpkit.types import CallToolRequestParams
 

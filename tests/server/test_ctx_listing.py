@@ -11,7 +11,7 @@ import pytest
 
 from mcpkit import Client, Context, McpError, Server
 from mcpkit.errors import PeerError
-from mcpkit.server.catalog.visibility import Component
+from mcpkit.server.catalog.visibility.rules import Component
 from mcpkit.types import GetPromptResult, TextContent
 
 ERAS = ["2025-11-25", "2026-07-28"]

@@ -17,7 +17,7 @@ from mcpkit.apps import HOST_EXTENSIONS
 from mcpkit.errors import McpError, PeerError
 from mcpkit.proxy import ProxyServer
 from mcpkit.server import ResponseCache, ResultBudget
-from mcpkit.server.catalog.visibility import Component
+from mcpkit.server.catalog.visibility.rules import Component
 from mcpkit.server.state.caller import STATE_KEY_META
 from mcpkit.server.state.response_cache import CACHEABLE_METHODS
 from mcpkit.stores.broker import MemoryBroker

@@ -12,8 +12,8 @@ import pytest
 from mcpkit import Client, Server
 from mcpkit.errors import McpError
 from mcpkit.server import ResultBudget
-from mcpkit.server.catalog.result_budget import MARKER_ROOM, RESULT_SCHEME, content_size
-from mcpkit.server.catalog.result_store import MAX_OVERFLOW_BYTES, ResultStore
+from mcpkit.server.catalog.calling.result_budget import MARKER_ROOM, RESULT_SCHEME, content_size
+from mcpkit.server.catalog.calling.result_store import MAX_OVERFLOW_BYTES, ResultStore
 from mcpkit.stores.approvals import approvals_of
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.kv import ENTRY_OVERHEAD, MAX_TTL, Limit, MemoryKeyValueStore

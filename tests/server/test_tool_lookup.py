@@ -10,7 +10,7 @@ import pytest
 
 from mcpkit import Client, Context, McpError, Server
 from mcpkit.protocol import codes
-from mcpkit.server.catalog.visibility import Component
+from mcpkit.server.catalog.visibility.rules import Component
 from mcpkit.testing import connected
 from mcpkit.types import CallToolResult, TextContent
 

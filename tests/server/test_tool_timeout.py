@@ -14,8 +14,8 @@ import pytest
 
 from mcpkit import Client, Server
 from mcpkit.server import Depends
-from mcpkit.server.catalog.injection import _holding
-from mcpkit.server.catalog.tool_limits import ToolLimits
+from mcpkit.server.catalog.calling.injection import _holding
+from mcpkit.server.catalog.calling.tool_limits import ToolLimits
 
 ERAS = ["2025-11-25", "2026-07-28"]
 #: Long enough for a tool that returns at once to do so on a loaded machine.

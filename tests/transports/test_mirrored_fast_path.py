@@ -84,7 +84,7 @@ _DECODED: list[dict[str, Any]] = [
 
 
 def _params_type(method: str) -> type | None:
-    from mcpkit.server.catalog.tools import STATELESS_PARAM_TYPES
+    from mcpkit.server.catalog.calling.tool_calls import STATELESS_PARAM_TYPES
     from mcpkit.types.methods import methods_for
 
     if method in STATELESS_PARAM_TYPES:

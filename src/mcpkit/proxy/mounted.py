@@ -34,8 +34,8 @@ from mcpkit.server.catalog.feature_server import FeatureServer
 from mcpkit.server.catalog.prompts import PromptSpec, make_prompt
 from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec, make_resource, make_template
-from mcpkit.server.catalog.tags import labelled_as_sent
 from mcpkit.server.catalog.tools import ToolSpec, check_tool_name, make_tool
+from mcpkit.server.catalog.visibility.tags import labelled_as_sent
 from mcpkit.server.context import Context
 from mcpkit.server.handlers import Handler
 from mcpkit.server.mount import followed_uris

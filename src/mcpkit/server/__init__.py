@@ -30,27 +30,28 @@ helpers, tool transforms and middleware.
 from __future__ import annotations
 
 from mcpkit.protocol.own_terms import CachePolicy
-from mcpkit.server.catalog.content import audio, embedded_resource, image, resource_link, text
-from mcpkit.server.catalog.depends import (
+from mcpkit.server.catalog.calling.content import (
+    audio,
+    embedded_resource,
+    image,
+    resource_link,
+    text,
+)
+from mcpkit.server.catalog.calling.depends import (
     CurrentToken,
     Depends,
     LifespanState,
     RequestHeaders,
     TokenClaims,
 )
+from mcpkit.server.catalog.calling.result_budget import ResultBudget
 from mcpkit.server.catalog.prompts import PromptSpec
 from mcpkit.server.catalog.registration_checks import RegistrationWarning
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
-from mcpkit.server.catalog.result_budget import ResultBudget
 from mcpkit.server.catalog.skills import SkillSpec
 from mcpkit.server.catalog.tools import ToolSpec
-from mcpkit.server.catalog.transforms import (
-    Arg,
-    Forward,
-    OriginalToolError,
-    ToolTransform,
-    ToolTransforms,
-)
+from mcpkit.server.catalog.transform_wrap import Forward, OriginalToolError
+from mcpkit.server.catalog.transforms import Arg, ToolTransform, ToolTransforms
 from mcpkit.server.context import Context, ElicitationResult
 from mcpkit.server.hooks import (
     DereferenceSchemas,

@@ -19,10 +19,10 @@ from typing import Any, Never
 
 from mcpkit.protocol.terms import log_level_of
 from mcpkit.server.asking.client_asks import ClientAsks, ElicitationResult
-from mcpkit.server.catalog import own_reads
 from mcpkit.server.catalog.registration_checks import check_options
-from mcpkit.server.catalog.shown_to import change_session
-from mcpkit.server.catalog.visibility import Kind, make_rule
+from mcpkit.server.catalog.visibility import own_reads
+from mcpkit.server.catalog.visibility.rules import Kind, make_rule
+from mcpkit.server.catalog.visibility.session_rules import change_session
 from mcpkit.server.request_facts import stands_alone
 from mcpkit.server.session import ServerSessionHandle, log_message_params
 from mcpkit.server.state import caller as state

@@ -34,18 +34,18 @@ from mcpkit.server.asking.asks import (
 )
 from mcpkit.server.asking.request_state import DEFAULT_STATE_TTL, StateKeys, StateSeal
 from mcpkit.server.asking.round_trip import RoundTrip
-from mcpkit.server.catalog.access import param_headers_by_name, scopes_for
 from mcpkit.server.catalog.callers import principal_of
+from mcpkit.server.catalog.calling.result_budget import ResultBudget, budget_of
+from mcpkit.server.catalog.calling.tool_calls import tool_error_prefix_format
+from mcpkit.server.catalog.calling.tool_limits import check_timeout
 from mcpkit.server.catalog.catalog import Catalog, Completer
 from mcpkit.server.catalog.declared_capabilities import Feature, declared_capabilities
 from mcpkit.server.catalog.extension_methods import ExtensionMethod
 from mcpkit.server.catalog.listeners import Listeners
 from mcpkit.server.catalog.mounts import Mount
-from mcpkit.server.catalog.result_budget import ResultBudget, budget_of
-from mcpkit.server.catalog.search import ToolSearch
-from mcpkit.server.catalog.tool_limits import check_timeout
-from mcpkit.server.catalog.tools import tool_error_prefix_format
-from mcpkit.server.catalog.visibility import Visibility
+from mcpkit.server.catalog.search.finder import ToolSearch
+from mcpkit.server.catalog.visibility.access import param_headers_by_name, scopes_for
+from mcpkit.server.catalog.visibility.rules import Visibility
 from mcpkit.server.serving.broadcasts import SessionBroadcasts
 from mcpkit.server.serving.broker_link import BrokerLink
 from mcpkit.server.serving.http_routes import HttpRoutes
@@ -333,7 +333,7 @@ class ServerCore:
         """What `add_tool_search` set, or None (docs/compose.md, "Large catalogs")."""
         return self._catalog.tool_search
 
-    # Which of them it shows (`catalog.visibility`; docs/compose.md, "Tags and visibility").
+    # Which of them it shows (`catalog.visibility.rules`; docs/compose.md, "Tags and visibility").
     enable = served_by("visibility", Visibility.enable)
     disable = served_by("visibility", Visibility.disable)
     add_visibility_rule = served_by("visibility", Visibility.add_rule)

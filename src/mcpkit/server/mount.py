@@ -17,17 +17,17 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 import msgspec
 
-from mcpkit.server.catalog.every_component import Findable
 from mcpkit.server.catalog.mounted_tools import MountedTools
 from mcpkit.server.catalog.mounts import Mount
 from mcpkit.server.catalog.prompts import PromptSpec
 from mcpkit.server.catalog.registry import MountedSource, Registry
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
-from mcpkit.server.catalog.shown_to import check_routed, seen_by
 from mcpkit.server.catalog.tools import ToolSpec, check_tool_name
 from mcpkit.server.catalog.transforms import ToolTransforms
 from mcpkit.server.catalog.uri_template import UriTemplate
 from mcpkit.server.catalog.views import with_ui
+from mcpkit.server.catalog.visibility.every_component import Findable
+from mcpkit.server.catalog.visibility.shown_to import check_routed, seen_by
 from mcpkit.server.context import Context
 from mcpkit.server.core import ServerCore
 from mcpkit.types import ReadResourceResult

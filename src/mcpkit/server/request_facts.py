@@ -19,7 +19,7 @@ from mcpkit.protocol.capabilities import has_capability
 from mcpkit.protocol.events import RequestInfo, RequestReceived
 from mcpkit.protocol.jsonrpc import meta_of
 from mcpkit.protocol.terms import Terms, client_capabilities_of, client_info_of, revision_of
-from mcpkit.server.catalog.invoke import Injected
+from mcpkit.server.catalog.calling.invoke import Injected
 from mcpkit.types import ClientCapabilities, Implementation, RequestId
 from mcpkit.types.methods import STATELESS_REVISIONS
 

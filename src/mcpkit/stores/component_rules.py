@@ -1,6 +1,7 @@
 """`ComponentRule`: one `enable` or `disable` of a server's tools, resources, templates and
 prompts, as plain data, so a session's own rules can be kept on its record and rebuilt by any
-process that serves it (the rules themselves are applied by `mcpkit.server.catalog.visibility`).
+process that serves it (the rules themselves are applied by
+`mcpkit.server.catalog.visibility.rules`).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from mcpkit.protocol.capabilities import TASK_CAPABILITY, has_capability
 from mcpkit.server.asking.asks import Asking, PolledTaskAsking, SessionAsking, TaskAsking
 from mcpkit.server.asking.fallback import answer_or_fall_back
 from mcpkit.server.asking.round_trip import RoundTripAsking
-from mcpkit.server.catalog.ask_fallback import current_fallback
+from mcpkit.server.catalog.calling.ask_fallback import current_fallback
 from mcpkit.server.request_facts import RequestFacts
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.server.tasks.requestor import TaskOption, ask_as_task, cancel_quietly

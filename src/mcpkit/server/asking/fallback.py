@@ -1,5 +1,5 @@
 """What `ctx.elicit()` answers in a tool registered with `when_cannot_ask=` when the client
-cannot answer a form elicitation (`mcpkit.server.catalog.ask_fallback` wraps the tool): the
+cannot answer a form elicitation (`mcpkit.server.catalog.calling.ask_fallback` wraps the tool): the
 generated argument's yes ("confirm"), or the user's decision on this server's approval page
 ("url", `mcpkit.server.asking.out_of_band`); "error", the default, never gets here.
 
@@ -17,7 +17,7 @@ import msgspec
 
 from mcpkit.errors import PeerError
 from mcpkit.protocol import codes
-from mcpkit.server.catalog.ask_fallback import CannotAsk, Fallback, FallbackCall
+from mcpkit.server.catalog.calling.ask_fallback import CannotAsk, Fallback, FallbackCall
 from mcpkit.types import CallToolResult, ElicitResult, TextContent
 
 __all__ = ["answer_or_fall_back", "yes_content"]

@@ -19,8 +19,8 @@ import msgspec
 from mcpkit.errors import PeerError
 from mcpkit.protocol import codes
 from mcpkit.protocol.own_terms import is_stateless_revision
-from mcpkit.server.catalog.ask_fallback import CannotAsk, FallbackCall
 from mcpkit.server.catalog.callers import lasting_session, outermost, principal_of
+from mcpkit.server.catalog.calling.ask_fallback import CannotAsk, FallbackCall
 from mcpkit.server.schemas._hints import enc_hook
 from mcpkit.stores.approvals import APPROVAL_PATH, approval_page_origin, approvals_of
 from mcpkit.stores.deadline import StoreUnavailable

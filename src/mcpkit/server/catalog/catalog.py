@@ -10,6 +10,7 @@ import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Never, TypeVar, Unpack
 
+from mcpkit.server.catalog.calling.result_budget import ResultBudget
 from mcpkit.server.catalog.extension_methods import (
     ExtensionHandler,
     ExtensionMethod,
@@ -18,7 +19,6 @@ from mcpkit.server.catalog.extension_methods import (
 from mcpkit.server.catalog.prompts import PromptOptions, PromptSpec, make_prompt
 from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.registry import ChangeCount, CountedDict, Registry
-from mcpkit.server.catalog.renames import alias_specs
 from mcpkit.server.catalog.resources import (
     ResourceOptions,
     ResourceSpec,
@@ -26,8 +26,7 @@ from mcpkit.server.catalog.resources import (
     make_resource,
     make_template,
 )
-from mcpkit.server.catalog.result_budget import ResultBudget
-from mcpkit.server.catalog.search import SearchMode, ToolSearch
+from mcpkit.server.catalog.search.finder import SearchMode, ToolSearch
 from mcpkit.server.catalog.skills import FileSource, Skills, SkillSource, SkillSpec, make_skill
 from mcpkit.server.catalog.tools import ToolOptions, ToolSpec, make_tool
 from mcpkit.server.catalog.views import (
@@ -37,7 +36,8 @@ from mcpkit.server.catalog.views import (
     view_meta,
     view_reader,
 )
-from mcpkit.server.catalog.visibility import Visibility
+from mcpkit.server.catalog.visibility.renames import alias_specs
+from mcpkit.server.catalog.visibility.rules import Visibility
 from mcpkit.server.schemas._docstrings import summary_doc
 from mcpkit.types.apps_extension import UI_EXTENSION, VIEW_MIME_TYPE
 

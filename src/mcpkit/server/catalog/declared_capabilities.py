@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 import msgspec
 
+from mcpkit.server.catalog.calling.tool_limits import keeps_overflow
 from mcpkit.server.catalog.skills import with_skills
-from mcpkit.server.catalog.tool_limits import keeps_overflow
 from mcpkit.types import ServerCapabilities
 
 if TYPE_CHECKING:

@@ -16,10 +16,10 @@ from mcpkit.server.catalog.listeners import Listeners
 from mcpkit.server.catalog.prompts import PromptSpec
 from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec
-from mcpkit.server.catalog.search import ToolSearch
+from mcpkit.server.catalog.search.finder import ToolSearch
 from mcpkit.server.catalog.skills import Skills
 from mcpkit.server.catalog.tools import ToolSpec
-from mcpkit.server.catalog.visibility import Visibility
+from mcpkit.server.catalog.visibility.rules import Visibility
 from mcpkit.stores.task_runner import TaskRunner
 from mcpkit.types import ServerCapabilities
 

@@ -22,9 +22,10 @@ from typing import Any
 
 from mcpkit.errors import ToolError
 from mcpkit.runtime.layers import call_through
+from mcpkit.server.catalog.calling.tool_calls import run_as_set
 from mcpkit.server.catalog.mounts import Mount
 from mcpkit.server.catalog.registry import Registry
-from mcpkit.server.catalog.tools import ToolSpec, run_as_set
+from mcpkit.server.catalog.tools import ToolSpec
 from mcpkit.server.catalog.transforms import (
     Invoke,
     ToolTransform,

@@ -35,7 +35,7 @@ from mcpkit.openapi import (
 from mcpkit.openapi.requests import OpenApiResult
 from mcpkit.openapi.schemas import as_object
 from mcpkit.protocol import codes
-from mcpkit.server.catalog.invoke import Injected
+from mcpkit.server.catalog.calling.invoke import Injected
 from mcpkit.types import (
     AudioContent,
     CallToolResult,

@@ -16,11 +16,15 @@ from typing import Any, TypedDict, Unpack, cast
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler, is_async_callable
-from mcpkit.server.catalog.content import CONTENT_TYPES
-from mcpkit.server.catalog.injection import with_dependencies
-from mcpkit.server.catalog.invoke import argument_choices, context_parameter, is_context_annotation
+from mcpkit.server.catalog.calling.content import CONTENT_TYPES
+from mcpkit.server.catalog.calling.injection import with_dependencies
+from mcpkit.server.catalog.calling.invoke import (
+    argument_choices,
+    context_parameter,
+    is_context_annotation,
+)
 from mcpkit.server.catalog.registration_checks import scope_set, thread_choice
-from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
+from mcpkit.server.catalog.visibility.tags import tag_set, version_of, with_labels
 from mcpkit.server.schemas._docstrings import summary_doc
 from mcpkit.server.schemas.signature import ArgumentError, FunctionSignature, build_signature
 from mcpkit.types import GetPromptResult, Icon, Prompt, PromptArgument, PromptMessage, TextContent
@@ -42,7 +46,7 @@ class PromptSpec:
     is_async: bool
     choices: dict[str, list[str]]
     scopes: frozenset[str] = frozenset()  # what a caller's token needs (HTTP with auth)
-    tags: frozenset[str] = frozenset()  # its `tags=` (also in `wire.meta`, `catalog.tags`)
+    tags: frozenset[str] = frozenset()  # its `tags=` (also in `wire.meta`: `visibility.tags`)
     version: str | None = None
     sync_in_thread: bool | None = None  # its own `sync_in_thread=` (None: the server's)
 

@@ -300,7 +300,7 @@ class Registry(Generic[T]):
     def unfiltered(self) -> Registry[T]:
         """This registry without its filter (`refilter`): every entry, those the server's
         rules hide too, found and routed as any other. What a session whose own rules show
-        again what its server hides sees (`catalog.every_component`). Kept until the next
+        again what its server hides sees (`catalog.visibility.every_component`). Kept until the next
         change; it shares the entries and the sources, and announces nothing."""
         kept = self._unfiltered
         if kept is not None and kept[0] == self.changes:

@@ -20,13 +20,17 @@ from typing import Any, TypedDict, Unpack
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler, is_async_callable
-from mcpkit.server.catalog.content import contents_list
-from mcpkit.server.catalog.injection import with_dependencies
-from mcpkit.server.catalog.invoke import argument_choices, context_parameter, is_context_annotation
+from mcpkit.server.catalog.calling.content import contents_list
+from mcpkit.server.catalog.calling.injection import with_dependencies
+from mcpkit.server.catalog.calling.invoke import (
+    argument_choices,
+    context_parameter,
+    is_context_annotation,
+)
 from mcpkit.server.catalog.registration_checks import scope_set, thread_choice
-from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
 from mcpkit.server.catalog.template_values import Screen, screen_for, screen_values
 from mcpkit.server.catalog.uri_template import UriTemplate
+from mcpkit.server.catalog.visibility.tags import tag_set, version_of, with_labels
 from mcpkit.server.schemas._docstrings import summary_doc
 from mcpkit.server.schemas.signature import ArgumentError, FunctionSignature, build_signature
 from mcpkit.types import (
@@ -61,7 +65,7 @@ class ResourceSpec:
     is_async: bool
     mime_type: str | None
     scopes: frozenset[str] = frozenset()  # what a caller's token needs (HTTP with auth)
-    tags: frozenset[str] = frozenset()  # its `tags=` (also in `wire.meta`, `catalog.tags`)
+    tags: frozenset[str] = frozenset()  # its `tags=` (also in `wire.meta`: `visibility.tags`)
     version: str | None = None
     sync_in_thread: bool | None = None  # its own `sync_in_thread=` (None: the server's)
 
@@ -82,7 +86,7 @@ class TemplateSpec:
     mime_type: str | None
     choices: dict[str, list[str]]
     scopes: frozenset[str] = frozenset()  # what a caller's token needs (HTTP with auth)
-    tags: frozenset[str] = frozenset()  # its `tags=` (also in `wire.meta`, `catalog.tags`)
+    tags: frozenset[str] = frozenset()  # its `tags=` (also in `wire.meta`: `visibility.tags`)
     version: str | None = None
     #: How its matched values are screened before a read (`template_values`).
     screen: Screen = field(default_factory=dict[str, bool])

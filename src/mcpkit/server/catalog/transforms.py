@@ -4,33 +4,36 @@ arguments, that calls the original through an `Invoke` (docs/compose.md, "Tool t
 The derived tool validates its arguments against its own input schema, fills the defaults it
 gives, maps each argument back to the original's name, adds the hidden ones, and hands them
 to the original, whose result (an error too) is its own. A wrapper sits in between when given:
-it gets the derived arguments and a `Forward` that calls the original with them.
+it gets the derived arguments and a `Forward` that calls the original with them
+(`transform_wrap`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
-import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, Final, Protocol, TypedDict, cast
+from typing import Any, Final, TypedDict, cast
 
 import msgspec
 
 from mcpkit.errors import ToolError
-from mcpkit.server.catalog.injection import with_dependencies
-from mcpkit.server.catalog.invoke import Injected, context_parameter, is_context_annotation
-from mcpkit.server.catalog.tags import TAGS_META_KEY, VERSION_META_KEY, tag_set, with_labels
+from mcpkit.server.catalog.calling.injection import with_dependencies
+from mcpkit.server.catalog.calling.invoke import Injected, context_parameter
 from mcpkit.server.catalog.tools import ToolSpec, check_tool_name, make_tool
+from mcpkit.server.catalog.transform_wrap import read_wrapper, run_wrapper
+from mcpkit.server.catalog.visibility.tags import (
+    TAGS_META_KEY,
+    VERSION_META_KEY,
+    tag_set,
+    with_labels,
+)
 from mcpkit.server.schemas._hints import enc_hook
-from mcpkit.server.schemas.signature import ArgumentError, FunctionSignature, build_signature
-from mcpkit.types import CallToolResult, TextContent, Tool, ToolAnnotations
+from mcpkit.types import CallToolResult, Tool, ToolAnnotations
 
 __all__ = [
     "Arg",
-    "Forward",
     "Invoke",
-    "OriginalToolError",
     "ToolTransform",
     "ToolTransformOptions",
     "ToolTransforms",
@@ -70,26 +73,6 @@ class Arg:
     hide: bool = False
     value: Any = MISSING
     compute: Callable[..., Any] | None = None
-
-
-class Forward(Protocol):
-    """The original tool, as a wrapper gets it (a parameter annotated `Forward`): call it
-    with the derived tool's arguments, by their derived names, to get the original's
-    result. A result that is an error raises `OriginalToolError`."""
-
-    def __call__(self, **arguments: Any) -> Awaitable[CallToolResult]: ...
-
-
-class OriginalToolError(ToolError):
-    """The original tool answered with an error (`result`): raised by `Forward`. A wrapper
-    that lets it pass makes that result the derived tool's, as it is."""
-
-    def __init__(self, result: CallToolResult) -> None:
-        # The message is the result's text, so a wrapper that logs or re-raises the error
-        # shows what the original said rather than a bare class name.
-        texts = [block.text for block in result.content if isinstance(block, TextContent)]
-        super().__init__(" ".join(t for t in texts if t) or "the original tool failed")
-        self.result = result
 
 
 class ToolTransformOptions(TypedDict, total=False):
@@ -282,63 +265,6 @@ def _shown_property(where: str, arg: Arg, prop: Any, required: bool) -> tuple[di
     return shown, required
 
 
-# ---------------------------------------------------------------- the wrapper
-
-
-def _is_forward(annotation: Any) -> bool:
-    """Whether a parameter's annotation is `Forward`, as a class, as the text an unresolved
-    annotation leaves, or inside `Annotated[...]`."""
-    if annotation is Forward or annotation == "Forward":
-        return True
-    if typing.get_origin(annotation) is typing.Annotated:
-        return _is_forward(typing.get_args(annotation)[0])
-    return False
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Wrapper:
-    """A `wrap=` function read once: its signature (for the derived arguments) and the
-    names of the parameters that get the `Forward` and the `Context`."""
-
-    fn: Callable[..., Any]
-    signature: FunctionSignature
-    forward_param: str
-    context_param: str | None
-
-
-def _wrapper(tool: str, fn: Callable[..., Any], schema: dict[str, Any]) -> _Wrapper:
-    """`fn` read as a wrapper of the derived tool whose input schema is `schema`."""
-    if not inspect.iscoroutinefunction(fn):
-        raise TypeError(f"tool {tool!r}: wrap= is an async function (it awaits forward())")
-    fn = with_dependencies(fn, f"tool {tool!r}, wrap=")
-    signature = build_signature(fn, skip=lambda a: is_context_annotation(a) or _is_forward(a))
-    try:
-        hints = typing.get_type_hints(fn)
-    except (NameError, TypeError):
-        # A hint naming something local to where `fn` was written cannot be resolved; the
-        # raw annotations still say "Forward", which `_is_forward` accepts.
-        hints = inspect.get_annotations(fn)
-    forward = [p for p in signature.injected if _is_forward(hints.get(p))]
-    if not forward:
-        raise TypeError(
-            f"tool {tool!r}: wrap= takes a parameter annotated Forward, to call the original "
-            "(a function that never calls it is a tool of its own: server.tool)"
-        )
-    # The wrapper gets exactly the derived tool's arguments: one it takes that the schema
-    # lacks would never be given, and one it lacks could not be passed on.
-    names = set(cast("dict[str, Any]", schema.get("properties") or {}))
-    extra = sorted(set(signature.arguments) - names)
-    if extra:
-        raise TypeError(f"tool {tool!r}: wrap= takes {extra[0]!r}, which the tool does not")
-    missing = sorted(names - set(signature.arguments))
-    if missing and not signature.accepts_extra:
-        raise TypeError(
-            f"tool {tool!r}: wrap= must take every argument of the tool, or **arguments "
-            f"(it lacks {missing[0]!r})"
-        )
-    return _Wrapper(fn, signature, forward[0], context_parameter(fn))
-
-
 # ---------------------------------------------------------------- the tool
 
 
@@ -356,7 +282,7 @@ def derive_tool(original: ToolSpec, transform: ToolTransform, invoke: Invoke) ->
     schema, mapping = _derived_schema(
         original.name, original.wire.input_schema, transform.arguments or {}
     )
-    wrap = None if transform.wrap is None else _wrapper(name, transform.wrap, schema)
+    wrap = None if transform.wrap is None else read_wrapper(name, transform.wrap, schema)
     # The original's output schema stays, unless the wrapper's return hint declares one:
     # then the wrapper's result is what clients see, so its schema is the tool's.
     output = None
@@ -384,7 +310,7 @@ def derive_tool(original: ToolSpec, transform: ToolTransform, invoke: Invoke) ->
             return await call_original(ctx, arguments)
         # The wrapper gets the defaults the derived schema shows, not its own.
         given = {**mapping.defaults, **arguments}
-        return await _run_wrapper(wrap, ctx, given, call_original)
+        return await run_wrapper(wrap, ctx, given, call_original)
 
     made = make_tool(tool, name=name, input_schema=schema, output_schema=output_schema)
     # The wire form starts from the original's, so fields the transform does not name
@@ -427,34 +353,3 @@ def _labelled(
 def _pick(given: Any, kept: Any) -> Any:
     """The transform's value, or the original's where the transform says None."""
     return kept if given is None else given
-
-
-async def _run_wrapper(
-    wrap: _Wrapper,
-    ctx: Any,
-    arguments: dict[str, Any],
-    call_original: Callable[[Any, Mapping[str, Any]], Awaitable[CallToolResult]],
-) -> Any:
-    """Call the wrapper with validated derived arguments, its `Forward` and its `Context`.
-
-    An `OriginalToolError` the wrapper does not catch becomes the derived tool's result
-    unchanged, so an error of the original reads the same through the wrapper.
-    """
-    try:
-        kwargs = wrap.signature.validate(arguments)
-    except ArgumentError as exc:
-        raise ToolError(f"Invalid arguments: {exc}") from None
-
-    async def forward(**given: Any) -> CallToolResult:
-        result = await call_original(ctx, given)
-        if result.is_error:
-            raise OriginalToolError(result)
-        return result
-
-    kwargs[wrap.forward_param] = forward
-    if wrap.context_param is not None:
-        kwargs[wrap.context_param] = ctx
-    try:
-        return await wrap.fn(**kwargs)
-    except OriginalToolError as exc:
-        return exc.result  # the original's error, as it would have been

@@ -1,4 +1,5 @@
-"""RFC 6570 URI templates for resource templates: parsed once, expanded, and matched.
+"""RFC 6570 URI templates for resource templates: parsed once (`uri_template_syntax`), expanded,
+and matched.
 
 Spec: server/resources ("Resource Templates": `uriTemplate` is an RFC 6570 template).
 Expansion follows RFC 6570 through level 4 (prefixes `{x:3}` and explode `{x*}`). Matching
@@ -30,127 +31,23 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import quote, unquote
 
+from mcpkit.server.catalog.uri_template_syntax import (
+    OPERATORS,
+    Expression,
+    Operator,
+    Variable,
+    parse,
+    spec_text,
+)
+
 __all__ = ["UriTemplate", "Value"]
 
 Value = str | int | float | Sequence[str] | Mapping[str, str] | None
 """What a variable expands from: text, a number, a list, a mapping, or None (undefined)."""
 
-
-@dataclass(frozen=True, slots=True)
-class _Operator:
-    """One row of RFC 6570's expansion table (appendix A).
-
-    `first` opens a non-empty expansion, `sep` joins its values, `named` writes `name=value`
-    pairs, `ifemp` follows a name whose value is empty, and `reserved` lets reserved
-    characters through unencoded (`+` and `#`).
-    """
-
-    first: str
-    sep: str
-    named: bool
-    ifemp: str
-    reserved: bool
-
-
-_OPERATORS: Final = {
-    "": _Operator("", ",", False, "", False),
-    "+": _Operator("", ",", False, "", True),
-    "#": _Operator("#", ",", False, "", True),
-    ".": _Operator(".", ".", False, "", False),
-    "/": _Operator("/", "/", False, "", False),
-    ";": _Operator(";", ";", True, "", False),
-    "?": _Operator("?", "&", True, "=", False),
-    "&": _Operator("&", "&", True, "=", False),
-}
-_FUTURE_OPERATORS: Final = frozenset("=,!@|")  # RFC 6570 section 2.2: reserved
-# RFC 6570 section 2.3: a name is letters, digits, `_` and percent-encoded triplets, with
-# single dots between them; a prefix is at most four digits (`{x:9999}`), never 0.
-_VARCHAR: Final = r"(?:[A-Za-z0-9_]|%[0-9A-Fa-f]{2})"
-_VARSPEC: Final = re.compile(
-    rf"(?P<name>{_VARCHAR}(?:\.?{_VARCHAR})*)(?::(?P<prefix>[1-9][0-9]{{0,3}})|(?P<explode>\*))?"
-)
 _PCT_TRIPLET: Final = re.compile(r"(%[0-9A-Fa-f]{2})")
 # RFC 3986's gen-delims and sub-delims: what `{+x}` and `{#x}` may leave unencoded.
 _RESERVED: Final = ":/?#[]@!$&'()*+,;="
-
-
-@dataclass(frozen=True, slots=True)
-class _Variable:
-    """One varspec of an expression: `x`, `x:3` (a prefix of three characters) or `x*`."""
-
-    name: str
-    prefix: int | None
-    explode: bool
-
-
-@dataclass(frozen=True, slots=True)
-class _Expression:
-    """One `{...}`: its operator (`""` for none) and its variables, in the template's order."""
-
-    operator: str
-    variables: tuple[_Variable, ...]
-
-
-def _error(template: str, what: str, position: int) -> ValueError:
-    """The error for a bad template; the position lets a user find the fault in a long URI."""
-    return ValueError(f"invalid URI template {template!r}: {what} at position {position}")
-
-
-def _parse(template: str) -> list[str | _Expression]:
-    """The template as literal text and expressions, in order.
-
-    Raises ValueError for a stray `}`, an unclosed `{` or a nested one: RFC 6570 has no
-    escape for braces, so each is a mistake rather than literal text.
-    """
-    parts: list[str | _Expression] = []
-    i = 0
-    while i < len(template):
-        start = template.find("{", i)
-        literal = template[i:] if start < 0 else template[i:start]
-        if "}" in literal:
-            raise _error(template, "'}' without '{'", i + literal.index("}"))
-        if literal:
-            parts.append(literal)
-        if start < 0:
-            break
-        end = template.find("}", start)
-        nested = template.find("{", start + 1)
-        if end < 0:
-            raise _error(template, "unclosed '{'", start)
-        if 0 <= nested < end:
-            raise _error(template, "'{' inside an expression", nested)
-        parts.append(_expression(template, start, template[start + 1 : end]))
-        i = end + 1
-    return parts
-
-
-def _expression(template: str, start: int, body: str) -> _Expression:
-    """One expression's operator and variables; `start` is its `{`, for the error position."""
-    if not body:
-        raise _error(template, "empty expression", start)
-    operator = body[0] if body[0] in _OPERATORS else ""
-    # Refused rather than read as a name: a later RFC may give these a meaning.
-    if body[0] in _FUTURE_OPERATORS:
-        raise _error(template, f"operator {body[0]!r} is reserved for future extensions", start + 1)
-    position = start + 1 + len(operator)
-    variables: list[_Variable] = []
-    for spec in body[len(operator) :].split(","):
-        found = _VARSPEC.fullmatch(spec)
-        if found is None:
-            raise _error(template, f"invalid variable {spec!r}", position)
-        prefix = found["prefix"]
-        variables.append(
-            _Variable(found["name"], int(prefix) if prefix else None, found["explode"] is not None)
-        )
-        position += len(spec) + 1
-    return _Expression(operator, tuple(variables))
-
-
-def _spec_text(var: _Variable) -> str:
-    """A variable as the template writes it (`x`, `x*`, `x:3`)."""
-    if var.explode:
-        return f"{var.name}*"
-    return var.name if var.prefix is None else f"{var.name}:{var.prefix}"
 
 
 # ------------------------------------------------------------------ expansion
@@ -168,13 +65,13 @@ def _encode(text: str, reserved: bool) -> str:
     )
 
 
-def _named(name: str, encoded: str, op: _Operator) -> str:
+def _named(name: str, encoded: str, op: Operator) -> str:
     """`name=value`; an empty value keeps the name, followed by `=` in a query and by
     nothing after `;` (`;x` against `?x=`), as the expansion table says."""
     return f"{name}={encoded}" if encoded else name + op.ifemp
 
 
-def _expand_variable(var: _Variable, value: Value, op: _Operator) -> str | None:
+def _expand_variable(var: Variable, value: Value, op: Operator) -> str | None:
     """One variable's expansion (RFC 6570 section 3.2.1), or None when an empty list or
     mapping makes it undefined, so the expression leaves it out with its separator.
 
@@ -209,10 +106,10 @@ def _expand_variable(var: _Variable, value: Value, op: _Operator) -> str | None:
     return _named(var.name, joined, op) if op.named else joined
 
 
-def _expand(expression: _Expression, values: Mapping[str, Value]) -> str:
+def _expand(expression: Expression, values: Mapping[str, Value]) -> str:
     """One expression's text: the defined variables joined, or nothing at all (not even the
     operator's first character) when none is defined."""
-    op = _OPERATORS[expression.operator]
+    op = OPERATORS[expression.operator]
     parts: list[str] = []
     for var in expression.variables:
         value = values.get(var.name)
@@ -236,7 +133,7 @@ class _Group:
     presence: str | None = None  # for `{;x}`: matched even when the value is empty
 
 
-def _value_pattern(operator: str, var: _Variable, several: bool) -> str:
+def _value_pattern(operator: str, var: Variable, several: bool) -> str:
     """The regex for one variable's value under its operator (the rules in the module's
     docstring). `several` stops a value at `,` so the next variable of the expression can
     start there; lazy patterns leave as much as they can to the literal text after them."""
@@ -276,7 +173,7 @@ class _PatternBuilder:
         self.groups.append(_Group(group, name))
         return group
 
-    def expression(self, expr: _Expression) -> str:
+    def expression(self, expr: Expression) -> str:
         """The regex for one expression; every variable in it is optional, as an undefined
         one expands to nothing."""
         op = expr.operator
@@ -329,7 +226,7 @@ class UriTemplate:
 
     def __init__(self, template: str) -> None:
         self.template = template
-        self._parts = _parse(template)
+        self._parts = parse(template)
         builder = _PatternBuilder()
         pattern = "".join(
             re.escape(part) if isinstance(part, str) else builder.expression(part)
@@ -340,7 +237,7 @@ class UriTemplate:
         self._groups = tuple(builder.groups)
         self._query_groups = tuple(builder.query_groups)
         self._query_names = frozenset(builder.query_names)
-        names = [v.name for p in self._parts if isinstance(p, _Expression) for v in p.variables]
+        names = [v.name for p in self._parts if isinstance(p, Expression) for v in p.variables]
         # Each name once, in the order the template first uses it.
         self.variables: list[str] = list(dict.fromkeys(names))
 
@@ -374,10 +271,10 @@ class UriTemplate:
         give back the variables of the URIs this template expands to (see the module's
         docstring): a server's template must match the URIs it is read by."""
         for part in self._parts:
-            if not isinstance(part, _Expression):
+            if not isinstance(part, Expression):
                 continue
             # The expression as written, so the error points at the text the user typed.
-            text = "{" + part.operator + ",".join(_spec_text(v) for v in part.variables) + "}"
+            text = "{" + part.operator + ",".join(spec_text(v) for v in part.variables) + "}"
             for i, var in enumerate(part.variables):
                 if not var.explode:
                     continue
@@ -402,7 +299,7 @@ class UriTemplate:
         slashed: set[str] = set()
         plain: set[str] = set()
         for part in self._parts:
-            if isinstance(part, _Expression):
+            if isinstance(part, Expression):
                 for var in part.variables:
                     carries = part.operator in ("+", "#", "?", "&") or (
                         var.explode and part.operator in ("", "/")

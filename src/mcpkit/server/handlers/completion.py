@@ -12,7 +12,7 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.runtime.workers import call_handler
 from mcpkit.server.catalog.feature_server import FeatureServer
-from mcpkit.server.catalog.shown_to import Target, served
+from mcpkit.server.catalog.visibility.shown_to import Target, served
 from mcpkit.types import (
     CompleteRequestParams,
     CompleteResult,

@@ -6,17 +6,18 @@ from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mcpkit.protocol.pagination import paginate
-from mcpkit.server.catalog.access import visible
+from mcpkit.server.catalog.calling.result_budget import RESULT_SCHEME
+from mcpkit.server.catalog.calling.result_store import read_result
+from mcpkit.server.catalog.calling.tool_calls import run_as_set
 from mcpkit.server.catalog.feature_server import FeatureServer
 from mcpkit.server.catalog.prompts import render_prompt
 from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.resources import ResourceSpec, TemplateSpec, read_spec
-from mcpkit.server.catalog.result_budget import RESULT_SCHEME
-from mcpkit.server.catalog.result_store import read_result
-from mcpkit.server.catalog.shown_to import seen_by, served, shown_to
-from mcpkit.server.catalog.tools import ToolSpec, run_as_set
+from mcpkit.server.catalog.tools import ToolSpec
 from mcpkit.server.catalog.views import client_renders_views
-from mcpkit.server.catalog.visibility import Visibility
+from mcpkit.server.catalog.visibility.access import visible
+from mcpkit.server.catalog.visibility.rules import Visibility
+from mcpkit.server.catalog.visibility.shown_to import seen_by, served, shown_to
 from mcpkit.server.handlers.mounted_lists import as_mounted_servers_list
 from mcpkit.server.handlers.tool_search import call_search_tool, list_with_search
 from mcpkit.server.request_facts import stands_alone

@@ -1,7 +1,7 @@
 """tools/list and tools/call of a server with tool search (`server.add_tool_search`,
 docs/compose.md "Large catalogs: tool search"): the list holds the pinned tools and the
-search pair; the search tool answers from `catalog.search`; the call tool hands its tool on
-to tools/call as a direct call would go (middleware, mounts, validation, tasks)."""
+search pair; the search tool answers from `catalog.search.finder`; the call tool hands
+its tool on to tools/call as a direct call would go (middleware, mounts, validation, tasks)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any, cast
 import msgspec
 
 from mcpkit.protocol.pagination import paginate
-from mcpkit.server.catalog.access import visible
-from mcpkit.server.catalog.content import to_json_text
+from mcpkit.server.catalog.calling.content import to_json_text
 from mcpkit.server.catalog.feature_server import FeatureServer
-from mcpkit.server.catalog.search import ToolSearch
-from mcpkit.server.catalog.shown_to import shown_to
+from mcpkit.server.catalog.search.finder import ToolSearch
 from mcpkit.server.catalog.tools import ToolSpec
 from mcpkit.server.catalog.views import client_renders_views
+from mcpkit.server.catalog.visibility.access import visible
+from mcpkit.server.catalog.visibility.shown_to import shown_to
 from mcpkit.types import (
     CallToolRequestParams,
     CallToolResult,

@@ -1,5 +1,5 @@
 """The exception a tool raised, kept for the middleware that asked for it: a tool's failure
-becomes an error result before any layer sees it (`catalog.tools.run_as_set`)."""
+becomes an error result before any layer sees it (`catalog.calling.tool_calls.run_as_set`)."""
 
 from __future__ import annotations
 

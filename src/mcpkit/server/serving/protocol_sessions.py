@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from mcpkit.protocol.extensions import TASKS
 from mcpkit.protocol.own_terms import CachePolicy, OwnTermsCodec
 from mcpkit.protocol.server_session import ServerSession
+from mcpkit.server.catalog.calling.tool_calls import PARAM_TYPES, STATELESS_PARAM_TYPES
 from mcpkit.server.catalog.extension_methods import method_infos
 from mcpkit.server.catalog.listeners import ListenParams
-from mcpkit.server.catalog.tools import PARAM_TYPES, STATELESS_PARAM_TYPES
 from mcpkit.server.hooks.protocol_requests import intercepted
 
 if TYPE_CHECKING:

@@ -156,7 +156,7 @@ class TransportServing:
     ) -> None:
         """Serve one session over this process's stdin and stdout (logs go to stderr), or
         over the given streams, which stay the caller's to close."""
-        from mcpkit.server.catalog.ask_fallback import refuse_out_of_band
+        from mcpkit.server.catalog.calling.ask_fallback import refuse_out_of_band
         from mcpkit.transports.stdio_server import open_stdio_server_channel
 
         refuse_out_of_band(self._host.tools, "over stdio")  # (no approval page to show)

@@ -9,7 +9,7 @@ per caller, who asks (`mcpkit.server.state.caller.caller_scope`). It is kept in
 `server.store.kv`, so the workers sharing a store share it. Only a plain, successful result
 is kept: never a tool's error result, a protocol error, a call made as a task, an answer
 that links the rest of a result past its budget (kept for its caller alone, for its own
-TTL: `catalog.result_store`), or an answer larger than `max_entry_bytes`. What a handler
+TTL: `catalog.calling.result_store`), or an answer larger than `max_entry_bytes`. What a handler
 sent on the way (progress, log messages) is not replayed: a cached answer arrives alone.
 While the store does not answer (`StoreUnavailable`), calls are served as if there were no
 cache, and the outage is logged once.
@@ -25,9 +25,9 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol.jsonrpc import field_of
+from mcpkit.server.catalog.calling.result_budget import RESULT_SCHEME
 from mcpkit.server.catalog.registration_checks import check_options
-from mcpkit.server.catalog.result_budget import RESULT_SCHEME
-from mcpkit.server.catalog.shown_to import serves
+from mcpkit.server.catalog.visibility.shown_to import serves
 from mcpkit.server.state.caller import caller_scope
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.kv import check_ttl
@@ -35,7 +35,7 @@ from mcpkit.types import CallToolResult, GetPromptResult, ReadResourceResult, Re
 
 if TYPE_CHECKING:
     from mcpkit.runtime.layers import CallNext
-    from mcpkit.server.catalog.shown_to import Request
+    from mcpkit.server.catalog.visibility.shown_to import Request
     from mcpkit.server.state._shapes import StateRequest
 
 __all__ = ["CACHEABLE_METHODS", "DEFAULT_CACHE_TTL", "DEFAULT_MAX_ENTRY_BYTES", "ResponseCache"]

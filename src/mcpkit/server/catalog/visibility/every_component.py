@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mcpkit.server.catalog.registry import Registry
-from mcpkit.server.catalog.visibility import Visibility
+from mcpkit.server.catalog.visibility.rules import Visibility
 from mcpkit.stores.component_rules import ComponentRule
 
 __all__ = ["EveryComponent", "Findable", "effective_rules", "every_component", "unlocks"]

@@ -19,9 +19,9 @@ from typing import Any, Final, Literal, Never, Protocol
 
 from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.registry import Registry
-from mcpkit.server.catalog.tags import tag_set
-from mcpkit.server.catalog.versioned import Versions
-from mcpkit.server.catalog.versions import check_version_filter, in_version_filter
+from mcpkit.server.catalog.visibility.tags import tag_set
+from mcpkit.server.catalog.visibility.versioned import Versions
+from mcpkit.server.catalog.visibility.versions import check_version_filter, in_version_filter
 from mcpkit.stores.component_rules import ComponentRule
 
 __all__ = [
@@ -177,7 +177,7 @@ VisibilityRule = Callable[[Any, Component], bool]
 
 class Visibility:
     """The server-wide rules of one server, applied to its registries (`kind` -> registry),
-    and its per-request rules (`add_rule`), applied by `mcpkit.server.catalog.shown_to`."""
+    and its per-request rules (`add_rule`), applied by `shown_to`."""
 
     def __init__(self, registries: Mapping[Kind, Registry[Any]]) -> None:
         self._registries = registries

@@ -1,5 +1,5 @@
 """`ResultBudget`: the size a tool's result content must fit (`max_result=`), and cutting
-content blocks to it, with no I/O (what happens to the overflow is `catalog.result_store`'s).
+content blocks to it, with no I/O (what happens to the overflow is `result_store`'s).
 
 Sizes are UTF-8 bytes of the content as sent: a text block's text, an image's or audio's
 base64 data, any other block's JSON. Tokens are estimated as bytes / 4 (about right for
@@ -30,7 +30,7 @@ __all__ = [
     "split_blocks",
 ]
 
-#: The scheme of the resources an overflow is kept as (`catalog.result_store`).
+#: The scheme of the resources an overflow is kept as (`result_store`).
 RESULT_SCHEME: Final = "mcpkit-result://"
 #: The token estimate: bytes / 4.
 BYTES_PER_TOKEN: Final = 4

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.param_headers import declared_param_headers
-from mcpkit.server.catalog.visibility import Kind, decide, shown_by
+from mcpkit.server.catalog.visibility.rules import Kind, decide, shown_by
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken

@@ -7,7 +7,7 @@ Both are judged by the server the client talks to, by the names it shows: a requ
 to a mounted server was judged before it got there. The per-request rules of the servers
 mounted in it (at any depth) judge their own components there too, by their own names, with
 the request's Context for their server. Without any such rule (the usual case) a request reads
-three attributes and allocates nothing.
+three attributes and allocates nothing. A session changing its own rules is `session_rules`'s.
 """
 
 from __future__ import annotations
@@ -15,31 +15,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, Protocol, TypeVar
 
-from mcpkit.errors import LocalProtocolError, McpError
+from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.server.catalog.access import check_access
-from mcpkit.server.catalog.callers import outermost
-from mcpkit.server.catalog.every_component import (
+from mcpkit.server.catalog.registry import Registry
+from mcpkit.server.catalog.resources import not_found
+from mcpkit.server.catalog.views import client_renders_views
+from mcpkit.server.catalog.visibility.access import check_access
+from mcpkit.server.catalog.visibility.every_component import (
     EveryComponent,
     Findable,
     effective_rules,
     every_component,
     unlocks,
 )
-from mcpkit.server.catalog.registry import Registry
-from mcpkit.server.catalog.renames import unknown
-from mcpkit.server.catalog.resources import not_found
-from mcpkit.server.catalog.views import client_renders_views
-from mcpkit.server.catalog.visibility import (
+from mcpkit.server.catalog.visibility.renames import unknown
+from mcpkit.server.catalog.visibility.rules import (
     Component,
     Kind,
     Labelled,
     Visibility,
-    added,
     decide,
     shown_by,
 )
-from mcpkit.server.request_facts import stands_alone
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.stores.component_rules import ComponentRule
 
@@ -51,11 +48,9 @@ if TYPE_CHECKING:
     from mcpkit.types import ClientCapabilities
 
 __all__ = [
-    "MAX_SESSION_RULES",
     "Request",
     "Served",
     "Target",
-    "change_session",
     "check_routed",
     "hidden",
     "hidden_by_key",
@@ -103,12 +98,6 @@ _KINDS: Final[dict[str, Kind]] = {
     "resource": "resource",
     "resource template": "template",
     "prompt": "prompt",
-}
-_LIST_CHANGED: Final[dict[Kind, str]] = {
-    "tool": "notifications/tools/list_changed",
-    "prompt": "notifications/prompts/list_changed",
-    "resource": "notifications/resources/list_changed",
-    "template": "notifications/resources/list_changed",
 }
 
 
@@ -390,65 +379,3 @@ def _resource_with_variables(server: Findable, uri: str) -> tuple[Kind, Any, dic
         if variables is not None:
             return "template", template, variables
     return None
-
-
-#: The rules one session may have of its own (`ctx.disable_components()`): they travel with
-#: its record to the store, so a handler that hides one name per call cannot grow it forever.
-MAX_SESSION_RULES: Final = 256
-
-
-async def change_session(ctx: Request, rule: ComponentRule, where: str) -> None:
-    """Add `rule` to the rules of the session of `ctx`, and send it the list_changed of
-    each list that changed for it. LocalProtocolError for a request with no session (the
-    2026-07-28 era): per-request rules are `server.add_visibility_rule`'s."""
-    session = ctx.session
-    terms = ctx.terms
-    stateless = stands_alone(terms)
-    if stateless or not isinstance(session, ServerSessionHandle):
-        raise LocalProtocolError(
-            f"{where} changes what one session sees, and this request has none (a "
-            "2026-07-28 request stands alone): decide per request with "
-            "server.add_visibility_rule(), from the caller's token (docs/compose.md)"
-        )
-    server = outermost(ctx.server)  # the session's rules speak the outermost's names
-    registries: list[tuple[Kind, Registry[Any]]] = [
-        ("tool", server.tools),
-        ("resource", server.resources),
-        ("template", server.templates),
-        ("prompt", server.prompts),
-    ]
-    record = session.record
-    rules = added(record.components, rule)
-    if len(rules) > MAX_SESSION_RULES:  # (kept on the record, in the store: bounded)
-        raise ValueError(
-            f"{where}: this session has {MAX_SESSION_RULES} rules of its own already "
-            "(MAX_SESSION_RULES): pick components by tag rather than one name at a time"
-        )
-    visibility = server.visibility
-    before = [_shown_keys(visibility, record.components, kind, r) for kind, r in registries]
-    record.components = rules
-    session.dirty = True
-    changed: list[str] = []
-    for (kind, registry), keys in zip(registries, before, strict=True):
-        method = _LIST_CHANGED[kind]
-        now = _shown_keys(visibility, record.components, kind, registry)
-        if now != keys and method not in changed:
-            changed.append(method)
-    for method in changed:
-        announcement = session.announce(method)
-        if announcement is not None:
-            await announcement
-
-
-def _shown_keys(
-    visibility: Visibility, mine: tuple[ComponentRule, ...], kind: Kind, registry: Registry[Any]
-) -> list[str]:
-    rules = effective_rules(visibility, mine)
-    if rules is not mine:  # (what the server hides, the session may show again)
-        registry = registry.unfiltered()
-    shown: list[str] = []
-    for item in registry.items():
-        key = key_of(kind, item)
-        if decide(rules, kind, key, item):
-            shown.append(key)
-    return shown

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
-from mcpkit.server.catalog.access import visible
 from mcpkit.server.catalog.prompts import render_prompt
 from mcpkit.server.catalog.registry import Registry
-from mcpkit.server.catalog.shown_to import Request, served, shown_to
+from mcpkit.server.catalog.visibility.access import visible
+from mcpkit.server.catalog.visibility.shown_to import Request, served, shown_to
 from mcpkit.types import GetPromptResult, Prompt, Resource, ResourceTemplate
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mcpkit.server.catalog.registry import Registry
-from mcpkit.server.catalog.versions import version_rank
+from mcpkit.server.catalog.visibility.versions import version_rank
 
 __all__ = ["Shown", "Versions"]
 

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Final, Literal, Protocol, cast
 
 import msgspec
 
-from mcpkit.server.catalog.invoke import context_parameter
+from mcpkit.server.catalog.calling.invoke import context_parameter
 from mcpkit.types import CallToolResult
 
 __all__ = [

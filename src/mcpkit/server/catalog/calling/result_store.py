@@ -1,4 +1,4 @@
-"""A tool result past its budget (`max_result=`, `catalog.result_budget`): cut with a marker,
+"""A tool result past its budget (`max_result=`, `result_budget`): cut with a marker,
 or its overflow kept as `mcpkit-result://` resources that only its caller can read, for a
 while, within bounds; and reading them back (resources/read, `ctx.read_resource`).
 
@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 import msgspec
 
 from mcpkit.server.catalog.callers import Served, lasting_session, outermost, principal_of
-from mcpkit.server.catalog.resources import not_found
-from mcpkit.server.catalog.result_budget import (
+from mcpkit.server.catalog.calling.result_budget import (
     BYTES_PER_TOKEN,
     MARKER_ROOM,
     RESULT_SCHEME,
@@ -27,6 +26,7 @@ from mcpkit.server.catalog.result_budget import (
     fits,
     split_blocks,
 )
+from mcpkit.server.catalog.resources import not_found
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.kv import Limit
 from mcpkit.types import (

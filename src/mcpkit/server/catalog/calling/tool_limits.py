@@ -1,9 +1,9 @@
 """What bounds one tool's call, decided when it is registered: `timeout=` seconds, after which
 its work is cancelled and the call ends with a tool error, and `max_result=`, the budget its
-result's content is cut to (`catalog.result_budget`, `catalog.result_store`).
+result's content is cut to (`result_budget`, `result_store`).
 
 A tool with neither has no `ToolLimits` at all (`ToolSpec.limits` is None), so its calls go
-straight to their run (`tools.run_as_set`) and pay nothing for this module.
+straight to their run (`tool_calls.run_as_set`) and pay nothing for this module.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from typing import Final, Protocol, cast
 
-from mcpkit.server.catalog.result_budget import ResultBudget, budget_of
-from mcpkit.server.catalog.result_store import Caller, fit_result
+from mcpkit.server.catalog.calling.result_budget import ResultBudget, budget_of
+from mcpkit.server.catalog.calling.result_store import Caller, fit_result
 from mcpkit.types import CallToolResult, TextContent
 
 __all__ = ["Limited", "ToolLimits", "check_timeout", "keeps_overflow", "limits_of"]

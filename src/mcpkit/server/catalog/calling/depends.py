@@ -14,7 +14,7 @@ from typing import Annotated, Any, Final, Protocol, TypeAlias
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import McpkitError
 from mcpkit.protocol.events import RequestInfo
-from mcpkit.server.catalog.invoke import is_context_annotation
+from mcpkit.server.catalog.calling.invoke import is_context_annotation
 from mcpkit.server.schemas._hints import type_name
 
 __all__ = [
