@@ -2,7 +2,7 @@
 go through the same steps, each one function, the terms being what differs; params whose
 `_meta` is left unread (`unread_meta`'s twins) are read as the params type reads them; and
 `ServerSession.read_apart`'s fold of the usual 2026-07-28 request reads every body as those
-steps read it: the same request, answers, refusals, and the same questions asked of the check."""
+steps read it: the same request, answers, and refusals."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from typing import Any
 import msgspec
 import pytest
 
-from mcpkit.errors import McpError
 from mcpkit.protocol.events import Event, RequestInfo, RequestReceived
 from mcpkit.protocol.outbox import ApartRead
 from mcpkit.protocol.own_terms import OwnTermsCodec
@@ -50,26 +49,6 @@ class _General(ServerSession):
         terms: Terms[Any] | None,
     ) -> None:
         super()._start_request(rid, method, params, events, batch, request_info, terms)
-
-
-class _Check:
-    """A transport's check that records what it is asked."""
-
-    def __init__(self, refusal: McpError | None = None, rest: bytes | None = None) -> None:
-        self.refusal = refusal
-        self.rest_answer = rest
-        self.asked: list[Any] = []
-
-    def request(
-        self, request_id: int | str, method: str, params: Any, revision: str | None = None
-    ) -> McpError | None:
-        # (`revision`, where the session gives it, is what the params' `_meta` names)
-        self.asked.append(("request", request_id, method, _shown(params), revision))
-        return self.refusal
-
-    def rest(self) -> bytes | None:
-        self.asked.append(("rest",))
-        return self.rest_answer
 
 
 def _request(rid: object, method: str, params: str | None) -> bytes:
@@ -164,26 +143,12 @@ def _seen(read: ApartRead) -> Any:
 
 
 @pytest.mark.parametrize("body", BODIES)
-@pytest.mark.parametrize(
-    "check",
-    [
-        lambda: _Check(),
-        lambda: _Check(refusal=McpError(-32020, "headers disagree", {"h": 1})),
-        lambda: _Check(rest=b'{"refused":1}'),
-        lambda: None,
-    ],
-)
-def test_params_with_their_meta_unread_are_read_as_the_type_reads_them(
-    body: bytes, check: Any
-) -> None:
+def test_params_with_their_meta_unread_are_read_as_the_type_reads_them(body: bytes) -> None:
     twins, plain = _sessions()
     for _ in range(3):  # (the terms read, then found by the cache's last hit, then its same)
-        twins_check, plain_check = check(), check()
-        read = twins.read_apart(body, INFO, twins_check)
+        read = twins.read_apart(body, INFO)
         got = _seen(read)
-        assert got == _seen(plain.read_apart(body, INFO, plain_check))
-        if twins_check is not None:
-            assert twins_check.asked == plain_check.asked
+        assert got == _seen(plain.read_apart(body, INFO))
         if read.request is not None and read.request.params == _call_params():
             # The usual call: its `_meta` named no token, and was left unread (a twin).
             assert type(read.request.params) in UNREAD_TYPES
@@ -233,7 +198,7 @@ def test_a_2025_body_and_a_2026_post_are_read_by_the_same_steps() -> None:
     session_steps, reader_steps = _traced(stateful), _traced(reader)
     args = '{"name":"t","arguments":{"x":1}}'
     old = stateful.receive_body(_request(7, "tools/call", args), INFO)
-    new = reader.read_apart(_call(), INFO, _Check())
+    new = reader.read_apart(_call(), INFO)
     # The same functions, in the same order; what differs is the terms they are handed.
     assert [name for name, _ in session_steps] == [name for name, _ in reader_steps] == list(STEPS)
     assert {rev for _, rev in session_steps if rev} == {"2025-11-25"}
@@ -257,7 +222,7 @@ def test_one_encoder_answers_both_eras() -> None:
     sent = stateful.data_to_send()
     assert [o.data for o in sent] == [stateful.encode_answer(7, result, "tools/call", None)]
     reader = ServerSession(info, caps)
-    read = reader.read_apart(_call(), INFO, _Check())
+    read = reader.read_apart(_call(), INFO)
     assert read.request is not None
     terms = read.request.terms
     answer = json.loads(reader.encode_answer(7, result, "tools/call", terms))
@@ -274,16 +239,7 @@ def test_a_subclass_that_changes_a_step_is_read_the_general_way() -> None:
 
 
 @pytest.mark.parametrize("body", BODIES)
-@pytest.mark.parametrize(
-    "check",
-    [
-        lambda: _Check(),
-        lambda: _Check(refusal=McpError(-32020, "headers disagree", {"h": 1})),
-        lambda: _Check(rest=b'{"refused":1}'),
-        lambda: None,
-    ],
-)
-def test_every_body_is_read_by_the_fold_as_the_steps_read_it(body: bytes, check: Any) -> None:
+def test_every_body_is_read_by_the_fold_as_the_steps_read_it(body: bytes) -> None:
     codec = OwnTermsCodec(ServerSession.all_revisions)
     caps = msgspec.convert({"tools": {}}, ServerCapabilities)
     info = Implementation(name="s", version="1")
@@ -292,14 +248,11 @@ def test_every_body_is_read_by_the_fold_as_the_steps_read_it(body: bytes, check:
     general = _General(info, caps, codec=codec, stateless_param_types=types)
     warm = _call(rid=1)
     for session in (fold, general):  # the `_meta` read once: the next is found by its bytes
-        session.read_apart(warm, INFO, _Check())
+        session.read_apart(warm, INFO)
     for _ in range(2):  # (twice: the terms cache's last hit, then a hit of it again)
-        fold_check, general_check = check(), check()
-        got = _seen(fold.read_apart(body, INFO, fold_check))
-        want = _seen(general.read_apart(body, INFO, general_check))
+        got = _seen(fold.read_apart(body, INFO))
+        want = _seen(general.read_apart(body, INFO))
         assert got == want
-        if fold_check is not None:
-            assert fold_check.asked == general_check.asked
         for session in (fold, general):
             assert not session._inflight  # pyright: ignore[reportPrivateUsage]
             assert not session.data_to_send()

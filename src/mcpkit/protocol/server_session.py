@@ -18,7 +18,7 @@ peer's declared capabilities forbid: a bug on our side, so it raises rather than
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -46,7 +46,6 @@ from mcpkit.protocol.events import (
     Event,
     InitializedReceived,
     InitializeReceived,
-    RequestCheck,
     RequestInfo,
     RequestReceived,
 )
@@ -68,13 +67,7 @@ from mcpkit.protocol.phases import (
     SERVER_STEPS,
     next_phase,
 )
-from mcpkit.protocol.session import (
-    DEFAULT_MAX_INFLIGHT,
-    PARAM_DECODES,
-    Session,
-    param_decode_of,
-    progress_token_of,
-)
+from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, Session, progress_token_of
 from mcpkit.protocol.terms import KeepsTerms, Terms
 from mcpkit.protocol.unread_meta import unread_types
 from mcpkit.types import (
@@ -328,21 +321,17 @@ class ServerSession(Session):
         # A subclass that changes a step `read_apart` writes out is read the general way.
         cls._folds = all(getattr(cls, name) is getattr(ServerSession, name) for name in _FOLDED)
 
-    def read_apart(
-        self, data: bytes, info: RequestInfo | None = None, check: RequestCheck | None = None
-    ) -> ApartRead:
+    def read_apart(self, data: bytes, info: RequestInfo | None = None) -> ApartRead:
         # fast path: mirrors `Session.read_apart` (docs/performance.md, fast paths)
         # The usual 2026-07-28 POST, one request whose `_meta` was read before, read here
         # in one function: what `Session.read_apart` does through `receive_data`,
         # `_receive_envelope`, `_receive_request`, `_serve_request`, `_check_inbound_request`
         # and `_start_request`, for that case alone. Whatever else a body holds or asks is
-        # told before anything is queued, and read the general way from where it parted (as
-        # is a body read with a `check`, which the general way asks).
+        # told before anything is queued, and read the general way from where it parted.
         size = len(data)
         depth = self.max_json_depth
         if (
-            check is not None
-            or not self._folds
+            not self._folds
             or self._outbox.items
             or not self._rules.own_terms
             or not self.stateless_revisions
@@ -363,15 +352,15 @@ class ServerSession(Session):
                 )
             )
         ):
-            return super().read_apart(data, info, check)
+            return super().read_apart(data, info)
         # (`decode_message`'s decode, without its call: what it would refuse is read the
         # general way, and refused there)
         try:
             env = jsonrpc.decode_envelope(data)
         except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-            return super().read_apart(data, info, check)
+            return super().read_apart(data, info)
         if env.jsonrpc != "2.0":
-            return super().read_apart(data, info, check)
+            return super().read_apart(data, info)
         rid = env.id
         method = env.method
         if (
@@ -381,7 +370,7 @@ class ServerSession(Session):
             or env.result is not UNSET
             or env.error is not UNSET
         ):
-            return self._read_apart_from(env, info, check)
+            return self._read_apart_from(env, info)
         codec = self._codec or self.codec
         terms = codec.cached(env.params)
         if (
@@ -392,7 +381,7 @@ class ServerSession(Session):
             or method in _ANSWERS_ITSELF
             or terms is self._kept.terms
         ):
-            return self._read_apart_from(env, info, check)
+            return self._read_apart_from(env, info)
         methods = _TABLES[terms.revision]
         known = methods[method] if method in methods else None
         unserved = ServerSession._unserved
@@ -404,33 +393,27 @@ class ServerSession(Session):
             or method in unserved[1]
             or len(self._inflight) >= self.max_inflight
         ):
-            return self._read_apart_from(env, info, check)
+            return self._read_apart_from(env, info)
         names_token = codec.names_token
         types = self.stateless_param_types if names_token else self._unread_types
         tp = types[method] if method in types else known.params
-        decode = PARAM_DECODES[tp] if tp in PARAM_DECODES else param_decode_of(tp)
+        decode = _DECODES[tp] if tp in _DECODES else _decode_of(tp)
         raw = env.params
         try:
             params = decode(jsonrpc.EMPTY_PARAMS if raw is UNSET else raw)
         except (msgspec.DecodeError, RecursionError):
-            return self._read_apart_from(env, info, check)
+            return self._read_apart_from(env, info)
         # (looked for only where the `_meta`'s bytes may name one, the terms cache says)
         token = progress_token_of(params) if names_token else None
         request = RequestReceived(rid, method, params, token, info, terms)
         return ApartRead(request, _NOTHING, _NOTHING, _NOTHING, True)
 
-    def _read_apart_from(
-        self, env: Envelope, info: RequestInfo | None, check: RequestCheck | None
-    ) -> ApartRead:
+    def _read_apart_from(self, env: Envelope, info: RequestInfo | None) -> ApartRead:
         """`Session.read_apart` of a body that decoded into `env` (nothing queued before it),
         from `_receive_envelope` on."""
         events: list[Event] = []
-        self._check = check
-        try:
-            self._receive_envelope(env, events, None, info)
-        finally:
-            self._check = None
-        return self._read_apart_end(events, 0, check)
+        self._receive_envelope(env, events, None, info)
+        return self._read_apart_end(events, 0)
 
     def _receive_request(
         self,
@@ -689,6 +672,15 @@ _TABLES: Final = {
     revision: dict(methods_for(revision))
     for revision in (*STATELESS_REVISIONS, *SUPPORTED_REVISIONS)
 }
+
+
+#: A params type -> its decode (`jsonrpc.part_decoder`), kept by `ServerSession.read_apart`.
+_DECODES: Final[dict[Any, Callable[[bytes | msgspec.Raw], Any]]] = {}
+
+
+def _decode_of(tp: Any) -> Callable[[bytes | msgspec.Raw], Any]:
+    decode = _DECODES[tp] = jsonrpc.part_decoder(tp)
+    return decode
 
 
 @functools.cache

@@ -38,7 +38,6 @@ from mcpkit.protocol.events import (
     ErrorReceived,
     Event,
     NotificationReceived,
-    RequestCheck,
     RequestInfo,
     RequestReceived,
     ResponseReceived,
@@ -70,15 +69,6 @@ _NOTHING: Final[list[Any]] = []
 
 #: No extension methods: one shared empty mapping, not a dict per session.
 _NO_METHODS: Final[Mapping[str, MethodInfo]] = MappingProxyType({})
-
-
-#: A params type -> its decode (`jsonrpc.part_decoder`), for `ServerSession.read_apart`.
-PARAM_DECODES: Final[dict[Any, Callable[[bytes | msgspec.Raw], Any]]] = {}
-
-
-def param_decode_of(tp: Any) -> Callable[[bytes | msgspec.Raw], Any]:
-    decode = PARAM_DECODES[tp] = jsonrpc.part_decoder(tp)
-    return decode
 
 
 def progress_token_of(params: Any) -> RequestId | None:
@@ -114,8 +104,6 @@ class Session:
     #: The methods `_handle_own_request` may answer: a subclass that answers more extends
     #: it. Any other request is handed out without the call (most are).
     answers_itself: frozenset[str] = frozenset({"ping"})
-    #: The transport's check of the body `read_apart` reads (None: none), while it reads it.
-    _check: RequestCheck | None = None
     # The calls a session's users make of its parts on every request, handed to them as the
     # parts' own methods (bound in `__init__`).
     #: Answer an inbound request, handing the answer back when nothing is queued before it,
@@ -178,7 +166,6 @@ class Session:
         self.answer = self._answering.answer
         self.send_error = self._answering.send_error
         self.data_to_send = self._outbox.take
-        self._check = None
 
     @property
     def mark_unanswered(self) -> bool:
@@ -257,9 +244,7 @@ class Session:
         started += answered
         return BodyRead(events, started, refused)
 
-    def read_apart(
-        self, data: bytes, info: RequestInfo | None = None, check: RequestCheck | None = None
-    ) -> ApartRead:
+    def read_apart(self, data: bytes, info: RequestInfo | None = None) -> ApartRead:
         """Read `data`, one body whose request is served apart from this session, and keep
         nothing of it: the request leaves the session's care as it is handed out, so its
         answer, progress and end are its server's (`mcpkit.runtime.request_peer`), and the
@@ -267,39 +252,22 @@ class Session:
         itself (ping, server/discover) and what the body made it queue are returned. So one
         session reads every 2026-07-28 POST a server gets with the checks a session's own
         requests pass, and no two requests, even under one id, ever meet in it. The body is
-        read as `receive_data` reads any (a 2025-era session's too), step for step.
-
-        `check`, when given, is the transport's check of the body (`RequestCheck`): asked
-        of the request before it starts, else of the body once read, whose answer it then
-        replaces (nothing the body made is kept)."""
+        read as `receive_data` reads any (a 2025-era session's too), step for step."""
         mark = len(self._outbox.items)
-        self._check = check  # (for `_serve_request`: the body is read in this call)
-        try:
-            events = self.receive_data(data, info)
-        finally:
-            self._check = None
-        return self._read_apart_end(events, mark, check)
+        return self._read_apart_end(self.receive_data(data, info), mark)
 
-    def _read_apart_end(
-        self, events: list[Event], mark: int, check: RequestCheck | None
-    ) -> ApartRead:
+    def _read_apart_end(self, events: list[Event], mark: int) -> ApartRead:
         """What `read_apart` returns for a body that made `events` and queued what lies past
-        `mark` (read with `check` as `self._check`)."""
+        `mark`."""
         if len(events) == 1 and not self._outbox.items:
             # The common case, one request and nothing queued (so none was answered or
             # refused, and the session has nothing of its own to hand over): what follows
-            # would find just that. (Its check, if any, was asked: `_serve_request`.)
+            # would find just that.
             only = events[0]
             if type(only) is RequestReceived:
                 self._inflight.pop(only.request_id, None)
                 return ApartRead(only, _NOTHING, _NOTHING, _NOTHING, True)
         read = self._body_read(events, mark)
-        answer = None if check is None else check.rest()
-        if answer is not None:
-            for rid in read.started:
-                self._inflight.pop(rid, None)
-            self.data_to_send()  # (what the session made of the body: not sent)
-            return ApartRead(None, [], [], [answer], False)
         request: RequestReceived | None = None
         events = read.events
         for i, ev in enumerate(events):
@@ -533,18 +501,6 @@ class Session:
         except msgspec.DecodeError as exc:  # pragma: no cover - the envelope already parsed
             self._outbox.error(rid, codes.PARSE_ERROR, f"Parse error: {exc}", batch)
             return
-        # Last, the transport's own check (`read_apart`'s), from what was decoded here: a
-        # body the session refused before is checked by `read_apart` (`RequestCheck.rest`),
-        # so its refusal comes first either way. (A batch member: no check has one to make.)
-        check = self._check
-        if check is not None and batch is None:
-            # (Served under its own terms, the revision its `_meta` names is theirs: told,
-            # so the check need not read the `_meta` itself.)
-            own = None if terms is None or terms is self._kept.terms else terms.revision
-            refusal = check.request(rid, method, params, own)
-            if refusal is not None:
-                self._outbox.error(rid, refusal.code, refusal.message, batch, data=refusal.data)
-                return
         self._start_request(rid, method, params, events, batch, request_info, terms)
 
     def _start_request(
@@ -559,14 +515,11 @@ class Session:
     ) -> None:
         # In flight, and open in its batch, before the role's own handler runs: ping and
         # initialize are answered right there, and `send_response` answers only requests in
-        # flight (and closes their batch member). A request `read_apart` hands out with a
-        # check (every 2026-07-28 POST) is not: it would leave the session again at once.
-        own = method in self.answers_itself
+        # flight (and closes their batch member).
+        self._inflight[rid] = Inflight(method, batch, terms)
         if batch is not None:
-            self._inflight[rid] = Inflight(method, batch, terms)
             batch.open_ids.add(rid)
-        elif self._check is None or own:
-            self._inflight[rid] = Inflight(method, batch, terms)
+        own = method in self.answers_itself
         if own and self._handle_own_request(rid, method, params, events):
             if batch is not None and batch.answered is None:
                 batch.answered = rid
