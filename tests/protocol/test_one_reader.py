@@ -12,14 +12,15 @@ from typing import Any
 import msgspec
 import pytest
 
-from mcpkit.protocol.events import Event, RequestInfo, RequestReceived
+from mcpkit.errors import McpError
+from mcpkit.protocol.events import RequestInfo, RequestReceived
 from mcpkit.protocol.outbox import ApartRead
 from mcpkit.protocol.own_terms import OwnTermsCodec
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import Terms
 from mcpkit.protocol.unread_meta import UNREAD_TYPES
 from mcpkit.server.catalog.tools import StatelessCallToolParams
-from mcpkit.types import Implementation, RequestId, ServerCapabilities
+from mcpkit.types import ClientCapabilities, Implementation, ServerCapabilities
 
 META = {
     "io.modelcontextprotocol/protocolVersion": "2026-07-28",
@@ -38,17 +39,10 @@ def _shown(params: Any) -> Any:
 class _General(ServerSession):
     """A subclass that changes a step the fold writes out: read the general way."""
 
-    def _start_request(
-        self,
-        rid: RequestId,
-        method: str,
-        params: Any,
-        events: list[Event],
-        batch: Any,
-        request_info: RequestInfo | None,
-        terms: Terms[Any] | None,
-    ) -> None:
-        super()._start_request(rid, method, params, events, batch, request_info, terms)
+    def check_inbound_request(
+        self, method: str, terms: Terms[ClientCapabilities] | None
+    ) -> McpError | None:
+        return super().check_inbound_request(method, terms)
 
 
 def _request(rid: object, method: str, params: str | None) -> bytes:
@@ -163,29 +157,41 @@ def _call_params() -> Any:
     )
 
 
-#: The steps a request is read through, in order, whatever its era.
+#: The steps a request is read through, in order, whatever its era, each with the part of the
+#: session whose step it is: its reading (`Receiving`), its role, its answering part.
 STEPS = (
-    "receive_data",
-    "_receive_envelope",
-    "_receive_request",
-    "_serve_request",
-    "_check_inbound_request",
-    "_start_request",
+    ("receiving", "receive_data"),
+    ("receiving", "receive_envelope"),
+    ("role", "receive_request"),
+    ("answering", "serve_request"),
+    ("role", "check_inbound_request"),
+    ("answering", "_start_request"),
 )
 
 
 def _traced(session: ServerSession) -> list[tuple[str, Any]]:
-    """The steps `session` takes from here on, each with the terms it was handed (if any)."""
+    """The steps `session` takes from here on, each with the terms it was handed (if any):
+    each part made an instance of a subclass of its own class that records its steps."""
     taken: list[tuple[str, Any]] = []
-    for name in STEPS:
-        step = getattr(session, name)
+    parts: dict[str, Any] = {
+        "receiving": session._receiving,  # pyright: ignore[reportPrivateUsage]
+        "role": session,
+        "answering": session._answering,  # pyright: ignore[reportPrivateUsage]
+    }
 
-        def traced(*args: Any, _step: Any = step, _name: str = name) -> Any:
+    def traced(name: str, step: Any) -> Any:
+        def record(self: Any, *args: Any) -> Any:
             terms = next((a for a in args if isinstance(a, Terms)), None)
-            taken.append((_name, None if terms is None else terms.revision))
-            return _step(*args)
+            taken.append((name, None if terms is None else terms.revision))
+            return step(self, *args)
 
-        setattr(session, name, traced)
+        return record
+
+    for part, obj in parts.items():
+        names = [name for owner, name in STEPS if owner == part]
+        cls = type(obj)
+        body = {name: traced(name, getattr(cls, name)) for name in names}
+        obj.__class__ = type(cls.__name__, (cls,), {"__slots__": (), **body})
     return taken
 
 
@@ -200,7 +206,11 @@ def test_a_2025_body_and_a_2026_post_are_read_by_the_same_steps() -> None:
     old = stateful.receive_body(_request(7, "tools/call", args), INFO)
     new = reader.read_apart(_call(), INFO)
     # The same functions, in the same order; what differs is the terms they are handed.
-    assert [name for name, _ in session_steps] == [name for name, _ in reader_steps] == list(STEPS)
+    assert (
+        [name for name, _ in session_steps]
+        == [name for name, _ in reader_steps]
+        == [name for _, name in STEPS]
+    )
     assert {rev for _, rev in session_steps if rev} == {"2025-11-25"}
     assert {rev for _, rev in reader_steps if rev} == {"2026-07-28"}
     assert len(old.events) == 1 and new.request is not None
