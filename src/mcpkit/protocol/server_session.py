@@ -30,16 +30,14 @@ from mcpkit.protocol import codes, jsonrpc
 from mcpkit.protocol.answer_checks import (
     check_discover_answer,
     check_initialize_answer,
+    discover_answer,
+    initialize_answer,
     negotiated,
 )
 from mcpkit.protocol.answering import progress_token_of
 from mcpkit.protocol.capabilities import (
-    REQUIRED_CAPABILITY,
-    TASK_CAPABILITY,
     capability_error,
-    check_task_augmentation,
-    has_capability,
-    task_params,
+    check_request_to_client,
     undeclared,
 )
 from mcpkit.protocol.depth import SHORT_MESSAGE
@@ -52,7 +50,7 @@ from mcpkit.protocol.events import (
 )
 from mcpkit.protocol.extensions import Extension, declares, methods_with
 from mcpkit.protocol.ids import RequestIds
-from mcpkit.protocol.jsonrpc import Envelope, field_of
+from mcpkit.protocol.jsonrpc import Envelope
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.outbox import ApartRead, Batch
 from mcpkit.protocol.own_terms import (
@@ -555,12 +553,8 @@ class ServerSession(Session):
 
     def initialize_answer(self, params: InitializeRequestParams) -> InitializeResult:
         """What `initialize` is answered with: the revision negotiated, what we declare."""
-        return InitializeResult(
-            protocol_version=negotiated(params.protocol_version, self.supported_revisions),
-            capabilities=self.capabilities,
-            server_info=self.server_info,
-            instructions=self.instructions,
-        )
+        declared = (self.capabilities, self.server_info, self.instructions)
+        return initialize_answer(params, self.supported_revisions, *declared)
 
     @property
     def initializing(self) -> bool:
@@ -598,18 +592,8 @@ class ServerSession(Session):
     def discover_answer(self) -> dict[str, Any]:
         """server/discover: the revisions we speak, our capabilities and instructions (the
         server's info goes in the result's `_meta`, as on every 2026 result)."""
-        capabilities = msgspec.to_builtins(self.capabilities)
-        capabilities.pop("tasks", None)  # (2025-11-25's tasks; 2026's are an extension)
-        if self.extensions:
-            served: dict[str, Any] = {ext.id: {} for ext in self.extensions}
-            capabilities["extensions"] = {**(capabilities.get("extensions") or {}), **served}
-        result: dict[str, Any] = {
-            "supportedVersions": list(self.all_revisions),
-            "capabilities": capabilities,
-        }
-        if self.instructions is not None:
-            result["instructions"] = self.instructions
-        return result
+        declared = (self.capabilities, self.extensions, self.instructions)
+        return discover_answer(self.all_revisions, *declared)
 
     def accept_discover(self, result: dict[str, Any]) -> dict[str, Any]:
         """`result`, a `discover_answer` maybe changed since, if it may be sent (McpError if
@@ -635,41 +619,7 @@ class ServerSession(Session):
             refusal = rules.send_refusal(method)
             if refusal is not None:
                 raise LocalProtocolError(refusal)
-        # basic/lifecycle, Operation: sampling, elicitation and roots only where the client
-        # declared them. The finer checks below assume the feature itself was declared.
-        path = REQUIRED_CAPABILITY.get(method)
-        caps = self.client_capabilities
-        if path is not None and not has_capability(caps, path):
-            raise LocalProtocolError(
-                f"the client did not declare the '{'.'.join(path)}' capability, so {method} "
-                "cannot be sent to it"
-            )
-        if method in TASK_CAPABILITY and task_params(params) is not None:
-            check_task_augmentation(method, caps, "client")
-        if method == "elicitation/create":
-            _check_elicitation_mode(caps, params)
-        # client/sampling, Tools in Sampling: a request with `tools` needs `sampling.tools`.
-        elif method == "sampling/createMessage" and field_of(params, "tools"):
-            if not has_capability(caps, ("sampling", "tools")):
-                raise LocalProtocolError(
-                    "the client did not declare 'sampling.tools', so a sampling request with "
-                    "tools cannot be sent to it (SEP-1577)"
-                )
-
-
-def _check_elicitation_mode(caps: ClientCapabilities, params: Any) -> None:
-    """client/elicitation, Capabilities: a server sends no elicitation in a mode the client
-    did not declare, and an empty `elicitation` object means form mode only."""
-    mode = field_of(params, "mode") or "form"  # `mode` may be left out for form mode
-    elicitation = caps.elicitation
-    declared_modes = {m for m in ("form", "url") if has_capability(elicitation, (m,))}
-    if not declared_modes:
-        declared_modes = {"form"}  # (the 2025-06-18 shape: no modes existed yet)
-    if mode not in declared_modes:
-        raise LocalProtocolError(
-            f"the client did not declare elicitation mode {mode!r} "
-            f"(it supports: {', '.join(sorted(declared_modes))})"
-        )
+        check_request_to_client(self.client_capabilities, method, params)
 
 
 #: A params type -> its decode (`jsonrpc.part_decoder`), kept by `ServerSession.read_apart`.
