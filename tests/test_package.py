@@ -436,7 +436,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "hasattr(obj, '__self__')": _USER,
     },
     "protocol/pending.py": {"getattr(params, 'meta', None)": _WIRE},
-    "protocol/session.py": {"getattr(params, 'meta', None)": _WIRE},
+    "protocol/answering.py": {"getattr(params, 'meta', None)": _WIRE},
     "runtime/workers.py": {
         "getattr(self._local, 'inbox', None)": "a threading.local: the attribute exists in the "
         "threads that set it",

@@ -1,7 +1,7 @@
-"""What may become of the server's answer to `initialize` or `server/discover` between the
-moment it is made and the moment it is sent (a server's middleware may change it): the
-revision stays the negotiated one, the server's identity its own, and no capability the
-server does not declare may be advertised; instructions are free."""
+"""The server's answers to `initialize` and `server/discover`, and what may become of them
+between the moment they are made and the moment they are sent (a server's middleware may
+change them): the revision stays the negotiated one, the server's identity its own, and no
+capability the server does not declare may be advertised; instructions are free."""
 
 from __future__ import annotations
 
@@ -12,15 +12,64 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.types import Implementation, InitializeResult, ServerCapabilities
+from mcpkit.protocol.extensions import Extension
+from mcpkit.types import (
+    Implementation,
+    InitializeRequestParams,
+    InitializeResult,
+    ServerCapabilities,
+)
 
-__all__ = ["check_discover_answer", "check_initialize_answer", "negotiated", "unserved"]
+__all__ = [
+    "check_discover_answer",
+    "check_initialize_answer",
+    "discover_answer",
+    "initialize_answer",
+    "negotiated",
+    "unserved",
+]
 
 
 def negotiated(requested: str, supported: Sequence[str]) -> str:
     """basic/lifecycle, Version Negotiation: the requested revision if we speak it, else our
     latest (the client then decides whether it can go on)."""
     return requested if requested in supported else supported[0]
+
+
+def initialize_answer(
+    params: InitializeRequestParams,
+    supported: Sequence[str],
+    capabilities: ServerCapabilities,
+    server_info: Implementation,
+    instructions: str | None,
+) -> InitializeResult:
+    """What `initialize` is answered with: the revision negotiated, what the server declares."""
+    return InitializeResult(
+        protocol_version=negotiated(params.protocol_version, supported),
+        capabilities=capabilities,
+        server_info=server_info,
+        instructions=instructions,
+    )
+
+
+def discover_answer(
+    revisions: Sequence[str],
+    capabilities: ServerCapabilities,
+    extensions: Sequence[Extension],
+    instructions: str | None,
+) -> dict[str, Any]:
+    """server/discover's answer: the `revisions` we speak, the capabilities and extensions we
+    declare, and our instructions (the server's info goes in the result's `_meta`, as on
+    every 2026 result)."""
+    declared = msgspec.to_builtins(capabilities)
+    declared.pop("tasks", None)  # (2025-11-25's tasks; 2026's are an extension)
+    if extensions:
+        served: dict[str, Any] = {ext.id: {} for ext in extensions}
+        declared["extensions"] = {**(declared.get("extensions") or {}), **served}
+    result: dict[str, Any] = {"supportedVersions": list(revisions), "capabilities": declared}
+    if instructions is not None:
+        result["instructions"] = instructions
+    return result
 
 
 def check_initialize_answer(

@@ -22,6 +22,7 @@ __all__ = [
     "REQUIRED_CAPABILITY",
     "TASK_CAPABILITY",
     "capability_error",
+    "check_request_to_client",
     "check_task_augmentation",
     "has_capability",
     "task_params",
@@ -127,4 +128,43 @@ def check_task_augmentation(method: str, caps: Any, peer: str) -> None:
         wire = "tasks.requests." + method.replace("/", ".")
         raise LocalProtocolError(
             f"the {peer} did not declare '{wire}', so {method} cannot be sent to it as a task"
+        )
+
+
+def check_request_to_client(caps: Any, method: str, params: Any) -> None:
+    """Raise LocalProtocolError when a server may not send `method` with `params` to a client
+    that declared `caps` (its phase allowing it: `ServerSession.check_outbound_request`)."""
+    # basic/lifecycle, Operation: sampling, elicitation and roots only where the client
+    # declared them. The finer checks below assume the feature itself was declared.
+    path = REQUIRED_CAPABILITY.get(method)
+    if path is not None and not has_capability(caps, path):
+        raise LocalProtocolError(
+            f"the client did not declare the '{'.'.join(path)}' capability, so {method} "
+            "cannot be sent to it"
+        )
+    if method in TASK_CAPABILITY and task_params(params) is not None:
+        check_task_augmentation(method, caps, "client")
+    if method == "elicitation/create":
+        _check_elicitation_mode(caps, params)
+    # client/sampling, Tools in Sampling: a request with `tools` needs `sampling.tools`.
+    elif method == "sampling/createMessage" and field_of(params, "tools"):
+        if not has_capability(caps, ("sampling", "tools")):
+            raise LocalProtocolError(
+                "the client did not declare 'sampling.tools', so a sampling request with "
+                "tools cannot be sent to it (SEP-1577)"
+            )
+
+
+def _check_elicitation_mode(caps: Any, params: Any) -> None:
+    """client/elicitation, Capabilities: a server sends no elicitation in a mode the client
+    did not declare, and an empty `elicitation` object means form mode only."""
+    mode = field_of(params, "mode") or "form"  # `mode` may be left out for form mode
+    elicitation = caps.elicitation
+    declared_modes = {m for m in ("form", "url") if has_capability(elicitation, (m,))}
+    if not declared_modes:
+        declared_modes = {"form"}  # (the 2025-06-18 shape: no modes existed yet)
+    if mode not in declared_modes:
+        raise LocalProtocolError(
+            f"the client did not declare elicitation mode {mode!r} "
+            f"(it supports: {', '.join(sorted(declared_modes))})"
         )

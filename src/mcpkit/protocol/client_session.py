@@ -138,7 +138,7 @@ class ClientSession(Session):
         )
         # The tasks extension's methods (SEP-2663), which the client declares in this era:
         # a call the server runs as a task is followed with tasks/get and tasks/update.
-        self._methods = {**self._methods, **TASKS.methods}
+        self._receiving.methods = {**self._receiving.methods, **TASKS.methods}
         # No handshake to wait for: the session operates from its first request.
         self.phase = "operating"
         self._rules = CLIENT_PHASES["operating"]
@@ -150,7 +150,7 @@ class ClientSession(Session):
         if self.terms is not None and not self.terms.stateless:
             raise LocalProtocolError("the session already began with initialize")
         self.terms = None
-        self._methods = self.methods_of(LATEST_REVISION)
+        self._receiving.methods = self.methods_of(LATEST_REVISION)
         self.phase = "new"
         self._rules = CLIENT_PHASES["new"]
 
@@ -163,7 +163,7 @@ class ClientSession(Session):
         self.phase = "new"
         self._rules = CLIENT_PHASES["new"]
 
-    def _on_result(self, rid: RequestId, method: str, result: Any, events: list[Event]) -> None:
+    def on_result(self, rid: RequestId, method: str, result: Any, events: list[Event]) -> None:
         if method == "initialize":
             assert isinstance(result, InitializeResult)
             version = result.protocol_version
@@ -193,7 +193,7 @@ class ClientSession(Session):
             self.send_notification("notifications/initialized")
         events.append(ResponseReceived(rid, result))
 
-    def _check_inbound_request(self, method: str, terms: Terms[Any] | None) -> McpError | None:
+    def check_inbound_request(self, method: str, terms: Terms[Any] | None) -> McpError | None:
         # As the server's: the phase first (-32600), then what we declared (-32601).
         rules = self._rules
         if rules.receives is not None or method in rules.refuses:  # (the common case: no call)
@@ -205,7 +205,7 @@ class ClientSession(Session):
             return McpError(codes.METHOD_NOT_FOUND, capability_error(method, path, "the client"))
         return None
 
-    def _check_outbound_request(self, method: str, params: Any) -> None:
+    def check_outbound_request(self, method: str, params: Any = None) -> None:
         # basic/lifecycle, Initialization: nothing but ping (and initialize itself) until
         # the server has answered initialize; then only what the server declared.
         rules = self._rules

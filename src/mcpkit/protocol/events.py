@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
@@ -18,36 +18,12 @@ __all__ = [
     "NotificationReceived",
     "ProgressReceived",
     "RequestCancelled",
-    "RequestCheck",
     "RequestInfo",
     "RequestReceived",
     "RequestTimedOut",
     "ResponseReceived",
     "StrayResponse",
 ]
-
-
-class RequestCheck(Protocol):
-    """A check of its own that a transport asks of the request a body holds, made by the
-    session that reads the body from what it decoded anyway (`Session.read_apart`): over
-    Streamable HTTP under 2026-07-28, the headers that mirror the body against it
-    (`mcpkit.transports.http.mirrored`). Its refusal comes before any of the session's."""
-
-    def request(
-        self, request_id: int | str, method: str, params: Any, revision: str | None = None
-    ) -> McpError | None:
-        """Asked once the session would serve the body's request (its params decoded, every
-        check of the session's own passed), before anything of it runs: the error to refuse
-        it with, or None to serve it. `revision`: what the params' `_meta` names as the
-        revision, where the session knows it (the terms it read from it), so that the check
-        need not read the `_meta` itself."""
-        ...
-
-    def rest(self) -> bytes | None:
-        """Asked when the body is read and `request` was not: the answer to the body as a
-        whole (an encoded JSON-RPC error) to send instead of what the session made of it, or
-        None to keep that."""
-        ...
 
 
 class RequestInfo(msgspec.Struct, frozen=True):

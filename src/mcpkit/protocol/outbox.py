@@ -61,7 +61,7 @@ class BodyRead(msgspec.Struct):
 
 
 class ApartRead(msgspec.Struct):
-    """What `Session.read_apart` read of a body whose request is served apart from the
+    """What `ServerSession.read_apart` read of a body whose request is served apart from the
     session: the request (None when the body held none to serve: a notification, or a request
     the session answered itself), the events the body made besides it, the answers the
     session gave itself (`answers`, final messages), the answers to the body as a whole

@@ -6,19 +6,19 @@ requested revision when it speaks it, else its latest; the client then sends
 (-32601) and never sends requests for features the peer did not declare. The client's role
 is `client_session`.
 
-Each role fills in `Session`'s hooks. `_check_inbound_request` decides whether the peer's
+Each role fills in `Session`'s hooks. `check_inbound_request` decides whether the peer's
 request may be served now: first the phase table (`phases`), then the capability we declared.
 That order decides which error a peer sees when both apply: a known method that comes too
 early is -32600 whatever feature it needs; only in a phase that serves it can it be -32601.
-`_handle_own_request` and `_handle_own_notification` consume the handshake messages, and
-`_check_outbound_request` refuses, with LocalProtocolError, to send what the phase or the
+`handle_own_request` and `handle_own_notification` consume the handshake messages, and
+`check_outbound_request` refuses, with LocalProtocolError, to send what the phase or the
 peer's declared capabilities forbid: a bug on our side, so it raises rather than answers.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -30,15 +30,14 @@ from mcpkit.protocol import codes, jsonrpc
 from mcpkit.protocol.answer_checks import (
     check_discover_answer,
     check_initialize_answer,
+    discover_answer,
+    initialize_answer,
     negotiated,
 )
+from mcpkit.protocol.answering import progress_token_of
 from mcpkit.protocol.capabilities import (
-    REQUIRED_CAPABILITY,
-    TASK_CAPABILITY,
     capability_error,
-    check_task_augmentation,
-    has_capability,
-    task_params,
+    check_request_to_client,
     undeclared,
 )
 from mcpkit.protocol.depth import SHORT_MESSAGE
@@ -46,13 +45,12 @@ from mcpkit.protocol.events import (
     Event,
     InitializedReceived,
     InitializeReceived,
-    RequestCheck,
     RequestInfo,
     RequestReceived,
 )
 from mcpkit.protocol.extensions import Extension, declares, methods_with
 from mcpkit.protocol.ids import RequestIds
-from mcpkit.protocol.jsonrpc import Envelope, field_of
+from mcpkit.protocol.jsonrpc import Envelope
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.outbox import ApartRead, Batch
 from mcpkit.protocol.own_terms import (
@@ -63,18 +61,9 @@ from mcpkit.protocol.own_terms import (
     missing_capability,
     unsupported_revision,
 )
-from mcpkit.protocol.phases import (
-    SERVER_PHASES,
-    SERVER_STEPS,
-    next_phase,
-)
-from mcpkit.protocol.session import (
-    DEFAULT_MAX_INFLIGHT,
-    PARAM_DECODES,
-    Session,
-    param_decode_of,
-    progress_token_of,
-)
+from mcpkit.protocol.phases import SERVER_PHASES, SERVER_STEPS, next_phase
+from mcpkit.protocol.receiving import METHOD_TABLES
+from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, Session
 from mcpkit.protocol.terms import KeepsTerms, Terms
 from mcpkit.protocol.unread_meta import unread_types
 from mcpkit.types import (
@@ -85,21 +74,15 @@ from mcpkit.types import (
     RequestId,
     ServerCapabilities,
 )
-from mcpkit.types.methods import (
-    STATELESS_REVISIONS,
-    SUPPORTED_REVISIONS,
-    MethodInfo,
-    methods_for,
-)
+from mcpkit.types.methods import STATELESS_REVISIONS, SUPPORTED_REVISIONS, MethodInfo, methods_for
 
-__all__ = ["ServerSession", "unsupported_revision"]  # (the latter: `own_terms`'s, kept here)
+__all__ = ["ServerSession"]
 
 # What the peer counts as having declared before the handshake: nothing, so every capability
 # check on it fails closed until `initialize` says otherwise.
 _NO_CLIENT_CAPABILITIES: Final = ClientCapabilities()
-_NO_SERVER_CAPABILITIES: Final = ServerCapabilities()
 _OWN_TERMS: Final = SERVER_PHASES["own terms"]
-# `_check_inbound_request` asks nothing of this row: it refuses no method.
+# `check_inbound_request` asks nothing of this row: it refuses no method.
 assert _OWN_TERMS.receives is None and not _OWN_TERMS.refuses
 # (Plain dicts, never changed, not read-only proxies: looked up on every request that
 # carries its terms, where a proxy's `in` or `.get` is a method call.)
@@ -152,7 +135,7 @@ class ServerSession(Session):
     #: every request that carries its terms, not through a property: a plain attribute read.
     _codec: OwnTermsCodec | None = None
     #: The capabilities last checked against and the methods they do not serve (`undeclared`),
-    #: worked out by `_check_inbound_request` when it meets other capabilities: one lookup per
+    #: worked out by `check_inbound_request` when it meets other capabilities: one lookup per
     #: request. Kept on the class, one entry for every session: the sessions of a server share
     #: its capabilities object (one table per session was 272 bytes of every idle session).
     _unserved: tuple[object, Mapping[str, tuple[str, ...]]] = (None, MappingProxyType({}))
@@ -192,10 +175,26 @@ class ServerSession(Session):
         #: The revisions we speak, preferred first: a client that asks for one we lack is
         #: offered the first (basic/lifecycle, Version Negotiation: it SHOULD be our latest).
         self.supported_revisions = tuple(supported_revisions)
-        # The 2026-07-28 settings `read_apart` and `encode_answer` read on every request that
-        # carries its terms are held by the instance, the class's defaults too: a class
-        # attribute read through an instance is not specialized in Python 3.11, an
-        # instance's is.
+        self._take_own_terms_settings(
+            stateless_revisions, cache, stateless_param_types, extensions, codec
+        )
+        #: A name in `phases.SERVER_PHASES`, which says what may be received and sent
+        #: (`_rules`, looked up once per change: checked on every message).
+        self.phase = "new"
+        self._rules = SERVER_PHASES["new"]
+
+    def _take_own_terms_settings(
+        self,
+        stateless_revisions: Sequence[str],
+        cache: CachePolicy | None,
+        stateless_param_types: Mapping[str, type] | None,
+        extensions: Sequence[Extension],
+        codec: OwnTermsCodec | None,
+    ) -> None:
+        """`__init__`'s settings for requests that carry their own terms (2026-07-28)."""
+        # Those `read_apart` and `encode_answer` read on every request that carries its terms
+        # are held by the instance, the class's defaults too: a class attribute read through
+        # an instance is not specialized in Python 3.11, an instance's is.
         cls = type(self)
         self.stateless_revisions = (
             cls.stateless_revisions
@@ -217,10 +216,6 @@ class ServerSession(Session):
             self._extension_of = cls._extension_of
         if codec is not None and codec.supported == self.all_revisions:
             self._codec = codec  # (else the session makes its own when it needs one)
-        #: A name in `phases.SERVER_PHASES`, which says what may be received and sent
-        #: (`_rules`, looked up once per change: checked on every message).
-        self.phase = "new"
-        self._rules = SERVER_PHASES["new"]
 
     def keep_terms_in(self, holder: KeepsTerms) -> None:
         """Keep the terms the handshake settles in `holder` (the session's record, which a
@@ -309,7 +304,7 @@ class ServerSession(Session):
         if self.phase == "initializing":
             self._step("notifications/initialized")
 
-    def _revision_refusal(self, params: msgspec.Raw | msgspec.UnsetType) -> McpError | None:
+    def revision_refusal(self, params: msgspec.Raw | msgspec.UnsetType) -> McpError | None:
         if isinstance(params, msgspec.UnsetType):
             return None
         try:
@@ -328,28 +323,21 @@ class ServerSession(Session):
         # A subclass that changes a step `read_apart` writes out is read the general way.
         cls._folds = all(getattr(cls, name) is getattr(ServerSession, name) for name in _FOLDED)
 
-    def read_apart(
-        self, data: bytes, info: RequestInfo | None = None, check: RequestCheck | None = None
-    ) -> ApartRead:
-        # fast path: mirrors `Session.read_apart` (docs/performance.md, fast paths)
-        # The usual 2026-07-28 POST, one request whose `_meta` was read before, read here
-        # in one function: what `Session.read_apart` does through `receive_data`,
-        # `_receive_envelope`, `_receive_request`, `_serve_request`, `_check_inbound_request`
-        # and `_start_request`, for that case alone. Whatever else a body holds or asks is
-        # told before anything is queued, and read the general way from where it parted (as
-        # is a body read with a `check`, which the general way asks).
-        size = len(data)
-        depth = self.max_json_depth
+    def read_apart(self, data: bytes, info: RequestInfo | None = None) -> ApartRead:
+        # fast path: mirrors `Receiving.read_apart` (docs/performance.md, fast paths)
+        # The usual 2026-07-28 POST (one request, its `_meta` read before) read in one
+        # function, as the steps `_FOLDED` lists read it; anything else is told before
+        # anything is queued, and read the general way from where it parted.
+        receiving = self._receiving
+        size, depth = len(data), receiving.max_json_depth
         if (
-            check is not None
-            or not self._folds
+            not self._folds
             or self._outbox.items
             or not self._rules.own_terms
             or not self.stateless_revisions
-            or size > self.max_message_size
-            # (its first byte as an int, not a slice: no object made)
+            or size > receiving.max_message_size
             or not size
-            or data[0] != 123  # `{`
+            or data[0] != 123  # `{` (its first byte as an int, not a slice: no object made)
             or not data.isascii()
             # `receive_data`'s depth rule: only a body it would decode without `check_bytes`
             or (
@@ -363,25 +351,20 @@ class ServerSession(Session):
                 )
             )
         ):
-            return super().read_apart(data, info, check)
-        # (`decode_message`'s decode, without its call: what it would refuse is read the
-        # general way, and refused there)
+            return receiving.read_apart(data, info)
+        # (`decode_message`'s decode: what it refuses is read, and refused, the general way)
         try:
             env = jsonrpc.decode_envelope(data)
         except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-            return super().read_apart(data, info, check)
+            return receiving.read_apart(data, info)
         if env.jsonrpc != "2.0":
-            return super().read_apart(data, info, check)
+            return receiving.read_apart(data, info)
         rid = env.id
         method = env.method
-        if (
-            method is UNSET
-            or rid is UNSET
-            or rid is None
-            or env.result is not UNSET
-            or env.error is not UNSET
-        ):
-            return self._read_apart_from(env, info, check)
+        if method is UNSET or rid is UNSET or rid is None:
+            return self._read_apart_from(env, info)  # (not a request)
+        if env.result is not UNSET or env.error is not UNSET:
+            return self._read_apart_from(env, info)
         codec = self._codec or self.codec
         terms = codec.cached(env.params)
         if (
@@ -392,8 +375,8 @@ class ServerSession(Session):
             or method in _ANSWERS_ITSELF
             or terms is self._kept.terms
         ):
-            return self._read_apart_from(env, info, check)
-        methods = _TABLES[terms.revision]
+            return self._read_apart_from(env, info)
+        methods = METHOD_TABLES[terms.revision]
         known = methods[method] if method in methods else None
         unserved = ServerSession._unserved
         if (
@@ -402,37 +385,32 @@ class ServerSession(Session):
             or _INBOUND not in known.direction
             or unserved[0] is not self.capabilities
             or method in unserved[1]
-            or len(self._inflight) >= self.max_inflight
+            or len(self._inflight) >= self._answering.max_inflight
         ):
-            return self._read_apart_from(env, info, check)
+            return self._read_apart_from(env, info)
         names_token = codec.names_token
         types = self.stateless_param_types if names_token else self._unread_types
         tp = types[method] if method in types else known.params
-        decode = PARAM_DECODES[tp] if tp in PARAM_DECODES else param_decode_of(tp)
+        decode = _DECODES[tp] if tp in _DECODES else _decode_of(tp)
         raw = env.params
         try:
             params = decode(jsonrpc.EMPTY_PARAMS if raw is UNSET else raw)
         except (msgspec.DecodeError, RecursionError):
-            return self._read_apart_from(env, info, check)
+            return self._read_apart_from(env, info)
         # (looked for only where the `_meta`'s bytes may name one, the terms cache says)
         token = progress_token_of(params) if names_token else None
         request = RequestReceived(rid, method, params, token, info, terms)
         return ApartRead(request, _NOTHING, _NOTHING, _NOTHING, True)
 
-    def _read_apart_from(
-        self, env: Envelope, info: RequestInfo | None, check: RequestCheck | None
-    ) -> ApartRead:
-        """`Session.read_apart` of a body that decoded into `env` (nothing queued before it),
-        from `_receive_envelope` on."""
+    def _read_apart_from(self, env: Envelope, info: RequestInfo | None) -> ApartRead:
+        """`Receiving.read_apart` of a body that decoded into `env` (nothing queued before it),
+        from `receive_envelope` on."""
         events: list[Event] = []
-        self._check = check
-        try:
-            self._receive_envelope(env, events, None, info)
-        finally:
-            self._check = None
-        return self._read_apart_end(events, 0, check)
+        receiving = self._receiving
+        receiving.receive_envelope(env, events, None, info)
+        return receiving.read_apart_end(events, 0)
 
-    def _receive_request(
+    def receive_request(
         self,
         env: Envelope,
         events: list[Event],
@@ -452,8 +430,15 @@ class ServerSession(Session):
             if terms is not None:
                 self._receive_own(env, events, request_info, terms, codec.names_token)
                 return
-        self._serve_request(
-            env, events, batch, request_info, self._kept.terms, self._methods, self.param_types
+        receiving = self._receiving
+        self._answering.serve_request(
+            env,
+            events,
+            batch,
+            request_info,
+            self._kept.terms,
+            receiving.methods,
+            receiving.param_types,
         )
 
     def _receive_own(
@@ -464,7 +449,7 @@ class ServerSession(Session):
         terms: Terms[ClientCapabilities] | McpError,
         names_token: bool,
     ) -> None:
-        """`_receive_request` of a request that carries its own `terms` (or the error its
+        """`receive_request` of a request that carries its own `terms` (or the error its
         `_meta` is refused with), whose `_meta` may name a progress token if `names_token`:
         where it cannot, the params are decoded with it left unread (`unread_meta`)."""
         rid: RequestId = env.id  # type: ignore[assignment]  # classify() checked it
@@ -472,7 +457,7 @@ class ServerSession(Session):
             self._outbox.error(rid, terms.code, terms.message, None, data=terms.data)
             return
         revision = terms.revision
-        methods = self.methods_of(revision) if self.extension_methods else _TABLES[revision]
+        methods = self.methods_of(revision) if self.extension_methods else METHOD_TABLES[revision]
         method: str = env.method  # type: ignore[assignment]  # classify() checked it
         # (`in` first: on the default, a mappingproxy, `get` is a method call)
         if method in self._extension_of and method not in methods:
@@ -482,7 +467,7 @@ class ServerSession(Session):
                 return
             methods = extended
         types = self.stateless_param_types if names_token else self._unread_types
-        self._serve_request(env, events, None, request_info, terms, methods, types)
+        self._answering.serve_request(env, events, None, request_info, terms, methods, types)
 
     def _extended(
         self, terms: Terms[ClientCapabilities], extension: Extension
@@ -498,21 +483,24 @@ class ServerSession(Session):
             methods = {**methods, **self.extension_methods}
         return methods
 
-    def _encode_for(
+    def encode_answer(
         self,
         request_id: RequestId,
         result: Any,
         method: str,
-        terms: Terms[Any],
+        terms: Terms[Any] | None,
         server_info: Implementation | None = None,
     ) -> bytes:
-        if terms.revision in self.stateless_revisions:
+        if terms is None:
+            terms = self._kept.terms
+        if terms is not None and terms.revision in self.stateless_revisions:
+            # A 2026-07-28 result gets the fields its revision adds (`own_terms`).
             info = self.server_info if server_info is None else server_info
             codec = self._codec or self.codec
             return codec.response(request_id, result, method, info, self.cache)
-        return super()._encode_for(request_id, result, method, terms)
+        return super().encode_answer(request_id, result, method, terms)
 
-    def _check_inbound_request(
+    def check_inbound_request(
         self, method: str, terms: Terms[ClientCapabilities] | None
     ) -> McpError | None:
         # A request served under its own terms (2026-07-28) is never under the session's:
@@ -540,7 +528,7 @@ class ServerSession(Session):
             return McpError(codes.METHOD_NOT_FOUND, capability_error(method, path, "the server"))
         return None
 
-    def _handle_own_request(
+    def handle_own_request(
         self, rid: RequestId, method: str, params: Any, events: list[Event]
     ) -> bool:
         if method == "server/discover":
@@ -551,7 +539,7 @@ class ServerSession(Session):
         # Reached only where the phase allows initialize: once in a stateful session
         # (`phases._AGAIN` refuses a second), on every POST of a stateless one.
         if method != "initialize":
-            return super()._handle_own_request(rid, method, params, events)
+            return super().handle_own_request(rid, method, params, events)
         assert isinstance(params, InitializeRequestParams)
         if method in self.intercepts:
             return False  # the runtime answers: `initialize_answer`, `accept_initialize`
@@ -565,12 +553,8 @@ class ServerSession(Session):
 
     def initialize_answer(self, params: InitializeRequestParams) -> InitializeResult:
         """What `initialize` is answered with: the revision negotiated, what we declare."""
-        return InitializeResult(
-            protocol_version=negotiated(params.protocol_version, self.supported_revisions),
-            capabilities=self.capabilities,
-            server_info=self.server_info,
-            instructions=self.instructions,
-        )
+        declared = (self.capabilities, self.server_info, self.instructions)
+        return initialize_answer(params, self.supported_revisions, *declared)
 
     @property
     def initializing(self) -> bool:
@@ -608,18 +592,8 @@ class ServerSession(Session):
     def discover_answer(self) -> dict[str, Any]:
         """server/discover: the revisions we speak, our capabilities and instructions (the
         server's info goes in the result's `_meta`, as on every 2026 result)."""
-        capabilities = msgspec.to_builtins(self.capabilities)
-        capabilities.pop("tasks", None)  # (2025-11-25's tasks; 2026's are an extension)
-        if self.extensions:
-            served: dict[str, Any] = {ext.id: {} for ext in self.extensions}
-            capabilities["extensions"] = {**(capabilities.get("extensions") or {}), **served}
-        result: dict[str, Any] = {
-            "supportedVersions": list(self.all_revisions),
-            "capabilities": capabilities,
-        }
-        if self.instructions is not None:
-            result["instructions"] = self.instructions
-        return result
+        declared = (self.capabilities, self.extensions, self.instructions)
+        return discover_answer(self.all_revisions, *declared)
 
     def accept_discover(self, result: dict[str, Any]) -> dict[str, Any]:
         """`result`, a `discover_answer` maybe changed since, if it may be sent (McpError if
@@ -627,7 +601,7 @@ class ServerSession(Session):
         check_discover_answer(result, self.discover_answer())
         return result
 
-    def _handle_own_notification(self, method: str, params: Any, events: list[Event]) -> bool:
+    def handle_own_notification(self, method: str, params: Any, events: list[Event]) -> bool:
         if method != "notifications/initialized":
             return False
         # Consumed in every phase (a notification gets no answer, right or wrong): one that
@@ -637,7 +611,7 @@ class ServerSession(Session):
             events.append(InitializedReceived())
         return True
 
-    def _check_outbound_request(self, method: str, params: Any) -> None:
+    def check_outbound_request(self, method: str, params: Any = None) -> None:
         # basic/lifecycle, Initialization: no request but ping before `initialized`; none
         # at all when stateless.
         rules = self._rules
@@ -645,50 +619,16 @@ class ServerSession(Session):
             refusal = rules.send_refusal(method)
             if refusal is not None:
                 raise LocalProtocolError(refusal)
-        # basic/lifecycle, Operation: sampling, elicitation and roots only where the client
-        # declared them. The finer checks below assume the feature itself was declared.
-        path = REQUIRED_CAPABILITY.get(method)
-        caps = self.client_capabilities
-        if path is not None and not has_capability(caps, path):
-            raise LocalProtocolError(
-                f"the client did not declare the '{'.'.join(path)}' capability, so {method} "
-                "cannot be sent to it"
-            )
-        if method in TASK_CAPABILITY and task_params(params) is not None:
-            check_task_augmentation(method, caps, "client")
-        if method == "elicitation/create":
-            _check_elicitation_mode(caps, params)
-        # client/sampling, Tools in Sampling: a request with `tools` needs `sampling.tools`.
-        elif method == "sampling/createMessage" and field_of(params, "tools"):
-            if not has_capability(caps, ("sampling", "tools")):
-                raise LocalProtocolError(
-                    "the client did not declare 'sampling.tools', so a sampling request with "
-                    "tools cannot be sent to it (SEP-1577)"
-                )
+        check_request_to_client(self.client_capabilities, method, params)
 
 
-def _check_elicitation_mode(caps: ClientCapabilities, params: Any) -> None:
-    """client/elicitation, Capabilities: a server sends no elicitation in a mode the client
-    did not declare, and an empty `elicitation` object means form mode only."""
-    mode = field_of(params, "mode") or "form"  # `mode` may be left out for form mode
-    elicitation = caps.elicitation
-    declared_modes = {m for m in ("form", "url") if has_capability(elicitation, (m,))}
-    if not declared_modes:
-        declared_modes = {"form"}  # (the 2025-06-18 shape: no modes existed yet)
-    if mode not in declared_modes:
-        raise LocalProtocolError(
-            f"the client did not declare elicitation mode {mode!r} "
-            f"(it supports: {', '.join(sorted(declared_modes))})"
-        )
+#: A params type -> its decode (`jsonrpc.part_decoder`), kept by `ServerSession.read_apart`.
+_DECODES: Final[dict[Any, Callable[[bytes | msgspec.Raw], Any]]] = {}
 
 
-#: Each revision's method table, by revision (`methods_for`, without the call, as a plain
-#: dict: looked up for every request that carries its terms, whose revision was checked when
-#: they were read).
-_TABLES: Final = {
-    revision: dict(methods_for(revision))
-    for revision in (*STATELESS_REVISIONS, *SUPPORTED_REVISIONS)
-}
+def _decode_of(tp: Any) -> Callable[[bytes | msgspec.Raw], Any]:
+    decode = _DECODES[tp] = jsonrpc.part_decoder(tp)
+    return decode
 
 
 @functools.cache
@@ -707,17 +647,14 @@ _NOTHING: Final[list[Any]] = []
 _INBOUND: Final = ServerSession.inbound_direction
 _ANSWERS_ITSELF: Final = ServerSession.answers_itself
 
-#: The steps `ServerSession.read_apart` writes out for the usual request, and the settings it
-#: reads as constants: a subclass that changes any of them is read through them.
+#: The role's steps and settings `ServerSession.read_apart` writes out for the usual request
+#: (beside the parts' own: `Receiving.receive_data` and `receive_envelope`,
+#: `Answering.serve_request` and `_start_request`): a subclass that changes any of them is
+#: read through them.
 _FOLDED: Final = (
     "inbound_direction",
     "answers_itself",
-    "receive_data",
-    "_receive_envelope",
-    "_receive_request",
+    "receive_request",
     "_receive_own",
-    "_serve_request",
-    "_check_inbound_request",
-    "_start_request",
-    "_read_apart_end",
+    "check_inbound_request",
 )

@@ -23,10 +23,10 @@ class ProxiedSession(ServerSession):
     """A `ServerSession` whose `initialize` arrives as a `RequestReceived` (basic/lifecycle:
     the client waits for the answer before anything but pings, so it may come later)."""
 
-    def _check_inbound_request(
+    def check_inbound_request(
         self, method: str, terms: Terms[ClientCapabilities] | None
     ) -> McpError | None:
-        refusal = super()._check_inbound_request(method, terms)
+        refusal = super().check_inbound_request(method, terms)
         if (
             refusal is not None
             and refusal.code == codes.METHOD_NOT_FOUND
@@ -37,13 +37,13 @@ class ProxiedSession(ServerSession):
             return None
         return refusal
 
-    def _handle_own_request(
+    def handle_own_request(
         self, rid: RequestId, method: str, params: Any, events: list[Event]
     ) -> bool:
         if method == "server/discover":
             return False  # a RequestReceived: answered with the upstream's capabilities
         if method != "initialize" or self.stateless:
-            return super()._handle_own_request(rid, method, params, events)
+            return super().handle_own_request(rid, method, params, events)
         assert isinstance(params, InitializeRequestParams)
         # What the plain session records at once, so later checks (and the HTTP app, which
         # keeps a session once it left "new") see an initializing session.
