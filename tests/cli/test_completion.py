@@ -236,6 +236,7 @@ def test_fish_completes_verbs_options_choices_and_files(tmp_path: Path) -> None:
     assert complete("mcpkit inst") == ["install"]
     assert sorted(complete("mcpkit install --scope ")) == ["project", "user"]
     assert "claude-code" in complete("mcpkit install ")
+    assert "weather.py" not in complete("mcpkit install ")  # HOST comes first, then the file
     assert complete("mcpkit install cursor we") == ["weather.py"]
     assert "--dry-run" in complete("mcpkit install --d")
     assert complete("mcpkit registry ") == ["init", "validate"]
@@ -257,11 +258,14 @@ def test_fish_offers_each_command_at_any_depth_its_own_verbs_flags_and_arguments
         cases.append((typed(words, "--"), long_flags(command)))
         if command.verbs:
             cases.append((typed(words, ""), {verb.name for verb in command.verbs}))
-        else:  # fish offers every positional's choices and files wherever one stands
-            offered = {choice for each in command.positionals for choice in each.choices}
-            if any(each.files for each in command.positionals):
-                offered |= {"mcpkit.fish", "weather.py"}
-            cases.append((typed(words, ""), offered))
+            continue
+        before: list[str] = []
+        for positional in command.positionals:
+            files = {"mcpkit.fish", "weather.py"} if positional.files else set()
+            cases.append((typed(words, *before, ""), set(positional.choices) or files))
+            before.append(positional.choices[0] if positional.choices else "weather.py")
+        if not any(positional.variadic for positional in command.positionals):
+            cases.append((typed(words, *before, ""), set()))  # nothing past the last one
     got = fish_lines(path, [line for line, _ in cases], cwd=tmp_path)
     assert [(line, set(offered)) for (line, _), offered in zip(cases, got, strict=True)] == cases
 

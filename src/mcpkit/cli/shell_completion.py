@@ -269,27 +269,38 @@ def _fish(root: Command, prog: str) -> str:
         f"complete -c {prog} -f",
     ]
     for path, command in root.walk():
-        when = f"complete -c {prog} -n '{' '.join((at, *path))}'"
-        lines += [f"{when}{_fish_option(option)}" for option in command.options if option.flags]
-        lines += [f"{when} -a {verb.name}{_fish_help(verb.help)}" for verb in command.verbs]
-        for positional in command.positionals:
+
+        def when(count: str, path: VerbPath = path) -> str:
+            # options after any number of arguments, a verb first, each positional at its
+            # place (N+ for one that takes the rest)
+            return f"complete -c {prog} -n '{' '.join((at, count, *path))}'"
+
+        lines += [f"{when('0+')}{_fish_option(o)}" for o in command.options if o.flags]
+        lines += [f"{when('0')} -a {verb.name}{_fish_help(verb.help)}" for verb in command.verbs]
+        for index, positional in enumerate(command.positionals):
+            count = f"{index}+" if positional.variadic else str(index)
             if positional.choices:
-                lines.append(f"{when} -a '{' '.join(positional.choices)}'")
+                lines.append(f"{when(count)} -a '{' '.join(positional.choices)}'")
             elif positional.files:
-                lines.append(f"{when} -F")
+                lines.append(f"{when(count)} -F")
     return "\n".join(lines) + "\n"
 
 
 def _fish_at(root: Command, at: str) -> list[str]:
-    """The function `at WORD...`: whether the verbs typed so far are the path WORD... (none:
-    the parser's own), walking the words down the verbs as argparse does."""
-    parents = [(path, command) for path, command in root.walk() if command.verbs]
-    valued = [f"'{' '.join(p)}:{flag}'" for p, c in parents for flag in c.valued_flags()]
-    verbs = [f"'{' '.join(p)}:{verb.name}'" for p, c in parents for verb in c.verbs]
-    cases = [("set skip 1", valued), ("continue", ["'*:-*'"]), ("set -a path $word", verbs)]
+    """The function `at COUNT WORD...`: whether the verbs typed so far are WORD... (none: the
+    parser's own) and COUNT arguments follow them (N, or N+ for N or more), walking the words
+    down the verbs as argparse does."""
+    commands = root.walk()
+    valued = [f"'{' '.join(p)}:{flag}'" for p, c in commands for flag in c.valued_flags()]
+    verbs = [f"'{' '.join(p)}:{verb.name}'" for p, c in commands for verb in c.verbs]
+    # a word after an argument is one more argument, even when it is a verb's name
+    descend = ["if test $n = 0", "    set -a path $word", "else", "    set n (math $n + 1)", "end"]
+    cases = [(valued, ["set skip 1"]), (["'*:-*'"], ["continue"]), (verbs, descend)]
     return [
-        f"function {at} --description 'whether the verbs typed so far are $argv'",
+        f"function {at} --description 'whether the words typed so far are the verbs "
+        "$argv[2..-1] then $argv[1] arguments'",
         "    set -l path",
+        "    set -l n 0",
         "    set -l skip 0",
         "    for word in (commandline -opc)[2..-1]",
         '        if test "$skip" = 1',
@@ -299,15 +310,23 @@ def _fish_at(root: Command, at: str) -> list[str]:
         '        switch "$path:$word"',  # a list in quotes is its words joined by spaces
         *(
             line
-            for then, patterns in cases
+            for patterns, then in cases
             if patterns
-            for line in (f"            case {' '.join(patterns)}", f"                {then}")
+            for line in (
+                f"            case {' '.join(patterns)}",
+                *(f"                {t}" for t in then),
+            )
         ),
         "            case '*'",
-        "                break",
+        "                set n (math $n + 1)",
         "        end",
         "    end",
-        '    test "$path" = "$argv"',
+        '    test "$path" = "$argv[2..-1]"; or return 1',
+        "    if string match -q -- '*+' $argv[1]",
+        "        test $n -ge (string trim -r -c + -- $argv[1])",
+        "    else",
+        "        test $n = $argv[1]",
+        "    end",
         "end",
     ]
 
