@@ -13,12 +13,25 @@ from pathlib import Path
 
 import pytest
 
+from mcpkit.cli._completion_model import Command
 from mcpkit.cli.main import build_parser
 from mcpkit.cli.shell_completion import SHELLS, describe, script
 
 REPO = Path(__file__).resolve().parents[2]
 ROOT = describe(build_parser())
 VERBS = {verb.name: verb for verb in ROOT.verbs}
+# Every command the parser has, at any depth, by the verb words that lead to it: the walks
+# below cover a verb of verbs added tomorrow as they cover `registry init` today.
+COMMANDS = dict(ROOT.walk())
+WITH_VERBS = [(path, command) for path, command in COMMANDS.items() if command.verbs]
+
+
+def typed(path: tuple[str, ...], *words: str) -> str:
+    return " ".join(["mcpkit", *path, *words])
+
+
+def long_flags(command: Command) -> set[str]:
+    return {flag for option in command.options for flag in option.flags if flag.startswith("--")}
 
 
 def shell(*argv: str, cwd: Path | None = None) -> str:
@@ -75,16 +88,71 @@ def test_each_verb_completes_from_its_first_letters(bash_script: Path) -> None:
     assert sorted(complete_bash(bash_script, "mcpkit ca")) == expected
 
 
-def test_each_option_and_each_choice_completes(bash_script: Path) -> None:
-    for verb in ROOT.verbs:
-        for option in verb.options:
+def test_the_walk_reaches_the_verbs_of_verbs() -> None:
+    assert {(), ("generate",), ("registry",)} <= {path for path, _ in WITH_VERBS}
+    assert {("generate", "client"), ("registry", "validate")} <= set(COMMANDS)
+
+
+def test_each_command_at_any_depth_offers_its_own_verbs(bash_script: Path) -> None:
+    for path, command in WITH_VERBS:
+        names = [verb.name for verb in command.verbs]
+        assert complete_bash(bash_script, typed(path, "")) == names, path
+        for verb in command.verbs:
+            assert verb.name in complete_bash(bash_script, typed(path, verb.name[:2])), path
+
+
+def test_each_option_and_each_choice_completes_at_any_depth(bash_script: Path) -> None:
+    for path, command in COMMANDS.items():
+        flags = [flag for option in command.options for flag in option.flags]
+        assert complete_bash(bash_script, typed(path, "-")) == flags, path
+        for option in command.options:
             for flag in option.flags:
-                assert flag in complete_bash(bash_script, f"mcpkit {verb.name} {flag}")
+                assert flag in complete_bash(bash_script, typed(path, flag))
             if option.choices and option.flags[-1].startswith("--"):
                 flag = option.flags[-1]
-                got = complete_bash(bash_script, f"mcpkit {verb.name} {flag} ")
+                got = complete_bash(bash_script, typed(path, flag, ""))
                 assert got == list(option.choices)
-                assert complete_bash(bash_script, f"mcpkit {verb.name} {flag}=") == got
+                assert complete_bash(bash_script, typed(path, flag) + "=") == got
+
+
+def test_each_positional_at_any_depth_completes_as_the_parser_says(
+    bash_script: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "weather.py").write_text("")
+    (tmp_path / "web").mkdir()
+    files = ["weather.py", "web"]
+    for path, command in COMMANDS.items():
+        if command.verbs:
+            continue
+        before: list[str] = []
+        for positional in command.positionals:
+            got = complete_bash(bash_script, typed(path, *before, ""), cwd=tmp_path)
+            expected = list(positional.choices) or (files if positional.files else [])
+            assert sorted(got) == sorted(expected), (path, positional)
+            before.append(positional.choices[0] if positional.choices else "weather.py")
+        if not any(positional.variadic for positional in command.positionals):
+            # past the last positional nothing more is offered
+            assert complete_bash(bash_script, typed(path, *before, ""), cwd=tmp_path) == []
+
+
+def test_verbs_of_verbs_complete_with_their_own_options_and_arguments(
+    bash_script: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "weather.py").write_text("")
+    assert complete_bash(bash_script, "mcpkit registry ") == ["init", "validate"]
+    assert complete_bash(bash_script, "mcpkit registry v") == ["validate"]
+    assert complete_bash(bash_script, "mcpkit registry validate --") == ["--help"]
+    assert complete_bash(bash_script, "mcpkit registry validate we", cwd=tmp_path) == ["weather.py"]
+    assert complete_bash(bash_script, "mcpkit registry init --re") == ["--readme"]
+    assert complete_bash(bash_script, "mcpkit generate ") == ["client", "cli"]
+    # `generate client TARGET`: a file first, then nothing; `-o FILE` a file, wherever it stands
+    assert complete_bash(bash_script, "mcpkit generate client we", cwd=tmp_path) == ["weather.py"]
+    assert complete_bash(bash_script, "mcpkit generate client weather.py ", cwd=tmp_path) == []
+    got = complete_bash(bash_script, "mcpkit generate client weather.py -o we", cwd=tmp_path)
+    assert got == ["weather.py"]
+    assert complete_bash(bash_script, "mcpkit generate client --cl") == ["--class-name"]
+    assert complete_bash(bash_script, "mcpkit generate cli --cl") == []  # a script has no class
+    assert complete_bash(bash_script, "mcpkit generate cli --protocol=2026") == ["2026-07-28"]
 
 
 def test_positionals_complete_choices_then_files(bash_script: Path, tmp_path: Path) -> None:
@@ -109,6 +177,13 @@ def hostile_parser() -> argparse.ArgumentParser:
     good.add_argument("--mode", choices=["a", "b c", "$(touch pwned)", "d"], help="'\"]:[$x")
     good.add_argument("--out", metavar="FILE", help="where `x` goes")
     good.add_argument("thing", choices=["x';touch pwned'"])
+    nest = verbs.add_parser("nest", help="$(touch pwned)")
+    inner = nest.add_subparsers()
+    inner.add_parser("in'ner", help="never listed")
+    inner.add_parser("hidden", help=argparse.SUPPRESS)
+    deep = inner.add_parser("deep", help="it's `touch pwned` $(touch pwned) [x]: 'q' \\")
+    deep.add_argument("--mode", choices=["a", "$(touch pwned)", "e"], help="'\"]:[$x")
+    deep.add_argument("--in", metavar="FILE", help="'; touch pwned; '")
     del evil
     return parser
 
@@ -116,8 +191,9 @@ def hostile_parser() -> argparse.ArgumentParser:
 def test_hostile_names_and_help_cannot_break_out_of_the_scripts(tmp_path: Path) -> None:
     parser = hostile_parser()
     root = describe(parser)
-    assert [verb.name for verb in root.verbs] == ["good"]
-    (good,) = root.verbs
+    assert [verb.name for verb in root.verbs] == ["good", "nest"]
+    good, nest = root.verbs
+    assert [verb.name for verb in nest.verbs] == ["deep"]  # no quote, nor a hidden verb
     assert good.options[1].choices == ("a", "d")  # a choice a shell would split is left out
     for name in ("bash", "zsh", "fish"):
         text = script(name, parser)
@@ -129,7 +205,21 @@ def test_hostile_names_and_help_cannot_break_out_of_the_scripts(tmp_path: Path) 
     path = tmp_path / "hostile.bash"
     path.write_text(script("bash", parser))
     assert complete_bash(path, "mcpkit good --mode ", cwd=tmp_path) == ["a", "d"]
+    assert complete_bash(path, "mcpkit nest ", cwd=tmp_path) == ["deep"]
+    assert complete_bash(path, "mcpkit nest deep --mode ", cwd=tmp_path) == ["a", "e"]
+    if shutil.which("fish"):
+        (tmp_path / "hostile.fish").write_text(script("fish", parser))
+        got = fish_lines(tmp_path / "hostile.fish", ["mcpkit nest ", "mcpkit nest deep --mode "])
+        assert got == [["deep"], ["a", "e"]]
     assert not (tmp_path / "pwned").exists()
+
+
+def fish_lines(path: Path, lines: list[str], cwd: Path | None = None) -> list[list[str]]:
+    """What fish offers for each line (one fish for them all), each without its help."""
+    program = 'source $argv[1]; for line in $argv[2..-1]; complete -C "$line"; echo "<end>"; end'
+    out = shell("fish", "-c", program, str(path), *lines, cwd=cwd)
+    blocks = out.split("<end>\n")[:-1]
+    return [[row.split("\t")[0] for row in block.splitlines()] for block in blocks]
 
 
 @pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
@@ -146,8 +236,38 @@ def test_fish_completes_verbs_options_choices_and_files(tmp_path: Path) -> None:
     assert complete("mcpkit inst") == ["install"]
     assert sorted(complete("mcpkit install --scope ")) == ["project", "user"]
     assert "claude-code" in complete("mcpkit install ")
+    assert "weather.py" not in complete("mcpkit install ")  # HOST comes first, then the file
     assert complete("mcpkit install cursor we") == ["weather.py"]
     assert "--dry-run" in complete("mcpkit install --d")
+    assert complete("mcpkit registry ") == ["init", "validate"]
+    assert complete("mcpkit registry validate --") == ["--help"]
+    assert complete("mcpkit registry validate we") == ["weather.py"]
+    assert complete("mcpkit generate client we") == ["weather.py"]
+    assert complete("mcpkit generate client --output we") == ["weather.py"]
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_fish_offers_each_command_at_any_depth_its_own_verbs_flags_and_arguments(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "mcpkit.fish"
+    path.write_text(script("fish", build_parser()))
+    (tmp_path / "weather.py").write_text("")
+    cases: list[tuple[str, set[str]]] = []
+    for words, command in COMMANDS.items():
+        cases.append((typed(words, "--"), long_flags(command)))
+        if command.verbs:
+            cases.append((typed(words, ""), {verb.name for verb in command.verbs}))
+            continue
+        before: list[str] = []
+        for positional in command.positionals:
+            files = {"mcpkit.fish", "weather.py"} if positional.files else set()
+            cases.append((typed(words, *before, ""), set(positional.choices) or files))
+            before.append(positional.choices[0] if positional.choices else "weather.py")
+        if not any(positional.variadic for positional in command.positionals):
+            cases.append((typed(words, *before, ""), set()))  # nothing past the last one
+    got = fish_lines(path, [line for line, _ in cases], cwd=tmp_path)
+    assert [(line, set(offered)) for (line, _), offered in zip(cases, got, strict=True)] == cases
 
 
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
@@ -190,6 +310,29 @@ def zsh_script(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def zsh_walk() -> list[tuple[str, str]]:
+    """Lines for zsh from the whole parser: each command's verbs, at any depth; and for each
+    verb of a verb, its longest option from all but its last letter, and its first argument."""
+    cases: list[tuple[str, str]] = []
+    for path, command in COMMANDS.items():
+        if command.verbs:
+            cases.append(
+                (typed(path, ""), "*" + "*".join(sorted(v.name for v in command.verbs)) + "*")
+            )
+        if len(path) < 2:  # the first level's verbs: the cases written out below
+            continue
+        longest = max(long_flags(command) - {"--help"}, key=len, default="")
+        if longest:
+            cases.append((typed(path, longest[:-1]), f"*{longest}*"))
+        if command.positionals:
+            first = command.positionals[0]
+            if first.files:
+                cases.append((typed(path, "we"), "*weather.py*"))
+            elif first.choices:
+                cases.append((typed(path, ""), "*" + "*".join(sorted(first.choices)) + "*"))
+    return cases
+
+
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
 @pytest.mark.parametrize(
     ("line", "pattern"),
@@ -200,6 +343,9 @@ def zsh_script(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("mcpkit install cl", "*claude-code*claude-desktop*"),
         ("mcpkit install cursor we", "*weather.py*"),
         ("mcpkit completion ", "*bash*fish*zsh*"),
+        ("mcpkit registry init --rea", "*--readme*"),
+        ("mcpkit generate client -o we", "*weather.py*"),
+        *zsh_walk(),
     ],
 )
 def test_zsh_completes_in_an_interactive_shell(

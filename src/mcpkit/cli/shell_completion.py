@@ -1,5 +1,6 @@
 """Shell completion scripts for bash, zsh and fish, generated from an argparse parser: its
-verbs, options, choices, and file names for the arguments whose metavar says FILE or PATH.
+verbs and their verbs at any depth, each one's options, choices and positionals, and file
+names for the arguments whose metavar says FILE or PATH.
 
 Generated here, not by a library, because neither maintained one gives static scripts for
 the three shells docs/cli.md promises:
@@ -10,133 +11,19 @@ the three shells docs/cli.md promises:
   and builds the whole parser (about 0.13 s here before argcomplete's own work, where a
   static script answers at once), and the `mcpkit` entry point must call it before it
   parses, on every run; a new dependency besides.
-Like both, this reads argparse's private list of a parser's arguments (see `_actions_of`).
+Like both, this reads the parser's arguments itself (mcpkit.cli._completion_model).
 """
 
 from __future__ import annotations
 
 import argparse
 import re
-from dataclasses import dataclass, field
-from typing import cast
+
+from mcpkit.cli._completion_model import Command, Option, VerbPath, describe
 
 __all__ = ["SHELLS", "describe", "script"]
 
 SHELLS = ("bash", "zsh", "fish")
-# Values complete as file names when the argument's metavar (or name) says it is one.
-_FILE_WORDS = ("FILE", "PATH", "DIR", "TARGET")
-# Words a script may hold unquoted: a verb, an option or a choice with anything else is left out.
-_WORD = re.compile(r"[A-Za-z0-9_.,+/=@%-]+")
-
-
-@dataclass(frozen=True, slots=True)
-class Option:
-    """An option: its flags, whether it takes a value, and how that value completes."""
-
-    flags: tuple[str, ...]
-    help: str
-    takes_value: bool = False
-    choices: tuple[str, ...] = ()
-    files: bool = False
-    metavar: str = "VALUE"
-
-
-@dataclass(frozen=True, slots=True)
-class Positional:
-    """A positional argument: its name and how it completes; `variadic` takes the rest."""
-
-    name: str
-    choices: tuple[str, ...] = ()
-    files: bool = False
-    variadic: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """The parser (name "") or one verb: what follows it on the command line."""
-
-    name: str
-    help: str
-    options: tuple[Option, ...]
-    positionals: tuple[Positional, ...]
-    verbs: tuple[Command, ...] = field(default=())
-
-    def valued_flags(self) -> list[str]:
-        return [flag for option in self.options if option.takes_value for flag in option.flags]
-
-
-def describe(parser: argparse.ArgumentParser, name: str = "", help_text: str = "") -> Command:
-    """What completes after `parser`'s words: its options, positionals and verbs."""
-    options: list[Option] = []
-    positionals: list[Positional] = []
-    verbs: list[Command] = []
-    for action in _actions_of(parser):
-        if action.help == argparse.SUPPRESS:
-            continue
-        choices: object = action.choices
-        if isinstance(choices, dict):  # the verbs: {name: their parser}
-            for verb, sub in cast("dict[str, object]", choices).items():
-                if isinstance(sub, argparse.ArgumentParser) and _WORD.fullmatch(str(verb)):
-                    verbs.append(describe(sub, str(verb), _first_sentence(sub.description)))
-        elif action.option_strings:
-            options.append(_option(action))
-        else:
-            positionals.append(_positional(action))
-    return Command(name, help_text, tuple(options), tuple(positionals), tuple(verbs))
-
-
-def _actions_of(parser: argparse.ArgumentParser) -> list[argparse.Action]:
-    # argparse has no public way to list a parser's arguments; `_actions` has held them since
-    # Python 2.7 and is what every completion generator reads. tests/cli/test_completion.py
-    # proves the result against the parser (each verb, option and choice completes).
-    return list(parser._actions)  # pyright: ignore[reportPrivateUsage]  # see above
-
-
-def _option(action: argparse.Action) -> Option:
-    flags = tuple(flag for flag in action.option_strings if _WORD.fullmatch(flag))
-    takes_value = action.nargs != 0
-    choices = _choices(action)
-    # only a metavar the author chose says "file": `--path` of `run` is a URL path
-    metavar = action.metavar if isinstance(action.metavar, str) else ""
-    return Option(
-        flags,
-        _first_sentence(action.help),
-        takes_value,
-        choices,
-        takes_value and not choices and _names_files(metavar),
-        _clean(metavar or action.dest.upper()) or "VALUE",
-    )
-
-
-def _positional(action: argparse.Action) -> Positional:
-    metavar = action.metavar if isinstance(action.metavar, str) else action.dest
-    choices = _choices(action)
-    variadic = action.nargs in ("*", "+", argparse.REMAINDER)
-    files = not choices and (_names_files(metavar) or _names_files(action.dest))
-    return Positional(_clean(metavar) or action.dest, choices, files, variadic)
-
-
-def _choices(action: argparse.Action) -> tuple[str, ...]:
-    if action.choices is None or isinstance(action.choices, dict):
-        return ()
-    return tuple(str(choice) for choice in action.choices if _WORD.fullmatch(str(choice)))
-
-
-def _names_files(text: str) -> bool:
-    return any(word in text.upper() for word in _FILE_WORDS)
-
-
-def _first_sentence(text: str | None) -> str:
-    sentence = re.split(r"(?<=[.;])\s", " ".join((text or "").split()), maxsplit=1)[0]
-    # an apostrophe would end the scripts' single quotes: the typographic one reads the same
-    return _clean(sentence.rstrip(".;").replace("'", "\u2019"), keep=":\u2019")[:80]
-
-
-def _clean(text: str, *, keep: str = "") -> str:
-    """Text safe inside any of the three scripts' single quotes and zsh's `[...]`; `keep` adds
-    characters (a colon may stand in a description, never in a zsh spec's name)."""
-    allowed = re.escape(" .,+/=@%()<>|-" + keep)
-    return " ".join(re.sub(rf"[^\w{allowed}]", " ", text).split())
 
 
 def script(shell: str, parser: argparse.ArgumentParser, prog: str = "mcpkit") -> str:
@@ -151,6 +38,8 @@ def _function(prog: str) -> str:
 
 def _bash(root: Command, prog: str) -> str:
     fn = _function(prog)
+    commands = root.walk()
+    parents = [(path, command) for path, command in commands if command.verbs]
     lines = [
         f"# bash completion for {prog}, generated by `{prog} completion bash` from its parser.",
         f"# Load it with: source <({prog} completion bash)",
@@ -159,16 +48,17 @@ def _bash(root: Command, prog: str) -> str:
         "    compopt -o filenames 2>/dev/null",
         '    mapfile -t COMPREPLY < <(compgen -f -- "$cur")',
         "}",
-        # Arguments after word $1 of command $2: $prev's value, an option, or positional n.
+        # Arguments after word $1, the last verb of the path $2: $prev's value, an option, or
+        # positional n.
         f"{fn}_args() {{",
         "    local i n=0 word prev=${COMP_WORDS[COMP_CWORD-1]}",
         '    [[ $prev == "=" ]] && prev=${COMP_WORDS[COMP_CWORD-2]}  # --option=value',
         '    case "$2:$prev" in',
-        *_bash_values(root, fn),
+        *_bash_values(commands, fn),
         "    esac",
         "    if [[ $cur == -* ]]; then",
-        "        case $2 in",
-        *(f"            {_bash_name(c)}) {fn}_words '{_bash_flags(c)}';;" for c in _all(root)),
+        '        case "$2" in',
+        *(f"            {_bash_key(p)}) {fn}_words '{_bash_flags(c)}';;" for p, c in commands),
         "        esac",
         "        return",
         "    fi",
@@ -180,80 +70,94 @@ def _bash(root: Command, prog: str) -> str:
         "            (( i += 2 )); continue",
         "        fi",
         '        case "$2:$word" in',
-        *(f"            {p}) (( i++ ));;" for p in _bash_valued(root)),
+        *(f"            {pattern}) (( i++ ));;" for pattern in _bash_valued(commands)),
         "            *:=|*::) (( i++ ));;",  # the rest of an option's value, as in A=b
         "            *:-*) ;;",
         "            *) (( n++ ));;",
         "        esac",
         "    done",
         '    case "$2:$n" in',
-        *_bash_positionals(root, fn),
+        *_bash_positionals(commands, fn),
         "    esac",
         "}",
-        f"{fn}() {{",
-        '    local cur=${COMP_WORDS[COMP_CWORD]} i verb="" start=0',
-        '    [[ $cur == "=" ]] && cur=""',
-        "    COMPREPLY=()",
-        "    for (( i = 1; i < COMP_CWORD; i++ )); do",
-        "        case ${COMP_WORDS[i]} in",
-        *(
-            f"            {'|'.join(root.valued_flags())}) (( i++ ));;"
-            for _ in root.valued_flags()[:1]
-        ),
-        "            -*) ;;",
-        "            *) verb=${COMP_WORDS[i]}; start=$i; break;;",
-        "        esac",
-        "    done",
-        f'    {fn}_args "$start" "$verb"',
-        "}",
+        *_bash_main(parents, fn),
         f"complete -F {fn} {prog}",
     ]
     return "\n".join(lines) + "\n"
 
 
-def _all(root: Command) -> list[Command]:
-    return [root, *root.verbs]
-
-
-def _bash_name(command: Command) -> str:
-    return command.name or '""'
-
-
-def _bash_flags(command: Command) -> str:
-    flags = [flag for option in command.options for flag in option.flags]
-    return " ".join(flags if command.name else [*flags, *(verb.name for verb in command.verbs)])
-
-
-def _bash_valued(root: Command) -> list[str]:
-    """`verb:--flag|verb:-f` patterns of the options that take a value."""
+def _bash_main(parents: list[tuple[VerbPath, Command]], fn: str) -> list[str]:
+    """The function bash calls: down the verbs typed so far, one level a verb (`parents` are
+    the commands that have verbs), then the arguments after the last of them."""
     return [
-        "|".join(f"{c.name}:{flag}" for flag in c.valued_flags())
-        for c in _all(root)
-        if c.valued_flags()
+        f"{fn}() {{",
+        '    local cur=${COMP_WORDS[COMP_CWORD]} i word path="" start=0',
+        '    [[ $cur == "=" ]] && cur=""',
+        "    COMPREPLY=()",
+        "    for (( i = 1; i < COMP_CWORD; i++ )); do",
+        "        word=${COMP_WORDS[i]}",
+        '        if [[ $word == -* && ${COMP_WORDS[i+1]} == "=" ]]; then',
+        "            (( i += 2 )); continue",
+        "        fi",
+        '        case "$path:$word" in',
+        *(f"            {pattern}) (( i++ ));;" for pattern in _bash_valued(parents)),
+        "            *:-*) ;;",
+        *(
+            f"            {_bash_verbs(p, c)}) path=${{path:+$path }}$word; start=$i;;"
+            for p, c in parents
+        ),
+        "            *) break;;",
+        "        esac",
+        "    done",
+        f'    {fn}_args "$start" "$path"',
+        "}",
     ]
 
 
-def _bash_values(root: Command, fn: str) -> list[str]:
+def _bash_key(path: VerbPath, *then: str) -> str:
+    """A case pattern of `path` (its words quoted, as they stand in "$path"), then `:then`."""
+    return f'"{" ".join(path)}"' + "".join(f":{word}" for word in then)
+
+
+def _bash_flags(command: Command) -> str:
+    return " ".join(flag for option in command.options for flag in option.flags)
+
+
+def _bash_verbs(path: VerbPath, command: Command) -> str:
+    return "|".join(_bash_key(path, verb.name) for verb in command.verbs)
+
+
+def _bash_valued(commands: list[tuple[VerbPath, Command]]) -> list[str]:
+    """`"path":--flag|"path":-f` patterns of the options that take a value."""
+    return [
+        "|".join(_bash_key(path, flag) for flag in command.valued_flags())
+        for path, command in commands
+        if command.valued_flags()
+    ]
+
+
+def _bash_values(commands: list[tuple[VerbPath, Command]], fn: str) -> list[str]:
     lines: list[str] = []
-    for command in _all(root):
+    for path, command in commands:
         for option in command.options:
             if not option.takes_value or not option.flags:
                 continue
-            pattern = "|".join(f"{command.name}:{flag}" for flag in option.flags)
+            pattern = "|".join(_bash_key(path, flag) for flag in option.flags)
             lines.append(f"        {pattern}) {_bash_complete(option.choices, option.files, fn)}")
     return lines
 
 
-def _bash_positionals(root: Command, fn: str) -> list[str]:
+def _bash_positionals(commands: list[tuple[VerbPath, Command]], fn: str) -> list[str]:
     lines: list[str] = []
-    for command in _all(root):
-        if not command.name:
-            lines.append(f"        :*) {fn}_words '{_bash_flags(command)}';;")
+    for path, command in commands:
+        if command.verbs:  # its first word is one of them
+            names = " ".join(verb.name for verb in command.verbs)
+            lines.append(f"        {_bash_key(path, '0')}) {fn}_words '{names}'; return;;")
             continue
         for index, positional in enumerate(command.positionals):
             at = "*" if positional.variadic else str(index)
             then = _bash_complete(positional.choices, positional.files, fn)
-            lines.append(f"        {command.name}:{at}) {then}")
+            lines.append(f"        {_bash_key(path, at)}) {then}")
     return lines
 
 
@@ -265,32 +169,14 @@ def _bash_complete(choices: tuple[str, ...], files: bool, fn: str) -> str:
 
 def _zsh(root: Command, prog: str) -> str:
     fn = _function(prog)
-    verbs = " ".join(f"'{verb.name}:{verb.help}'" for verb in root.verbs)
     lines = [
         f"#compdef {prog}",
         f"# zsh completion for {prog}, generated by `{prog} completion zsh` from its parser.",
         f"# Load it with: source <({prog} completion zsh) after compinit, or save it as",
         f"# _{prog} in a folder on $fpath.",
-        f"{fn}() {{",
-        "    local curcontext=$curcontext state line",
-        "    typeset -A opt_args",
-        "    _arguments -C \\",
-        *(f"        {spec} \\" for spec in _zsh_options(root)),
-        "        '1:command:->verb' '*::argument:->argument'",
-        "    case $state in",
-        f"        verb) local -a verbs=({verbs}); _describe -t commands command verbs;;",
-        "        argument)",
-        "            case $line[1] in",
-        *(f"                {verb.name}) {fn}_{_zsh_id(verb.name)};;" for verb in root.verbs),
-        "            esac;;",
-        "    esac",
-        "}",
     ]
-    for verb in root.verbs:
-        specs = [*_zsh_options(verb), *_zsh_positionals(verb)]
-        lines += [f"{fn}_{_zsh_id(verb.name)}() {{", "    _arguments \\"]
-        lines += [f"        {spec} \\" for spec in specs]
-        lines += ["        && return 0", "}"]
+    for path, command in root.walk():
+        lines += _zsh_function(fn, path, command)
     # Autoloaded from $fpath, the file's body runs as the function; sourced, it registers it.
     lines += [
         "if [[ $zsh_eval_context[-1] == loadautofunc ]]; then",
@@ -302,8 +188,43 @@ def _zsh(root: Command, prog: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _zsh_id(name: str) -> str:
-    return re.sub(r"\W", "_", name)
+def _zsh_name(fn: str, path: VerbPath) -> str:
+    """The function completing the command at `path`: `fn`, `fn_verb`, `fn_verb__subverb`."""
+    return fn + "".join(
+        "_" * (depth + 1) + re.sub(r"\W", "_", word) for depth, word in enumerate(path)
+    )
+
+
+def _zsh_function(fn: str, path: VerbPath, command: Command) -> list[str]:
+    name = _zsh_name(fn, path)
+    if not command.verbs:
+        specs = [*_zsh_options(command), *_zsh_positionals(command)]
+        return [
+            f"{name}() {{",
+            "    _arguments \\",
+            *(f"        {s} \\" for s in specs),
+            "        && return 0",
+            "}",
+        ]
+    # A command with verbs: its options, then a verb, whose own function completes the words
+    # after it (`*::` hands them over as if the verb were the command).
+    verbs = " ".join(f"'{verb.name}:{verb.help}'" for verb in command.verbs)
+    return [
+        f"{name}() {{",
+        "    local curcontext=$curcontext state line",
+        "    typeset -A opt_args",
+        "    _arguments -C \\",
+        *(f"        {spec} \\" for spec in _zsh_options(command)),
+        "        '1:command:->verb' '*::argument:->argument'",
+        "    case $state in",
+        f"        verb) local -a verbs=({verbs}); _describe -t commands command verbs;;",
+        "        argument)",
+        "            case $line[1] in",
+        *(f"                {v.name}) {_zsh_name(fn, (*path, v.name))};;" for v in command.verbs),
+        "            esac;;",
+        "    esac",
+        "}",
+    ]
 
 
 def _zsh_options(command: Command) -> list[str]:
@@ -339,25 +260,79 @@ def _zsh_action(choices: tuple[str, ...], files: bool) -> str:
 
 
 def _fish(root: Command, prog: str) -> str:
+    at = _function(prog) + "_at"
     lines = [
         f"# fish completion for {prog}, generated by `{prog} completion fish` from its parser.",
         f"# Load it with: {prog} completion fish | source, or save it as",
         f"# ~/.config/fish/completions/{prog}.fish",
+        *_fish_at(root, at),
         f"complete -c {prog} -f",
     ]
-    verbs = " ".join(verb.name for verb in root.verbs)
-    top = f"complete -c {prog} -n 'not __fish_seen_subcommand_from {verbs}'"
-    lines += [f"{top}{_fish_option(option)}" for option in root.options if option.flags]
-    lines += [f"{top} -a {verb.name} -d '{verb.help}'" for verb in root.verbs]
-    for verb in root.verbs:
-        inside = f"complete -c {prog} -n '__fish_seen_subcommand_from {verb.name}'"
-        lines += [f"{inside}{_fish_option(option)}" for option in verb.options if option.flags]
-        for positional in verb.positionals:
+    for path, command in root.walk():
+
+        def when(count: str, path: VerbPath = path) -> str:
+            # options after any number of arguments, a verb first, each positional at its
+            # place (N+ for one that takes the rest)
+            return f"complete -c {prog} -n '{' '.join((at, count, *path))}'"
+
+        lines += [f"{when('0+')}{_fish_option(o)}" for o in command.options if o.flags]
+        lines += [f"{when('0')} -a {verb.name}{_fish_help(verb.help)}" for verb in command.verbs]
+        for index, positional in enumerate(command.positionals):
+            count = f"{index}+" if positional.variadic else str(index)
             if positional.choices:
-                lines.append(f"{inside} -a '{' '.join(positional.choices)}'")
+                lines.append(f"{when(count)} -a '{' '.join(positional.choices)}'")
             elif positional.files:
-                lines.append(f"{inside} -F")
+                lines.append(f"{when(count)} -F")
     return "\n".join(lines) + "\n"
+
+
+def _fish_at(root: Command, at: str) -> list[str]:
+    """The function `at COUNT WORD...`: whether the verbs typed so far are WORD... (none: the
+    parser's own) and COUNT arguments follow them (N, or N+ for N or more), walking the words
+    down the verbs as argparse does."""
+    commands = root.walk()
+    valued = [f"'{' '.join(p)}:{flag}'" for p, c in commands for flag in c.valued_flags()]
+    verbs = [f"'{' '.join(p)}:{verb.name}'" for p, c in commands for verb in c.verbs]
+    # a word after an argument is one more argument, even when it is a verb's name
+    descend = ["if test $n = 0", "    set -a path $word", "else", "    set n (math $n + 1)", "end"]
+    cases = [(valued, ["set skip 1"]), (["'*:-*'"], ["continue"]), (verbs, descend)]
+    return [
+        f"function {at} --description 'whether the words typed so far are the verbs "
+        "$argv[2..-1] then $argv[1] arguments'",
+        "    set -l path",
+        "    set -l n 0",
+        "    set -l skip 0",
+        "    for word in (commandline -opc)[2..-1]",
+        '        if test "$skip" = 1',
+        "            set skip 0",
+        "            continue",
+        "        end",
+        '        switch "$path:$word"',  # a list in quotes is its words joined by spaces
+        *(
+            line
+            for patterns, then in cases
+            if patterns
+            for line in (
+                f"            case {' '.join(patterns)}",
+                *(f"                {t}" for t in then),
+            )
+        ),
+        "            case '*'",
+        "                set n (math $n + 1)",
+        "        end",
+        "    end",
+        '    test "$path" = "$argv[2..-1]"; or return 1',
+        "    if string match -q -- '*+' $argv[1]",
+        "        test $n -ge (string trim -r -c + -- $argv[1])",
+        "    else",
+        "        test $n = $argv[1]",
+        "    end",
+        "end",
+    ]
+
+
+def _fish_help(text: str) -> str:
+    return f" -d '{text}'" if text else ""
 
 
 def _fish_option(option: Option) -> str:
@@ -373,4 +348,4 @@ def _fish_option(option: Option) -> str:
         parts.append(f" -x -a '{' '.join(option.choices)}'" if option.choices else " -r")
         if option.files:
             parts.append(" -F")
-    return "".join(parts) + (f" -d '{option.help}'" if option.help else "")
+    return "".join(parts) + _fish_help(option.help)
