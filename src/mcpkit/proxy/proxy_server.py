@@ -35,10 +35,10 @@ from mcpkit.proxy.upstream_link import Link, LinkSettings
 from mcpkit.runtime.background import close_all
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
+from mcpkit.runtime.layers import call_through
 from mcpkit.server.context import Context
 from mcpkit.server.handlers import Handler
 from mcpkit.server.handlers.tasks import polled
-from mcpkit.server.middleware import call_through
 from mcpkit.server.request_facts import stands_alone
 from mcpkit.server.server import Server
 from mcpkit.server.session import Peer, ServerSessionHandle

@@ -32,10 +32,10 @@ from mcpkit.server.catalog.json_arguments import retry_with_json_strings
 from mcpkit.server.catalog.registration_checks import scope_set, thread_choice, warn_untyped
 from mcpkit.server.catalog.result_budget import ResultBudget
 from mcpkit.server.catalog.tags import tag_set, version_of, with_labels
+from mcpkit.server.catalog.tool_errors import tool_error_result
+from mcpkit.server.catalog.tool_failures import note_failure
 from mcpkit.server.catalog.tool_limits import ToolLimits, limits_of
 from mcpkit.server.catalog.views import text_only, tool_ui
-from mcpkit.server.hooks.failures import note_failure
-from mcpkit.server.hooks.tool_errors import tool_error_result
 from mcpkit.server.schemas._coercion import has_non_finite_floats, lenient_schema
 from mcpkit.server.schemas._docstrings import summary_doc
 from mcpkit.server.schemas._hints import enc_hook, resolve_hints
@@ -568,7 +568,7 @@ def _unexpected_failure(spec: ToolSpec, exc: Exception, mask_errors: bool) -> Ca
     """The result of any other exception of the tool, logged here (its text in the result
     only where errors are not masked, or where it is meant to be shown)."""
     log_handler_failure(logger, f"tool {spec.name!r}", exc)
-    note_failure(exc)  # for a middleware that transforms or retries it (server/hooks)
+    note_failure(exc)  # for a middleware that transforms or retries it (server/middleware)
     detail = "" if mask_errors and not shown_when_masked(exc) else f": {exc}"
     return _error_result(f"Error executing tool {spec.name!r}{detail}")
 
