@@ -38,10 +38,10 @@ def _layer(name: str) -> Any:
     if name == "tracing-sdk":
         from opentelemetry.sdk.trace import TracerProvider
 
-        from mcpkit.server.tracing import ServerTracing
+        from mcpkit.server.middleware.tracing import ServerTracing
 
         return ServerTracing(TracerProvider())
-    from mcpkit.server.tracing import ServerMetrics
+    from mcpkit.server.middleware.tracing import ServerMetrics
 
     if name == "metrics":
         return ServerMetrics()

@@ -17,7 +17,7 @@ from mcpkit import Client, Server
 from mcpkit.client.tracing import ClientMetrics
 from mcpkit.errors import McpError
 from mcpkit.runtime.meters import DURATION_BUCKETS
-from mcpkit.server.tracing import ServerMetrics
+from mcpkit.server.middleware.tracing import ServerMetrics
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "http"))
 from _serving import serving
@@ -174,7 +174,7 @@ def test_without_opentelemetry_constructing_says_what_to_install(
 
 def test_importing_the_metrics_modules_imports_no_opentelemetry() -> None:
     code = (
-        "import sys, mcpkit, mcpkit.server.tracing, mcpkit.client.tracing; "
+        "import sys, mcpkit, mcpkit.server.middleware.tracing, mcpkit.client.tracing; "
         "print(sorted(m for m in sys.modules if m.startswith('opentelemetry')))"
     )
     loaded = subprocess.run(

@@ -1,4 +1,4 @@
-"""OpenTelemetry spans (mcpkit.server.tracing, mcpkit.client.tracing): names, kinds and
+"""OpenTelemetry spans (mcpkit.server.middleware.tracing, mcpkit.client.tracing): names, kinds and
 attributes of the semantic conventions for MCP, and a client span the parent of the server
 span across a real connection, in memory and over Streamable HTTP."""
 
@@ -23,7 +23,7 @@ from mcpkit.client.middleware import OutgoingRequest
 from mcpkit.client.tracing import ClientTracing
 from mcpkit.errors import McpError, RequestTimeout
 from mcpkit.server.middleware import CallNext
-from mcpkit.server.tracing import ServerTracing
+from mcpkit.server.middleware.tracing import ServerTracing
 from mcpkit.testing import raw_session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "http"))
@@ -252,7 +252,7 @@ def test_without_opentelemetry_constructing_says_what_to_install(
 
 def test_importing_mcpkit_and_the_tracing_modules_imports_no_opentelemetry() -> None:
     code = (
-        "import sys, mcpkit, mcpkit.server.tracing, mcpkit.client.tracing; "
+        "import sys, mcpkit, mcpkit.server.middleware.tracing, mcpkit.client.tracing; "
         "from mcpkit import Client, Server; "
         "print(sorted(m for m in sys.modules if m.startswith('opentelemetry')))"
     )

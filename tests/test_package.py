@@ -734,8 +734,7 @@ SHARED_MODULE_NAMES: dict[str, tuple[set[str], str]] = {
         {"server/handlers/tasks_extension.py", "types/tasks_extension.py"},
         _BY_METHOD,
     ),
-    "middleware.py": ({"client/middleware.py", "server/middleware.py"}, _EACH_SIDE),
-    "tracing.py": ({"client/tracing.py", "server/tracing.py"}, _EACH_SIDE),
+    "tracing.py": ({"client/tracing.py", "server/middleware/tracing.py"}, _EACH_SIDE),
     "session.py": (
         {"protocol/session.py", "server/session.py"},
         "the sans-I/O session, and the server's handle of one client (`Peer`, the type of "

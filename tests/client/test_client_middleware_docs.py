@@ -9,7 +9,7 @@ from typing import Any
 
 from mcpkit import Client, Server
 from mcpkit.client.tracing import ClientTracing
-from mcpkit.server.rate_limit import RateLimit
+from mcpkit.server.middleware.rate_limit import RateLimit
 
 DOC = pathlib.Path(__file__).parents[2] / "docs" / "client.md"
 

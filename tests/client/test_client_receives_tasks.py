@@ -95,7 +95,7 @@ class Llm:
 
 def owner_of(client: Client) -> str:
     """The owner of the client's tasks in its store (one per client)."""
-    receiver = client._task_receiver  # pyright: ignore[reportPrivateUsage]
+    receiver = client._connector.task_receiver  # pyright: ignore[reportPrivateUsage]
     assert receiver is not None
     return receiver.owner
 

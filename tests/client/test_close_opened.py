@@ -121,8 +121,8 @@ async def test_a_client_cancelled_while_its_server_ends_still_closes_the_rest() 
 
     client = Client(Server("slow", lifespan=slow_exit), sampling_handler=sampling, tasks=True)
     await client.__aenter__()
-    receiver = client._task_receiver  # pyright: ignore[reportPrivateUsage]
-    release = client._release  # pyright: ignore[reportPrivateUsage]
+    receiver = client._connector.task_receiver  # pyright: ignore[reportPrivateUsage]
+    release = client._connector.release  # pyright: ignore[reportPrivateUsage]
     assert receiver is not None and release is not None
     releasing = asyncio.Event()
     closed: list[bool] = []
@@ -134,7 +134,7 @@ async def test_a_client_cancelled_while_its_server_ends_still_closes_the_rest() 
     async def closing_receiver() -> None:
         closed.append(True)
 
-    client._release = watched_release  # pyright: ignore[reportPrivateUsage]
+    client._connector.release = watched_release  # pyright: ignore[reportPrivateUsage]
     receiver.aclose = closing_receiver  # type: ignore[method-assign]
     closing = asyncio.ensure_future(client.aclose())
     async with asyncio.timeout(WAIT):

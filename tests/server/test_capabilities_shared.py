@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mcpkit import Server
+from mcpkit.server.serving.declaring import DeclaredCapabilities
 from mcpkit.stores.sessions import unsent_session_id
 from mcpkit.types import ServerCapabilities
 
@@ -68,13 +69,13 @@ def test_the_capabilities_of_a_server_with_mounts_are_worked_out_once_per_change
     server.mount(inner, "in")
     assert server.capabilities().completions is None
     worked: list[int] = []
-    declared = Server._declared_capabilities  # pyright: ignore[reportPrivateUsage]
+    declared = DeclaredCapabilities._worked_out  # pyright: ignore[reportPrivateUsage]
 
-    def counted(self: Server) -> ServerCapabilities:
+    def counted(self: DeclaredCapabilities) -> ServerCapabilities:
         worked.append(1)
         return declared(self)
 
-    monkeypatch.setattr(Server, "_declared_capabilities", counted)
+    monkeypatch.setattr(DeclaredCapabilities, "_worked_out", counted)
 
     @inner.completion(prompt="p", argument="a")
     def complete(value: str) -> list[str]:

@@ -107,7 +107,7 @@ def tasks_host(host: Host) -> dict[str, Any]:
 
 def owner_of(client: Any) -> str:
     """The owner of the client's tasks in its store (one per client)."""
-    receiver = client._task_receiver
+    receiver = client._connector.task_receiver
     assert receiver is not None
     return str(receiver.owner)
 
@@ -386,7 +386,7 @@ async def test_a_server_tasks_polls_name_their_task_in_params_only_and_flip_stat
 
     options = {**tasks_host(host), "on_notification": on_notification}
     async with connected(make_server(), **options) as client:
-        receiver = client._task_receiver
+        receiver = client._connector.task_receiver
         assert receiver is not None
         asked: list[tuple[str, Any]] = []
         handle = receiver.handle

@@ -10,7 +10,7 @@ from mcpkit.server.handlers.dispatch import handler_for
 from mcpkit.types.methods import methods_for
 
 #: Requests the protocol session answers itself, before any handler (basic/lifecycle, ping,
-#: server/discover), unless typed middleware has a hook for them (`hooks.protocol_requests`): a
+#: server/discover), unless typed middleware has a hook for them (`middleware.protocol_requests`): a
 #: route is needed only then.
 ANSWERED_BY_THE_SESSION = {"initialize", "ping", "server/discover"}
 

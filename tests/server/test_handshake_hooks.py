@@ -14,8 +14,7 @@ from mcpkit import Client, Context, Server
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.server import TypedMiddleware
-from mcpkit.server.hooks import AnswerNext, CallToolNext, InitializeNext
-from mcpkit.server.middleware import CallNext
+from mcpkit.server.middleware import AnswerNext, CallNext, CallToolNext, InitializeNext
 from mcpkit.types import InitializeRequestParams, InitializeResult, ServerCapabilities
 
 

@@ -15,7 +15,7 @@ import pytest
 from mcpkit import Client, Server
 from mcpkit.errors import ConnectionClosed
 from mcpkit.server import KeepAlive, ServerSessionHandle
-from mcpkit.server.hooks.keepalive import _listening  # pyright: ignore[reportPrivateUsage]
+from mcpkit.server.serving.keepalive import _listening  # pyright: ignore[reportPrivateUsage]
 from mcpkit.testing import raw_session
 from mcpkit.transports.http.streams import HttpChannel
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mcpkit import Client, McpError, Server
-from mcpkit.server.rate_limit import RATE_LIMITED
+from mcpkit.server.middleware.rate_limit import RATE_LIMITED
 
 DOC = pathlib.Path(__file__).parents[2] / "docs" / "server.md"
 

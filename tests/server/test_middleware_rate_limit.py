@@ -1,5 +1,5 @@
-"""RateLimit (mcpkit.server.rate_limit): token buckets per session or per identity, the error
-a refused request gets, its log record, and memory that a flood of keys cannot grow."""
+"""RateLimit (mcpkit.server.middleware.rate_limit): token buckets per session or per identity,
+the error a refused request gets, its log record, and memory that a flood of keys cannot grow."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from mcpkit import Client, Context, Server
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import InvalidToken, McpError
-from mcpkit.server.rate_limit import RATE_LIMITED, RateLimit
+from mcpkit.server.middleware.rate_limit import RATE_LIMITED, RateLimit
 from mcpkit.testing import raw_session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))

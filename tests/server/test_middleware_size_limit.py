@@ -1,4 +1,4 @@
-"""ResponseSizeLimit (mcpkit.server.size_limit): a tool's oversized result becomes a tool
+"""ResponseSizeLimit (mcpkit.server.middleware.size_limit): a tool's oversized result becomes a tool
 error, any other oversized result a JSON-RPC error, and a result is encoded once."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from mcpkit import Client, Context, Server
 from mcpkit.errors import McpError
 from mcpkit.server.middleware import CallNext
-from mcpkit.server.size_limit import RESPONSE_TOO_LARGE, ResponseSizeLimit
+from mcpkit.server.middleware.size_limit import RESPONSE_TOO_LARGE, ResponseSizeLimit
 from mcpkit.testing import raw_session
 
 TEXT_RESULT_OVERHEAD = len(b'{"content":[{"type":"text","text":""}]}')

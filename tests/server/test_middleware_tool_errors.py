@@ -11,8 +11,7 @@ import pytest
 
 from mcpkit import Client, Context, Server
 from mcpkit.errors import McpError, ToolError
-from mcpkit.server.hooks import CallToolNext, TypedMiddleware
-from mcpkit.server.middleware import CallNext
+from mcpkit.server.middleware import CallNext, CallToolNext, TypedMiddleware
 
 ERAS = ["2025-11-25", "2026-07-28"]
 WAIT = 10.0

@@ -12,8 +12,7 @@ import msgspec
 import pytest
 
 from mcpkit import Client, Context, Server
-from mcpkit.server.hooks import ListNext, TypedMiddleware
-from mcpkit.server.middleware import CallNext
+from mcpkit.server.middleware import CallNext, ListNext, TypedMiddleware
 from mcpkit.types import Prompt, Resource, ResourceTemplate, Tool
 
 ERAS = ["2025-11-25", "2026-07-28"]

@@ -342,7 +342,7 @@ async def test_ctx_read_resource_of_a_mounted_resource_runs_it_with_its_own_cont
 
 
 async def test_a_mounted_server_s_size_limit_leaves_its_read_uris_rewritable() -> None:
-    from mcpkit.server.size_limit import ResponseSizeLimit
+    from mcpkit.server.middleware.size_limit import ResponseSizeLimit
 
     child = make_child()
     child.add_middleware(ResponseSizeLimit(10_000))  # it hands on results as encoded JSON

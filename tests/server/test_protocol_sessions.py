@@ -16,7 +16,7 @@ from mcpkit.errors import InvalidToken
 from mcpkit.protocol.own_terms import CachePolicy
 from mcpkit.runtime.response import Kind
 from mcpkit.server import Context, TypedMiddleware
-from mcpkit.server.hooks.typed import AnswerNext
+from mcpkit.server.middleware.typed import AnswerNext
 from mcpkit.server.serving.protocol_sessions import FeatureSession
 from mcpkit.transports.memory import memory_channel_pair
 from mcpkit.types import Implementation

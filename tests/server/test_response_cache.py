@@ -1,4 +1,4 @@
-"""ResponseCache (mcpkit.server.state.response_cache): a repeated call answered from the
+"""ResponseCache (mcpkit.server.middleware.response_cache): a repeated call answered from the
 store, in both eras; per caller or shared; never an error; only the tools chosen; keys
 canonical; answers that end with their TTL; and one cache for processes sharing a store."""
 
@@ -18,8 +18,8 @@ from mcpkit.errors import McpError, PeerError
 from mcpkit.proxy import ProxyServer
 from mcpkit.server import ResponseCache, ResultBudget
 from mcpkit.server.catalog.visibility.rules import Component
+from mcpkit.server.middleware.response_cache import CACHEABLE_METHODS
 from mcpkit.server.state.caller import STATE_KEY_META
-from mcpkit.server.state.response_cache import CACHEABLE_METHODS
 from mcpkit.stores.broker import MemoryBroker
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.kv import Limit, MemoryKeyValueStore

@@ -13,15 +13,15 @@ import pytest
 from mcpkit import Client, Context, Server
 from mcpkit.errors import McpError
 from mcpkit.server import ServerSessionHandle, TypedMiddleware
-from mcpkit.server.hooks import (
+from mcpkit.server.middleware import (
+    CallNext,
     CallToolNext,
     GetPromptNext,
     InitializeNext,
     ListNext,
     ReadResourceNext,
 )
-from mcpkit.server.hooks.chains import chain_for
-from mcpkit.server.middleware import CallNext
+from mcpkit.server.middleware.chains import chain_for
 from mcpkit.types import (
     GetPromptResult,
     InitializeRequestParams,

@@ -15,8 +15,7 @@ from mcpkit import Client, Context, Server
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.server import TypedMiddleware
-from mcpkit.server.hooks import CallToolNext, ListNext
-from mcpkit.server.middleware import CallNext
+from mcpkit.server.middleware import CallNext, CallToolNext, ListNext
 from mcpkit.types import Tool
 
 ERAS = ["2025-11-25", "2026-07-28"]

@@ -6,71 +6,53 @@ async with Client(["python", "server.py"]) as client:
     result = await client.call_tool("add", {"a": 1, "b": 2})
 
 A `Client` holds its parts: one request path (`RequestPath`: the middleware, then the era
-chosen at connect, `mcpkit.client.era`), and the call groups that send through it
-(`FeatureCalls`, `TaskRequests`, `SkillCalls`), whose methods it serves as its own.
+chosen at connect, `mcpkit.client.era`), the call groups that send through it
+(`FeatureCalls`, `TaskRequests`, `SkillCalls`), and the `Connector` that opens its
+connection from its settings (`mcpkit.client.client_settings`) and knows what the server
+said; their methods and facts it serves as its own (`mcpkit._delegation`).
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
-import msgspec
-
-from mcpkit._delegation import served_by
+from mcpkit._delegation import served_by, served_property
 from mcpkit.client.callbacks import (
     ElicitationHandler,
     LogHandler,
     NotificationHandler,
     RootsProvider,
     SamplingHandler,
-    ServerRequestRouter,
-    declared_capabilities,
-    with_meta,
 )
 from mcpkit.client.calls import FeatureCalls
-from mcpkit.client.era import Opening, choose_era, era
-from mcpkit.client.request_path import NOT_CONNECTED, ProgressHandler, RequestPath
+from mcpkit.client.client_settings import ClientOffers, ConnectionSettings, EraSettings, options
+from mcpkit.client.connector import Connector
+from mcpkit.client.era import choose_era, era
+from mcpkit.client.request_path import ProgressHandler, RequestPath
 from mcpkit.client.request_terms import DEFAULT_MAX_INPUT_ROUNDS
-from mcpkit.client.results import RESULT_TYPES, ToolResult
+from mcpkit.client.results import ToolResult
 from mcpkit.client.skill_calls import SkillCalls
-from mcpkit.client.tap import MessageTap, TappedChannel
+from mcpkit.client.tap import MessageTap
 from mcpkit.client.task_requestor import ClientTask, TaskRequests
-from mcpkit.errors import LocalProtocolError, McpError
-from mcpkit.protocol import codes
-from mcpkit.protocol.capabilities import RELATED_TASK
-from mcpkit.protocol.client_session import ClientSession
-from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
-from mcpkit.protocol.extensions import own_requests
-from mcpkit.protocol.jsonrpc import meta_of
+from mcpkit.errors import LocalProtocolError
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
-from mcpkit.runtime.background import BackgroundTasks
-from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.layers import CallNext, tell_session_began, tell_session_ended
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER
-from mcpkit.runtime.workers import call_handler
-from mcpkit.transports.connect import Target, close_opened, open_target
+from mcpkit.transports.connect import Target
 from mcpkit.transports.endpoint_url import check_endpoint_url, looks_like_url
-from mcpkit.types import Implementation, InitializeResult, ServerCapabilities
-from mcpkit.types.methods import MethodInfo
-from mcpkit.types.skills import SKILLS_METHODS
+from mcpkit.types import Implementation, ServerCapabilities
 
 if TYPE_CHECKING:
     import httpx
 
     from mcpkit.client.group import ServerGroup
-    from mcpkit.client.request_terms import Discovered, StatelessCalls
-    from mcpkit.client.task_receiver import ClientTaskReceiver
-    from mcpkit.client.task_requestor import TaskSnapshot
     from mcpkit.stores.tasks import TaskStore
-    from mcpkit.types.server_card import ServerCard
 
 __all__ = ["Client", "ClientMiddleware", "OutgoingRequest"]
 
-logger = logging.getLogger("mcpkit.client")
 R = TypeVar("R")
 
 
@@ -192,87 +174,41 @@ class Client:
             check_endpoint_url(target)  # a typo is refused here, not after a connect attempt
         self.target = target
         self.client_info = client_info or Implementation(name=name, version=version)
-        self.init_timeout = init_timeout
         self.requested_version, self.protocol = era(protocol, protocol_version)
-        self.max_input_rounds = max_input_rounds
-        self._stderr = stderr
-        self._max_message_size = max_message_size
-        self._max_json_depth = max_json_depth
-        self._send_high_water = send_high_water
-        self._headers = headers
-        self._auth = auth
-        self._on_message = on_message
-        self._router = ServerRequestRouter(
-            sampling=sampling_handler,
-            elicitation=elicitation_handler,
-            url_elicitation=url_elicitation_handler,
-            roots=roots,
+        self.init_timeout, self.max_input_rounds = init_timeout, max_input_rounds
+        self.on_log, self.on_notification = on_log, on_notification
+        era_settings = EraSettings(protocol, protocol_version, init_timeout, max_input_rounds)
+        settings = ConnectionSettings(
+            stderr, max_message_size, max_json_depth, send_high_water, headers, auth, on_message
         )
-        self.capabilities = declared_capabilities(
+        offers = ClientOffers(
+            self.client_info,
             sampling_handler,
             sampling_tools,
             elicitation_handler,
             url_elicitation_handler,
             roots,
+            tasks,
+            task_store,
             extensions,
+            extension_methods,
         )
-        # The methods of the extensions it speaks beside each revision's: skills, and those
-        # named here (SEP-2133).
-        self._extension_methods: Mapping[str, MethodInfo] = (
-            {**SKILLS_METHODS, **own_requests(extension_methods)}
-            if extension_methods
-            else SKILLS_METHODS
-        )
-        self._task_receiver: ClientTaskReceiver | None = None
-        if tasks or task_store is not None:
-            # Imported here: a client that receives no tasks loads no task machinery.
-            from mcpkit.client.task_receiver import receiving_tasks
-
-            self._task_receiver = receiving_tasks(self._router, task_store, self.capabilities)
-        self.on_log = on_log
-        self.on_notification = on_notification
-        self._connection: Connection | None = None
-        self._release: Callable[[], Awaitable[None]] | None = None
-        self._callbacks = BackgroundTasks()
-        # The parts it holds: one request path, and the call groups that send through it.
-        self._path: RequestPath[OutgoingRequest] = RequestPath(self._outgoing, middleware, timeout)
+        # What the middleware is told of each request this client sends.
+        outgoing = functools.partial(OutgoingRequest, client=self)
+        self._path: RequestPath[OutgoingRequest] = RequestPath(outgoing, middleware, timeout)
         self._tasks = TaskRequests(self._path)
         self._features = FeatureCalls(self._path, self._tasks)
         self._skills = SkillCalls(self._path, self._features)
+        self._connector = Connector(self, settings, offers, era_settings, self._path, self._tasks)
+        self.capabilities = self._connector.capabilities
         self._group: ServerGroup[Client] | None = None
         if isinstance(target, Mapping):
-            # Every option but the middleware (this client's own) is each server's.
-            self._group = _group_of(
-                cast("Mapping[str, Any]", target),
-                headers=headers,
-                auth=auth,
-                client_info=self.client_info,
-                sampling_handler=sampling_handler,
-                sampling_tools=sampling_tools,
-                elicitation_handler=elicitation_handler,
-                url_elicitation_handler=url_elicitation_handler,
-                roots=roots,
-                tasks=tasks,
-                task_store=task_store,
-                extensions=extensions,
-                extension_methods=extension_methods,
-                on_log=on_log,
-                on_notification=on_notification,
-                timeout=timeout,
-                init_timeout=init_timeout,
-                protocol=protocol,
-                protocol_version=protocol_version,
-                max_input_rounds=max_input_rounds,
-                stderr=stderr,
-                max_message_size=max_message_size,
-                max_json_depth=max_json_depth,
-                send_high_water=send_high_water,
-                on_message=on_message,
-            )
+            from mcpkit.client.group import clients_of
 
-    def _outgoing(self, method: str) -> OutgoingRequest:
-        """What the middleware is told of a request this client sends."""
-        return OutgoingRequest(method, self)
+            # Every option but the middleware (this client's own) is each server's.
+            each = options(settings, offers, era_settings)
+            each.update(on_log=on_log, on_notification=on_notification, timeout=timeout)
+            self._group = clients_of(cast("Mapping[str, Any]", target), Client, each)
 
     @property
     def timeout(self) -> float | None:
@@ -304,7 +240,7 @@ class Client:
     async def connect(self) -> None:
         """Open the transport and run the initialize handshake (for an `mcpServers` config:
         start every server, leaving out with a warning those that fail)."""
-        if self._connection is not None or self._path.current is not None:
+        if self._connector.conn is not None or self._path.current is not None:
             raise LocalProtocolError("this client is already connected")
         if self._group is not None:
             from mcpkit.client.group_calls import GroupCalls
@@ -312,46 +248,11 @@ class Client:
             await self._group.connect()
             self._path.current = GroupCalls(self._group)
             return
-        channel, self._release = await open_target(
-            self.target,
-            stderr=self._stderr,
-            max_message_size=self._max_message_size,
-            headers=self._headers,
-            auth=self._auth,
-        )
-        if self._on_message is not None:
-            channel = TappedChannel(channel, self._on_message)
-        session = ClientSession(
-            self.client_info,
-            self.capabilities,
-            max_message_size=self._max_message_size,
-            max_json_depth=self._max_json_depth,
-            result_types=RESULT_TYPES,
-            extension_methods=self._extension_methods,
-        )
-        conn = Connection(
-            session,
-            channel,
-            on_request=self._on_request,
-            on_event=self._on_event,
-            hold_timeouts_while_serving=True,
-            send_high_water=self._send_high_water,
-        )
-        self._connection = conn
-        conn.start()
-        opening = Opening(
-            self.target,
-            self.protocol,
-            self.requested_version,
-            self.capabilities,
-            self.client_info,
-            self._router,
-            self.max_input_rounds,
-            self.init_timeout,
-            hears_logs=self.on_log is not None or self.on_notification is not None,
-        )
+        conn, session = await self._connector.open()
         try:
-            self._path.current = await choose_era(opening, conn, session, self._path)
+            self._path.current = await choose_era(
+                self._connector.opening(), conn, session, self._path
+            )
             await self._path.current.listen(self.on_notification is not None)
         except BaseException:
             await self.aclose()
@@ -364,14 +265,9 @@ class Client:
         if current is not None:
             tell_session_ended(self.middleware, self)
             await current.aclose()
-        conn, self._connection = self._connection, None
-        release, self._release = self._release, None
         try:
-            await close_opened(conn, release)
-        finally:  # (cancelled while the release waits for an in-process server, say)
-            self._callbacks.cancel_all()
-            if self._task_receiver is not None:  # nobody can fetch their results any more
-                await self._task_receiver.aclose()
+            await self._connector.close()
+        finally:
             if self._group is not None:
                 await self._group.aclose()
 
@@ -399,14 +295,8 @@ class Client:
         """Add a layer inside those already there (it sees requests after them)."""
         self.middleware = (*self.middleware, layer)
 
-    async def notify(self, method: str, params: Any = None) -> None:
-        await self.connection.notify(method, params)
-
-    def stateless_params(self, params: Any) -> dict[str, Any]:
-        """`params` with the stateless revision's `_meta` (only while speaking it)."""
-        if self._path.current is None:
-            raise McpError(codes.INVALID_REQUEST, "the client does not speak a stateless revision")
-        return self._path.current.stateless_params(params)
+    notify = served_by("_connector", Connector.notify)
+    stateless_params = served_by("_connector", Connector.stateless_params)
 
     ping = served_by("_features", FeatureCalls.ping)
     list_tools = served_by("_features", FeatureCalls.list_tools)
@@ -462,17 +352,7 @@ class Client:
         fetched first); `result_type` is what its request returns (a tool call's by default)."""
         return await self._tasks.task_handle(task_id, result_type=result_type)
 
-    def track_task(
-        self,
-        state: TaskSnapshot,
-        result_type: type[R],
-        meta: dict[str, Any] | None = None,
-        *,
-        method: str = "tasks/get",
-    ) -> ClientTask[R]:
-        """A live handle for the task in `state` (status notifications reach it while it is
-        referenced); `method` names the answer it came in, for errors."""
-        return self._tasks.track_task(state, result_type, meta, method=method)
+    track_task = served_by("_tasks", TaskRequests.track_task)
 
     # ------------------------------------------------------------------ skills
 
@@ -482,19 +362,7 @@ class Client:
     read_directory = served_by("_skills", SkillCalls.read_directory)
     load_skill = served_by("_skills", SkillCalls.load_skill)
 
-    async def fetch_card(self, *, timeout: float = 10.0) -> ServerCard:
-        """The Server Card of this client's URL target (experimental, SEP-2127), fetched and
-        checked against the extension's schema; it needs no connection, so it may come
-        before `async with` (docs/discovery.md). A card is advice: the live connection's
-        `serverInfo` wins."""
-        from mcpkit.client.card_reader import fetch_server_card
-
-        if not (isinstance(self.target, str) and looks_like_url(self.target)):
-            raise ValueError(
-                f"fetch_card needs a URL target, and this client's is {self.target!r}: "
-                "only servers served over HTTP publish a Server Card"
-            )
-        return await fetch_server_card(self.target, timeout=timeout)
+    fetch_card = served_by("_connector", Connector.fetch_card)
 
     # ------------------------------------------------------------------- facts
 
@@ -506,40 +374,18 @@ class Client:
             raise LocalProtocolError("this client was not made from an mcpServers config")
         return self._group
 
-    @property
-    def connection(self) -> Connection:
-        if self._connection is None:
-            if self._path.current is not None:  # a client of many servers says where to look
-                return self._path.current.connection
-            raise LocalProtocolError(NOT_CONNECTED)
-        return self._connection
+    connection = served_property("_connector", Connector.connection)
+    session = served_property("_connector", Connector.session)
+    initialize_result = served_property("_connector", Connector.initialize_result)
+    server_info = served_property("_connector", Connector.server_info)
+    server_extension = served_by("_connector", Connector.server_extension)
+    discovered = served_property("_connector", Connector.discovered)
+    session_id = served_property("_connector", Connector.session_id)
 
-    @property
-    def session(self) -> ClientSession:
-        session = self.connection.session
-        assert isinstance(session, ClientSession)
-        return session
-
-    @property
-    def initialize_result(self) -> InitializeResult:
-        result = self.session.initialize_result
-        if result is None:
-            raise LocalProtocolError("the session is not initialized")
-        return result
-
-    @property
-    def server_info(self) -> Implementation:
-        return self._path.era.server_info
-
+    # (Properties of their own: type checkers match them to `group.ServerClient`'s.)
     @property
     def server_capabilities(self) -> ServerCapabilities:
         return self._path.era.server_capabilities
-
-    def server_extension(self, extension_id: str) -> dict[str, Any] | None:
-        """The settings the server declared for an extension (SEP-2133: its
-        `capabilities.extensions` entry, `{}` when it has none), or None when it did not:
-        `client.server_extension("io.modelcontextprotocol/ui")`."""
-        return (self.server_capabilities.extensions or {}).get(extension_id)
 
     @property
     def instructions(self) -> str | None:
@@ -550,92 +396,4 @@ class Client:
         """The revision spoken: the stateless one chosen at connect, or initialize's."""
         return self._path.era.protocol_version
 
-    @property
-    def discovered(self) -> Discovered | None:
-        """What `server/discover` said, when the client speaks the stateless revision."""
-        current = self._path.current
-        return None if current is None else current.discovered
-
-    @property
-    def session_id(self) -> str | None:
-        """The `Mcp-Session-Id` a Streamable HTTP server gave this session; None over other
-        transports, for a stateless server, or before connecting."""
-        if self._connection is None:
-            return None
-        session_id = self._connection.extras.session_id
-        return None if session_id is None else session_id()
-
-    @property
-    def _stateless(self) -> StatelessCalls | None:
-        """The terms each 2026-07-28 request carries (and its cached lists), or None."""
-        current = self._path.current
-        return None if current is None else current.stateless
-
-    # ----------------------------------------------------------- server → us
-
-    async def _on_request(self, ev: RequestReceived) -> Any:
-        receiver = self._task_receiver
-        if receiver is not None and receiver.takes(ev):
-            return await receiver.handle(ev, self.connection)
-        result = await self._router.handle(ev.method, ev.params)
-        meta = meta_of(ev.params)
-        if meta and RELATED_TASK in meta:  # a request of the server's task: so is the answer
-            result = with_meta(result, RELATED_TASK, meta[RELATED_TASK])
-        return result
-
-    def _on_event(self, ev: Event) -> None:
-        if not isinstance(ev, NotificationReceived):
-            return
-        current = self._path.current
-        if current is not None and not current.heard(ev):
-            return  # the era's own business, not the application's
-        if ev.method == "notifications/message" and self.on_log is not None:
-            self._run_callback(self.on_log, ev.params)
-        elif ev.method == "notifications/tasks/status":
-            self._tasks.status_received(ev.params)  # updates the task's live handle
-        if self.on_notification is not None:
-            self._run_callback(self.on_notification, ev.method, ev.params)
-
-    def _run_callback(self, fn: Callable[..., Any], *args: Any) -> None:
-        async def run() -> None:
-            try:  # notification callbacks run on the loop (sync ones too: they should be quick)
-                await call_handler(fn, args, in_thread=False)
-            except Exception:
-                logger.exception("client notification callback failed")
-
-        self._callbacks.spawn(run())
-
-
-def _group_of(
-    config: Mapping[str, Any],
-    *,
-    headers: Mapping[str, str] | None,
-    auth: httpx.Auth | None,
-    stderr: Any,
-    **options: Any,
-) -> ServerGroup[Client]:
-    """The servers of an `mcpServers` config, a `Client` each with `options`."""
-    from mcpkit.client.group import ServerGroup, config_entries
-    from mcpkit.transports.legacy_sse_client import open_legacy_sse
-
-    if headers is not None or auth is not None:
-        raise TypeError(
-            "headers and auth are each server's own in an mcpServers config (a URL server's "
-            '"headers"), not options of a client of many servers'
-        )
-    clients: dict[str, Client] = {}
-    for entry in config_entries(config):
-        if isinstance(entry.target, str) and entry.transport == "sse":  # as the entry says
-            opener = functools.partial(
-                open_legacy_sse,
-                entry.target,
-                entry.headers or {},
-                options.get("max_message_size") or DEFAULT_MAX_MESSAGE_SIZE,
-            )
-            clients[entry.name] = Client(opener, **options)
-        elif isinstance(entry.target, str):
-            clients[entry.name] = Client(entry.target, headers=entry.headers, **options)
-        else:  # the config's command, whose stderr goes where the caller said
-            command = msgspec.structs.replace(entry.target, stderr=stderr)
-            clients[entry.name] = Client(command, **options)
-    return ServerGroup(clients, start_timeout=options["init_timeout"])
+    _stateless = served_property("_connector", Connector.stateless)

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar
 
+import msgspec
+
 from mcpkit.errors import ConnectionFailed, LocalProtocolError
+from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
 from mcpkit.runtime.background import close_all
 from mcpkit.transports.server_config import (
     ConfigError,
@@ -32,7 +36,7 @@ if TYPE_CHECKING:
     from mcpkit.client.request_path import LogLevel
     from mcpkit.types import ServerCapabilities
 
-__all__ = ["SEPARATOR", "C", "ServerClient", "ServerGroup", "config_entries"]
+__all__ = ["SEPARATOR", "C", "ServerClient", "ServerGroup", "clients_of", "config_entries"]
 
 logger = logging.getLogger("mcpkit.client")
 
@@ -190,3 +194,37 @@ def _check_names(names: list[str]) -> None:
                     f"servers {name!r} and {other!r} of the config make names that cannot be "
                     f"told apart ({other + SEPARATOR}x could be either's): rename one"
                 )
+
+
+def clients_of(
+    config: Mapping[str, Any], make: Callable[..., C], options: Mapping[str, Any]
+) -> ServerGroup[C]:
+    """The servers of an `mcpServers` config, each a client `make(target, **options)`: the
+    options of the client of them all (`mcpkit.client.client_settings.options`), but for
+    `headers` and `auth`, which are each URL server's own, and `stderr`, which goes into
+    each command."""
+    from mcpkit.transports.legacy_sse_client import open_legacy_sse
+
+    rest = dict(options)
+    headers, auth, stderr = rest.pop("headers"), rest.pop("auth"), rest.pop("stderr")
+    if headers is not None or auth is not None:
+        raise TypeError(
+            "headers and auth are each server's own in an mcpServers config (a URL server's "
+            '"headers"), not options of a client of many servers'
+        )
+    clients: dict[str, C] = {}
+    for entry in config_entries(config):
+        if isinstance(entry.target, str) and entry.transport == "sse":  # as the entry says
+            opener = functools.partial(
+                open_legacy_sse,
+                entry.target,
+                entry.headers or {},
+                rest.get("max_message_size") or DEFAULT_MAX_MESSAGE_SIZE,
+            )
+            clients[entry.name] = make(opener, **rest)
+        elif isinstance(entry.target, str):
+            clients[entry.name] = make(entry.target, headers=entry.headers, **rest)
+        else:  # the config's command, whose stderr goes where the caller said
+            command = msgspec.structs.replace(entry.target, stderr=stderr)
+            clients[entry.name] = make(command, **rest)
+    return ServerGroup(clients, start_timeout=rest["init_timeout"])

@@ -35,10 +35,10 @@ from mcpkit.proxy.upstream_link import Link, LinkSettings
 from mcpkit.runtime.background import close_all
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
+from mcpkit.runtime.layers import call_through
 from mcpkit.server.context import Context
 from mcpkit.server.handlers import Handler
 from mcpkit.server.handlers.tasks import polled
-from mcpkit.server.middleware import call_through
 from mcpkit.server.request_facts import stands_alone
 from mcpkit.server.server import Server
 from mcpkit.server.session import Peer, ServerSessionHandle
@@ -84,6 +84,30 @@ _PASSED_UP = frozenset({"notifications/roots/list_changed", "notifications/tasks
 _POLLS = frozenset({"tasks/get", "tasks/list", "tasks/cancel"})
 
 
+def _checked_upstream(
+    target: UpstreamTarget,
+    upstream_transport: str,
+    max_upstreams: int,
+    max_stateless_upstreams: int,
+) -> bool:
+    """Whether the upstream is an HTTP+SSE endpoint, once the upstream settings are checked:
+    each refused, naming the setting, where it is given."""
+    check_target(target)
+    if upstream_transport not in ("auto", "sse"):
+        raise ValueError(
+            f"upstream_transport is 'auto' or 'sse' (an HTTP+SSE endpoint), not "
+            f"{upstream_transport!r}"
+        )
+    legacy_sse = upstream_transport == "sse"
+    if legacy_sse and not (isinstance(target, str) and one_server(target)):
+        raise ValueError(f"upstream_transport='sse' is for an http(s) URL target, not {target!r}")
+    if max_upstreams < 1:
+        raise ValueError("max_upstreams must be at least 1")
+    if max_stateless_upstreams < 1:
+        raise ValueError("max_stateless_upstreams must be at least 1")
+    return legacy_sse
+
+
 class ProxyServer(Server):
     """A server that serves another MCP server, `target`, over any transport (`run()`,
     `run(transport="http")`, `http_app()`; docs/proxy.md), with one upstream session per
@@ -120,21 +144,9 @@ class ProxyServer(Server):
         if options.get("store") is not None:
             _refuse_shared(options["store"])
         super().__init__(name, **options)
-        check_target(target)
-        if upstream_transport not in ("auto", "sse"):
-            raise ValueError(
-                f"upstream_transport is 'auto' or 'sse' (an HTTP+SSE endpoint), not "
-                f"{upstream_transport!r}"
-            )
-        legacy_sse = upstream_transport == "sse"
-        if legacy_sse and not (isinstance(target, str) and one_server(target)):
-            raise ValueError(
-                f"upstream_transport='sse' is for an http(s) URL target, not {target!r}"
-            )
-        if max_upstreams < 1:
-            raise ValueError("max_upstreams must be at least 1")
-        if max_stateless_upstreams < 1:
-            raise ValueError("max_stateless_upstreams must be at least 1")
+        legacy_sse = _checked_upstream(
+            target, upstream_transport, max_upstreams, max_stateless_upstreams
+        )
         self.target = target
         self.max_upstreams = max_upstreams
         #: Who made which task (`auth=` only: without it every requestor is one owner).

@@ -53,16 +53,16 @@ from mcpkit.server.catalog.tools import ToolSpec
 from mcpkit.server.catalog.transform_wrap import Forward, OriginalToolError
 from mcpkit.server.catalog.transforms import Arg, ToolTransform, ToolTransforms
 from mcpkit.server.context import Context, ElicitationResult
-from mcpkit.server.hooks import (
+from mcpkit.server.middleware import (
     DereferenceSchemas,
     ErrorTransform,
-    KeepAlive,
     RetryTools,
     TypedMiddleware,
 )
+from mcpkit.server.middleware.response_cache import ResponseCache
 from mcpkit.server.server import Server
+from mcpkit.server.serving.keepalive import KeepAlive
 from mcpkit.server.session import Peer, ServerSessionHandle
-from mcpkit.server.state.response_cache import ResponseCache
 
 __all__ = [
     "Arg",

@@ -17,7 +17,7 @@ import functools
 import logging
 import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from mcpkit._delegation import served_by
 from mcpkit._version import __version__
@@ -39,7 +39,7 @@ from mcpkit.server.catalog.calling.result_budget import ResultBudget, budget_of
 from mcpkit.server.catalog.calling.tool_calls import tool_error_prefix_format
 from mcpkit.server.catalog.calling.tool_limits import check_timeout
 from mcpkit.server.catalog.catalog import Catalog, Completer
-from mcpkit.server.catalog.declared_capabilities import Feature, declared_capabilities
+from mcpkit.server.catalog.declared_capabilities import Feature
 from mcpkit.server.catalog.extension_methods import ExtensionMethod
 from mcpkit.server.catalog.listeners import Listeners
 from mcpkit.server.catalog.mounts import Mount
@@ -48,6 +48,7 @@ from mcpkit.server.catalog.visibility.access import param_headers_by_name, scope
 from mcpkit.server.catalog.visibility.rules import Visibility
 from mcpkit.server.serving.broadcasts import SessionBroadcasts
 from mcpkit.server.serving.broker_link import BrokerLink
+from mcpkit.server.serving.declaring import DeclaredCapabilities
 from mcpkit.server.serving.http_routes import HttpRoutes
 from mcpkit.server.serving.lifespan import ServerLifespan
 from mcpkit.server.session import HeldSessions, ServerSessionHandle
@@ -56,7 +57,7 @@ from mcpkit.server.tasks.status import announce, tool_failed
 from mcpkit.stores.broker import Broker
 from mcpkit.stores.task_runner import TaskRunner
 from mcpkit.stores.url import Stores, as_stores
-from mcpkit.types import Icon, Implementation, ReadResourceResult, ServerCapabilities
+from mcpkit.types import Icon, Implementation, ReadResourceResult
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.resource import ProtectedResource
@@ -73,7 +74,6 @@ __all__ = [
     "Lifespan",
     "RootsChanged",
     "ServerCore",
-    "with_mounted",
 ]
 
 #: The environment variable that turns error masking off ("0") where `mask_error_details`
@@ -106,11 +106,11 @@ _COUNTED_SETTINGS = frozenset(
 )
 
 
-def with_mounted(server: ServerCore) -> Iterable[ServerCore]:
-    """`server`, then every server mounted in it, at any depth, in the order mounted."""
-    yield server
-    for mount in server.mounts:
-        yield from with_mounted(mount.server)
+def _masking(mask_error_details: bool | None) -> bool:
+    """`mask_error_details`, or where it is not given, what `MASK_ERRORS_VARIABLE` says."""
+    if mask_error_details is None:
+        return os.environ.get(MASK_ERRORS_VARIABLE, "1").strip() != "0"
+    return mask_error_details
 
 
 class ServerCore:
@@ -164,10 +164,8 @@ class ServerCore:
         cache: CachePolicy | None = None,
         store: str | Stores | None = None,
     ) -> None:
-        if version is None:
-            version = __version__
         self.name = name
-        self.version = version
+        self.version = version = __version__ if version is None else version
         self.info = Implementation(
             name=name,
             version=version,
@@ -190,13 +188,10 @@ class ServerCore:
         self.asks = AskBudget(max_pending_client_requests, max_pending_client_requests_per_session)
         self.send_high_water = send_high_water
         self.sync_in_thread = sync_in_thread
-        if mask_error_details is None:
-            mask_error_details = os.environ.get(MASK_ERRORS_VARIABLE, "1").strip() != "0"
-        self.mask_error_details = mask_error_details
+        self.mask_error_details = _masking(mask_error_details)
         self.tool_error_prefix = tool_error_prefix_format(tool_error_prefix)
         self.json_string_arguments = json_string_arguments
         self.auth = auth
-        self._task_store = task_store
         self.middleware: tuple[Layer, ...] = tuple(middleware)
         #: Seals the requestState of 2026-07-28 requests that ask the client something; its
         #: key must be the same on every replica (basic/patterns/mrtr; docs/server.md).
@@ -206,26 +201,15 @@ class ServerCore:
         self.request_state_single_use = request_state_single_use
         #: The freshness hints of 2026-07-28 list and read results (server/utilities/caching).
         self.cache = cache or CachePolicy()
-        self._hold_parts(
-            lenient_arguments=lenient_arguments,
-            tool_timeout=tool_timeout,
-            max_result=max_result,
-            broker=broker,
-            store=store,
-        )
+        self._hold_parts(store, task_store)
+        self._hold_catalog(lenient_arguments, tool_timeout, max_result)
+        self._hold_broker(broker)
 
-    def _hold_parts(
-        self,
-        *,
-        lenient_arguments: bool,
-        tool_timeout: float | None,
-        max_result: int | ResultBudget | None,
-        broker: Broker | None,
-        store: str | Stores | None,
-    ) -> None:
+    def _hold_parts(self, store: str | Stores | None, task_store: TaskStore | None) -> None:
         """The collaborators a server holds, made once its settings are in place: what runs
-        outside requests, the sessions and listens it serves, its stores and broker, what
-        it announces, and its catalog (whose registries it lends out as its own)."""
+        outside requests, the sessions and listens it serves, its stores and tasks, and what
+        it announces."""
+        self._task_store = task_store
         self._task_runner: TaskRunner | None = None
         #: Work started outside any request (a list change announced, roots changed).
         self._tasks = BackgroundTasks()
@@ -252,7 +236,19 @@ class ServerCore:
             listeners=self.listeners,
             tasks=self._tasks,
         )
-        #: What it offers: the registries, and the registering its decorators hand over to.
+        #: The servers mounted in this one (`mount`), in order.
+        self.mounts: tuple[Mount[ServerCore], ...] = ()
+        #: Where this server is mounted, if it is.
+        self.mounted_in: Mount[ServerCore] | None = None
+
+    def _hold_catalog(
+        self,
+        lenient_arguments: bool,
+        tool_timeout: float | None,
+        max_result: int | ResultBudget | None,
+    ) -> None:
+        """What it offers: the registries, and the registering its decorators hand over
+        to (the catalog, with the settings of its tools); and what it declares of them."""
         self._catalog = catalog = Catalog(
             announce=self._broadcasts.announce,
             lenient_arguments=lenient_arguments,
@@ -268,21 +264,20 @@ class ServerCore:
         self.skills = catalog.skills
         #: What it shows of them (`enable`, `disable`, `add_visibility_rule`).
         self.visibility = catalog.visibility
+        #: What `capabilities()` depends on that counts its changes: the catalog's (where
+        #: `__setattr__` counts the settings' too).
+        self._changes = catalog.changes
+        self._declaring = DeclaredCapabilities(self, catalog)
+        #: `param_headers` of every tool, for the count of the tools' changes it was made at.
+        self._param_headers: tuple[int, dict[str, Mapping[str, tuple[str, ...]]]] = (-1, {})
+
+    def _hold_broker(self, broker: Broker | None) -> None:
+        """Its broker: the one given, else its store's; and the link that hands it what
+        the broker hears."""
         self._own_broker = broker is None
         self.broker: Broker = broker if broker is not None else self.store.broker
         #: Its broker's changes, and responses and cancellations other processes forward.
         self._broker_link = self._link(self.broker)
-        #: The servers mounted in this one (`mount`), in order.
-        self.mounts: tuple[Mount[ServerCore], ...] = ()
-        #: Where this server is mounted, if it is.
-        self.mounted_in: Mount[ServerCore] | None = None
-        #: What `capabilities()` depends on that counts its changes: the catalog's.
-        self._changes = catalog.changes
-        #: `capabilities()`, after the catalog's count of changes it was worked out at (the
-        #: settings' and the completers' included; -1: not yet).
-        self._capabilities: tuple[int, ServerCapabilities] = (-1, ServerCapabilities())
-        #: `param_headers` of every tool, for the count of the tools' changes it was made at.
-        self._param_headers: tuple[int, dict[str, Mapping[str, tuple[str, ...]]]] = (-1, {})
 
     def __setattr__(self, name: str, value: Any) -> None:
         # A setting replaced counts as a change of what the server declares, as a tool
@@ -371,41 +366,7 @@ class ServerCore:
 
     # ------------------------------------------------------------ capabilities
 
-    def capabilities(self) -> ServerCapabilities:
-        """What this server declares at initialize (inferred from registrations by default)."""
-        # Asked for every session: worked out again only when what it depends on changed.
-        # The catalog counts every such change: of its registries (a mounted server's count
-        # as its parent's), extensions, skills and completers (a dict that counts its
-        # changes in place), and the settings replaced (`__setattr__`).
-        known = self._capabilities
-        if known[0] == self._changes.count:
-            return known[1]
-        count = self._changes.count
-        capabilities = self._declared_capabilities()
-        self._capabilities = (count, capabilities)
-        return capabilities
-
-    def _extension_sets(self) -> tuple[dict[str, dict[str, Any]], ...]:
-        """The declared extensions of this server and of those mounted in it (each dict is
-        replaced, never changed, by `declare_extension`)."""
-        found: tuple[dict[str, dict[str, Any]], ...] = (self._catalog.extension_settings,)
-        for mount in self.mounts:
-            found += tuple(server.extension_settings for server in with_mounted(mount.server))
-        return found
-
-    def _declared_capabilities(self) -> ServerCapabilities:
-        tasks: Literal["", "tools", "tools+list"] = ""
-        if self.serves_tasks:
-            # tasks/list only where requestors are told apart ("Task Isolation and Access
-            # Control").
-            tasks = "tools+list" if self.auth is not None else "tools"
-        return declared_capabilities(
-            self.features,
-            self._catalog,
-            completable=self.completable,
-            tasks=tasks,
-            extension_sets=self._extension_sets(),
-        )
+    capabilities = served_by("_declaring", DeclaredCapabilities.capabilities)
 
     @property
     def serves_tasks(self) -> bool:

@@ -25,7 +25,7 @@ from mcpkit.server import (
     RetryTools,
     TypedMiddleware,
 )
-from mcpkit.server.hooks import (
+from mcpkit.server.middleware import (
     AnswerNext,
     CallToolNext,
     GetPromptNext,

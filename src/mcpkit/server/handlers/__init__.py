@@ -21,7 +21,7 @@ from mcpkit.server.handlers import (
     tasks,
     tasks_extension,
 )
-from mcpkit.server.hooks import protocol_requests
+from mcpkit.server.middleware import protocol_requests
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context
@@ -80,8 +80,8 @@ HANDLERS: Mapping[str, Route] = MappingProxyType(
         "skills/list": _both(skills.list_skills),
         "skills/get": _both(skills.get_skill),
         "resources/directory/read": _both(skills.read_directory),
-        # Reached only where a typed middleware has a hook for them (`hooks.protocol_requests`):
-        # else the protocol session answers them itself.
+        # Reached only where a typed middleware has a hook for them
+        # (`middleware.protocol_requests`): else the protocol session answers them itself.
         "initialize": Route(protocol_requests.initialize, None),
         "ping": Route(protocol_requests.ping, None),
         "server/discover": Route(None, protocol_requests.discover),

@@ -32,7 +32,7 @@ from mcpkit.server.handlers.routing import (
     resume,
     through_layers,
 )
-from mcpkit.server.hooks.chains import watched_event
+from mcpkit.server.middleware.chains import watched_event
 from mcpkit.server.mount import context_for, owner_of, shown_contents
 from mcpkit.server.request_facts import stands_alone
 from mcpkit.server.session import Peer, ServerSessionHandle

@@ -21,7 +21,7 @@ import msgspec
 from mcpkit.server.catalog.mounted_tools import MountedTools
 from mcpkit.server.catalog.registry import MountedSource, Registry
 from mcpkit.server.catalog.tools import ToolSpec
-from mcpkit.server.hooks.chains import chain_for
+from mcpkit.server.middleware.chains import chain_for
 from mcpkit.types import (
     ListPromptsResult,
     ListResourcesResult,

@@ -13,10 +13,10 @@ from mcpkit.errors import McpError, shown_when_masked
 from mcpkit.protocol import codes
 from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.runtime.handler_failure import log_handler_failure
+from mcpkit.runtime.layers import call_through
 from mcpkit.server.catalog.extension_methods import ExtensionMethod, serve
 from mcpkit.server.handlers import Handler
-from mcpkit.server.hooks.chains import chain_for
-from mcpkit.server.middleware import call_through
+from mcpkit.server.middleware.chains import chain_for
 from mcpkit.server.mount import route
 from mcpkit.server.request_facts import stands_alone
 from mcpkit.server.tasks.augmented import task_of_answer

@@ -15,7 +15,7 @@ from mcpkit.protocol.server_session import ServerSession
 from mcpkit.server.catalog.calling.tool_calls import PARAM_TYPES, STATELESS_PARAM_TYPES
 from mcpkit.server.catalog.extension_methods import method_infos
 from mcpkit.server.catalog.listeners import ListenParams
-from mcpkit.server.hooks.protocol_requests import intercepted
+from mcpkit.server.middleware.protocol_requests import intercepted
 
 if TYPE_CHECKING:
     from mcpkit.server.catalog.catalog import Catalog

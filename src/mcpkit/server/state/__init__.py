@@ -1,1 +1,1 @@
-"""State a handler keeps beyond its request: `server.kv`, a caller's state, cached answers."""
+"""State a handler keeps beyond its request: `server.kv` and a caller's state."""

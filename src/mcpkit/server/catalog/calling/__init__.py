@@ -7,6 +7,7 @@ injected beside the arguments (`depends`; planned once in `injection_plan`, fill
 in `injection`), arguments that arrive as JSON text or break the schema (`json_arguments`,
 `argument_errors`), a tool's timeout and result budget and where an overflow goes
 (`tool_limits`, `result_budget`, `result_store`), a return value made content (`content`), a
-tools/call from its arguments to its result (`tool_calls`), and a question the client
-cannot answer (`ask_fallback`).
+tools/call from its arguments to its result (`tool_calls`), a `ToolError`'s result and a
+failure kept for the middleware around the call (`tool_errors`, `tool_failures`), and a
+question the client cannot answer (`ask_fallback`).
 """

@@ -21,8 +21,8 @@ from mcpkit.runtime.workers import call_handler
 from mcpkit.server.catalog.calling.argument_errors import dotted_path, worded_errors
 from mcpkit.server.catalog.calling.content import is_content, to_json_text
 from mcpkit.server.catalog.calling.json_arguments import retry_with_json_strings
-from mcpkit.server.hooks.failures import note_failure
-from mcpkit.server.hooks.tool_errors import tool_error_result
+from mcpkit.server.catalog.calling.tool_errors import tool_error_result
+from mcpkit.server.catalog.calling.tool_failures import note_failure
 from mcpkit.server.schemas._coercion import has_non_finite_floats
 from mcpkit.server.schemas._hints import enc_hook
 from mcpkit.server.schemas.signature import ArgumentError, OutputError, decode_arguments
@@ -218,7 +218,7 @@ def _unexpected_failure(spec: ToolSpec, exc: Exception, mask_errors: bool) -> Ca
     """The result of any other exception of the tool, logged here (its text in the result
     only where errors are not masked, or where it is meant to be shown)."""
     log_handler_failure(logger, f"tool {spec.name!r}", exc)
-    note_failure(exc)  # for a middleware that transforms or retries it (server/hooks)
+    note_failure(exc)  # for a middleware that transforms or retries it (server/middleware)
     detail = "" if mask_errors and not shown_when_masked(exc) else f": {exc}"
     return _error_result(f"Error executing tool {spec.name!r}{detail}")
 

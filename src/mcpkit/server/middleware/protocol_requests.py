@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.runtime.layers import CallNext
-from mcpkit.server.hooks.typed import TypedMiddleware
+from mcpkit.server.middleware.typed import TypedMiddleware
 from mcpkit.server.request_peer import RequestPeer
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.types import InitializeRequestParams, InitializeResult

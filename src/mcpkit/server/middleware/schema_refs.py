@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 import msgspec
 
-from mcpkit.server.hooks.typed import ListNext, TypedMiddleware
+from mcpkit.server.middleware.typed import ListNext, TypedMiddleware
 from mcpkit.server.schemas._refs import inline_defs, recursive_names
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["RESPONSE_TOO_LARGE", "ResponseSizeLimit"]
 
 #: The JSON-RPC error code of a result refused for its size (not a tool's: see the class).
-#: Chosen as RATE_LIMITED was (mcpkit.server.rate_limit): the spec defines none, so an
+#: Chosen as RATE_LIMITED was (mcpkit.server.middleware.rate_limit): the spec defines none, so an
 #: application code outside JSON-RPC's reserved range, -31413 recalling HTTP's 413.
 RESPONSE_TOO_LARGE = -31413
 

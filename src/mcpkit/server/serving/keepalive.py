@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from mcpkit.errors import McpError, TransportError
-from mcpkit.server.hooks.typed import InitializeNext, TypedMiddleware
+from mcpkit.server.middleware.typed import InitializeNext, TypedMiddleware
 from mcpkit.server.session import ServerSessionHandle
 
 if TYPE_CHECKING:

@@ -1,26 +1,22 @@
-"""Server middleware: layers around every request a `Server` handles, and two ready ones."""
+"""`Timing` and `RequestLogging`: two layers that report each request (its duration; one log
+record) and add nothing to the wire."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from mcpkit.protocol.jsonrpc import field_of
-from mcpkit.runtime.layers import CallNext, RequestLog, call_through
+from mcpkit.runtime.layers import CallNext, RequestLog
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context
 
-__all__ = ["CallNext", "Middleware", "RequestLogging", "Timing", "call_through"]
-
-#: A layer: `async (ctx, params, call_next) -> result`. `ctx.method` names the request; the
-#: layer may change `params` before `call_next(params)`, change or replace the result, or
-#: raise McpError. A plain async function or an object with such an `async __call__`.
-Middleware = Callable[["Context", Any, CallNext], Awaitable[Any]]
+__all__ = ["RequestLogging", "Timing"]
 
 
 class Timing:

@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from mcpkit.protocol.events import NotificationReceived
-from mcpkit.server.hooks.protocol_requests import ACCEPTING
-from mcpkit.server.hooks.tool_errors import reporting_tool_errors
-from mcpkit.server.hooks.typed import TypedMiddleware
+from mcpkit.server.catalog.calling.tool_errors import reporting_tool_errors
+from mcpkit.server.middleware.protocol_requests import ACCEPTING
+from mcpkit.server.middleware.typed import TypedMiddleware
 
 __all__ = ["chain_for", "observe", "observers", "watched_event"]
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from mcpkit.runtime.layers import CallNext
-from mcpkit.server.hooks.adapters import HOOKS, Layer, hook_layer, request_layer
+from mcpkit.server.middleware.adapters import HOOKS, Layer, hook_layer, request_layer
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from mcpkit.errors import McpError, ToolError
 from mcpkit.protocol import codes
-from mcpkit.server.hooks.failures import failures_inside
-from mcpkit.server.hooks.typed import CallToolNext, TypedMiddleware
+from mcpkit.server.catalog.calling.tool_failures import failures_inside
+from mcpkit.server.middleware.typed import CallToolNext, TypedMiddleware
 from mcpkit.types import CallToolResult, TextContent
 
 if TYPE_CHECKING:

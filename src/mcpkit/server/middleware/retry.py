@@ -8,8 +8,8 @@ import asyncio
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
-from mcpkit.server.hooks.failures import failures_inside
-from mcpkit.server.hooks.typed import CallToolNext, TypedMiddleware
+from mcpkit.server.catalog.calling.tool_failures import failures_inside
+from mcpkit.server.middleware.typed import CallToolNext, TypedMiddleware
 from mcpkit.types import CallToolResult
 
 if TYPE_CHECKING:
