@@ -12,17 +12,20 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, ClassVar, cast
 
+import msgspec
 import pytest
 
 from mcpkit import Client, Context, Server
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import InvalidToken, McpError
+from mcpkit.protocol.events import RequestInfo
 from mcpkit.server.middleware.rate_limit import RATE_LIMITED, RateLimit
 from mcpkit.testing import raw_session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
-from _serving import serving
+from _inprocess import asgi_request, final_answer
+from _serving import headers, serving
 
 
 def make_server(limit: RateLimit) -> Server:
@@ -161,17 +164,69 @@ async def test_over_http_a_2026_client_without_a_token_is_limited_by_its_address
     assert len(limit) == 1
 
 
+async def test_in_memory_each_2026_client_has_its_own_bucket() -> None:
+    """A 2026-07-28 request in memory (or over stdio) belongs to no session either, but its
+    connection is its one client's, and lasts: the connection's bucket is the client's."""
+    limit = RateLimit(0.001, 1, per="session")
+    server = make_server(limit)
+    async with Client(server) as first, Client(server) as second:
+        assert first.protocol_version == "2026-07-28"
+        await first.call_tool("add", {"a": 1, "b": 1})
+        await second.call_tool("add", {"a": 1, "b": 1})
+        with pytest.raises(McpError) as refused:
+            await first.call_tool("add", {"a": 1, "b": 1})
+        assert refused.value.code == RATE_LIMITED
+    assert len(limit) == 2
+
+
+def _without_address(app: Any) -> Any:
+    """`app` served as by an ASGI server that knows no client address (a Unix socket's)."""
+
+    async def served(scope: Any, receive: Any, send: Any) -> None:
+        await app({**scope, "client": None}, receive, send)
+
+    return served
+
+
+@pytest.mark.parametrize("revision", ["2026-07-28", "2025-11-25"])
+async def test_over_http_requests_with_no_session_and_no_address_share_one_bucket(
+    revision: str,
+) -> None:
+    """A request over HTTP that has no session (2026-07-28, or one a stateless app serves with
+    a session made for it alone) and whose client's address the server does not know draws on
+    the one bucket all such requests share: never on one of its own, which nothing would
+    ever empty."""
+    limit = RateLimit(0.001, 2, per="session")
+    server = make_server(limit)
+    app = _without_address(server.http_app(stateless=revision != "2026-07-28"))
+    params: dict[str, Any] = add_call()
+    sent = headers(host="127.0.0.1:8000", **{"mcp-protocol-version": revision})
+    if revision == "2026-07-28":
+        params["_meta"] = {
+            "io.modelcontextprotocol/protocolVersion": revision,
+            "io.modelcontextprotocol/clientCapabilities": {},
+        }
+        sent.update({"mcp-method": "tools/call", "mcp-name": "add"})
+    body = msgspec.json.encode(
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}
+    )
+    answers = [final_answer(await asgi_request(app, "POST", sent, body)) for _ in range(3)]
+    assert ["result" in answer for answer in answers] == [True, True, False], answers
+    assert answers[2]["error"]["code"] == RATE_LIMITED
+    assert len(limit) == 1
+
+
 def _request(key: str, *, subject: str | None = None) -> Context:
-    """A stand-in Context with what RateLimit reads: the method, the session, the token, and
-    the server's store (which keeps no shared buckets)."""
+    """A stand-in Context with what RateLimit reads: the method, the HTTP session's id, the
+    token, and the server's store (which keeps no shared buckets)."""
     auth = AccessToken(subject=subject) if subject is not None else None
+    info = RequestInfo("http", headers=[(b"mcp-session-id", key.encode())])
     return cast(
         "Context",
         SimpleNamespace(
             method="tools/call",
-            session=SimpleNamespace(id=key),
             auth=auth,
-            request_info=None,
+            request_info=info,
             server=SimpleNamespace(store=SimpleNamespace(buckets=None)),
         ),
     )

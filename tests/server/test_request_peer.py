@@ -25,6 +25,7 @@ META = {
 
 #: What only a session offers (`mcpkit.server.session.SessionPeer`).
 SESSION_ONLY = (
+    "id",
     "protocol",
     "connection",
     "subscriptions",
@@ -288,7 +289,7 @@ async def test_the_handler_sees_the_request_as_its_client() -> None:
     async def who(ctx: Context) -> str:
         session = ctx.session
         seen.append(
-            (session.id, session.protocol_version, session.log_level, ctx.client_info, session)
+            (ctx.session_id, session.protocol_version, session.log_level, ctx.client_info, session)
         )
         # Nothing plays a session for a request that has none.
         assert not isinstance(session, ServerSessionHandle)
@@ -314,7 +315,8 @@ async def test_the_handler_sees_the_request_as_its_client() -> None:
     (id1, version, level, info, peer1), (id2, *_rest, peer2) = seen
     assert version == "2026-07-28" and level == "debug" and info is not None
     assert info.version == "2"
-    assert peer1 is first and peer2 is second and id1 != id2
+    # Two requests, two peers, and no session id for either: none was made up for them.
+    assert peer1 is first and peer2 is second and id1 is None and id2 is None
 
 
 async def test_no_body_leaves_anything_in_the_reading_session() -> None:

@@ -99,7 +99,8 @@ def test_the_sessions_check_answers_as_the_full_check(shape: dict[str, Any]) -> 
     does over `read_mirrored`'s fields (and, where the params do not decode, `rest` answers
     the body as it would), whatever the headers."""
     from mcpkit.protocol import jsonrpc
-    from mcpkit.transports.http.mirrored import MirrorCheck, error_body
+    from mcpkit.transports.http.mirrored import error_body
+    from mcpkit.transports.http.own_calls import MirrorCheck
 
     data = msgspec.json.encode({"jsonrpc": "2.0", "id": 1, **shape})
     found = read_mirrored(data)

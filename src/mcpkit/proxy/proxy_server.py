@@ -398,9 +398,9 @@ class ProxyServer(Server):
         assert isinstance(protocol, ProxiedSession)
         return protocol.initialize_result(self._declared(upstream))
 
-    def handle_event(self, handle: Peer, ev: Event) -> None:
+    def handle_event(self, handle: ServerSessionHandle, ev: Event) -> None:
         if isinstance(ev, NotificationReceived) and ev.method in _PASSED_UP:
-            link = self.links.get(handle) if isinstance(handle, ServerSessionHandle) else None
+            link = self.links.get(handle)
             if link is not None:
                 self._tasks.spawn(link.notify_upstream(ev.method, ev.params))
         else:

@@ -19,6 +19,7 @@ from typing import Any, Never
 
 from mcpkit.protocol.terms import log_level_of
 from mcpkit.server.asking.client_asks import ClientAsks, ElicitationResult
+from mcpkit.server.catalog.callers import lasting_session
 from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.visibility import own_reads
 from mcpkit.server.catalog.visibility.rules import Kind, make_rule
@@ -148,6 +149,15 @@ class Context(ClientAsks):
         get it: the same messages, the same error for a prompt it may not see. Sent nowhere:
         the function runs here, with this Context."""
         return await own_reads.get_prompt(self, name, arguments)
+
+    # ---------------------------------------------------------------- session
+
+    @property
+    def session_id(self) -> str | None:
+        """The id of the session this request belongs to (its Mcp-Session-Id over Streamable
+        HTTP), or None for a request that has none: one that carries its own terms
+        (2026-07-28), or one whose session a stateless app made for it alone."""
+        return lasting_session(self)
 
     # ------------------------------------------------------------------ state
 

@@ -7,10 +7,11 @@ request from the server to the client (those travel inside an `InputRequiredResu
 closing the response is the cancellation. So nothing session-shaped is built for it: the
 server's one reading session (`Session.read_apart`, kept fresh by `RequestPeers`) checks the
 body and hands the request over, and `RequestPeer`, one object per request, carries the rest:
-its terms, its id, where its messages go (a `mcpkit.runtime.response.Response`: over Streamable HTTP
-`transports/http/own_calls.OwnCall`) and whether it is still served. It is what
-`ctx.session` is for such a request (`Peer`), and nothing more: it offers none of what only a
-session can do (`SessionPeer`: subscriptions, requests to the client, streams to close).
+its terms, its request id, where its messages go (a `mcpkit.runtime.response.Response`: over
+Streamable HTTP `transports/http/own_calls.OwnCall`) and whether it is still served. It is
+what `ctx.session` is for such a request (`Peer`), and nothing more: it offers none of what
+only a session can do (`SessionPeer`: a session id, subscriptions, requests to the client,
+streams to close).
 The handler runs in the caller's task; once the answer is out nothing more can be sent
 through it.
 
@@ -43,7 +44,6 @@ from mcpkit.protocol.terms import (
 from mcpkit.runtime.handler_failure import handler_error
 from mcpkit.runtime.response import ANSWER, MESSAGE, RESULT, Kind, Response
 from mcpkit.server.session import LOG_LEVELS, Peer, log_message_params
-from mcpkit.stores.sessions import unsent_session_id
 from mcpkit.types import (
     ClientCapabilities,
     Implementation,
@@ -117,7 +117,6 @@ class RequestPeer:
     __slots__ = (
         "_answer",
         "_closed",
-        "_id",
         "_last_progress",
         "_queued",
         "_request_id",
@@ -141,7 +140,6 @@ class RequestPeer:
         self._queued: list[bytes] | None = None  # messages made, not yet written (progress)
         self._last_progress: float | None = None
         self._closed = False
-        self._id: str | None = None
 
     # ------------------------------------------------------------------ serving
 
@@ -202,14 +200,6 @@ class RequestPeer:
             await self.response.emit(data, MESSAGE)
 
     # ------------------------------------------------- the client, as `Peer`
-
-    @property
-    def id(self) -> str:
-        """An id of its own (a request that carries its terms belongs to no session): what
-        a session's id keys (a rate limit's bucket, say) is this request's alone."""
-        if self._id is None:
-            self._id = unsent_session_id()
-        return self._id
 
     @property
     def client_info(self) -> Implementation | None:

@@ -64,9 +64,6 @@ class Peer(Protocol):
     def server_info(self, info: Implementation) -> None: ...
 
     @property
-    def id(self) -> str: ...
-
-    @property
     def terms(self) -> Terms[Any] | None:
         """What the client's requests are served under when they carry no terms of their own."""
         ...
@@ -138,9 +135,15 @@ class Peer(Protocol):
 
 
 class SessionPeer(Peer, Protocol):
-    """What only a session's client offers (`ServerSessionHandle`): resource subscriptions,
-    requests to the client outside the answer of a call, its streams and its runtime. A
-    request that carries its own terms has none of it."""
+    """What only a session's client offers (`ServerSessionHandle`): its id, resource
+    subscriptions, requests to the client outside the answer of a call, its streams and its
+    runtime. A request that carries its own terms has none of it (no id either: what is kept
+    per session is kept for no one there, `mcpkit.server.catalog.callers.lasting_session`)."""
+
+    @property
+    def id(self) -> str:
+        """The session's one id (its Mcp-Session-Id over Streamable HTTP)."""
+        ...
 
     @property
     def connection(self) -> Connection: ...
@@ -184,7 +187,7 @@ class SessionHost(Protocol):
 
     async def handle_request(self, handle: Peer, ev: RequestReceived) -> Any: ...
 
-    def handle_event(self, handle: Peer, ev: Event) -> None: ...
+    def handle_event(self, handle: ServerSessionHandle, ev: Event) -> None: ...
 
 
 def log_message_params(

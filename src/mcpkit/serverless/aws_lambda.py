@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 from mcpkit.errors import McpError
 from mcpkit.protocol.codes import INTERNAL_ERROR, METHOD_NOT_FOUND
 from mcpkit.serverless.lambda_events import EventError, LambdaRequest, lambda_response, read_event
-from mcpkit.transports.http.mirrored import MirrorCheck
+from mcpkit.transports.http.own_calls import MirrorCheck
 
 if TYPE_CHECKING:
     from typing import Unpack

@@ -133,17 +133,16 @@ class ServerDispatch(ServerCore):
         result = await mount.server.read_resource(context_for(mount.server, ctx), inner)
         return shown_contents(mount, result)
 
-    def handle_event(self, handle: Peer, ev: Event) -> None:
-        """What a client told this server outside any request: a notification, an answer or
-        a cancellation no request of this process awaits."""
+    def handle_event(self, handle: ServerSessionHandle, ev: Event) -> None:
+        """What the client of session `handle` told this server outside any request: a
+        notification, an answer or a cancellation no request of this process awaits. (A
+        request that carries its own terms has nothing outside it: what its body held
+        besides it concerns no session, `mcpkit.server.request_peer`.)"""
         if self.middleware and (watched := watched_event(self.middleware, handle, ev)):
             self._tasks.spawn(watched)  # typed middleware's on_initialize, on_notification
         if isinstance(ev, NotificationReceived):
             roots_changed = self.on_roots_changed
-            if (
-                ev.method == "notifications/roots/list_changed"
-                and isinstance(handle, ServerSessionHandle)  # (roots are a session's client's)
-            ):
+            if ev.method == "notifications/roots/list_changed":
                 if roots_changed is not None:
                     self._tasks.spawn(roots_changed(handle))
                 self.session_roots_changed(handle)

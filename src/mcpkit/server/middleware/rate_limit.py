@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from mcpkit.errors import McpError
+from mcpkit.server.session import ServerSessionHandle
 
 if TYPE_CHECKING:
     from mcpkit.server.context import Context
@@ -47,8 +48,9 @@ class RateLimit:
         burst: requests a key may make at once (the bucket's size); `max(1, rate)` if None.
         per: "identity" (the verified token's subject, or its client id, when the server is
             protected; the session otherwise) or "session" (always the session: its
-            Mcp-Session-Id over Streamable HTTP). A 2026-07-28 request over HTTP has no
-            session: without a token its bucket is its client's IP address.
+            Mcp-Session-Id over Streamable HTTP). A request over HTTP that has no session
+            (2026-07-28, or a stateless app's): without a token its bucket is its client's
+            IP address, one shared by all whose address the server does not know.
         methods: the methods counted (`{"tools/call"}`, say); every method the layers see if
             None (initialize and ping never reach them).
         max_keys: buckets kept at most. The least recently used goes first when full, and a
@@ -142,16 +144,24 @@ class RateLimit:
             if token.client_id is not None:
                 return f"client:{token.client_id}"
         # Streamable HTTP names the session itself (and checked the id before we run), the
-        # same in every process that serves it; over stdio and memory, the session object.
+        # same in every process that serves it; over stdio, memory and the legacy HTTP+SSE
+        # transport, the session object, whose id lasts as long as it does.
         info = ctx.request_info
         session_id = info.header("mcp-session-id") if info is not None else None
-        if session_id is None and info is not None and info.client is not None:
-            terms = ctx.terms
-            if terms is not None and terms.stateless:
-                # A 2026-07-28 request over HTTP has no session (each POST is served on its
-                # own): its bucket is its client's address, not one per request.
-                return f"peer:{info.client[0]}"
-        return f"session:{session_id if session_id is not None else ctx.session.id}"
+        if session_id is not None:
+            return f"session:{session_id}"
+        session = ctx.session
+        terms = ctx.terms
+        if isinstance(session, ServerSessionHandle) and not (
+            info is not None and terms is not None and terms.stateless
+        ):
+            return f"session:{session.id}"
+        # A request over HTTP that has no session (2026-07-28, or a stateless app's, whose
+        # session is made for the one request) draws on its client's address, never on a
+        # bucket of its own; all those whose address the server does not know (an ASGI
+        # server on a Unix socket gives none) share one.
+        client = info.client if info is not None else None
+        return f"peer:{client[0]}" if client is not None else "peer:unknown"
 
     def take(self, key: str, method: str) -> None:
         """Spend one request of `key`'s bucket, or raise the `RATE_LIMITED` McpError."""

@@ -1,4 +1,4 @@
-"""`MirrorMemos`: what the checks of one server's 2026-07-28 POSTs (`mirrored.MirrorCheck`)
+"""`MirrorMemos`: what the checks of one server's 2026-07-28 POSTs (`own_calls.MirrorCheck`)
 consult of it and remember: its tools' mirrored arguments (and which tools mirror none, while
 the tools stay as they are), and bounded memos of what the header values and params types seen
 before were found to be, so that a usual POST is checked by lookups. The server's, not the

@@ -11,13 +11,14 @@ HeaderMismatch, HTTP 400): otherwise what the balancer routed on and what the se
 could differ. Header names compare case-insensitively, values exactly, after the optional
 whitespace around them is dropped and the `=?base64?...?=` form is decoded.
 
-`mirror_problem` is a pure function over the headers and the decoded body fields. `MirrorCheck`
-asks it of what the server's reading session read of a body (`checked`, asked by the app before
-the request runs): the session decodes the body anyway, and a request whose headers say what
-its params do is then checked from those, with no decode of its own; any other body is
-decoded here, so every refusal is `mirror_problem`'s, and comes before any of the session's.
-What the checks consult of a server and remember of what they read is the server's
-(`mirror_memos.MirrorMemos`, which it hands to each app it builds), not the process's.
+`mirror_problem` is a pure function over the headers and the decoded body fields. A 2026-07-28
+POST asks it of what the server's reading session read of its body
+(`own_calls.MirrorCheck`, beside the serving that asks it): the session decodes the body
+anyway, and a request whose headers say what its params do is checked from those, with no
+decode of its own; any other body is read here (`read_mirrored`), so every refusal is
+`mirror_problem`'s, and comes before any of the session's. What the checks consult of a server
+and remember of what they read is the server's (`mirror_memos.MirrorMemos`, which it hands to
+each app it builds), not the process's.
 """
 
 from __future__ import annotations
@@ -32,14 +33,13 @@ from mcpkit._asgi import Headers, collect, quote_header, values_of
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes, jsonrpc
 from mcpkit.protocol.extensions import NAMED_BY
-from mcpkit.protocol.outbox import ApartRead
 from mcpkit.protocol.own_terms import REVISION_KEY
 from mcpkit.protocol.param_headers import decode_value, value_at
 from mcpkit.transports.http.mirror_memos import MirrorMemos, ParamHeaders
 
 __all__ = [
-    "MirrorCheck",
     "Mirrored",
+    "body_problem",
     "ParamHeaders",
     "decode_value",
     "error_body",
@@ -88,128 +88,37 @@ def read_mirrored(body: bytes) -> Mirrored | None:
 _DECODER: Final = msgspec.json.Decoder(Mirrored)
 
 
-class MirrorCheck(msgspec.Struct):
-    """`mirror_problem` (`check_revision`) of one body, asked of what the server's reading
-    session read of it (`checked`): of the request it would serve, from the params it decoded
-    (`request`); else (`rest`: a body it refused, or that held no request) from the body,
-    decoded here. Either way the answer is `mirror_problem`'s over `read_mirrored`'s fields,
-    and it replaces any the session gave; the body is let go once asked. (A struct: made in
-    C, once per POST.)"""
-
-    body: bytes | None
-    headers: Headers
-    #: The server's: its tools' mirrored arguments, and what its checks remember.
-    memos: MirrorMemos
-    #: `distinct(headers)`, when no name repeats.
-    each: Mapping[bytes, bytes] | None
-
-    def checked(self, read: ApartRead) -> ApartRead:
-        """`read`, what the server's reading session read of the body, when the headers
-        agree with it; else a read that refuses the body with -32020 (HTTP 400), whatever
-        the session made of it."""
-        request = read.request
-        if request is None:
-            answer = self.rest()
-        else:
-            rid = request.request_id
-            terms = request.terms
-            # (The revision its `_meta` names is its terms': told, so that the check need
-            # not read the `_meta` itself.)
-            revision = None if terms is None else terms.revision
-            refusal = self.request(rid, request.method, request.params, revision)
-            answer = None if refusal is None else error_body(rid, refusal)
-        return read if answer is None else ApartRead(None, [], [], [answer], False)
-
-    def request(
-        self, request_id: int | str, method: str, params: Any, revision: str | None = None
-    ) -> McpError | None:
-        """The refusal of the request the body holds, read as `method` with `params` (and
-        the revision its `_meta` names, where known), or None to serve it."""
-        body = self.body
-        if body is None:
-            return None  # (asked before, of this body: its answer stands)
-        self.body = None
-        each = self.each
-        if each is not None:
-            # The usual request: `_agree` of the fields `read_mirrored` would read, found in
-            # the params as decoded (whatever struct the method's params decode into), each a
-            # string (decoded from the same JSON: the same value). Where they cannot be found
-            # so, or do not agree, the full check below decides.
-            kind: type = type(params)  # pyright: ignore[reportUnknownVariableType]  # (Any)
-            memos = self.memos
-            last = memos.last_attrs
-            if kind is last[0] and method == last[1]:
-                attrs = last[2]
-            else:
-                attrs = memos.attrs_for(kind, method)
-            if attrs is not None:
-                held, naming = attrs
-                if revision is None:  # (else the session's, from the same `_meta`)
-                    # (The usual attribute names read as attributes, not by `getattr`.)
-                    meta: dict[str, Any] | None = (
-                        params.meta if held == "meta" else getattr(params, held)
-                    )
-                    # (`type() is dict`: a `_meta` decoded as an object, its keys as sent)
-                    revision = meta.get(REVISION_KEY) if type(meta) is dict else None
-                named: object = (
-                    None
-                    if not naming
-                    else params.name
-                    if naming == "name"
-                    else getattr(params, naming)
-                )
-                if (
-                    type(revision) is str
-                    and (not naming or type(named) is str)
-                    and _agrees(memos, each, method, revision, named)
-                ):
-                    if method != "tools/call":
-                        return None
-                    # The usual tool mirrors no argument: one found so since the tools last
-                    # changed is in `plain_tools` (the count compared first: a tool changed
-                    # since is asked of again). (`named`: a string, tools/call names its tool.)
-                    tools = memos.tools
-                    if (
-                        memos.tools_at == tools.changes and named in memos.plain_tools
-                        if tools is not None
-                        else memos.param_headers is None
-                    ) or (type(named) is str and memos.mirrors_none(named)):
-                        return None
-        # Anything else is checked as it always was: from the fields read from the body.
-        refused = self._from_body(body)
-        return None if refused is None else refused[1]
-
-    def rest(self) -> bytes | None:
-        """The answer to a body that held no request to serve, from the body itself."""
-        body = self.body
-        if body is None:
-            return None  # the request was asked about: its answer stands
-        self.body = None
-        refused = self._from_body(body)
-        return None if refused is None else error_body(refused[0].id, refused[1])
-
-    def _from_body(self, body: bytes) -> tuple[Mirrored, McpError] | None:
-        """The full check, from the fields read from `body`: what it read and its refusal."""
-        found = read_mirrored(body)
-        if found is None:
-            return None
-        memos = self.memos
-        problem = mirror_problem(
-            self.headers,
-            found,
-            memos.param_headers,
-            check_revision=True,
-            each=self.each,
-            memos=memos,
-        )
-        return None if problem is None else (found, problem)
-
-
 def error_body(rid: object, error: McpError) -> bytes:
     """The JSON-RPC error response of `error`, under `rid` where it is one a request may have
     (else a null id)."""
     valid_id = rid if isinstance(rid, (str, int)) and not isinstance(rid, bool) else None
     return jsonrpc.encode_error(valid_id, error.code, error.message, error.data)
+
+
+def body_problem(
+    body: bytes,
+    headers: Headers,
+    memos: MirrorMemos,
+    each: Mapping[bytes, bytes] | None,
+    agreed: bool = False,
+) -> tuple[Mirrored, McpError] | None:
+    """The full check of a 2026-07-28 POST, from the fields read from its `body`
+    (`read_mirrored`): what it read and its refusal (`mirror_problem`, the revision checked
+    too, with the server's `memos`), or None (also for a body that does not read so: the
+    session answers it as malformed). `agreed` as for `mirror_problem`."""
+    found = read_mirrored(body)
+    if found is None:
+        return None
+    problem = mirror_problem(
+        headers,
+        found,
+        memos.param_headers,
+        check_revision=True,
+        each=each,
+        memos=memos,
+        agreed=agreed,
+    )
+    return None if problem is None else (found, problem)
 
 
 def mirror_problem(
@@ -220,17 +129,19 @@ def mirror_problem(
     check_revision: bool = False,
     each: Mapping[bytes, bytes] | None = None,
     memos: MirrorMemos | None = None,
+    agreed: bool = False,
 ) -> McpError | None:
     """HeaderMismatch (-32020) when a header the body calls for is missing, malformed, or says
     something else than the body; None when they agree. With `check_revision`, also
     `MCP-Protocol-Version` against the body's `_meta` revision (else the caller checks it:
     it also decides which era the POST is). `each` is `distinct(headers)` when the caller has
     it: each header is then one lookup; else the headers are walked once for the fixed ones.
-    `memos`: the server's, where the values seen are remembered (None: none is)."""
+    `memos`: the server's, where the values seen are remembered (None: none is). `agreed`:
+    the caller found already that the fixed headers (the revision, the method, the name)
+    say what the body does, so only the arguments a tool mirrors are left to check."""
     if memos is None:
         memos = _FORGETFUL
-    if each is None or not check_revision or not _agree(memos, each, found):
-        # (Else the usual request: its headers say what its body does, each looked up once.)
+    if not agreed:
         problem = _fixed_problem(memos, headers, found, check_revision, each)
         if problem is not None:
             return problem
@@ -274,62 +185,6 @@ def _fixed_problem(
             f"{method!r}"
         )
     return _name_problem(memos, named, method, found.params)
-
-
-def _agree(memos: MirrorMemos, each: Mapping[bytes, bytes], found: Mirrored) -> bool:
-    """Whether the fixed headers (one of each, by name in `each`) are what the body says: its
-    `_meta` revision, its method and the item it names; False when any is not, or when the
-    body lacks one of the first two (the full check then says what is wrong, if anything).
-    Each header's text is one lookup in a memo of the values seen (a client sends the same
-    few), not a strip and a decode per request."""
-    method = found.method
-    params = found.params
-    if type(method) is not str or params is None:
-        return False
-    meta = params.meta
-    if meta is None:
-        return False
-    revision = meta.protocol_version
-    if type(revision) is not str:
-        return False
-    named: object = None
-    if method in _NAMED_BY:
-        field = _NAMED_BY[method]
-        named = params.name if field == "name" else getattr(params, field, None)
-    return _agrees(memos, each, method, revision, named)
-
-
-def _agrees(
-    memos: MirrorMemos, each: Mapping[bytes, bytes], method: str, revision: str, named: object
-) -> bool:
-    """`_agree` of the body's method, `_meta` revision and the item it names (`named`, not
-    mirrored unless a string)."""
-    # (Subscripts in a `try`, not `.get` calls: a known value is found with no method call.)
-    texts = memos.texts
-    try:
-        agree = texts[each[b"mcp-protocol-version"]] == revision
-        agree = agree and texts[each[b"mcp-method"]] == method
-    except KeyError:  # a header not sent, or a value not yet in the memo
-        agree = _sent_text(memos, each, b"mcp-protocol-version") == revision
-        agree = agree and _sent_text(memos, each, b"mcp-method") == method
-    if not agree:
-        return False
-    if type(named) is not str:
-        return True  # (nothing for Mcp-Name to mirror: the full check asks nothing of it)
-    try:
-        return memos.names[each[b"mcp-name"]] == named
-    except KeyError:
-        sent = each.get(b"mcp-name")
-        return sent is not None and memos.decode_value(sent) == named
-
-
-def _sent_text(memos: MirrorMemos, each: Mapping[bytes, bytes], name: bytes) -> str | None:
-    value = each.get(name)
-    return None if value is None else memos.text(value)
-
-
-#: `NAMED_BY` as a plain dict (a lookup through its read-only proxy is a method call).
-_NAMED_BY: Final[dict[str, str]] = dict(NAMED_BY)
 
 
 #: The memos of a check asked with none (`mirror_problem` called outside a server's app):

@@ -9,6 +9,11 @@ revision gives it (400, 404 for an unknown method). Closing the response is the 
 a call still running a moment after it began gets a watcher, which cancels it when the client
 goes; a quick call never pays for one, nor for a timer of its own (`OwnCalls`). Each client
 (its token's owner, else its address) has a cap of requests in flight (`OwnCalls.let_in`).
+
+Before anything of the request runs, what the server's reading session read of the body is
+checked against the headers a 2026-07-28 POST mirrors from it (`MirrorCheck`; the rule itself,
+as a pure function, is `mirrored.mirror_problem`): a check only these POSTs get, asked where
+they are served.
 """
 
 from __future__ import annotations
@@ -17,12 +22,13 @@ import asyncio
 import logging
 from asyncio import get_running_loop
 from collections import deque
-from collections.abc import Callable, Hashable
-from typing import Any, Final, Protocol
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, Final
 
 import msgspec
 
-from mcpkit._asgi import Message, Receive, Send, head_of, send_whole
+from mcpkit._asgi import Headers, Message, Receive, Send, head_of, send_whole
+from mcpkit.errors import McpError
 from mcpkit.protocol.codes import (
     HEADER_MISMATCH,
     INVALID_PARAMS,
@@ -34,18 +40,21 @@ from mcpkit.protocol.codes import (
 )
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.outbox import ApartRead
+from mcpkit.protocol.own_terms import REVISION_KEY
 from mcpkit.protocol.sse import encode_event
 from mcpkit.runtime.response import MESSAGE, RESULT, Kind, Response
 from mcpkit.transports.http._exchange import SSE_HEADERS, send_refusal, until_disconnect
 from mcpkit.transports.http.checks import Refusal, refuse
 from mcpkit.transports.http.live_sessions import HostServer, RequestServer
+from mcpkit.transports.http.mirror_memos import MirrorMemos
+from mcpkit.transports.http.mirrored import body_problem, error_body
 
 __all__ = [
     "END_GRACE",
     "WATCH_AFTER",
+    "MirrorCheck",
     "OwnCall",
     "OwnCalls",
-    "RequestCheck",
     "error_status",
     "no_request_room",
 ]
@@ -64,16 +73,6 @@ END_GRACE: Final = 5.0
 #: Whose the listens `OwnCalls.let_in` ended are, until they end: no client's (its count
 #: of requests leaves them out), but still among the calls served (`OwnCalls.cut_all`).
 _ENDING: Final = object()
-
-
-class RequestCheck(Protocol):
-    """A check of its own the transport asks of what the server's reading session read of a
-    body, before anything of it runs (`mcpkit.transports.http.mirrored.MirrorCheck`)."""
-
-    def checked(self, read: ApartRead) -> ApartRead:
-        """`read` (what the reading session read of a body), or when the check refuses it,
-        what refuses the body instead (its answer in `refused`)."""
-        ...
 
 
 def _sse_head() -> Message:
@@ -125,7 +124,7 @@ class OwnCalls:
         send: Send,
         json_response: bool,
         room: tuple[Hashable, int, str] | None,
-        check: RequestCheck,
+        check: MirrorCheck,
     ) -> None:
         """Serve `body` (a 2026-07-28 request whose headers were checked) in this task, by the
         peer `new_peer` makes (`server.request_peer`, read once by the caller), and
@@ -369,6 +368,140 @@ class OwnCall:
     async def _watch(self) -> None:
         await until_disconnect(self.receive)
         self.cut()
+
+
+class MirrorCheck(msgspec.Struct):
+    """`mirror_problem` (`check_revision`) of one body, asked of what the server's reading
+    session read of it (`checked`): of the request it would serve, from the params it decoded
+    (`request`); else (`rest`: a body it refused, or that held no request) from the body,
+    decoded here. Either way the answer is `mirror_problem`'s over `read_mirrored`'s fields,
+    and it replaces any the session gave; the body is let go once asked. (A struct: made in
+    C, once per POST.)"""
+
+    body: bytes | None
+    headers: Headers
+    #: The server's: its tools' mirrored arguments, and what its checks remember.
+    memos: MirrorMemos
+    #: `distinct(headers)`, when no name repeats.
+    each: Mapping[bytes, bytes] | None
+
+    def checked(self, read: ApartRead) -> ApartRead:
+        """`read`, what the server's reading session read of the body, when the headers
+        agree with it; else a read that refuses the body with -32020 (HTTP 400), whatever
+        the session made of it."""
+        request = read.request
+        if request is None:
+            answer = self.rest()
+        else:
+            rid = request.request_id
+            terms = request.terms
+            # (The revision its `_meta` names is its terms': told, so that the check need
+            # not read the `_meta` itself.)
+            revision = None if terms is None else terms.revision
+            refusal = self.request(rid, request.method, request.params, revision)
+            answer = None if refusal is None else error_body(rid, refusal)
+        return read if answer is None else ApartRead(None, [], [], [answer], False)
+
+    def request(
+        self, request_id: int | str, method: str, params: Any, revision: str | None = None
+    ) -> McpError | None:
+        """The refusal of the request the body holds, read as `method` with `params` (and
+        the revision its `_meta` names, where known), or None to serve it."""
+        body = self.body
+        if body is None:
+            return None  # (asked before, of this body: its answer stands)
+        self.body = None
+        agreed = False  # (whether the fixed headers were found to say what the body does)
+        each = self.each
+        if each is not None:
+            # The usual request: `_agrees` of the fields `read_mirrored` would read, found in
+            # the params as decoded (whatever struct the method's params decode into), each a
+            # string (decoded from the same JSON: the same value). Where they cannot be found
+            # so, or do not agree, the full check below decides.
+            kind: type = type(params)  # pyright: ignore[reportUnknownVariableType]  # (Any)
+            memos = self.memos
+            last = memos.last_attrs
+            if kind is last[0] and method == last[1]:
+                attrs = last[2]
+            else:
+                attrs = memos.attrs_for(kind, method)
+            if attrs is not None:
+                held, naming = attrs
+                if revision is None:  # (else the session's, from the same `_meta`)
+                    # (The usual attribute names read as attributes, not by `getattr`.)
+                    meta: dict[str, Any] | None = (
+                        params.meta if held == "meta" else getattr(params, held)
+                    )
+                    # (`type() is dict`: a `_meta` decoded as an object, its keys as sent)
+                    revision = meta.get(REVISION_KEY) if type(meta) is dict else None
+                named: object = (
+                    None
+                    if not naming
+                    else params.name
+                    if naming == "name"
+                    else getattr(params, naming)
+                )
+                if (
+                    type(revision) is str
+                    and (not naming or type(named) is str)
+                    and _agrees(memos, each, method, revision, named)
+                ):
+                    if method != "tools/call":
+                        return None
+                    # The usual tool mirrors no argument: one found so since the tools last
+                    # changed is in `plain_tools` (the count compared first: a tool changed
+                    # since is asked of again). (`named`: a string, tools/call names its tool.)
+                    tools = memos.tools
+                    if (
+                        memos.tools_at == tools.changes and named in memos.plain_tools
+                        if tools is not None
+                        else memos.param_headers is None
+                    ) or (type(named) is str and memos.mirrors_none(named)):
+                        return None
+                    agreed = True  # (the tool mirrors arguments: only they are left)
+        # Anything else is checked as it always was: from the fields read from the body.
+        refused = body_problem(body, self.headers, self.memos, self.each, agreed)
+        return None if refused is None else refused[1]
+
+    def rest(self) -> bytes | None:
+        """The answer to a body that held no request to serve, from the body itself."""
+        body = self.body
+        if body is None:
+            return None  # the request was asked about: its answer stands
+        self.body = None
+        refused = body_problem(body, self.headers, self.memos, self.each)
+        return None if refused is None else error_body(refused[0].id, refused[1])
+
+
+def _agrees(
+    memos: MirrorMemos, each: Mapping[bytes, bytes], method: str, revision: str, named: object
+) -> bool:
+    """Whether the fixed headers (one of each, by name in `each`) say what the body does: its
+    method, its `_meta` revision and the item it names (`named`, not mirrored unless a
+    string). Each header's text is one lookup in a memo of the values seen (a client sends
+    the same few), not a strip and a decode per request."""
+    # (Subscripts in a `try`, not `.get` calls: a known value is found with no method call.)
+    texts = memos.texts
+    try:
+        agree = texts[each[b"mcp-protocol-version"]] == revision
+        agree = agree and texts[each[b"mcp-method"]] == method
+    except KeyError:  # a header not sent, or a value not yet in the memo
+        agree = _sent_text(memos, each, b"mcp-protocol-version") == revision
+        agree = agree and _sent_text(memos, each, b"mcp-method") == method
+    if not agree:
+        return False
+    if type(named) is not str:
+        return True  # (nothing for Mcp-Name to mirror: the full check asks nothing of it)
+    try:
+        return memos.names[each[b"mcp-name"]] == named
+    except KeyError:
+        sent = each.get(b"mcp-name")
+        return sent is not None and memos.decode_value(sent) == named
+
+
+def _sent_text(memos: MirrorMemos, each: Mapping[bytes, bytes], name: bytes) -> str | None:
+    value = each.get(name)
+    return None if value is None else memos.text(value)
 
 
 def no_request_room(setting: str) -> Refusal:

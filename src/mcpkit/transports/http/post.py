@@ -45,9 +45,8 @@ from mcpkit.transports.http.live_sessions import (
     no_room,
 )
 from mcpkit.transports.http.mirror_memos import MirrorMemos
-from mcpkit.transports.http.mirrored import MirrorCheck
 from mcpkit.transports.http.one_shot_sessions import open_stateless
-from mcpkit.transports.http.own_calls import no_request_room
+from mcpkit.transports.http.own_calls import MirrorCheck, no_request_room
 from mcpkit.transports.http.streams import Exchange, HttpChannel, StreamSettings
 
 __all__ = ["FIRST_WAIT", "PostRequests"]

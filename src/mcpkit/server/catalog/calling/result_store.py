@@ -80,13 +80,6 @@ Contents = TextResourceContents | BlobResourceContents
 Owner = tuple[str | None, str | None]  # (the 2025 session's id, the token's principal)
 
 
-class _Peer(Protocol):
-    """The session as far as its id goes (`Caller.session`)."""
-
-    @property
-    def id(self) -> str: ...
-
-
 class Caller(Protocol):
     """A request's Context as far as who may read an overflow goes (named so, not `Context`,
     which sits above the tools this module serves)."""
@@ -97,8 +90,9 @@ class Caller(Protocol):
         ...
 
     @property
-    def session(self) -> _Peer:
-        """The session, whose id binds an overflow where it lasts (2025-11-25)."""
+    def session(self) -> object:
+        """The client, whose session's id binds an overflow where it lasts (2025-11-25:
+        `lasting_session`)."""
         ...
 
     @property
