@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from mcpkit.server.serving._http_run import SHUTDOWN_TIMEOUT
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app import McpHttpApp
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "deploy" / "kubernetes" / "mcp.yaml"

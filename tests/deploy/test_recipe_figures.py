@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from mcpkit.server.serving import _http_run
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app import McpHttpApp
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
 PAGE = " ".join(DOC.split())

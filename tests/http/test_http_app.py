@@ -12,7 +12,7 @@ import pytest
 from _serving import INITIALIZE, WAIT, headers, messages_of, open_session, serving, sse_messages
 
 from mcpkit import Context, Server
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app import McpHttpApp
 
 N_SESSIONS = 1000
 

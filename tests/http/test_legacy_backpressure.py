@@ -17,7 +17,7 @@ from _serving import ONLY_MCPKIT, WAIT, serving
 
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app import McpHttpApp
 from mcpkit.transports.http.legacy import LegacySseEndpoint
 from mcpkit.transports.http.legacy_session import MAX_WAITING_BODIES, LegacyChannel
 from mcpkit.transports.http.streams import MAX_QUEUED

@@ -14,7 +14,7 @@ from _serving import WAIT, serving
 
 from mcpkit._asgi import Receive, Scope, Send
 from mcpkit.testing.stores import ManualClock
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app import McpHttpApp
 from mcpkit.transports.http.legacy import LegacySse
 
 

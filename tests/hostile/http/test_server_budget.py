@@ -15,9 +15,9 @@ import pytest
 from _serving import WAIT, headers, open_session, serving
 
 from mcpkit import Server
+from mcpkit.transports.deployment.app import McpHttpApp
+from mcpkit.transports.deployment.capacity import default_max_connections
 from mcpkit.transports.http._exchange import BodyBudget
-from mcpkit.transports.http.app import McpHttpApp
-from mcpkit.transports.http.capacity import default_max_connections
 
 
 def port_of(base: str) -> int:

@@ -10,13 +10,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Final
 
 from mcpkit._asgi import Receive, Scope, Send, send_whole, values_of
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.transports.http._exchange import Resumption, send_refusal, send_sse
-from mcpkit.transports.http.capacity import LISTEN_SINCE
 from mcpkit.transports.http.checks import (
     EndpointPolicy,
     Refusal,
@@ -31,7 +31,14 @@ from mcpkit.transports.http.relay import ends_stream, follow
 from mcpkit.transports.http.sse_stream import Stream, producer_of, request_of
 from mcpkit.transports.http.streams import HttpChannel, expired
 
-__all__ = ["GetDeleteRequests"]
+__all__ = ["LISTEN_SINCE", "GetDeleteRequests"]
+
+#: The scope key set on a session's GET stream, a listen nobody's answer waits on (its client
+#: resumes it with Last-Event-ID): the loop time it opened. A deployment's connection limit
+#: (`transports.deployment.uvicorn_protocol`, `max_connections`) ends the oldest listen (these,
+#: and 2026-07-28 `subscriptions/listen` requests, told by their Mcp-Method header) of the
+#: addresses holding as many connections as the newcomer's would, rather than refuse it.
+LISTEN_SINCE: Final = "mcpkit.listen_since"
 
 logger = logging.getLogger("mcpkit.http")
 

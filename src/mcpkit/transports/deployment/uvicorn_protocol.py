@@ -68,15 +68,15 @@ from typing import Any, Final, Literal
 
 from mcpkit._asgi import first_header
 from mcpkit._extras import needs_extra
-from mcpkit.transports.http.capacity import (
+from mcpkit.transports.deployment.capacity import (
     DEFAULT_KEEP_ALIVE,
-    LISTEN_SINCE,
     check_connection_settings,
     check_keep_alive,
 )
+from mcpkit.transports.deployment.uvicorn_shape import UvicornShapeChanged, check_uvicorn_shape
 from mcpkit.transports.http.checks import client_address, refuse
+from mcpkit.transports.http.get_delete import LISTEN_SINCE
 from mcpkit.transports.http.slow_readers import QueuedBytes
-from mcpkit.transports.http.uvicorn_shape import UvicornShapeChanged, check_uvicorn_shape
 
 __all__ = [
     "FLUSH_AT",
@@ -308,7 +308,7 @@ def guarded(
     oldest connection of the client address holding the most ends (a listen stream, say),
     provided that address holds more than the newcomer's would; when the addresses holding
     the most hold as many as the newcomer's would, the oldest listen of theirs goes (a
-    session's GET stream or a 2026-07-28 `subscriptions/listen`, `capacity.LISTEN_SINCE`:
+    session's GET stream or a 2026-07-28 `subscriptions/listen`, `get_delete.LISTEN_SINCE`:
     its client opens it again, no answer waits on it); when the newcomer's address holds
     the most, or none of those is a listen, the new one is answered 503 with Retry-After and
     closed. So a flood of connections from one address falls on that address, never on the

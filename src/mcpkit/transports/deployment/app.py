@@ -2,8 +2,11 @@
 basic/transports, "Streamable HTTP"). Build it with `Server.http_app()`.
 
 Here: its settings, the ASGI entry, and the checks every request passes before it is routed
-by method to one of the parts it holds: `post.PostRequests`, `get_delete.GetDeleteRequests`,
-and the sessions both serve, `hosting.AppSessions`."""
+by method to one of the binding's parts it holds (`transports.http`: `post.PostRequests`,
+`get_delete.GetDeleteRequests`, and the sessions both serve, `hosting.AppSessions`), or, on
+another path, to what a deployment serves beside the endpoint (health, the approval page,
+the legacy endpoints, custom routes). It sits in the deployment package because it builds
+those: the binding never imports it."""
 
 from __future__ import annotations
 
@@ -20,6 +23,19 @@ from mcpkit.stores.approvals import APPROVAL_PATH, approvals_of
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.event_log import DEFAULT_REPLAY_EVENTS, EventStore
 from mcpkit.stores.sessions import SessionStore
+from mcpkit.transports.deployment.approval_page import serve_approval_page
+from mcpkit.transports.deployment.capacity import (
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_KEEP_ALIVE,
+    DEFAULT_MAX_BODY_BYTES,
+    check_connection_settings,
+    check_keep_alive,
+    default_max_connections,
+)
+from mcpkit.transports.deployment.custom_routes import CustomRoutes, check_routes, serve_route
+from mcpkit.transports.deployment.forwarded import TrustedProxies
+from mcpkit.transports.deployment.health import HealthRoutes
 from mcpkit.transports.http._exchange import (
     DEFAULT_MAX_REQUESTS_PER_ADDRESS,
     DEFAULT_MAX_REQUESTS_PER_USER,
@@ -30,16 +46,6 @@ from mcpkit.transports.http._exchange import (
     local_path,
     send_refusal,
 )
-from mcpkit.transports.http.approval_page import serve_approval_page
-from mcpkit.transports.http.capacity import (
-    DEFAULT_BODY_TIMEOUT,
-    DEFAULT_HEADER_TIMEOUT,
-    DEFAULT_KEEP_ALIVE,
-    DEFAULT_MAX_BODY_BYTES,
-    check_connection_settings,
-    check_keep_alive,
-    default_max_connections,
-)
 from mcpkit.transports.http.checks import (
     EndpointPolicy,
     Refusal,
@@ -47,11 +53,8 @@ from mcpkit.transports.http.checks import (
     distinct,
     refuse,
 )
-from mcpkit.transports.http.custom_routes import CustomRoutes, check_routes, serve_route
-from mcpkit.transports.http.forwarded import TrustedProxies
 from mcpkit.transports.http.get_delete import GetDeleteRequests
 from mcpkit.transports.http.guard import Guard, call_route
-from mcpkit.transports.http.health import HealthRoutes
 from mcpkit.transports.http.hosting import AppSessions, store_down
 from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint
 from mcpkit.transports.http.live_sessions import (
@@ -132,7 +135,7 @@ class McpHttpApp:
     `forwarded_allow_ips` are the addresses and networks (such as "10.0.0.0/8") of the
     reverse proxies in front: a request from one of them counts as from the client its
     `X-Forwarded-For` names (the right-most entry that is not a trusted proxy), in every
-    per-address cap; from anyone else the header is ignored (`transports.http.forwarded`).
+    per-address cap; from anyone else the header is ignored (`transports.deployment.forwarded`).
 
     Resumption (`resumable`, on by default): every SSE event carries an id naming its stream,
     and `event_store` (default: a `MemoryEventStore` keeping the last `replay_window` events
@@ -165,7 +168,7 @@ class McpHttpApp:
 
     `health_path` answers 200 while the process serves, `ready_path` 200 until a shutdown
     begins and 503 with Retry-After after, or while the server's store does not answer
-    (`transports.http.health`); None serves neither. A request that needs the store when it
+    (`transports.deployment.health`); None serves neither. A request that needs the store when it
     does not answer within its timeout gets 503 with Retry-After (`hosting.store_down`).
 
     `custom_routes` are the server's own routes (`@server.custom_route`), served on paths
@@ -424,11 +427,11 @@ class McpHttpApp:
         `max_queued_bytes`: for `uvicorn.run(app, http=app.uvicorn_protocol(),
         timeout_keep_alive=app.keep_alive)` when serving the app yourself.
         Raises `UvicornShapeChanged` when the installed uvicorn lacks what the connection
-        limits read of it (`mcpkit.transports.http.uvicorn_protocol`, which says what)."""
+        limits read of it (`mcpkit.transports.deployment.uvicorn_protocol`, which says what)."""
         # The guard reads uvicorn's protocol state, so it is the inner class; the joined
         # writes only wrap the transport, from outside. Imported here: the one module that
         # hooks into uvicorn loads only when uvicorn serves the app.
-        from mcpkit.transports.http.uvicorn_protocol import guarded, joined, uvicorn_protocol
+        from mcpkit.transports.deployment.uvicorn_protocol import guarded, joined, uvicorn_protocol
 
         return joined(
             guarded(

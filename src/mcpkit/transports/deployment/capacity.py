@@ -16,7 +16,6 @@ __all__ = [
     "DEFAULT_HEADER_TIMEOUT",
     "DEFAULT_KEEP_ALIVE",
     "DEFAULT_MAX_BODY_BYTES",
-    "LISTEN_SINCE",
     "MAX_KEEP_ALIVE",
     "check_connection_settings",
     "check_keep_alive",
@@ -39,12 +38,6 @@ DEFAULT_KEEP_ALIVE: Final = 5
 #: The longest `keep_alive` taken: above any balancer's idle timeout by default (an ALB's
 #: can be raised to 4,000 s), and a bound on what an idle client can hold.
 MAX_KEEP_ALIVE: Final = 7200
-#: The scope key the app sets on a session's GET stream, a listen nobody's answer waits on
-#: (its client resumes it with Last-Event-ID): the loop time it opened. `max_connections`
-#: ends the oldest listen (these, and 2026-07-28 `subscriptions/listen` requests, told by
-#: their Mcp-Method header) of the addresses holding as many connections as the newcomer's
-#: would, rather than refuse the newcomer.
-LISTEN_SINCE: Final = "mcpkit.listen_since"
 # File descriptors kept for everything else the process opens (its listeners, log files,
 # the stores, the subprocesses a proxy runs).
 _FD_RESERVE: Final = 128
