@@ -582,7 +582,7 @@ def test_only_the_serving_modules_of_the_server_import_transports() -> None:
 # deployment adds around it (transports/deployment: the app that serves it, uvicorn's protocol,
 # connection and body budgets, health, the approval page, custom routes, forwarded headers):
 # the deployment builds on the binding, never the reverse (DESIGN.md, "Layers", item 6).
-BINDING_NEVER_IMPORTS = ("transports.deployment",)
+BINDING_NEVER_IMPORTS = ("transports.deployment", "transports.legacy_sse")
 
 
 def test_the_http_binding_never_imports_its_deployment() -> None:

@@ -114,7 +114,7 @@ def with_card(
         return routes
     from mcpkit.server.serving.card_publishing import card_routes
     from mcpkit.transports.deployment.custom_routes import CustomRoutes
-    from mcpkit.transports.http.legacy import LegacySse
+    from mcpkit.transports.legacy_sse.endpoint import LegacySse
 
     legacy = settings.get("legacy_sse", True)
     legacy_path = None

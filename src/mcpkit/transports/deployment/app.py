@@ -56,7 +56,6 @@ from mcpkit.transports.http.checks import (
 from mcpkit.transports.http.get_delete import GetDeleteRequests
 from mcpkit.transports.http.guard import Guard, call_route
 from mcpkit.transports.http.hosting import AppSessions, store_down
-from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint
 from mcpkit.transports.http.live_sessions import (
     HostServer,
     HttpSession,
@@ -69,6 +68,7 @@ from mcpkit.transports.http.own_calls import OwnCalls
 from mcpkit.transports.http.post import PostRequests
 from mcpkit.transports.http.slow_readers import DEFAULT_MAX_QUEUED_BYTES, QueuedBytes
 from mcpkit.transports.http.streams import StreamSettings
+from mcpkit.transports.legacy_sse.endpoint import LegacySse, legacy_endpoint
 
 __all__ = ["HttpSettings", "McpHttpApp"]
 

@@ -39,7 +39,6 @@ from mcpkit.transports.http.checks import (
     refuse,
 )
 from mcpkit.transports.http.guard import Guard
-from mcpkit.transports.http.legacy_session import LegacyChannel, LegacySession
 from mcpkit.transports.http.live_sessions import (
     HostServer,
     MemorySessionRegistry,
@@ -50,6 +49,7 @@ from mcpkit.transports.http.live_sessions import (
 )
 from mcpkit.transports.http.origin import OriginPolicy
 from mcpkit.transports.http.slow_readers import QueuedBytes
+from mcpkit.transports.legacy_sse.legacy_session import LegacyChannel, LegacySession
 
 __all__ = ["LegacySse", "LegacySseEndpoint", "legacy_endpoint"]
 
