@@ -477,7 +477,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(transport, 'max_size', None)": "asyncio's read transport: uvloop's has no "
         "max_size, the standard one does",
     },
-    "transports/deployment/uvicorn_protocol.py": {
+    "transports/deployment/connection_limits.py": {
         "getattr(c, '_mk_opened_at', 0.0)": _UVICORN,
         "getattr(connection, '_expire', None)": _UVICORN,
         "getattr(other, '_mk_idle_at', None)": _UVICORN,

@@ -17,12 +17,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mcpkit import Server
 from mcpkit.transports.deployment import capacity
-from mcpkit.transports.deployment.uvicorn_protocol import (
-    JoinedWrites,
-    UvicornShapeChanged,
-    guarded,
-    joined,
-)
+from mcpkit.transports.deployment.connection_limits import guarded
+from mcpkit.transports.deployment.uvicorn_protocol import JoinedWrites, UvicornShapeChanged, joined
 
 SETTINGS: dict[str, Any] = {"header_timeout": 1.0, "body_timeout": 1.0, "max_connections": 8}
 

@@ -431,7 +431,8 @@ class McpHttpApp:
         # The guard reads uvicorn's protocol state, so it is the inner class; the joined
         # writes only wrap the transport, from outside. Imported here: the one module that
         # hooks into uvicorn loads only when uvicorn serves the app.
-        from mcpkit.transports.deployment.uvicorn_protocol import guarded, joined, uvicorn_protocol
+        from mcpkit.transports.deployment.connection_limits import guarded
+        from mcpkit.transports.deployment.uvicorn_protocol import joined, uvicorn_protocol
 
         return joined(
             guarded(
