@@ -22,11 +22,12 @@ from mcpkit.stores.approvals import APPROVAL_PATH, approvals_of
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.transports.deployment.app_settings import AppSettings, HttpSettings
 from mcpkit.transports.deployment.approval_page import serve_approval_page
+from mcpkit.transports.deployment.capacity import BodyBytes
 from mcpkit.transports.deployment.custom_routes import CustomRoutes, check_routes, serve_route
 from mcpkit.transports.deployment.forwarded import TrustedProxies
 from mcpkit.transports.deployment.health import HealthRoutes
+from mcpkit.transports.deployment.slow_readers import QueuedBytes
 from mcpkit.transports.http._exchange import (
-    BodyBudget,
     local_path,
     send_refusal,
 )
@@ -48,7 +49,6 @@ from mcpkit.transports.http.live_sessions import (
 from mcpkit.transports.http.mirror_memos import MirrorMemos
 from mcpkit.transports.http.own_calls import OwnCalls
 from mcpkit.transports.http.post import PostRequests
-from mcpkit.transports.http.slow_readers import QueuedBytes
 from mcpkit.transports.http.streams import StreamSettings
 from mcpkit.transports.legacy_sse.endpoint import legacy_endpoint
 
@@ -138,7 +138,7 @@ class McpHttpApp:
         given = AppSettings(**settings)
         self.policy = given.policy(path, server.max_message_size)
         self.health = HealthRoutes(given.health_path, given.ready_path, self._check_store)
-        self.bodies = BodyBudget(given.max_body_bytes)
+        self.bodies = BodyBytes(given.max_body_bytes)
         self.queued = QueuedBytes(given.max_queued_bytes)
         limits = given.connection_limits()
         self.header_timeout, self.body_timeout = limits.header_timeout, limits.body_timeout

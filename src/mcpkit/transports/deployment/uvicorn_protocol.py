@@ -68,8 +68,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from mcpkit._extras import needs_extra
+from mcpkit.transports.deployment.slow_readers import QueuedBytes
 from mcpkit.transports.deployment.uvicorn_shape import UvicornShapeChanged, check_uvicorn_shape
-from mcpkit.transports.http.slow_readers import QueuedBytes
 
 __all__ = [
     "FLUSH_AT",

@@ -25,9 +25,8 @@ import msgspec
 from mcpkit.protocol.sse import MAX_STREAM_ID_LENGTH, encode_stream
 from mcpkit.stores.event_log import EventStore, MemoryEventStore
 from mcpkit.stores.liveness import TAG_LENGTH, process_tag
-from mcpkit.transports.http.slow_readers import QueuedBytes
 from mcpkit.transports.http.stream_reading import KEEPALIVE, StreamReading, wake
-from mcpkit.transports.http.stream_storing import StreamSettings
+from mcpkit.transports.http.stream_storing import QueuedBudget, StreamSettings
 from mcpkit.types import RequestId
 
 __all__ = [
@@ -141,7 +140,7 @@ class Stream(StreamReading):
     With a `budget` (the app's `QueuedBytes`) the stream is one of its readers: `held` bytes,
     those queued and those its connection took and has not yet handed on (`sent`), are
     charged to it, and the budget may end the stream's connection (`end_slow`). It is also
-    one of its replays (`slow_readers.Replay`): `replay_held` bytes kept in this process for a
+    one of its replays (the budget's `Replay`): `replay_held` bytes kept in this process for a
     resumption, which the budget may drop, the oldest first (`drop_replay`).
     """
 
@@ -174,7 +173,7 @@ class Stream(StreamReading):
         stream_id: str | None = None,
         store: EventStore | None = None,
         primed: bool = False,
-        budget: QueuedBytes | None = None,
+        budget: QueuedBudget | None = None,
     ) -> None:
         self.id = stream_id
         self.budget = budget
@@ -191,7 +190,7 @@ class Stream(StreamReading):
         self.kept: Sequence[tuple[int, bytes]] | None = None
         self.stored = 0
         # Bytes kept for replay in this process (`kept`, and what an in-process store keeps
-        # of this stream), charged to `budget` (`slow_readers.Replay`).
+        # of this stream), charged to `budget` (as the budget's `Replay`).
         self.replay_held = 0
         self.primed = primed  # the connection opens with a priming event (SEP-1699)
         self.seq = 0

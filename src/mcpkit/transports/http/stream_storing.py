@@ -12,13 +12,27 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from mcpkit.stores.event_log import EventStore, MemoryEventStore
-from mcpkit.transports.http.slow_readers import QueuedBytes
 
-__all__ = ["StreamSettings", "StreamStoring"]
+__all__ = ["QueuedBudget", "StreamSettings", "StreamStoring"]
 
 logger = logging.getLogger("mcpkit.http")
+
+
+class QueuedBudget(Protocol):
+    """What a stream is charged to when the app bounds the bytes all its slow readers hold
+    (the deployment's `transports.deployment.slow_readers.QueuedBytes`, which says why): the
+    bytes queued for its connection, and those kept in this process for a resumption. The
+    binding names it by what it does and never imports the deployment."""
+
+    def charge(self, reader: Any, size: int) -> None: ...
+    def credit(self, reader: Any, size: int) -> None: ...
+    def release(self, reader: Any) -> None: ...
+    def let_go(self, stream: Any, kept: int) -> None: ...
+    def replay_is(self, replay: Any, size: int) -> None: ...
+    def release_replay(self, replay: Any) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +55,7 @@ class StreamSettings:
     retry_ms: int = 1000
     keepalive_interval: float | None = 15.0
     relayed: bool = False
-    queued: QueuedBytes | None = field(default=None, compare=False)
+    queued: QueuedBudget | None = field(default=None, compare=False)
     forgetting: set[asyncio.Task[None]] = field(
         default_factory=set[asyncio.Task[None]], compare=False, repr=False
     )
@@ -95,7 +109,7 @@ class StreamSettings:
         keepalive: float | None,
         *,
         relayed: bool = False,
-        queued: QueuedBytes | None = None,
+        queued: QueuedBudget | None = None,
     ) -> StreamSettings:
         """The settings from the app's (`McpHttpApp`): seconds, and a store made if needed."""
         if retention < 0 or retry < 0 or (keepalive is not None and keepalive <= 0):
@@ -142,7 +156,7 @@ class StreamStoring:
     later: MemoryEventStore | None
     kept: Sequence[tuple[int, bytes]] | None
     stored: int
-    budget: QueuedBytes | None
+    budget: QueuedBudget | None
     _items: list[tuple[int, bytes]] | None
 
     @property
@@ -195,7 +209,7 @@ class StreamStoring:
             self.budget.replay_is(self, in_store + kept)
 
     def drop_replay(self) -> None:
-        """`slow_readers.Replay.drop_replay`: what is kept for replay goes, here and in an
+        """The budget's `Replay.drop_replay`: what is kept for replay goes, here and in an
         in-process store, and so does the store: what comes next is not stored, and a
         resumption is answered 410 (`checks.expired`)."""
         store, stream_id = self.store, self.id
