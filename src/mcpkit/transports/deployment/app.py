@@ -26,6 +26,7 @@ from mcpkit.transports.deployment.capacity import BodyBytes
 from mcpkit.transports.deployment.custom_routes import CustomRoutes, check_routes, serve_route
 from mcpkit.transports.deployment.forwarded import TrustedProxies
 from mcpkit.transports.deployment.health import HealthRoutes
+from mcpkit.transports.deployment.relay import StreamRelay
 from mcpkit.transports.deployment.slow_readers import QueuedBytes
 from mcpkit.transports.http._exchange import (
     local_path,
@@ -211,7 +212,8 @@ class McpHttpApp:
             stateless_streams=self.stateless_streams,
             mirror_memos=mirror_memos,
         )
-        self._get_delete = GetDeleteRequests(server, self.hosting, self.policy)
+        relay = StreamRelay(server, self.hosting)
+        self._get_delete = GetDeleteRequests(server, self.hosting, self.policy, relay)
         # (Its `__call__`, bound once: calling the object itself looks the method up each time.)
         self._post = self.post.__call__
 
