@@ -1,11 +1,12 @@
 """The connection limits of mcpkit's uvicorn protocol off a request's path: the class `guarded`
-builds (`ConnectionLimits`, uvicorn's protocol after `uvicorn_protocol._Guard`, which notes
-what each request's bytes tell), the sweep that closes connections past `header_timeout` or
-`body_timeout`, the room made for a new connection when `max_connections` are open, and the
-refusals, sent before any request was read and followed by a linger rather than a reset.
-What they read of uvicorn is what `uvicorn_protocol`'s docstring lists (`check_uvicorn_shape`
-checks it at start). A room apart from `_Guard` because none of it runs while a connection
-serves its requests: it runs when one opens, is refused, or is swept.
+builds (`ConnectionLimits`, uvicorn's protocol after `uvicorn_protocol.ConnectionGuard`, which
+notes what each request's bytes tell), the sweep that closes connections past
+`header_timeout` or `body_timeout`, the room made for a new connection when
+`max_connections` are open, and the refusals, sent before any request was read and followed
+by a linger rather than a reset. What they read of uvicorn is what `uvicorn_protocol`'s
+docstring lists (`check_uvicorn_shape` checks it at start). A room apart from
+`ConnectionGuard` because none of it runs while a connection serves its requests: it runs
+when one opens, is refused, or is swept.
 
 Each refusal names the setting that decides it (docs/http.md, "Limits and exposure")."""
 
@@ -21,7 +22,7 @@ from mcpkit.transports.deployment.capacity import (
     check_connection_settings,
     check_keep_alive,
 )
-from mcpkit.transports.deployment.uvicorn_protocol import _busy, _Guard
+from mcpkit.transports.deployment.uvicorn_protocol import ConnectionGuard, is_busy
 from mcpkit.transports.deployment.uvicorn_shape import check_uvicorn_shape
 from mcpkit.transports.http.checks import client_address, refuse
 from mcpkit.transports.http.get_delete import LISTEN_SINCE
@@ -105,9 +106,9 @@ def guarded(
     return cls
 
 
-class ConnectionLimits(_Guard):
-    """The deadlines, the room and the refusals of `_Guard`'s connections (the class attributes
-    are set by `guarded`)."""
+class ConnectionLimits(ConnectionGuard):
+    """The deadlines, the room and the refusals of `ConnectionGuard`'s connections (the class
+    attributes are set by `guarded`)."""
 
     def _sweep_soon(self) -> None:
         key = id(self.connections)
@@ -126,7 +127,7 @@ class ConnectionLimits(_Guard):
                 self.transport.close()
             return
         idle_at, body_at = self._mk_idle_at, self._mk_body_at
-        if idle_at is not None and now - idle_at >= self._mk_idle_for and not _busy(self):
+        if idle_at is not None and now - idle_at >= self._mk_idle_for and not is_busy(self):
             logger.info("closed a connection: no request headers within header_timeout")
             self._refuse(self.timed_out)
         elif body_at is not None and now - body_at >= self.body_timeout:
@@ -176,7 +177,7 @@ class ConnectionLimits(_Guard):
                 continue
             live += 1
             idle_at = getattr(other, "_mk_idle_at", None)
-            if idle_at is None or _busy(other):
+            if idle_at is None or is_busy(other):
                 continue
             if oldest is None or idle_at < oldest._mk_idle_at:
                 oldest = other

@@ -5,12 +5,13 @@ connection before its headers are complete, nor one that never sends, nor its so
 - joined writes (`joined`, `JoinedWrites`): what is written during one turn of the event
   loop goes out in one socket write, and the connection's write buffer is counted in the
   app's `QueuedBytes`;
-- connection limits (`connection_limits.guarded`, on `_Guard` here): `header_timeout`,
+- connection limits (`connection_limits.guarded`, on `ConnectionGuard` here): `header_timeout`,
   `body_timeout` and `max_connections`.
 
 `McpHttpApp.uvicorn_protocol()` builds it, and `mcpkit run --transport http` serves with it;
-an app served another way never loads this module. It is mcpkit's one module that hooks into
-uvicorn, and what it relies on is this:
+an app served another way never loads this module. It and `connection_limits` (the limits'
+paths that no request takes) are mcpkit's modules that hook into uvicorn, and what they rely
+on is this:
 
 - For the joined writes, only public contracts: uvicorn's `http=` setting, which takes a
   protocol class and calls it with its own arguments (passed on untouched), and asyncio's:
@@ -270,7 +271,7 @@ def joined(
     return Joined
 
 
-class _Guard:
+class ConnectionGuard:
     """The methods `guarded` puts before uvicorn's protocol's (the class attributes are set
     there). What they read of uvicorn is what the module docstring lists, and
     `check_uvicorn_shape` checks before this class is used.
@@ -337,12 +338,12 @@ class _Guard:
             # would only be read and dropped, so the connection ends now, not after
             # keep_alive (or header_timeout, when the rest keeps arriving).
             self._linger()
-        elif not _busy(self):  # (a pipelined request may already run)
+        elif not is_busy(self):  # (a pipelined request may already run)
             self._mk_idle_at = self.loop.time()
             self._mk_idle_for = self.idle_timeout
 
 
-def _busy(protocol: Any) -> bool:
+def is_busy(protocol: Any) -> bool:
     """Whether the connection has a request in progress (its headers read, its response not
     yet complete)."""
     cycle = protocol.cycle

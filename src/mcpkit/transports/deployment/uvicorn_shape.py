@@ -22,7 +22,8 @@ from mcpkit._extras import needs_extra
 
 __all__ = ["UvicornShapeChanged", "check_uvicorn_shape"]
 
-# What `uvicorn_protocol._Guard` takes from uvicorn (its module docstring says what each is for).
+# What `uvicorn_protocol.ConnectionGuard` takes from uvicorn (its module docstring says what
+# each is for).
 _PROTOCOL_METHODS: Final = ("connection_made", "data_received", "on_response_complete")
 _PROTOCOL_ATTRIBUTES: Final = ("connections", "cycle", "transport", "loop", "client")
 _CYCLE_CLASS: Final = "RequestResponseCycle"
