@@ -144,29 +144,8 @@ class Stream(StreamReading):
     resumption, which the budget may drop, the oldest first (`drop_replay`).
     """
 
-    __slots__ = (
-        "_due",
-        "_hangup",
-        "_items",
-        "_keepalive",
-        "_queued",
-        "_room",
-        "_sent",
-        "_waiter",
-        "attached",
-        "budget",
-        "ended",
-        "generation",
-        "held",
-        "id",
-        "kept",
-        "later",
-        "primed",
-        "replay_held",
-        "seq",
-        "store",
-        "stored",
-    )
+    # (The attributes the reading and storing sides use are their classes' slots.)
+    __slots__ = ("seq",)
 
     def __init__(
         self,

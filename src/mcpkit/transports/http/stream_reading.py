@@ -24,7 +24,21 @@ class StreamReading(StreamStoring):
     """What the connection carrying a `Stream` reads of it (`sse_stream.Stream` holds the
     attributes; their meaning is said there)."""
 
-    __slots__ = ()
+    __slots__ = (
+        "_due",
+        "_hangup",
+        "_keepalive",
+        "_queued",
+        "_room",
+        "_sent",
+        "_waiter",
+        "attached",
+        "ended",
+        "generation",
+        "held",
+        "primed",
+        "replay_held",
+    )
 
     _items: list[tuple[int, bytes]] | None
     _queued: int

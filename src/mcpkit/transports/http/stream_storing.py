@@ -149,7 +149,7 @@ class StreamStoring:
     """What a `Stream` does with its store (`sse_stream.Stream` holds the attributes; their
     meaning is said there)."""
 
-    __slots__ = ()
+    __slots__ = ("_items", "budget", "id", "kept", "later", "store", "stored")
 
     id: str | None
     store: EventStore | None
