@@ -38,7 +38,7 @@ def test_a_server_leaves_what_few_servers_use_unloaded() -> None:
     memory after initialize": hashlib alone ~0.7 MiB, importlib.resources ~1 MiB)."""
     unwanted = (
         "secrets", "hashlib", "hmac", "random", "tempfile", "shutil", "importlib.resources",
-        "json", "sqlite3", "redis", "uvicorn", "mcpkit.transports.http.app",
+        "json", "sqlite3", "redis", "uvicorn", "mcpkit.transports.deployment.app",
     )  # fmt: skip
     code = (
         "import sys\nfrom mcpkit import Server\nserver = Server('x')\n"
@@ -482,7 +482,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(transport, 'max_size', None)": "asyncio's read transport: uvloop's has no "
         "max_size, the standard one does",
     },
-    "transports/http/uvicorn_protocol.py": {
+    "transports/deployment/connection_limits.py": {
         "getattr(c, '_mk_opened_at', 0.0)": _UVICORN,
         "getattr(connection, '_expire', None)": _UVICORN,
         "getattr(other, '_mk_idle_at', None)": _UVICORN,
@@ -581,6 +581,26 @@ def test_only_the_serving_modules_of_the_server_import_transports() -> None:
     )
     assert reaching == []
     assert all(name in graph for name in SERVES_OVER_TRANSPORTS), "renamed: update the set"
+
+
+# The HTTP binding (transports/http: what the spec's transport section describes) and what a
+# deployment adds around it (transports/deployment: the app that serves it, uvicorn's protocol,
+# connection and body budgets, health, the approval page, custom routes, forwarded headers):
+# the deployment builds on the binding, never the reverse (DESIGN.md, "Layers", item 6).
+BINDING_NEVER_IMPORTS = ("transports.deployment", "transports.legacy_sse")
+
+
+def test_the_http_binding_never_imports_its_deployment() -> None:
+    graph = module_graph()
+    assert any(name.startswith("transports.deployment.") for name in graph), "renamed?"
+    reaching = sorted(
+        f"{name} imports {target}"
+        for name, targets in graph.items()
+        if name.startswith("transports.http.")
+        for target in targets
+        if target.startswith(BINDING_NEVER_IMPORTS)
+    )
+    assert reaching == []
 
 
 # ------------------------------------------------------------------ rooms of server/ (issue 40)
@@ -710,7 +730,7 @@ SHARED_MODULE_NAMES: dict[str, tuple[set[str], str]] = {
             "auth/devserver/app.py",
             "auth/front/app.py",
             "inspector/app.py",
-            "transports/http/app.py",
+            "transports/deployment/app.py",
         },
         "the same role in four packages: the package's ASGI application",
     ),

@@ -134,7 +134,7 @@ def serve_uvicorn(app: Any, http: str, loop: str, port: int, *, joined: bool = F
     protocol: Any = http
     if joined:
         from mcpkit.server.serving._http_run import http_implementation
-        from mcpkit.transports.http import uvicorn_protocol
+        from mcpkit.transports.deployment import uvicorn_protocol
 
         name = http_implementation(http)  # type: ignore[arg-type]
         if os.environ.get("MCPKIT_BENCH_UNGUARDED") == "1":

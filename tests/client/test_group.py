@@ -244,7 +244,7 @@ async def test_a_server_that_answers_a_list_with_an_error_is_left_out_of_that_li
 async def test_an_sse_entry_is_spoken_to_over_http_sse_as_it_says() -> None:
     """`"type": "sse"` at a URL whose path does not end in /sse: the old transport is opened
     at once, no Streamable HTTP POST is tried there first."""
-    from mcpkit.transports.http.legacy import LegacySse
+    from mcpkit.transports.legacy_sse.endpoint import LegacySse
 
     counted, posts = counting_posts(
         notes_server().http_app(legacy_sse=LegacySse(sse_path="/events"))

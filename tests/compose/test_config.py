@@ -258,7 +258,7 @@ async def test_an_sse_server_is_reached_over_the_old_transport(protocol: str) ->
 async def test_an_sse_entry_is_opened_over_the_old_transport_at_once(protocol: str) -> None:
     """`"type": "sse"` at a URL whose path does not end in /sse: the entry says which
     transport, so no Streamable HTTP POST is tried there first."""
-    from mcpkit.transports.http.legacy import LegacySse
+    from mcpkit.transports.legacy_sse.endpoint import LegacySse
 
     counted, posts = counting_posts(
         http_upstream().http_app(legacy_sse=LegacySse(sse_path="/events"))

@@ -17,7 +17,7 @@ import httpx
 
 from mcpkit import Server
 from mcpkit.server.serving.transport_serving import TransportServing
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app import McpHttpApp
 
 WAIT = 10.0  # seconds: a bound on hangs, not a measurement
 ACCEPT = "application/json, text/event-stream"

@@ -11,7 +11,7 @@ import re
 import shlex
 from pathlib import Path
 
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app_settings import AppSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
@@ -45,7 +45,7 @@ def exec_form(arguments: str) -> list[str]:
 
 
 def default_paths() -> tuple[str, str]:
-    params = inspect.signature(McpHttpApp.__init__).parameters
+    params = inspect.signature(AppSettings).parameters
     return params["health_path"].default, params["ready_path"].default
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from mcpkit.server.serving._http_run import SHUTDOWN_TIMEOUT
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app_settings import AppSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "deploy" / "kubernetes" / "mcp.yaml"
@@ -36,7 +36,7 @@ def image_port() -> int:
 
 
 def served_paths() -> set[str]:
-    params = inspect.signature(McpHttpApp.__init__).parameters
+    params = inspect.signature(AppSettings).parameters
     return {params["health_path"].default, params["ready_path"].default}
 
 

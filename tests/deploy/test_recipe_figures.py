@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from mcpkit.server.serving import _http_run
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app_settings import AppSettings
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
 PAGE = " ".join(DOC.split())
@@ -24,7 +24,7 @@ def section(title: str) -> str:
 
 
 def default(name: str) -> object:
-    return inspect.signature(McpHttpApp.__init__).parameters[name].default
+    return inspect.signature(AppSettings).parameters[name].default
 
 
 def test_the_drain_is_the_one_quoted() -> None:

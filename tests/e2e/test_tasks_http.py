@@ -20,7 +20,7 @@ from _tasks_http import RELATED, Gate, Wire, error_of, make_server, ok, open_wir
 from mcpkit.protocol import codes
 from mcpkit.server.tasks.augmented import ANONYMOUS
 from mcpkit.stores.event_log import MemoryEventStore
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app import McpHttpApp
 from mcpkit.transports.http.streams import MAX_RETAINED
 
 

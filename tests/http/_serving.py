@@ -17,7 +17,7 @@ import uvicorn
 
 import mcpkit
 from mcpkit import Context, Server
-from mcpkit.transports.http import uvicorn_protocol
+from mcpkit.transports.deployment import uvicorn_protocol
 
 WAIT = 10.0
 ACCEPT = "application/json, text/event-stream"
@@ -43,7 +43,7 @@ async def serving(
 ) -> AsyncIterator[str]:
     """The app served at a fresh port: yields its base URL, and always stops the server.
     `http` is uvicorn's parser: "auto" (httptools, installed with mcpkit[http], with its writes
-    joined as `mcpkit run` serves it: mcpkit.transports.http.uvicorn_protocol), "httptools" as
+    joined as `mcpkit run` serves it: mcpkit.transports.deployment.uvicorn_protocol), "httptools" as
     uvicorn has it, "h11", which sends header values httptools refuses (hostile servers), or a
     protocol class. `port` 0 is a free one; `keep_alive` is uvicorn's `timeout_keep_alive`."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

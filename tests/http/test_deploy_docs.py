@@ -19,7 +19,7 @@ from _running import REPO, mcpkit, running
 from mcpkit import Client
 from mcpkit.stores.sqlite import SqliteEventStore, SqliteSessionStore
 from mcpkit.stores.sqlite_tasks import SqliteTaskStore
-from mcpkit.transports.http.relay import STOPPED
+from mcpkit.transports.deployment.relay import STOPPED
 
 WAIT = 30.0
 

@@ -10,7 +10,7 @@ import httpx
 from _serving import WAIT, headers, open_session
 
 from mcpkit import Server
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app import McpHttpApp
 from mcpkit.transports.http.checks import (
     MEMO_ENTRIES,
     MEMO_VALUE_MAX,

@@ -12,7 +12,7 @@ import pytest
 from _serving import INITIALIZE, WAIT, headers, messages_of, open_session, serving, sse_messages
 
 from mcpkit import Context, Server
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app import McpHttpApp
 
 N_SESSIONS = 1000
 
@@ -299,3 +299,14 @@ async def test_a_2026_probe_gets_the_answer_that_revision_defines() -> None:
         assert "2025-11-25" in error["data"]["supported"]
         bad = await client.post(url, json=probe("2026-07-28"), headers=modern("x"))
         assert bad.status_code == 400 and bad.json()["error"]["code"] == -32020
+
+
+def test_every_http_setting_has_one_default_and_no_other_setting_exists() -> None:
+    """`HttpSettings` (what `Server.http_app(**settings)` takes) and `AppSettings` (their
+    defaults, turned into the objects they configure) name the same settings."""
+    import dataclasses
+
+    from mcpkit.transports.deployment.app_settings import AppSettings, HttpSettings
+
+    typed = set(HttpSettings.__annotations__)
+    assert typed == {f.name for f in dataclasses.fields(AppSettings)}

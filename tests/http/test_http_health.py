@@ -1,6 +1,6 @@
-"""The health routes (`transports.http.health`): `/healthz` while the process serves, `/readyz`
-until a shutdown begins (then 503 with Retry-After, while running calls go on), reachable by
-a probe that sends its own Host and no token, and nothing else on those paths."""
+"""The health routes (`transports.deployment.health`): `/healthz` while the process serves,
+`/readyz` until a shutdown begins (then 503 with Retry-After, while running calls go on),
+reachable by a probe that sends its own Host and no token, and nothing else on those paths."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from _inprocess import asgi_request
 from _serving import WAIT, serving, small_server
 
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app import McpHttpApp
 
 
 async def get(app: McpHttpApp, path: str, method: str = "GET", **headers: str) -> list[Any]:

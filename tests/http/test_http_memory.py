@@ -17,7 +17,7 @@ from _serving import INITIALIZE, WAIT, headers
 
 from mcpkit import Server
 from mcpkit.stores.event_log import MemoryEventStore
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app import McpHttpApp
 
 N_SESSIONS = 1000
 _INITIALIZED = b'{"jsonrpc":"2.0","method":"notifications/initialized"}'

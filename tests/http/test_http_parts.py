@@ -7,8 +7,8 @@ import inspect
 from pathlib import Path
 
 from mcpkit import Server
-from mcpkit.transports.http import app as app_module
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment import app as app_module
+from mcpkit.transports.deployment.app import McpHttpApp
 from mcpkit.transports.http.get_delete import GetDeleteRequests
 from mcpkit.transports.http.hosting import AppSessions
 from mcpkit.transports.http.post import PostRequests
@@ -33,8 +33,9 @@ def test_the_app_holds_one_of_each_part_and_they_share_its_sessions() -> None:
 
 
 def test_no_part_of_the_app_has_attributes_set_by_another() -> None:
-    folder = Path(inspect.getfile(app_module)).parent
-    for name in ("app.py", "post.py", "get_delete.py", "hosting.py"):
-        path = folder / name
+    binding = Path(inspect.getfile(AppSessions)).parent
+    paths = [Path(inspect.getfile(app_module))]
+    paths += [binding / name for name in ("post.py", "get_delete.py", "hosting.py")]
+    for path in paths:
         text = path.read_text()
         assert "(which sets" not in text and "set by McpHttpApp" not in text, path.name

@@ -13,7 +13,7 @@ from _sse import Reader, message
 
 from mcpkit import Context, Server
 from mcpkit.protocol.sse import SSEParser
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app import McpHttpApp
 
 
 class Gates:

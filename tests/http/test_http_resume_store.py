@@ -12,8 +12,8 @@ import pytest
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.sse import encode_stream
 from mcpkit.stores.event_log import MemoryEventStore
+from mcpkit.transports.deployment.slow_readers import QueuedBytes
 from mcpkit.transports.http.checks import Refusal
-from mcpkit.transports.http.slow_readers import QueuedBytes
 from mcpkit.transports.http.sse_stream import KEEPALIVE, MAX_QUEUED, Stream, StreamSettings
 from mcpkit.transports.http.streams import Exchange, HttpChannel
 

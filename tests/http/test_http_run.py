@@ -23,7 +23,7 @@ from _serving import INITIALIZE, headers, messages_of, open_session, sse_message
 
 from mcpkit import Server
 from mcpkit.server.serving._http_run import _bind, http_implementation, serve_http
-from mcpkit.transports.http.app import HttpSettings, McpHttpApp
+from mcpkit.transports.deployment.app import HttpSettings, McpHttpApp
 
 LIFESPAN_SERVER = """
 import contextlib, sys

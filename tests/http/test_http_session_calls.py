@@ -17,8 +17,8 @@ from _inprocess import asgi_request, body_of
 from _serving import INITIALIZE, WAIT, headers
 
 from mcpkit import Context, Server
+from mcpkit.transports.deployment.app import McpHttpApp
 from mcpkit.transports.http._exchange import Meanwhile
-from mcpkit.transports.http.app import McpHttpApp
 
 _INITIALIZED = b'{"jsonrpc":"2.0","method":"notifications/initialized"}'
 

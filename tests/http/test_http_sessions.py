@@ -14,7 +14,7 @@ from _serving import INITIALIZE, ONLY_MCPKIT, WAIT, headers, open_session, servi
 
 from mcpkit import Server
 from mcpkit.runtime.connection import Connection
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app import McpHttpApp
 from mcpkit.transports.http.live_sessions import MemorySessionRegistry
 
 URL = "http://127.0.0.1/mcp"

@@ -24,7 +24,7 @@ from mcp.shared.exceptions import MCPError as OfficialError
 from mcpkit import Client, McpError
 from mcpkit.protocol.codes import INTERNAL_ERROR
 from mcpkit.server.asking.request_state import KEY_ENV
-from mcpkit.transports.http.relay import STOPPED
+from mcpkit.transports.deployment.relay import STOPPED
 from mcpkit.types import ElicitRequestParams, ElicitResult
 
 SERVER = """

@@ -12,7 +12,7 @@ import pytest
 from _serving import INITIALIZE, WAIT, headers, serving, small_server
 
 from mcpkit import Client, Server
-from mcpkit.transports.http.uvicorn_protocol import (
+from mcpkit.transports.deployment.uvicorn_protocol import (
     FLUSH_AT,
     JoinedWrites,
     joined,

@@ -17,10 +17,10 @@ from _serving import ONLY_MCPKIT, WAIT, serving
 
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
-from mcpkit.transports.http.app import McpHttpApp
-from mcpkit.transports.http.legacy import LegacySseEndpoint
-from mcpkit.transports.http.legacy_session import MAX_WAITING_BODIES, LegacyChannel
+from mcpkit.transports.deployment.app import McpHttpApp
 from mcpkit.transports.http.streams import MAX_QUEUED
+from mcpkit.transports.legacy_sse.endpoint import LegacySseEndpoint
+from mcpkit.transports.legacy_sse.legacy_session import MAX_WAITING_BODIES, LegacyChannel
 
 ROOTS_CHANGED = {"jsonrpc": "2.0", "method": "notifications/roots/list_changed"}
 N_SESSIONS = 100

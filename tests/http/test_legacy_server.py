@@ -14,8 +14,8 @@ from _serving import WAIT, serving
 
 from mcpkit._asgi import Receive, Scope, Send
 from mcpkit.testing.stores import ManualClock
-from mcpkit.transports.http.app import McpHttpApp
-from mcpkit.transports.http.legacy import LegacySse
+from mcpkit.transports.deployment.app import McpHttpApp
+from mcpkit.transports.legacy_sse.endpoint import LegacySse
 
 
 async def test_the_stream_opens_with_the_endpoint_and_carries_every_answer() -> None:

@@ -11,7 +11,7 @@ from _inprocess import asgi_request, body_of
 from _serving import headers
 
 from mcpkit import Server
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app import McpHttpApp
 from mcpkit.transports.http.mirror_memos import MirrorMemos
 
 REVISION = "2026-07-28"

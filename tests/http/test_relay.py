@@ -1,4 +1,4 @@
-"""The relay of a stream another process produced (`mcpkit.transports.http.relay`): the ids
+"""The relay of a stream another process produced (`mcpkit.transports.deployment.relay`): the ids
 that name a stream's producer and request, and how a relay ends once that producer has
 stopped for good (issue 23, "Durability")."""
 
@@ -16,8 +16,8 @@ from mcpkit.protocol.codes import INTERNAL_ERROR
 from mcpkit.protocol.sse import MAX_STREAM_ID_LENGTH, make_event_id
 from mcpkit.stores.event_log import MemoryEventStore
 from mcpkit.stores.liveness import MemoryLiveness, process_tag
-from mcpkit.transports.http import relay
-from mcpkit.transports.http.relay import STOPPED, follow
+from mcpkit.transports.deployment import relay
+from mcpkit.transports.deployment.relay import STOPPED, follow
 from mcpkit.transports.http.sse_stream import (
     Stream,
     new_stream_id,

@@ -30,7 +30,7 @@ from mcpkit.stores.sessions import (
     TouchableSessionStore,
 )
 from mcpkit.stores.sqlite import SqliteDatabase, SqliteSessionStore
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app import McpHttpApp
 
 
 class Interleaved:

@@ -23,8 +23,8 @@ from _serving import ACCEPT, VERSION, WAIT, serving
 from mcpkit import Client, Context, Server
 from mcpkit.errors import McpError
 from mcpkit.server.middleware.rate_limit import RATE_LIMITED, RateLimit
-from mcpkit.transports.http.app import McpHttpApp
-from mcpkit.transports.http.relay import STOPPED as STOPPED_CALL
+from mcpkit.transports.deployment.app import McpHttpApp
+from mcpkit.transports.deployment.relay import STOPPED as STOPPED_CALL
 from mcpkit.transports.http.sse_stream import session_tag
 
 STOPPED: dict[str, asyncio.Event] = {}

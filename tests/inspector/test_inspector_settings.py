@@ -15,7 +15,7 @@ from mcpkit.client.target import parse_target
 from mcpkit.inspector.approval import Approvals, ConfirmationNeeded
 from mcpkit.inspector.hub import InspectorHub
 from mcpkit.inspector.panel_settings import ConnectionSettings
-from mcpkit.transports.http.legacy import LegacySse
+from mcpkit.transports.legacy_sse.endpoint import LegacySse
 
 URL = "http://127.0.0.1:9/mcp"
 

@@ -29,7 +29,7 @@ from _inspector_harness import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, browser_marks, 
 
 from mcpkit.apps import UI_EXTENSION, VIEW_MIME_TYPE
 from mcpkit.protocol.own_terms import CLIENT_CAPABILITIES_KEY, REVISION_KEY
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app import McpHttpApp
 
 pytestmark = browser_marks(120)
 

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))  # the HTT
 from _running import mcpkit, running  # isort: skip
 from _steps_server import STEPS  # isort: skip
 from mcpkit.protocol.codes import INTERNAL_ERROR
-from mcpkit.transports.http.relay import STOPPED
+from mcpkit.transports.deployment.relay import STOPPED
 
 
 async def test_the_typescript_client_gets_what_was_logged_then_the_stopped_error(

@@ -17,7 +17,7 @@ from mcp.server.mcpserver import Context as OfficialContext
 from mcp.server.mcpserver import MCPServer
 
 from mcpkit import Client, Server
-from mcpkit.transports.http.legacy import LegacySse
+from mcpkit.transports.legacy_sse.endpoint import LegacySse
 
 # The HTTP tests' helpers: uvicorn on an ephemeral port, and the relay that runs mcpkit's
 # Client over any channel without connect.py.

@@ -21,7 +21,7 @@ from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.kv import MemoryKeyValueStore
 from mcpkit.stores.replay import MemoryReplayCache
 from mcpkit.stores.url import open_store
-from mcpkit.transports.http.approval_page import serve_approval_page
+from mcpkit.transports.deployment.approval_page import serve_approval_page
 
 
 class Clock:

@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from mcpkit.transports.http.app import HttpSettings, McpHttpApp
+    from mcpkit.transports.deployment.app import HttpSettings, McpHttpApp
 
 __all__ = ["DEFAULT_MAX_STATELESS_UPSTREAMS", "DEFAULT_MAX_UPSTREAMS", "ProxyServer"]
 

@@ -66,7 +66,7 @@ if TYPE_CHECKING:
     from mcpkit.runtime.layers import CallNext
     from mcpkit.stores.component_rules import ComponentRule
     from mcpkit.stores.tasks import TaskStore
-    from mcpkit.transports.http.custom_routes import CustomRoute
+    from mcpkit.transports.deployment.custom_routes import CustomRoute
 
 __all__ = [
     "MASK_ERRORS_VARIABLE",

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from mcpkit._asgi import Message
     from mcpkit.stores.url import Stores
-    from mcpkit.transports.http.app import HttpSettings, McpHttpApp
+    from mcpkit.transports.deployment.app import HttpSettings, McpHttpApp
 
 __all__ = ["LambdaHandler", "lambda_context", "lambda_event", "lambda_handler"]
 

@@ -1,7 +1,7 @@
 """Out-of-band approvals of tool calls (`when_cannot_ask="url"`): a one-time link the user
 opens to approve one call, bound to its caller and to what the call asks, expiring, and
 bounded in number; kept in the server's store (`server.store.kv`), so that whichever process
-sharing it serves the approval page (`mcpkit.transports.http.approval_page`) or the call made
+sharing it serves the approval page (`mcpkit.transports.deployment.approval_page`) or the call made
 again sees the same approval.
 
 An approval is opened when a call reaches its question, decided on the approval page, and

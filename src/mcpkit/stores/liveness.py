@@ -3,7 +3,7 @@
 Each process serving from a shared store (`sqlite:///...`, `redis://...`) holds a lease on
 its tag (`process_tag()`), renewed every quarter of it while its server serves, and given
 up when it stops. Another process asks `alive(tag)` about the producer of a stream it
-relays (`mcpkit.transports.http.relay`): once the producer's lease has lapsed (it was
+relays (`mcpkit.transports.deployment.relay`): once the producer's lease has lapsed (it was
 killed, or its host went away), nothing more will be written to that stream, and the
 relay ends the call it carried with an error rather than keep the client waiting forever.
 

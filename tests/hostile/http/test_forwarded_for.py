@@ -17,9 +17,9 @@ from mcpkit import Server
 from mcpkit.auth.front import FrontSettings
 from mcpkit.cli.commands.run import http_options
 from mcpkit.cli.main import build_parser
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app import McpHttpApp
+from mcpkit.transports.deployment.forwarded import TrustedProxies
 from mcpkit.transports.http.checks import client_address
-from mcpkit.transports.http.forwarded import TrustedProxies
 
 URL = "http://127.0.0.1/mcp"
 PING = {"jsonrpc": "2.0", "id": 5, "method": "ping"}

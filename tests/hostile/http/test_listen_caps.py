@@ -27,7 +27,7 @@ from mcpkit.server.catalog.listeners import (
     MAX_RESOURCE_SUBSCRIPTIONS,
     check_filter,
 )
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app import McpHttpApp
 
 REVISION = "2026-07-28"
 LISTEN_HEADERS = headers(**{"mcp-protocol-version": REVISION, "mcp-method": "subscriptions/listen"})

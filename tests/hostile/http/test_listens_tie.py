@@ -14,7 +14,7 @@ import pytest
 from _serving import VERSION, WAIT, open_session, serving
 
 from mcpkit import Server
-from mcpkit.transports.http.app import McpHttpApp
+from mcpkit.transports.deployment.app import McpHttpApp
 
 URL = "http://127.0.0.1/mcp"
 

@@ -15,9 +15,8 @@ import pytest
 from _serving import WAIT, headers, open_session, serving
 
 from mcpkit import Server
-from mcpkit.transports.http._exchange import BodyBudget
-from mcpkit.transports.http.app import McpHttpApp
-from mcpkit.transports.http.capacity import default_max_connections
+from mcpkit.transports.deployment.app import McpHttpApp
+from mcpkit.transports.deployment.capacity import BodyBytes, default_max_connections
 
 
 def port_of(base: str) -> int:
@@ -80,7 +79,7 @@ def test_settings_out_of_range_name_themselves() -> None:
         with pytest.raises(ValueError, match="keep_alive"):
             McpHttpApp(server, keep_alive=keep_alive)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_body_bytes"):
-        BodyBudget(0)
+        BodyBytes(0)
     assert 16 <= default_max_connections() <= 10_000
 
 

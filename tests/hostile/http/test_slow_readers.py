@@ -23,8 +23,8 @@ from _serving import WAIT, headers, messages_of, open_session, serving
 from mcpkit import Server
 from mcpkit.cli.commands.run import http_options
 from mcpkit.cli.main import build_parser
-from mcpkit.transports.http.app import McpHttpApp
-from mcpkit.transports.http.slow_readers import QueuedBytes
+from mcpkit.transports.deployment.app import McpHttpApp
+from mcpkit.transports.deployment.slow_readers import QueuedBytes
 from mcpkit.transports.http.sse_stream import Stream
 
 ANSWER = 2 * 1024 * 1024  # characters of one answer

@@ -26,7 +26,7 @@ from _serving import INITIALIZE, headers, messages_of, open_session, serving
 
 from mcpkit import Server
 from mcpkit.stores.deadline import StoreUnavailable
-from mcpkit.transports.http.relay import follow
+from mcpkit.transports.deployment.relay import follow
 from mcpkit.transports.http.sse_stream import Stream
 
 #: The store's deadline in these tests (`?timeout=`), seconds.

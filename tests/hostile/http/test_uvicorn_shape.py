@@ -1,5 +1,5 @@
 """The connection limits (header_timeout, body_timeout, max_connections) read uvicorn's
-protocol internals, all in mcpkit.transports.http.uvicorn_protocol: the installed uvicorn
+protocol internals, all in mcpkit.transports.deployment.uvicorn_protocol: the installed uvicorn
 has what they read, and a uvicorn that changed shape fails when the server starts, naming
 what is missing, instead of serving with the limits silently gone."""
 
@@ -16,13 +16,9 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mcpkit import Server
-from mcpkit.transports.http import capacity
-from mcpkit.transports.http.uvicorn_protocol import (
-    JoinedWrites,
-    UvicornShapeChanged,
-    guarded,
-    joined,
-)
+from mcpkit.transports.deployment import capacity
+from mcpkit.transports.deployment.connection_limits import guarded
+from mcpkit.transports.deployment.uvicorn_protocol import JoinedWrites, UvicornShapeChanged, joined
 
 SETTINGS: dict[str, Any] = {"header_timeout": 1.0, "body_timeout": 1.0, "max_connections": 8}
 

@@ -9,7 +9,7 @@ import argparse
 from collections.abc import Callable
 
 from mcpkit.cli.commands import AddParser
-from mcpkit.transports.http.capacity import DEFAULT_KEEP_ALIVE, MAX_KEEP_ALIVE
+from mcpkit.transports.deployment.capacity import DEFAULT_KEEP_ALIVE, MAX_KEEP_ALIVE
 
 __all__ = ["add_http_options", "http_options", "register"]
 
@@ -208,7 +208,7 @@ def _add_limit_options(parser: argparse.ArgumentParser) -> None:
 
 def _address_list(text: str) -> list[str]:
     """`--forwarded-allow-ips`: its addresses, each checked here (argparse names the option)."""
-    from mcpkit.transports.http.forwarded import TrustedProxies
+    from mcpkit.transports.deployment.forwarded import TrustedProxies
 
     entries = [entry.strip() for entry in text.split(",") if entry.strip()]
     try:

@@ -1,5 +1,5 @@
 """`when_cannot_ask="url"`: a yes/no question the client cannot answer in a form is put to
-the user on this server's approval page (`mcpkit.transports.http.approval_page`), through a
+the user on this server's approval page (`mcpkit.transports.deployment.approval_page`), through a
 URL-mode elicitation where the client declared one, else as a link in the tool's result;
 the call made again once the user approved gets "accept" (`mcpkit.stores.approvals`).
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import uvicorn
 
     from mcpkit.stores.url import Stores
-    from mcpkit.transports.http.app import HttpSettings, McpHttpApp
+    from mcpkit.transports.deployment.app import HttpSettings, McpHttpApp
 
 __all__ = [
     "DEFAULT_HTTP_IMPLEMENTATION",

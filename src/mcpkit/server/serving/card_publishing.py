@@ -34,7 +34,7 @@ from mcpkit.types.server_card import (
 )
 
 if TYPE_CHECKING:
-    from mcpkit.transports.http.custom_routes import CustomRoute
+    from mcpkit.transports.deployment.custom_routes import CustomRoute
     from mcpkit.types import Icon, Implementation
 
 __all__ = [
@@ -216,7 +216,7 @@ def card_routes(
     `catalog=True`, of the AI Catalog, for an app serving its MCP endpoint at `endpoint`."""
     import json
 
-    from mcpkit.transports.http.public_document import public_document_route
+    from mcpkit.transports.deployment.public_document import public_document_route
 
     legacy_url = _legacy_url(published.url, endpoint, legacy_path)
     card = build_card(info, published, bearer=bearer, legacy_url=legacy_url)

@@ -1,7 +1,7 @@
 """`HttpRoutes`: the routes a server serves beside its MCP endpoint (`@server.custom_route`), an
 object the `Server` holds and hands `custom_route` over to; and `routes_of`, the routes of a
 server and of the servers mounted in it, as its HTTP apps serve them
-(`transports.http.custom_routes`)."""
+(`transports.deployment.custom_routes`)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from mcpkit.server.catalog.mounts import Mount
     from mcpkit.server.serving.card_publishing import PublishedCard
-    from mcpkit.transports.http.app import HttpSettings
-    from mcpkit.transports.http.custom_routes import CustomRoute, CustomRoutes
-    from mcpkit.transports.http.starlette_routes import RouteHandler
+    from mcpkit.transports.deployment.app import HttpSettings
+    from mcpkit.transports.deployment.custom_routes import CustomRoute, CustomRoutes
+    from mcpkit.transports.deployment.starlette_routes import RouteHandler
     from mcpkit.types import Implementation
 
 __all__ = ["Carded", "HttpRoutes", "Routed", "routes_of", "with_card"]
@@ -55,7 +55,7 @@ class HttpRoutes:
         itself (the endpoint, the health routes, the auth metadata, the legacy SSE paths) is
         refused when the app is built, naming both (docs/http.md, "Routes beside the
         endpoint")."""
-        from mcpkit.transports.http.starlette_routes import (
+        from mcpkit.transports.deployment.starlette_routes import (
             checked_methods,
             make_route,
             register_route,
@@ -81,8 +81,8 @@ class HttpRoutes:
 def routes_of(server: Routed) -> CustomRoutes | None:
     """The custom routes of `server` and of the servers mounted in it (a mounted server's
     routes after its parent's, as FastMCP serves them); None when there are none."""
-    from mcpkit.transports.http.custom_routes import CustomRoutes
-    from mcpkit.transports.http.starlette_routes import named, register_route
+    from mcpkit.transports.deployment.custom_routes import CustomRoutes
+    from mcpkit.transports.deployment.starlette_routes import named, register_route
 
     found: list[CustomRoute] = []
     pending: list[Routed] = [server]
@@ -113,8 +113,8 @@ def with_card(
     if published is None:
         return routes
     from mcpkit.server.serving.card_publishing import card_routes
-    from mcpkit.transports.http.custom_routes import CustomRoutes
-    from mcpkit.transports.http.legacy import LegacySse
+    from mcpkit.transports.deployment.custom_routes import CustomRoutes
+    from mcpkit.transports.legacy_sse.endpoint import LegacySse
 
     legacy = settings.get("legacy_sse", True)
     legacy_path = None

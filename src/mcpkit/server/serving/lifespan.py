@@ -140,7 +140,7 @@ class ServerLifespan:
     async def _start_beating(self) -> None:
         """Take this process's lease in a shared store (`Stores.liveness`), and renew it every
         quarter of it while serving, so that other processes relaying the streams this one
-        produces know it runs (`mcpkit.transports.http.relay`)."""
+        produces know it runs (`mcpkit.transports.deployment.relay`)."""
         liveness = self._host.store.liveness
         if liveness is None:
             return

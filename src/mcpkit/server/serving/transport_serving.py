@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from mcpkit.stores.component_rules import ComponentRule
     from mcpkit.stores.sessions import SessionRecord
     from mcpkit.stores.url import Stores
-    from mcpkit.transports.http.app import HttpSettings, McpHttpApp
-    from mcpkit.transports.http.custom_routes import CustomRoute
+    from mcpkit.transports.deployment.app import HttpSettings, McpHttpApp
+    from mcpkit.transports.deployment.custom_routes import CustomRoute
     from mcpkit.transports.http.mirror_memos import MirrorMemos
     from mcpkit.transports.stdio_server import StdStream
     from mcpkit.types import Implementation
@@ -174,13 +174,13 @@ class TransportServing:
     ) -> McpHttpApp:
         """A plain ASGI app serving this server over Streamable HTTP at `path`, for uvicorn or
         any ASGI framework (its lifespan events run this server's lifespan). The settings are
-        `mcpkit.transports.http.app.McpHttpApp`'s; docs/http.md shows them in use. `auth`
+        `mcpkit.transports.deployment.app.McpHttpApp`'s; docs/http.md shows them in use. `auth`
         defaults to the server's own (`Server(auth=...)`); `auth=None` serves unprotected.
         `store` replaces the server's (`Server.use_store`); the app keeps its session
         records and event logs in the server's store unless `session_store` or
         `event_store` say otherwise."""
         from mcpkit.server.serving.http_routes import routes_of, with_card
-        from mcpkit.transports.http.app import McpHttpApp
+        from mcpkit.transports.deployment.app import McpHttpApp
         from mcpkit.transports.http.mirror_memos import MirrorMemos
 
         host = self._host

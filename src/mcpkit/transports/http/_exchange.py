@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncGenerator, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Final, Generic, TypeVar, final
+from typing import Final, Generic, Protocol, TypeVar, final
 
 from mcpkit._asgi import Message, Receive, Scope, Send, head_of, send_whole
 from mcpkit._asgi import read_body as read_whole_body
@@ -25,7 +25,7 @@ from mcpkit.protocol.sse import (
     encode_retry,
     encode_stream,
 )
-from mcpkit.transports.http.checks import BodyLimit, Refusal, refuse, too_large
+from mcpkit.transports.http.checks import BodyLimit, Refusal, too_large
 from mcpkit.transports.http.streams import Exchange, Stream
 
 __all__ = [
@@ -69,45 +69,19 @@ DEFAULT_MAX_REQUESTS_PER_USER: Final = 100
 DEFAULT_MAX_REQUESTS_PER_ADDRESS: Final = 1000
 
 
-class BodyBudget:
-    """Request bodies being read by one app: at most `max_bytes` held at once across all
-    requests. A body that would pass them is refused with 503 and Retry-After (the others
-    finish first)."""
+class BodyBudget(Protocol):
+    """The bytes of request bodies one app holds while reading them, all requests together
+    (the deployment's `transports.deployment.capacity.BodyBytes`, which says why): a body
+    read whole is checked against `held` and `max_bytes` with no call, one read in parts takes
+    and gives back each part. The binding names it by what it does and never imports the
+    deployment."""
 
-    __slots__ = ("held", "max_bytes")
+    held: int
+    max_bytes: int
 
-    def __init__(self, max_bytes: int) -> None:
-        if max_bytes < 1:
-            raise ValueError("max_body_bytes must be a positive number of bytes")
-        self.max_bytes = max_bytes
-        self.held = 0
-
-    def take(self, size: int) -> Refusal | None:
-        """Hold `size` bytes more, or the refusal when that would pass `max_bytes`."""
-        refusal = self.room(size)
-        if refusal is None:
-            self.held += size
-        return refusal
-
-    def room(self, size: int) -> Refusal | None:
-        """The refusal `take` would answer for `size` bytes more now, else None (none held)."""
-        if self.held + size > self.max_bytes:
-            logger.warning(
-                "refused a request body: %d bytes of bodies are being read, max_body_bytes is %d",
-                self.held,
-                self.max_bytes,
-            )
-            return refuse(
-                503,
-                f"this server holds {self.held} bytes of request bodies being read, near its "
-                f"max_body_bytes setting ({self.max_bytes}): try again shortly, or raise "
-                "max_body_bytes",
-                headers=((b"retry-after", b"1"),),
-            )
-        return None
-
-    def give_back(self, size: int) -> None:
-        self.held -= size
+    def take(self, size: int) -> Refusal | None: ...
+    def room(self, size: int) -> Refusal | None: ...
+    def give_back(self, size: int) -> None: ...
 
 
 def local_path(scope: Scope) -> str:

@@ -503,7 +503,7 @@ def client_address(scope: Scope) -> tuple[str, int] | None:
     """The client's (host, port), when the server says it: the one reader of the address every
     per-address budget counts (the app's session, request and listen caps, the connection
     limits of `uvicorn_protocol`) and every `RequestInfo` carries. Behind a trusted proxy the
-    app has already put the forwarded client there (`transports.http.forwarded`)."""
+    app has already put the forwarded client there (`transports.deployment.forwarded`)."""
     # (Typed by its annotation, not `cast`: a call, on every request.)
     client: tuple[str, int] | None = scope.get("client")
     if client is None:

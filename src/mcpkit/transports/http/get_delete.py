@@ -7,16 +7,15 @@ a POST (`post`)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Final
 
 from mcpkit._asgi import Receive, Scope, Send, send_whole, values_of
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.stores.deadline import StoreUnavailable
-from mcpkit.transports.http._exchange import Resumption, send_refusal, send_sse
-from mcpkit.transports.http.capacity import LISTEN_SINCE
+from mcpkit.transports.http._exchange import Resumption, send_refusal
 from mcpkit.transports.http.checks import (
     EndpointPolicy,
     Refusal,
@@ -27,23 +26,38 @@ from mcpkit.transports.http.checks import (
 )
 from mcpkit.transports.http.hosting import AppSessions
 from mcpkit.transports.http.live_sessions import HostServer, HttpSession
-from mcpkit.transports.http.relay import ends_stream, follow
-from mcpkit.transports.http.sse_stream import Stream, producer_of, request_of
 from mcpkit.transports.http.streams import HttpChannel, expired
 
-__all__ = ["GetDeleteRequests"]
+__all__ = ["LISTEN_SINCE", "GetDeleteRequests", "Relay"]
+
+#: The scope key set on a session's GET stream, a listen nobody's answer waits on (its client
+#: resumes it with Last-Event-ID): the loop time it opened. A deployment's connection limit
+#: (`transports.deployment.uvicorn_protocol`, `max_connections`) ends the oldest listen (these,
+#: and 2026-07-28 `subscriptions/listen` requests, told by their Mcp-Method header) of the
+#: addresses holding as many connections as the newcomer's would, rather than refuse it.
+LISTEN_SINCE: Final = "mcpkit.listen_since"
 
 logger = logging.getLogger("mcpkit.http")
 
 
+#: What resumes a stream of a session that another process numbered (`relay(stream_id,
+#: after, last, receive, send)`: the deployment's, `transports.deployment.relay.StreamRelay`,
+#: when processes share a store).
+Relay = Callable[[str, int, list[bytes], Receive, Send], Awaitable[None]]
+
+
 class GetDeleteRequests:
     """How `McpHttpApp` answers a GET or DELETE that passed its checks: `hosting` holds the
-    sessions they name, `policy` the revisions it serves."""
+    sessions they name, `policy` the revisions it serves, `relay` resumes a stream another
+    process numbered."""
 
-    def __init__(self, server: HostServer, hosting: AppSessions, policy: EndpointPolicy) -> None:
+    def __init__(
+        self, server: HostServer, hosting: AppSessions, policy: EndpointPolicy, relay: Relay
+    ) -> None:
         self.server = server
         self.hosting = hosting
         self.policy = policy
+        self.relay = relay
 
     async def get(
         self, scope: Scope, receive: Receive, send: Send, token: AccessToken | None
@@ -74,7 +88,7 @@ class GetDeleteRequests:
         if isinstance(found, Refusal):
             elsewhere = channel.streams.numbered_elsewhere(last)
             if elsewhere is not None:
-                await self._relay(*elsewhere, last, receive, send)
+                await self.relay(*elsewhere, last, receive, send)
                 return
             logger.info("refused a resumption: %s", found.message)
             await send_refusal(send, found)
@@ -94,66 +108,6 @@ class GetDeleteRequests:
             await send_refusal(send, expired(last[0]))
             return
         await self.hosting.carry(channel, stream, receive, send, resume=Resumption(after, events))
-
-    async def _relay(
-        self, stream_id: str, after: int, last: list[bytes], receive: Receive, send: Send
-    ) -> None:
-        """Resume a stream of this session that another process numbered, from the shared
-        log (`relay`): what it kept after `after`, then what its producer goes on storing."""
-        store = self.hosting.streams.store
-        assert store is not None  # (numbered_elsewhere found none without one)
-        events = await store.replay_after(stream_id, after)
-        gone = self._producer_gone(stream_id)
-        # A GET stream whose producer stopped, with nothing left to replay: a new one (GET
-        # without Last-Event-ID) is what the client needs, not an empty relay.
-        asked = events == [] and request_of(stream_id) is None and gone is not None
-        if events is None or (asked and gone is not None and await gone()):
-            await send_refusal(send, expired(last[0]))
-            return
-        # stores nothing: its events are the producer's
-        stream = Stream(stream_id, budget=self.hosting.streams.queued)
-        follower: asyncio.Task[None] | None = None
-        if events and ends_stream(events[-1][1]):
-            stream.end()
-        else:
-            cursor = events[-1][0] if events else after
-            follower = asyncio.get_running_loop().create_task(
-                follow(store, stream, stream_id, cursor, gone, asked=asked)
-            )
-        self.hosting.open_streams.add(stream)
-        self.hosting.relays.add(stream)
-        try:
-            await send_sse(
-                receive,
-                send,
-                stream,
-                resume=Resumption(after, events),
-                keepalive_interval=self.hosting.streams.keepalive_interval,
-            )
-        finally:
-            self.hosting.open_streams.discard(stream)
-            self.hosting.relays.discard(stream)
-            if follower is not None:
-                follower.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await follower
-
-    def _producer_gone(self, stream_id: str) -> Callable[[], Awaitable[bool]] | None:
-        """What tells a relay of `stream_id` that the process producing it has stopped (its
-        lease in the shared store lapsed); None when the store cannot say."""
-        liveness = self.server.store.liveness
-        producer = producer_of(stream_id)
-        if liveness is None or producer is None:
-            return None
-
-        async def gone() -> bool:
-            try:
-                return not await liveness.alive(producer)
-            except Exception:  # the store is out of reach: the producer may well run
-                logger.debug("could not ask whether stream producer %s runs", producer)
-                return False
-
-        return gone
 
     async def delete(self, scope: Scope, send: Send, token: AccessToken | None) -> None:
         session = await self._known(scope, send, token)

@@ -13,6 +13,7 @@ import math
 import secrets
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from typing import Protocol
 
 from mcpkit._asgi import Receive, Send, quote_header, values_of
 from mcpkit.errors import LocalProtocolError
@@ -30,8 +31,6 @@ from mcpkit.stores.sessions import (
 from mcpkit.stores.url import Stores
 from mcpkit.transports.http._exchange import SSE_HEADERS, ClientCaps, Resumption, send_sse
 from mcpkit.transports.http.checks import HeaderMemos, Refusal, refuse, unknown_session
-from mcpkit.transports.http.health import HealthRoutes
-from mcpkit.transports.http.legacy import LegacySseEndpoint
 from mcpkit.transports.http.live_sessions import (
     HostServer,
     HttpSession,
@@ -43,9 +42,26 @@ from mcpkit.transports.http.live_sessions import (
 from mcpkit.transports.http.own_calls import OwnCalls
 from mcpkit.transports.http.streams import HttpChannel, Stream, StreamSettings
 
-__all__ = ["AppSessions", "store_down"]
+__all__ = ["AppSessions", "EndsWithSessions", "ToldOfShutdown", "store_down"]
 
 logger = logging.getLogger("mcpkit.http")
+
+
+class EndsWithSessions(Protocol):
+    """Another endpoint whose streams and sessions end with these (the legacy HTTP+SSE one,
+    `transports.legacy_sse`): named by what it does, so the binding imports no endpoint
+    beside it."""
+
+    def close_streams(self) -> None: ...
+
+    async def aclose_sessions(self) -> None: ...
+
+
+class ToldOfShutdown(Protocol):
+    """What learns that a shutdown has begun (the deployment's readiness route,
+    `transports.deployment.health.HealthRoutes`)."""
+
+    draining: bool
 
 
 class AppSessions:
@@ -69,9 +85,9 @@ class AppSessions:
         session_idle_timeout: float,
         streams: StreamSettings,
         json_response: bool,
-        legacy: LegacySseEndpoint | None,
+        legacy: EndsWithSessions | None,
         own_calls: OwnCalls,
-        health: HealthRoutes,
+        health: ToldOfShutdown,
         clock: Callable[[], float],
     ) -> None:
         self.server = server

@@ -12,7 +12,7 @@ from mcpkit.errors import ConnectionClosed
 
 __all__ = ["LegacyFallback"]
 
-#: How an mcpkit server's 404 names its MCP endpoint (`transports.http.app`).
+#: How an mcpkit server's 404 names its MCP endpoint (`transports.deployment.app`).
 _ENDPOINT_NAMED = "MCP endpoint is "
 
 

@@ -215,7 +215,7 @@ class _Tool(Protocol):
 def refuse_out_of_band(tools: Iterable[_Tool], where: str) -> None:
     """ValueError naming the tools with when_cannot_ask="url" among `tools`, for a server
     starting `where` ("over stdio"), where no HTTP app serves their approval page
-    (`mcpkit.transports.http.approval_page`)."""
+    (`mcpkit.transports.deployment.approval_page`)."""
     # Refused as the server starts, not at the first question: over stdio the page could
     # never be reached, and the tool would fail every call that asks.
     found = sorted(tool.name for tool in tools if tool.fn in _out_of_band)

@@ -2,58 +2,45 @@
 basic/transports, "Streamable HTTP"). Build it with `Server.http_app()`.
 
 Here: its settings, the ASGI entry, and the checks every request passes before it is routed
-by method to one of the parts it holds: `post.PostRequests`, `get_delete.GetDeleteRequests`,
-and the sessions both serve, `hosting.AppSessions`."""
+by method to one of the binding's parts it holds (`transports.http`: `post.PostRequests`,
+`get_delete.GetDeleteRequests`, and the sessions both serve, `hosting.AppSessions`), or, on
+another path, to what a deployment serves beside the endpoint (health, the approval page,
+the legacy endpoints, custom routes). It sits in the deployment package because it builds
+those: the binding never imports it."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, Unpack
 
 from mcpkit._asgi import Receive, Scope, Send
-from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.stores.approvals import APPROVAL_PATH, approvals_of
 from mcpkit.stores.deadline import StoreUnavailable
-from mcpkit.stores.event_log import DEFAULT_REPLAY_EVENTS, EventStore
-from mcpkit.stores.sessions import SessionStore
+from mcpkit.transports.deployment.app_settings import AppSettings, HttpSettings
+from mcpkit.transports.deployment.approval_page import serve_approval_page
+from mcpkit.transports.deployment.capacity import BodyBytes
+from mcpkit.transports.deployment.custom_routes import CustomRoutes, check_routes, serve_route
+from mcpkit.transports.deployment.forwarded import TrustedProxies
+from mcpkit.transports.deployment.health import HealthRoutes
+from mcpkit.transports.deployment.relay import StreamRelay
+from mcpkit.transports.deployment.slow_readers import QueuedBytes
 from mcpkit.transports.http._exchange import (
-    DEFAULT_MAX_REQUESTS_PER_ADDRESS,
-    DEFAULT_MAX_REQUESTS_PER_USER,
-    DEFAULT_MAX_SESSIONS_PER_ADDRESS,
-    DEFAULT_MAX_SESSIONS_PER_USER,
-    BodyBudget,
-    ClientCaps,
     local_path,
     send_refusal,
 )
-from mcpkit.transports.http.approval_page import serve_approval_page
-from mcpkit.transports.http.capacity import (
-    DEFAULT_BODY_TIMEOUT,
-    DEFAULT_HEADER_TIMEOUT,
-    DEFAULT_KEEP_ALIVE,
-    DEFAULT_MAX_BODY_BYTES,
-    check_connection_settings,
-    check_keep_alive,
-    default_max_connections,
-)
 from mcpkit.transports.http.checks import (
-    EndpointPolicy,
     Refusal,
     check_request,
     distinct,
     refuse,
 )
-from mcpkit.transports.http.custom_routes import CustomRoutes, check_routes, serve_route
-from mcpkit.transports.http.forwarded import TrustedProxies
 from mcpkit.transports.http.get_delete import GetDeleteRequests
 from mcpkit.transports.http.guard import Guard, call_route
-from mcpkit.transports.http.health import HealthRoutes
 from mcpkit.transports.http.hosting import AppSessions, store_down
-from mcpkit.transports.http.legacy import LegacySse, legacy_endpoint
 from mcpkit.transports.http.live_sessions import (
     HostServer,
     HttpSession,
@@ -61,53 +48,14 @@ from mcpkit.transports.http.live_sessions import (
     SessionRegistry,
 )
 from mcpkit.transports.http.mirror_memos import MirrorMemos
-from mcpkit.transports.http.origin import OriginPolicy, is_loopback_bind
 from mcpkit.transports.http.own_calls import OwnCalls
 from mcpkit.transports.http.post import PostRequests
-from mcpkit.transports.http.slow_readers import DEFAULT_MAX_QUEUED_BYTES, QueuedBytes
 from mcpkit.transports.http.streams import StreamSettings
+from mcpkit.transports.legacy_sse.endpoint import legacy_endpoint
 
 __all__ = ["HttpSettings", "McpHttpApp"]
 
 logger = logging.getLogger("mcpkit.http")
-
-
-class HttpSettings(TypedDict, total=False):
-    """The settings `Server.http_app()` takes besides `path` (see `McpHttpApp`)."""
-
-    json_response: bool
-    allow_get: bool
-    allow_delete: bool
-    max_sessions: int
-    max_sessions_per_user: int
-    max_sessions_per_address: int
-    max_requests_per_user: int
-    max_requests_per_address: int
-    session_idle_timeout: float
-    bind_host: str
-    bind_port: int | None
-    allowed_origins: Sequence[str]
-    allowed_hosts: Sequence[str]
-    forwarded_allow_ips: Sequence[str]
-    dns_rebinding_protection: bool | None
-    legacy_sse: bool | LegacySse
-    resumable: bool
-    event_store: EventStore | None
-    session_store: SessionStore | None
-    replay_window: int
-    replay_retention: float
-    sse_retry: float
-    keepalive_interval: float | None
-    stateless: bool
-    auth: ProtectedResource | None
-    header_timeout: float
-    body_timeout: float
-    keep_alive: int
-    max_connections: int | None
-    max_body_bytes: int
-    max_queued_bytes: int
-    health_path: str | None
-    ready_path: str | None
 
 
 class McpHttpApp:
@@ -132,7 +80,7 @@ class McpHttpApp:
     `forwarded_allow_ips` are the addresses and networks (such as "10.0.0.0/8") of the
     reverse proxies in front: a request from one of them counts as from the client its
     `X-Forwarded-For` names (the right-most entry that is not a trusted proxy), in every
-    per-address cap; from anyone else the header is ignored (`transports.http.forwarded`).
+    per-address cap; from anyone else the header is ignored (`transports.deployment.forwarded`).
 
     Resumption (`resumable`, on by default): every SSE event carries an id naming its stream,
     and `event_store` (default: a `MemoryEventStore` keeping the last `replay_window` events
@@ -165,7 +113,7 @@ class McpHttpApp:
 
     `health_path` answers 200 while the process serves, `ready_path` 200 until a shutdown
     begins and 503 with Retry-After after, or while the server's store does not answer
-    (`transports.http.health`); None serves neither. A request that needs the store when it
+    (`transports.deployment.health`); None serves neither. A request that needs the store when it
     does not answer within its timeout gets 503 with Retry-After (`hosting.store_down`).
 
     `custom_routes` are the server's own routes (`@server.custom_route`), served on paths
@@ -181,105 +129,32 @@ class McpHttpApp:
         server: HostServer,
         *,
         path: str = "/mcp",
-        json_response: bool = False,
-        allow_get: bool = True,
-        allow_delete: bool = True,
-        max_sessions: int = 10_000,
-        max_sessions_per_user: int = DEFAULT_MAX_SESSIONS_PER_USER,
-        max_sessions_per_address: int = DEFAULT_MAX_SESSIONS_PER_ADDRESS,
-        max_requests_per_user: int = DEFAULT_MAX_REQUESTS_PER_USER,
-        max_requests_per_address: int = DEFAULT_MAX_REQUESTS_PER_ADDRESS,
-        session_idle_timeout: float = 1800.0,
-        bind_host: str = "127.0.0.1",
-        bind_port: int | None = None,
-        allowed_origins: Sequence[str] = (),
-        allowed_hosts: Sequence[str] = (),
-        forwarded_allow_ips: Sequence[str] = (),
-        dns_rebinding_protection: bool | None = None,
-        legacy_sse: bool | LegacySse = True,
-        resumable: bool = True,
-        event_store: EventStore | None = None,
-        session_store: SessionStore | None = None,
-        replay_window: int = DEFAULT_REPLAY_EVENTS,
-        replay_retention: float = 60.0,
-        sse_retry: float = 1.0,
-        keepalive_interval: float | None = 15.0,
-        stateless: bool = False,
-        auth: ProtectedResource | None = None,
-        header_timeout: float = DEFAULT_HEADER_TIMEOUT,
-        body_timeout: float = DEFAULT_BODY_TIMEOUT,
-        keep_alive: int = DEFAULT_KEEP_ALIVE,
-        max_connections: int | None = None,
-        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-        max_queued_bytes: int = DEFAULT_MAX_QUEUED_BYTES,
-        health_path: str | None = "/healthz",
-        ready_path: str | None = "/readyz",
         clock: Callable[[], float] = time.monotonic,
         mirror_memos: MirrorMemos | None = None,
         custom_routes: CustomRoutes | None = None,
+        **settings: Unpack[HttpSettings],
     ) -> None:
         self.server = server
-        if path in (health_path, ready_path):
-            raise ValueError(
-                f"the MCP endpoint's path {path!r} is also a health route: move one "
-                "(health_path, ready_path; None serves none)"
-            )
-        self.health = HealthRoutes(health_path, ready_path, self._check_store)
-        if max_body_bytes < server.max_message_size:
-            raise ValueError(
-                f"max_body_bytes ({max_body_bytes}) is below the server's max_message_size "
-                f"({server.max_message_size}): a body of the largest size could never be read"
-            )
-        self.bodies = BodyBudget(max_body_bytes)
-        self.queued = QueuedBytes(max_queued_bytes)
-        if max_connections is None:
-            max_connections = default_max_connections()
-        check_connection_settings(header_timeout, body_timeout, max_connections)
-        check_keep_alive(keep_alive)
-        self.header_timeout = header_timeout
-        self.keep_alive = keep_alive
-        self.body_timeout = body_timeout
-        self.max_connections = max_connections
         self.path = path
-        self.proxies = TrustedProxies.parse(forwarded_allow_ips)
-        self.json_response = json_response
-        self.stateless = stateless
-        origin = OriginPolicy.for_bind(
-            bind_host,
-            bind_port,
-            allowed_origins=allowed_origins,
-            allowed_hosts=allowed_hosts,
-            dns_rebinding_protection=dns_rebinding_protection,
-        )
-        self.policy = EndpointPolicy(
-            origin=origin,
-            # Stateless: no session for a GET stream to serve, or for a DELETE to end.
-            allow_get=allow_get,
-            allow_delete=allow_delete,
-            stateless=stateless,
-            json_only=json_response,
-            max_message_size=server.max_message_size,
-        )
+        given = AppSettings(**settings)
+        self.policy = given.policy(path, server.max_message_size)
+        self.health = HealthRoutes(given.health_path, given.ready_path, self._check_store)
+        self.bodies = BodyBytes(given.max_body_bytes)
+        self.queued = QueuedBytes(given.max_queued_bytes)
+        limits = given.connection_limits()
+        self.header_timeout, self.body_timeout = limits.header_timeout, limits.body_timeout
+        self.keep_alive, self.max_connections = limits.keep_alive, limits.max_connections
+        self.proxies = TrustedProxies.parse(given.forwarded_allow_ips)
+        self.json_response, self.stateless = given.json_response, given.stateless
+        self.max_sessions = given.max_sessions
+        self.session_idle_timeout = given.session_idle_timeout
+        self.session_store = given.session_store
         self.sessions: SessionRegistry[HttpSession] = MemorySessionRegistry(
-            max_sessions=max_sessions, idle_timeout=session_idle_timeout
+            max_sessions=given.max_sessions, idle_timeout=given.session_idle_timeout
         )
-        self.max_sessions = max_sessions
-        self.client_caps = ClientCaps(max_sessions_per_user, max_sessions_per_address)
-        self.request_caps = ClientCaps(
-            max_requests_per_user, max_requests_per_address, kind="requests"
-        )
-        self.session_idle_timeout = session_idle_timeout
-        self.session_store = session_store
-        self.streams = StreamSettings.build(
-            resumable,
-            event_store,
-            replay_window,
-            replay_retention,
-            sse_retry,
-            keepalive_interval,
-            relayed=server.store.liveness is not None,
-            queued=self.queued,
-        )
+        self.client_caps, self.request_caps = given.client_caps()
+        relayed = server.store.liveness is not None
+        self.streams = given.streams(relayed=relayed, queued=self.queued)
         self.stateless_streams = StreamSettings(
             store=None, keepalive_interval=None, queued=self.queued
         )
@@ -288,26 +163,14 @@ class McpHttpApp:
         self._slashed = self._local.rstrip("/") + "/"
         self._not_found = _not_found(self._local)
         self._warned = False
-        if (
-            auth is not None
-            and auth.resource is None
-            and not (is_loopback_bind(bind_host) and origin.enabled)
-        ):
-            # The audience would follow a Host header nobody checks: a token issued for
-            # another server, sent with that server's name as Host, would pass.
-            raise ValueError(
-                f"serving a protected endpoint on {bind_host} needs ProtectedResource("
-                "resource=...): the endpoint's public URL, such as 'https://mcp.example.com/"
-                "mcp', which tokens must name as their audience (only a loopback bind with "
-                "DNS rebinding protection derives it from the checked Host)"
-            )
+        auth = given.auth
         self.guard = None if auth is None else Guard(auth, path, server)
         self.legacy = legacy_endpoint(
             server,
-            legacy_sse,
-            origin,
-            max_sessions,
-            session_idle_timeout,
+            given.legacy_sse,
+            self.policy.origin,
+            given.max_sessions,
+            given.session_idle_timeout,
             clock,
             mcp_path=path,
             client_caps=self.client_caps,
@@ -319,15 +182,20 @@ class McpHttpApp:
         self.custom_routes = CustomRoutes() if custom_routes is None else custom_routes
         if self.custom_routes:
             check_routes(self.custom_routes, path, self.health, self.guard, self.legacy, auth)
-        # Its parts: the sessions, and the paths of POST and of GET and DELETE, which serve them.
+        self._assemble(clock, mirror_memos)
+
+    def _assemble(self, clock: Callable[[], float], mirror_memos: MirrorMemos | None) -> None:
+        """Its parts: the sessions, and the paths of POST and of GET and DELETE, which serve
+        them."""
+        server = self.server
         self.hosting = AppSessions(
             server,
             sessions=self.sessions,
-            session_store=session_store,
+            session_store=self.session_store,
             client_caps=self.client_caps,
-            session_idle_timeout=session_idle_timeout,
+            session_idle_timeout=self.session_idle_timeout,
             streams=self.streams,
-            json_response=json_response,
+            json_response=self.json_response,
             legacy=self.legacy,
             own_calls=self._own_calls,
             health=self.health,
@@ -339,12 +207,13 @@ class McpHttpApp:
             policy=self.policy,
             bodies=self.bodies,
             guard=self.guard,
-            stateless=stateless,
+            stateless=self.stateless,
             request_caps=self.request_caps,
             stateless_streams=self.stateless_streams,
             mirror_memos=mirror_memos,
         )
-        self._get_delete = GetDeleteRequests(server, self.hosting, self.policy)
+        relay = StreamRelay(server, self.hosting)
+        self._get_delete = GetDeleteRequests(server, self.hosting, self.policy, relay)
         # (Its `__call__`, bound once: calling the object itself looks the method up each time.)
         self._post = self.post.__call__
 
@@ -424,11 +293,12 @@ class McpHttpApp:
         `max_queued_bytes`: for `uvicorn.run(app, http=app.uvicorn_protocol(),
         timeout_keep_alive=app.keep_alive)` when serving the app yourself.
         Raises `UvicornShapeChanged` when the installed uvicorn lacks what the connection
-        limits read of it (`mcpkit.transports.http.uvicorn_protocol`, which says what)."""
+        limits read of it (`mcpkit.transports.deployment.uvicorn_protocol`, which says what)."""
         # The guard reads uvicorn's protocol state, so it is the inner class; the joined
         # writes only wrap the transport, from outside. Imported here: the one module that
         # hooks into uvicorn loads only when uvicorn serves the app.
-        from mcpkit.transports.http.uvicorn_protocol import guarded, joined, uvicorn_protocol
+        from mcpkit.transports.deployment.connection_limits import guarded
+        from mcpkit.transports.deployment.uvicorn_protocol import joined, uvicorn_protocol
 
         return joined(
             guarded(

@@ -10,8 +10,8 @@ import hashlib
 from typing import Final
 
 from mcpkit._asgi import Receive, Scope, Send, first_header, send_whole
+from mcpkit.transports.deployment.custom_routes import CustomRoute
 from mcpkit.transports.http._exchange import local_path
-from mcpkit.transports.http.custom_routes import CustomRoute
 
 __all__ = ["public_document_route"]
 

@@ -22,8 +22,8 @@ from mcpkit.transports.http.origin import OriginPolicy
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.resource import ProtectedResource
-    from mcpkit.transports.http.health import HealthRoutes
-    from mcpkit.transports.http.legacy import LegacySseEndpoint
+    from mcpkit.transports.deployment.health import HealthRoutes
+    from mcpkit.transports.legacy_sse.endpoint import LegacySseEndpoint
 
 __all__ = ["HTTP_METHODS", "CustomRoute", "CustomRoutes", "check_routes", "serve_route"]
 

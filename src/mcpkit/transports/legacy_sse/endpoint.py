@@ -39,7 +39,6 @@ from mcpkit.transports.http.checks import (
     refuse,
 )
 from mcpkit.transports.http.guard import Guard
-from mcpkit.transports.http.legacy_session import LegacyChannel, LegacySession
 from mcpkit.transports.http.live_sessions import (
     HostServer,
     MemorySessionRegistry,
@@ -49,7 +48,8 @@ from mcpkit.transports.http.live_sessions import (
     no_room,
 )
 from mcpkit.transports.http.origin import OriginPolicy
-from mcpkit.transports.http.slow_readers import QueuedBytes
+from mcpkit.transports.http.stream_storing import QueuedBudget
+from mcpkit.transports.legacy_sse.legacy_session import LegacyChannel, LegacySession
 
 __all__ = ["LegacySse", "LegacySseEndpoint", "legacy_endpoint"]
 
@@ -104,7 +104,7 @@ class LegacySseEndpoint:
         clock: Callable[[], float] = time.monotonic,
         client_caps: ClientCaps | None = None,
         bodies: BodyBudget | None = None,
-        queued: QueuedBytes | None = None,
+        queued: QueuedBudget | None = None,
     ) -> None:
         self.server = server
         self.bodies = bodies
@@ -303,7 +303,7 @@ def legacy_endpoint(
     mcp_path: str = "/mcp",
     client_caps: ClientCaps | None = None,
     bodies: BodyBudget | None = None,
-    queued: QueuedBytes | None = None,
+    queued: QueuedBudget | None = None,
 ) -> LegacySseEndpoint | None:
     """The endpoint the app's `legacy_sse` setting asks for (True: the default paths), or None.
 

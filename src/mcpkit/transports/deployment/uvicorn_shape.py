@@ -1,5 +1,5 @@
 """The check, when a server starts, that the installed uvicorn still has the shape the
-connection limits of `mcpkit.transports.http.uvicorn_protocol` (`guarded`) read of its HTTP
+connection limits of `mcpkit.transports.deployment.uvicorn_protocol` (`guarded`) read of its HTTP
 protocols: the methods they hook and the attributes they read of the protocol and of its
 request cycle, which that module's docstring lists and says what each is for.
 
@@ -22,7 +22,8 @@ from mcpkit._extras import needs_extra
 
 __all__ = ["UvicornShapeChanged", "check_uvicorn_shape"]
 
-# What `uvicorn_protocol._Guard` takes from uvicorn (its module docstring says what each is for).
+# What `uvicorn_protocol.ConnectionGuard` takes from uvicorn (its module docstring says what
+# each is for).
 _PROTOCOL_METHODS: Final = ("connection_made", "data_received", "on_response_complete")
 _PROTOCOL_ATTRIBUTES: Final = ("connections", "cycle", "transport", "loop", "client")
 _CYCLE_CLASS: Final = "RequestResponseCycle"
@@ -55,7 +56,7 @@ def check_uvicorn_shape(base: type[Any]) -> None:
             f"mcpkit's connection limits (header_timeout, body_timeout, max_connections) "
             f"read uvicorn's protocol internals, and uvicorn {uvicorn.__version__} lacks: "
             f"{', '.join(missing)}. Serve with a uvicorn release mcpkit was checked with "
-            "(mcpkit.transports.http.uvicorn_protocol says which), or without "
+            "(mcpkit.transports.deployment.uvicorn_protocol says which), or without "
             "`http=app.uvicorn_protocol()` (and without these limits)."
         )
 

@@ -1,6 +1,6 @@
 """The routes of `@server.custom_route(path, methods=[...])` as FastMCP's `custom_route` writes
 them: a handler taking a Starlette `Request` and returning a Starlette `Response`, made into a
-`CustomRoute` (`transports.http.custom_routes`) that every HTTP app of the server serves.
+`CustomRoute` (`transports.deployment.custom_routes`) that every HTTP app of the server serves.
 
 Starlette is imported when a route is registered, never by `import mcpkit`; it matches the
 path (with `{name}` parameters: `request.path_params`) and answers 405 for another method.
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from mcpkit._asgi import Receive, Scope, Send
 from mcpkit.auth.server.resource import WELL_KNOWN, ASGIApp
-from mcpkit.transports.http.custom_routes import HTTP_METHODS, CustomRoute
+from mcpkit.transports.deployment.custom_routes import HTTP_METHODS, CustomRoute
 
 if TYPE_CHECKING:
     from starlette.requests import Request

@@ -14,7 +14,7 @@ from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http.live_sessions import HostServer, SessionHandle
-from mcpkit.transports.http.slow_readers import QueuedBytes
+from mcpkit.transports.http.stream_storing import QueuedBudget
 from mcpkit.transports.http.streams import Stream
 from mcpkit.types import RequestId
 
@@ -44,7 +44,7 @@ class LegacyChannel:
     `budget`: the app's bytes for slow readers, which the stream is charged against."""
 
     def __init__(
-        self, *, clock: Callable[[], float] = time.monotonic, budget: QueuedBytes | None = None
+        self, *, clock: Callable[[], float] = time.monotonic, budget: QueuedBudget | None = None
     ) -> None:
         self.stream = Stream(budget=budget)
         self.started: set[RequestId] = set()  # requests received, maybe still being served

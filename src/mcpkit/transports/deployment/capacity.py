@@ -1,27 +1,33 @@
 """The defaults and checks of what one HTTP server spends on all its clients together: request
-bodies held at once (kept by the app's `BodyBudget`, in `_exchange`, beside the body read it
-bounds), how long a request's headers and body may take and how many connections may be open
-at once (kept in uvicorn's protocol, since ASGI never sees a connection before its headers
-are complete: `uvicorn_protocol`, the one module that hooks into uvicorn). Nothing
-here runs per request.
+bodies held at once (`BodyBytes`, the app's, which the binding's body read checks a body
+against as its `_exchange.BodyBudget`), how long a request's headers and body may take and
+how many connections may be open at once (kept in uvicorn's protocol, since ASGI never sees a
+connection before its headers are complete: `uvicorn_protocol`, the one module that hooks into
+uvicorn). Nothing here runs for a usual request: a body read whole is checked against
+`BodyBytes` with no call.
 
 Each refusal names the setting that decides it (docs/http.md, "Limits and exposure")."""
 
 from __future__ import annotations
 
+import logging
 from typing import Final
 
+from mcpkit.transports.http.checks import Refusal, refuse
+
 __all__ = [
+    "BodyBytes",
     "DEFAULT_BODY_TIMEOUT",
     "DEFAULT_HEADER_TIMEOUT",
     "DEFAULT_KEEP_ALIVE",
     "DEFAULT_MAX_BODY_BYTES",
-    "LISTEN_SINCE",
     "MAX_KEEP_ALIVE",
     "check_connection_settings",
     "check_keep_alive",
     "default_max_connections",
 ]
+
+logger = logging.getLogger("mcpkit.http")
 
 #: Seconds a request's body may take to arrive, as a whole (not per read).
 DEFAULT_BODY_TIMEOUT: Final = 30.0
@@ -39,12 +45,6 @@ DEFAULT_KEEP_ALIVE: Final = 5
 #: The longest `keep_alive` taken: above any balancer's idle timeout by default (an ALB's
 #: can be raised to 4,000 s), and a bound on what an idle client can hold.
 MAX_KEEP_ALIVE: Final = 7200
-#: The scope key the app sets on a session's GET stream, a listen nobody's answer waits on
-#: (its client resumes it with Last-Event-ID): the loop time it opened. `max_connections`
-#: ends the oldest listen (these, and 2026-07-28 `subscriptions/listen` requests, told by
-#: their Mcp-Method header) of the addresses holding as many connections as the newcomer's
-#: would, rather than refuse the newcomer.
-LISTEN_SINCE: Final = "mcpkit.listen_since"
 # File descriptors kept for everything else the process opens (its listeners, log files,
 # the stores, the subprocesses a proxy runs).
 _FD_RESERVE: Final = 128
@@ -84,3 +84,44 @@ def check_keep_alive(keep_alive: int) -> None:
         raise ValueError(f"keep_alive must be a whole number of seconds, not {keep_alive!r}")
     if not 1 <= keep_alive <= MAX_KEEP_ALIVE:
         raise ValueError(f"keep_alive must be 1 to {MAX_KEEP_ALIVE} seconds, not {keep_alive}")
+
+
+class BodyBytes:
+    """Request bodies being read by one app: at most `max_bytes` held at once across all
+    requests. A body that would pass them is refused with 503 and Retry-After (the others
+    finish first)."""
+
+    __slots__ = ("held", "max_bytes")
+
+    def __init__(self, max_bytes: int) -> None:
+        if max_bytes < 1:
+            raise ValueError("max_body_bytes must be a positive number of bytes")
+        self.max_bytes = max_bytes
+        self.held = 0
+
+    def take(self, size: int) -> Refusal | None:
+        """Hold `size` bytes more, or the refusal when that would pass `max_bytes`."""
+        refusal = self.room(size)
+        if refusal is None:
+            self.held += size
+        return refusal
+
+    def room(self, size: int) -> Refusal | None:
+        """The refusal `take` would answer for `size` bytes more now, else None (none held)."""
+        if self.held + size > self.max_bytes:
+            logger.warning(
+                "refused a request body: %d bytes of bodies are being read, max_body_bytes is %d",
+                self.held,
+                self.max_bytes,
+            )
+            return refuse(
+                503,
+                f"this server holds {self.held} bytes of request bodies being read, near its "
+                f"max_body_bytes setting ({self.max_bytes}): try again shortly, or raise "
+                "max_body_bytes",
+                headers=((b"retry-after", b"1"),),
+            )
+        return None
+
+    def give_back(self, size: int) -> None:
+        self.held -= size

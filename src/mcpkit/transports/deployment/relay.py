@@ -13,20 +13,27 @@ an answer no process will send."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Final
 
 import msgspec
 
+from mcpkit._asgi import Receive, Send
 from mcpkit.protocol.codes import INTERNAL_ERROR
 from mcpkit.protocol.jsonrpc import encode_error
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.event_log import EventStore
-from mcpkit.transports.http.sse_stream import Stream, request_of
+from mcpkit.transports.http._exchange import Resumption, send_refusal, send_sse
+from mcpkit.transports.http.hosting import AppSessions
+from mcpkit.transports.http.live_sessions import HostServer
+from mcpkit.transports.http.sse_stream import Stream, producer_of, request_of
+from mcpkit.transports.http.streams import expired
 
 __all__ = [
     "PRODUCER_CHECK",
+    "StreamRelay",
     "QUIET_RELAY_INTERVAL",
     "RELAY_INTERVAL",
     "STOPPED",
@@ -156,3 +163,73 @@ def stopped_answer(stream_id: str) -> bytes | None:
     if request_id is None:
         return None
     return encode_error(request_id, INTERNAL_ERROR, STOPPED)
+
+
+class StreamRelay:
+    """The GET with Last-Event-ID of a stream another process numbered, for `hosting`'s
+    sessions (`get_delete.GetDeleteRequests.relay`): relayed from the shared log, its
+    producer's lease in `server`'s store watched."""
+
+    def __init__(self, server: HostServer, hosting: AppSessions) -> None:
+        self.server = server
+        self.hosting = hosting
+
+    async def __call__(
+        self, stream_id: str, after: int, last: list[bytes], receive: Receive, send: Send
+    ) -> None:
+        """Resume a stream of a session that another process numbered, from the shared log:
+        what it kept after `after`, then what its producer goes on storing (`follow`)."""
+        store = self.hosting.streams.store
+        assert store is not None  # (numbered_elsewhere found none without one)
+        events = await store.replay_after(stream_id, after)
+        gone = self._producer_gone(stream_id)
+        # A GET stream whose producer stopped, with nothing left to replay: a new one (GET
+        # without Last-Event-ID) is what the client needs, not an empty relay.
+        asked = events == [] and request_of(stream_id) is None and gone is not None
+        if events is None or (asked and gone is not None and await gone()):
+            await send_refusal(send, expired(last[0]))
+            return
+        # stores nothing: its events are the producer's
+        stream = Stream(stream_id, budget=self.hosting.streams.queued)
+        follower: asyncio.Task[None] | None = None
+        if events and ends_stream(events[-1][1]):
+            stream.end()
+        else:
+            cursor = events[-1][0] if events else after
+            follower = asyncio.get_running_loop().create_task(
+                follow(store, stream, stream_id, cursor, gone, asked=asked)
+            )
+        self.hosting.open_streams.add(stream)
+        self.hosting.relays.add(stream)
+        try:
+            await send_sse(
+                receive,
+                send,
+                stream,
+                resume=Resumption(after, events),
+                keepalive_interval=self.hosting.streams.keepalive_interval,
+            )
+        finally:
+            self.hosting.open_streams.discard(stream)
+            self.hosting.relays.discard(stream)
+            if follower is not None:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await follower
+
+    def _producer_gone(self, stream_id: str) -> Callable[[], Awaitable[bool]] | None:
+        """What tells a relay of `stream_id` that the process producing it has stopped (its
+        lease in the shared store lapsed); None when the store cannot say."""
+        liveness = self.server.store.liveness
+        producer = producer_of(stream_id)
+        if liveness is None or producer is None:
+            return None
+
+        async def gone() -> bool:
+            try:
+                return not await liveness.alive(producer)
+            except Exception:  # the store is out of reach: the producer may well run
+                logger.debug("could not ask whether stream producer %s runs", producer)
+                return False
+
+        return gone

@@ -1,0 +1,11 @@
+"""The server side of the deprecated HTTP+SSE transport of protocol 2024-11-05 (2025-11-25
+basic/transports, "Backwards Compatibility"), a binding of its own beside Streamable HTTP's:
+a GET opens a session's SSE stream, whose first event names the URL its client POSTs each
+message to (`endpoint`), each session one channel, protocol session and stream
+(`legacy_session`). It builds on the Streamable HTTP binding (`transports.http`: its checks,
+session registry, streams and token check), which never imports it; the app that serves both
+is `transports.deployment.app`. The client side is `transports.legacy_sse_client`."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
