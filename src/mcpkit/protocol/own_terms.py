@@ -40,6 +40,7 @@ __all__ = [
     "SUBSCRIPTION_ID_KEY",
     "OwnTermsCodec",
     "carries_terms",
+    "encode_merged_response",
     "is_stateless_revision",
     "missing_capability",
     "unsupported_revision",
@@ -456,8 +457,22 @@ class OwnTermsCodec:
             head = self._heads.get(method)
             if head is None or head[0] is not server_info or head[1] is not cache:
                 head = self._heads[method] = _head(method, server_info, cache)
-            return jsonrpc.encode_merged_response(request_id, head[2], _encode(result))
+            return encode_merged_response(request_id, head[2], _encode(result))
         return jsonrpc.encode_response(request_id, _shaped(result, method, server_info, cache))
+
+
+def encode_merged_response(request_id: RequestId, members: bytes, body: bytes) -> bytes:
+    """A result response whose result is `body`, an encoded JSON object, with `members`
+    (encoded object members, `"a":1,"b":{}`) put before its own: one copy of each, where
+    building the result object and encoding it again would decode nothing but cost more."""
+    if body == b"{}":
+        if type(request_id) is int:  # (not a bool: JSON true is no id)
+            return b'{"jsonrpc":"2.0","id":%d,"result":{%b}}' % (request_id, members)
+        return b'{"jsonrpc":"2.0","id":%b,"result":{%b}}' % (_encode(request_id), members)
+    if type(request_id) is int:
+        return b'{"jsonrpc":"2.0","id":%d,"result":{%b,%b}' % (request_id, members, body[1:])
+    rid = _encode(request_id)
+    return b'{"jsonrpc":"2.0","id":%b,"result":{%b,%b}' % (rid, members, body[1:])
 
 
 def _sets_none(result: Any, names: tuple[str, ...]) -> bool:
