@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from mcpkit.protocol import jsonrpc
-from mcpkit.protocol.own_terms import CachePolicy, OwnTermsCodec, _shaped
+from mcpkit.protocol.own_terms import CachePolicy, OwnTermsCodec, _shaped, encode_merged_response
 from mcpkit.types import (
     CallToolResult,
     EmptyResult,
@@ -43,7 +43,7 @@ def test_the_spliced_answer_is_the_shaped_one(rid: Any, method: str, result: Any
 
 
 def test_a_string_id_and_an_empty_body_splice_into_json() -> None:
-    data = jsonrpc.encode_merged_response("1", b'"a":1', b'{"b":2}')
+    data = encode_merged_response("1", b'"a":1', b'{"b":2}')
     assert msgspec.json.decode(data) == {"jsonrpc": "2.0", "id": "1", "result": {"a": 1, "b": 2}}
-    empty = jsonrpc.encode_merged_response(5, b'"a":1', b"{}")
+    empty = encode_merged_response(5, b'"a":1', b"{}")
     assert msgspec.json.decode(empty) == {"jsonrpc": "2.0", "id": 5, "result": {"a": 1}}

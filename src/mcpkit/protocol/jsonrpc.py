@@ -304,20 +304,6 @@ def encode_response(request_id: RequestId, result: Any) -> bytes:
     return _encoder.encode(_Response("2.0", request_id, result))
 
 
-def encode_merged_response(request_id: RequestId, members: bytes, body: bytes) -> bytes:
-    """A result response whose result is `body`, an encoded JSON object, with `members`
-    (encoded object members, `"a":1,"b":{}`) put before its own: one copy of each, where
-    building the result object and encoding it again would decode nothing but cost more."""
-    if body == b"{}":
-        if type(request_id) is int:  # (not a bool: JSON true is no id)
-            return b'{"jsonrpc":"2.0","id":%d,"result":{%b}}' % (request_id, members)
-        return b'{"jsonrpc":"2.0","id":%b,"result":{%b}}' % (_encoder.encode(request_id), members)
-    if type(request_id) is int:
-        return b'{"jsonrpc":"2.0","id":%d,"result":{%b,%b}' % (request_id, members, body[1:])
-    rid = _encoder.encode(request_id)
-    return b'{"jsonrpc":"2.0","id":%b,"result":{%b,%b}' % (rid, members, body[1:])
-
-
 def encode_error(request_id: RequestId | None, code: int, message: str, data: Any = None) -> bytes:
     """An error response's bytes; `request_id` None when the request's id could not be read."""
     return _encoder.encode(

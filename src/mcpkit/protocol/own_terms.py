@@ -40,6 +40,7 @@ __all__ = [
     "SUBSCRIPTION_ID_KEY",
     "OwnTermsCodec",
     "carries_terms",
+    "encode_merged_response",
     "is_stateless_revision",
     "missing_capability",
     "unsupported_revision",
@@ -271,9 +272,8 @@ def _added_fields_of(kind: type) -> tuple[str, ...]:
     return _META_ONLY if found == _META_ONLY else found
 
 
-#: (server info, cache policy, the members a result starts with, the same as the bytes from
-#: a response's id to its result's own members: `,"result":{` members `,`).
-_Head = tuple[Implementation, CachePolicy, bytes, bytes]
+#: (server info, cache policy, the members a result starts with).
+_Head = tuple[Implementation, CachePolicy, bytes]
 
 
 class OwnTermsCodec:
@@ -457,13 +457,22 @@ class OwnTermsCodec:
             head = self._heads.get(method)
             if head is None or head[0] is not server_info or head[1] is not cache:
                 head = self._heads[method] = _head(method, server_info, cache)
-            body = _encode(result)
-            if type(request_id) is not int or body == b"{}":  # (not a bool: no id)
-                return jsonrpc.encode_merged_response(request_id, head[2], body)
-            # fast path: mirrors `jsonrpc.encode_merged_response` (docs/performance.md,
-            # fast paths), for an int id and a result with members; the head's part made once
-            return b'{"jsonrpc":"2.0","id":%d%b%b}' % (request_id, head[3], body[1:])
+            return encode_merged_response(request_id, head[2], _encode(result))
         return jsonrpc.encode_response(request_id, _shaped(result, method, server_info, cache))
+
+
+def encode_merged_response(request_id: RequestId, members: bytes, body: bytes) -> bytes:
+    """A result response whose result is `body`, an encoded JSON object, with `members`
+    (encoded object members, `"a":1,"b":{}`) put before its own: one copy of each, where
+    building the result object and encoding it again would decode nothing but cost more."""
+    if body == b"{}":
+        if type(request_id) is int:  # (not a bool: JSON true is no id)
+            return b'{"jsonrpc":"2.0","id":%d,"result":{%b}}' % (request_id, members)
+        return b'{"jsonrpc":"2.0","id":%b,"result":{%b}}' % (_encode(request_id), members)
+    if type(request_id) is int:
+        return b'{"jsonrpc":"2.0","id":%d,"result":{%b,%b}' % (request_id, members, body[1:])
+    rid = _encode(request_id)
+    return b'{"jsonrpc":"2.0","id":%b,"result":{%b,%b}' % (rid, members, body[1:])
 
 
 def _sets_none(result: Any, names: tuple[str, ...]) -> bool:
@@ -482,5 +491,4 @@ def _head(method: str, server_info: Implementation, cache: CachePolicy) -> _Head
     }
     if method in CACHEABLE:
         fields["ttlMs"], fields["cacheScope"] = cache.for_method(method)
-    members = _encode(fields)[1:-1]
-    return server_info, cache, members, b',"result":{%b,' % members
+    return server_info, cache, _encode(fields)[1:-1]

@@ -30,6 +30,7 @@ from mcpkit.transports.deployment.relay import StreamRelay
 from mcpkit.transports.deployment.slow_readers import QueuedBytes
 from mcpkit.transports.http._exchange import (
     local_path,
+    read_body,
     send_refusal,
 )
 from mcpkit.transports.http.checks import (
@@ -216,6 +217,7 @@ class McpHttpApp:
         self._get_delete = GetDeleteRequests(server, self.hosting, self.policy, relay)
         # (Its `__call__`, bound once: calling the object itself looks the method up each time.)
         self._post = self.post.__call__
+        self._max_size = self.policy.max_message_size  # (the policy's, read once: it is frozen)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # An HTTP request is served here, not in a coroutine of its own: every request
@@ -253,7 +255,9 @@ class McpHttpApp:
             return
         try:
             if method == "POST":
-                await self._post(scope, await receive(), receive, send, token, each)
+                # (The body read is no name's here: no frame keeps it while it is served.)
+                reading = read_body(receive, self._max_size, self.bodies)
+                await self._post(scope, await reading, receive, send, token, each)
             elif method == "GET":
                 await self._get_delete.get(scope, receive, send, token)
             else:

@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncGenerator, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Final, Generic, Protocol, TypeVar, final
+from typing import Final, Generic, Protocol, TypeVar
 
 from mcpkit._asgi import Message, Receive, Scope, Send, head_of, send_whole
 from mcpkit._asgi import read_body as read_whole_body
@@ -33,18 +33,14 @@ __all__ = [
     "DEFAULT_MAX_REQUESTS_PER_USER",
     "DEFAULT_MAX_SESSIONS_PER_ADDRESS",
     "DEFAULT_MAX_SESSIONS_PER_USER",
-    "MORE",
     "SSE_HEADERS",
     "BodyBudget",
     "ClientCaps",
     "Meanwhile",
-    "More",
     "Resumption",
     "answer_json",
-    "body_in",
     "local_path",
     "read_body",
-    "read_rest",
     "send_refusal",
     "send_sse",
     "until_disconnect",
@@ -212,30 +208,9 @@ async def read_body(
     bodies the app holds at once (503 past them). (How long a body may take is the uvicorn
     protocol's `body_timeout`: a deadline here would cost every request a timer.)"""
     message = await receive()
-    body = body_in(message, max_size, budget)
-    if type(body) is not More:
-        return body
-    return await read_rest(message, receive, max_size, budget)
-
-
-@final
-class More:
-    """`body_in`'s answer when the body is not all in its first message (`read_rest` reads
-    it): `MORE`, its one instance."""
-
-
-MORE: Final = More()
-
-
-def body_in(
-    message: Message, max_size: int, budget: BodyBudget | None = None
-) -> bytes | Refusal | More | None:
-    """`read_body` of the first message of a request: the body when that message holds all
-    of it (the usual case), checked as `_take` checks a chunk and held by the budget no
-    longer than that (nothing is awaited in between); `MORE` when it does not. A plain
-    function: the usual POST reads its body with no coroutine of its own (`read_rest` reads
-    the others)."""
     if message["type"] == "http.request" and not message.get("more_body", False):
+        # The usual body, all in its first message: checked as `_take` checks a chunk, and
+        # held by the budget no longer than that (nothing is awaited in between).
         body: bytes = message.get("body", b"")
         size = len(body)
         if size > max_size:
@@ -244,13 +219,6 @@ def body_in(
             return body
         refusal = budget.room(size)
         return body if refusal is None else refusal
-    return MORE
-
-
-async def read_rest(
-    message: Message, receive: Receive, max_size: int, budget: BodyBudget | None = None
-) -> bytes | Refusal | None:
-    """`read_body` of a request whose first message, `message`, did not hold all its body."""
     first = [message]
 
     async def again() -> Message:  # the first message, then the next ones

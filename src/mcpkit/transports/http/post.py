@@ -1,7 +1,8 @@
 """The POST path of the Streamable HTTP endpoint (spec: basic/transports, "Sending Messages to
-the Server"): a body read within the limits, handed to the session it names, to a new session
-when it is an initialize, or to a fresh stateless one, and answered with one JSON object or an
-SSE stream. Its own module because it is the hot path, and the largest part of `McpHttpApp`."""
+the Server"): a body the app read within the limits (`read_body`), handed to the session it
+names, to a new session when it is an initialize, or to a fresh stateless one, and answered
+with one JSON object or an SSE stream. Its own module because it is the hot path, and the
+largest part of `McpHttpApp`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Awaitable, Hashable, Mapping, Sequence
 from contextlib import suppress
 from typing import Final, TypeAlias
 
-from mcpkit._asgi import Headers, Message, Receive, Scope, Send, send_whole
+from mcpkit._asgi import Headers, Receive, Scope, Send, send_whole
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed
@@ -22,10 +23,7 @@ from mcpkit.transports.http._exchange import (
     BodyBudget,
     ClientCaps,
     Meanwhile,
-    More,
     answer_json,
-    body_in,
-    read_rest,
     send_refusal,
 )
 from mcpkit.transports.http.checks import (
@@ -134,21 +132,17 @@ class PostRequests:
     def __call__(
         self,
         scope: Scope,
-        message: Message,
+        body: bytes | Refusal | None,
         receive: Receive,
         send: Send,
         token: AccessToken | None,
         each: Mapping[bytes, bytes] | None = None,
     ) -> Awaitable[None]:
-        """What answers the POST whose first message (`receive`'s) is `message`: its body read
-        within the limits, then served by the rules of the revision its request carries
+        """What answers the POST whose body `read_body` read (a refusal: too large; None: the
+        client went away): served by the rules of the revision its request carries
         (2026-07-28), else of the revision and the session its headers name (`_answer_body`).
         `each` is its headers by name when no name repeats (`distinct`). What to await: a
         2026-07-28 request's serving itself, not a coroutine around it."""
-        # fast path: mirrors `read_body`, an awaitable (docs/performance.md, fast paths)
-        body = body_in(message, self._max_size, self.bodies)
-        if type(body) is More:  # (`type() is`: More has no subclass)
-            return self._answer_rest(scope, message, receive, send, token, each)
         if not (
             isinstance(body, bytes)
             and self._own_terms_on
@@ -186,34 +180,6 @@ class PostRequests:
         return self.own_calls.serve(
             self.server, self._new_peer, info, body, receive, send, self.json_response, room, check
         )
-
-    async def _answer_rest(
-        self,
-        scope: Scope,
-        message: Message,
-        receive: Receive,
-        send: Send,
-        token: AccessToken | None,
-        each: Mapping[bytes, bytes] | None,
-    ) -> None:
-        """`__call__` of a body not all in its first message: the rest read first, then
-        answered as one that was (no frame keeps the body while it is served)."""
-        body = await read_rest(message, receive, self._max_size, self.bodies)
-        serving: Awaitable[None]
-        if not isinstance(body, bytes):
-            serving = self._answer_body(scope, body, receive, send, token, each)
-        else:
-            # (the message made here is `__call__`'s alone: no name here keeps it, or the body)
-            serving = self(
-                scope,
-                {"type": "http.request", "body": body, "more_body": False},
-                receive,
-                send,
-                token,
-                each,
-            )
-        del body, message
-        await serving
 
     async def _answer_body(
         self,
