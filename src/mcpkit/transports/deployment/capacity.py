@@ -11,9 +11,10 @@ Each refusal names the setting that decides it (docs/http.md, "Limits and exposu
 from __future__ import annotations
 
 import logging
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from mcpkit.transports.http.checks import Refusal, refuse
+if TYPE_CHECKING:
+    from mcpkit.transports.http.checks import Refusal
 
 __all__ = [
     "BodyBytes",
@@ -109,6 +110,10 @@ class BodyBytes:
     def room(self, size: int) -> Refusal | None:
         """The refusal `take` would answer for `size` bytes more now, else None (none held)."""
         if self.held + size > self.max_bytes:
+            # Imported on a refusal only: `mcpkit run`'s parser reads this module's defaults,
+            # and building it must not load the binding (tests/cli/test_verbs.py).
+            from mcpkit.transports.http.checks import refuse
+
             logger.warning(
                 "refused a request body: %d bytes of bodies are being read, max_body_bytes is %d",
                 self.held,
