@@ -36,7 +36,11 @@ from oidc_peer import WAIT, OidcProvider
 
 from mcpkit.auth.front import FrontSettings
 
-TOKEN_TTL = 2  # seconds: the front's access tokens, so that the client refreshes in the test
+# Seconds the front's access tokens live, so that the client refreshes within the test. What a
+# test does between a sign-in and the expiry it waits for (a browser's sign-in, two tool calls,
+# a second client reading the stored sign-in) must fit in it: with 2 s it did not on a busy
+# two-core machine, and FastMCP refreshed (or signed in again) before the test expected it.
+TOKEN_TTL = 6
 POLL = 0.05  # seconds between tries to reach FastMCP's callback server while it starts
 TOKENS = "mcp-oauth-token"  # the collection FastMCP's OAuth keeps its tokens in
 
