@@ -21,7 +21,7 @@ async def one_round() -> float:
     started = time.perf_counter()
     for _ in range(PER_ROUND):
         await stream.put(MESSAGE)
-        await stream.next_event(stream.generation)
+        await stream.reading().next_event(stream.generation)
     return (time.perf_counter() - started) / PER_ROUND
 
 
