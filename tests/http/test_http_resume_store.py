@@ -201,6 +201,7 @@ async def test_a_stream_written_whole_is_its_encoded_events_and_its_connection_i
     events = list(enumerate(messages, 1))
     assert stream.whole() == encode_stream(stream.id, events, priming=primed)
     assert not stream.attached and stream.held == 0
+    assert stream.reader is None  # no connection waited on it: it holds no reader part
     # What the stream keeps for a resumption counts in max_queued_bytes (issue 64).
     assert budget.total == stream.replay_held == sum(map(len, messages))
     assert stream.whole() is None  # the connection is over

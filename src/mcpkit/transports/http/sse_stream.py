@@ -164,7 +164,8 @@ class Stream:
         if self.ended or not (self.attached or storing is not None):
             return
         self.seq = seq = self.seq + 1
-        # (A message for a connection is stored later when the stream says so: `later`.)
+        # (A message for a connection is stored later when the stream says so:
+        # `StreamStoring.later`.)
         if storing is not None and (storing.later is None or not self.attached):
             store = storing.store
             if type(store) is MemoryEventStore:  # it never waits: no coroutine
@@ -176,11 +177,11 @@ class Stream:
 
     def offer(self, data: bytes, last: bool = False) -> bool:
         """`put` when it has nothing to wait for: no message queued before this one, and none
-        to store now (no store, or one told later: `later`); the message numbered and queued
-        for the connection at once, with no coroutine (a call's answer on its own stream, the
-        usual case), and the stream ended after it when it is the `last` (`end`, with no
-        call); an empty `last` only ends the stream. False, doing nothing, otherwise: `put`
-        it then."""
+        to store now (no store, or one told later: `StreamStoring.later`); the message
+        numbered and queued for the connection at once, with no coroutine (a call's answer on
+        its own stream, the usual case), and the stream ended after it when it is the `last`
+        (`end`, with no call); an empty `last` only ends the stream. False, doing nothing,
+        otherwise: `put` it then."""
         if not data:  # (a cancelled request's end: nothing to send)
             if last:
                 self.end()
