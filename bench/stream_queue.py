@@ -1,5 +1,5 @@
 """The cost of one message through a Streamable HTTP / legacy SSE stream's queue
-(`Stream.put` then `Stream.next_event`), in process: what every SSE message pays.
+(`Stream.put` then its reader's `next_event`), in process: what every SSE message pays.
 
     .venv/bin/python bench/stream_queue.py
 """
