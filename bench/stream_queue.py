@@ -1,5 +1,5 @@
 """The cost of one message through a Streamable HTTP / legacy SSE stream's queue
-(`Stream.put` then `Stream.next_event`), in process: what every SSE message pays.
+(`Stream.put` then its reader's `next_event`), in process: what every SSE message pays.
 
     .venv/bin/python bench/stream_queue.py
 """
@@ -21,7 +21,7 @@ async def one_round() -> float:
     started = time.perf_counter()
     for _ in range(PER_ROUND):
         await stream.put(MESSAGE)
-        await stream.next_event(stream.generation)
+        await stream.reading().next_event(stream.generation)
     return (time.perf_counter() - started) / PER_ROUND
 
 

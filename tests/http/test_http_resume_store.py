@@ -26,11 +26,11 @@ async def test_a_slow_reader_makes_the_writer_wait_and_a_gone_one_costs_the_wind
         await asyncio.sleep(0)  # the writer fills the queue...
     await asyncio.sleep(0)
     assert stream.seq == MAX_QUEUED and not writer.done()  # ...then waits for the reader
-    assert await stream.next_event(0) == (1, b"0")  # room for one more
+    assert await stream.reading().next_event(0) == (1, b"0")  # room for one more
     stream.detach()  # the reader is gone: the writer goes on, only the window is kept
     await asyncio.wait_for(writer, 5)
     assert stream.seq == MAX_QUEUED + 10
-    assert await stream.next_event(0) is None
+    assert await stream.reading().next_event(0) is None
     assert [seq for seq, _ in await store.replay_after("s", MAX_QUEUED + 2) or []] == list(
         range(MAX_QUEUED + 3, MAX_QUEUED + 11)
     )
@@ -38,10 +38,10 @@ async def test_a_slow_reader_makes_the_writer_wait_and_a_gone_one_costs_the_wind
 
 async def test_a_replaced_reader_reads_nothing_more_and_the_new_one_everything_new() -> None:
     stream = Stream("s", MemoryEventStore())
-    old = asyncio.get_running_loop().create_task(stream.next_event(0))
+    old = asyncio.get_running_loop().create_task(stream.reading().next_event(0))
     await asyncio.sleep(0)
     generation = stream.attach()
-    new = asyncio.get_running_loop().create_task(stream.next_event(generation))
+    new = asyncio.get_running_loop().create_task(stream.reading().next_event(generation))
     await asyncio.sleep(0)
     await stream.put(b"hello")
     assert await asyncio.wait_for(old, 5) is None
@@ -50,11 +50,11 @@ async def test_a_replaced_reader_reads_nothing_more_and_the_new_one_everything_n
 
 async def test_keepalives_come_only_while_the_stream_is_idle() -> None:
     stream = Stream("s", MemoryEventStore())
-    stream.start_keepalive(0.01)
-    assert await asyncio.wait_for(stream.next_event(0), 5) == KEEPALIVE
-    stream.stop_keepalive()
+    stream.reading().start_keepalive(0.01)
+    assert await asyncio.wait_for(stream.reading().next_event(0), 5) == KEEPALIVE
+    stream.reading().stop_keepalive()
     await stream.put(b"x")
-    assert await stream.next_event(0) == (1, b"x")
+    assert await stream.reading().next_event(0) == (1, b"x")
 
 
 async def test_a_closed_channel_has_its_streams_forgotten_awaited_or_in_a_task() -> None:
@@ -64,9 +64,14 @@ async def test_a_closed_channel_has_its_streams_forgotten_awaited_or_in_a_task()
     waited = HttpChannel(settings=settings)
     first = await _cut_get_stream(waited)
     second = await _cut_get_stream(waited)  # replaces the first, which is forgotten at once
-    assert len(store) == 1 and first.store is None and second.store is store
+    assert (
+        len(store) == 1
+        and first.storing is None
+        and second.storing is not None
+        and second.storing.store is store
+    )
     await waited.aclose()  # awaits the store
-    assert len(store) == 0 and second.store is None
+    assert len(store) == 0 and second.storing is None
     # close() is called from plain callbacks, which cannot await: a task forgets, and the
     # app's shutdown waits for it (drain).
     closed = HttpChannel(settings=settings)
@@ -94,7 +99,7 @@ async def test_a_store_failing_to_forget_in_a_task_is_logged(
     with caplog.at_level("WARNING", logger="mcpkit.http"):
         await asyncio.wait_for(settings.drain(), 5)
     assert "failed to forget" in caplog.text and not settings.forgetting
-    assert len(store) == 1 and stream.store is None  # kept by the store, unreachable here
+    assert len(store) == 1 and stream.storing is None  # kept by the store, unreachable here
 
 
 async def _cut_get_stream(channel: HttpChannel) -> Stream:
@@ -160,7 +165,7 @@ def _own_stream() -> tuple[Stream, MemoryEventStore, HttpChannel]:
 
 async def test_an_answer_taken_whole_is_stored_only_when_a_resumption_needs_it() -> None:
     stream, store, channel = _own_stream()
-    assert stream.later is store and stream.id is not None
+    assert stream.storing is not None and stream.storing.later is store and stream.id is not None
     await stream.put(b"progress")
     await stream.put(b"answer")
     stream.end()
@@ -196,6 +201,7 @@ async def test_a_stream_written_whole_is_its_encoded_events_and_its_connection_i
     events = list(enumerate(messages, 1))
     assert stream.whole() == encode_stream(stream.id, events, priming=primed)
     assert not stream.attached and stream.held == 0
+    assert stream.reader is None  # no connection waited on it: it holds no reader part
     # What the stream keeps for a resumption counts in max_queued_bytes (issue 64).
     assert budget.total == stream.replay_held == sum(map(len, messages))
     assert stream.whole() is None  # the connection is over
@@ -227,7 +233,7 @@ async def test_an_answer_never_resumed_costs_the_store_nothing_when_forgotten() 
     assert stream.rest(stream.generation) is not None
     stream.detach()
     await channel.streams.forget(stream)
-    assert len(store) == 0 and stream.kept is None and stream.store is None
+    assert len(store) == 0 and stream.storing is None
     assert isinstance(channel.streams.resumable([f"{stream.id}.1".encode()]), Refusal)
 
 
@@ -298,7 +304,7 @@ async def test_a_last_message_offered_ends_the_stream_and_its_whole_answer_frees
 ):
     stream, _, channel = _own_stream()
     budget = stream.budget = QueuedBytes(1 << 20)
-    waiting = asyncio.get_running_loop().create_task(stream.wait_ready(0, 5))
+    waiting = asyncio.get_running_loop().create_task(stream.reading().wait_ready(0, 5))
     await asyncio.sleep(0)
     assert stream.offer(b"answer", True)  # queued, and the stream ended with it
     await asyncio.wait_for(waiting, 1)  # its reader woken, as by `end`

@@ -36,11 +36,11 @@ async def test_a_full_stream_makes_the_sender_wait_until_read() -> None:
     blocked = asyncio.get_running_loop().create_task(channel.send(b"one more"))
     await asyncio.sleep(0)  # one turn: the send runs up to its wait for room
     assert not blocked.done()
-    assert await channel.stream.next() == b"0"
+    assert await channel.stream.reading().next() == b"0"
     await asyncio.wait_for(blocked, WAIT)
     channel.close()
-    assert [await channel.stream.next() for _ in range(MAX_QUEUED)][-1] == b"one more"
-    assert await channel.stream.next() is None
+    assert [await channel.stream.reading().next() for _ in range(MAX_QUEUED)][-1] == b"one more"
+    assert await channel.stream.reading().next() is None
 
 
 async def test_bodies_past_the_waiting_limit_mark_the_channel_full() -> None:

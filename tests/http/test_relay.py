@@ -18,11 +18,9 @@ from mcpkit.stores.event_log import MemoryEventStore
 from mcpkit.stores.liveness import MemoryLiveness, process_tag
 from mcpkit.transports.deployment import relay
 from mcpkit.transports.deployment.relay import STOPPED, follow
-from mcpkit.transports.http.sse_stream import (
-    Stream,
-    new_stream_id,
+from mcpkit.transports.http.sse_stream import Stream, new_stream_id, next_stream_number
+from mcpkit.transports.http.stream_storing import (
     new_stream_prefix,
-    next_stream_number,
     producer_of,
     request_of,
     session_tag,
@@ -81,7 +79,7 @@ def test_a_forged_stream_id_names_no_request(stream_id: str) -> None:
 
 async def _read_all(stream: Stream) -> list[tuple[int, bytes]]:
     got: list[tuple[int, bytes]] = []
-    while (event := await stream.next_event(stream.generation)) is not None:
+    while (event := await stream.reading().next_event(stream.generation)) is not None:
         got.append(event)
     return got
 
@@ -232,7 +230,7 @@ async def test_a_quiet_get_stream_is_read_less_and_less_often(
         waits[kind] = asked[:8]
         await store.append(stream_id, 1, b'{"jsonrpc":"2.0","method":"notifications/x"}')
         async with asyncio.timeout(10):
-            assert await stream.next_event(stream.generation) is not None  # still read
+            assert await stream.reading().next_event(stream.generation) is not None  # still read
         stream.end()
         await following
     assert waits["get"] == pytest.approx([0.01, 0.02, 0.04, 0.08, 0.08, 0.08, 0.08, 0.08])

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mcpkit.transports.http.checks import Refusal
-from mcpkit.transports.http.sse_stream import Stream, StreamSettings, session_tag
+from mcpkit.transports.http.sse_stream import Stream, StreamSettings
+from mcpkit.transports.http.stream_storing import session_tag
 from mcpkit.transports.http.streams import MAX_RETAINED, HttpChannel, ResumableStreams
 
 
@@ -37,7 +38,7 @@ async def test_a_stream_numbered_let_go_and_found_again_by_its_last_event_id() -
     assert streams.released_at == 12.0  # its own record of the session's activity
     assert streams.resumable([f"{stream.id}.1".encode()]) == (stream, 1)
     assert streams.close() == [stream.id]  # the session ended: its events for the store to forget
-    assert stream.store is None
+    assert stream.storing is None
     assert isinstance(streams.resumable([f"{stream.id}.1".encode()]), Refusal)
 
 
@@ -53,7 +54,7 @@ async def test_the_oldest_retained_stream_is_forgotten_past_max_retained() -> No
         kept.append(stream)
     oldest, newest = kept[0], kept[-1]
     assert isinstance(streams.resumable([f"{oldest.id}.1".encode()]), Refusal)
-    assert oldest.store is None and oldest.replay_held == 0
+    assert oldest.storing is None and oldest.replay_held == 0
     assert streams.resumable([f"{newest.id}.1".encode()]) == (newest, 1)
     streams.close()
 

@@ -25,7 +25,7 @@ from mcpkit.errors import McpError
 from mcpkit.server.middleware.rate_limit import RATE_LIMITED, RateLimit
 from mcpkit.transports.deployment.app import McpHttpApp
 from mcpkit.transports.deployment.relay import STOPPED as STOPPED_CALL
-from mcpkit.transports.http.sse_stream import session_tag
+from mcpkit.transports.http.stream_storing import session_tag
 
 STOPPED: dict[str, asyncio.Event] = {}
 

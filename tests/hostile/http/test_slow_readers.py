@@ -310,7 +310,7 @@ async def test_the_reader_holding_the_most_is_ended_and_a_newcomer_is_spared() -
     assert (older.attached, largest.attached, newcomer.attached) == (True, False, True)
     assert budget.total == 2600 and budget.ended == 1
     # What a connection took stays counted until it has handed it on.
-    assert await older.next_event(older.generation) == (1, b"x" * 1000)
+    assert await older.reading().next_event(older.generation) == (1, b"x" * 1000)
     assert budget.total == 2600
     older.sent()
     assert budget.total == 1600 and older.held == 0
@@ -344,7 +344,7 @@ async def test_kept_replays_go_oldest_first_before_any_reader_is_ended() -> None
     budget.replay_is(newer, 1000)
     assert budget.total == 3000 and budget.dropped == 0
     budget.replay_is(newer, 1500)  # newer keeps more: the oldest replay goes, not the reader
-    assert (older.replay_held, newer.replay_held) == (0, 1500) and older.store is None
+    assert (older.replay_held, newer.replay_held) == (0, 1500) and older.storing is None
     assert reader.attached and budget.total == 2500 and budget.dropped == 1
     assert budget.ended == 0 and list(budget.replays) == [newer]
     budget.release_replay(newer)

@@ -28,7 +28,8 @@ from mcpkit.stores.event_log import EventStore
 from mcpkit.transports.http._exchange import Resumption, send_refusal, send_sse
 from mcpkit.transports.http.hosting import AppSessions
 from mcpkit.transports.http.live_sessions import HostServer
-from mcpkit.transports.http.sse_stream import Stream, producer_of, request_of
+from mcpkit.transports.http.sse_stream import Stream
+from mcpkit.transports.http.stream_storing import producer_of, request_of
 from mcpkit.transports.http.streams import expired
 
 __all__ = [

@@ -267,7 +267,7 @@ async def answer_json(
                 data = None
             else:
                 async with watch_disconnect(receive, exchange):
-                    data = await exchange.next()
+                    data = await exchange.reading().next()
             if exchange.channel is not None:  # its idle time starts when its client stopped waiting
                 exchange.channel.touch()
         if data:
@@ -305,7 +305,7 @@ async def send_sse(
     try:
         cursor = 0 if resume is None else _replay(out, stream, resume)
         if first_wait > 0:
-            await stream.wait_ready(generation, first_wait)
+            await stream.reading().wait_ready(generation, first_wait)
         await send(
             {"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS, *headers]}
         )
@@ -351,8 +351,8 @@ async def _pump(
                 watcher = asyncio.get_running_loop().create_task(
                     _close_on_disconnect(receive, stream, generation)
                 )
-                stream.start_keepalive(keepalive_interval)
-            item = stream.take() if ready else await stream.next_event(generation)
+                stream.reading().start_keepalive(keepalive_interval)
+            item = stream.take() if ready else await stream.reading().next_event(generation)
             if item is None:
                 break
             seq, data = item

@@ -95,9 +95,10 @@ class GetDeleteRequests:
             return
         stream, after = found
         generation = channel.streams.resume(stream)
-        assert stream.store is not None and stream.id is not None
+        storing = stream.storing
+        assert storing is not None
         try:
-            events = await stream.store.replay_after(stream.id, after)
+            events = await storing.store.replay_after(storing.id, after)
         except StoreUnavailable:  # 503 (`McpHttpApp`): the stream stays, for a later try
             stream.detach(generation)
             await channel.release(stream, delivered=False)

@@ -495,7 +495,7 @@ async def _first_message(exchange: Exchange, channel: HttpChannel, first_wait: f
     its connection went: the stream is let go, the request goes on."""
     generation = exchange.generation
     try:
-        await exchange.wait_ready(generation, first_wait)
+        await exchange.reading().wait_ready(generation, first_wait)
     except asyncio.CancelledError:
         exchange.detach(generation)
         await channel.release(exchange, delivered=False)

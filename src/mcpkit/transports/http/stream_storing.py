@@ -1,24 +1,91 @@
 """Where an SSE stream's events are kept for a resumption (spec: basic/transports, "Resumability
-and Redelivery"): `StreamSettings`, what the streams of one endpoint share (the
+and Redelivery"): what a stream id tells a resumption (the session, the process that numbered
+it, the request it answers: `session_tag`, `new_stream_prefix`, `producer_of`, `request_of`),
+`StreamSettings`, what the streams of one endpoint share (the
 `mcpkit.stores.event_log.EventStore`, the retention of a stream cut before its end, the
 `retry` and keep-alive of their connections, the budget of their slow readers), and
-`StreamStoring`, the part of `sse_stream.Stream` that tells the store its events (at once, or
-`later` for the endpoint's own in-process store) and stops storing when the store fails. A
-room apart from `Stream`'s queue because none of it runs for a call answered at once."""
+`StreamStoring`, the part a resumable `sse_stream.Stream` holds to tell the store its events (at
+once, or `later` for the endpoint's own in-process store). A room apart from `Stream`'s queue
+because none of its functions runs for a call answered at once."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
+
+import msgspec
 
 from mcpkit.stores.event_log import EventStore, MemoryEventStore
+from mcpkit.stores.liveness import TAG_LENGTH, process_tag
+from mcpkit.types import RequestId
 
-__all__ = ["QueuedBudget", "StreamSettings", "StreamStoring"]
+__all__ = [
+    "QueuedBudget",
+    "StreamSettings",
+    "StreamStoring",
+    "new_stream_prefix",
+    "producer_of",
+    "request_of",
+    "session_tag",
+]
 
 logger = logging.getLogger("mcpkit.http")
+
+
+def session_tag(session_id: str) -> str:
+    """What every stream id of session `session_id` starts with, in every process serving
+    it: 48 bits of the id's SHA-256, URL-safe. A Last-Event-ID is resumed only in the session
+    its tag names, so a stream another process numbered is still known to be this
+    session's, and another session's never is."""
+    digest = hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).digest()
+    return base64.urlsafe_b64encode(digest[:6]).decode()
+
+
+_TAG: Final = TAG_LENGTH  # characters of a session tag, and of a process tag
+
+
+def new_stream_prefix(session_id: str | None = None) -> str:
+    """The stream id prefix of one process's copy of a session: the session's tag
+    (`session_tag`) and the process's (`process_tag`), ending in '_' (ids are
+    `[A-Za-z0-9_-]`, see `mcpkit.protocol.sse.make_event_id`); 64 random bits for a session
+    with no id. Numbers after it come from `next_stream_number`, which no copy of a
+    session in this process repeats."""
+    if session_id is None:
+        return secrets.token_urlsafe(8) + "_"
+    return session_tag(session_id) + process_tag() + "_"
+
+
+def producer_of(stream_id: str) -> str | None:
+    """The tag of the process that numbered `stream_id`, a stream of a session
+    (`new_stream_prefix`); None for an id of another shape."""
+    if len(stream_id) <= 2 * _TAG or stream_id[2 * _TAG] != "_":
+        return None
+    return stream_id[_TAG : 2 * _TAG]
+
+
+def request_of(stream_id: str) -> RequestId | None:
+    """The id of the request whose answer stream `stream_id` is (`new_stream_id`), or None:
+    a GET stream, an id too long to carry it, or an id of another shape. The id comes back
+    from a client's Last-Event-ID, so anything is possible here and nothing raises."""
+    if producer_of(stream_id) is None:
+        return None
+    _, _, encoded = stream_id[2 * _TAG + 1 :].partition("_")
+    if not encoded:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        return _ids_decoder.decode(raw)
+    except (ValueError, msgspec.DecodeError):
+        return None
+
+
+_ids_decoder: Final[msgspec.json.Decoder[str | int]] = msgspec.json.Decoder(str | int)
 
 
 class QueuedBudget(Protocol):
@@ -145,74 +212,67 @@ async def _forget_all(store: EventStore, stream_ids: list[str]) -> None:
             return  # the rest would wait for a store that is down as long again
 
 
-class StreamStoring:
-    """What a `Stream` does with its store (`sse_stream.Stream` holds the attributes; their
-    meaning is said there)."""
+class StreamStoring(msgspec.Struct, gc=False):
+    """Where one stream's events are kept for a resumption (held by its `sse_stream.Stream`
+    while it is resumable): `store`, under the stream's `id`; `later` is `store` when it is the
+    endpoint's own in-process store (`StreamSettings.own_store`), told a message queued for a
+    connection only once it is needed there (`Stream.take`, `Stream.detach`, `Stream.attach`),
+    and None otherwise; `kept` is what a connection took whole meanwhile (`Stream.whole`,
+    `Stream.rest`): a call answered at once, its stream delivered and never resumed, costs the
+    store nothing; `stored` is the last event the store was told. (A struct: a stream numbered
+    for every call makes one, with no Python frame.)"""
 
-    __slots__ = ("_items", "budget", "id", "kept", "later", "store", "stored")
+    id: str
+    store: EventStore
+    later: MemoryEventStore | None = None
+    kept: Sequence[tuple[int, bytes]] | None = None
+    stored: int = 0
 
-    id: str | None
-    store: EventStore | None
-    later: MemoryEventStore | None
-    kept: Sequence[tuple[int, bytes]] | None
-    stored: int
-    budget: QueuedBudget | None
-    _items: list[tuple[int, bytes]] | None
-
-    @property
-    def resumable(self) -> bool:
-        return self.store is not None
-
-    async def _append(self, store: EventStore, stream_id: str, seq: int, data: bytes) -> None:
+    async def append(self, seq: int, data: bytes) -> bool:
+        """Have the store keep event `seq`; False when it failed (it is down, or past its
+        deadline: `mcpkit.stores.deadline`). The message still goes to the connection, and so
+        does the rest of the stream, but none of it is stored any more (the stream lets go
+        of this part), and a resumption is refused (410) rather than replayed with a hole: a
+        stream that waited on the store for every message would hold its client for a
+        deadline per message."""
         try:
-            await store.append(stream_id, seq, data)
+            await self.store.append(self.id, seq, data)
         except Exception as exc:  # any store's failure: the message goes out all the same
-            self._stop_storing(exc)
+            logger.warning(
+                "stream %s is no longer resumable: its event store failed (%s)",
+                self.id,
+                str(exc) or type(exc).__name__,
+            )
+            return False
+        return True
 
-    def _stop_storing(self, exc: Exception) -> None:
-        """The store failed to keep an event (it is down, or past its deadline: `mcpkit.
-        stores.deadline`): the message still goes to the connection, and so does the rest of
-        the stream, but none of it is stored any more, and a resumption of the stream is
-        refused (410) rather than replayed with a hole. A stream that waited on the store
-        for every message would hold its client for a deadline per message."""
-        logger.warning(
-            "stream %s is no longer resumable: its event store failed (%s)",
-            self.id,
-            str(exc) or type(exc).__name__,
-        )
-        self.store = None
+    def keep(self, store: MemoryEventStore, seq: int, data: bytes) -> int:
+        """Have `store`, in this process, keep event `seq` now; the bytes kept for replay in
+        this process then (the store's of this stream, and `kept`)."""
+        in_store = store.keep(self.id, seq, data)
+        self.stored = seq
+        return in_store + (sum(len(data) for _, data in self.kept) if self.kept else 0)
 
-    def _store_held(self) -> None:
-        """Tell the store (`later`) what it has not been told yet, in order: what the
-        connection took whole (`kept`), then what is queued for it."""
+    def store_held(self, queued: Sequence[tuple[int, bytes]] | None) -> int | None:
+        """Tell the store (`later`) what it has not been told yet, in order: what a connection
+        took whole (`kept`), then `queued`, what is queued for the current one; the bytes it
+        keeps of the stream then. None, doing nothing, without `later`."""
         later, stream_id = self.later, self.id
-        if later is None or stream_id is None:
-            return
+        if later is None:
+            return None
         stored = self.stored
-        for held in (self.kept, self._items):
+        for held in (self.kept, queued):
             for seq, data in held or ():
                 if seq > stored:
                     later.keep(stream_id, seq, data)
                     stored = seq
         self.stored = stored
         self.kept = None
-        if self.budget is not None:
-            self.budget.replay_is(self, later.kept_bytes(stream_id))
+        return later.kept_bytes(stream_id)
 
-    def _keep(self, store: MemoryEventStore, stream_id: str, seq: int, data: bytes) -> None:
-        """Have `store`, in this process, keep event `seq` now; what it keeps of this stream
-        counts in the budget, with `kept`."""
-        in_store = store.keep(stream_id, seq, data)
-        self.stored = seq
-        if self.budget is not None:
-            kept = sum(len(data) for _, data in self.kept) if self.kept else 0
-            self.budget.replay_is(self, in_store + kept)
-
-    def drop_replay(self) -> None:
-        """The budget's `Replay.drop_replay`: what is kept for replay goes, here and in an
-        in-process store, and so does the store: what comes next is not stored, and a
-        resumption is answered 410 (`checks.expired`)."""
-        store, stream_id = self.store, self.id
-        if type(store) is MemoryEventStore and stream_id is not None:
-            store.drop(stream_id)
-        self.store = self.later = self.kept = None
+    def drop(self) -> None:
+        """What is kept for replay goes, here and in an in-process store (the budget drops the
+        stream's replay: `Stream.drop_replay`)."""
+        self.kept = None
+        if type(self.store) is MemoryEventStore:
+            self.store.drop(self.id)

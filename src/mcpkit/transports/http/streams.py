@@ -25,10 +25,9 @@ from mcpkit.transports.http.sse_stream import (
     Stream,
     StreamSettings,
     new_stream_id,
-    new_stream_prefix,
     next_stream_number,
-    session_tag,
 )
+from mcpkit.transports.http.stream_storing import StreamStoring, new_stream_prefix, session_tag
 from mcpkit.types import RequestId
 
 __all__ = [
@@ -428,8 +427,7 @@ class ResumableStreams:
         # With `relayed`, the id names the request, for a relay to answer it.
         request_id = started[0] if settings.relayed and len(started) == 1 else None
         stream.id = stream_id = new_stream_id(prefix, next_stream_number(), request_id)
-        stream.store = store
-        stream.later = settings.own_store
+        stream.storing = StreamStoring(stream_id, store, settings.own_store)
         primed = self._primed
         if primed is None:  # asked once the handshake has said the revision, which stays
             revision = self.session.revision
@@ -464,7 +462,7 @@ class ResumableStreams:
         if isinstance(parsed, Refusal):
             return parsed
         stream = None if self._streams is None else self._streams.get(parsed[0])
-        if stream is None or stream.store is None or parsed[1] > stream.seq:
+        if stream is None or stream.storing is None or parsed[1] > stream.seq:
             return expired(last[0])  # another session's stream is as good as unknown
         return stream, parsed[1]
 
@@ -563,16 +561,17 @@ class ResumableStreams:
             retained.pop(stream, None)
             if not retained:
                 self._retained = None
-        if stream.attached:  # (a stream no connection reads has no keep-alive timer)
-            stream.stop_keepalive()
+        if stream.reader is not None:
+            stream.reader.stop_keepalive()
         if stream is self.stream:
             self.stream = None
         stream_id = stream.id
         streams = self._streams
         stored = None
         if stream_id is not None and streams is not None:
-            if streams.pop(stream_id, None) is not None and stream.store is not None:
-                if stream.later is None or stream.stored:  # (else the store was never told)
+            storing = stream.storing
+            if streams.pop(stream_id, None) is not None and storing is not None:
+                if storing.later is None or storing.stored:  # (else the store was never told)
                     stored = stream_id
                 # What its request still sends is dropped, not stored; what it held let go.
                 stream.forgotten()

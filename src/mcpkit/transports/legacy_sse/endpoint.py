@@ -215,7 +215,7 @@ class LegacySseEndpoint:
         quiet seconds, or None once the session ended or idled out."""
         try:
             async with asyncio.timeout(self.settings.keepalive_interval):
-                data = await session.channel.stream.next()
+                data = await session.channel.stream.reading().next()
         except TimeoutError:
             since = session.idle_since
             if since is not None and self._clock() - since >= self.idle_timeout:
