@@ -14,12 +14,12 @@ import pytest
 
 from mcpkit.errors import McpError
 from mcpkit.protocol.events import RequestInfo, RequestReceived
+from mcpkit.protocol.modern import ModernCodec
 from mcpkit.protocol.outbox import ApartRead
-from mcpkit.protocol.own_terms import OwnTermsCodec
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import Terms
 from mcpkit.protocol.unread_meta import UNREAD_TYPES
-from mcpkit.server.catalog.calling.tool_calls import StatelessCallToolParams
+from mcpkit.server.catalog.calling.tool_calls import ModernCallToolParams
 from mcpkit.types import ClientCapabilities, Implementation, ServerCapabilities
 
 META = {
@@ -104,12 +104,12 @@ BODIES = [
 def _sessions() -> tuple[ServerSession, ServerSession]:
     """Two sessions that differ only in what params are decoded into where their `_meta` is
     left unread: the twins (`unread_meta`), and the params types themselves."""
-    codec = OwnTermsCodec(ServerSession.all_revisions)
+    codec = ModernCodec(ServerSession.all_revisions)
     caps = msgspec.convert({"tools": {}}, ServerCapabilities)
     info = Implementation(name="s", version="1")
-    types = {"tools/call": StatelessCallToolParams}
-    twins = ServerSession(info, caps, codec=codec, stateless_param_types=types)
-    plain = ServerSession(info, caps, codec=codec, stateless_param_types=types)
+    types = {"tools/call": ModernCallToolParams}
+    twins = ServerSession(info, caps, codec=codec, modern_param_types=types)
+    plain = ServerSession(info, caps, codec=codec, modern_param_types=types)
     plain._unread_types = types  # pyright: ignore[reportPrivateUsage]
     return twins, plain
 
@@ -153,7 +153,7 @@ def test_params_with_their_meta_unread_are_read_as_the_type_reads_them(body: byt
 
 def _call_params() -> Any:
     return msgspec.json.decode(
-        f'{{"name":"t","arguments":{{"x":1}},"_meta":{META_JSON}}}', type=StatelessCallToolParams
+        f'{{"name":"t","arguments":{{"x":1}},"_meta":{META_JSON}}}', type=ModernCallToolParams
     )
 
 
@@ -250,12 +250,12 @@ def test_a_subclass_that_changes_a_step_is_read_the_general_way() -> None:
 
 @pytest.mark.parametrize("body", BODIES)
 def test_every_body_is_read_by_the_fold_as_the_steps_read_it(body: bytes) -> None:
-    codec = OwnTermsCodec(ServerSession.all_revisions)
+    codec = ModernCodec(ServerSession.all_revisions)
     caps = msgspec.convert({"tools": {}}, ServerCapabilities)
     info = Implementation(name="s", version="1")
-    types = {"tools/call": StatelessCallToolParams}
-    fold = ServerSession(info, caps, codec=codec, stateless_param_types=types)
-    general = _General(info, caps, codec=codec, stateless_param_types=types)
+    types = {"tools/call": ModernCallToolParams}
+    fold = ServerSession(info, caps, codec=codec, modern_param_types=types)
+    general = _General(info, caps, codec=codec, modern_param_types=types)
     warm = _call(rid=1)
     for session in (fold, general):  # the `_meta` read once: the next is found by its bytes
         session.read_apart(warm, INFO)

@@ -13,7 +13,7 @@ from mcpkit import Server
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import InvalidToken
-from mcpkit.protocol.own_terms import CachePolicy
+from mcpkit.protocol.modern import CachePolicy
 from mcpkit.runtime.response import Kind
 from mcpkit.server import Context, TypedMiddleware
 from mcpkit.server.middleware.typed import AnswerNext

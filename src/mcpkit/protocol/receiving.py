@@ -35,7 +35,7 @@ from mcpkit.protocol.jsonrpc import Envelope, Malformed
 from mcpkit.protocol.outbox import ApartRead, Batch, BodyRead, Outbox
 from mcpkit.protocol.requesting import Requesting
 from mcpkit.types import RequestId
-from mcpkit.types.methods import STATELESS_REVISIONS, SUPPORTED_REVISIONS, MethodInfo, methods_for
+from mcpkit.types.methods import MODERN_REVISIONS, SUPPORTED_REVISIONS, MethodInfo, methods_for
 
 __all__ = [
     "METHOD_TABLES",
@@ -57,8 +57,7 @@ _NOTHING: Final[list[Any]] = []
 #: calls). Made at import for the revisions we speak: looked up, without a call, for every
 #: request that carries its terms, whose revision was checked when they were read.
 METHOD_TABLES: Final[dict[str, dict[str, MethodInfo]]] = {
-    revision: dict(methods_for(revision))
-    for revision in (*STATELESS_REVISIONS, *SUPPORTED_REVISIONS)
+    revision: dict(methods_for(revision)) for revision in (*MODERN_REVISIONS, *SUPPORTED_REVISIONS)
 }
 
 

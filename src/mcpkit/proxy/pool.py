@@ -172,8 +172,8 @@ class LinkPool:
             raise McpError(
                 codes.INTERNAL_ERROR,
                 f"this proxy's {self.capacity} upstream sessions for 2026-07-28 requests are "
-                "all held by calls waiting for their clients (max_stateless_upstreams): "
-                "retry once one has ended, or raise max_stateless_upstreams",
+                "all held by calls waiting for their clients (max_modern_upstreams): "
+                "retry once one has ended, or raise max_modern_upstreams",
             )
         hello = self.hello
         if capabilities is not None and capabilities != hello.capabilities:

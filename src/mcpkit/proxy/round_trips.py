@@ -13,7 +13,7 @@ question. The requestState names the call by a random id, sealed with the proxy'
 state is refused), never trusted unsealed.
 
 Bounds: the pending calls are at most the pool's upstream sessions
-(`max_stateless_upstreams`), and a call whose client does not retry within `input_timeout`
+(`max_modern_upstreams`), and a call whose client does not retry within `input_timeout`
 seconds is cancelled upstream and forgotten; a retry after it gets -32602 saying so.
 """
 
@@ -30,7 +30,7 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import REQUIRED_CAPABILITY, has_capability
 from mcpkit.protocol.jsonrpc import field_of
-from mcpkit.protocol.own_terms import missing_capability
+from mcpkit.protocol.modern import missing_capability
 from mcpkit.proxy.downstream import Down
 from mcpkit.proxy.pool import LinkPool
 from mcpkit.server.asking.request_state import StateSeal, request_digest

@@ -38,7 +38,7 @@ __all__ = [
     "RoutedChannel",
     "SendsRouted",
     "SpeaksEras",
-    "StatelessHeaders",
+    "ModernHeaders",
     "extras_of",
 ]
 
@@ -186,8 +186,8 @@ class PushingChannel(RoutedChannel, DeliversBodies, Protocol):
     so an idle session holds no reader task and a request costs no extra task switch."""
 
 
-#: (method, params) -> the HTTP headers a stateless request carries (`speak_stateless`).
-StatelessHeaders = Callable[[str, Mapping[str, Any]], Mapping[str, str]]
+#: (method, params) -> the HTTP headers a modern request carries (`speak_modern`).
+ModernHeaders = Callable[[str, Mapping[str, Any]], Mapping[str, str]]
 
 
 @runtime_checkable
@@ -209,10 +209,10 @@ class FailsHere(Protocol):
 
 @runtime_checkable
 class SpeaksEras(Protocol):
-    """A client channel that carries both eras over HTTP: told the stateless revision and how
+    """A client channel that carries both eras over HTTP: told the modern revision and how
     to mirror its request fields into headers (2026-07-28), or that sessions are spoken."""
 
-    def speak_stateless(self, revision: str, headers: StatelessHeaders) -> None: ...
+    def speak_modern(self, revision: str, headers: ModernHeaders) -> None: ...
 
     def speak_sessions(self) -> None: ...
 
@@ -294,10 +294,10 @@ class ChannelExtras:
         return ch.failed_here if isinstance(ch, FailsHere) else None
 
     @property
-    def speak_stateless(self) -> Callable[[str, StatelessHeaders], None] | None:
-        """`SpeaksEras.speak_stateless`, if the channel has it."""
+    def speak_modern(self) -> Callable[[str, ModernHeaders], None] | None:
+        """`SpeaksEras.speak_modern`, if the channel has it."""
         ch = self.channel
-        return ch.speak_stateless if isinstance(ch, SpeaksEras) else None
+        return ch.speak_modern if isinstance(ch, SpeaksEras) else None
 
     @property
     def speak_sessions(self) -> Callable[[], None] | None:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from mcpkit._delegation import served_by
 from mcpkit._version import __version__
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
-from mcpkit.protocol.own_terms import CachePolicy
+from mcpkit.protocol.modern import CachePolicy
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.layers import tell_session_ended

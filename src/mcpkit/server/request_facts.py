@@ -21,7 +21,7 @@ from mcpkit.protocol.jsonrpc import meta_of
 from mcpkit.protocol.terms import Terms, client_capabilities_of, client_info_of, revision_of
 from mcpkit.server.catalog.calling.invoke import Injected
 from mcpkit.types import ClientCapabilities, Implementation, RequestId
-from mcpkit.types.methods import STATELESS_REVISIONS
+from mcpkit.types.methods import MODERN_REVISIONS
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
@@ -39,7 +39,7 @@ _UNREAD: Any = object()
 def stands_alone(terms: Terms[Any] | None) -> bool:
     """Whether a request served under `terms` carried them itself (2026-07-28): it belongs to
     no session, whatever the transport kept around it."""
-    return terms is not None and terms.stateless and terms.revision in STATELESS_REVISIONS
+    return terms is not None and terms.stateless and terms.revision in MODERN_REVISIONS
 
 
 class TaskBeginning(Protocol):

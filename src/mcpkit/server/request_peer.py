@@ -31,8 +31,8 @@ from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol import jsonrpc
 from mcpkit.protocol.answering import error_answer, progress_params
 from mcpkit.protocol.events import RequestReceived
+from mcpkit.protocol.modern import CachePolicy
 from mcpkit.protocol.outbox import ApartRead, Outgoing
-from mcpkit.protocol.own_terms import CachePolicy
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import (
     Terms,

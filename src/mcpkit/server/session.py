@@ -14,7 +14,7 @@ from typing import Any, Protocol, cast
 from mcpkit.errors import LocalProtocolError
 from mcpkit.protocol.capabilities import has_capability, task_params
 from mcpkit.protocol.events import Event, InitializedReceived, InitializeReceived, RequestReceived
-from mcpkit.protocol.own_terms import CachePolicy
+from mcpkit.protocol.modern import CachePolicy
 from mcpkit.protocol.phases import SERVER_PHASES
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import LOG_LEVEL_NAMES, Terms

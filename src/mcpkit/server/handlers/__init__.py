@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HANDLERS",
-    "OWN_TERMS_HANDLERS",
+    "MODERN_HANDLERS",
     "SESSION_HANDLERS",
     "Handler",
     "Route",
@@ -39,13 +39,13 @@ Handler = Callable[[FeatureServer, "Context", Any], Awaitable[Any]]
 
 class Route(NamedTuple):
     """What serves one method, by the era of the request: `session` a request of a session
-    (2025-11-25 and before: `initialize` settled its terms), `own_terms` a request that
+    (2025-11-25 and before: `initialize` settled its terms), `modern` a request that
     carries its own (2026-07-28). None where the method has no handler in that era; whether
     the method exists in a revision at all is the protocol's to say (`mcpkit.types.methods`,
     and the extensions' tables), before the request gets here."""
 
     session: Handler | None
-    own_terms: Handler | None
+    modern: Handler | None
 
 
 def _both(handler: Handler) -> Route:
@@ -94,6 +94,6 @@ HANDLERS: Mapping[str, Route] = MappingProxyType(
 SESSION_HANDLERS: Final[dict[str, Handler]] = {
     method: route.session for method, route in HANDLERS.items() if route.session is not None
 }
-OWN_TERMS_HANDLERS: Final[dict[str, Handler]] = {
-    method: route.own_terms for method, route in HANDLERS.items() if route.own_terms is not None
+MODERN_HANDLERS: Final[dict[str, Handler]] = {
+    method: route.modern for method, route in HANDLERS.items() if route.modern is not None
 }

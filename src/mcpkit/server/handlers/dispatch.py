@@ -20,11 +20,11 @@ from mcpkit.protocol.events import (
     StrayCancel,
     StrayResponse,
 )
-from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS
+from mcpkit.protocol.modern import ROUND_TRIP_METHODS
 from mcpkit.server.asking.round_trip import InputRequired
 from mcpkit.server.context import Context
 from mcpkit.server.core import ServerCore
-from mcpkit.server.handlers import OWN_TERMS_HANDLERS, SESSION_HANDLERS, Handler
+from mcpkit.server.handlers import MODERN_HANDLERS, SESSION_HANDLERS, Handler
 from mcpkit.server.handlers.features import read_resource
 from mcpkit.server.handlers.routing import (
     extension_handler,
@@ -41,10 +41,10 @@ from mcpkit.types import ReadResourceRequestParams, ReadResourceResult
 __all__ = ["ServerDispatch", "handler_for"]
 
 
-def handler_for(method: str, own_terms: bool) -> Handler | None:
+def handler_for(method: str, modern: bool) -> Handler | None:
     """The handler of a `method` request in the one table (`handlers.HANDLERS`): of a request
-    that carries its own terms (`own_terms`), or of a session's; None where it has none."""
-    return (OWN_TERMS_HANDLERS if own_terms else SESSION_HANDLERS).get(method)
+    that carries its own terms (`modern`), or of a session's; None where it has none."""
+    return (MODERN_HANDLERS if modern else SESSION_HANDLERS).get(method)
 
 
 class ServerDispatch(ServerCore):

@@ -39,8 +39,8 @@ from mcpkit.protocol.codes import (
     UNSUPPORTED_PROTOCOL_VERSION,
 )
 from mcpkit.protocol.events import RequestInfo
+from mcpkit.protocol.modern import REVISION_KEY
 from mcpkit.protocol.outbox import ApartRead
-from mcpkit.protocol.own_terms import REVISION_KEY
 from mcpkit.protocol.sse import encode_event
 from mcpkit.runtime.response import MESSAGE, RESULT, Kind, Response
 from mcpkit.transports.http._exchange import SSE_HEADERS, send_refusal, until_disconnect

@@ -37,7 +37,7 @@ __all__ = [
     "KEEPALIVE_EXPIRY",
     "EndpointRequests",
     "RequestFailed",
-    "StatelessHeaders",
+    "ModernHeaders",
     "read_some",
 ]
 
@@ -52,9 +52,9 @@ _DELETE_TIMEOUT: Final = 5.0
 #: request, say) meets the close and fails with no answer, though the server never saw it.
 KEEPALIVE_EXPIRY = 4.0
 
-#: (method, params) -> the headers a stateless request carries (2026-07-28 basic/transports/
+#: (method, params) -> the headers a modern request carries (2026-07-28 basic/transports/
 #: streamable-http, "Request Metadata"): Mcp-Method, Mcp-Name, Mcp-Param-*.
-StatelessHeaders = Callable[[str, Mapping[str, Any]], Mapping[str, str]]
+ModernHeaders = Callable[[str, Mapping[str, Any]], Mapping[str, str]]
 
 
 class RequestFailed(Exception):

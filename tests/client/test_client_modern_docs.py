@@ -7,7 +7,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from _stateless_fakes import FakeModernServer
+from _modern_fakes import FakeModernServer
 
 from mcpkit import Server
 
