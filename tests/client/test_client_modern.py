@@ -453,7 +453,7 @@ async def test_over_http_a_slow_probe_is_waited_for_not_taken_for_a_legacy_serve
 
 
 async def test_a_modern_refusal_of_initialize_is_final_when_pinned_or_probed_again() -> None:
-    # Pinned to the handshake era, the -32022 is the answer; probed once more, a server
+    # Pinned to the legacy era, the -32022 is the answer; probed once more, a server
     # that again says nothing in time is not probed a third time.
     with pytest.raises(McpError) as refused:
         async with Client(FakeModernServer().open, protocol="2025-11-25"):

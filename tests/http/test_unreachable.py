@@ -94,7 +94,7 @@ async def test_a_server_gone_after_connecting_fails_calls_as_transport_errors(
 
 
 @pytest.mark.parametrize("tapped", [False, True])  # on_message wraps the channel
-async def test_each_stateless_call_is_refused_on_its_own_and_the_next_one_can_work(
+async def test_each_modern_call_is_refused_on_its_own_and_the_next_one_can_work(
     tapped: bool,
 ) -> None:
     """2026-07-28 has no session to end: a refused call is a ConnectionFailed, and the client

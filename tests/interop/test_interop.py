@@ -111,8 +111,8 @@ def text_of(item: Any) -> str:
     return text
 
 
-#: The revision "auto" picks: the official Python SDK (2.x) speaks the stateless one too, the
-#: TypeScript SDK v1 only the session era (the client falls back to initialize).
+#: The revision "auto" picks: the official Python SDK (2.x) speaks the modern one too, the
+#: TypeScript SDK v1 only the legacy era (the client falls back to initialize).
 AUTO_REVISION = {"official": "2026-07-28", "ts": HANDSHAKE_REVISION}
 
 

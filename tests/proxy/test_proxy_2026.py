@@ -224,7 +224,7 @@ async def test_plain_requests_and_errors_keep_their_2026_shape() -> None:
             # No logLevel in _meta: no log messages at all (basic/index).
             _, quiet = await post(client, call(2, "survey", {"topic": "x"}, caps=FORM_AND_SAMPLING))
             assert not [m for m in quiet if m.get("method") == "notifications/message"]
-            # The session era's -32002 is -32602 from 2026-07-28 on.
+            # The legacy era's -32002 is -32602 from 2026-07-28 on.
             status, missing = await post(client, request(3, "resources/read", {"uri": "nope://x"}))
             assert status == 400 and answer_of(missing)["error"]["code"] == -32602
             # Removed from 2026-07-28: refused as an unknown method.

@@ -46,7 +46,7 @@ async def serve(server: Server, method: str) -> Any:
     written = Written()
     body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": {"_meta": META}}
     peer = server.request_peer(written)
-    await peer.serve(peer.reader.read_apart(msgspec.json.encode(body), None))
+    await peer.serve(peer.reader.read_sessionless(msgspec.json.encode(body), None))
     return written.messages[-1]
 
 

@@ -117,7 +117,7 @@ class Client:
             connect); "2025-11-25" (or an older revision, asked for at initialize) never
             sends server/discover.
         protocol_version: the revision initialize asks for (the server may answer an older
-            one); giving it pins the session era, as `protocol` does.
+            one); giving it pins the legacy era, as `protocol` does.
         max_input_rounds: how many times one request answers the server's input requests
             (2026-07-28 multi round-trip requests) before it fails.
         stderr: for commands, where the server's stderr is forwarded: "inherit" (our

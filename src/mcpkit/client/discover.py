@@ -68,7 +68,7 @@ async def discover(
 ) -> Discovered | None:
     """Probe with `server/discover`; the result if the server speaks `calls.revision` (or
     another modern revision we speak, which `calls` then speaks), else None, leaving the
-    session and the channel in the handshake era again."""
+    session and the channel in the legacy era again."""
     speak_modern(conn, calls, headers)
     for attempt in range(2):
         try:

@@ -1,6 +1,6 @@
 """The two eras a `Client` speaks, each an object chosen once at connect (docs/client.md,
 "Protocol revisions"): `LegacyEra` (a 2025-11-25 session opened with `initialize`) and
-`ModernEra` (2026-07-28, every request carrying its own terms). The rules themselves are in
+`ModernEra` (2026-07-28, every modern request). The rules themselves are in
 `request_terms`, `discover`, `http_headers` and `listen`.
 """
 

@@ -1,7 +1,7 @@
 """The client's `subscriptions/listen` stream, in the modern revision (2026-07-28).
 
 Spec: basic/patterns/subscriptions. What the GET stream and `resources/subscribe` did in the
-session era is one long-lived request here, whose filter names the notifications wanted
+legacy era is one long-lived request here, whose filter names the notifications wanted
 (`toolsListChanged`, `promptsListChanged`, `resourcesListChanged`, `resourceSubscriptions`);
 the server acknowledges with `notifications/subscriptions/acknowledged` first. Changing the
 filter (a new resource subscription, say) opens a new stream and ends the old one (closing

@@ -1,6 +1,6 @@
 """What the client's call groups send through: the one request path of a `Client`, and the era
-it speaks, chosen once at connect (a 2025-11-25 session, or 2026-07-28 requests that carry
-their own terms)."""
+it speaks, chosen once at connect (a 2025-11-25 session, or modern 2026-07-28 requests,
+each carrying its terms)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The modern revision (2026-07-28) on the server: a request that carries its own terms.
+"""The modern revision (2026-07-28) on the server: a modern request.
 
 Spec: basic/index ("_meta", "Per-request protocol fields", "Error Codes"), basic/versioning,
 server/discover, server/utilities/caching. From 2026-07-28 there is no handshake: each request

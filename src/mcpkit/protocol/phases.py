@@ -19,7 +19,7 @@ A stateless session (Streamable HTTP without sessions) has one phase: it serves 
 comes, `initialize` included, and never sends a request, since the client's answer would
 arrive on another HTTP request with no session to reach.
 
-A 2026-07-28 request carries its terms in its `_meta` and needs no handshake: in a phase whose
+A modern request (2026-07-28) carries its terms in `_meta` and needs no handshake: in a phase whose
 `modern` allows it (before any handshake, or stateless), it is served under the "modern"
 row instead of the session's, whatever the session's phase, and the session's phase does not
 change.
@@ -52,9 +52,9 @@ class Phase(msgspec.Struct, frozen=True, kw_only=True):
     maps a method to why it is refused); `too_early` is the refusal of any other request.
     `sends` are the requests we may send (None: any); `cannot_send` says why another may not.
     `notifies`: whether we may send notifications that are not about a request (list changes,
-    resource updates). `modern`: whether a request may carry its own terms in its `_meta`
-    (2026-07-28), to be served under them whatever the phase's other columns say; only where
-    no handshake has settled the session's terms."""
+    resource updates). `modern`: whether a modern request (2026-07-28: its revision and the
+    client's capabilities in its `_meta`) may be served under what it carries, whatever the
+    phase's other columns say; only where no handshake has settled the session's terms."""
 
     receives: frozenset[str] | None
     refuses: dict[str, str] = msgspec.field(default_factory=dict[str, str])  # (never changed)
@@ -125,7 +125,7 @@ SERVER_PHASES: Final[Mapping[str, Phase]] = MappingProxyType(
             notifies=True,
             modern=True,
         ),
-        # A request that carries its own terms (2026-07-28), in a phase that allows them:
+        # A modern request (2026-07-28), in a phase that allows them:
         # any method of its revision, and nothing sent to the client but about the request.
         "modern": Phase(
             receives=None,

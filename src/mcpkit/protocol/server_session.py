@@ -60,7 +60,7 @@ from mcpkit.protocol.modern import (
     missing_capability,
     unsupported_revision,
 )
-from mcpkit.protocol.outbox import ApartRead, Batch
+from mcpkit.protocol.outbox import Batch, SessionlessRead
 from mcpkit.protocol.phases import SERVER_PHASES, SERVER_STEPS, next_phase
 from mcpkit.protocol.receiving import METHOD_TABLES
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, Session
@@ -88,7 +88,7 @@ assert _MODERN.receives is None and not _MODERN.refuses
 # carries its terms, where a proxy's `in` or `.get` is a method call.)
 _NO_EXTENSIONS: Final[Mapping[str, Extension]] = {}
 _NO_PARAM_TYPES: Final[Mapping[str, type]] = {}
-# Methods only a request with its own terms can name: without them, the request lacks the
+# Methods only a modern request can name: without them, the request lacks the
 # `_meta` its revision requires (-32602), rather than naming an unknown method.
 _MODERN_ONLY: Final = frozenset(
     m for rev in MODERN_REVISIONS for m in methods_for(rev)
@@ -114,8 +114,8 @@ class ServerSession(Session):
 
     inbound_direction = "client_to_server"
     answers_itself = frozenset({"ping", "initialize", "server/discover"})
-    #: The revisions whose requests carry their own terms (2026-07-28), served beside a
-    #: session's; none to serve only the handshake era.
+    #: The modern revisions (2026-07-28: each request carries its terms in `_meta`), served
+    #: beside a session's; none to serve only the legacy era.
     modern_revisions: tuple[str, ...] = MODERN_REVISIONS
     #: Every revision we speak, as `server/discover` and -32022 list them: the modern
     #: ones, then the handshake's (on the instance only where not the defaults; read on every
@@ -123,9 +123,9 @@ class ServerSession(Session):
     all_revisions: tuple[str, ...] = (*MODERN_REVISIONS, *SUPPORTED_REVISIONS)
     #: The freshness hints of cacheable results (2026-07-28, server/utilities/caching).
     cache: CachePolicy = CachePolicy()
-    #: `param_types` for requests that carry their own terms.
+    #: `param_types` for modern requests.
     modern_param_types: Mapping[str, type] = _NO_PARAM_TYPES
-    #: The extensions served to requests that carry their own terms (SEP-2133), listed in
+    #: The extensions served to modern requests (SEP-2133), listed in
     #: server/discover; their methods are served where a request declares them.
     extensions: tuple[Extension, ...] = ()
     _extension_of: Mapping[str, Extension] = _NO_EXTENSIONS
@@ -139,7 +139,8 @@ class ServerSession(Session):
     #: request. Kept on the class, one entry for every session: the sessions of a server share
     #: its capabilities object (one table per session was 272 bytes of every idle session).
     _unserved: tuple[object, Mapping[str, tuple[str, ...]]] = (None, MappingProxyType({}))
-    #: Whether `read_apart` may take its fast path for the usual request (`__init_subclass__`).
+    #: Whether `read_sessionless` may take its fast path for the usual request
+    #: (`__init_subclass__`).
     _folds: bool = True
 
     def __init__(
@@ -189,8 +190,8 @@ class ServerSession(Session):
         extensions: Sequence[Extension],
         codec: ModernCodec | None,
     ) -> None:
-        """`__init__`'s settings for requests that carry their own terms (2026-07-28)."""
-        # Those `read_apart` and `encode_answer` read on every request that carries its terms
+        """`__init__`'s settings for modern requests (2026-07-28)."""
+        # Those `read_sessionless` and `encode_answer` read on every request that carries its terms
         # are held by the instance, the class's defaults too: a class attribute read through
         # an instance is not specialized in Python 3.11, an instance's is.
         cls = type(self)
@@ -318,11 +319,11 @@ class ServerSession(Session):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # A subclass that changes a step `read_apart` writes out is read the general way.
+        # A subclass that changes a step `read_sessionless` writes out is read the general way.
         cls._folds = all(getattr(cls, name) is getattr(ServerSession, name) for name in _FOLDED)
 
-    def read_apart(self, data: bytes, info: RequestInfo | None = None) -> ApartRead:
-        # fast path: mirrors `Receiving.read_apart` (docs/performance.md, fast paths)
+    def read_sessionless(self, data: bytes, info: RequestInfo | None = None) -> SessionlessRead:
+        # fast path: mirrors `Receiving.read_sessionless` (docs/performance.md, fast paths)
         # The usual 2026-07-28 POST (one request, its `_meta` read before) read in one
         # function, as the steps `_FOLDED` lists read it; anything else is told before
         # anything is queued, and read the general way from where it parted.
@@ -349,20 +350,20 @@ class ServerSession(Session):
                 )
             )
         ):
-            return receiving.read_apart(data, info)
+            return receiving.read_sessionless(data, info)
         # (`decode_message`'s decode: what it refuses is read, and refused, the general way)
         try:
             env = jsonrpc.decode_envelope(data)
         except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-            return receiving.read_apart(data, info)
+            return receiving.read_sessionless(data, info)
         if env.jsonrpc != "2.0":
-            return receiving.read_apart(data, info)
+            return receiving.read_sessionless(data, info)
         rid = env.id
         method = env.method
         if method is UNSET or rid is UNSET or rid is None:
-            return self._read_apart_from(env, info)  # (not a request)
+            return self._read_sessionless_from(env, info)  # (not a request)
         if env.result is not UNSET or env.error is not UNSET:
-            return self._read_apart_from(env, info)
+            return self._read_sessionless_from(env, info)
         codec = self._codec or self.codec
         terms = codec.cached(env.params)
         if (
@@ -373,7 +374,7 @@ class ServerSession(Session):
             or method in _ANSWERS_ITSELF
             or terms is self._kept.terms
         ):
-            return self._read_apart_from(env, info)
+            return self._read_sessionless_from(env, info)
         methods = METHOD_TABLES[terms.revision]
         known = methods[method] if method in methods else None
         unserved = ServerSession._unserved
@@ -385,7 +386,7 @@ class ServerSession(Session):
             or method in unserved[1]
             or len(self._inflight) >= self._answering.max_inflight
         ):
-            return self._read_apart_from(env, info)
+            return self._read_sessionless_from(env, info)
         names_token = codec.names_token
         types = self.modern_param_types if names_token else self._unread_types
         tp = types[method] if method in types else known.params
@@ -394,19 +395,19 @@ class ServerSession(Session):
         try:
             params = decode(jsonrpc.EMPTY_PARAMS if raw is UNSET else raw)
         except (msgspec.DecodeError, RecursionError):
-            return self._read_apart_from(env, info)
+            return self._read_sessionless_from(env, info)
         # (looked for only where the `_meta`'s bytes may name one, the terms cache says)
         token = progress_token_of(params) if names_token else None
         request = RequestReceived(rid, method, params, token, info, terms)
-        return ApartRead(request, _NOTHING, _NOTHING, _NOTHING, True)
+        return SessionlessRead(request, _NOTHING, _NOTHING, _NOTHING, True)
 
-    def _read_apart_from(self, env: Envelope, info: RequestInfo | None) -> ApartRead:
-        """`Receiving.read_apart` of a body that decoded into `env` (nothing queued before it),
-        from `receive_envelope` on."""
+    def _read_sessionless_from(self, env: Envelope, info: RequestInfo | None) -> SessionlessRead:
+        """`Receiving.read_sessionless` of a body that decoded into `env` (nothing queued before
+        it), from `receive_envelope` on."""
         events: list[Event] = []
         receiving = self._receiving
         receiving.receive_envelope(env, events, None, info)
-        return receiving.read_apart_end(events, 0)
+        return receiving.read_sessionless_end(events, 0)
 
     def receive_request(
         self,
@@ -501,8 +502,8 @@ class ServerSession(Session):
     def check_inbound_request(
         self, method: str, terms: Terms[ClientCapabilities] | None
     ) -> McpError | None:
-        # A request served under its own terms (2026-07-28) is never under the session's:
-        # those are None until a handshake, and replaced whole, never by a request's.
+        # A modern request (2026-07-28) is served under the terms it carries, never under the
+        # session's: those are None until a handshake, and replaced whole, never by a request's.
         if terms is not self._kept.terms:
             # Its phase row (`_MODERN`) receives any method and refuses none.
             if method in self._extension_of:
@@ -620,7 +621,7 @@ class ServerSession(Session):
         check_request_to_client(self.client_capabilities, method, params)
 
 
-#: A params type -> its decode (`jsonrpc.part_decoder`), kept by `ServerSession.read_apart`.
+#: A params type -> its decode (`jsonrpc.part_decoder`), kept by `ServerSession.read_sessionless`.
 _DECODES: Final[dict[Any, Callable[[bytes | msgspec.Raw], Any]]] = {}
 
 
@@ -636,16 +637,16 @@ def _joined(first: tuple[str, ...], then: tuple[str, ...]) -> tuple[str, ...]:
     return (*first, *then)
 
 
-#: The events, answers and refusals of the usual request `read_apart` reads: none, one list
+#: The events, answers and refusals of the usual request `read_sessionless` reads: none, one list
 #: for all of them (never added to: its reader only tests them), not three made a request.
 _NOTHING: Final[list[Any]] = []
 
-#: The class settings `ServerSession.read_apart` reads as these constants: a class attribute
+#: The class settings `ServerSession.read_sessionless` reads as these constants: a class attribute
 #: read through an instance is not specialized in Python 3.11.
 _INBOUND: Final = ServerSession.inbound_direction
 _ANSWERS_ITSELF: Final = ServerSession.answers_itself
 
-#: The role's steps and settings `ServerSession.read_apart` writes out for the usual request
+#: The role's steps and settings `ServerSession.read_sessionless` writes out for the usual request
 #: (beside the parts' own: `Receiving.receive_data` and `receive_envelope`,
 #: `Answering.serve_request` and `_start_request`): a subclass that changes any of them is
 #: read through them.

@@ -62,7 +62,7 @@ async def listen(pool: LinkPool, down: Down, params: Any) -> dict[str, Any]:
 
 def modern_error(error: McpError) -> McpError:
     """An upstream error as a 2026-07-28 client knows it: -32002 (resource not found, the
-    session era's) is -32602 from 2026-07-28 on."""
+    legacy era's) is -32602 from 2026-07-28 on."""
     if error.code == codes.RESOURCE_NOT_FOUND:
         return McpError(codes.INVALID_PARAMS, error.message, error.data)
     return error

@@ -1,7 +1,7 @@
 """A 2025-era upstream's questions to the client, asked of a 2026-07-28 client as multi
 round-trip requests (spec: basic/patterns/mrtr; docs/proxy.md, "Clients of 2026-07-28").
 
-An upstream server of the session era asks its client mid-call (`elicitation/create`,
+An upstream server of the legacy era asks its client mid-call (`elicitation/create`,
 `sampling/createMessage`, `roots/list`) and waits for the answer on the same call. A 2026
 client cannot be asked: the request it made ends with an `InputRequiredResult` naming the
 questions, and the client retries it with the answers (`inputResponses`) and the
@@ -47,7 +47,7 @@ __all__ = ["DEFAULT_INPUT_TIMEOUT", "PendingCall", "RoundTrips", "upstream_param
 
 #: Seconds a call waits for its client's retry before it is cancelled upstream.
 DEFAULT_INPUT_TIMEOUT: Final = 300.0
-#: What a 2026 request's params carry that the upstream (of the session era) must not see.
+#: What a 2026 request's params carry that the upstream (of the legacy era) must not see.
 _ROUND_FIELDS: Final = ("inputResponses", "requestState")
 _RESERVED_META: Final = "io.modelcontextprotocol/"
 

@@ -227,7 +227,7 @@ class MayStopWriting(Protocol):
 
 @runtime_checkable
 class MayCarrySessionsOnly(Protocol):
-    """A client channel that may carry the session era only (the HTTP+SSE transport): it
+    """A client channel that may carry the legacy era only (the HTTP+SSE transport): it
     says so with `sessions_only` True."""
 
     @property
@@ -312,7 +312,7 @@ class ChannelExtras:
 
     @property
     def sessions_only(self) -> bool:
-        """A client channel that can carry only the session era (the HTTP+SSE transport)."""
+        """A client channel that can carry only the legacy era (the HTTP+SSE transport)."""
         ch = self.channel
         return bool(ch.sessions_only) if isinstance(ch, MayCarrySessionsOnly) else False
 

@@ -155,7 +155,7 @@ class Context(ClientAsks):
     @property
     def session_id(self) -> str | None:
         """The id of the session this request belongs to (its Mcp-Session-Id over Streamable
-        HTTP), or None for a request that has none: one that carries its own terms
+        HTTP), or None for a request that has none: a modern one
         (2026-07-28), or one whose session a stateless app made for it alone."""
         return lasting_session(self)
 

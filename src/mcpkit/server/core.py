@@ -471,7 +471,7 @@ class ServerCore:
     ) -> RoundTrip:
         """The multi round-trip state of a 2026-07-28 `method` request (basic/patterns/mrtr),
         sealed with this server's key for the caller `auth` names."""
-        assert terms is not None  # (only requests that carry their own terms ask this way)
+        assert terms is not None  # (only modern requests ask this way)
         return RoundTrip(self.state_seal, terms, method, params, principal_of(auth))
 
     async def sync_subscriptions(self) -> None:

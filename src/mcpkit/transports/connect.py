@@ -288,7 +288,7 @@ class _HttpChannel:
 
     @property
     def sessions_only(self) -> bool:
-        """Whether only the session era can be spoken: the old HTTP+SSE transport (a URL
+        """Whether only the legacy era can be spoken: the old HTTP+SSE transport (a URL
         ending in /sse) is a 2024-11-05 transport, with no modern revision."""
         return self._legacy_now or self.legacy is not None
 

@@ -55,7 +55,7 @@ def _both(handler: Handler) -> Route:
 
 #: The one handler table: method -> its `Route`. The tasks extension's methods (SEP-2663,
 #: `mcpkit.protocol.extensions.TASKS`) take the place of 2025-11-25's of the same name for
-#: requests that carry their own terms (the protocol lets a request reach one only where it
+#: modern requests (the protocol lets a request reach one only where it
 #: declared the extension); skills' (SEP-2640) are reached only where the server serves
 #: skills, since only then do its sessions know the methods (`extension_methods`).
 HANDLERS: Mapping[str, Route] = MappingProxyType(

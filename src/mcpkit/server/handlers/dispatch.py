@@ -42,8 +42,8 @@ __all__ = ["ServerDispatch", "handler_for"]
 
 
 def handler_for(method: str, modern: bool) -> Handler | None:
-    """The handler of a `method` request in the one table (`handlers.HANDLERS`): of a request
-    that carries its own terms (`modern`), or of a session's; None where it has none."""
+    """The handler of a `method` request in the one table (`handlers.HANDLERS`): of a modern
+    request (`modern`), or of a session's; None where it has none."""
     return (MODERN_HANDLERS if modern else SESSION_HANDLERS).get(method)
 
 
@@ -136,7 +136,7 @@ class ServerDispatch(ServerCore):
     def handle_event(self, handle: ServerSessionHandle, ev: Event) -> None:
         """What the client of session `handle` told this server outside any request: a
         notification, an answer or a cancellation no request of this process awaits. (A
-        request that carries its own terms has nothing outside it: what its body held
+        modern request has nothing outside it: what its body held
         besides it concerns no session, `mcpkit.server.request_peer`.)"""
         if self.middleware and (watched := watched_event(self.middleware, handle, ev)):
             self._tasks.spawn(watched)  # typed middleware's on_initialize, on_notification

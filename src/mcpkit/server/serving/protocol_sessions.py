@@ -1,6 +1,6 @@
 """`ProtocolSessions`: the protocol sessions a `Server` builds, an object the `Server` holds:
-a new one for each client session (`new`), and for the one that reads every request carrying
-its own terms (2026-07-28: `mcpkit.server.request_peer.RequestPeers.reader`). All of them
+a new one for each client session (`new`), and for the one that reads every modern request
+(2026-07-28: `mcpkit.server.request_peer.RequestPeers.reader`). All of them
 share one codec of the terms of 2026-07-28 requests and the heads of their answers.
 """
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FeatureSession", "ProtocolHost", "ProtocolSessions"]
 
-#: What a request that carries its own terms (2026-07-28) is decoded into, where it differs.
+#: What a modern request (2026-07-28) is decoded into, where it differs.
 _MODERN_PARAM_TYPES: Mapping[str, type] = {
     **MODERN_PARAM_TYPES,
     "subscriptions/listen": ListenParams,

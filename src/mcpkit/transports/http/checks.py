@@ -138,8 +138,7 @@ class EndpointPolicy:
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
     supported_revisions: tuple[str, ...] = SUPPORTED_REVISIONS
     stateless: bool = False
-    #: The revisions whose requests carry their own terms (2026-07-28); none to serve only
-    #: the session era.
+    #: The modern revisions (2026-07-28); none to serve only the legacy era.
     modern_revisions: tuple[str, ...] = MODERN_REVISIONS
     #: What `check_request` decided for the values of the headers it remembers by (not an
     #: argument: a policy made with `dataclasses.replace` starts with none of the old one's).

@@ -25,7 +25,7 @@ def open_modern(
 ) -> HttpSession:
     """A running session for one POST, operating on `revision` (the request's
     MCP-Protocol-Version) with no client capabilities, as no handshake reaches it. (A
-    request that carries its own terms, 2026-07-28, needs none of this: `modern`.)
+    modern request, 2026-07-28, needs none of this: `modern`.)
 
     It is not among `server.sessions`: nothing outlives the POST, so a list change or a
     resource update has no stream to go to. The caller closes it after the answer.

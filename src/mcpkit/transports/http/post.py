@@ -219,8 +219,8 @@ class PostRequests:
     def _modern_asked(
         self, body: bytes, headers: Headers, each: Mapping[bytes, bytes] | None
     ) -> bool:
-        """Whether a POST is answered by the rules of a revision whose requests carry their
-        own terms (2026-07-28), not a session's: its body carries them (an Mcp-Session-Id
+        """Whether a POST is answered by the rules of a modern revision (2026-07-28),
+        not a session's: its body carries them (an Mcp-Session-Id
         beside them is ignored, as 2026-07-28 says), or it names no session and a revision
         no session speaks (one `protocol_version` refuses). But a POST that names a session
         and, once, a revision sessions speak is the session's, its body not searched: a

@@ -87,7 +87,7 @@ class RequestFailed(Exception):
 
 class EndpointRequests:
     """What every request to one Streamable HTTP endpoint shares, in a 2025 session or as a
-    2026-07-28 request carrying its own terms: its URL, headers, auth and httpx client, the
+    2026-07-28 modern request: its URL, headers, auth and httpx client, the
     session id and negotiated version it keeps, and how each request is sent."""
 
     def __init__(

@@ -163,7 +163,7 @@ class StreamableHttpTransport:
         self._modern_headers = headers
 
     def speak_sessions(self) -> None:
-        """Back to the session era: the server did not speak the modern revision."""
+        """Back to the legacy era: the server did not speak the modern revision."""
         self._endpoint.protocol_version = None
         self._modern_headers = None
 

@@ -85,7 +85,7 @@ class ModernCallToolParams(ModernCallToolRequestParams, kw_only=True, omit_defau
 
 #: What the server asks its sessions to decode inbound params into.
 PARAM_TYPES: Final[dict[str, type]] = {"tools/call": CallToolParams}
-#: The same, for requests that carry their own terms (2026-07-28).
+#: The same, for modern requests (2026-07-28).
 MODERN_PARAM_TYPES: Final[dict[str, type]] = {"tools/call": ModernCallToolParams}
 
 
