@@ -39,7 +39,7 @@ def test_no_route_serves_a_method_its_era_lacks() -> None:
     for method, route in HANDLERS.items():
         if method in SKILLS_METHODS:  # an extension of both eras
             continue
-        if route.session is not None:
+        if route.legacy is not None:
             assert method in session_era, method
         if route.modern is not None:
             assert method in own_era, method

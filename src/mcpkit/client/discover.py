@@ -128,13 +128,13 @@ def _authorization_failed(exc: McpError) -> bool:
 
 
 def pinned_refusal(
-    url_or_target: object, probe_error: McpError | None = None, *, sessions_only: bool = False
+    url_or_target: object, probe_error: McpError | None = None, *, legacy_only: bool = False
 ) -> ModernRefused:
     """The refusal of a client pinned to the modern era whose server does not speak it:
-    `probe_error` is why server/discover failed, if it did; `sessions_only`, that no probe
+    `probe_error` is why server/discover failed, if it did; `legacy_only`, that no probe
     was made since the transport carries only sessions (HTTP+SSE)."""
     revisions = ", ".join(MODERN_REVISIONS)
-    if sessions_only:
+    if legacy_only:
         why = "the HTTP+SSE transport of a URL ending in /sse carries only session revisions"
     elif probe_error is not None:
         why = f"its server/discover failed: {probe_error.message}"

@@ -296,14 +296,14 @@ async def open_modern(opening: Opening, conn: Connection) -> ModernEra | None:
         # for them all, so it sees the same in both eras (set_logging_level changes it).
         calls.log_level = "debug"
     tool_headers = ToolHeaders()
-    if conn.extras.sessions_only:
+    if conn.extras.legacy_only:
         found = None  # the HTTP+SSE transport (a URL ending in /sse) has no such era
     else:
         found = await discover(conn, calls, tool_headers.headers, _probe_timeout(opening, conn))
     if found is None:
         if opening.protocol != "auto":
             raise pinned_refusal(
-                opening.target, calls.probe_error, sessions_only=conn.extras.sessions_only
+                opening.target, calls.probe_error, legacy_only=conn.extras.legacy_only
             )
         return None
     return ModernEra(conn, calls, found, tool_headers)

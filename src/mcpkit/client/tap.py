@@ -42,8 +42,8 @@ class TappedChannel:
         return extras_of(self._channel).failed_here
 
     @property
-    def sessions_only(self) -> bool:
-        return extras_of(self._channel).sessions_only
+    def legacy_only(self) -> bool:
+        return extras_of(self._channel).legacy_only
 
     @property
     def authorizing(self) -> Authorizing | None:

@@ -29,7 +29,7 @@ __all__ = [
     "FailsHere",
     "Feeder",
     "KnowsMcpSessionId",
-    "MayCarrySessionsOnly",
+    "MayCarryLegacyOnly",
     "MayStopWriting",
     "MessageChannel",
     "PushingChannel",
@@ -226,12 +226,12 @@ class MayStopWriting(Protocol):
 
 
 @runtime_checkable
-class MayCarrySessionsOnly(Protocol):
+class MayCarryLegacyOnly(Protocol):
     """A client channel that may carry the legacy era only (the HTTP+SSE transport): it
-    says so with `sessions_only` True."""
+    says so with `legacy_only` True."""
 
     @property
-    def sessions_only(self) -> bool: ...
+    def legacy_only(self) -> bool: ...
 
 
 class ChannelExtras:
@@ -311,10 +311,10 @@ class ChannelExtras:
         return ch.authorizing if isinstance(ch, Authorizes) else None
 
     @property
-    def sessions_only(self) -> bool:
+    def legacy_only(self) -> bool:
         """A client channel that can carry only the legacy era (the HTTP+SSE transport)."""
         ch = self.channel
-        return bool(ch.sessions_only) if isinstance(ch, MayCarrySessionsOnly) else False
+        return bool(ch.legacy_only) if isinstance(ch, MayCarryLegacyOnly) else False
 
 
 def extras_of(channel: MessageChannel) -> ChannelExtras:

@@ -287,7 +287,7 @@ class _HttpChannel:
         return self.http.failed_here(request_id) if self.legacy is None else None
 
     @property
-    def sessions_only(self) -> bool:
+    def legacy_only(self) -> bool:
         """Whether only the legacy era can be spoken: the old HTTP+SSE transport (a URL
         ending in /sse) is a 2024-11-05 transport, with no modern revision."""
         return self._legacy_now or self.legacy is not None

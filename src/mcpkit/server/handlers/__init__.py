@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "HANDLERS",
     "MODERN_HANDLERS",
-    "SESSION_HANDLERS",
+    "LEGACY_HANDLERS",
     "Handler",
     "Route",
 ]
@@ -38,13 +38,13 @@ Handler = Callable[[FeatureServer, "Context", Any], Awaitable[Any]]
 
 
 class Route(NamedTuple):
-    """What serves one method, by the era of the request: `session` a request of a session
+    """What serves one method, by the era of the request: `legacy` a request of a session
     (2025-11-25 and before: `initialize` settled its terms), `modern` a request that
-    carries its own (2026-07-28). None where the method has no handler in that era; whether
-    the method exists in a revision at all is the protocol's to say (`mcpkit.types.methods`,
-    and the extensions' tables), before the request gets here."""
+    carries its terms in its `_meta` (2026-07-28). None where the method has no handler in
+    that era; whether the method exists in a revision at all is the protocol's to say
+    (`mcpkit.types.methods`, and the extensions' tables), before the request gets here."""
 
-    session: Handler | None
+    legacy: Handler | None
     modern: Handler | None
 
 
@@ -91,8 +91,8 @@ HANDLERS: Mapping[str, Route] = MappingProxyType(
 
 #: `HANDLERS` by era, as plain dicts of the methods each has a handler for: what a request's
 #: handler is looked up in (`dispatch.handler_for`), with no `Route` read.
-SESSION_HANDLERS: Final[dict[str, Handler]] = {
-    method: route.session for method, route in HANDLERS.items() if route.session is not None
+LEGACY_HANDLERS: Final[dict[str, Handler]] = {
+    method: route.legacy for method, route in HANDLERS.items() if route.legacy is not None
 }
 MODERN_HANDLERS: Final[dict[str, Handler]] = {
     method: route.modern for method, route in HANDLERS.items() if route.modern is not None
