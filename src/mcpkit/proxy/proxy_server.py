@@ -39,7 +39,7 @@ from mcpkit.runtime.layers import call_through
 from mcpkit.server.context import Context
 from mcpkit.server.handlers import Handler
 from mcpkit.server.handlers.tasks import polled
-from mcpkit.server.request_facts import is_modern_request
+from mcpkit.server.request_facts import is_modern
 from mcpkit.server.server import Server
 from mcpkit.server.session import Peer, ServerSessionHandle
 from mcpkit.stores.url import Stores, check_store_url
@@ -304,7 +304,7 @@ class ProxyServer(Server):
             return await self._initialize(handle, ev.params)
         terms = ev.terms
         forward: Callable[[Any], Awaitable[Any]]
-        if is_modern_request(terms):
+        if is_modern(terms):
             if ev.method in ("server/discover", "subscriptions/listen"):
                 return await self._answer_modern(handle, ev)
             forward = functools.partial(self._modern_forward, handle, ev)

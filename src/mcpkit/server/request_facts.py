@@ -30,13 +30,13 @@ if TYPE_CHECKING:
     from mcpkit.server.session import Peer
     from mcpkit.stores.task_runner import TaskRun
 
-__all__ = ["RequestFacts", "TaskBeginning", "is_modern_request"]
+__all__ = ["RequestFacts", "TaskBeginning", "is_modern"]
 
 #: `RequestFacts._meta` before anything read it: the params still hold it.
 _UNREAD: Any = object()
 
 
-def is_modern_request(terms: Terms[Any] | None) -> bool:
+def is_modern(terms: Terms[Any] | None) -> bool:
     """Whether a request served under `terms` is modern (2026-07-28: it carried them): it belongs to
     no session, whatever the transport kept around it."""
     return terms is not None and terms.stateless and terms.revision in MODERN_REVISIONS

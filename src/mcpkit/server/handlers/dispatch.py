@@ -34,7 +34,7 @@ from mcpkit.server.handlers.routing import (
 )
 from mcpkit.server.middleware.chains import watched_event
 from mcpkit.server.mount import context_for, owner_of, shown_contents
-from mcpkit.server.request_facts import is_modern_request
+from mcpkit.server.request_facts import is_modern
 from mcpkit.server.session import Peer, ServerSessionHandle
 from mcpkit.types import ReadResourceRequestParams, ReadResourceResult
 
@@ -53,7 +53,7 @@ class ServerDispatch(ServerCore):
     async def handle_request(self, handle: Peer, ev: RequestReceived) -> Any:
         """Serve one request of `handle`'s client: its handler's result (raises McpError)."""
         terms = ev.terms
-        modern = is_modern_request(terms)
+        modern = is_modern(terms)
         method = ev.method
         handler = handler_for(method, modern)
         if handler is None:
@@ -114,7 +114,7 @@ class ServerDispatch(ServerCore):
     def _mounted_handler(self, ctx: Context) -> Handler:
         """What serves the request of `ctx` routed here by the parent, in the request's era
         (a mounted proxy serves some itself); -32601 if this server has none."""
-        handler = handler_for(ctx.method, is_modern_request(ctx.terms))
+        handler = handler_for(ctx.method, is_modern(ctx.terms))
         if handler is None:  # (the parent routes only what it serves itself)
             raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {ctx.method}")
         return handler
