@@ -42,8 +42,8 @@ from http_loadgen import (  # noqa: E402  (bench/ is put on the path just above)
     ECHO_BODY,
     INITIALIZE,
     INITIALIZED,
-    STATELESS_ECHO_BODY,
-    STATELESS_VERSION,
+    MODERN_ECHO_BODY,
+    MODERN_VERSION,
 )
 
 __all__ = ["main"]
@@ -59,7 +59,7 @@ async def _post(app: Any, body: bytes, version: str, session: bytes | None) -> l
         (b"accept", b"application/json, text/event-stream"),
         (b"mcp-protocol-version", version.encode()),
     ]
-    if version == STATELESS_VERSION:
+    if version == MODERN_VERSION:
         headers += [(b"mcp-method", b"tools/call"), (b"mcp-name", b"echo")]
     if session is not None:
         headers.append((b"mcp-session-id", session))
@@ -111,8 +111,8 @@ async def _serve(app: Any, era: str, calls: int, no_gc: bool = False) -> None:
     life = asyncio.create_task(app({"type": "lifespan", "state": {}}, queue.get, lifespan_send))
     await started.wait()
     session = None
-    body = STATELESS_ECHO_BODY
-    if era != STATELESS_VERSION:
+    body = MODERN_ECHO_BODY
+    if era != MODERN_VERSION:
         body = ECHO_BODY
         sent = await _post(app, INITIALIZE, era, None)
         session = dict(sent[0]["headers"])[b"mcp-session-id"]
@@ -186,7 +186,7 @@ def counted_run(tool: str, script: str, argv: list[str]) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--era", choices=("2025-11-25", STATELESS_VERSION), default=STATELESS_VERSION
+        "--era", choices=("2025-11-25", MODERN_VERSION), default=MODERN_VERSION
     )
     parser.add_argument("--answers", choices=("json", "sse"), default="json")
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from loadgen import ECHO_TEMPLATE, STATELESS_ECHO_TEMPLATE
+from loadgen import ECHO_TEMPLATE, MODERN_ECHO_TEMPLATE
 
 from mcpkit.testing import raw_session
 
@@ -40,7 +40,7 @@ def load_server(kind: str) -> Any:
 
 async def one_round(server: Any, era: str, requests: int, inflight: int) -> float:
     """CPU seconds of this process per request, `inflight` requests kept in flight."""
-    template = ECHO_TEMPLATE if era == "2025-11-25" else STATELESS_ECHO_TEMPLATE
+    template = ECHO_TEMPLATE if era == "2025-11-25" else MODERN_ECHO_TEMPLATE
     async with raw_session(server, initialize=era == "2025-11-25", timeout=30) as peer:
         channel = peer.channel
         for n in range(200):  # warm up

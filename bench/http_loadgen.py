@@ -47,17 +47,17 @@ INITIALIZE = (
     + b'","capabilities":{},"clientInfo":{"name":"bench-http-loadgen","version":"1.0.0"}}}'
 )
 INITIALIZED = b'{"jsonrpc":"2.0","method":"notifications/initialized"}'
-STATELESS_VERSION = "2026-07-28"
+MODERN_VERSION = "2026-07-28"
 #: The terms a 2026-07-28 request carries in its `_meta`.
-STATELESS_META = {
-    "io.modelcontextprotocol/protocolVersion": STATELESS_VERSION,
+MODERN_META = {
+    "io.modelcontextprotocol/protocolVersion": MODERN_VERSION,
     "io.modelcontextprotocol/clientCapabilities": {},
     "io.modelcontextprotocol/clientInfo": {"name": "bench-http-loadgen", "version": "1.0.0"},
 }
-STATELESS_ECHO_BODY = (
+MODERN_ECHO_BODY = (
     b'{"jsonrpc":"2.0","id":%d,"method":"tools/call",'
     b'"params":{"name":"echo","arguments":{"text":"hello"},"_meta":'
-    + json.dumps(STATELESS_META, separators=(",", ":")).encode()
+    + json.dumps(MODERN_META, separators=(",", ":")).encode()
     + b"}}"
 )
 #: Seconds for a freshly started server to accept connections; MCPKIT_BENCH_CONNECT_WITHIN
@@ -205,7 +205,7 @@ def post(
         b"accept: application/json, text/event-stream\r\nmcp-protocol-version: %s\r\n"
         % (port, era.encode())
     )
-    if era == STATELESS_VERSION:
+    if era == MODERN_VERSION:
         head += b"mcp-method: " + method + b"\r\n"
         if name is not None:
             head += b"mcp-name: " + name + b"\r\n"
@@ -330,7 +330,7 @@ async def call_loop(
         post(port, b"", session, era).rpartition(b"content-length:")[0]
         + b"content-length: %d\r\n\r\n"
     )
-    template = STATELESS_ECHO_BODY if era == STATELESS_VERSION else ECHO_BODY
+    template = MODERN_ECHO_BODY if era == MODERN_VERSION else ECHO_BODY
     now = time.perf_counter_ns
     while not load.stop:
         rid = load.ids
@@ -351,7 +351,7 @@ async def call_loop(
 
 async def run_load(args: argparse.Namespace) -> LoadResult:
     conns = [await connect(args.port) for _ in range(args.sessions)]
-    handshake = not args.floor and args.era != STATELESS_VERSION
+    handshake = not args.floor and args.era != MODERN_VERSION
     sessions = [await open_session(c, args.port) if handshake else None for c in conns]
     load = Load()
     tasks = [
@@ -437,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--floor", action="store_true", help="no handshake, no id checks")
     parser.add_argument(
         "--era",
-        choices=[PROTOCOL_VERSION, STATELESS_VERSION],
+        choices=[PROTOCOL_VERSION, MODERN_VERSION],
         default=PROTOCOL_VERSION,
         help="2026-07-28: no session, each call carries its terms",
     )

@@ -62,19 +62,19 @@ from typing import Any
 from http_bench import Served, free_port
 from http_loadgen import (
     ECHO_BODY,
-    STATELESS_ECHO_BODY,
-    STATELESS_VERSION,
+    MODERN_ECHO_BODY,
+    MODERN_VERSION,
     connect,
     last_message,
     open_session,
     post,
 )
-from loadgen import ECHO_TEMPLATE, STATELESS_ECHO_TEMPLATE, Session, StdioTransport
+from loadgen import ECHO_TEMPLATE, MODERN_ECHO_TEMPLATE, Session, StdioTransport
 
 BENCH = Path(__file__).resolve().parent
 SERVERS = BENCH / "servers"
 RESULTS = BENCH / "results"
-ERAS = ("2025-11-25", STATELESS_VERSION)
+ERAS = ("2025-11-25", MODERN_VERSION)
 LOOPS = ("asyncio", "uvloop")
 #: How much slower a program runs under callgrind, roughly: the app's short waits are
 #: stretched by this much (see the module's docstring).
@@ -150,8 +150,8 @@ def stdio_figure(python: str, era: str, loop: str, warmup: int, calls: int, tmp:
     settled = tmp / f"settled-{era}-{loop}"
     cmd = [*callgrind(out), python, "-c", _PRELUDE + _RUN, str(SERVERS / "mcpkit_server_async.py")]
     transport = StdioTransport(cmd, env=env_for(loop, settled))
-    stateless = era == STATELESS_VERSION
-    template = STATELESS_ECHO_TEMPLATE if stateless else ECHO_TEMPLATE
+    stateless = era == MODERN_VERSION
+    template = MODERN_ECHO_TEMPLATE if stateless else ECHO_TEMPLATE
     try:
         session = Session(transport, timeout=120, stateless=stateless)
         session.initialize()
@@ -177,7 +177,7 @@ def stdio_figure(python: str, era: str, loop: str, warmup: int, calls: int, tmp:
 
 async def _http_calls(port: int, era: str, first: int, count: int, session: bytes | None) -> None:
     conn = await connect(port)
-    body = STATELESS_ECHO_BODY if era == STATELESS_VERSION else ECHO_BODY
+    body = MODERN_ECHO_BODY if era == MODERN_VERSION else ECHO_BODY
     try:
         for n in range(first, first + count):
             reply = last_message(await conn.request(post(port, body % n, session, era)))
@@ -229,7 +229,7 @@ def http_figure(
     )
     try:
         sessions: list[bytes | None] = [
-            None if era == STATELESS_VERSION else asyncio.run(_http_session(port))
+            None if era == MODERN_VERSION else asyncio.run(_http_session(port))
             for _ in range(connections)
         ]
         asyncio.run(_http_load(port, era, 1000, warmup, sessions))

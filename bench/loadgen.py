@@ -27,21 +27,21 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 PROTOCOL_VERSION = "2025-11-25"
-STATELESS_VERSION = "2026-07-28"
+MODERN_VERSION = "2026-07-28"
 ECHO_TEMPLATE = (
     b'{"jsonrpc":"2.0","id":%d,"method":"tools/call",'
     b'"params":{"name":"echo","arguments":{"text":"hello"}}}'
 )
 # The same call as a 2026-07-28 client sends it: no session, its terms in `_meta`.
-STATELESS_META = {
-    "io.modelcontextprotocol/protocolVersion": STATELESS_VERSION,
+MODERN_META = {
+    "io.modelcontextprotocol/protocolVersion": MODERN_VERSION,
     "io.modelcontextprotocol/clientCapabilities": {},
     "io.modelcontextprotocol/clientInfo": {"name": "bench-loadgen", "version": "1.0.0"},
 }
-STATELESS_ECHO_TEMPLATE = (
+MODERN_ECHO_TEMPLATE = (
     b'{"jsonrpc":"2.0","id":%d,"method":"tools/call",'
     b'"params":{"name":"echo","arguments":{"text":"hello"},"_meta":'
-    + json.dumps(STATELESS_META, separators=(",", ":")).encode().replace(b"%", b"%%")
+    + json.dumps(MODERN_META, separators=(",", ":")).encode().replace(b"%", b"%%")
     + b"}}"
 )
 READ_CHUNK = 1 << 16  # a pipe holds 64 KiB; a larger buffer costs an mmap per read
@@ -222,7 +222,7 @@ class Session:
         rid = self.next_id
         self.next_id += 1
         if self.stateless:
-            params = {**params, "_meta": STATELESS_META}
+            params = {**params, "_meta": MODERN_META}
         msg = {"jsonrpc": "2.0", "id": rid, "method": method, "params": params}
         self.transport.send([json.dumps(msg).encode()])
         for _ in range(10_000):  # skip notifications and server requests, but not forever
@@ -244,8 +244,8 @@ class Session:
     def initialize(self) -> dict[str, Any]:
         if self.stateless:
             found: dict[str, Any] = self.request("server/discover", {})
-            if STATELESS_VERSION not in found.get("supportedVersions", []):
-                raise BenchError(f"server/discover lists no {STATELESS_VERSION}: {found}")
+            if MODERN_VERSION not in found.get("supportedVersions", []):
+                raise BenchError(f"server/discover lists no {MODERN_VERSION}: {found}")
             return {"serverInfo": found.get("_meta", {}).get("io.modelcontextprotocol/serverInfo")}
         result: dict[str, Any] = self.request(
             "initialize",
@@ -392,8 +392,8 @@ def bench_stdio(
     measure both load shapes."""
     start = time.perf_counter()
     transport = StdioTransport(command)
-    stateless = revision == STATELESS_VERSION
-    template = STATELESS_ECHO_TEMPLATE if stateless else ECHO_TEMPLATE
+    stateless = revision == MODERN_VERSION
+    template = MODERN_ECHO_TEMPLATE if stateless else ECHO_TEMPLATE
     try:
         session = Session(transport, timeout, stateless)
         init = session.initialize()
@@ -480,7 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--revision",
-        choices=[PROTOCOL_VERSION, STATELESS_VERSION],
+        choices=[PROTOCOL_VERSION, MODERN_VERSION],
         default=PROTOCOL_VERSION,
         help="the era: a 2025-11-25 session, or 2026-07-28 requests that carry their terms",
     )

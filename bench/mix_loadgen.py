@@ -32,9 +32,9 @@ from dataclasses import asdict, dataclass
 from typing import Any, cast
 
 from http_loadgen import (
+    MODERN_META,
+    MODERN_VERSION,
     PROTOCOL_VERSION,
-    STATELESS_META,
-    STATELESS_VERSION,
     Connection,
     HttpError,
     Response,
@@ -137,8 +137,8 @@ class User:
         rid = self.load.ids
         self.load.ids += 1
         name = params.get("name")
-        if self.era == STATELESS_VERSION:
-            params = {**params, "_meta": STATELESS_META}
+        if self.era == MODERN_VERSION:
+            params = {**params, "_meta": MODERN_META}
         body = json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
         data = post(
             self.port,
@@ -166,7 +166,7 @@ class User:
     async def open(self) -> bytes | None:
         """A new session (2025-11-25), or none (2026-07-28)."""
         assert self.conn is not None
-        return None if self.era == STATELESS_VERSION else await open_session(self.conn, self.port)
+        return None if self.era == MODERN_VERSION else await open_session(self.conn, self.port)
 
     async def close(self, session: bytes | None) -> None:
         if session is None:
@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=30.0, help="timed seconds")
     parser.add_argument("--warmup", type=float, default=5.0, help="untimed seconds first")
     parser.add_argument(
-        "--era", choices=[PROTOCOL_VERSION, STATELESS_VERSION], default=PROTOCOL_VERSION
+        "--era", choices=[PROTOCOL_VERSION, MODERN_VERSION], default=PROTOCOL_VERSION
     )
     parser.add_argument(
         "--within",

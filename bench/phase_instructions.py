@@ -5,7 +5,7 @@ its own: where `bench/app_instructions.py`'s total goes, exactly.
         [--calls 500] TARGET [TARGET ...]
 
 A TARGET is `module:attribute.path`, a function or a method (sync or `async def`), e.g.
-`mcpkit.protocol.server_session:ServerSession.read_apart` or
+`mcpkit.protocol.server_session:ServerSession.read_sessionless` or
 `mcpkit.transports.http.mirrored:MirrorCheck.request`. Each is measured in a valgrind run of
 its own, on the calls of `app_instructions.py` (same app, same warmup, the collector off): the
 counters are on only while the function runs, so its figure includes what it calls and

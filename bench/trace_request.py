@@ -58,8 +58,8 @@ sys.path[:0] = [str(BENCH), str(BENCH / "servers")]
 
 from http_loadgen import (  # noqa: E402  (bench/ is put on the path just above)
     ECHO_BODY,
-    STATELESS_ECHO_BODY,
-    STATELESS_VERSION,
+    MODERN_ECHO_BODY,
+    MODERN_VERSION,
     Connection,
     connect,
     last_message,
@@ -69,10 +69,10 @@ from http_loadgen import (  # noqa: E402  (bench/ is put on the path just above)
 
 __all__ = ["Trace", "import_cycles", "main", "trace_call"]
 
-ERAS = ("2025-11-25", STATELESS_VERSION)
+ERAS = ("2025-11-25", MODERN_VERSION)
 # Issue 40: (modules, package switches) measured before the refactor, and its targets.
-BEFORE = {"2025-11-25": (41, 38), STATELESS_VERSION: (37, 25)}
-TARGETS = {"2025-11-25": (25, 16), STATELESS_VERSION: (20, 12)}
+BEFORE = {"2025-11-25": (41, 38), MODERN_VERSION: (37, 25)}
+TARGETS = {"2025-11-25": (25, 16), MODERN_VERSION: (20, 12)}
 
 
 # ------------------------------------------------------------------------------ the trace
@@ -136,7 +136,7 @@ def layer(package: str) -> str:
 
 
 async def call_once(conn: Connection, port: int, session: bytes | None, era: str, rid: int) -> None:
-    body = (STATELESS_ECHO_BODY if era == STATELESS_VERSION else ECHO_BODY) % rid
+    body = (MODERN_ECHO_BODY if era == MODERN_VERSION else ECHO_BODY) % rid
     answer = last_message(await conn.request(post(port, body, session, era)))
     if b'"result"' not in answer or b'"hello"' not in answer:
         raise RuntimeError(f"echo failed: {answer[:300]!r}")
@@ -167,7 +167,7 @@ async def trace_call(app: Any, era: str, warmup: int, http: str, repeat: int) ->
                 await asyncio.sleep(0.01)  # uvicorn says it started only through this flag
         port = server.servers[0].sockets[0].getsockname()[1]
         conn = await connect(port)
-        session = None if era == STATELESS_VERSION else await open_session(conn, port)
+        session = None if era == MODERN_VERSION else await open_session(conn, port)
         for rid in range(1, warmup + 1):
             await call_once(conn, port, session, era, rid)
         rid = warmup + 1

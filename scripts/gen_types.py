@@ -36,7 +36,7 @@ __all__ = ["REVISIONS", "generate", "main"]
 REVISIONS = ("2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05")
 # The revisions served without a session: each request says its revision in `_meta`
 # (2026-07-28 basic/versioning); the others are negotiated by `initialize`.
-STATELESS_REVISIONS = ("2026-07-28",)
+MODERN_REVISIONS = ("2026-07-28",)
 # `mcpkit.types`: the newest revision of the session era, whose types the API is written in.
 LATEST = "2025-11-25"
 REPO = Path(__file__).resolve().parent.parent
@@ -57,7 +57,7 @@ EMPTY_RESULT_METHODS = ("logging/setLevel", "ping", "resources/subscribe", "reso
 # (`mcpkit.types`) decode the older ones. A revision that changes shapes incompatibly names
 # itself here, and its table then decodes with its own module.
 # 2026-07-28 changes shapes (every result has `resultType`, the handshake is gone): its own.
-DECODED_WITH = {rev: rev if rev in STATELESS_REVISIONS else LATEST for rev in REVISIONS}
+DECODED_WITH = {rev: rev if rev in MODERN_REVISIONS else LATEST for rev in REVISIONS}
 
 METHODS_DOC = """Which MCP methods each revision has, who sends them, and their params and results.
 
@@ -79,8 +79,8 @@ Kind = Literal["request", "notification"]
 LATEST_REVISION: Final = "{latest}"
 #: The revisions `initialize` negotiates (a session), newest first.
 SUPPORTED_REVISIONS: Final = ({revisions})
-#: The revisions served without a session, each request naming its own in `_meta`.
-STATELESS_REVISIONS: Final = ({stateless})
+#: The modern revisions (basic/versioning): no session, each request naming its own in `_meta`.
+MODERN_REVISIONS: Final = ({modern})
 #: The revision whose types decode each supported revision's messages.
 DECODED_WITH: Final[Mapping[str, str]] = MappingProxyType(
     {{
@@ -251,15 +251,15 @@ def render_methods(tables: dict[str, dict[str, Method]]) -> str:
         ]
     code = METHODS_CODE.format(
         latest=LATEST,
-        revisions=", ".join(f'"{r}"' for r in REVISIONS if r not in STATELESS_REVISIONS),
-        stateless=", ".join(f'"{r}"' for r in STATELESS_REVISIONS) + ",",
+        revisions=", ".join(f'"{r}"' for r in REVISIONS if r not in MODERN_REVISIONS),
+        modern=", ".join(f'"{r}"' for r in MODERN_REVISIONS) + ",",
         decoded_with="\n".join(f'        "{r}": "{DECODED_WITH[r]}",' for r in REVISIONS),
         tables="\n".join(blocks),
         by_revision="\n".join(f'        "{r}": {table_name(r)},' for r in REVISIONS),
     )
     empty = ", ".join(f"`{m}`" for m in EMPTY_RESULT_METHODS)
     names = ["DECODED_WITH", "Direction", "Kind", "LATEST_REVISION", "METHODS", "MethodInfo"]
-    names += ["STATELESS_REVISIONS", "SUPPORTED_REVISIONS", "methods_for"]
+    names += ["MODERN_REVISIONS", "SUPPORTED_REVISIONS", "methods_for"]
     lines = header(f"the MCP schema, revisions {REVISIONS[-1]} to {REVISIONS[0]}")
     lines += docstring(METHODS_DOC.format(latest=LATEST, empty=empty), "")
     lines += ["", "from __future__ import annotations", "", "from collections.abc import Mapping"]

@@ -2,7 +2,7 @@
 that carry their own terms in `_meta`, each part fuzzed one draw in eight, so that many
 examples pass every check before the part fuzzed and reach the code behind it. Over HTTP:
 tests/http/test_http_fuzz_2026.py; on one connection, as stdio carries them:
-tests/server/test_fuzz_own_terms.py."""
+tests/server/test_fuzz_modern.py."""
 
 from __future__ import annotations
 

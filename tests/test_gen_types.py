@@ -18,11 +18,11 @@ from typing import Any
 import msgspec
 import pytest
 
-from mcpkit.types.methods import STATELESS_REVISIONS, SUPPORTED_REVISIONS
+from mcpkit.types.methods import MODERN_REVISIONS, SUPPORTED_REVISIONS
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).resolve().parent / "types_fixture"
-FIXTURE_REVISIONS = (*STATELESS_REVISIONS, *SUPPORTED_REVISIONS, "2099-01-01")  # last: listed only
+FIXTURE_REVISIONS = (*MODERN_REVISIONS, *SUPPORTED_REVISIONS, "2099-01-01")  # last: listed only
 
 
 def decode(data: Any, tp: Any) -> Any:

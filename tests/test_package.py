@@ -702,15 +702,11 @@ def test_the_test_files_the_sources_cite_exist() -> None:
 
 
 def test_modules_are_named_for_what_they_hold_not_for_the_era() -> None:
-    """No module is named `stateless.py` after the 2026-07-28 era (there were four, one per
-    layer, each holding something else); the one left is the import path docs/eras.md gave
-    `CachePolicy`, and holds only that name."""
-    named_for_the_era = sorted(str(p.relative_to(SRC)) for p in SRC.rglob("stateless.py"))
-    assert named_for_the_era == ["protocol/stateless.py"]
-    from mcpkit.protocol import own_terms, stateless
-
-    assert stateless.__all__ == ["CachePolicy"]
-    assert stateless.CachePolicy is own_terms.CachePolicy
+    """No module is named `stateless.py` (there were four, one per layer, each holding something
+    else, and "stateless" also names the HTTP app that keeps no session); the 2026-07-28 era is
+    "modern" (the spec's word, basic/versioning), and `protocol/modern.py` holds its rules."""
+    named_for_the_old_word = sorted(str(p.relative_to(SRC)) for p in SRC.rglob("stateless.py"))
+    assert named_for_the_old_word == []
 
 
 _SIDES = (

@@ -241,7 +241,7 @@ def test_a_login_longer_than_init_timeout_does_not_cut_the_legacy_sse_connect_sh
 ) -> None:
     # By URL the stream's GET carries the login, which the wait for the endpoint event does
     # not count; opened by the caller with an open stream, initialize's POST carries it
-    # (pinned to the session era, as no probe goes first).
+    # (pinned to the legacy era, as no probe goes first).
     async def main() -> None:
         server = FakeLegacy(World(mcp=LEGACY), open_stream=opened == "by the caller")
         http = httpx.AsyncClient(transport=httpx.MockTransport(server))

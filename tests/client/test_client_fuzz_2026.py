@@ -10,7 +10,7 @@ import asyncio
 from typing import Any
 
 from _fuzz_2026 import mostly
-from _stateless_fakes import FakeModernServer
+from _modern_fakes import FakeModernServer
 from _strategies import json_values
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st

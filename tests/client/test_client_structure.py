@@ -22,7 +22,7 @@ PUBLIC = frozenset(
     load_skill max_input_rounds middleware notify on_log on_notification ping protocol
     protocol_version read_directory read_resource request requested_version
     send_roots_list_changed server_capabilities server_extension server_info servers session
-    session_id set_logging_level stateless_params subscribe target task_handle task_result
+    session_id set_logging_level modern_params subscribe target task_handle task_result
     timeout track_task unsubscribe""".split()
 )
 

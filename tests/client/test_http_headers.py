@@ -1,4 +1,4 @@
-"""The stateless revision's request headers as plain functions: value encoding (the spec's
+"""The modern revision's request headers as plain functions: value encoding (the spec's
 own examples), Mcp-Name, and which x-mcp-header declarations make a tool invalid."""
 
 from __future__ import annotations

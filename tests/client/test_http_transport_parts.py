@@ -23,7 +23,7 @@ def test_each_part_is_a_class_of_its_own(part: type) -> None:
 
 async def test_the_transport_reads_its_session_from_the_endpoint_requests() -> None:
     transport = StreamableHttpTransport("http://127.0.0.1:9/mcp", max_message_size=1234)
-    transport.speak_stateless("2026-07-28", lambda method, params: {})
+    transport.speak_modern("2026-07-28", lambda method, params: {})
     assert transport.protocol_version == "2026-07-28"
     assert transport.session_id is None
     transport.open(max_message_size=99)  # a size given to the transport wins over the Client's

@@ -77,7 +77,7 @@ async def schema_round_trip(url: str) -> None:
         await client.call_tool("json_schema_echo", {"schema": schema})
 
 
-# ------------------------------------------------- the stateless revision (2026-07-28)
+# ------------------------------------------------- the modern revision (2026-07-28)
 
 
 def confirm(params: ElicitRequestParams) -> ElicitResult:

@@ -128,7 +128,7 @@ def make_server() -> Server:
     return server
 
 
-#: These seams are the session era's (initialize first): the client is pinned to it.
+#: These seams are the legacy era's (initialize first): the client is pinned to it.
 SESSIONS = "2025-11-25"
 
 

@@ -28,8 +28,8 @@ from mcpkit.types import CreateTaskResult, ElicitResult, GetTaskResult
 
 # These tests are about the 2025-11-25 session (what the server sends the client, its errors
 # and notifications as that revision has them): the client is pinned to it. docs/eras.md says
-# what 2026-07-28 does instead; tests/server/test_stateless_revision.py and
-# tests/client/test_client_stateless.py cover it.
+# what 2026-07-28 does instead; tests/server/test_modern_revision.py and
+# tests/client/test_client_modern.py cover it.
 Client = functools.partial(Client, protocol="2025-11-25")
 
 

@@ -21,7 +21,7 @@ CALL_TIMEOUT = 3.0  # seconds: an unanswered call fails as a timeout, which the 
 def make_client(*args: str) -> Client:
     # The fake server speaks 2025-11-25 alone and, like some legacy servers, says nothing to
     # server/discover: pinned, the client opens with initialize instead of waiting out the
-    # probe (PROBE_TIMEOUT, tested in tests/client/test_client_stateless.py).
+    # probe (PROBE_TIMEOUT, tested in tests/client/test_client_modern.py).
     return Client(
         [*FAKE, *args],
         protocol="2025-11-25",

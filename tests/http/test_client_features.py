@@ -149,7 +149,7 @@ async def test_every_request_carries_the_session_and_version_and_close_deletes()
     app = make_server().http_app()
     recorder = Recorder(app)
     async with asyncio.timeout(WAIT), serving(recorder) as base:
-        # The session era's wire (pinned: "auto" would probe with server/discover first).
+        # The legacy era's wire (pinned: "auto" would probe with server/discover first).
         async with Client(
             base + "/mcp", headers={"x-api-key": "k1"}, protocol="2025-11-25"
         ) as client:

@@ -258,7 +258,7 @@ async def test_a_call_that_ended_its_clients_one_listen_to_make_room_is_counted(
     started, release = asyncio.Event(), asyncio.Event()
 
     class Reader:
-        def read_apart(self, body: bytes, info: object) -> object:
+        def read_sessionless(self, body: bytes, info: object) -> object:
             return body
 
     class Peer:

@@ -1,7 +1,7 @@
 """A 2026-07-28 request whose `_meta` the server read before is served with that `_meta` left
 undecoded until something reads it (`mcpkit.protocol.unread_meta`): what a handler, a
 middleware and the session make of it is what they made of it decoded, on the first request
-(read the general way) and on those after it (read by `ServerSession.read_apart`'s fold).
+(read the general way) and on those after it (read by `ServerSession.read_sessionless`'s fold).
 The progress token is looked for only where the `_meta`'s bytes may name one; the
 `MCP-Protocol-Version` header is checked against the revision the terms were read from."""
 

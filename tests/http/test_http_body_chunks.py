@@ -12,7 +12,7 @@ from _inprocess import asgi_request
 
 from mcpkit import Server
 
-STATELESS_CALL = (
+MODERN_CALL = (
     b'{"jsonrpc":"2.0","id":7,"method":"tools/call",'
     b'"params":{"name":"echo","arguments":{"text":"hello"},"_meta":{'
     b'"io.modelcontextprotocol/protocolVersion":"2026-07-28",'
@@ -42,8 +42,8 @@ def make_server(max_message_size: int = 1 << 20) -> Server:
 async def test_a_body_in_pieces_is_served_as_one_in_one_message(cuts: list[int]) -> None:
     app = make_server().http_app(json_response=True)
     async with app.lifespan():
-        bounds = [0, *cuts, len(STATELESS_CALL)]
-        pieces = [STATELESS_CALL[a:b] for a, b in itertools.pairwise(bounds)]
+        bounds = [0, *cuts, len(MODERN_CALL)]
+        pieces = [MODERN_CALL[a:b] for a, b in itertools.pairwise(bounds)]
         sent = await asgi_request(app, "POST", HEADERS, pieces)
     assert sent[0]["status"] == 200
     answer = msgspec.json.decode(b"".join(m.get("body", b"") for m in sent[1:]))
@@ -55,7 +55,7 @@ async def test_a_body_in_pieces_is_served_as_one_in_one_message(cuts: list[int])
 async def test_a_body_past_the_limit_is_413_in_one_message_or_in_pieces(pieces: int) -> None:
     app = make_server(max_message_size=64).http_app(json_response=True)
     async with app.lifespan():
-        size = -(-len(STATELESS_CALL) // pieces)
-        parts = [STATELESS_CALL[i : i + size] for i in range(0, len(STATELESS_CALL), size)]
+        size = -(-len(MODERN_CALL) // pieces)
+        parts = [MODERN_CALL[i : i + size] for i in range(0, len(MODERN_CALL), size)]
         sent = await asgi_request(app, "POST", HEADERS, parts)
     assert sent[0]["status"] == 413

@@ -18,7 +18,7 @@ from _legacy import make_server
 from _serving import WAIT, serving
 
 from mcpkit import Client, ConnectionFailed, PeerError, ProxyServer, TransportError
-from mcpkit.client.discover import StatelessRefused
+from mcpkit.client.discover import ModernRefused
 from mcpkit.transports.http_client import StreamableHttpTransport
 
 PROTOCOLS = ["auto", "2025-11-25", "2026-07-28"]
@@ -33,7 +33,7 @@ def _closed_port() -> int:
 
 @pytest.mark.parametrize(
     ("protocol", "path"),
-    # /sse: straight to the HTTP+SSE transport, which has no stateless era to pin
+    # /sse: straight to the HTTP+SSE transport, which has no modern era to pin
     [*((p, "/mcp") for p in PROTOCOLS), ("auto", "/sse"), ("2025-11-25", "/sse")],
 )
 async def test_a_refused_connection_fails_connect_as_a_transport_error(
@@ -94,7 +94,7 @@ async def test_a_server_gone_after_connecting_fails_calls_as_transport_errors(
 
 
 @pytest.mark.parametrize("tapped", [False, True])  # on_message wraps the channel
-async def test_each_stateless_call_is_refused_on_its_own_and_the_next_one_can_work(
+async def test_each_modern_call_is_refused_on_its_own_and_the_next_one_can_work(
     tapped: bool,
 ) -> None:
     """2026-07-28 has no session to end: a refused call is a ConnectionFailed, and the client
@@ -176,7 +176,7 @@ async def test_the_documented_retry_loop_tells_unreachable_from_answered() -> No
 
 async def test_a_client_pinned_to_2026_says_why_an_sse_url_cannot_serve_it() -> None:
     async with asyncio.timeout(WAIT):
-        with pytest.raises(StatelessRefused, match="carries only session revisions"):
+        with pytest.raises(ModernRefused, match="carries only session revisions"):
             async with Client(f"http://127.0.0.1:{_closed_port()}/sse", protocol="2026-07-28"):
                 pass
 

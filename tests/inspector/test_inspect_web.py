@@ -44,7 +44,7 @@ async def test_inspect_web_serves_the_inspector_for_the_target() -> None:
             asked = {"target": target}
             connected = (await http.post(f"{base}/api/connect", json=asked)).json()
             assert connected["result"]["protocolVersion"] == "2025-11-25"
-            assert not connected["result"]["stateless"]
+            assert not connected["result"]["modern"]
             assert "add" in await _tools(http, f"{base}/api/request")
         proc.send_signal(signal.SIGINT)
         async with asyncio.timeout(WAIT):

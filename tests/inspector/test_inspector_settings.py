@@ -110,11 +110,11 @@ async def test_the_hub_speaks_the_era_asked_keeps_it_for_a_reconnect_and_pings()
     try:
         facts = await hub.connect("eras", ConnectionSettings(protocol="2025-11-25"))
         assert await first_sent(events) == "initialize"
-        assert (facts["protocolVersion"], facts["stateless"]) == ("2025-11-25", False)
+        assert (facts["protocolVersion"], facts["modern"]) == ("2025-11-25", False)
         assert (await hub.ping())["method"] == "ping"
         facts = await hub.connect("eras", ConnectionSettings(protocol="2026-07-28"))
         assert await first_sent(events) == "server/discover"
-        assert (facts["protocolVersion"], facts["stateless"]) == ("2026-07-28", True)
+        assert (facts["protocolVersion"], facts["modern"]) == ("2026-07-28", True)
         assert (await hub.ping())["method"] == "server/discover"
         facts = await hub.connect("eras")  # as `mcpkit dev` reconnects: the last settings
         assert facts["protocolVersion"] == "2026-07-28"
@@ -131,11 +131,11 @@ async def test_a_pinned_transport_is_the_one_spoken() -> None:
             # HTTP+SSE, at a path the automatic choice would take for Streamable HTTP
             pinned = ConnectionSettings(transport="sse")
             facts = await hub.connect(f"{base}/events", pinned)
-            assert (facts["protocolVersion"], facts["stateless"]) == ("2025-11-25", False)
+            assert (facts["protocolVersion"], facts["modern"]) == ("2025-11-25", False)
             streamable = ConnectionSettings(transport="streamable-http")
             with pytest.raises(Exception, match=r"40[045]"):  # and no fallback is tried
                 await hub.connect(f"{base}/events", streamable)
             facts = await hub.connect(f"{base}/mcp", streamable)
-            assert facts["stateless"]  # auto era, over Streamable HTTP: 2026-07-28
+            assert facts["modern"]  # auto era, over Streamable HTTP: 2026-07-28
         finally:
             await hub.disconnect()

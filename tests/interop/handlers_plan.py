@@ -19,10 +19,10 @@ from mcpkit.protocol import codes
 sys.path.insert(0, str(PEERS))
 from mcpkit_handlers_server import ORDER, REPORT, STALL_TIMEOUT, UNAVAILABLE
 
-__all__ = ["HANDSHAKE", "STATELESS", "Plan", "Setup", "make_plan", "text"]
+__all__ = ["HANDSHAKE", "MODERN", "Plan", "Setup", "make_plan", "text"]
 
 HANDSHAKE = "2025-11-25"
-STATELESS = "2026-07-28"
+MODERN = "2026-07-28"
 #: What tools/list shows, sorted (not `internal_reset`: the typed middleware hides it).
 TOOLS = (
     "area await_ping caller count digest flaky greet inventory lookup place_order "
@@ -131,7 +131,7 @@ def common_steps(plan: Plan, setup: Setup, tag: str, owner: str) -> Check:
         # In 2026-07-28 over HTTP the client mirrors it into a header (base64: it is not
         # ASCII, and padded), which the server checks against the body before any
         # middleware; the hook then trims the body's.
-        mirrored = setup.http and setup.era == STATELESS
+        mirrored = setup.http and setup.era == MODERN
         header = "=?base64?" + base64.b64encode(REGION.encode()).decode() + "?="
         assert got["route"] == text(f"routed to Zürich; header {header if mirrored else 'absent'}")
         assert got["hidden"] == {

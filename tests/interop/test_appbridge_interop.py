@@ -28,7 +28,7 @@ sys.path.insert(0, str(HERE.parent / "inspector"))
 from _inspector_harness import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, browser_marks, serving, shoot
 
 from mcpkit.apps import UI_EXTENSION, VIEW_MIME_TYPE
-from mcpkit.protocol.own_terms import CLIENT_CAPABILITIES_KEY, REVISION_KEY
+from mcpkit.protocol.modern import CLIENT_CAPABILITIES_KEY, REVISION_KEY
 from mcpkit.transports.deployment.app import McpHttpApp
 
 pytestmark = browser_marks(120)

@@ -34,14 +34,14 @@ SUITE = "compose"  # which peers (see interop_harness)
 # "_meta": a key the spec reserves; the front's, never a mounted upstream's).
 SERVER_INFO = "io.modelcontextprotocol/serverInfo"
 HANDSHAKE = "2025-11-25"
-STATELESS = "2026-07-28"
+MODERN = "2026-07-28"
 
 # (client, mode, the era it must get): each client's default and its other era.
 RUNS = [
-    ("official", "auto", STATELESS),
+    ("official", "auto", MODERN),
     ("official", "legacy", HANDSHAKE),
     ("ts", "default", HANDSHAKE),
-    ("ts", "auto", STATELESS),
+    ("ts", "auto", MODERN),
 ]
 
 
@@ -351,7 +351,7 @@ def result_of(call: dict[str, Any], want: Call, era: str, shape: Shape) -> dict[
         return {"refused": True} if want.refused else call
     meta = dict(call.get("_meta") or {})
     info = meta.pop(SERVER_INFO, None)
-    if era == STATELESS:
+    if era == MODERN:
         assert info is not None and info["name"] == shape.server_name, call
     else:
         assert info is None, call

@@ -43,7 +43,7 @@ from typing import Any
 
 import pytest
 from _processes import finished
-from handlers_plan import HANDSHAKE, STATELESS, Plan, Setup, make_plan, text
+from handlers_plan import HANDSHAKE, MODERN, Plan, Setup, make_plan, text
 from interop_harness import PEERS, SUBPROCESS_TIMEOUT, peer_env, require_node, require_python_sdk
 
 from mcpkit.auth.server.resource import ProtectedResource
@@ -114,12 +114,12 @@ async def endpoint(setup: Setup) -> AsyncIterator[str]:
 # (`auto`: server/discover first) on the protected one.
 HTTP_RUNS = [
     *[("official", "legacy", HANDSHAKE, p) for p in (False, True)],
-    ("official", STATELESS, STATELESS, False),
-    ("official", "auto", STATELESS, True),
+    ("official", MODERN, MODERN, False),
+    ("official", "auto", MODERN, True),
     *[("ts-v1", "legacy", HANDSHAKE, p) for p in (False, True)],
     *[("ts-v2", "legacy", HANDSHAKE, p) for p in (False, True)],
-    ("ts-v2", STATELESS, STATELESS, False),
-    ("ts-v2", "auto", STATELESS, True),
+    ("ts-v2", MODERN, MODERN, False),
+    ("ts-v2", "auto", MODERN, True),
 ]
 
 
@@ -152,7 +152,7 @@ async def test_handshake_clients_of_a_stateless_app(client: str, mode: str) -> N
 
 # Over stdio each client in one era (each era by one of them): a server process per
 # connection, so only what one connection sees is checked there.
-STDIO_RUNS = [("official", STATELESS, STATELESS), ("ts-v2", "legacy", HANDSHAKE)]
+STDIO_RUNS = [("official", MODERN, MODERN), ("ts-v2", "legacy", HANDSHAKE)]
 
 
 @pytest.mark.parametrize(
@@ -172,7 +172,7 @@ async def test_outside_clients_over_stdio(client: str, mode: str, era: str) -> N
 URL_RUNS = [
     ("ts-v1", "legacy", HANDSHAKE),
     ("ts-v2", "legacy", HANDSHAKE),
-    ("ts-v2", STATELESS, STATELESS),
+    ("ts-v2", MODERN, MODERN),
 ]
 
 

@@ -43,7 +43,7 @@ def elicit(params: Any) -> ElicitResult:
 async def use_server(url: str, *, resumable: bool) -> dict[str, Any]:
     seen: list[float] = []
     transport = StreamableHttpTransport(url, reconnect_delay=0.05)
-    # The session era, whose server-to-client requests this server's tools use.
+    # The legacy era, whose server-to-client requests this server's tools use.
     async with Client(
         transport, sampling_handler=sample, elicitation_handler=elicit, protocol="2025-11-25"
     ) as client:

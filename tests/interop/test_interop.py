@@ -19,7 +19,7 @@ SUITE = ""  # which peers (see interop_harness)
 # handshake; the official SDK 2.x and mcpkit also speak 2026-07-28, which their clients
 # find with server/discover before any handshake.
 HANDSHAKE_REVISION = "2025-11-25"
-STATELESS_REVISION = "2026-07-28"
+MODERN_REVISION = "2026-07-28"
 MODERN_CLIENTS = frozenset({"official"})
 MODERN_SERVERS = frozenset({"official", "mcpkit"})
 
@@ -27,7 +27,7 @@ MODERN_SERVERS = frozenset({"official", "mcpkit"})
 def expected_revision(client: str, server: str) -> str:
     """The revision a pairing speaks: 2026-07-28 where both ends do, else the handshake's."""
     modern = client in MODERN_CLIENTS and server in MODERN_SERVERS
-    return STATELESS_REVISION if modern else HANDSHAKE_REVISION
+    return MODERN_REVISION if modern else HANDSHAKE_REVISION
 
 
 SERVER_NAMES = {"official": "official-interop", "ts": "ts-interop", "mcpkit": "mcpkit-interop"}
@@ -111,8 +111,8 @@ def text_of(item: Any) -> str:
     return text
 
 
-#: The revision "auto" picks: the official Python SDK (2.x) speaks the stateless one too, the
-#: TypeScript SDK v1 only the session era (the client falls back to initialize).
+#: The revision "auto" picks: the official Python SDK (2.x) speaks the modern one too, the
+#: TypeScript SDK v1 only the legacy era (the client falls back to initialize).
 AUTO_REVISION = {"official": "2026-07-28", "ts": HANDSHAKE_REVISION}
 
 

@@ -46,7 +46,7 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 HANDSHAKE = "2025-11-25"
-STATELESS = "2026-07-28"
+MODERN = "2026-07-28"
 SERVING = re.compile(r"over Streamable HTTP at (http://\S+)")
 START_WAIT = 20.0  # seconds: a bound on a server's start (a cold one imports a lot)
 LOG_WAIT = 5.0  # seconds: a server's stderr may be read after its client has finished
@@ -66,22 +66,22 @@ SAME_ANSWERS = {
 # (client, mode, the era it must get). `auto` is the official and FastMCP clients' default;
 # the TypeScript client's default is the handshake (`legacy`), and it probes only in `auto`.
 HTTP_RUNS = [
-    ("official", "auto", STATELESS),
+    ("official", "auto", MODERN),
     ("official", "legacy", HANDSHAKE),
-    ("official", STATELESS, STATELESS),
-    ("fastmcp", "auto", STATELESS),
+    ("official", MODERN, MODERN),
+    ("fastmcp", "auto", MODERN),
     ("fastmcp", "legacy", HANDSHAKE),
-    ("fastmcp", STATELESS, STATELESS),
+    ("fastmcp", MODERN, MODERN),
     ("ts", "default", HANDSHAKE),
     ("ts", "legacy", HANDSHAKE),
-    ("ts", "auto", STATELESS),
-    ("ts", STATELESS, STATELESS),
+    ("ts", "auto", MODERN),
+    ("ts", MODERN, MODERN),
 ]
 STDIO_RUNS = [
-    ("official", "auto", STATELESS),
+    ("official", "auto", MODERN),
     ("official", "legacy", HANDSHAKE),
     ("ts", "default", HANDSHAKE),
-    ("ts", "auto", STATELESS),
+    ("ts", "auto", MODERN),
 ]
 
 
@@ -242,7 +242,7 @@ async def official_summary(mode: str, target: list[str]) -> dict[str, Any]:
     return await summarize([mode, *target])
 
 
-@pytest.mark.parametrize(("mode", "era"), [("auto", STATELESS), ("legacy", HANDSHAKE)])
+@pytest.mark.parametrize(("mode", "era"), [("auto", MODERN), ("legacy", HANDSHAKE)])
 async def test_official_client_uses_peer_servers_over_http(
     peer_http: HttpServer, mode: str, era: str
 ) -> None:
@@ -250,7 +250,7 @@ async def test_official_client_uses_peer_servers_over_http(
 
 
 @pytest.mark.parametrize("server", PEER_SERVERS)
-@pytest.mark.parametrize(("mode", "era"), [("auto", STATELESS), ("legacy", HANDSHAKE)])
+@pytest.mark.parametrize(("mode", "era"), [("auto", MODERN), ("legacy", HANDSHAKE)])
 async def test_official_client_uses_peer_servers_over_stdio(
     server: str, mode: str, era: str
 ) -> None:
@@ -260,7 +260,7 @@ async def test_official_client_uses_peer_servers_over_stdio(
 
 # mcpkit's client: pinned to each era, and "auto" (server/discover first), which every eras
 # peer server answers with 2026-07-28.
-MCPKIT_CLIENT_MODES = [(HANDSHAKE, HANDSHAKE), (STATELESS, STATELESS), ("auto", STATELESS)]
+MCPKIT_CLIENT_MODES = [(HANDSHAKE, HANDSHAKE), (MODERN, MODERN), ("auto", MODERN)]
 
 
 async def mcpkit_summary(target: str | list[str], mode: str) -> dict[str, Any]:

@@ -328,7 +328,7 @@ async def test_mcpkit_client_against_features_server(server: str) -> None:
         roots=[Root(uri=r["uri"], name=r["name"]) for r in ROOTS],
         on_log=rec.on_log,
         on_notification=rec.on_notification,
-        # The features are the session era's (server-to-client requests, logging/setLevel,
+        # The features are the legacy era's (server-to-client requests, logging/setLevel,
         # resources/subscribe), which every peer here speaks.
         protocol=HANDSHAKE_REVISION,
     )

@@ -1,4 +1,4 @@
-"""`OwnTermsCodec.cached`: a request's terms found by the bytes of its trailing `_meta`, without
+"""`ModernCodec.cached`: a request's terms found by the bytes of its trailing `_meta`, without
 a decode, only where those bytes can be nothing but the params' own `_meta` member."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 
 import msgspec
 
-from mcpkit.protocol.own_terms import OwnTermsCodec
+from mcpkit.protocol.modern import ModernCodec
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import Terms
 from mcpkit.types import Implementation, ServerCapabilities
@@ -25,8 +25,8 @@ def params(text: str) -> bytes:
     return text.encode()
 
 
-def codec(supported: tuple[str, ...] = SUPPORTED) -> OwnTermsCodec:
-    return OwnTermsCodec(supported)
+def codec(supported: tuple[str, ...] = SUPPORTED) -> ModernCodec:
+    return ModernCodec(supported)
 
 
 def test_a_known_meta_is_found_without_a_decode_and_is_the_decoded_one() -> None:
@@ -59,7 +59,7 @@ def test_what_only_looks_like_the_meta_is_left_to_the_decode() -> None:
 def test_a_session_reads_with_the_codec_it_is_given_only_for_the_revisions_it_was_made_for() -> (
     None
 ):
-    shared = OwnTermsCodec(ServerSession.all_revisions)
+    shared = ModernCodec(ServerSession.all_revisions)
     info = Implementation(name="s", version="1")
     alike = ServerSession(info, ServerCapabilities(), codec=shared)
     assert alike.codec is shared

@@ -24,7 +24,7 @@ from mcpkit.types.methods import SUPPORTED_REVISIONS, methods_for
 
 
 def every_method() -> list[str]:
-    """Every method name of every revision mcpkit has a table for (the stateless 2026-07-28
+    """Every method name of every revision mcpkit has a table for (the modern 2026-07-28
     one included once it has one), and names no revision has."""
     names: set[str] = set()
     for revision in (*SUPPORTED_REVISIONS, "2026-07-28"):

@@ -1,7 +1,7 @@
-"""One reader: a 2025-era session's body (`receive_body`) and a 2026-07-28 POST (`read_apart`)
+"""One reader: a 2025-era session's body (`receive_body`) and a 2026-07-28 POST (`read_sessionless`)
 go through the same steps, each one function, the terms being what differs; params whose
 `_meta` is left unread (`unread_meta`'s twins) are read as the params type reads them; and
-`ServerSession.read_apart`'s fold of the usual 2026-07-28 request reads every body as those
+`ServerSession.read_sessionless`'s fold of the usual 2026-07-28 request reads every body as those
 steps read it: the same request, answers, and refusals."""
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import pytest
 
 from mcpkit.errors import McpError
 from mcpkit.protocol.events import RequestInfo, RequestReceived
-from mcpkit.protocol.outbox import ApartRead
-from mcpkit.protocol.own_terms import OwnTermsCodec
+from mcpkit.protocol.modern import ModernCodec
+from mcpkit.protocol.outbox import SessionlessRead
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import Terms
 from mcpkit.protocol.unread_meta import UNREAD_TYPES
-from mcpkit.server.catalog.calling.tool_calls import StatelessCallToolParams
+from mcpkit.server.catalog.calling.tool_calls import ModernCallToolParams
 from mcpkit.types import ClientCapabilities, Implementation, ServerCapabilities
 
 META = {
@@ -104,17 +104,17 @@ BODIES = [
 def _sessions() -> tuple[ServerSession, ServerSession]:
     """Two sessions that differ only in what params are decoded into where their `_meta` is
     left unread: the twins (`unread_meta`), and the params types themselves."""
-    codec = OwnTermsCodec(ServerSession.all_revisions)
+    codec = ModernCodec(ServerSession.all_revisions)
     caps = msgspec.convert({"tools": {}}, ServerCapabilities)
     info = Implementation(name="s", version="1")
-    types = {"tools/call": StatelessCallToolParams}
-    twins = ServerSession(info, caps, codec=codec, stateless_param_types=types)
-    plain = ServerSession(info, caps, codec=codec, stateless_param_types=types)
+    types = {"tools/call": ModernCallToolParams}
+    twins = ServerSession(info, caps, codec=codec, modern_param_types=types)
+    plain = ServerSession(info, caps, codec=codec, modern_param_types=types)
     plain._unread_types = types  # pyright: ignore[reportPrivateUsage]
     return twins, plain
 
 
-def _seen(read: ApartRead) -> Any:
+def _seen(read: SessionlessRead) -> Any:
     request = read.request
     shown = None
     if request is not None:
@@ -140,9 +140,9 @@ def _seen(read: ApartRead) -> Any:
 def test_params_with_their_meta_unread_are_read_as_the_type_reads_them(body: bytes) -> None:
     twins, plain = _sessions()
     for _ in range(3):  # (the terms read, then found by the cache's last hit, then its same)
-        read = twins.read_apart(body, INFO)
+        read = twins.read_sessionless(body, INFO)
         got = _seen(read)
-        assert got == _seen(plain.read_apart(body, INFO))
+        assert got == _seen(plain.read_sessionless(body, INFO))
         if read.request is not None and read.request.params == _call_params():
             # The usual call: its `_meta` named no token, and was left unread (a twin).
             assert type(read.request.params) in UNREAD_TYPES
@@ -153,7 +153,7 @@ def test_params_with_their_meta_unread_are_read_as_the_type_reads_them(body: byt
 
 def _call_params() -> Any:
     return msgspec.json.decode(
-        f'{{"name":"t","arguments":{{"x":1}},"_meta":{META_JSON}}}', type=StatelessCallToolParams
+        f'{{"name":"t","arguments":{{"x":1}},"_meta":{META_JSON}}}', type=ModernCallToolParams
     )
 
 
@@ -204,7 +204,7 @@ def test_a_2025_body_and_a_2026_post_are_read_by_the_same_steps() -> None:
     session_steps, reader_steps = _traced(stateful), _traced(reader)
     args = '{"name":"t","arguments":{"x":1}}'
     old = stateful.receive_body(_request(7, "tools/call", args), INFO)
-    new = reader.read_apart(_call(), INFO)
+    new = reader.read_sessionless(_call(), INFO)
     # The same functions, in the same order; what differs is the terms they are handed.
     assert (
         [name for name, _ in session_steps]
@@ -232,7 +232,7 @@ def test_one_encoder_answers_both_eras() -> None:
     sent = stateful.data_to_send()
     assert [o.data for o in sent] == [stateful.encode_answer(7, result, "tools/call", None)]
     reader = ServerSession(info, caps)
-    read = reader.read_apart(_call(), INFO)
+    read = reader.read_sessionless(_call(), INFO)
     assert read.request is not None
     terms = read.request.terms
     answer = json.loads(reader.encode_answer(7, result, "tools/call", terms))
@@ -250,18 +250,18 @@ def test_a_subclass_that_changes_a_step_is_read_the_general_way() -> None:
 
 @pytest.mark.parametrize("body", BODIES)
 def test_every_body_is_read_by_the_fold_as_the_steps_read_it(body: bytes) -> None:
-    codec = OwnTermsCodec(ServerSession.all_revisions)
+    codec = ModernCodec(ServerSession.all_revisions)
     caps = msgspec.convert({"tools": {}}, ServerCapabilities)
     info = Implementation(name="s", version="1")
-    types = {"tools/call": StatelessCallToolParams}
-    fold = ServerSession(info, caps, codec=codec, stateless_param_types=types)
-    general = _General(info, caps, codec=codec, stateless_param_types=types)
+    types = {"tools/call": ModernCallToolParams}
+    fold = ServerSession(info, caps, codec=codec, modern_param_types=types)
+    general = _General(info, caps, codec=codec, modern_param_types=types)
     warm = _call(rid=1)
     for session in (fold, general):  # the `_meta` read once: the next is found by its bytes
-        session.read_apart(warm, INFO)
+        session.read_sessionless(warm, INFO)
     for _ in range(2):  # (twice: the terms cache's last hit, then a hit of it again)
-        got = _seen(fold.read_apart(body, INFO))
-        want = _seen(general.read_apart(body, INFO))
+        got = _seen(fold.read_sessionless(body, INFO))
+        want = _seen(general.read_sessionless(body, INFO))
         assert got == want
         for session in (fold, general):
             assert not session._inflight  # pyright: ignore[reportPrivateUsage]

@@ -169,7 +169,7 @@ def test_a_request_on_a_revision_not_spoken_gets_the_2026_answer() -> None:
 
 def test_a_server_of_the_session_era_only_lists_its_revisions() -> None:
     server = ServerSession(
-        Implementation(name="s", version="1"), ServerCapabilities(), stateless_revisions=()
+        Implementation(name="s", version="1"), ServerCapabilities(), modern_revisions=()
     )
     send(server, modern(1, "tools/list"))
     (reply,) = out(server)

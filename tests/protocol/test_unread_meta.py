@@ -12,21 +12,21 @@ import pytest
 
 from mcpkit.protocol.jsonrpc import decode_part
 from mcpkit.protocol.unread_meta import UNREAD_TYPES, unread_type_of, unread_types
-from mcpkit.server.catalog.calling.tool_calls import StatelessCallToolParams
+from mcpkit.server.catalog.calling.tool_calls import ModernCallToolParams
 from mcpkit.types import CallToolRequestParams, ReadResourceRequestParams
-from mcpkit.types._gen_2026_07_28 import CallToolRequestParams as StatelessCallToolRequestParams
+from mcpkit.types._gen_2026_07_28 import CallToolRequestParams as ModernCallToolRequestParams
 
 BODY = b'{"name":"t","arguments":{"a":1},"_meta":{"k":[1,{"n":null}],"s":"x"}}'
 
 
-def both() -> tuple[Any, StatelessCallToolParams]:
-    twin = decode_part(unread_type_of(StatelessCallToolParams), BODY)
-    return twin, msgspec.json.decode(BODY, type=StatelessCallToolParams)
+def both() -> tuple[Any, ModernCallToolParams]:
+    twin = decode_part(unread_type_of(ModernCallToolParams), BODY)
+    return twin, msgspec.json.decode(BODY, type=ModernCallToolParams)
 
 
 def test_the_meta_is_read_when_asked_and_kept() -> None:
     twin, real = both()
-    assert type(twin) in UNREAD_TYPES and isinstance(twin, StatelessCallToolParams)
+    assert type(twin) in UNREAD_TYPES and isinstance(twin, ModernCallToolParams)
     assert type(msgspec.structs.asdict(twin)["meta"]) is msgspec.Raw  # (not read yet)
     meta = twin.meta
     assert meta == real.meta and type(meta) is dict
@@ -53,7 +53,7 @@ def test_a_twin_shows_compares_copies_and_encodes_as_the_type() -> None:
 @pytest.mark.parametrize(
     ("tp", "body"),
     [
-        (StatelessCallToolRequestParams, b'{"name":"t","arguments":{},"_meta":{}}'),  # (no Raw)
+        (ModernCallToolRequestParams, b'{"name":"t","arguments":{},"_meta":{}}'),  # (no Raw)
         (CallToolRequestParams, b'{"name":"t","_meta":{}}'),  # (2025: `_meta` optional)
         (ReadResourceRequestParams, b'{"uri":"x://y","_meta":{}}'),
         (dict[str, Any], b'{"_meta":{}}'),
@@ -68,7 +68,7 @@ def test_types_without_raw_json_are_decoded_as_they_are(tp: Any, body: bytes) ->
 
 
 def test_a_sessions_param_types_get_their_twins_once() -> None:
-    given = {"tools/call": StatelessCallToolParams, "resources/read": ReadResourceRequestParams}
+    given = {"tools/call": ModernCallToolParams, "resources/read": ReadResourceRequestParams}
     unread = unread_types(given)
     assert unread["tools/call"] in UNREAD_TYPES
     assert unread["resources/read"] is ReadResourceRequestParams  # (no twin: no raw JSON)

@@ -224,7 +224,7 @@ async def test_plain_requests_and_errors_keep_their_2026_shape() -> None:
             # No logLevel in _meta: no log messages at all (basic/index).
             _, quiet = await post(client, call(2, "survey", {"topic": "x"}, caps=FORM_AND_SAMPLING))
             assert not [m for m in quiet if m.get("method") == "notifications/message"]
-            # The session era's -32002 is -32602 from 2026-07-28 on.
+            # The legacy era's -32002 is -32602 from 2026-07-28 on.
             status, missing = await post(client, request(3, "resources/read", {"uri": "nope://x"}))
             assert status == 400 and answer_of(missing)["error"]["code"] == -32602
             # Removed from 2026-07-28: refused as an unknown method.
@@ -398,8 +398,8 @@ async def test_a_client_that_leaves_a_round_abandons_the_call() -> None:
             assert len(proxy.round_trips) == 0
 
 
-async def test_pending_calls_are_bounded_by_max_stateless_upstreams() -> None:
-    proxy = ProxyServer(Upstream().server, max_stateless_upstreams=1)
+async def test_pending_calls_are_bounded_by_max_modern_upstreams() -> None:
+    proxy = ProxyServer(Upstream().server, max_modern_upstreams=1)
     args = {"topic": "tea"}
     async with asyncio.timeout(WAIT), serving(proxy.http_app()) as base:
         async with httpx.AsyncClient(base_url=base) as client:
@@ -407,11 +407,11 @@ async def test_pending_calls_are_bounded_by_max_stateless_upstreams() -> None:
             asking = answer_of(found)["result"]
             _, full = await post(client, call(2, "survey", args, caps=FORM_AND_SAMPLING))
             error = answer_of(full)["error"]
-            assert error["code"] == -32603 and "max_stateless_upstreams" in error["message"]
+            assert error["code"] == -32603 and "max_modern_upstreams" in error["message"]
             # A call that might ask needs an upstream session of its own; a request that
             # cannot ask shares the busy one.
             _, busy = await post(client, call(3, "add", {"a": 1, "b": 2}))
-            assert "max_stateless_upstreams" in answer_of(busy)["error"]["message"]
+            assert "max_modern_upstreams" in answer_of(busy)["error"]["message"]
             _, listed = await post(client, request(6, "tools/list"))
             assert "add" in {t["name"] for t in answer_of(listed)["result"]["tools"]}
             (key,) = asking["inputRequests"]

@@ -18,7 +18,7 @@ from mcpkit import Client, Context, Server
 from mcpkit.protocol.unread_meta import UNREAD_TYPES, unread_type_of
 from mcpkit.proxy import ProxyServer
 from mcpkit.proxy.caller_secrets import without_caller_secrets
-from mcpkit.server.catalog.calling.tool_calls import StatelessCallToolParams
+from mcpkit.server.catalog.calling.tool_calls import ModernCallToolParams
 from mcpkit.server.state.caller import STATE_KEY_META
 from mcpkit.types import CallToolRequestParams
 
@@ -86,9 +86,9 @@ def test_a_struct_keeps_its_type() -> None:
 def test_params_whose_meta_is_still_undecoded_lose_the_secret_too() -> None:
     # A server's own 2026-07-28 reads leave a call's `_meta` undecoded until it is read
     # (`mcpkit.protocol.unread_meta`): the secret is found in it all the same.
-    twin = unread_type_of(StatelessCallToolParams)
+    twin = unread_type_of(ModernCallToolParams)
     body = msgspec.json.encode({"name": "t", "_meta": {STATE_KEY_META: SECRET, **KEPT}})
     params = msgspec.json.decode(body, type=twin)
     assert type(params) in UNREAD_TYPES  # (a twin: its `_meta` is not decoded yet)
     stripped = without_caller_secrets(params)
-    assert isinstance(stripped, StatelessCallToolParams) and stripped.meta == KEPT
+    assert isinstance(stripped, ModernCallToolParams) and stripped.meta == KEPT

@@ -46,7 +46,7 @@ def test_a_channel_has_the_capabilities_it_implements_and_no_others() -> None:
     assert extras.send_routed == some.send_routed and extras.close_stream == some.close_stream
     assert extras.body_read is None and extras.receive_with_info is None
     assert extras.deliver_to is None and extras.session_id is None
-    assert extras.writable is False and extras.sessions_only is False
+    assert extras.writable is False and extras.legacy_only is False
     nothing = extras_of(plain)
     assert nothing.send_routed is None and nothing.writable is True
 

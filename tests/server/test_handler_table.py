@@ -28,8 +28,8 @@ def test_every_client_request_of_each_era_has_a_handler_of_its_era() -> None:
     for revision in ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"):
         missing = {m for m in client_requests(revision) | extensions if not handler_for(m, False)}
         assert missing == set(), revision
-    own_terms = client_requests("2026-07-28") | extensions | set(TASKS.methods)
-    assert {m for m in own_terms if not handler_for(m, True)} == set()
+    modern = client_requests("2026-07-28") | extensions | set(TASKS.methods)
+    assert {m for m in modern if not handler_for(m, True)} == set()
 
 
 def test_no_route_serves_a_method_its_era_lacks() -> None:
@@ -39,9 +39,9 @@ def test_no_route_serves_a_method_its_era_lacks() -> None:
     for method, route in HANDLERS.items():
         if method in SKILLS_METHODS:  # an extension of both eras
             continue
-        if route.session is not None:
+        if route.legacy is not None:
             assert method in session_era, method
-        if route.own_terms is not None:
+        if route.modern is not None:
             assert method in own_era, method
 
 

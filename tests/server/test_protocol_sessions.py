@@ -13,7 +13,7 @@ from mcpkit import Server
 from mcpkit.auth.server.resource import ProtectedResource
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import InvalidToken
-from mcpkit.protocol.own_terms import CachePolicy
+from mcpkit.protocol.modern import CachePolicy
 from mcpkit.runtime.response import Kind
 from mcpkit.server import Context, TypedMiddleware
 from mcpkit.server.middleware.typed import AnswerNext
@@ -46,7 +46,7 @@ async def serve(server: Server, method: str) -> Any:
     written = Written()
     body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": {"_meta": META}}
     peer = server.request_peer(written)
-    await peer.serve(peer.reader.read_apart(msgspec.json.encode(body), None))
+    await peer.serve(peer.reader.read_sessionless(msgspec.json.encode(body), None))
     return written.messages[-1]
 
 

@@ -101,7 +101,7 @@ def one(server: Server) -> tuple[RequestPeer, Written]:
 async def test_messages_go_out_as_made_then_the_result_and_the_runtime_closes() -> None:
     link, written = one(make_server())
     started, refused = await link.serve(
-        link.reader.read_apart(request("tools/call", {"name": "chatty"}), None)
+        link.reader.read_sessionless(request("tools/call", {"name": "chatty"}), None)
     )
     assert (started, refused) == (True, [])
     assert written.kinds == [MESSAGE, MESSAGE, RESULT]
@@ -119,11 +119,13 @@ async def test_errors_are_answers_and_a_crash_is_logged_not_sent(
 ) -> None:
     server = make_server()
     link, written = one(server)
-    await link.serve(link.reader.read_apart(request("tools/call", {"name": "refuse"}), None))
+    await link.serve(link.reader.read_sessionless(request("tools/call", {"name": "refuse"}), None))
     assert written.kinds == [ANSWER] and written.items[0][1]["error"]["code"] == -32602
     link, written = one(server)
     with caplog.at_level(logging.ERROR, logger="mcpkit"):
-        await link.serve(link.reader.read_apart(request("tools/call", {"name": "crash"}), None))
+        await link.serve(
+            link.reader.read_sessionless(request("tools/call", {"name": "crash"}), None)
+        )
     (answer,) = written.items
     assert answer[1]["result"]["isError"] is True  # a tool's exception is its result
     assert "boom" in caplog.text
@@ -132,15 +134,17 @@ async def test_errors_are_answers_and_a_crash_is_logged_not_sent(
 async def test_what_the_session_answers_itself_and_what_it_refuses() -> None:
     server = make_server()
     link, written = one(server)
-    await link.serve(link.reader.read_apart(request("tools/nope"), None))
+    await link.serve(link.reader.read_sessionless(request("tools/nope"), None))
     assert written.kinds == [ANSWER] and written.items[0][1]["error"]["code"] == -32601
     link, written = one(server)
-    started, refused = await link.serve(link.reader.read_apart(b'{"jsonrpc": "2.0", "id": 1', None))
+    started, refused = await link.serve(
+        link.reader.read_sessionless(b'{"jsonrpc": "2.0", "id": 1', None)
+    )
     assert not started and msgspec.json.decode(refused[0])["error"]["code"] == -32700
     assert written.items == []
     link, written = one(server)
     note = msgspec.json.encode({"jsonrpc": "2.0", "method": "notifications/initialized"})
-    assert await link.serve(link.reader.read_apart(note, None)) == (False, [])
+    assert await link.serve(link.reader.read_sessionless(note, None)) == (False, [])
     assert written.items == []
 
 
@@ -148,7 +152,9 @@ async def test_no_request_can_go_to_the_client(caplog: pytest.LogCaptureFixture)
     link, written = one(make_server())
     with caplog.at_level(logging.ERROR, logger="mcpkit"):
         await link.serve(
-            link.reader.read_apart(request("tools/call", {"name": "ask_outside_the_result"}), None)
+            link.reader.read_sessionless(
+                request("tools/call", {"name": "ask_outside_the_result"}), None
+            )
         )
     (answer,) = written.items
     assert answer[1]["result"]["isError"] is True
@@ -157,7 +163,7 @@ async def test_no_request_can_go_to_the_client(caplog: pytest.LogCaptureFixture)
     assert "ctx.elicit()" in caplog.text
     link, written = one(make_server())
     await link.serve(
-        link.reader.read_apart(request("tools/call", {"name": "close_the_stream"}), None)
+        link.reader.read_sessionless(request("tools/call", {"name": "close_the_stream"}), None)
     )
     assert written.items[-1][1]["result"]["structuredContent"] == {"result": False}
     link.answer_as_json(1)
@@ -173,7 +179,7 @@ async def test_what_only_a_session_has_is_not_a_method_under_2026() -> None:
 
     for method in ("resources/subscribe", "resources/unsubscribe"):
         link, written = one(server)
-        await link.serve(link.reader.read_apart(request(method, {"uri": "file:///x"}), None))
+        await link.serve(link.reader.read_sessionless(request(method, {"uri": "file:///x"}), None))
         (answer,) = written.items  # (2026-07-28 has no such method: a request listens)
         assert answer[1]["error"] == {"code": -32601, "message": f"Method not found: {method}"}
 
@@ -194,7 +200,7 @@ async def test_cancelling_the_caller_cancels_the_handler_and_sends_nothing() -> 
 
     link, written = one(server)
     serving = asyncio.ensure_future(
-        link.serve(link.reader.read_apart(request("tools/call", {"name": "hang"}), None))
+        link.serve(link.reader.read_sessionless(request("tools/call", {"name": "hang"}), None))
     )
     await gate.wait()
     serving.cancel()
@@ -221,12 +227,12 @@ async def test_two_requests_under_one_id_are_served_at_once_apart() -> None:
     async with asyncio.timeout(10):
         await asyncio.gather(
             a.serve(
-                a.reader.read_apart(
+                a.reader.read_sessionless(
                     request("tools/call", {"name": "echo", "arguments": {"text": "a"}}, 7), None
                 )
             ),
             b.serve(
-                b.reader.read_apart(
+                b.reader.read_sessionless(
                     request("tools/call", {"name": "echo", "arguments": {"text": "b"}}, 7), None
                 )
             ),
@@ -246,7 +252,7 @@ async def test_the_reading_session_follows_what_the_server_declares() -> None:
         return "hi"
 
     peer, written = one(server)
-    await peer.serve(peer.reader.read_apart(request("tools/list"), None))
+    await peer.serve(peer.reader.read_sessionless(request("tools/list"), None))
     assert written.items[0][1]["error"]["code"] == -32601  # no tools declared yet
 
     @server.tool()
@@ -254,7 +260,7 @@ async def test_the_reading_session_follows_what_the_server_declares() -> None:
         return "here"
 
     peer, written = one(server)
-    await peer.serve(peer.reader.read_apart(request("tools/call", {"name": "late"}), None))
+    await peer.serve(peer.reader.read_sessionless(request("tools/call", {"name": "late"}), None))
     assert written.items[0][1]["result"]["content"][0]["text"] == "here"
 
 
@@ -273,11 +279,13 @@ async def test_an_initialize_in_a_body_leaves_the_reading_session_as_it_was() ->
             },
         }
     )
-    await peer.serve(peer.reader.read_apart(init, None))
+    await peer.serve(peer.reader.read_sessionless(init, None))
     assert written.kinds == [ANSWER]
     for _ in range(2):  # and the requests after it are read as before
         peer, written = one(server)
-        await peer.serve(peer.reader.read_apart(request("tools/call", {"name": "chatty"}), None))
+        await peer.serve(
+            peer.reader.read_sessionless(request("tools/call", {"name": "chatty"}), None)
+        )
         assert written.kinds == [MESSAGE, MESSAGE, RESULT]
 
 
@@ -310,8 +318,8 @@ async def test_the_handler_sees_the_request_as_its_client() -> None:
             "params": {"name": "who", "_meta": meta},
         }
     )
-    await first.serve(first.reader.read_apart(body, None))
-    await second.serve(second.reader.read_apart(body, None))
+    await first.serve(first.reader.read_sessionless(body, None))
+    await second.serve(second.reader.read_sessionless(body, None))
     (id1, version, level, info, peer1), (id2, *_rest, peer2) = seen
     assert version == "2026-07-28" and level == "debug" and info is not None
     assert info.version == "2"
@@ -336,7 +344,7 @@ async def test_no_body_leaves_anything_in_the_reading_session() -> None:
     ]
     for body in bodies:
         peer, _ = one(server)
-        await peer.serve(peer.reader.read_apart(body, None))
+        await peer.serve(peer.reader.read_sessionless(body, None))
     reader = server._request_peers.reader()
     assert reader.phase == "new" and reader.terms is None
     assert not reader._inflight and not reader.data_to_send()
@@ -361,6 +369,6 @@ async def test_what_a_body_holds_besides_a_request_goes_to_no_session(
         msgspec.json.encode({"jsonrpc": "2.0", "method": "notifications/roots/list_changed"}),
     ):
         peer, written = one(server)
-        assert await peer.serve(peer.reader.read_apart(body, None)) == (False, [])
+        assert await peer.serve(peer.reader.read_sessionless(body, None)) == (False, [])
         assert written.items == []
     assert forwarded == []

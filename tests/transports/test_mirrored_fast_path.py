@@ -84,11 +84,11 @@ _DECODED: list[dict[str, Any]] = [
 
 
 def _params_type(method: str) -> type | None:
-    from mcpkit.server.catalog.calling.tool_calls import STATELESS_PARAM_TYPES
+    from mcpkit.server.catalog.calling.tool_calls import MODERN_PARAM_TYPES
     from mcpkit.types.methods import methods_for
 
-    if method in STATELESS_PARAM_TYPES:
-        return STATELESS_PARAM_TYPES[method]
+    if method in MODERN_PARAM_TYPES:
+        return MODERN_PARAM_TYPES[method]
     info = methods_for("2026-07-28").get(method)
     return None if info is None else info.params
 

@@ -54,7 +54,7 @@ class FeatureCalls:
         self._tasks = tasks
 
     async def ping(self, *, timeout: float | None = None) -> None:
-        """Check that the server answers: `ping`; in the stateless revision, which has no
+        """Check that the server answers: `ping`; in the modern revision, which has no
         ping, `server/discover` (which every server of it must answer)."""
         method, result_type = self._requests.era.ping
         await self._requests.request(method, timeout=timeout, result_type=result_type)
@@ -179,7 +179,7 @@ class FeatureCalls:
         return result
 
     async def subscribe(self, uri: str) -> None:
-        """Ask for `notifications/resources/updated` when `uri` changes (in the stateless
+        """Ask for `notifications/resources/updated` when `uri` changes (in the modern
         revision: the `subscriptions/listen` stream is opened again with `uri` in its filter,
         and this returns once the server acknowledged it; McpError when the server refuses
         that filter, a URI past its limits say, and the subscriptions held before stay)."""
@@ -233,13 +233,13 @@ class FeatureCalls:
         return result
 
     async def set_logging_level(self, level: LogLevel) -> None:
-        """Ask the server for log messages at `level` and above. The stateless revision has
+        """Ask the server for log messages at `level` and above. The modern revision has
         no `logging/setLevel`: the level is kept and sent with every later request
         (`io.modelcontextprotocol/logLevel`)."""
         await self._requests.era.set_logging_level(level)
 
     async def send_roots_list_changed(self) -> None:
-        """Tell the server our roots changed (client/roots). The stateless revision has no
+        """Tell the server our roots changed (client/roots). The modern revision has no
         such notification (the server asks for roots with each request that needs them):
         nothing is sent then."""
         await self._requests.era.roots_changed()

@@ -84,7 +84,7 @@ class Client:
             `mcpServers` config (a dict): one connection per server, spoken to as one, names
             prefixed by server (docs/client.md "Many servers from one config"; the other
             options apply to each server, `servers` is the `ServerGroup`).
-        name, version, client_info: the `clientInfo` sent at initialize (in the stateless
+        name, version, client_info: the `clientInfo` sent at initialize (in the modern
             revision: in every request's `_meta`).
         sampling_handler: answers `sampling/createMessage`; declares `sampling`.
         sampling_tools: also declare `sampling.tools` (SEP-1577).
@@ -111,13 +111,13 @@ class Client:
             (`mcpkit.client.era.PROBE_TIMEOUT`), then falls back to `initialize`. Time
             `auth` spends getting a token (a person logging in) does not count.
         protocol: which era to speak (docs/client.md "Protocol revisions"): "auto" (the
-            default) probes with `server/discover` and speaks the stateless 2026-07-28
+            default) probes with `server/discover` and speaks the modern 2026-07-28
             revision if the server lists it, else opens a session with `initialize`;
             "2026-07-28" never sends initialize (a server that does not speak it fails the
             connect); "2025-11-25" (or an older revision, asked for at initialize) never
             sends server/discover.
         protocol_version: the revision initialize asks for (the server may answer an older
-            one); giving it pins the session era, as `protocol` does.
+            one); giving it pins the legacy era, as `protocol` does.
         max_input_rounds: how many times one request answers the server's input requests
             (2026-07-28 multi round-trip requests) before it fails.
         stderr: for commands, where the server's stderr is forwarded: "inherit" (our
@@ -296,7 +296,7 @@ class Client:
         self.middleware = (*self.middleware, layer)
 
     notify = served_by("_connector", Connector.notify)
-    stateless_params = served_by("_connector", Connector.stateless_params)
+    modern_params = served_by("_connector", Connector.modern_params)
 
     ping = served_by("_features", FeatureCalls.ping)
     list_tools = served_by("_features", FeatureCalls.list_tools)
@@ -393,7 +393,7 @@ class Client:
 
     @property
     def protocol_version(self) -> str:
-        """The revision spoken: the stateless one chosen at connect, or initialize's."""
+        """The revision spoken: the modern one chosen at connect, or initialize's."""
         return self._path.era.protocol_version
 
-    _stateless = served_property("_connector", Connector.stateless)
+    _modern = served_property("_connector", Connector.modern)

@@ -29,7 +29,7 @@ from mcpkit.types import Implementation, InitializeResult
 if TYPE_CHECKING:
     from mcpkit.client.era import Opening
     from mcpkit.client.request_path import RequestPath
-    from mcpkit.client.request_terms import Discovered, StatelessCalls
+    from mcpkit.client.request_terms import Discovered, ModernCalls
     from mcpkit.client.task_receiver import ClientTaskReceiver
     from mcpkit.client.task_requestor import TaskRequests
     from mcpkit.runtime.connection import Connection
@@ -153,7 +153,7 @@ class Connector:
         return (self._path.era.server_capabilities.extensions or {}).get(extension_id)
 
     def discovered(self) -> Discovered | None:
-        """What `server/discover` said, when the client speaks the stateless revision."""
+        """What `server/discover` said, when the client speaks the modern revision."""
         current = self._path.current
         return None if current is None else current.discovered
 
@@ -165,20 +165,20 @@ class Connector:
         session_id = self.conn.extras.session_id
         return None if session_id is None else session_id()
 
-    def stateless(self) -> StatelessCalls | None:
+    def modern(self) -> ModernCalls | None:
         """The terms each 2026-07-28 request carries (and its cached lists), or None."""
         current = self._path.current
-        return None if current is None else current.stateless
+        return None if current is None else current.modern
 
     async def notify(self, method: str, params: Any = None) -> None:
         """Send the server a notification."""
         await self.connection().notify(method, params)
 
-    def stateless_params(self, params: Any) -> dict[str, Any]:
-        """`params` with the stateless revision's `_meta` (only while speaking it)."""
+    def modern_params(self, params: Any) -> dict[str, Any]:
+        """`params` with the modern revision's `_meta` (only while speaking it)."""
         if self._path.current is None:
-            raise McpError(codes.INVALID_REQUEST, "the client does not speak a stateless revision")
-        return self._path.current.stateless_params(params)
+            raise McpError(codes.INVALID_REQUEST, "the client does not speak a modern revision")
+        return self._path.current.modern_params(params)
 
     async def fetch_card(self, *, timeout: float = 10.0) -> ServerCard:
         """The Server Card of this client's URL target (experimental, SEP-2127), fetched and

@@ -1,9 +1,9 @@
-"""Choosing the era at connect: probe with `server/discover`, speak the stateless revision
+"""Choosing the era at connect: probe with `server/discover`, speak the modern revision
 if the server lists it, else fall back to the `initialize` handshake.
 
 Spec (2026-07-28): basic/versioning "Backward Compatibility with Initialization-Based
 Versions", server/discover, basic/transports/stdio and streamable-http "Backward
-Compatibility". A result listing a stateless revision we speak means a modern server; an
+Compatibility". A result listing a modern revision we speak means a modern server; an
 `UnsupportedProtocolVersionError` (-32022) whose `supported` lists one means a modern server
 that wants that one (we retry with it once); any other error, an HTTP 400/404 without a modern
 error, or no answer in time means a legacy server, spoken to with `initialize`; but a probe
@@ -18,58 +18,58 @@ import msgspec
 
 from mcpkit.client.request_terms import (
     Discovered,
-    StatelessCalls,
+    ModernCalls,
+    modern_choice,
+    modern_wanted,
     read_discover,
-    stateless_choice,
-    stateless_wanted,
 )
 from mcpkit.errors import ConnectionClosed, McpError, RequestTimeout
 from mcpkit.protocol import codes
 from mcpkit.protocol.client_session import ClientSession
 from mcpkit.runtime.authorizing import answered_within
 from mcpkit.runtime.connection import Connection
-from mcpkit.types.methods import STATELESS_REVISIONS
+from mcpkit.types.methods import MODERN_REVISIONS
 
 __all__ = [
-    "StatelessRefused",
+    "ModernRefused",
     "discover",
     "pinned_refusal",
     "speak_sessions",
-    "speak_stateless",
+    "speak_modern",
 ]
 
 
-class StatelessRefused(McpError):
-    """The server does not speak the stateless revision the client was pinned to."""
+class ModernRefused(McpError):
+    """The server does not speak the modern revision the client was pinned to."""
 
 
-def speak_stateless(conn: Connection, calls: StatelessCalls, headers: Any) -> None:
+def speak_modern(conn: Connection, calls: ModernCalls, headers: Any) -> None:
     """Set the session, and an HTTP channel, to speak `calls.revision`."""
     session = conn.session
     assert isinstance(session, ClientSession)
-    session.speak_stateless(calls.revision)
-    speak = conn.extras.speak_stateless
+    session.speak_modern(calls.revision)
+    speak = conn.extras.speak_modern
     if speak is not None:
         speak(calls.revision, headers)
 
 
 def speak_sessions(conn: Connection) -> None:
-    """Back to the handshake era, for a server that does not speak the stateless one."""
+    """Back to the legacy era, for a server that does not speak the modern one."""
     session = conn.session
     assert isinstance(session, ClientSession)
-    session.forget_stateless()
+    session.forget_modern()
     speak = conn.extras.speak_sessions
     if speak is not None:
         speak()
 
 
 async def discover(
-    conn: Connection, calls: StatelessCalls, headers: Any, timeout: float | None
+    conn: Connection, calls: ModernCalls, headers: Any, timeout: float | None
 ) -> Discovered | None:
     """Probe with `server/discover`; the result if the server speaks `calls.revision` (or
-    another stateless revision we speak, which `calls` then speaks), else None, leaving the
-    session and the channel in the handshake era again."""
-    speak_stateless(conn, calls, headers)
+    another modern revision we speak, which `calls` then speaks), else None, leaving the
+    session and the channel in the legacy era again."""
+    speak_modern(conn, calls, headers)
     for attempt in range(2):
         try:
             found = read_discover(await _ask(conn, calls, timeout))
@@ -78,28 +78,28 @@ async def discover(
                 # Not a sign of a legacy server: a 2025 one wants the token too, so falling
                 # back to initialize would only fail again, or hide why.
                 raise ConnectionClosed(exc.message) from exc
-            choice = stateless_wanted(exc)
+            choice = modern_wanted(exc)
             if choice is not None and attempt == 0:
-                # A modern server that wants another stateless revision (or the same one:
+                # A modern server that wants another modern revision (or the same one:
                 # basic/versioning has the client retry with one from `supported`).
                 calls.revision = choice
-                speak_stateless(conn, calls, headers)
+                speak_modern(conn, calls, headers)
                 continue
             calls.probe_error = exc
             break
-        choice = stateless_choice(found.supported_versions)
+        choice = modern_choice(found.supported_versions)
         if choice is None:
             break
         calls.revision = choice
         session = conn.session
         assert isinstance(session, ClientSession)
-        session.speak_stateless(choice, found.capabilities, found.server_info)
+        session.speak_modern(choice, found.capabilities, found.server_info)
         return found
     speak_sessions(conn)
     return None
 
 
-async def _ask(conn: Connection, calls: StatelessCalls, timeout: float | None) -> msgspec.Raw:
+async def _ask(conn: Connection, calls: ModernCalls, timeout: float | None) -> msgspec.Raw:
     """server/discover's answer within `timeout`, the time the channel's auth spends getting a
     token left out: the probe measures the server, not how long a person takes to log in."""
     params = calls.params(None)
@@ -128,19 +128,19 @@ def _authorization_failed(exc: McpError) -> bool:
 
 
 def pinned_refusal(
-    url_or_target: object, probe_error: McpError | None = None, *, sessions_only: bool = False
-) -> StatelessRefused:
-    """The refusal of a client pinned to the stateless era whose server does not speak it:
-    `probe_error` is why server/discover failed, if it did; `sessions_only`, that no probe
+    url_or_target: object, probe_error: McpError | None = None, *, legacy_only: bool = False
+) -> ModernRefused:
+    """The refusal of a client pinned to the modern era whose server does not speak it:
+    `probe_error` is why server/discover failed, if it did; `legacy_only`, that no probe
     was made since the transport carries only sessions (HTTP+SSE)."""
-    revisions = ", ".join(STATELESS_REVISIONS)
-    if sessions_only:
+    revisions = ", ".join(MODERN_REVISIONS)
+    if legacy_only:
         why = "the HTTP+SSE transport of a URL ending in /sse carries only session revisions"
     elif probe_error is not None:
         why = f"its server/discover failed: {probe_error.message}"
     else:
         why = "its server/discover failed or did not list it"
-    return StatelessRefused(
+    return ModernRefused(
         codes.UNSUPPORTED_PROTOCOL_VERSION,
         f"{url_or_target!r} does not speak {revisions} ({why}); use protocol='auto' to fall "
         "back to the initialize handshake",

@@ -1,6 +1,6 @@
 """The two eras a `Client` speaks, each an object chosen once at connect (docs/client.md,
-"Protocol revisions"): `SessionEra` (a 2025-11-25 session opened with `initialize`) and
-`StatelessEra` (2026-07-28, every request carrying its own terms). The rules themselves are in
+"Protocol revisions"): `LegacyEra` (a 2025-11-25 session opened with `initialize`) and
+`ModernEra` (2026-07-28, every modern request). The rules themselves are in
 `request_terms`, `discover`, `http_headers` and `listen`.
 """
 
@@ -17,13 +17,13 @@ from mcpkit.client.http_headers import ToolHeaders, without_invalid_tools
 from mcpkit.client.listen import Listener
 from mcpkit.client.pages import all_pages
 from mcpkit.client.request_path import LogLevel, ProgressHandler, RequestPath
-from mcpkit.client.request_terms import CACHED_LISTS, Discovered, StatelessCalls, stateless_wanted
+from mcpkit.client.request_terms import CACHED_LISTS, Discovered, ModernCalls, modern_wanted
 from mcpkit.errors import LocalProtocolError, McpError, RequestTimeout
 from mcpkit.protocol import codes
 from mcpkit.protocol.client_session import ClientSession
 from mcpkit.runtime.authorizing import answered_within
 from mcpkit.types import ClientCapabilities, Implementation, InitializeResult, ServerCapabilities
-from mcpkit.types.methods import LATEST_REVISION, STATELESS_REVISIONS, SUPPORTED_REVISIONS
+from mcpkit.types.methods import LATEST_REVISION, MODERN_REVISIONS, SUPPORTED_REVISIONS
 
 if TYPE_CHECKING:
     from mcpkit.client.callbacks import ServerRequestRouter
@@ -34,11 +34,11 @@ __all__ = [
     "LIST_CHANGED",
     "PROBE_TIMEOUT",
     "Opening",
-    "SessionEra",
-    "StatelessEra",
+    "LegacyEra",
+    "ModernEra",
     "choose_era",
     "era",
-    "open_stateless",
+    "open_modern",
 ]
 
 #: Seconds the "auto" probe waits for `server/discover` (at most `init_timeout`) over stdio
@@ -54,13 +54,13 @@ PROBE_TIMEOUT: Final = 10.0
 LIST_CHANGED = frozenset(CACHED_LISTS.values())
 
 
-class SessionEra:
+class LegacyEra:
     """A 2025-11-25 session: requests go out as they are, the server's facts are initialize's."""
 
     ping: tuple[str, Any] = ("ping", None)
     client_tasks = True
     discovered = None
-    stateless = None
+    modern = None
 
     def __init__(self, connection: Connection, requests: RequestPath[Any]) -> None:
         self.connection = connection
@@ -107,8 +107,8 @@ class SessionEra:
     def refuse_session_tasks(self, what: str) -> None:
         pass  # this is their era
 
-    def stateless_params(self, params: Any) -> dict[str, Any]:
-        raise McpError(codes.INVALID_REQUEST, "the client does not speak a stateless revision")
+    def modern_params(self, params: Any) -> dict[str, Any]:
+        raise McpError(codes.INVALID_REQUEST, "the client does not speak a modern revision")
 
     async def subscribe(self, uri: str) -> None:
         await self._requests.request("resources/subscribe", {"uri": uri})
@@ -132,8 +132,8 @@ class SessionEra:
         pass  # the connection ends the session
 
 
-class StatelessEra:
-    """2026-07-28: each request carries its terms (`StatelessCalls`), input requests are
+class ModernEra:
+    """2026-07-28: each request carries its terms (`ModernCalls`), input requests are
     answered, lists are cached while fresh, and subscriptions are one `subscriptions/listen`."""
 
     ping: tuple[str, Any] = ("server/discover", msgspec.Raw)
@@ -142,15 +142,15 @@ class StatelessEra:
     def __init__(
         self,
         connection: Connection,
-        calls: StatelessCalls,
+        calls: ModernCalls,
         discovered: Discovered,
         tool_headers: ToolHeaders,
     ) -> None:
         self.connection = connection
-        self.stateless = calls
+        self.modern = calls
         self.discovered = discovered
         self._tool_headers = tool_headers
-        self._over_http = connection.extras.speak_stateless is not None
+        self._over_http = connection.extras.speak_modern is not None
         self._listen = Listener()
 
     async def send(
@@ -163,7 +163,7 @@ class StatelessEra:
     ) -> Any:
         """`_meta` added, input requests answered; over HTTP a `tools/call` the server finds
         out of step with the tool's headers is retried once after listing the tools again."""
-        conn, calls = self.connection, self.stateless
+        conn, calls = self.connection, self.modern
 
         def wire(method: str, params: dict[str, Any]) -> Awaitable[msgspec.Raw]:
             return conn.request(
@@ -197,7 +197,7 @@ class StatelessEra:
 
     @property
     def protocol_version(self) -> str:
-        return self.stateless.revision
+        return self.modern.revision
 
     @property
     def server_info(self) -> Implementation:
@@ -215,13 +215,13 @@ class StatelessEra:
     def refuse_session_tasks(self, what: str) -> None:
         raise LocalProtocolError(
             f"{what} is revision 2025-11-25's (the client asks for tasks); this client "
-            f"speaks {self.stateless.revision}, where the server decides which calls become "
+            f"speaks {self.modern.revision}, where the server decides which calls become "
             "tasks and call_tool follows them to their end. Client(..., protocol='2025-11-25') "
             "keeps the 2025 tasks where the server speaks both"
         )
 
-    def stateless_params(self, params: Any) -> dict[str, Any]:
-        return self.stateless.params(params)
+    def modern_params(self, params: Any) -> dict[str, Any]:
+        return self.modern.params(params)
 
     async def listen(self, hear_list_changes: bool) -> None:
         """At connect: listen for the list changes the server declares, if they are heard."""
@@ -236,14 +236,14 @@ class StatelessEra:
 
     async def set_logging_level(self, level: LogLevel) -> None:
         # No logging/setLevel: the level is sent with every later request.
-        self.stateless.log_level = level
+        self.modern.log_level = level
 
     async def roots_changed(self) -> None:
         pass  # the server asks for roots with each request that needs them
 
     def heard(self, ev: NotificationReceived) -> bool:
         if ev.method in LIST_CHANGED:
-            self.stateless.drop_cached(ev.method)
+            self.modern.drop_cached(ev.method)
         elif ev.method == "notifications/subscriptions/acknowledged":
             self._listen.acknowledged(ev.params)
             return False  # the listen's own business, not the application's
@@ -273,18 +273,18 @@ class Opening:
 def _probe_timeout(opening: Opening, conn: Connection) -> float | None:
     """`init_timeout`; with "auto" over a channel where a legacy server may stay silent
     (stdio, not HTTP), at most PROBE_TIMEOUT (a fallback is waiting)."""
-    if opening.protocol != "auto" or conn.extras.speak_stateless is not None:
+    if opening.protocol != "auto" or conn.extras.speak_modern is not None:
         return opening.init_timeout  # pinned (the probe is the only opening), or HTTP
     if opening.init_timeout is None:
         return PROBE_TIMEOUT
     return min(opening.init_timeout, PROBE_TIMEOUT)
 
 
-async def open_stateless(opening: Opening, conn: Connection) -> StatelessEra | None:
-    """Probe with server/discover: the stateless era if the server speaks it; None for one
-    that does not (StatelessRefused when the client is pinned to that era)."""
-    calls = StatelessCalls(
-        STATELESS_REVISIONS[0],
+async def open_modern(opening: Opening, conn: Connection) -> ModernEra | None:
+    """Probe with server/discover: the modern era if the server speaks it; None for one
+    that does not (ModernRefused when the client is pinned to that era)."""
+    calls = ModernCalls(
+        MODERN_REVISIONS[0],
         opening.capabilities,
         opening.client_info,
         opening.router,
@@ -296,41 +296,41 @@ async def open_stateless(opening: Opening, conn: Connection) -> StatelessEra | N
         # for them all, so it sees the same in both eras (set_logging_level changes it).
         calls.log_level = "debug"
     tool_headers = ToolHeaders()
-    if conn.extras.sessions_only:
+    if conn.extras.legacy_only:
         found = None  # the HTTP+SSE transport (a URL ending in /sse) has no such era
     else:
         found = await discover(conn, calls, tool_headers.headers, _probe_timeout(opening, conn))
     if found is None:
         if opening.protocol != "auto":
             raise pinned_refusal(
-                opening.target, calls.probe_error, sessions_only=conn.extras.sessions_only
+                opening.target, calls.probe_error, legacy_only=conn.extras.legacy_only
             )
         return None
-    return StatelessEra(conn, calls, found, tool_headers)
+    return ModernEra(conn, calls, found, tool_headers)
 
 
 async def choose_era(
     opening: Opening, conn: Connection, session: ClientSession, requests: RequestPath[Any]
-) -> SessionEra | StatelessEra:
-    """Probe for the stateless era (unless pinned to sessions), else run `initialize`: the
+) -> LegacyEra | ModernEra:
+    """Probe for the modern era (unless pinned to sessions), else run `initialize`: the
     era that serves every request of this connection."""
-    stateless = None
+    modern = None
     if opening.protocol != "sessions":
-        stateless = await open_stateless(opening, conn)
-    if stateless is None:
+        modern = await open_modern(opening, conn)
+    if modern is None:
         rid = session.start(opening.requested_version)
         try:
             await _await_initialize(conn, rid, opening.init_timeout)
         except McpError as exc:
             # A modern server that answered the probe too late (a slow start) refuses
-            # initialize with the stateless revisions it speaks: probe once more.
-            if opening.protocol != "auto" or stateless_wanted(exc) is None:
+            # initialize with the modern revisions it speaks: probe once more.
+            if opening.protocol != "auto" or modern_wanted(exc) is None:
                 raise
             session.forget_refused_initialize()
-            stateless = await open_stateless(opening, conn)
-            if stateless is None:
+            modern = await open_modern(opening, conn)
+            if modern is None:
                 raise
-    return SessionEra(conn, requests) if stateless is None else stateless
+    return LegacyEra(conn, requests) if modern is None else modern
 
 
 async def _await_initialize(conn: Connection, rid: Any, timeout: float | None) -> None:
@@ -344,8 +344,8 @@ async def _await_initialize(conn: Connection, rid: Any, timeout: float | None) -
 
 
 def era(protocol: str, protocol_version: str | None) -> tuple[str, str]:
-    """(the revision initialize asks for, "auto" | a stateless revision | "sessions")."""
-    if protocol == "auto" or protocol in STATELESS_REVISIONS:
+    """(the revision initialize asks for, "auto" | a modern revision | "sessions")."""
+    if protocol == "auto" or protocol in MODERN_REVISIONS:
         if protocol_version is not None:  # asking for a session revision pins that era
             return protocol_version, "sessions" if protocol == "auto" else protocol
         return LATEST_REVISION, protocol
@@ -353,5 +353,5 @@ def era(protocol: str, protocol_version: str | None) -> tuple[str, str]:
         return protocol_version or protocol, "sessions"
     raise ValueError(
         f"protocol must be 'auto' or a revision mcpkit speaks "
-        f"({', '.join((*STATELESS_REVISIONS, *SUPPORTED_REVISIONS))}), not {protocol!r}"
+        f"({', '.join((*MODERN_REVISIONS, *SUPPORTED_REVISIONS))}), not {protocol!r}"
     )

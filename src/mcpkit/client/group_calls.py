@@ -76,7 +76,7 @@ class GroupCalls(Generic[C]):
     ping: tuple[str, Any] = ("ping", None)
     client_tasks = False
     discovered = None
-    stateless = None
+    modern = None
 
     def __init__(self, group: ServerGroup[C]) -> None:
         self.group = group
@@ -269,8 +269,8 @@ class GroupCalls(Generic[C]):
     def refuse_session_tasks(self, what: str) -> None:
         raise LocalProtocolError(_one_server(what))
 
-    def stateless_params(self, params: Any) -> dict[str, Any]:
-        raise McpError(codes.INVALID_REQUEST, _one_server("stateless_params"))
+    def modern_params(self, params: Any) -> dict[str, Any]:
+        raise McpError(codes.INVALID_REQUEST, _one_server("modern_params"))
 
     async def subscribe(self, uri: str) -> None:
         _, client, original = self._by_uri(uri)

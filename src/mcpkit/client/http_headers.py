@@ -1,4 +1,4 @@
-"""The HTTP headers a stateless (2026-07-28) request carries beside its body, without I/O.
+"""The HTTP headers a modern (2026-07-28) request carries beside its body, without I/O.
 
 Spec: basic/transports/streamable-http, "Request Metadata" (SEP-2243): `Mcp-Method` on every
 POST, `Mcp-Name` for `tools/call`, `prompts/get` (params.name) and `resources/read`

@@ -1,7 +1,7 @@
-"""The client's `subscriptions/listen` stream, in the stateless revision (2026-07-28).
+"""The client's `subscriptions/listen` stream, in the modern revision (2026-07-28).
 
 Spec: basic/patterns/subscriptions. What the GET stream and `resources/subscribe` did in the
-session era is one long-lived request here, whose filter names the notifications wanted
+legacy era is one long-lived request here, whose filter names the notifications wanted
 (`toolsListChanged`, `promptsListChanged`, `resourcesListChanged`, `resourceSubscriptions`);
 the server acknowledges with `notifications/subscriptions/acknowledged` first. Changing the
 filter (a new resource subscription, say) opens a new stream and ends the old one (closing
@@ -38,11 +38,11 @@ _FINAL: Final = frozenset({-32601, -32602, -32021, -32022})
 
 
 class Sender(Protocol):
-    """What the listener sends its request with (the client's stateless era)."""
+    """What the listener sends its request with (the client's modern era)."""
 
     @property
     def connection(self) -> Connection: ...
-    def stateless_params(self, params: Any) -> dict[str, Any]: ...
+    def modern_params(self, params: Any) -> dict[str, Any]: ...
 
 
 class Listener:
@@ -130,7 +130,7 @@ class Listener:
                 # No timeout: the stream stays open until we close it or the server ends it.
                 await client.connection.request(
                     "subscriptions/listen",
-                    client.stateless_params({"notifications": wanted}),
+                    client.modern_params({"notifications": wanted}),
                     timeout=None,
                     result_type=msgspec.Raw,
                 )

@@ -1,6 +1,6 @@
 """What the client's call groups send through: the one request path of a `Client`, and the era
-it speaks, chosen once at connect (a 2025-11-25 session, or 2026-07-28 requests that carry
-their own terms)."""
+it speaks, chosen once at connect (a 2025-11-25 session, or modern 2026-07-28 requests,
+each carrying its terms)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from mcpkit.runtime.layers import Layer, call_through
 from mcpkit.runtime.task_augmented import created_or_cancelled, quietly
 
 if TYPE_CHECKING:
-    from mcpkit.client.request_terms import Discovered, StatelessCalls
+    from mcpkit.client.request_terms import Discovered, ModernCalls
     from mcpkit.protocol.events import NotificationReceived
     from mcpkit.runtime.connection import Connection
     from mcpkit.types import Implementation, ServerCapabilities
@@ -48,7 +48,7 @@ def request_timeout(timeout: float | None, default: float | None) -> float | Non
 class Era(Protocol):
     """What differs between the eras, decided once at connect: how a request travels, where
     the server's facts come from, and the calls one era makes another way (or not at all).
-    `mcpkit.client.era` has both: `SessionEra` and `StatelessEra`."""
+    `mcpkit.client.era` has both: `LegacyEra` and `ModernEra`."""
 
     @property
     def connection(self) -> Connection: ...
@@ -63,7 +63,7 @@ class Era(Protocol):
     @property
     def discovered(self) -> Discovered | None: ...
     @property
-    def stateless(self) -> StatelessCalls | None:
+    def modern(self) -> ModernCalls | None:
         """The 2026-07-28 terms each request carries (None in a session)."""
         ...
 
@@ -88,7 +88,7 @@ class Era(Protocol):
         """Raise LocalProtocolError if `what`, a call of 2025-11-25's tasks, has no place."""
         ...
 
-    def stateless_params(self, params: Any) -> dict[str, Any]: ...
+    def modern_params(self, params: Any) -> dict[str, Any]: ...
     async def subscribe(self, uri: str) -> None: ...
     async def unsubscribe(self, uri: str) -> None: ...
     async def set_logging_level(self, level: LogLevel) -> None: ...

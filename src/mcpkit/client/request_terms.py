@@ -1,4 +1,4 @@
-"""The client's side of the stateless revision (2026-07-28): the `_meta` every request carries,
+"""The client's side of the modern revision (2026-07-28): the `_meta` every request carries,
 `server/discover`, and multi round-trip requests (MRTR).
 
 Spec: basic/index "_meta" (the per-request protocol fields), basic/versioning (no handshake;
@@ -28,7 +28,7 @@ from mcpkit.client.results import RESULT_TYPES
 from mcpkit.errors import McpError, RequestTimeout
 from mcpkit.protocol import codes
 from mcpkit.protocol.jsonrpc import meta_of
-from mcpkit.protocol.own_terms import (
+from mcpkit.protocol.modern import (
     CLIENT_CAPABILITIES_KEY,
     CLIENT_INFO_KEY,
     LOG_LEVEL_KEY,
@@ -42,7 +42,7 @@ from mcpkit.types import (
     Implementation,
     ServerCapabilities,
 )
-from mcpkit.types.methods import LATEST_REVISION, STATELESS_REVISIONS, methods_for
+from mcpkit.types.methods import LATEST_REVISION, MODERN_REVISIONS, methods_for
 
 __all__ = [
     "CLIENT_CAPABILITIES",
@@ -52,7 +52,7 @@ __all__ = [
     "PROTOCOL_VERSION",
     "SERVER_INFO",
     "Discovered",
-    "StatelessCalls",
+    "ModernCalls",
     "is_modern_error",
     "read_discover",
 ]
@@ -66,7 +66,7 @@ SERVER_INFO: Final = SERVER_INFO_KEY
 #: How many `InputRequiredResult`s one call answers before it gives up: a server "MAY"
 #: ask again and again (basic/patterns/mrtr), so a bound is ours.
 DEFAULT_MAX_INPUT_ROUNDS: Final = 8
-#: The error codes only a stateless (modern) server sends (basic/index, Error Codes): one of
+#: The error codes only a modern server sends (basic/index, Error Codes): one of
 #: them names a modern server, which must not be spoken to with `initialize`.
 _MODERN_CODES: Final = frozenset({codes.HEADER_MISMATCH, codes.MISSING_REQUIRED_CLIENT_CAPABILITY})
 
@@ -174,7 +174,7 @@ def read_discover(raw: bytes) -> Discovered:
 
 
 def is_modern_error(exc: McpError) -> bool:
-    """Whether an error to our probe comes from a stateless server (basic/versioning,
+    """Whether an error to our probe comes from a modern server (basic/versioning,
     Backward Compatibility): one of the codes only this revision defines."""
     return exc.code in _MODERN_CODES or exc.code == codes.UNSUPPORTED_PROTOCOL_VERSION
 
@@ -190,17 +190,17 @@ def supported_of(exc: McpError) -> list[str]:
     return [v for v in cast("list[object]", found) if isinstance(v, str)]
 
 
-def stateless_wanted(exc: McpError) -> str | None:
-    """The stateless revision we speak that an `UnsupportedProtocolVersionError` (-32022)
+def modern_wanted(exc: McpError) -> str | None:
+    """The modern revision we speak that an `UnsupportedProtocolVersionError` (-32022)
     lists among those its server speaks, or None (another error, or only older revisions)."""
     if exc.code != codes.UNSUPPORTED_PROTOCOL_VERSION:
         return None
-    return stateless_choice(supported_of(exc))
+    return modern_choice(supported_of(exc))
 
 
-def stateless_choice(versions: list[str]) -> str | None:
-    """The newest stateless revision we speak among `versions`, or None."""
-    for revision in STATELESS_REVISIONS:
+def modern_choice(versions: list[str]) -> str | None:
+    """The newest modern revision we speak among `versions`, or None."""
+    for revision in MODERN_REVISIONS:
         if revision in versions:
             return revision
     return None
@@ -225,8 +225,8 @@ def _as_dict(params: Any) -> dict[str, Any]:
 Send = Callable[[str, dict[str, Any]], Awaitable[msgspec.Raw]]
 
 
-class StatelessCalls:
-    """Sends requests in a stateless revision: adds the `_meta`, answers `InputRequiredResult`s,
+class ModernCalls:
+    """Sends requests in a modern revision: adds the `_meta`, answers `InputRequiredResult`s,
     decodes complete results. One per connected `Client` that speaks that revision."""
 
     def __init__(

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Literal, Protocol
 
 from mcpkit.runtime.authorizing import Authorizing
-from mcpkit.runtime.channel import MessageChannel, StatelessHeaders, extras_of
+from mcpkit.runtime.channel import MessageChannel, ModernHeaders, extras_of
 from mcpkit.types import RequestId
 
 __all__ = ["MessageTap", "TappedChannel"]
@@ -42,17 +42,17 @@ class TappedChannel:
         return extras_of(self._channel).failed_here
 
     @property
-    def sessions_only(self) -> bool:
-        return extras_of(self._channel).sessions_only
+    def legacy_only(self) -> bool:
+        return extras_of(self._channel).legacy_only
 
     @property
     def authorizing(self) -> Authorizing | None:
         return extras_of(self._channel).authorizing
 
     @property
-    def speak_stateless(self) -> Callable[[str, StatelessHeaders], None] | None:
-        """The wrapped channel's, if it has one (HTTP: see `ChannelExtras.speak_stateless`)."""
-        return extras_of(self._channel).speak_stateless
+    def speak_modern(self) -> Callable[[str, ModernHeaders], None] | None:
+        """The wrapped channel's, if it has one (HTTP: see `ChannelExtras.speak_modern`)."""
+        return extras_of(self._channel).speak_modern
 
     @property
     def speak_sessions(self) -> Callable[[], None] | None:

@@ -299,7 +299,7 @@ class TaskRequests:
         return self._requests.request(method, params, timeout=timeout, result_type=result_type)
 
     def _session_tasks(self, what: str) -> None:
-        """Refuse a call of 2025-11-25's tasks on a client that speaks a stateless revision,
+        """Refuse a call of 2025-11-25's tasks on a client that speaks a modern revision,
         where tasks are the extension the server starts and `call_tool` follows."""
         self._requests.era.refuse_session_tasks(what)
 

@@ -30,7 +30,7 @@ from mcpkit.runtime.spans import (
     target_attributes,
 )
 from mcpkit.transports.stdio_client import StdioParameters
-from mcpkit.types.methods import STATELESS_REVISIONS
+from mcpkit.types.methods import MODERN_REVISIONS
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
@@ -133,7 +133,7 @@ class ClientMetrics(SessionWatcher["Client"]):
 
     def session_began(self, session: Client) -> None:
         revision = session.protocol_version
-        if revision in STATELESS_REVISIONS:
+        if revision in MODERN_REVISIONS:
             return
         attributes = {"mcp.protocol.version": revision, **network_attributes(session.target)}
         self._open[session] = (self.clock(), attributes)

@@ -19,7 +19,7 @@ from mcpkit.inspector.failure import describe_failure
 from mcpkit.inspector.panel_client import era_options, open_inspector_client
 from mcpkit.inspector.panel_settings import ConnectionSettings
 from mcpkit.protocol.codes import INTERNAL_ERROR
-from mcpkit.protocol.own_terms import is_stateless_revision
+from mcpkit.protocol.modern import is_modern_revision
 
 if TYPE_CHECKING:
     from mcpkit.client.client import Client
@@ -236,13 +236,13 @@ class InspectorHub:
 
     def _server_facts(self) -> dict[str, Any]:
         """What the page shows of the server, in either era: from `initialize`'s result, or
-        from `server/discover` under 2026-07-28 (`stateless` says which)."""
+        from `server/discover` under 2026-07-28 (`modern` says which)."""
         client = self.client
         assert client is not None
         revision = client.protocol_version
         facts: dict[str, Any] = {
             "protocolVersion": revision,
-            "stateless": is_stateless_revision(revision),
+            "modern": is_modern_revision(revision),
             "serverInfo": msgspec.to_builtins(client.server_info),
             "capabilities": msgspec.to_builtins(client.server_capabilities),
         }
@@ -289,7 +289,7 @@ class InspectorHub:
             raise McpError(-32600, "not connected: connect to a server first")
         started = time.monotonic()
         await client.ping(timeout=self.settings.timeout or _PING_TIMEOUT)
-        method = "server/discover" if is_stateless_revision(client.protocol_version) else "ping"
+        method = "server/discover" if is_modern_revision(client.protocol_version) else "ping"
         return {"method": method, "ms": round((time.monotonic() - started) * 1000, 1)}
 
     def cancel(self, call: str) -> bool:

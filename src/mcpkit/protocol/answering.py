@@ -36,7 +36,7 @@ from mcpkit.protocol.outbox import Batch, Outbox, Outgoing
 from mcpkit.protocol.terms import Terms
 from mcpkit.protocol.unread_meta import UNREAD_TYPES
 from mcpkit.types import CancelledNotificationParams, ProgressNotificationParams, RequestId
-from mcpkit.types.methods import LATEST_REVISION, STATELESS_REVISIONS, MethodInfo
+from mcpkit.types.methods import LATEST_REVISION, MODERN_REVISIONS, MethodInfo
 
 __all__ = [
     "Answering",
@@ -349,7 +349,7 @@ def answered_code(code: int, terms: Terms[Any] | None) -> int:
     Error Codes: -32002 is no longer emitted; a resource not found is Invalid Params.
     (Handlers raise one error for both eras; what reports one otherwise says the same.)"""
     if code == codes.RESOURCE_NOT_FOUND and terms is not None:
-        if terms.revision in STATELESS_REVISIONS:
+        if terms.revision in MODERN_REVISIONS:
             return codes.INVALID_PARAMS
     return code
 

@@ -118,13 +118,13 @@ class ClientSession(Session):
             ),
         )
 
-    def speak_stateless(
+    def speak_modern(
         self,
         revision: str,
         capabilities: ServerCapabilities | None = None,
         server_info: Implementation | None = None,
     ) -> None:
-        """Speak `revision` (one of `STATELESS_REVISIONS`) with no handshake: each request
+        """Speak `revision` (one of `MODERN_REVISIONS`) with no handshake: each request
         then carries the revision and our capabilities itself (basic/versioning, 2026-07-28;
         the caller adds that `_meta`), and only what the server declared in `server/discover`
         (`capabilities`; nothing before it) may be asked of it. Called again with what
@@ -143,9 +143,9 @@ class ClientSession(Session):
         self.phase = "operating"
         self._rules = CLIENT_PHASES["operating"]
 
-    def forget_stateless(self) -> None:
+    def forget_modern(self) -> None:
         """Back to a new session that begins with `initialize`: the server did not speak the
-        stateless revision probed with `server/discover` (basic/versioning, Backward
+        modern revision probed with `server/discover` (basic/versioning, Backward
         Compatibility)."""
         if self.terms is not None and not self.terms.stateless:
             raise LocalProtocolError("the session already began with initialize")
@@ -156,7 +156,7 @@ class ClientSession(Session):
 
     def forget_refused_initialize(self) -> None:
         """Back to a new session after the server refused `initialize` with an error: a
-        server of the stateless revision does (-32022), and the client may probe it with
+        server of the modern revision does (-32022), and the client may probe it with
         `server/discover` instead (basic/versioning, Backward Compatibility)."""
         if self.phase != "initializing" or self.terms is not None:
             raise LocalProtocolError("initialize is not waiting, or was answered")

@@ -1,4 +1,4 @@
-"""Protocol extensions (SEP-2133) that add methods to the stateless revision (2026-07-28).
+"""Protocol extensions (SEP-2133) that add methods to the modern revision (2026-07-28).
 
 An extension is named by an identifier under `capabilities.extensions`. The server lists the
 ones it serves in `server/discover`; a 2026-07-28 request uses one only when its own `_meta`

@@ -23,7 +23,7 @@ from mcpkit.protocol.events import Event, RequestReceived
 from mcpkit.protocol.jsonrpc import Malformed
 from mcpkit.types import RequestId
 
-__all__ = ["ApartRead", "Batch", "BodyRead", "Outbox", "Outgoing"]
+__all__ = ["SessionlessRead", "Batch", "BodyRead", "Outbox", "Outgoing"]
 
 
 class Outgoing(msgspec.Struct):
@@ -60,9 +60,9 @@ class BodyRead(msgspec.Struct):
     refused: list[bytes]
 
 
-class ApartRead(msgspec.Struct):
-    """What `ServerSession.read_apart` read of a body whose request is served apart from the
-    session: the request (None when the body held none to serve: a notification, or a request
+class SessionlessRead(msgspec.Struct):
+    """What `ServerSession.read_sessionless` read of a body whose request belongs to no session
+    (a modern one): the request (None when the body held none to serve: a notification, or a request
     the session answered itself), the events the body made besides it, the answers the
     session gave itself (`answers`, final messages), the answers to the body as a whole
     (`refused`, as in `BodyRead`), and whether anything in it awaits an answer (`started`).

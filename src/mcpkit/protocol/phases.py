@@ -19,8 +19,8 @@ A stateless session (Streamable HTTP without sessions) has one phase: it serves 
 comes, `initialize` included, and never sends a request, since the client's answer would
 arrive on another HTTP request with no session to reach.
 
-A 2026-07-28 request carries its terms in its `_meta` and needs no handshake: in a phase whose
-`own_terms` allows it (before any handshake, or stateless), it is served under the "own terms"
+A modern request (2026-07-28) carries its terms in `_meta` and needs no handshake: in a phase whose
+`modern` allows it (before any handshake, or stateless), it is served under the "modern"
 row instead of the session's, whatever the session's phase, and the session's phase does not
 change.
 
@@ -52,9 +52,9 @@ class Phase(msgspec.Struct, frozen=True, kw_only=True):
     maps a method to why it is refused); `too_early` is the refusal of any other request.
     `sends` are the requests we may send (None: any); `cannot_send` says why another may not.
     `notifies`: whether we may send notifications that are not about a request (list changes,
-    resource updates). `own_terms`: whether a request may carry its own terms in its `_meta`
-    (2026-07-28), to be served under them whatever the phase's other columns say; only where
-    no handshake has settled the session's terms."""
+    resource updates). `modern`: whether a modern request (2026-07-28: its revision and the
+    client's capabilities in its `_meta`) may be served under what it carries, whatever the
+    phase's other columns say; only where no handshake has settled the session's terms."""
 
     receives: frozenset[str] | None
     refuses: dict[str, str] = msgspec.field(default_factory=dict[str, str])  # (never changed)
@@ -62,7 +62,7 @@ class Phase(msgspec.Struct, frozen=True, kw_only=True):
     sends: frozenset[str] | None
     cannot_send: str = ""
     notifies: bool
-    own_terms: bool = False
+    modern: bool = False
 
     def refusal(self, method: str) -> str | None:
         """Why a request for `method` from the peer is refused now; None to serve it."""
@@ -92,7 +92,7 @@ _STATELESS_SEND: Final = (
     "(the default) to use sampling, elicitation and roots"
 )
 
-_OWN_TERMS_SEND: Final = (
+_MODERN_SEND: Final = (
     "cannot send {method} to the client: a 2026-07-28 request has no session to send requests "
     "on; its handler asks the client through the request's result (basic/patterns/mrtr)"
 )
@@ -107,7 +107,7 @@ SERVER_PHASES: Final[Mapping[str, Phase]] = MappingProxyType(
             sends=_PING,
             cannot_send=_NOT_YET_INITIALIZED,
             notifies=False,
-            own_terms=True,
+            modern=True,
         ),
         "initializing": Phase(
             receives=None,
@@ -123,14 +123,14 @@ SERVER_PHASES: Final[Mapping[str, Phase]] = MappingProxyType(
             sends=frozenset(),
             cannot_send=_STATELESS_SEND,
             notifies=True,
-            own_terms=True,
+            modern=True,
         ),
-        # A request that carries its own terms (2026-07-28), in a phase that allows them:
+        # A modern request (2026-07-28), in a phase that allows them:
         # any method of its revision, and nothing sent to the client but about the request.
-        "own terms": Phase(
+        "modern": Phase(
             receives=None,
             sends=frozenset(),
-            cannot_send=_OWN_TERMS_SEND,
+            cannot_send=_MODERN_SEND,
             notifies=False,
         ),
     }

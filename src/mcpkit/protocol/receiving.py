@@ -32,10 +32,10 @@ from mcpkit.protocol.events import (
     RequestReceived,
 )
 from mcpkit.protocol.jsonrpc import Envelope, Malformed
-from mcpkit.protocol.outbox import ApartRead, Batch, BodyRead, Outbox
+from mcpkit.protocol.outbox import Batch, BodyRead, Outbox, SessionlessRead
 from mcpkit.protocol.requesting import Requesting
 from mcpkit.types import RequestId
-from mcpkit.types.methods import STATELESS_REVISIONS, SUPPORTED_REVISIONS, MethodInfo, methods_for
+from mcpkit.types.methods import MODERN_REVISIONS, SUPPORTED_REVISIONS, MethodInfo, methods_for
 
 __all__ = [
     "METHOD_TABLES",
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 _BATCH_REVISION: Final = "2025-03-26"  # the only revision whose schema has JSON-RPC batches
-#: The events, answers and refusals of the usual body `read_apart` reads: none, one list for
+#: The events, answers and refusals of the usual body `read_sessionless` reads: none, one list for
 #: all of them (never added to: its reader only tests them), not three made a request.
 _NOTHING: Final[list[Any]] = []
 
@@ -57,8 +57,7 @@ _NOTHING: Final[list[Any]] = []
 #: calls). Made at import for the revisions we speak: looked up, without a call, for every
 #: request that carries its terms, whose revision was checked when they were read.
 METHOD_TABLES: Final[dict[str, dict[str, MethodInfo]]] = {
-    revision: dict(methods_for(revision))
-    for revision in (*STATELESS_REVISIONS, *SUPPORTED_REVISIONS)
+    revision: dict(methods_for(revision)) for revision in (*MODERN_REVISIONS, *SUPPORTED_REVISIONS)
 }
 
 
@@ -157,8 +156,8 @@ class Receiving:
         started += answered
         return BodyRead(events, started, refused)
 
-    def read_apart(self, data: bytes, info: RequestInfo | None = None) -> ApartRead:
-        """Read `data`, one body whose request is served apart from this session, and keep
+    def read_sessionless(self, data: bytes, info: RequestInfo | None = None) -> SessionlessRead:
+        """Read `data`, one body whose request is served outside this session, and keep
         nothing of it: the request leaves the session's care as it is handed out, so its
         answer, progress and end are its server's (`mcpkit.runtime.request_peer`), and the
         session is as it was for the next body, whoever sends it. What the session answers
@@ -167,10 +166,10 @@ class Receiving:
         requests pass, and no two requests, even under one id, ever meet in it. The body is
         read as `receive_data` reads any (a 2025-era session's too), step for step."""
         mark = len(self.outbox.items)
-        return self.read_apart_end(self.receive_data(data, info), mark)
+        return self.read_sessionless_end(self.receive_data(data, info), mark)
 
-    def read_apart_end(self, events: list[Event], mark: int) -> ApartRead:
-        """What `read_apart` returns for a body that made `events` and queued what lies past
+    def read_sessionless_end(self, events: list[Event], mark: int) -> SessionlessRead:
+        """What `read_sessionless` returns for a body that made `events` and queued what lies past
         `mark`."""
         if len(events) == 1 and not self.outbox.items:
             # The common case, one request and nothing queued (so none was answered or
@@ -179,7 +178,7 @@ class Receiving:
             only = events[0]
             if type(only) is RequestReceived:
                 self.inflight.pop(only.request_id, None)
-                return ApartRead(only, _NOTHING, _NOTHING, _NOTHING, True)
+                return SessionlessRead(only, _NOTHING, _NOTHING, _NOTHING, True)
         read = self._body_read(events, mark)
         request: RequestReceived | None = None
         events = read.events
@@ -190,7 +189,9 @@ class Receiving:
                 break
         for rid in read.started:  # (whatever the body held: nothing of it stays in flight)
             self.inflight.pop(rid, None)
-        return ApartRead(request, events, self.outbox.take(), read.refused, bool(read.started))
+        return SessionlessRead(
+            request, events, self.outbox.take(), read.refused, bool(read.started)
+        )
 
     def receive_data(self, data: bytes, info: RequestInfo | None = None) -> list[Event]:
         """Take one message (object or batch) from the peer; return what happened. `info`,

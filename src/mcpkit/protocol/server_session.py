@@ -52,15 +52,15 @@ from mcpkit.protocol.extensions import Extension, declares, methods_with
 from mcpkit.protocol.ids import RequestIds
 from mcpkit.protocol.jsonrpc import Envelope
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
-from mcpkit.protocol.outbox import ApartRead, Batch
-from mcpkit.protocol.own_terms import (
+from mcpkit.protocol.modern import (
     REVISION_KEY,
     CachePolicy,
-    OwnTermsCodec,
+    ModernCodec,
     carries_terms,
     missing_capability,
     unsupported_revision,
 )
+from mcpkit.protocol.outbox import Batch, SessionlessRead
 from mcpkit.protocol.phases import SERVER_PHASES, SERVER_STEPS, next_phase
 from mcpkit.protocol.receiving import METHOD_TABLES
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, Session
@@ -74,24 +74,24 @@ from mcpkit.types import (
     RequestId,
     ServerCapabilities,
 )
-from mcpkit.types.methods import STATELESS_REVISIONS, SUPPORTED_REVISIONS, MethodInfo, methods_for
+from mcpkit.types.methods import MODERN_REVISIONS, SUPPORTED_REVISIONS, MethodInfo, methods_for
 
 __all__ = ["ServerSession"]
 
 # What the peer counts as having declared before the handshake: nothing, so every capability
 # check on it fails closed until `initialize` says otherwise.
 _NO_CLIENT_CAPABILITIES: Final = ClientCapabilities()
-_OWN_TERMS: Final = SERVER_PHASES["own terms"]
+_MODERN: Final = SERVER_PHASES["modern"]
 # `check_inbound_request` asks nothing of this row: it refuses no method.
-assert _OWN_TERMS.receives is None and not _OWN_TERMS.refuses
+assert _MODERN.receives is None and not _MODERN.refuses
 # (Plain dicts, never changed, not read-only proxies: looked up on every request that
 # carries its terms, where a proxy's `in` or `.get` is a method call.)
 _NO_EXTENSIONS: Final[Mapping[str, Extension]] = {}
 _NO_PARAM_TYPES: Final[Mapping[str, type]] = {}
-# Methods only a request with its own terms can name: without them, the request lacks the
+# Methods only a modern request can name: without them, the request lacks the
 # `_meta` its revision requires (-32602), rather than naming an unknown method.
-_OWN_TERMS_ONLY: Final = frozenset(
-    m for rev in STATELESS_REVISIONS for m in methods_for(rev)
+_MODERN_ONLY: Final = frozenset(
+    m for rev in MODERN_REVISIONS for m in methods_for(rev)
 ) - frozenset(methods_for(SUPPORTED_REVISIONS[0]))
 
 
@@ -114,32 +114,33 @@ class ServerSession(Session):
 
     inbound_direction = "client_to_server"
     answers_itself = frozenset({"ping", "initialize", "server/discover"})
-    #: The revisions whose requests carry their own terms (2026-07-28), served beside a
-    #: session's; none to serve only the handshake era.
-    stateless_revisions: tuple[str, ...] = STATELESS_REVISIONS
-    #: Every revision we speak, as `server/discover` and -32022 list them: the stateless
+    #: The modern revisions (2026-07-28: each request carries its terms in `_meta`), served
+    #: beside a session's; none to serve only the legacy era.
+    modern_revisions: tuple[str, ...] = MODERN_REVISIONS
+    #: Every revision we speak, as `server/discover` and -32022 list them: the modern
     #: ones, then the handshake's (on the instance only where not the defaults; read on every
     #: request that carries its terms).
-    all_revisions: tuple[str, ...] = (*STATELESS_REVISIONS, *SUPPORTED_REVISIONS)
+    all_revisions: tuple[str, ...] = (*MODERN_REVISIONS, *SUPPORTED_REVISIONS)
     #: The freshness hints of cacheable results (2026-07-28, server/utilities/caching).
     cache: CachePolicy = CachePolicy()
-    #: `param_types` for requests that carry their own terms.
-    stateless_param_types: Mapping[str, type] = _NO_PARAM_TYPES
-    #: The extensions served to requests that carry their own terms (SEP-2133), listed in
+    #: `param_types` for modern requests.
+    modern_param_types: Mapping[str, type] = _NO_PARAM_TYPES
+    #: The extensions served to modern requests (SEP-2133), listed in
     #: server/discover; their methods are served where a request declares them.
     extensions: tuple[Extension, ...] = ()
     _extension_of: Mapping[str, Extension] = _NO_EXTENSIONS
     #: What reads the terms of requests that carry their own and encodes their answers
-    #: (`own_terms`): the server's, shared by its sessions, else one of the session's own,
+    #: (`modern`): the server's, shared by its sessions, else one of the session's own,
     #: made when first needed (a 2025 session holds none). Read as `_codec or codec` on
     #: every request that carries its terms, not through a property: a plain attribute read.
-    _codec: OwnTermsCodec | None = None
+    _codec: ModernCodec | None = None
     #: The capabilities last checked against and the methods they do not serve (`undeclared`),
     #: worked out by `check_inbound_request` when it meets other capabilities: one lookup per
     #: request. Kept on the class, one entry for every session: the sessions of a server share
     #: its capabilities object (one table per session was 272 bytes of every idle session).
     _unserved: tuple[object, Mapping[str, tuple[str, ...]]] = (None, MappingProxyType({}))
-    #: Whether `read_apart` may take its fast path for the usual request (`__init_subclass__`).
+    #: Whether `read_sessionless` may take its fast path for the usual request
+    #: (`__init_subclass__`).
     _folds: bool = True
 
     def __init__(
@@ -149,9 +150,9 @@ class ServerSession(Session):
         *,
         instructions: str | None = None,
         supported_revisions: Sequence[str] = SUPPORTED_REVISIONS,
-        stateless_revisions: Sequence[str] = STATELESS_REVISIONS,
+        modern_revisions: Sequence[str] = MODERN_REVISIONS,
         cache: CachePolicy | None = None,
-        stateless_param_types: Mapping[str, type] | None = None,
+        modern_param_types: Mapping[str, type] | None = None,
         extensions: Sequence[Extension] = (),
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_json_depth: int = MAX_JSON_DEPTH,
@@ -159,7 +160,7 @@ class ServerSession(Session):
         param_types: Mapping[str, type] | None = None,
         request_ids: RequestIds | None = None,
         extension_methods: Mapping[str, MethodInfo] | None = None,
-        codec: OwnTermsCodec | None = None,
+        codec: ModernCodec | None = None,
     ) -> None:
         super().__init__(
             max_message_size=max_message_size,
@@ -175,40 +176,38 @@ class ServerSession(Session):
         #: The revisions we speak, preferred first: a client that asks for one we lack is
         #: offered the first (basic/lifecycle, Version Negotiation: it SHOULD be our latest).
         self.supported_revisions = tuple(supported_revisions)
-        self._take_own_terms_settings(
-            stateless_revisions, cache, stateless_param_types, extensions, codec
-        )
+        self._take_modern_settings(modern_revisions, cache, modern_param_types, extensions, codec)
         #: A name in `phases.SERVER_PHASES`, which says what may be received and sent
         #: (`_rules`, looked up once per change: checked on every message).
         self.phase = "new"
         self._rules = SERVER_PHASES["new"]
 
-    def _take_own_terms_settings(
+    def _take_modern_settings(
         self,
-        stateless_revisions: Sequence[str],
+        modern_revisions: Sequence[str],
         cache: CachePolicy | None,
-        stateless_param_types: Mapping[str, type] | None,
+        modern_param_types: Mapping[str, type] | None,
         extensions: Sequence[Extension],
-        codec: OwnTermsCodec | None,
+        codec: ModernCodec | None,
     ) -> None:
-        """`__init__`'s settings for requests that carry their own terms (2026-07-28)."""
-        # Those `read_apart` and `encode_answer` read on every request that carries its terms
+        """`__init__`'s settings for modern requests (2026-07-28)."""
+        # Those `read_sessionless` and `encode_answer` read on every request that carries its terms
         # are held by the instance, the class's defaults too: a class attribute read through
         # an instance is not specialized in Python 3.11, an instance's is.
         cls = type(self)
-        self.stateless_revisions = (
-            cls.stateless_revisions
-            if tuple(stateless_revisions) == STATELESS_REVISIONS
-            else tuple(stateless_revisions)
+        self.modern_revisions = (
+            cls.modern_revisions
+            if tuple(modern_revisions) == MODERN_REVISIONS
+            else tuple(modern_revisions)
         )
-        if self.stateless_revisions != STATELESS_REVISIONS or (
+        if self.modern_revisions != MODERN_REVISIONS or (
             self.supported_revisions != SUPPORTED_REVISIONS
         ):
-            self.all_revisions = _joined(self.stateless_revisions, self.supported_revisions)
+            self.all_revisions = _joined(self.modern_revisions, self.supported_revisions)
         self.cache = cls.cache if cache is None or cache == cls.cache else cache
-        self.stateless_param_types = stateless_param_types or cls.stateless_param_types
+        self.modern_param_types = modern_param_types or cls.modern_param_types
         #: What those params decode into where their `_meta` is left unread (`unread_meta`).
-        self._unread_types = unread_types(self.stateless_param_types)
+        self._unread_types = unread_types(self.modern_param_types)
         if extensions:
             self.extensions = tuple(extensions)
             self._extension_of = {m: ext for ext in self.extensions for m in ext.methods}
@@ -237,13 +236,13 @@ class ServerSession(Session):
         return _NO_CLIENT_CAPABILITIES if self.terms is None else self.terms.peer_capabilities
 
     @property
-    def codec(self) -> OwnTermsCodec:
+    def codec(self) -> ModernCodec:
         """What reads the terms of this session's requests that carry their own, and
         encodes their answers: the one given (the server's), if it reads this session's
         revisions, else the session's own."""
         codec = self._codec
         if codec is None:
-            codec = self._codec = OwnTermsCodec(self.all_revisions)
+            codec = self._codec = ModernCodec(self.all_revisions)
         return codec
 
     @property
@@ -320,11 +319,11 @@ class ServerSession(Session):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # A subclass that changes a step `read_apart` writes out is read the general way.
+        # A subclass that changes a step `read_sessionless` writes out is read the general way.
         cls._folds = all(getattr(cls, name) is getattr(ServerSession, name) for name in _FOLDED)
 
-    def read_apart(self, data: bytes, info: RequestInfo | None = None) -> ApartRead:
-        # fast path: mirrors `Receiving.read_apart` (docs/performance.md, fast paths)
+    def read_sessionless(self, data: bytes, info: RequestInfo | None = None) -> SessionlessRead:
+        # fast path: mirrors `Receiving.read_sessionless` (docs/performance.md, fast paths)
         # The usual 2026-07-28 POST (one request, its `_meta` read before) read in one
         # function, as the steps `_FOLDED` lists read it; anything else is told before
         # anything is queued, and read the general way from where it parted.
@@ -333,8 +332,8 @@ class ServerSession(Session):
         if (
             not self._folds
             or self._outbox.items
-            or not self._rules.own_terms
-            or not self.stateless_revisions
+            or not self._rules.modern
+            or not self.modern_revisions
             or size > receiving.max_message_size
             or not size
             or data[0] != 123  # `{` (its first byte as an int, not a slice: no object made)
@@ -351,20 +350,20 @@ class ServerSession(Session):
                 )
             )
         ):
-            return receiving.read_apart(data, info)
+            return receiving.read_sessionless(data, info)
         # (`decode_message`'s decode: what it refuses is read, and refused, the general way)
         try:
             env = jsonrpc.decode_envelope(data)
         except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-            return receiving.read_apart(data, info)
+            return receiving.read_sessionless(data, info)
         if env.jsonrpc != "2.0":
-            return receiving.read_apart(data, info)
+            return receiving.read_sessionless(data, info)
         rid = env.id
         method = env.method
         if method is UNSET or rid is UNSET or rid is None:
-            return self._read_apart_from(env, info)  # (not a request)
+            return self._read_sessionless_from(env, info)  # (not a request)
         if env.result is not UNSET or env.error is not UNSET:
-            return self._read_apart_from(env, info)
+            return self._read_sessionless_from(env, info)
         codec = self._codec or self.codec
         terms = codec.cached(env.params)
         if (
@@ -375,7 +374,7 @@ class ServerSession(Session):
             or method in _ANSWERS_ITSELF
             or terms is self._kept.terms
         ):
-            return self._read_apart_from(env, info)
+            return self._read_sessionless_from(env, info)
         methods = METHOD_TABLES[terms.revision]
         known = methods[method] if method in methods else None
         unserved = ServerSession._unserved
@@ -387,28 +386,28 @@ class ServerSession(Session):
             or method in unserved[1]
             or len(self._inflight) >= self._answering.max_inflight
         ):
-            return self._read_apart_from(env, info)
+            return self._read_sessionless_from(env, info)
         names_token = codec.names_token
-        types = self.stateless_param_types if names_token else self._unread_types
+        types = self.modern_param_types if names_token else self._unread_types
         tp = types[method] if method in types else known.params
         decode = _DECODES[tp] if tp in _DECODES else _decode_of(tp)
         raw = env.params
         try:
             params = decode(jsonrpc.EMPTY_PARAMS if raw is UNSET else raw)
         except (msgspec.DecodeError, RecursionError):
-            return self._read_apart_from(env, info)
+            return self._read_sessionless_from(env, info)
         # (looked for only where the `_meta`'s bytes may name one, the terms cache says)
         token = progress_token_of(params) if names_token else None
         request = RequestReceived(rid, method, params, token, info, terms)
-        return ApartRead(request, _NOTHING, _NOTHING, _NOTHING, True)
+        return SessionlessRead(request, _NOTHING, _NOTHING, _NOTHING, True)
 
-    def _read_apart_from(self, env: Envelope, info: RequestInfo | None) -> ApartRead:
-        """`Receiving.read_apart` of a body that decoded into `env` (nothing queued before it),
-        from `receive_envelope` on."""
+    def _read_sessionless_from(self, env: Envelope, info: RequestInfo | None) -> SessionlessRead:
+        """`Receiving.read_sessionless` of a body that decoded into `env` (nothing queued before
+        it), from `receive_envelope` on."""
         events: list[Event] = []
         receiving = self._receiving
         receiving.receive_envelope(env, events, None, info)
-        return receiving.read_apart_end(events, 0)
+        return receiving.read_sessionless_end(events, 0)
 
     def receive_request(
         self,
@@ -417,15 +416,15 @@ class ServerSession(Session):
         batch: Batch | None,
         request_info: RequestInfo | None,
     ) -> None:
-        # 2026-07-28: where no handshake settled the session's terms (`Phase.own_terms`), a
-        # request may carry its own; it is served under them and the "own terms" phase row,
+        # 2026-07-28: where no handshake settled the session's terms (`Phase.modern`), a
+        # request may carry its own; it is served under them and the "modern" phase row,
         # and leaves the session as it was. A 2025-era session's requests skip this at
-        # once (their rules have no `own_terms`).
-        if self._rules.own_terms and self.stateless_revisions and batch is None:
+        # once (their rules have no `modern`).
+        if self._rules.modern and self.modern_revisions and batch is None:
             codec = self._codec or self.codec
             # (the common case first: a `_meta` seen before, found by its bytes)
             terms: Terms[ClientCapabilities] | McpError | None = codec.cached(env.params)
-            if terms is None and (carries_terms(env.params) or env.method in _OWN_TERMS_ONLY):
+            if terms is None and (carries_terms(env.params) or env.method in _MODERN_ONLY):
                 terms = codec.read(env.params)
             if terms is not None:
                 self._receive_own(env, events, request_info, terms, codec.names_token)
@@ -466,7 +465,7 @@ class ServerSession(Session):
                 self._outbox.error(rid, extended.code, extended.message, None, data=extended.data)
                 return
             methods = extended
-        types = self.stateless_param_types if names_token else self._unread_types
+        types = self.modern_param_types if names_token else self._unread_types
         self._answering.serve_request(env, events, None, request_info, terms, methods, types)
 
     def _extended(
@@ -493,8 +492,8 @@ class ServerSession(Session):
     ) -> bytes:
         if terms is None:
             terms = self._kept.terms
-        if terms is not None and terms.revision in self.stateless_revisions:
-            # A 2026-07-28 result gets the fields its revision adds (`own_terms`).
+        if terms is not None and terms.revision in self.modern_revisions:
+            # A 2026-07-28 result gets the fields its revision adds (`modern`).
             info = self.server_info if server_info is None else server_info
             codec = self._codec or self.codec
             return codec.response(request_id, result, method, info, self.cache)
@@ -503,10 +502,10 @@ class ServerSession(Session):
     def check_inbound_request(
         self, method: str, terms: Terms[ClientCapabilities] | None
     ) -> McpError | None:
-        # A request served under its own terms (2026-07-28) is never under the session's:
-        # those are None until a handshake, and replaced whole, never by a request's.
+        # A modern request (2026-07-28) is served under the terms it carries, never under the
+        # session's: those are None until a handshake, and replaced whole, never by a request's.
         if terms is not self._kept.terms:
-            # Its phase row (`_OWN_TERMS`) receives any method and refuses none.
+            # Its phase row (`_MODERN`) receives any method and refuses none.
             if method in self._extension_of:
                 return None  # (an extension's method: served as the extension, checked above)
         else:
@@ -622,7 +621,7 @@ class ServerSession(Session):
         check_request_to_client(self.client_capabilities, method, params)
 
 
-#: A params type -> its decode (`jsonrpc.part_decoder`), kept by `ServerSession.read_apart`.
+#: A params type -> its decode (`jsonrpc.part_decoder`), kept by `ServerSession.read_sessionless`.
 _DECODES: Final[dict[Any, Callable[[bytes | msgspec.Raw], Any]]] = {}
 
 
@@ -638,16 +637,16 @@ def _joined(first: tuple[str, ...], then: tuple[str, ...]) -> tuple[str, ...]:
     return (*first, *then)
 
 
-#: The events, answers and refusals of the usual request `read_apart` reads: none, one list
+#: The events, answers and refusals of the usual request `read_sessionless` reads: none, one list
 #: for all of them (never added to: its reader only tests them), not three made a request.
 _NOTHING: Final[list[Any]] = []
 
-#: The class settings `ServerSession.read_apart` reads as these constants: a class attribute
+#: The class settings `ServerSession.read_sessionless` reads as these constants: a class attribute
 #: read through an instance is not specialized in Python 3.11.
 _INBOUND: Final = ServerSession.inbound_direction
 _ANSWERS_ITSELF: Final = ServerSession.answers_itself
 
-#: The role's steps and settings `ServerSession.read_apart` writes out for the usual request
+#: The role's steps and settings `ServerSession.read_sessionless` writes out for the usual request
 #: (beside the parts' own: `Receiving.receive_data` and `receive_envelope`,
 #: `Answering.serve_request` and `_start_request`): a subclass that changes any of them is
 #: read through them.

@@ -281,7 +281,7 @@ class Session:
     ) -> bytes:
         """The response carrying `result` to the peer's request served under `terms` (None:
         the session's, as `initialize` is, which starts before the terms it settles): what
-        `send_response` queues, and what answers a request `read_apart` handed out. Results
+        `send_response` queues, and what answers a request `read_sessionless` handed out. Results
         are built with the latest 2025-era types, and shaped for an older revision (its
         fields only); the server role adds what a 2026-07-28 result carries, `server_info`
         among it (where not the session's: a proxy's is its upstream's)."""

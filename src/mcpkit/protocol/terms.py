@@ -73,7 +73,7 @@ class RequestTerms(Terms[Caps], frozen=True, gc=False):
 
 
 def log_level_of(terms: Terms[Any] | None) -> str | None:
-    """The log level a request's own terms ask for (None: none asked, or a session's terms)."""
+    """The log level a modern request's terms ask for (None: none asked, or a session's terms)."""
     return terms.log_level if isinstance(terms, RequestTerms) else None
 
 

@@ -1,6 +1,6 @@
 """Request params whose `_meta` is decoded only when something reads it (2026-07-28).
 
-A 2026-07-28 request carries its terms in `_meta` (`own_terms`), and a client sends the same
+A 2026-07-28 request carries its terms in `_meta` (`modern`), and a client sends the same
 `_meta` with most of its requests: the terms cache finds them from its bytes, undecoded. Yet
 the params' own decode built a dict of it on every request, which most requests never read:
 no handler or middleware asks for `ctx.meta`, and the session and the header check take what

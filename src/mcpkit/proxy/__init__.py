@@ -6,7 +6,7 @@ imports this one (`Server.composable` is all a mount needs to know of a proxy)."
 
 from mcpkit.proxy.config import ConfigError, from_config
 from mcpkit.proxy.proxy_server import (
-    DEFAULT_MAX_STATELESS_UPSTREAMS,
+    DEFAULT_MAX_MODERN_UPSTREAMS,
     DEFAULT_MAX_UPSTREAMS,
     ProxyServer,
 )
@@ -15,7 +15,7 @@ from mcpkit.proxy.upstream_channel import ChannelOpener, UpstreamTarget
 
 __all__ = [
     "DEFAULT_INPUT_TIMEOUT",
-    "DEFAULT_MAX_STATELESS_UPSTREAMS",
+    "DEFAULT_MAX_MODERN_UPSTREAMS",
     "DEFAULT_MAX_UPSTREAMS",
     "ChannelOpener",
     "ConfigError",

@@ -1,6 +1,6 @@
 """What a proxy answers itself to a 2026-07-28 client, in its upstream server's name:
 `server/discover` (server/discover), `subscriptions/listen` (basic/patterns/subscriptions), and
-the errors of the session era that the stateless one spells differently (basic/index, "Error
+the errors of the legacy era that the modern one spells differently (basic/index, "Error
 Codes")."""
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import msgspec
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.jsonrpc import field_of
-from mcpkit.protocol.own_terms import SUBSCRIPTION_ID_KEY
+from mcpkit.protocol.modern import SUBSCRIPTION_ID_KEY
 from mcpkit.proxy.downstream import Down
 from mcpkit.proxy.pool import LinkPool
 from mcpkit.server.catalog.listeners import Listen, agreed_filter
 from mcpkit.types import InitializeResult
 
-__all__ = ["discover", "listen", "stateless_error"]
+__all__ = ["discover", "listen", "modern_error"]
 
 
 def discover(upstream: InitializeResult, revisions: Sequence[str]) -> dict[str, Any]:
@@ -60,9 +60,9 @@ async def listen(pool: LinkPool, down: Down, params: Any) -> dict[str, Any]:
     return {"_meta": {SUBSCRIPTION_ID_KEY: rid}}
 
 
-def stateless_error(error: McpError) -> McpError:
+def modern_error(error: McpError) -> McpError:
     """An upstream error as a 2026-07-28 client knows it: -32002 (resource not found, the
-    session era's) is -32602 from 2026-07-28 on."""
+    legacy era's) is -32602 from 2026-07-28 on."""
     if error.code == codes.RESOURCE_NOT_FOUND:
         return McpError(codes.INVALID_PARAMS, error.message, error.data)
     return error

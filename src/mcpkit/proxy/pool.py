@@ -2,7 +2,7 @@
 2026-07-28").
 
 A 2026 request has no session of its own: no `initialize` opened one, and over Streamable HTTP
-each POST is served apart (`mcpkit.server.request_peer`) and forgotten with its answer. So 2026
+each POST is served alone (`mcpkit.server.request_peer`) and forgotten with its answer. So 2026
 requests share a small pool of upstream sessions (`LinkPool`), opened lazily as the proxy
 itself. A call that can ask its client something (tools/call, prompts/get, resources/read)
 holds a link of its own from its first round to its last, so an upstream request arriving on
@@ -172,8 +172,8 @@ class LinkPool:
             raise McpError(
                 codes.INTERNAL_ERROR,
                 f"this proxy's {self.capacity} upstream sessions for 2026-07-28 requests are "
-                "all held by calls waiting for their clients (max_stateless_upstreams): "
-                "retry once one has ended, or raise max_stateless_upstreams",
+                "all held by calls waiting for their clients (max_modern_upstreams): "
+                "retry once one has ended, or raise max_modern_upstreams",
             )
         hello = self.hello
         if capabilities is not None and capabilities != hello.capabilities:

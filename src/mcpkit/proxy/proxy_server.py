@@ -15,12 +15,12 @@ import msgspec
 from mcpkit.errors import McpError, ToolError, shown_when_masked
 from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
-from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS
+from mcpkit.protocol.modern import ROUND_TRIP_METHODS
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.proxy.downstream import Down, SessionHolder
 from mcpkit.proxy.handshake import ProxiedSession
 from mcpkit.proxy.mounted import MountedUpstream, read_upstream
-from mcpkit.proxy.own_answers import discover, listen, stateless_error
+from mcpkit.proxy.own_answers import discover, listen, modern_error
 from mcpkit.proxy.pool import LinkPool
 from mcpkit.proxy.round_trips import DEFAULT_INPUT_TIMEOUT, RoundTrips, upstream_params
 from mcpkit.proxy.session_links import MountedLinks, SessionLinks
@@ -39,7 +39,7 @@ from mcpkit.runtime.layers import call_through
 from mcpkit.server.context import Context
 from mcpkit.server.handlers import Handler
 from mcpkit.server.handlers.tasks import polled
-from mcpkit.server.request_facts import stands_alone
+from mcpkit.server.request_facts import is_modern
 from mcpkit.server.server import Server
 from mcpkit.server.session import Peer, ServerSessionHandle
 from mcpkit.stores.url import Stores, check_store_url
@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 
     from mcpkit.transports.deployment.app import HttpSettings, McpHttpApp
 
-__all__ = ["DEFAULT_MAX_STATELESS_UPSTREAMS", "DEFAULT_MAX_UPSTREAMS", "ProxyServer"]
+__all__ = ["DEFAULT_MAX_MODERN_UPSTREAMS", "DEFAULT_MAX_UPSTREAMS", "ProxyServer"]
 
 logger = logging.getLogger("mcpkit.proxy")
 
@@ -70,10 +70,10 @@ logger = logging.getLogger("mcpkit.proxy")
 DEFAULT_MAX_UPSTREAMS = 32
 #: Upstream sessions serving 2026-07-28 requests (`mcpkit.proxy.pool`): also the most calls
 #: that may wait for their clients' answers at once.
-DEFAULT_MAX_STATELESS_UPSTREAMS = 8
+DEFAULT_MAX_MODERN_UPSTREAMS = 8
 #: What the upstream sessions of 2026 requests declare: all a 2026 client can answer through
 #: the proxy (each request's own capabilities are checked when the upstream asks).
-_STATELESS_CLIENT = ClientCapabilities(
+_MODERN_CLIENT = ClientCapabilities(
     sampling=ClientCapabilitiesSampling(tools={}),
     elicitation=ClientCapabilitiesElicitation(form={}, url={}),
     roots=ClientCapabilitiesRoots(),
@@ -88,7 +88,7 @@ def _checked_upstream(
     target: UpstreamTarget,
     upstream_transport: str,
     max_upstreams: int,
-    max_stateless_upstreams: int,
+    max_modern_upstreams: int,
 ) -> bool:
     """Whether the upstream is an HTTP+SSE endpoint, once the upstream settings are checked:
     each refused, naming the setting, where it is given."""
@@ -103,8 +103,8 @@ def _checked_upstream(
         raise ValueError(f"upstream_transport='sse' is for an http(s) URL target, not {target!r}")
     if max_upstreams < 1:
         raise ValueError("max_upstreams must be at least 1")
-    if max_stateless_upstreams < 1:
-        raise ValueError("max_stateless_upstreams must be at least 1")
+    if max_modern_upstreams < 1:
+        raise ValueError("max_modern_upstreams must be at least 1")
     return legacy_sse
 
 
@@ -117,7 +117,7 @@ class ProxyServer(Server):
     `upstream_transport="sse"` for a URL that is an HTTP+SSE endpoint whatever its path
     (by default Streamable HTTP, falling back to HTTP+SSE when refused or at a `/sse` path),
     `stderr` for a command, `connect_timeout`, `upstream_timeout` (seconds a forwarded
-    request may take) and `max_upstreams`; for 2026-07-28 clients, `max_stateless_upstreams`
+    request may take) and `max_upstreams`; for 2026-07-28 clients, `max_modern_upstreams`
     (upstream sessions shared by their requests) and `input_timeout` (seconds an upstream
     call waits for a client's retry with the answers it was asked for)."""
 
@@ -135,7 +135,7 @@ class ProxyServer(Server):
         connect_timeout: float = 30.0,
         upstream_timeout: float | None = 300.0,
         max_upstreams: int = DEFAULT_MAX_UPSTREAMS,
-        max_stateless_upstreams: int = DEFAULT_MAX_STATELESS_UPSTREAMS,
+        max_modern_upstreams: int = DEFAULT_MAX_MODERN_UPSTREAMS,
         input_timeout: float = DEFAULT_INPUT_TIMEOUT,
         **options: Any,
     ) -> None:
@@ -145,7 +145,7 @@ class ProxyServer(Server):
             _refuse_shared(options["store"])
         super().__init__(name, **options)
         legacy_sse = _checked_upstream(
-            target, upstream_transport, max_upstreams, max_stateless_upstreams
+            target, upstream_transport, max_upstreams, max_modern_upstreams
         )
         self.target = target
         self.max_upstreams = max_upstreams
@@ -171,14 +171,14 @@ class ProxyServer(Server):
             send_high_water=self.send_high_water,
         )
         hello = InitializeRequestParams(
-            protocol_version="2025-11-25", capabilities=_STATELESS_CLIENT, client_info=self.info
+            protocol_version="2025-11-25", capabilities=_MODERN_CLIENT, client_info=self.info
         )
         #: The upstream sessions of 2026-07-28 requests; results are decoded (they are
         #: reshaped for the 2026 client).
         self.pool = LinkPool(
             self._settings,
             hello,
-            max_stateless_upstreams,
+            max_modern_upstreams,
             self.listeners,
             one_server=one_server(target),
         )
@@ -304,10 +304,10 @@ class ProxyServer(Server):
             return await self._initialize(handle, ev.params)
         terms = ev.terms
         forward: Callable[[Any], Awaitable[Any]]
-        if stands_alone(terms):
+        if is_modern(terms):
             if ev.method in ("server/discover", "subscriptions/listen"):
-                return await self._answer_stateless(handle, ev)
-            forward = functools.partial(self._stateless_forward, handle, ev)
+                return await self._answer_modern(handle, ev)
+            forward = functools.partial(self._modern_forward, handle, ev)
         else:
             link = self.links.get(handle) if isinstance(handle, ServerSessionHandle) else None
             if link is None:  # initialize failed; the client went on regardless
@@ -328,7 +328,7 @@ class ProxyServer(Server):
                 raise
             raise McpError(codes.INTERNAL_ERROR, "Internal error") from None
 
-    async def _answer_stateless(self, handle: Peer, ev: RequestReceived) -> Any:
+    async def _answer_modern(self, handle: Peer, ev: RequestReceived) -> Any:
         """`server/discover` and `subscriptions/listen` (2026-07-28): the proxy's to answer,
         with what the upstream declares."""
         facts = await self.pool.facts(_capabilities(ev))
@@ -337,7 +337,7 @@ class ProxyServer(Server):
             return discover(facts, handle.all_revisions)
         return await listen(self.pool, Down.of(handle, ev), ev.params)
 
-    async def _stateless_forward(self, handle: Peer, ev: RequestReceived, params: Any) -> Any:
+    async def _modern_forward(self, handle: Peer, ev: RequestReceived, params: Any) -> Any:
         """A 2026-07-28 request, served by the pool's upstream sessions
         (`mcpkit.proxy.pool`), answered in the upstream server's name."""
         try:
@@ -349,7 +349,7 @@ class ProxyServer(Server):
             link = await self.pool.acquire(None)
             return await link.forward(down, ev, upstream_params(params))
         except McpError as exc:
-            raise stateless_error(exc) from None
+            raise modern_error(exc) from None
 
     async def _forward(self, link: Link, down: Down, ev: RequestReceived, params: Any) -> Any:
         """`link.forward`, keeping each identity to its own tasks (`mcpkit.proxy.task_owners`)."""

@@ -1,7 +1,7 @@
 """A 2025-era upstream's questions to the client, asked of a 2026-07-28 client as multi
 round-trip requests (spec: basic/patterns/mrtr; docs/proxy.md, "Clients of 2026-07-28").
 
-An upstream server of the session era asks its client mid-call (`elicitation/create`,
+An upstream server of the legacy era asks its client mid-call (`elicitation/create`,
 `sampling/createMessage`, `roots/list`) and waits for the answer on the same call. A 2026
 client cannot be asked: the request it made ends with an `InputRequiredResult` naming the
 questions, and the client retries it with the answers (`inputResponses`) and the
@@ -13,7 +13,7 @@ question. The requestState names the call by a random id, sealed with the proxy'
 state is refused), never trusted unsealed.
 
 Bounds: the pending calls are at most the pool's upstream sessions
-(`max_stateless_upstreams`), and a call whose client does not retry within `input_timeout`
+(`max_modern_upstreams`), and a call whose client does not retry within `input_timeout`
 seconds is cancelled upstream and forgotten; a retry after it gets -32602 saying so.
 """
 
@@ -30,7 +30,7 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import REQUIRED_CAPABILITY, has_capability
 from mcpkit.protocol.jsonrpc import field_of
-from mcpkit.protocol.own_terms import missing_capability
+from mcpkit.protocol.modern import missing_capability
 from mcpkit.proxy.downstream import Down
 from mcpkit.proxy.pool import LinkPool
 from mcpkit.server.asking.request_state import StateSeal, request_digest
@@ -47,7 +47,7 @@ __all__ = ["DEFAULT_INPUT_TIMEOUT", "PendingCall", "RoundTrips", "upstream_param
 
 #: Seconds a call waits for its client's retry before it is cancelled upstream.
 DEFAULT_INPUT_TIMEOUT: Final = 300.0
-#: What a 2026 request's params carry that the upstream (of the session era) must not see.
+#: What a 2026 request's params carry that the upstream (of the legacy era) must not see.
 _ROUND_FIELDS: Final = ("inputResponses", "requestState")
 _RESERVED_META: Final = "io.modelcontextprotocol/"
 

@@ -29,7 +29,7 @@ from mcpkit.proxy.downstream import SessionHolder
 from mcpkit.proxy.mounted import MountedCall
 from mcpkit.proxy.upstream_link import Closings, Link, LinkSettings, open_link
 from mcpkit.runtime.background import BackgroundTasks, close_all
-from mcpkit.server.request_facts import stands_alone
+from mcpkit.server.request_facts import is_modern
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.types import ClientCapabilities, LoggingMessageNotificationParams
 
@@ -263,7 +263,7 @@ def _session_of(ctx: Context) -> ServerSessionHandle | None:
     """The 2025 client session of the request of `ctx`, if it has one (a 2026-07-28 request
     has none, whatever carries it)."""
     terms = ctx.terms
-    if stands_alone(terms):
+    if is_modern(terms):
         return None
     session = ctx.session
     return session if isinstance(session, ServerSessionHandle) else None

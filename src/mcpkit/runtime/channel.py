@@ -29,7 +29,7 @@ __all__ = [
     "FailsHere",
     "Feeder",
     "KnowsMcpSessionId",
-    "MayCarrySessionsOnly",
+    "MayCarryLegacyOnly",
     "MayStopWriting",
     "MessageChannel",
     "PushingChannel",
@@ -38,7 +38,7 @@ __all__ = [
     "RoutedChannel",
     "SendsRouted",
     "SpeaksEras",
-    "StatelessHeaders",
+    "ModernHeaders",
     "extras_of",
 ]
 
@@ -186,8 +186,8 @@ class PushingChannel(RoutedChannel, DeliversBodies, Protocol):
     so an idle session holds no reader task and a request costs no extra task switch."""
 
 
-#: (method, params) -> the HTTP headers a stateless request carries (`speak_stateless`).
-StatelessHeaders = Callable[[str, Mapping[str, Any]], Mapping[str, str]]
+#: (method, params) -> the HTTP headers a modern request carries (`speak_modern`).
+ModernHeaders = Callable[[str, Mapping[str, Any]], Mapping[str, str]]
 
 
 @runtime_checkable
@@ -209,10 +209,10 @@ class FailsHere(Protocol):
 
 @runtime_checkable
 class SpeaksEras(Protocol):
-    """A client channel that carries both eras over HTTP: told the stateless revision and how
+    """A client channel that carries both eras over HTTP: told the modern revision and how
     to mirror its request fields into headers (2026-07-28), or that sessions are spoken."""
 
-    def speak_stateless(self, revision: str, headers: StatelessHeaders) -> None: ...
+    def speak_modern(self, revision: str, headers: ModernHeaders) -> None: ...
 
     def speak_sessions(self) -> None: ...
 
@@ -226,12 +226,12 @@ class MayStopWriting(Protocol):
 
 
 @runtime_checkable
-class MayCarrySessionsOnly(Protocol):
-    """A client channel that may carry the session era only (the HTTP+SSE transport): it
-    says so with `sessions_only` True."""
+class MayCarryLegacyOnly(Protocol):
+    """A client channel that may carry the legacy era only (the HTTP+SSE transport): it
+    says so with `legacy_only` True."""
 
     @property
-    def sessions_only(self) -> bool: ...
+    def legacy_only(self) -> bool: ...
 
 
 class ChannelExtras:
@@ -294,10 +294,10 @@ class ChannelExtras:
         return ch.failed_here if isinstance(ch, FailsHere) else None
 
     @property
-    def speak_stateless(self) -> Callable[[str, StatelessHeaders], None] | None:
-        """`SpeaksEras.speak_stateless`, if the channel has it."""
+    def speak_modern(self) -> Callable[[str, ModernHeaders], None] | None:
+        """`SpeaksEras.speak_modern`, if the channel has it."""
         ch = self.channel
-        return ch.speak_stateless if isinstance(ch, SpeaksEras) else None
+        return ch.speak_modern if isinstance(ch, SpeaksEras) else None
 
     @property
     def speak_sessions(self) -> Callable[[], None] | None:
@@ -311,10 +311,10 @@ class ChannelExtras:
         return ch.authorizing if isinstance(ch, Authorizes) else None
 
     @property
-    def sessions_only(self) -> bool:
-        """A client channel that can carry only the session era (the HTTP+SSE transport)."""
+    def legacy_only(self) -> bool:
+        """A client channel that can carry only the legacy era (the HTTP+SSE transport)."""
         ch = self.channel
-        return bool(ch.sessions_only) if isinstance(ch, MayCarrySessionsOnly) else False
+        return bool(ch.legacy_only) if isinstance(ch, MayCarryLegacyOnly) else False
 
 
 def extras_of(channel: MessageChannel) -> ChannelExtras:

@@ -1,4 +1,4 @@
-"""Where the answer to one request that carries its own terms (2026-07-28) is written: the
+"""Where the answer to one modern request (2026-07-28) is written: the
 transport's `Response`, and the kinds of message written to it (`mcpkit.server.request_peer`
 serves the request; `mcpkit.transports.http.own_calls.OwnCall` is the response)."""
 
@@ -19,7 +19,7 @@ ANSWER: Final = "answer"
 
 
 class Response(Protocol):
-    """Where a request that carries its own terms is answered: the transport's response."""
+    """Where a modern request is answered: the transport's response."""
 
     async def emit(self, data: bytes, kind: Kind) -> None:
         """Write one message: one sent while serving (`MESSAGE`), or the final answer."""

@@ -29,7 +29,7 @@ helpers, tool transforms and middleware.
 
 from __future__ import annotations
 
-from mcpkit.protocol.own_terms import CachePolicy
+from mcpkit.protocol.modern import CachePolicy
 from mcpkit.server.catalog.calling.content import (
     audio,
     embedded_resource,

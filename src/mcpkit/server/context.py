@@ -24,7 +24,7 @@ from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.visibility import own_reads
 from mcpkit.server.catalog.visibility.rules import Kind, make_rule
 from mcpkit.server.catalog.visibility.session_rules import change_session
-from mcpkit.server.request_facts import stands_alone
+from mcpkit.server.request_facts import is_modern
 from mcpkit.server.session import ServerSessionHandle, log_message_params
 from mcpkit.server.state import caller as state
 from mcpkit.types import (
@@ -95,7 +95,7 @@ class Context(ClientAsks):
         it asked for: the session's (`logging/setLevel`), or under 2026-07-28 the request's
         own (`_meta`'s logLevel), without which no message is sent at all."""
         terms = self.terms
-        if stands_alone(terms):  # (the request's own level, whatever session it came on)
+        if is_modern(terms):  # (the request's own level, whatever session it came on)
             message = log_message_params(level, data, logger, log_level_of(terms))
             if message is not None:
                 await self.session.notify("notifications/message", message, related=self.request_id)
@@ -155,7 +155,7 @@ class Context(ClientAsks):
     @property
     def session_id(self) -> str | None:
         """The id of the session this request belongs to (its Mcp-Session-Id over Streamable
-        HTTP), or None for a request that has none: one that carries its own terms
+        HTTP), or None for a request that has none: a modern one
         (2026-07-28), or one whose session a stateless app made for it alone."""
         return lasting_session(self)
 

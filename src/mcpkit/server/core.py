@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from mcpkit._delegation import served_by
 from mcpkit._version import __version__
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
-from mcpkit.protocol.own_terms import CachePolicy
+from mcpkit.protocol.modern import CachePolicy
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT
 from mcpkit.runtime.background import BackgroundTasks
 from mcpkit.runtime.layers import tell_session_ended
@@ -471,7 +471,7 @@ class ServerCore:
     ) -> RoundTrip:
         """The multi round-trip state of a 2026-07-28 `method` request (basic/patterns/mrtr),
         sealed with this server's key for the caller `auth` names."""
-        assert terms is not None  # (only requests that carry their own terms ask this way)
+        assert terms is not None  # (only modern requests ask this way)
         return RoundTrip(self.state_seal, terms, method, params, principal_of(auth))
 
     async def sync_subscriptions(self) -> None:

@@ -1,11 +1,11 @@
-"""One request served in the caller's task, with nothing left behind: a request that carries its
-own terms (2026-07-28) over Streamable HTTP, and the client that sent it as its handler sees it.
+"""One request served in the caller's task, with nothing left behind: a modern request
+(2026-07-28) over Streamable HTTP, and the client that sent it as its handler sees it.
 
 Under 2026-07-28 each POST holds one request and gets its own response, and nothing links it
 to any other (basic/transports/streamable-http): no session, no GET stream, no resumption, no
 request from the server to the client (those travel inside an `InputRequiredResult`), and
 closing the response is the cancellation. So nothing session-shaped is built for it: the
-server's one reading session (`Session.read_apart`, kept fresh by `RequestPeers`) checks the
+server's one reading session (`Session.read_sessionless`, kept fresh by `RequestPeers`) checks the
 body and hands the request over, and `RequestPeer`, one object per request, carries the rest:
 its terms, its request id, where its messages go (a `mcpkit.runtime.response.Response`: over
 Streamable HTTP `transports/http/own_calls.OwnCall`) and whether it is still served. It is
@@ -31,8 +31,8 @@ from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol import jsonrpc
 from mcpkit.protocol.answering import error_answer, progress_params
 from mcpkit.protocol.events import RequestReceived
-from mcpkit.protocol.outbox import ApartRead, Outgoing
-from mcpkit.protocol.own_terms import CachePolicy
+from mcpkit.protocol.modern import CachePolicy
+from mcpkit.protocol.outbox import Outgoing, SessionlessRead
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import (
     Terms,
@@ -72,7 +72,7 @@ class Changes(Protocol):
 
 
 class RequestPeers:
-    """What the peers of a server's requests that carry their own terms share (each made
+    """What the peers of a server's modern requests share (each made
     with it: `RequestPeer(peers, response)`): the server, and the one protocol session that
     reads them all (`reader`), made by `new_session`, and made again only when what it
     answers with changed (`changes` moved: a tool registered changes the capabilities, say),
@@ -92,8 +92,8 @@ class RequestPeers:
         self.new_peer: Callable[[Response], RequestPeer] = functools.partial(RequestPeer, self)
 
     def reader(self) -> ServerSession:
-        """The protocol session that reads every request carrying its own terms
-        (`ServerSession.read_apart`, which keeps nothing of any)."""
+        """The protocol session that reads every modern request
+        (`ServerSession.read_sessionless`, which keeps nothing of any)."""
         made = self._reading
         # One count compared: the catalog counts its changes, the completers' and the
         # server's settings replaced (`Server`'s `__setattr__`) included, and the
@@ -108,8 +108,8 @@ class RequestPeers:
 
 
 class RequestPeer:
-    """The client of one request that carries its own terms, for the time it is served:
-    its `reader` (the server's reading session) reads the body (`read_apart`), and
+    """The client of one modern request, for the time it is served:
+    its `reader` (the server's reading session) reads the body (`read_sessionless`), and
     `serve(read)` runs the request's handler in the calling task, writes what it sends and
     its answer to `response`, and returns; then nothing more goes out. (Between the two the
     transport may refuse the request instead: `mcpkit.transports.http.own_calls`.)"""
@@ -143,7 +143,7 @@ class RequestPeer:
 
     # ------------------------------------------------------------------ serving
 
-    async def serve(self, read: ApartRead) -> tuple[bool, list[bytes]]:
+    async def serve(self, read: SessionlessRead) -> tuple[bool, list[bytes]]:
         """Serve what `read` found in a body; (whether it held a request, the answers to the
         body as a whole when it is refused: the caller sends those, 400). Cancelling the
         calling task cancels the handler; nothing more is sent then."""

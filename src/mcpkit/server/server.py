@@ -371,16 +371,16 @@ class Server(ServerDispatch):
 
     @functools.cached_property
     def _request_peers(self) -> RequestPeers:
-        """What makes the peers of requests that carry their own terms, and the session
+        """What makes the peers of modern requests, and the session
         that reads them."""
         return RequestPeers(self, self._protocols.new, self._catalog.changes)
 
     @property
     def request_peer(self) -> Callable[[Response], RequestPeer]:
-        """`request_peer(response)`: the client of one request that carries its own terms
-        (2026-07-28 over Streamable HTTP), as its handler sees it: `peer.reader.read_apart(body,
-        info)` reads the body with this server's reading session, `peer.serve(read)` runs the
-        request in the caller's task and writes what it sends and its answer to `response`.
+        """`request_peer(response)`: the client of one modern request (2026-07-28 over
+        Streamable HTTP), as its handler sees it: `peer.reader.read_sessionless(body, info)`
+        reads the body with this server's reading session, `peer.serve(read)` runs the request
+        in the caller's task and writes what it sends and its answer to `response`.
         Nothing of it outlives the request."""
         return self._request_peers.new_peer
 

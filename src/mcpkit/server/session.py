@@ -14,7 +14,7 @@ from typing import Any, Protocol, cast
 from mcpkit.errors import LocalProtocolError
 from mcpkit.protocol.capabilities import has_capability, task_params
 from mcpkit.protocol.events import Event, InitializedReceived, InitializeReceived, RequestReceived
-from mcpkit.protocol.own_terms import CachePolicy
+from mcpkit.protocol.modern import CachePolicy
 from mcpkit.protocol.phases import SERVER_PHASES
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import LOG_LEVEL_NAMES, Terms
@@ -137,7 +137,7 @@ class Peer(Protocol):
 class SessionPeer(Peer, Protocol):
     """What only a session's client offers (`ServerSessionHandle`): its id, resource
     subscriptions, requests to the client outside the answer of a call, its streams and its
-    runtime. A request that carries its own terms has none of it (no id either: what is kept
+    runtime. A modern request has none of it (no id either: what is kept
     per session is kept for no one there, `mcpkit.server.catalog.callers.lasting_session`)."""
 
     @property
@@ -206,7 +206,7 @@ def log_message_params(
 
 def session_of(peer: Peer, method: str) -> ServerSessionHandle:
     """`peer` as the session `method` needs (resources/subscribe...); LocalProtocolError for
-    the client of a request that carries its own terms, which has none."""
+    the client of a modern request, which has none."""
     if not isinstance(peer, ServerSessionHandle):
         raise LocalProtocolError(f"{method} needs a session; this request has none")
     return peer

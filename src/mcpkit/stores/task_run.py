@@ -27,7 +27,7 @@ __all__ = ["Notified", "Peer", "StatusRecorder", "TaskRun", "with_related_task"]
 
 class Notified(Protocol):
     """Where a task was created, told of it while it can be (a session's client, or the client
-    of a request that carries its own terms: `mcpkit.server.session.Peer`)."""
+    of a modern request: `mcpkit.server.session.Peer`)."""
 
     @property
     def closed(self) -> bool: ...

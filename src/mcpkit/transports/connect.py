@@ -287,9 +287,9 @@ class _HttpChannel:
         return self.http.failed_here(request_id) if self.legacy is None else None
 
     @property
-    def sessions_only(self) -> bool:
-        """Whether only the session era can be spoken: the old HTTP+SSE transport (a URL
-        ending in /sse) is a 2024-11-05 transport, with no stateless revision."""
+    def legacy_only(self) -> bool:
+        """Whether only the legacy era can be spoken: the old HTTP+SSE transport (a URL
+        ending in /sse) is a 2024-11-05 transport, with no modern revision."""
         return self._legacy_now or self.legacy is not None
 
     @property
@@ -297,9 +297,9 @@ class _HttpChannel:
         """`ChannelExtras.authorizing`: the token fetches of the auth both transports use."""
         return self.http.authorizing
 
-    def speak_stateless(self, revision: str, headers: Any) -> None:
-        """Speak a stateless revision over Streamable HTTP (`StreamableHttpTransport`)."""
-        self.http.speak_stateless(revision, headers)
+    def speak_modern(self, revision: str, headers: Any) -> None:
+        """Speak a modern revision over Streamable HTTP (`StreamableHttpTransport`)."""
+        self.http.speak_modern(revision, headers)
 
     def speak_sessions(self) -> None:
         self.http.speak_sessions()

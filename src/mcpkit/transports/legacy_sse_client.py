@@ -108,11 +108,11 @@ async def open_legacy_sse(
 
 class LegacySseChannel:
     """A `MessageChannel` over one legacy SSE stream and its POST endpoint; `aclose` ends
-    the GET. Build it with `open_legacy_sse_channel`. It carries the session era only
-    (`ChannelExtras.sessions_only`): HTTP+SSE has no stateless revision, so an automatic
+    the GET. Build it with `open_legacy_sse_channel`. It carries the legacy era only
+    (`ChannelExtras.legacy_only`): HTTP+SSE has no modern revision, so an automatic
     era goes straight to initialize."""
 
-    sessions_only: Final = True
+    legacy_only: Final = True
 
     def __init__(
         self,

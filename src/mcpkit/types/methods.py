@@ -31,7 +31,7 @@ __all__ = [
     "LATEST_REVISION",
     "METHODS",
     "MethodInfo",
-    "STATELESS_REVISIONS",
+    "MODERN_REVISIONS",
     "SUPPORTED_REVISIONS",
     "methods_for",
 ]
@@ -42,8 +42,8 @@ Kind = Literal["request", "notification"]
 LATEST_REVISION: Final = "2025-11-25"
 #: The revisions `initialize` negotiates (a session), newest first.
 SUPPORTED_REVISIONS: Final = ("2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05")
-#: The revisions served without a session, each request naming its own in `_meta`.
-STATELESS_REVISIONS: Final = ("2026-07-28",)
+#: The modern revisions (basic/versioning): no session, each request naming its own in `_meta`.
+MODERN_REVISIONS: Final = ("2026-07-28",)
 #: The revision whose types decode each supported revision's messages.
 DECODED_WITH: Final[Mapping[str, str]] = MappingProxyType(
     {

@@ -218,7 +218,7 @@ async def summarize(command: list[str]) -> dict[str, Any]:
     params = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
     rec = Recorder()
     # The 2025-11-25 feature set (URL elicitation's completion notice and its -32042 error,
-    # logging/setLevel, roots/list_changed: all gone from 2026-07-28), so the handshake era;
+    # logging/setLevel, roots/list_changed: all gone from 2026-07-28), so the legacy era;
     # tests/interop/test_interop_eras.py covers what both eras share.
     client = Client(
         params,

@@ -1,5 +1,5 @@
 // An MCP server built with the TypeScript SDK v2 (npm @modelcontextprotocol/server 2.x), which
-// speaks the stateless revision 2026-07-28 beside 2025-11-25, served over stdio.
+// speaks the modern revision 2026-07-28 beside 2025-11-25, served over stdio.
 //
 // Tools: `echo(text)`, and `deploy(env)`, which asks for a confirmation with a multi
 // round-trip request (an elicitation in an InputRequiredResult) before it answers.

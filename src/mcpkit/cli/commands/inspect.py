@@ -142,10 +142,10 @@ def render_markdown(found: dict[str, Any]) -> str:
     """The surface as a Markdown document (headings per item, schemas as JSON blocks)."""
     info = found["serverInfo"]
     lines = [f"# {info.get('title') or info['name']} {info.get('version', '')}".rstrip(), ""]
-    from mcpkit.protocol.own_terms import is_stateless_revision
+    from mcpkit.protocol.modern import is_modern_revision
 
     revision = found["protocolVersion"]
-    era = "per request" if is_stateless_revision(revision) else "a session, by initialize"
+    era = "per request" if is_modern_revision(revision) else "a session, by initialize"
     lines += [f"- name: `{info['name']}`", f"- protocol version: `{revision}` ({era})"]
     lines += ["- capabilities:", *_json_block(found["capabilities"])]
     if found.get("instructions"):

@@ -144,7 +144,7 @@ function connected(server) {
   const view = el("div", { className: "server-info" },
     el("h2", { className: "server-name", textContent: info.title || info.name }),
     el("dl", { className: "facts" }, ...fact("Name", info.name), ...fact("Version", info.version),
-      ...fact("Protocol", `${server.protocolVersion} (${server.stateless ? "per request, no session" : "a session, by initialize"})`), ...fact("Offers", Object.keys(caps).join(", ") || "nothing")));
+      ...fact("Protocol", `${server.protocolVersion} (${server.modern ? "per request, no session" : "a session, by initialize"})`), ...fact("Offers", Object.keys(caps).join(", ") || "nothing")));
   if (server.instructions) view.append(el("h3", { textContent: "Instructions" }), el("p", { className: "instructions", textContent: server.instructions }));
   view.append(el("h3", { textContent: "Capabilities" }), tree(caps));
   $("tab-server").replaceChildren(view);

@@ -21,7 +21,7 @@ import msgspec
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import REQUIRED_CAPABILITY, has_capability
-from mcpkit.protocol.own_terms import missing_capability
+from mcpkit.protocol.modern import missing_capability
 from mcpkit.stores.task_runner import Peer, TaskRun
 from mcpkit.types import ClientCapabilities, RequestId
 

@@ -298,12 +298,12 @@ class ClientAsks(RequestFacts):
 
     def _session_for(self, method: str) -> ServerSessionHandle:
         """The session a request to the client goes on; ConnectionClosed for a request that
-        has none (it carries its own terms: 2026-07-28), whose questions travel in its result."""
+        has none (a modern one: 2026-07-28), whose questions travel in its result."""
         session = self.session
         # ConnectionClosed, as for a session gone: either way there is no way to send it.
         if not isinstance(session, ServerSessionHandle):
             raise ConnectionClosed(
-                f"cannot send {method}: a request that carries its own terms (2026-07-28) has "
+                f"cannot send {method}: a modern request (2026-07-28) has "
                 "no channel back for a request to its client; ctx.elicit(), ctx.sample() and "
                 "ctx.list_roots() ask within the result instead"
             )

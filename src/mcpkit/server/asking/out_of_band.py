@@ -18,7 +18,7 @@ import msgspec
 
 from mcpkit.errors import PeerError
 from mcpkit.protocol import codes
-from mcpkit.protocol.own_terms import is_stateless_revision
+from mcpkit.protocol.modern import is_modern_revision
 from mcpkit.server.catalog.callers import lasting_session, outermost, principal_of
 from mcpkit.server.catalog.calling.ask_fallback import CannotAsk, FallbackCall
 from mcpkit.server.schemas._hints import enc_hook
@@ -88,7 +88,7 @@ async def _decision(
         url = _link(info, approval.token)
         if ctx.client_supports("elicitation.url"):
             params: dict[str, Any] = {"mode": "url", "message": message, "url": url}
-            if not is_stateless_revision(ctx.protocol_version or ""):
+            if not is_modern_revision(ctx.protocol_version or ""):
                 params["elicitationId"] = approval.id  # (2025-11-25 wants one)
             # Keyed by the approval: a 2026-07-28 round after its link expired asks anew, where
             # the same key with another link would be "a different question" (round_trip).

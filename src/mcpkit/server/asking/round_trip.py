@@ -34,7 +34,7 @@ import msgspec
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.capabilities import REQUIRED_CAPABILITY, has_capability
-from mcpkit.protocol.own_terms import missing_capability
+from mcpkit.protocol.modern import missing_capability
 from mcpkit.protocol.terms import Terms
 from mcpkit.server.asking.request_state import OpenedState, StateSeal, request_digest
 from mcpkit.types import ClientCapabilities

@@ -15,9 +15,9 @@ import msgspec
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.extensions import TASKS, own_requests
-from mcpkit.protocol.own_terms import is_stateless_revision, missing_capability
+from mcpkit.protocol.modern import is_modern_revision, missing_capability
 from mcpkit.types.methods import (
-    STATELESS_REVISIONS,
+    MODERN_REVISIONS,
     SUPPORTED_REVISIONS,
     MethodInfo,
     methods_for,
@@ -70,7 +70,7 @@ class ExtensionMethod:
 #: Every method a server already answers or sends, in some revision or known extension.
 #: All revisions count, not one: a name free in one revision is taken in another.
 _TAKEN: Final = frozenset(
-    {m for revision in (*STATELESS_REVISIONS, *SUPPORTED_REVISIONS) for m in methods_for(revision)}
+    {m for revision in (*MODERN_REVISIONS, *SUPPORTED_REVISIONS) for m in methods_for(revision)}
     | set(SKILLS_METHODS)
     | set(TASKS.methods)
 )
@@ -133,7 +133,7 @@ async def serve(method: ExtensionMethod, ctx: ExtensionRequest, params: Any) -> 
     # a request says what it relies on, so the answer names the capability (-32021);
     # under 2025-11-25 the method is simply not there for that client.
     if ctx.client_extension(method.extension) is None:
-        if is_stateless_revision(ctx.protocol_version):
+        if is_modern_revision(ctx.protocol_version):
             raise missing_capability(("extensions", method.extension))
         raise McpError(
             codes.METHOD_NOT_FOUND,

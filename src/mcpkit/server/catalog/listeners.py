@@ -25,7 +25,7 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol.codes import INVALID_PARAMS
-from mcpkit.protocol.own_terms import SUBSCRIPTION_ID_KEY
+from mcpkit.protocol.modern import SUBSCRIPTION_ID_KEY
 from mcpkit.stores.broker import Change
 from mcpkit.types import RequestId, ServerCapabilities
 from mcpkit.types._gen_2026_07_28 import SubscriptionFilter, SubscriptionsListenRequestParams

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HANDLERS",
-    "OWN_TERMS_HANDLERS",
-    "SESSION_HANDLERS",
+    "MODERN_HANDLERS",
+    "LEGACY_HANDLERS",
     "Handler",
     "Route",
 ]
@@ -38,14 +38,14 @@ Handler = Callable[[FeatureServer, "Context", Any], Awaitable[Any]]
 
 
 class Route(NamedTuple):
-    """What serves one method, by the era of the request: `session` a request of a session
-    (2025-11-25 and before: `initialize` settled its terms), `own_terms` a request that
-    carries its own (2026-07-28). None where the method has no handler in that era; whether
-    the method exists in a revision at all is the protocol's to say (`mcpkit.types.methods`,
-    and the extensions' tables), before the request gets here."""
+    """What serves one method, by the era of the request: `legacy` a request of a session
+    (2025-11-25 and before: `initialize` settled its terms), `modern` a request that
+    carries its terms in its `_meta` (2026-07-28). None where the method has no handler in
+    that era; whether the method exists in a revision at all is the protocol's to say
+    (`mcpkit.types.methods`, and the extensions' tables), before the request gets here."""
 
-    session: Handler | None
-    own_terms: Handler | None
+    legacy: Handler | None
+    modern: Handler | None
 
 
 def _both(handler: Handler) -> Route:
@@ -55,7 +55,7 @@ def _both(handler: Handler) -> Route:
 
 #: The one handler table: method -> its `Route`. The tasks extension's methods (SEP-2663,
 #: `mcpkit.protocol.extensions.TASKS`) take the place of 2025-11-25's of the same name for
-#: requests that carry their own terms (the protocol lets a request reach one only where it
+#: modern requests (the protocol lets a request reach one only where it
 #: declared the extension); skills' (SEP-2640) are reached only where the server serves
 #: skills, since only then do its sessions know the methods (`extension_methods`).
 HANDLERS: Mapping[str, Route] = MappingProxyType(
@@ -91,9 +91,9 @@ HANDLERS: Mapping[str, Route] = MappingProxyType(
 
 #: `HANDLERS` by era, as plain dicts of the methods each has a handler for: what a request's
 #: handler is looked up in (`dispatch.handler_for`), with no `Route` read.
-SESSION_HANDLERS: Final[dict[str, Handler]] = {
-    method: route.session for method, route in HANDLERS.items() if route.session is not None
+LEGACY_HANDLERS: Final[dict[str, Handler]] = {
+    method: route.legacy for method, route in HANDLERS.items() if route.legacy is not None
 }
-OWN_TERMS_HANDLERS: Final[dict[str, Handler]] = {
-    method: route.own_terms for method, route in HANDLERS.items() if route.own_terms is not None
+MODERN_HANDLERS: Final[dict[str, Handler]] = {
+    method: route.modern for method, route in HANDLERS.items() if route.modern is not None
 }

@@ -20,11 +20,11 @@ from mcpkit.protocol.events import (
     StrayCancel,
     StrayResponse,
 )
-from mcpkit.protocol.own_terms import ROUND_TRIP_METHODS
+from mcpkit.protocol.modern import ROUND_TRIP_METHODS
 from mcpkit.server.asking.round_trip import InputRequired
 from mcpkit.server.context import Context
 from mcpkit.server.core import ServerCore
-from mcpkit.server.handlers import OWN_TERMS_HANDLERS, SESSION_HANDLERS, Handler
+from mcpkit.server.handlers import LEGACY_HANDLERS, MODERN_HANDLERS, Handler
 from mcpkit.server.handlers.features import read_resource
 from mcpkit.server.handlers.routing import (
     extension_handler,
@@ -34,17 +34,17 @@ from mcpkit.server.handlers.routing import (
 )
 from mcpkit.server.middleware.chains import watched_event
 from mcpkit.server.mount import context_for, owner_of, shown_contents
-from mcpkit.server.request_facts import stands_alone
+from mcpkit.server.request_facts import is_modern
 from mcpkit.server.session import Peer, ServerSessionHandle
 from mcpkit.types import ReadResourceRequestParams, ReadResourceResult
 
 __all__ = ["ServerDispatch", "handler_for"]
 
 
-def handler_for(method: str, own_terms: bool) -> Handler | None:
-    """The handler of a `method` request in the one table (`handlers.HANDLERS`): of a request
-    that carries its own terms (`own_terms`), or of a session's; None where it has none."""
-    return (OWN_TERMS_HANDLERS if own_terms else SESSION_HANDLERS).get(method)
+def handler_for(method: str, modern: bool) -> Handler | None:
+    """The handler of a `method` request in the one table (`handlers.HANDLERS`): of a modern
+    request (`modern`), or of a session's; None where it has none."""
+    return (MODERN_HANDLERS if modern else LEGACY_HANDLERS).get(method)
 
 
 class ServerDispatch(ServerCore):
@@ -53,14 +53,14 @@ class ServerDispatch(ServerCore):
     async def handle_request(self, handle: Peer, ev: RequestReceived) -> Any:
         """Serve one request of `handle`'s client: its handler's result (raises McpError)."""
         terms = ev.terms
-        stateless = stands_alone(terms)
+        modern = is_modern(terms)
         method = ev.method
-        handler = handler_for(method, stateless)
+        handler = handler_for(method, modern)
         if handler is None:
             handler = self._handler_beyond_table(method)
         params = ev.params
         ctx = Context(self, handle, ev)
-        if stateless and method in ROUND_TRIP_METHODS:
+        if modern and method in ROUND_TRIP_METHODS:
             # (The same: every 2026-07-28 params of these methods has both.)
             try:
                 retry = params.request_state or params.input_responses
@@ -114,7 +114,7 @@ class ServerDispatch(ServerCore):
     def _mounted_handler(self, ctx: Context) -> Handler:
         """What serves the request of `ctx` routed here by the parent, in the request's era
         (a mounted proxy serves some itself); -32601 if this server has none."""
-        handler = handler_for(ctx.method, stands_alone(ctx.terms))
+        handler = handler_for(ctx.method, is_modern(ctx.terms))
         if handler is None:  # (the parent routes only what it serves itself)
             raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {ctx.method}")
         return handler
@@ -136,7 +136,7 @@ class ServerDispatch(ServerCore):
     def handle_event(self, handle: ServerSessionHandle, ev: Event) -> None:
         """What the client of session `handle` told this server outside any request: a
         notification, an answer or a cancellation no request of this process awaits. (A
-        request that carries its own terms has nothing outside it: what its body held
+        modern request has nothing outside it: what its body held
         besides it concerns no session, `mcpkit.server.request_peer`.)"""
         if self.middleware and (watched := watched_event(self.middleware, handle, ev)):
             self._tasks.spawn(watched)  # typed middleware's on_initialize, on_notification

@@ -20,7 +20,7 @@ from mcpkit.server.catalog.visibility.rules import Visibility
 from mcpkit.server.catalog.visibility.shown_to import seen_by, served, shown_to
 from mcpkit.server.handlers.mounted_lists import as_mounted_servers_list
 from mcpkit.server.handlers.tool_search import call_search_tool, list_with_search
-from mcpkit.server.request_facts import stands_alone
+from mcpkit.server.request_facts import is_modern
 from mcpkit.server.session import ServerSessionHandle, session_of
 from mcpkit.server.tasks.augmented import check_task_support, start_tool_task
 from mcpkit.server.tasks.extension import call_tool_as_extension
@@ -156,7 +156,7 @@ async def _call_tool_with_tasks(
 ) -> CallToolResult | CreateTaskResult | dict[str, Any]:
     """A call of a tool that may be a task, or that asks to be one."""
     terms = ctx.terms
-    if stands_alone(terms):
+    if is_modern(terms):
         arguments = params.arguments
 
         def run(call_ctx: Context) -> Awaitable[CallToolResult]:

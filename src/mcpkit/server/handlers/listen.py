@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from mcpkit.protocol.own_terms import SUBSCRIPTION_ID_KEY
+from mcpkit.protocol.modern import SUBSCRIPTION_ID_KEY
 from mcpkit.server.catalog.feature_server import FeatureServer
 from mcpkit.server.catalog.listeners import Listen, agreed_filter, check_filter
 from mcpkit.server.tasks.extension import followed_tasks

@@ -9,7 +9,7 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.protocol.pagination import paginate
 from mcpkit.server.catalog.feature_server import FeatureServer
-from mcpkit.types.methods import STATELESS_REVISIONS
+from mcpkit.types.methods import MODERN_REVISIONS
 from mcpkit.types.skills import (
     GetSkillRequestParams,
     GetSkillResult,
@@ -27,7 +27,7 @@ __all__ = ["get_skill", "list_skills", "read_directory"]
 
 def _cache_hints(ctx: Context, method: str) -> dict[str, Any]:
     """ttlMs and cacheScope, which 2026-07-28 requires of these results (CacheableResult)."""
-    if ctx.protocol_version not in STATELESS_REVISIONS:
+    if ctx.protocol_version not in MODERN_REVISIONS:
         return {}
     ttl, scope = ctx.session.cache.for_method(method)
     return {"ttl_ms": ttl, "cache_scope": scope}

@@ -42,7 +42,7 @@ def intercepted(middleware: Sequence[Any]) -> frozenset[str]:
 
 def protocol_of(ctx: Context) -> ServerSession:
     """The protocol session that read the request of `ctx` (a 2025 session's, or the one
-    that reads requests carrying their own terms)."""
+    that reads modern requests)."""
     peer = ctx.session
     if isinstance(peer, ServerSessionHandle):
         return peer.protocol

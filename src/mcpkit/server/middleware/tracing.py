@@ -27,7 +27,7 @@ from mcpkit.runtime.spans import (
     span_name,
     target_attributes,
 )
-from mcpkit.types.methods import STATELESS_REVISIONS
+from mcpkit.types.methods import MODERN_REVISIONS
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
@@ -151,7 +151,7 @@ class ServerMetrics(SessionWatcher["ServerSessionHandle"]):
     def session_ended(self, session: ServerSessionHandle) -> None:
         record = session.record
         revision = record.revision
-        if revision is None or revision in STATELESS_REVISIONS:  # never initialized: no session
+        if revision is None or revision in MODERN_REVISIONS:  # never initialized: no session
             return
         attributes = {
             "mcp.protocol.version": revision,

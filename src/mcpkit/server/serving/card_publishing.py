@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from mcpkit.types.methods import STATELESS_REVISIONS, SUPPORTED_REVISIONS
+from mcpkit.types.methods import MODERN_REVISIONS, SUPPORTED_REVISIONS
 from mcpkit.types.server_card import (
     CARD_MEDIA_TYPE,
     CARD_SCHEMA_URL,
@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 #: The revisions every HTTP app of a server speaks at its Streamable HTTP endpoint.
-ENDPOINT_REVISIONS: Final = (*STATELESS_REVISIONS, *SUPPORTED_REVISIONS)
+ENDPOINT_REVISIONS: Final = (*MODERN_REVISIONS, *SUPPORTED_REVISIONS)
 _NAME: Final = re.compile(r"^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$")
 #: Forges a repository URL's host names, as `Repository.source` says them.
 _FORGES: Final = {"github.com": "github", "gitlab.com": "gitlab", "bitbucket.org": "bitbucket"}

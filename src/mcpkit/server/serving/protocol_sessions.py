@@ -1,6 +1,6 @@
 """`ProtocolSessions`: the protocol sessions a `Server` builds, an object the `Server` holds:
-a new one for each client session (`new`), and for the one that reads every request carrying
-its own terms (2026-07-28: `mcpkit.server.request_peer.RequestPeers.reader`). All of them
+a new one for each client session (`new`), and for the one that reads every modern request
+(2026-07-28: `mcpkit.server.request_peer.RequestPeers.reader`). All of them
 share one codec of the terms of 2026-07-28 requests and the heads of their answers.
 """
 
@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mcpkit.protocol.extensions import TASKS
-from mcpkit.protocol.own_terms import CachePolicy, OwnTermsCodec
+from mcpkit.protocol.modern import CachePolicy, ModernCodec
 from mcpkit.protocol.server_session import ServerSession
-from mcpkit.server.catalog.calling.tool_calls import PARAM_TYPES, STATELESS_PARAM_TYPES
+from mcpkit.server.catalog.calling.tool_calls import MODERN_PARAM_TYPES, PARAM_TYPES
 from mcpkit.server.catalog.extension_methods import method_infos
 from mcpkit.server.catalog.listeners import ListenParams
 from mcpkit.server.middleware.protocol_requests import intercepted
@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 
 __all__ = ["FeatureSession", "ProtocolHost", "ProtocolSessions"]
 
-#: What a request that carries its own terms (2026-07-28) is decoded into, where it differs.
-_STATELESS_PARAM_TYPES: Mapping[str, type] = {
-    **STATELESS_PARAM_TYPES,
+#: What a modern request (2026-07-28) is decoded into, where it differs.
+_MODERN_PARAM_TYPES: Mapping[str, type] = {
+    **MODERN_PARAM_TYPES,
     "subscriptions/listen": ListenParams,
 }
 
@@ -36,7 +36,7 @@ class FeatureSession(ServerSession):
     type that takes the tasks extension's `taskIds` (a class attribute, so an idle session
     holds nothing for it)."""
 
-    stateless_param_types = _STATELESS_PARAM_TYPES
+    modern_param_types = _MODERN_PARAM_TYPES
 
 
 class ProtocolHost(Protocol):
@@ -84,7 +84,7 @@ class ProtocolSessions:
         self._session_type = session_type
         #: Shared by the sessions built here: what one request taught it serves the next
         #: (the terms of a `_meta` already seen, the head of a method's answers).
-        self.codec = OwnTermsCodec(session_type.all_revisions)
+        self.codec = ModernCodec(session_type.all_revisions)
 
     def new(self) -> ServerSession:
         """A new protocol session, with the host's settings and what it declares now."""

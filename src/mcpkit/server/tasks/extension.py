@@ -25,7 +25,7 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol.extensions import declares
-from mcpkit.protocol.own_terms import missing_capability
+from mcpkit.protocol.modern import missing_capability
 from mcpkit.runtime.task_augmented import quietly
 from mcpkit.server.catalog.listeners import MAX_RESOURCE_SUBSCRIPTIONS
 from mcpkit.server.tasks.augmented import owner_of

@@ -26,10 +26,10 @@ from mcpkit._asgi import (
 )
 from mcpkit.protocol.codes import INVALID_REQUEST
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
-from mcpkit.protocol.own_terms import unsupported_revision
+from mcpkit.protocol.modern import unsupported_revision
 from mcpkit.protocol.sse import parse_event_id
 from mcpkit.transports.http.origin import OriginPolicy, origin_problem, values_problem
-from mcpkit.types.methods import STATELESS_REVISIONS, SUPPORTED_REVISIONS
+from mcpkit.types.methods import MODERN_REVISIONS, SUPPORTED_REVISIONS
 
 __all__ = [
     "ASSUMED_REVISION",
@@ -138,9 +138,8 @@ class EndpointPolicy:
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
     supported_revisions: tuple[str, ...] = SUPPORTED_REVISIONS
     stateless: bool = False
-    #: The revisions whose requests carry their own terms (2026-07-28); none to serve only
-    #: the session era.
-    stateless_revisions: tuple[str, ...] = STATELESS_REVISIONS
+    #: The modern revisions (2026-07-28); none to serve only the legacy era.
+    modern_revisions: tuple[str, ...] = MODERN_REVISIONS
     #: What `check_request` decided for the values of the headers it remembers by (not an
     #: argument: a policy made with `dataclasses.replace` starts with none of the old one's).
     verdicts: dict[_VerdictKey, Refusal | None] = field(

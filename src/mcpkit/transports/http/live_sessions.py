@@ -10,7 +10,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Generic, Protocol, TypeVar
 
-from mcpkit.protocol.outbox import ApartRead
+from mcpkit.protocol.outbox import SessionlessRead
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
@@ -229,14 +229,14 @@ async def _end(sessions: SessionRegistry[S], session_id: str, session: S) -> Non
 
 
 class RequestServer(Protocol):
-    """What the app needs of what serves one request that carries its own terms."""
+    """What the app needs of what serves one modern request."""
 
     @property
     def reader(self) -> ServerSession:
-        """The server's reading session (`ServerSession.read_apart`), which keeps nothing."""
+        """The server's reading session (`ServerSession.read_sessionless`), which keeps nothing."""
         ...
 
-    async def serve(self, read: ApartRead) -> tuple[bool, list[bytes]]:
+    async def serve(self, read: SessionlessRead) -> tuple[bool, list[bytes]]:
         """Serve what `read` found; (whether it held a request, the refusal of the body)."""
         ...
 
@@ -292,7 +292,7 @@ class HostServer(Protocol):
 
     @property
     def request_peer(self) -> Callable[[Response], RequestServer]:
-        """What makes the peer of one request that carries its own terms (2026-07-28),
+        """What makes the peer of one modern request (2026-07-28),
         writing to the response it is given (`mcpkit.server.request_peer.RequestPeer`)."""
         ...
 

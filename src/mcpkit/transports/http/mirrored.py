@@ -33,7 +33,7 @@ from mcpkit._asgi import Headers, collect, quote_header, values_of
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes, jsonrpc
 from mcpkit.protocol.extensions import NAMED_BY
-from mcpkit.protocol.own_terms import REVISION_KEY
+from mcpkit.protocol.modern import REVISION_KEY
 from mcpkit.protocol.param_headers import decode_value, value_at
 from mcpkit.transports.http.mirror_memos import MirrorMemos, ParamHeaders
 

@@ -12,10 +12,10 @@ from mcpkit.stores.sessions import SessionRecord, unsent_session_id
 from mcpkit.transports.http.live_sessions import HostServer, HttpSession
 from mcpkit.transports.http.streams import NO_RESUMPTION, StreamSettings
 
-__all__ = ["open_stateless"]
+__all__ = ["open_modern"]
 
 
-def open_stateless(
+def open_modern(
     server: HostServer,
     revision: str,
     *,
@@ -25,7 +25,7 @@ def open_stateless(
 ) -> HttpSession:
     """A running session for one POST, operating on `revision` (the request's
     MCP-Protocol-Version) with no client capabilities, as no handshake reaches it. (A
-    request that carries its own terms, 2026-07-28, needs none of this: `own_terms`.)
+    modern request, 2026-07-28, needs none of this: `modern`.)
 
     It is not among `server.sessions`: nothing outlives the POST, so a list change or a
     resource update has no stream to go to. The caller closes it after the answer.

@@ -1,4 +1,4 @@
-"""The response to a POST whose request carries its own terms (2026-07-28), served in the
+"""The response to a POST whose request is modern (2026-07-28), served in the
 POST's own task (`mcpkit.server.request_peer`; spec: basic/transports/streamable-http,
 "Sending Messages", "Receiving Messages", "Cancellation").
 
@@ -39,8 +39,8 @@ from mcpkit.protocol.codes import (
     UNSUPPORTED_PROTOCOL_VERSION,
 )
 from mcpkit.protocol.events import RequestInfo
-from mcpkit.protocol.outbox import ApartRead
-from mcpkit.protocol.own_terms import REVISION_KEY
+from mcpkit.protocol.modern import REVISION_KEY
+from mcpkit.protocol.outbox import SessionlessRead
 from mcpkit.protocol.sse import encode_event
 from mcpkit.runtime.response import MESSAGE, RESULT, Kind, Response
 from mcpkit.transports.http._exchange import SSE_HEADERS, send_refusal, until_disconnect
@@ -150,7 +150,7 @@ class OwnCalls:
         # The body read by the server's reading session (which keeps nothing of it), then
         # the transport's own check of what it read, before anything of it runs: the
         # headers a 2026-07-28 POST mirrors from its body (-32020).
-        read = check.checked(peer.reader.read_apart(body, info))
+        read = check.checked(peer.reader.read_sessionless(body, info))
         del body  # not kept while the request runs (a listen may stay open for hours)
         try:
             started, refused = await peer.serve(read)
@@ -385,7 +385,7 @@ class MirrorCheck(msgspec.Struct):
     #: `distinct(headers)`, when no name repeats.
     each: Mapping[bytes, bytes] | None
 
-    def checked(self, read: ApartRead) -> ApartRead:
+    def checked(self, read: SessionlessRead) -> SessionlessRead:
         """`read`, what the server's reading session read of the body, when the headers
         agree with it; else a read that refuses the body with -32020 (HTTP 400), whatever
         the session made of it."""
@@ -400,7 +400,7 @@ class MirrorCheck(msgspec.Struct):
             revision = None if terms is None else terms.revision
             refusal = self.request(rid, request.method, request.params, revision)
             answer = None if refusal is None else error_body(rid, refusal)
-        return read if answer is None else ApartRead(None, [], [], [answer], False)
+        return read if answer is None else SessionlessRead(None, [], [], [answer], False)
 
     def request(
         self, request_id: int | str, method: str, params: Any, revision: str | None = None

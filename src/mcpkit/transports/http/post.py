@@ -16,7 +16,7 @@ from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
-from mcpkit.protocol.own_terms import carries_terms
+from mcpkit.protocol.modern import carries_terms
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http._exchange import (
@@ -43,7 +43,7 @@ from mcpkit.transports.http.live_sessions import (
     no_room,
 )
 from mcpkit.transports.http.mirror_memos import MirrorMemos
-from mcpkit.transports.http.one_shot_sessions import open_stateless
+from mcpkit.transports.http.one_shot_sessions import open_modern
 from mcpkit.transports.http.own_calls import MirrorCheck, no_request_room
 from mcpkit.transports.http.streams import Exchange, HttpChannel, StreamSettings
 
@@ -96,7 +96,7 @@ class PostRequests:
         self.json_response = hosting.json_response
         # (The policy's, read once: it is frozen.)
         self._max_size = policy.max_message_size
-        self._own_terms_on = bool(policy.stateless_revisions)
+        self._modern_on = bool(policy.modern_revisions)
         self.client_caps = hosting.client_caps
         self.own_calls = hosting.own_calls
         self.clock = hosting.clock
@@ -104,9 +104,9 @@ class PostRequests:
         #: MCP-Protocol-Version values that name a revision whose requests carry their own
         #: terms and no session revision (`protocol_version` refuses them): a POST with one
         #: and no Mcp-Session-Id is answered by that revision's rules, whatever its body.
-        self._own_terms_versions = frozenset(
+        self._modern_versions = frozenset(
             revision.encode()
-            for revision in policy.stateless_revisions
+            for revision in policy.modern_revisions
             if revision not in policy.supported_revisions
         )
         #: MCP-Protocol-Version values that name a revision sessions speak: a POST with one
@@ -114,14 +114,14 @@ class PostRequests:
         self._session_versions = frozenset(
             revision.encode()
             for revision in policy.supported_revisions
-            if revision not in policy.stateless_revisions
+            if revision not in policy.modern_revisions
         )
         #: Starts the response of a request served in its POST's task still running after
         #: FIRST_WAIT (`_answer`): one timer for all of them.
         self.meanwhile: Meanwhile[Exchange, _Answer, asyncio.Task[None]] = Meanwhile(
             FIRST_WAIT, self._respond_meanwhile
         )
-        #: The check a 2026-07-28 POST's body is read with (`_own_terms`): its mirrored
+        #: The check a 2026-07-28 POST's body is read with (`_modern`): its mirrored
         #: headers (`MirrorCheck`), or a subclass that refuses more once they agree (an AWS
         #: Lambda function refuses a `subscriptions/listen`: `mcpkit.serverless`).
         self.request_check: type[MirrorCheck] = MirrorCheck
@@ -145,8 +145,8 @@ class PostRequests:
         2026-07-28 request's serving itself, not a coroutine around it."""
         if not (
             isinstance(body, bytes)
-            and self._own_terms_on
-            and self._own_terms_asked(body, scope["headers"], each)
+            and self._modern_on
+            and self._modern_asked(body, scope["headers"], each)
         ):
             return self._answer_body(scope, body, receive, send, token, each)
         # A 2026-07-28 POST, once its token's scopes allow it: its mirrored headers checked
@@ -216,11 +216,11 @@ class PostRequests:
             return
         await self._post_without_session(scope, token, version, info, body, receive, send)
 
-    def _own_terms_asked(
+    def _modern_asked(
         self, body: bytes, headers: Headers, each: Mapping[bytes, bytes] | None
     ) -> bool:
-        """Whether a POST is answered by the rules of a revision whose requests carry their
-        own terms (2026-07-28), not a session's: its body carries them (an Mcp-Session-Id
+        """Whether a POST is answered by the rules of a modern revision (2026-07-28),
+        not a session's: its body carries them (an Mcp-Session-Id
         beside them is ignored, as 2026-07-28 says), or it names no session and a revision
         no session speaks (one `protocol_version` refuses). But a POST that names a session
         and, once, a revision sessions speak is the session's, its body not searched: a
@@ -231,7 +231,7 @@ class PostRequests:
                 if each.get(b"mcp-protocol-version") in self._session_versions:
                     return False
                 return carries_terms(body)
-            if each.get(b"mcp-protocol-version") in self._own_terms_versions:
+            if each.get(b"mcp-protocol-version") in self._modern_versions:
                 return True  # a 2026-07-28 client's usual POST: its body not searched
         if carries_terms(body):
             return True
@@ -391,7 +391,7 @@ class PostRequests:
             return
         session = None
         try:
-            session = open_stateless(
+            session = open_modern(
                 self.server,
                 version,
                 json_response=self.json_response,

@@ -37,7 +37,7 @@ __all__ = [
     "KEEPALIVE_EXPIRY",
     "EndpointRequests",
     "RequestFailed",
-    "StatelessHeaders",
+    "ModernHeaders",
     "read_some",
 ]
 
@@ -52,9 +52,9 @@ _DELETE_TIMEOUT: Final = 5.0
 #: request, say) meets the close and fails with no answer, though the server never saw it.
 KEEPALIVE_EXPIRY = 4.0
 
-#: (method, params) -> the headers a stateless request carries (2026-07-28 basic/transports/
+#: (method, params) -> the headers a modern request carries (2026-07-28 basic/transports/
 #: streamable-http, "Request Metadata"): Mcp-Method, Mcp-Name, Mcp-Param-*.
-StatelessHeaders = Callable[[str, Mapping[str, Any]], Mapping[str, str]]
+ModernHeaders = Callable[[str, Mapping[str, Any]], Mapping[str, str]]
 
 
 class RequestFailed(Exception):
@@ -87,7 +87,7 @@ class RequestFailed(Exception):
 
 class EndpointRequests:
     """What every request to one Streamable HTTP endpoint shares, in a 2025 session or as a
-    2026-07-28 request carrying its own terms: its URL, headers, auth and httpx client, the
+    2026-07-28 modern request: its URL, headers, auth and httpx client, the
     session id and negotiated version it keeps, and how each request is sent."""
 
     def __init__(

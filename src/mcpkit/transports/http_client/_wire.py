@@ -115,7 +115,7 @@ _CALL_DECODER: Final = msgspec.json.Decoder(_Call)
 
 def read_params(data: bytes) -> dict[str, object]:
     """The params of one of our messages as a dict ({} if it has none or is unreadable): a
-    stateless request mirrors some of them into headers."""
+    modern request mirrors some of them into headers."""
     try:
         return _CALL_DECODER.decode(data).params or {}
     except _BAD_JSON:

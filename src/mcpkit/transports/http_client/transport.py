@@ -21,8 +21,8 @@ from mcpkit.runtime.authorizing import Authorizes, Authorizing
 from mcpkit.transports.endpoint_url import check_endpoint_url
 from mcpkit.transports.http_client._endpoint_requests import (
     EndpointRequests,
+    ModernHeaders,
     RequestFailed,
-    StatelessHeaders,
 )
 from mcpkit.transports.http_client._fallback import LegacyFallback
 from mcpkit.transports.http_client._follow import StreamFollower
@@ -107,9 +107,9 @@ class StreamableHttpTransport:
             reconnect_delay=reconnect_delay,
         )
         self._renewal = SessionRenewal(self._endpoint, self._follower)
-        #: Set while speaking a stateless revision (2026-07-28): the headers each request
+        #: Set while speaking a modern revision (2026-07-28): the headers each request
         #: carries beside its body, from its method and params (`Client` gives it).
-        self._stateless_headers: StatelessHeaders | None = None
+        self._modern_headers: ModernHeaders | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._requests: dict[RequestId, asyncio.Task[None]] = {}
         # Requests HTTP could not carry, answered here: what their callers get instead.
@@ -154,18 +154,18 @@ class StreamableHttpTransport:
             self._follower.max_message_size = max_message_size
         self._endpoint.open()
 
-    def speak_stateless(self, revision: str, headers: StatelessHeaders) -> None:
-        """Speak a stateless revision (2026-07-28 basic/transports/streamable-http): every
+    def speak_modern(self, revision: str, headers: ModernHeaders) -> None:
+        """Speak a modern revision (2026-07-28 basic/transports/streamable-http): every
         POST carries `MCP-Protocol-Version: revision` and what `headers` gives for its method
         and params; no session id, no GET stream, no DELETE, no resumption, and a request
         is cancelled by closing its stream, with no `notifications/cancelled` POST."""
         self._endpoint.protocol_version = revision
-        self._stateless_headers = headers
+        self._modern_headers = headers
 
     def speak_sessions(self) -> None:
-        """Back to the session era: the server did not speak the stateless revision."""
+        """Back to the legacy era: the server did not speak the modern revision."""
         self._endpoint.protocol_version = None
-        self._stateless_headers = None
+        self._modern_headers = None
 
     @property
     def authorizing(self) -> Authorizing | None:
@@ -191,8 +191,8 @@ class StreamableHttpTransport:
             raise ConnectionClosed(str(inbox.ended or "the HTTP transport is closed"))
         self._endpoint.open()
         head = read_head(data)
-        if self._stateless_headers is not None:
-            self._send_stateless(data, head)
+        if self._modern_headers is not None:
+            self._send_modern(data, head)
             return
         if head.cancels is not None:
             # The caller gave up on that request: stop following its stream (a disconnect
@@ -299,8 +299,8 @@ class StreamableHttpTransport:
 
     # --------------------------------------------------------------- requests
 
-    def _send_stateless(self, data: bytes, head: Head) -> None:
-        headers = self._stateless_headers
+    def _send_modern(self, data: bytes, head: Head) -> None:
+        headers = self._modern_headers
         assert headers is not None
         if head.cancels is not None:
             # Closing the request's stream is its cancellation; nothing is POSTed (2026-07-28
@@ -336,7 +336,7 @@ class StreamableHttpTransport:
                 await response.aclose()
             if not stream.answered:
                 if extra is not None:
-                    # No resumption in a stateless revision: the request is lost, and its
+                    # No resumption in a modern revision: the request is lost, and its
                     # caller may send it again as a new one ("Receiving Messages").
                     raise RequestFailed(
                         f"{head.method}: the server went away or closed the stream before its "

@@ -27,16 +27,16 @@ from mcpkit.server.schemas._coercion import has_non_finite_floats
 from mcpkit.server.schemas._hints import enc_hook
 from mcpkit.server.schemas.signature import ArgumentError, OutputError, decode_arguments
 from mcpkit.types import CallToolRequestParams, CallToolResult, ContentBlock, TextContent
-from mcpkit.types._gen_2026_07_28 import CallToolRequestParams as StatelessCallToolRequestParams
+from mcpkit.types._gen_2026_07_28 import CallToolRequestParams as ModernCallToolRequestParams
 
 if TYPE_CHECKING:
     from mcpkit.server.catalog.tools import ToolSpec
 
 __all__ = [
     "PARAM_TYPES",
-    "STATELESS_PARAM_TYPES",
+    "MODERN_PARAM_TYPES",
     "CallToolParams",
-    "StatelessCallToolParams",
+    "ModernCallToolParams",
     "ToolSettings",
     "run_as_set",
     "to_tool_result",
@@ -73,7 +73,7 @@ class CallToolParams(CallToolRequestParams, kw_only=True, omit_defaults=True):
     arguments: msgspec.Raw = msgspec.Raw()  # type: ignore[assignment]
 
 
-class StatelessCallToolParams(StatelessCallToolRequestParams, kw_only=True, omit_defaults=True):
+class ModernCallToolParams(ModernCallToolRequestParams, kw_only=True, omit_defaults=True):
     """`CallToolParams` of a 2026-07-28 request, which may also carry `inputResponses` and
     `requestState` (basic/patterns/mrtr)."""
 
@@ -85,8 +85,8 @@ class StatelessCallToolParams(StatelessCallToolRequestParams, kw_only=True, omit
 
 #: What the server asks its sessions to decode inbound params into.
 PARAM_TYPES: Final[dict[str, type]] = {"tools/call": CallToolParams}
-#: The same, for requests that carry their own terms (2026-07-28).
-STATELESS_PARAM_TYPES: Final[dict[str, type]] = {"tools/call": StatelessCallToolParams}
+#: The same, for modern requests (2026-07-28).
+MODERN_PARAM_TYPES: Final[dict[str, type]] = {"tools/call": ModernCallToolParams}
 
 
 def _error_result(message: str) -> CallToolResult:

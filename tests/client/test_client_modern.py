@@ -1,4 +1,4 @@
-"""The client speaking the stateless revision (2026-07-28) to a fake server of it, and falling
+"""The client speaking the modern revision (2026-07-28) to a fake server of it, and falling
 back to `initialize` for a server that does not: `_meta` on every request, server/discover,
 multi round-trip requests, the log level, `ttlMs`, `subscriptions/listen`."""
 
@@ -8,11 +8,11 @@ import asyncio
 from typing import Any
 
 import pytest
-from _stateless_fakes import FakeLegacyServer, FakeModernServer
+from _modern_fakes import FakeLegacyServer, FakeModernServer
 
 from mcpkit import Client
 from mcpkit.client import era
-from mcpkit.client.discover import StatelessRefused
+from mcpkit.client.discover import ModernRefused
 from mcpkit.errors import McpError
 from mcpkit.types import CreateMessageResult, ElicitResult, Root, TextContent
 
@@ -61,7 +61,7 @@ async def test_pinned_eras_send_only_their_opening() -> None:
     async with Client(modern.open, protocol="2026-07-28") as client:
         await client.list_tools()
     assert "initialize" not in modern.methods()
-    with pytest.raises(StatelessRefused, match="does not speak 2026-07-28"):
+    with pytest.raises(ModernRefused, match="does not speak 2026-07-28"):
         async with Client(FakeLegacyServer().open, protocol="2026-07-28"):
             pass
 
@@ -198,9 +198,9 @@ async def test_a_list_is_reused_until_its_ttl_passes_or_it_changes() -> None:
     tools = [{"name": "t", "inputSchema": {"type": "object"}}]
     server = FakeModernServer(tools=tools, ttl_ms=60_000)
     async with Client(server.open) as client:
-        assert client._stateless is not None
+        assert client._modern is not None
         now = [0.0]
-        client._stateless.clock = lambda: now[0]
+        client._modern.clock = lambda: now[0]
         assert [t.name for t in await client.list_tools()] == ["t"]
         await client.list_tools()
         assert server.methods().count("tools/list") == 1
@@ -208,7 +208,7 @@ async def test_a_list_is_reused_until_its_ttl_passes_or_it_changes() -> None:
         await client.list_tools()
         assert server.methods().count("tools/list") == 2
         await server.notify("notifications/tools/list_changed", {})
-        await _until(lambda: not client._stateless or not client._stateless._cached)
+        await _until(lambda: not client._modern or not client._modern._cached)
         await client.list_tools()
         assert server.methods().count("tools/list") == 3
 
@@ -426,7 +426,7 @@ async def test_a_probe_answered_too_late_is_sent_again_when_initialize_says_mode
     fake_clock: asyncio.AbstractEventLoop,
 ) -> None:
     """A server slow to start answers the probe after the client gave up waiting and sent
-    `initialize`, which a server of the stateless revision only answers with -32022 listing
+    `initialize`, which a server of the modern revision only answers with -32022 listing
     what it speaks: that is the modern evidence the probe lacked, and the client probes once
     more (basic/versioning, Backward Compatibility) instead of failing to connect. (On a
     fake clock: the second probe must be answered within the 0.2 s too, which a process
@@ -453,7 +453,7 @@ async def test_over_http_a_slow_probe_is_waited_for_not_taken_for_a_legacy_serve
 
 
 async def test_a_modern_refusal_of_initialize_is_final_when_pinned_or_probed_again() -> None:
-    # Pinned to the handshake era, the -32022 is the answer; probed once more, a server
+    # Pinned to the legacy era, the -32022 is the answer; probed once more, a server
     # that again says nothing in time is not probed a third time.
     with pytest.raises(McpError) as refused:
         async with Client(FakeModernServer().open, protocol="2025-11-25"):
@@ -480,7 +480,7 @@ async def test_a_server_silent_to_the_probe_gets_initialize_after_the_probe_time
     assert asyncio.get_running_loop().time() - started < 5
     # (the probe that timed out is cancelled: basic/patterns/cancellation, "Timeouts")
     assert server.methods[:3] == ["server/discover", "notifications/cancelled", "initialize"]
-    # Pinned to the stateless revision, the probe is the only opening: it waits init_timeout.
+    # Pinned to the modern revision, the probe is the only opening: it waits init_timeout.
     silent = FakeLegacyServer(silent=True)
     started = asyncio.get_running_loop().time()
     with pytest.raises(McpError):

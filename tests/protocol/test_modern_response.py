@@ -1,4 +1,4 @@
-"""`OwnTermsCodec.response`: a 2026-07-28 answer spliced as bytes says what the long way (shape the
+"""`ModernCodec.response`: a 2026-07-28 answer spliced as bytes says what the long way (shape the
 result as Python objects, then encode) says, whatever the id and the result."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from mcpkit.protocol import jsonrpc
-from mcpkit.protocol.own_terms import CachePolicy, OwnTermsCodec, _shaped, encode_merged_response
+from mcpkit.protocol.modern import CachePolicy, ModernCodec, _shaped, encode_merged_response
 from mcpkit.types import (
     CallToolResult,
     EmptyResult,
@@ -34,7 +34,7 @@ CACHE = CachePolicy(ttl_ms=500, scope="public")
     ],
 )
 def test_the_spliced_answer_is_the_shaped_one(rid: Any, method: str, result: Any) -> None:
-    data = OwnTermsCodec(()).response(rid, result, method, INFO, CACHE)
+    data = ModernCodec(()).response(rid, result, method, INFO, CACHE)
     long_way = jsonrpc.encode_response(rid, _shaped(result, method, INFO, CACHE))
     assert msgspec.json.decode(data) == msgspec.json.decode(long_way)
     answer = msgspec.json.decode(data)

@@ -1,4 +1,4 @@
-"""The stateless revision (2026-07-28) on the server: a request that carries its own terms.
+"""The modern revision (2026-07-28) on the server: a modern request.
 
 Spec: basic/index ("_meta", "Per-request protocol fields", "Error Codes"), basic/versioning,
 server/discover, server/utilities/caching. From 2026-07-28 there is no handshake: each request
@@ -7,7 +7,7 @@ log level it wants) in `_meta`, and each result names its type (`resultType`) an
 (`_meta`'s `io.modelcontextprotocol/serverInfo`); list and read results say how long they stay
 fresh (`ttlMs`, `cacheScope`).
 
-`OwnTermsCodec.read` reads those keys into the `Terms` the request is served under, or the
+`ModernCodec.read` reads those keys into the `Terms` the request is served under, or the
 error that refuses it; `RESULT_SHAPE` adds what a 2026 result carries to one built with
 `mcpkit.types` (the handlers' types in both eras). Finding out whether a request is one of
 these at all costs a substring search of its params (`carries_terms`), never a decode: a
@@ -26,7 +26,7 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes, jsonrpc
 from mcpkit.protocol.terms import LOG_LEVEL_NAMES, RequestTerms, Terms
 from mcpkit.types import ClientCapabilities, Implementation, RequestId
-from mcpkit.types.methods import STATELESS_REVISIONS, methods_for
+from mcpkit.types.methods import MODERN_REVISIONS, methods_for
 
 __all__ = [
     "CACHEABLE",
@@ -38,10 +38,10 @@ __all__ = [
     "ROUND_TRIP_METHODS",
     "SERVER_INFO_KEY",
     "SUBSCRIPTION_ID_KEY",
-    "OwnTermsCodec",
+    "ModernCodec",
     "carries_terms",
     "encode_merged_response",
-    "is_stateless_revision",
+    "is_modern_revision",
     "missing_capability",
     "unsupported_revision",
 ]
@@ -81,9 +81,9 @@ CACHEABLE: Final = frozenset(
 _LOG_LEVELS: Final = frozenset(LOG_LEVEL_NAMES)
 
 
-def is_stateless_revision(revision: str | None) -> bool:
+def is_modern_revision(revision: str | None) -> bool:
     """Whether `revision` is one without sessions (each request carries its terms)."""
-    return revision in STATELESS_REVISIONS
+    return revision in MODERN_REVISIONS
 
 
 def carries_terms(params: bytes | msgspec.Raw | msgspec.UnsetType | None) -> bool:
@@ -117,7 +117,7 @@ class _Meta(msgspec.Struct):
 # a cache holds at most 256 x 4 KiB whatever peers send; emptied when full.
 _TERMS_CACHE_SIZE: Final = 256
 _CACHED_META_BYTES: Final = 4096
-#: The longest params `OwnTermsCodec.cached` keeps a copy of, to tell them again by a compare.
+#: The longest params `ModernCodec.cached` keeps a copy of, to tell them again by a compare.
 _SAME_PARAMS_BYTES: Final = 8192
 _BEFORE_KEY: Final = frozenset(b",{")
 _CLOSE: Final = ord("}")
@@ -190,8 +190,8 @@ def _read_terms(data: bytes, supported: Sequence[str]) -> Terms[ClientCapabiliti
         return _invalid(f"_meta lacks the required {' and '.join(missing)}")
     if not isinstance(revision, str):
         return _invalid(f"_meta's {REVISION_KEY} must be a string")
-    stateless = [r for r in supported if r in STATELESS_REVISIONS]
-    if revision not in stateless:
+    modern = [r for r in supported if r in MODERN_REVISIONS]
+    if revision not in modern:
         return unsupported_revision(revision, supported)
     try:
         capabilities = msgspec.convert(caps, ClientCapabilities)
@@ -239,7 +239,7 @@ class CachePolicy:
 def _shaped(
     result: Any, method: str, server_info: Implementation, cache: CachePolicy
 ) -> dict[str, Any]:
-    """`OwnTermsCodec.response`'s result the long way: as Python objects, shaped, encoded."""
+    """`ModernCodec.response`'s result the long way: as Python objects, shaped, encoded."""
     shaped: dict[str, Any] = msgspec.to_builtins(result)
     shaped.setdefault("resultType", "complete")
     meta = shaped.get("_meta")
@@ -253,12 +253,12 @@ def _shaped(
 
 
 _encode = msgspec.json.Encoder().encode
-#: The fields `OwnTermsCodec.response` adds; a struct setting any of them is shaped the long way.
+#: The fields `ModernCodec.response` adds; a struct setting any of them is shaped the long way.
 _ADDED: Final = ("meta", "result_type", "ttl_ms", "cache_scope")
 #: `_added_fields_of` for what is no struct (a dict, say).
 _LONG_WAY: Final[tuple[str, ...]] = ("(not a struct)",)
 #: `_added_fields_of` for the usual result type, which has `meta` alone: one object, told by
-#: identity (`OwnTermsCodec.response`).
+#: identity (`ModernCodec.response`).
 _META_ONLY: Final[tuple[str, ...]] = ("meta",)
 
 
@@ -276,13 +276,13 @@ def _added_fields_of(kind: type) -> tuple[str, ...]:
 _Head = tuple[Implementation, CachePolicy, bytes]
 
 
-class OwnTermsCodec:
+class ModernCodec:
     """Reads the terms that 2026-07-28 requests carry and encodes their answers, keeping what
     earlier requests taught it: the terms of each `_meta` seen, the head of each method's
     answers. A `Server` holds one and hands it to every protocol session it builds, so what
     one request learnt serves the next, and nothing is shared between the servers of a
     process (a test starts from nothing by building its server). `supported` is every
-    revision the server speaks, the stateless ones first (`ServerSession.all_revisions`)."""
+    revision the server speaks, the modern ones first (`ServerSession.all_revisions`)."""
 
     __slots__ = (
         "_fields",

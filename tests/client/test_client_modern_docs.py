@@ -7,7 +7,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from _stateless_fakes import FakeModernServer
+from _modern_fakes import FakeModernServer
 
 from mcpkit import Server
 
@@ -46,7 +46,7 @@ async def _book(server: FakeModernServer, params: dict[str, Any]) -> dict[str, A
     }
 
 
-async def test_the_example_speaks_2026_to_a_stateless_server() -> None:
+async def test_the_example_speaks_2026_to_a_modern_server() -> None:
     server = FakeModernServer(handlers={"tools/call": _book})
     assert await load_revisions().main(server.open) == ("2026-07-28", "booked A: True")
 

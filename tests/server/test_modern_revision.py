@@ -14,7 +14,7 @@ import msgspec
 import pytest
 
 from mcpkit import Context, Server
-from mcpkit.protocol.own_terms import CachePolicy
+from mcpkit.protocol.modern import CachePolicy
 from mcpkit.testing import raw_session
 
 REVISION = "2026-07-28"

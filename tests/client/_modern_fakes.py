@@ -1,4 +1,4 @@
-"""Small fake servers of the stateless revision (2026-07-28) for the client's tests: mcpkit's
+"""Small fake servers of the modern revision (2026-07-28) for the client's tests: mcpkit's
 own server does not speak it yet. `FakeModernServer` answers over an in-memory channel pair
 (a `Client` target: an async function returning the channel and its release), or as a plain
 ASGI app (`asgi`) for the HTTP tests; `FakeLegacyServer` speaks only 2025-11-25."""

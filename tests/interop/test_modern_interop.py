@@ -1,5 +1,5 @@
 """mcpkit's client against the TypeScript SDK v2 server (npm @modelcontextprotocol/server), which
-speaks the stateless revision 2026-07-28 beside 2025-11-25 over stdio: "auto" picks 2026 after
+speaks the modern revision 2026-07-28 beside 2025-11-25 over stdio: "auto" picks 2026 after
 `server/discover` and answers its multi round-trip elicitation; pinned to 2025-11-25 it opens a
 session with initialize and the same tool asks with a server-to-client request instead."""
 
