@@ -185,9 +185,7 @@ def counted_run(tool: str, script: str, argv: list[str]) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--era", choices=("2025-11-25", MODERN_VERSION), default=MODERN_VERSION
-    )
+    parser.add_argument("--era", choices=("2025-11-25", MODERN_VERSION), default=MODERN_VERSION)
     parser.add_argument("--answers", choices=("json", "sse"), default="json")
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     parser.add_argument("--calls", type=int, default=1000)
