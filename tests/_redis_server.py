@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from _ports import spare_port
 
 __all__ = ["RedisServer", "missing", "redis_server_running", "server_binary", "shared_store_url"]
 
@@ -77,7 +78,7 @@ def redis_server_running(
         raise RuntimeError(missing())
     failures: list[str] = []
     for attempt in range(_ATTEMPTS):
-        server = RedisServer(port=port or _free_port(), log=directory / f"redis-{attempt}.log")
+        server = RedisServer(port=port or spare_port(), log=directory / f"redis-{attempt}.log")
         process = subprocess.Popen(
             [
                 executable,
@@ -98,13 +99,6 @@ def redis_server_running(
         finally:
             _stop(process)
     raise RuntimeError(f"redis-server did not start in {_ATTEMPTS} tries:\n" + failures[-1])
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _answers(port: int, process: subprocess.Popen[bytes]) -> bool:

@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
+from _ports import spare_port
 from _processes import finished, starts
 from _redis_server import shared_store_url
 from _running import REPO, Running, mcpkit, running
@@ -119,12 +120,6 @@ def elicit(params: Any) -> ElicitResult:
     return ElicitResult(action="accept", content={"name": "Ada"})
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def doc_commands(front: int, backends: list[int], store: str) -> list[list[str]]:
     """docs/deploy.md's commands under its nginx block, as written but for the ports, the
     store and the file (this test's server has the tools its checks call): the three
@@ -196,8 +191,8 @@ async def test_three_processes_behind_nginx_round_robin(
 ) -> None:
     (tmp_path / "deployed.py").write_text(SERVER)
     store = shared_store_url(kind, tmp_path, request, db=3, lease=2)
-    ports = [free_port() for _ in range(3)]
-    front = free_port()
+    ports = [spare_port() for _ in range(3)]
+    front = spare_port()
     *serve, listing = doc_commands(front, ports, store)
     async with (
         running(serve[0], tmp_path, NO_KEY) as one,
@@ -319,7 +314,7 @@ async def test_behind_nginx_each_client_has_its_own_address(tmp_path: Path) -> N
     each client by its own address, not nginx's, whatever the client puts in X-Forwarded-For
     itself (what every per-address limit reads is what a tool's request_info says)."""
     (tmp_path / "deployed.py").write_text(WHOAMI)
-    port, front = free_port(), free_port()
+    port, front = spare_port(), spare_port()
     serve, *_ = doc_commands(front, [port] * 3, "memory://")
     assert "--forwarded-allow-ips" in serve
     async with running(serve, tmp_path) as process:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _ports import spare_port
 from form_browser import FormBrowser
 from oidc_peer import WAIT, OidcProvider
 
@@ -72,9 +72,7 @@ async def test_front_py_and_front_client_py(
 async def test_front_passthrough_py(
     provider: OidcProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = spare_port()
     configure(monkeypatch, provider, "docs-pass-through")
     monkeypatch.setenv("MCP_URL", f"http://127.0.0.1:{port}/mcp")
     served = load("front_passthrough.py")

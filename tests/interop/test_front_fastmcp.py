@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from _ports import spare_port
 from form_browser import FormBrowser
 from front_sdk_clients import expired
 from front_world import PROVIDER_NAME, front_server, revoke_upstream
@@ -149,7 +150,15 @@ async def fastmcp_client(
         collection_sanitization_strategy=FileTreeV1CollectionSanitizationStrategy(folder),
     )
     storage = StatisticsWrapper(key_value=files)
-    oauth = OAuth(url, token_storage=storage, callback_host="127.0.0.1", callback_timeout=WAIT)
+    # A port of our choosing: FastMCP's own is free when OAuth is made, but a port-0 bind
+    # elsewhere may take it before its callback server starts (`_ports`).
+    oauth = OAuth(
+        url,
+        token_storage=storage,
+        callback_host="127.0.0.1",
+        callback_port=spare_port(),
+        callback_timeout=WAIT,
+    )
     browser = HeadlessBrowser(f"http://127.0.0.1:{oauth.redirect_port}/callback", login)
     monkeypatch.setattr(webbrowser, "open", browser.open)
     try:

@@ -9,7 +9,6 @@ consent step."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from _ports import spare_port
 from form_browser import FormBrowser
 from front_world import PROVIDER_NAME, Authorized, authorize, front_server
 from oidc_peer import WAIT, OidcProvider
@@ -189,17 +189,10 @@ async def test_a_second_front_over_the_same_store_serves_the_token_endpoint(
         assert again.status_code == 200, again.text
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def test_pass_through_gives_the_client_the_providers_token(provider: OidcProvider) -> None:
     """The provider puts the MCP server in its access tokens' audience (RFC 8707 resource):
     the client gets that token, which the server checks against the provider's keys."""
-    port = free_port()
+    port = spare_port()
     resource = f"http://127.0.0.1:{port}/mcp"
     browser = FormBrowser(login="erin")
     auth = OAuth(browser, client_metadata=ClientMetadata(client_name="Interop desk"))

@@ -202,12 +202,22 @@ def test_the_wrapped_output_of_a_recursive_list_resolves() -> None:
     _sound(output_spec(DNode | None).output_schema)
 
 
-def test_two_classes_of_one_qualified_name_are_refused() -> None:
+def test_two_classes_of_one_qualified_name_are_described_apart() -> None:
+    """Classes a factory makes share a module and a qualified name; each keeps its own
+    definition (msgspec 0.23 names the second `types.Twin_2`; 0.22 raised KeyError, which
+    mcpkit turned into a refusal, hence the floor of 0.23)."""
+
     def make(hint: Any) -> type:
         return dataclasses.make_dataclass("Twin", [("x", hint)])
 
     def tool(a: int, b: int) -> None: ...
 
     tool.__annotations__ = {"a": make(int), "b": make(str), "return": None}
-    with pytest.raises(TypeError, match="two different types are named 'Twin'"):
-        build_signature(tool)
+    properties = build_signature(tool).input_schema["properties"]
+    assert properties["a"]["properties"]["x"] == {"type": "integer"}
+    assert properties["b"]["properties"]["x"] == {"type": "string"}
+    pair = _sound(schema_for_type(tuple[make(int), make(str)]))
+    assert [item["properties"]["x"]["type"] for item in pair["prefixItems"]] == [
+        "integer",
+        "string",
+    ]

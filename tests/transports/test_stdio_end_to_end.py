@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _processes import starts
 
 from mcpkit import Client, ConnectionClosed, McpkitError, RequestTimeout, StdioParameters
 from mcpkit.errors import TransportError
@@ -218,6 +219,7 @@ def test_a_tool_call_over_stdio_on_uvloop() -> None:
         assert runner.run(call()) == "5"
 
 
+@starts(3)
 async def test_a_file_without_a_main_block_is_served_as_the_command_line_serves_it(
     tmp_path: Path,
 ) -> None:

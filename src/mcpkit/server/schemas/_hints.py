@@ -197,12 +197,11 @@ def schema_components(
             )
         return _hoist(tp, hoisted, mode)
 
-    try:
-        schemas, components = msgspec.json.schema_components(
-            types, schema_hook=hook, ref_template=REF_TEMPLATE
-        )
-    except KeyError as exc:  # msgspec's failure on two classes of one qualified name
-        raise TypeError(_CLASH.format(name=type_name(exc.args[0]))) from None
+    # (Two classes of one qualified name, as a factory makes them, get a definition each:
+    # msgspec names the second `module.Name_2`.)
+    schemas, components = msgspec.json.schema_components(
+        types, schema_hook=hook, ref_template=REF_TEMPLATE
+    )
     # A pydantic definition and a msgspec one may share a name; equal, they are one type.
     for name in hoisted.keys() & components.keys():
         if hoisted[name] != components[name]:
