@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import msgspec
@@ -24,6 +24,23 @@ REVISION = "2026-07-28"
 
 def _complete(result: dict[str, Any]) -> dict[str, Any]:
     return {"resultType": "complete", **result}
+
+
+def _served(
+    client_end: MessageChannel,
+    server_end: MessageChannel,
+    serve: Callable[[MessageChannel], Coroutine[Any, Any, None]],
+) -> Callable[[], Awaitable[None]]:
+    """`serve` run on `server_end` in a task; what `open` hands back to end it: close the
+    client's end, then cancel and await the task."""
+    task = asyncio.get_running_loop().create_task(serve(server_end))
+
+    async def release() -> None:
+        await client_end.aclose()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    return release
 
 
 class FakeModernServer:
@@ -95,14 +112,7 @@ class FakeModernServer:
     async def open(self) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
         client_end, server_end = memory_channel_pair()
         self.channel = server_end
-        task = asyncio.get_running_loop().create_task(self._serve(server_end))
-
-        async def release() -> None:
-            await client_end.aclose()
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-
-        return client_end, release
+        return client_end, _served(client_end, server_end, self._serve)
 
     async def _serve(self, channel: MessageChannel) -> None:
         running: set[asyncio.Task[None]] = set()
@@ -170,14 +180,7 @@ class FakeLegacyServer:
 
     async def open(self) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
         client_end, server_end = memory_channel_pair()
-        task = asyncio.get_running_loop().create_task(self._serve(server_end))
-
-        async def release() -> None:
-            await client_end.aclose()
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-
-        return client_end, release
+        return client_end, _served(client_end, server_end, self._serve)
 
     async def _serve(self, channel: MessageChannel) -> None:
         try:
