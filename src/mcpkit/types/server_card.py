@@ -30,6 +30,7 @@ __all__ = [
     "Remote",
     "Repository",
     "ServerCard",
+    "ServerDescription",
     "card_problems",
 ]
 
@@ -89,9 +90,11 @@ class Repository(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     id: str | None = None
 
 
-class ServerCard(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """A Server Card. `name` is reverse-DNS with one slash (`io.example/weather`); `schema`
-    is always `CARD_SCHEMA_URL` (written out: a default would be left out of the JSON)."""
+class ServerDescription(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """What a Server Card and a registry `server.json` both say of a server, in the order
+    both write it: which document (`schema`, written out: a default would be left out of
+    the JSON), its reverse-DNS `name` with one slash (`io.example/weather`), version,
+    description, and how it presents itself."""
 
     schema: str = msgspec.field(name="$schema")
     name: str
@@ -101,6 +104,12 @@ class ServerCard(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     website_url: str | None = msgspec.field(default=None, name="websiteUrl")
     repository: Repository | None = None
     icons: list[Icon] | None = None
+
+
+class ServerCard(ServerDescription, frozen=True, kw_only=True, omit_defaults=True):
+    """A Server Card: a `ServerDescription` whose `schema` is always `CARD_SCHEMA_URL`, with
+    the remotes to connect to."""
+
     remotes: list[Remote] | None = None
     meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
 

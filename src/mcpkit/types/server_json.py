@@ -5,10 +5,10 @@ registry to say who it is, which package runs it and where it is deployed; and
 
 Written by hand, as the Server Card types are: the registry specifies the format in its own
 repository (modelcontextprotocol/registry, docs/reference/server-json/). The card's shapes
-(`Repository`, `Remote`, the inputs) come from this format, so they are shared: one
-definition per shape. A server's name is reverse-DNS with one slash (`io.github.user/weather`);
-the registry checks a PyPI package's ownership by the line `mcp-name: <name>` in the package's
-README (its PyPI description), `MCP_NAME_PREFIX` below.
+(`ServerDescription`, `Repository`, `Remote`, the inputs) come from this format, so they are
+shared: one definition per shape. A server's name is reverse-DNS with one slash
+(`io.github.user/weather`); the registry checks a PyPI package's ownership by the line
+`mcp-name: <name>` in the package's README (its PyPI description), `MCP_NAME_PREFIX` below.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from typing import Any, Final, Literal, cast
 
 import msgspec
 
-from mcpkit.types import Icon
-from mcpkit.types.server_card import CardInput, Remote, Repository
+from mcpkit.types.server_card import CardInput, Remote, ServerDescription
 
 __all__ = [
     "MCP_NAME_PREFIX",
@@ -81,18 +80,10 @@ class Package(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     )
 
 
-class ServerJson(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """A registry entry. `schema` is always `REGISTRY_SCHEMA_URL` (written out: a default
-    would be left out of the JSON)."""
+class ServerJson(ServerDescription, frozen=True, kw_only=True, omit_defaults=True):
+    """A registry entry: a `ServerDescription` whose `schema` is always
+    `REGISTRY_SCHEMA_URL`, with the packages to install and the remotes to connect to."""
 
-    schema: str = msgspec.field(name="$schema")
-    name: str
-    version: str
-    description: str
-    title: str | None = None
-    website_url: str | None = msgspec.field(default=None, name="websiteUrl")
-    repository: Repository | None = None
-    icons: list[Icon] | None = None
     packages: list[Package] | None = None
     remotes: list[Remote] | None = None
 
