@@ -71,11 +71,13 @@ ALLOWED: dict[str, set[str]] = {
     # The version, which `Server` sends when given none and `mcpkit --version` prints.
     "_version": set(),
     # An outside host's answer read within a byte bound, a compressed one counted as it
-    # unpacks: the authorization code's fetches (auth) and the OpenAPI engine's (openapi).
-    # It imports only httpx, through `_extras`.
+    # unpacks: the authorization code's fetches (auth), the OpenAPI engine's (openapi) and
+    # the HTTP client transport's JSON answers. It imports only httpx, through `_extras`.
     "_bounded_answer": set(),
     "auth": {"errors", "types", "protocol", "runtime", "stores", "_asgi", "_bounded_answer"},
-    "transports": {"errors", "types", "protocol", "runtime", "stores", "_asgi", "auth"},
+    "transports": {
+        *("errors", "types", "protocol", "runtime", "stores", "_asgi", "auth", "_bounded_answer"),
+    },
     "server": {
         *("errors", "types", "protocol", "runtime", "stores", "_asgi", "auth", "transports"),
         "_delegation",

@@ -7,8 +7,9 @@ time, so that no more than the bound (+1 byte) is ever produced. httpx's own dec
 be used for this: it inflates each network chunk whole (a 64 KiB gzip chunk to 64 MiB, a
 brotli or zstd one to far more) before any count of ours sees it.
 
-A room of its own because two layers that may not import each other (`auth`, `openapi`) both
-read answers so; each turns the refusals into its own error.
+A room of its own because layers that may not import each other (`auth`, `openapi`, and the
+HTTP client transport, for an MCP server's JSON answers) all read answers so; each turns the
+refusals into its own error.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from mcpkit._extras import needs_extra
 with needs_extra("http"):
     import httpx
 
-__all__ = ["AnswerRefused", "AnswerTooLarge", "UnreadCoding", "send_and_read"]
+__all__ = ["AnswerRefused", "AnswerTooLarge", "UnreadCoding", "read_answer", "send_and_read"]
 
 # gzip's wrapper (RFC 1952); `x-gzip` is its old name (RFC 9110, 8.4.1.3).
 _GZIP_WBITS: Final = zlib.MAX_WBITS | 16
@@ -68,12 +69,14 @@ async def send_and_read(
     request.headers["accept-encoding"] = _ACCEPT_COMPRESSED if inflate else "identity"
     response = await client.send(request, stream=True, follow_redirects=follow_redirects)
     try:
-        return response, await _read(response, limit, inflate)
+        return response, await read_answer(response, limit, inflate=inflate)
     finally:
         await response.aclose()
 
 
-async def _read(response: httpx.Response, limit: int, inflate: bool) -> bytes:
+async def read_answer(response: httpx.Response, limit: int, *, inflate: bool) -> bytes:
+    """The body of `response` (sent with `stream=True`), at most `limit` bytes of it, as
+    `send_and_read` reads it: AnswerTooLarge or UnreadCoding otherwise."""
     sent = response.headers.get("content-encoding", "")
     codings = [c for c in (p.strip().lower() for p in sent.split(",")) if c not in ("", "identity")]
     # One coding at most: stacked ones would each need their own bound.

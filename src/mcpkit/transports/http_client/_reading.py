@@ -9,6 +9,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Final
 
+from mcpkit._bounded_answer import AnswerTooLarge, UnreadCoding, read_answer
 from mcpkit._extras import needs_extra
 
 with needs_extra("http"):
@@ -32,6 +33,8 @@ __all__ = [
 #: Messages read from the server and not yet taken by the runtime; past it the streams stop
 #: reading (TCP then slows the server), so a server that floods us costs bounded memory.
 MAX_INBOX: Final = 64
+
+_COMPRESSED: Final = "the server sent a compressed ({coding}) answer though identity was asked for"
 
 #: Called with each message read and whether it is the answer its stream waited for.
 Deliver = Callable[[bytes, bool], Awaitable[None]]
@@ -107,9 +110,7 @@ async def identity_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
     ours could count it."""
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("", "identity"):
-        raise RemoteProtocolError(
-            f"the server sent a compressed ({encoding}) answer though identity was asked for"
-        )
+        raise RemoteProtocolError(_COMPRESSED.format(coding=encoding))
     async for chunk in response.aiter_bytes():
         yield chunk
 
@@ -141,13 +142,11 @@ async def pump_sse(response: httpx.Response, stream: AnswerStream, deliver: Deli
 
 
 async def read_bounded(response: httpx.Response, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it is longer than `limit` bytes."""
-    length = response.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
+    """The whole body, or None as soon as it is longer than `limit` bytes; a compressed one
+    is refused unread, as `identity_chunks` refuses it (RemoteProtocolError)."""
+    try:
+        return await read_answer(response, limit, inflate=False)
+    except AnswerTooLarge:
         return None
-    body = bytearray()
-    async for chunk in identity_chunks(response):
-        body += chunk
-        if len(body) > limit:
-            return None
-    return bytes(body)
+    except UnreadCoding as exc:
+        raise RemoteProtocolError(_COMPRESSED.format(coding=exc.coding)) from None
