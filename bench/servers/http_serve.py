@@ -134,10 +134,15 @@ def serve_uvicorn(app: Any, http: str, loop: str, port: int, *, joined: bool = F
     protocol: Any = http
     if joined:
         from mcpkit.server.serving._http_run import http_implementation
-        from mcpkit.transports.deployment import uvicorn_protocol
 
         name = http_implementation(http)  # type: ignore[arg-type]
         if os.environ.get("MCPKIT_BENCH_UNGUARDED") == "1":
+            # Imported only here: `bench/run --against` serves older trees with this file,
+            # and before issue 66 the module lived in transports/http.
+            try:
+                from mcpkit.transports.deployment import uvicorn_protocol
+            except ImportError:
+                from mcpkit.transports.http import uvicorn_protocol  # type: ignore[no-redef]
             protocol = uvicorn_protocol.protocol(name)
         else:
             protocol = app.uvicorn_protocol(name)
