@@ -17,8 +17,8 @@ decides (`RequestRules`), and answers through the outbox it is handed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TypeAlias
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import msgspec
 
@@ -41,7 +41,6 @@ from mcpkit.types.methods import LATEST_REVISION, MODERN_REVISIONS, MethodInfo
 __all__ = [
     "Answering",
     "RequestRules",
-    "EncodeAnswer",
     "Inflight",
     "answered_code",
     "error_answer",
@@ -77,11 +76,6 @@ class Inflight(msgspec.Struct):
     last_progress: float | None = None
 
 
-#: Makes the response to the peer's request from its result: (id, result, method, the terms
-#: it is served under or None for the session's) -> the encoded response.
-EncodeAnswer: TypeAlias = Callable[[RequestId, Any, str, "Terms[Any] | None"], bytes]
-
-
 class RequestRules(Protocol):
     """What the session's role decides of the peer's requests (`Session`'s hooks say each)."""
 
@@ -93,6 +87,10 @@ class RequestRules(Protocol):
 
     def revision_refusal(self, params: msgspec.Raw | msgspec.UnsetType) -> McpError | None: ...
 
+    def encode_answer(
+        self, request_id: RequestId, result: Any, method: str, terms: Terms[Any] | None
+    ) -> bytes: ...
+
 
 class Answering:
     """The peer's requests we serve (`inflight`): each started once the checks let it through
@@ -100,13 +98,13 @@ class Answering:
     dropped when the peer cancels it.
 
     `rules` is the session's role, which decides what only it can (its phase and capability
-    rules, the requests it answers itself). `encode` makes the response to a request from
-    its result, for the terms it is served under (None: the session's, for `initialize`,
-    which starts before the terms it settles): `Session.encode_answer`, the one encoder of
-    answers, chosen by the terms."""
+    rules, the requests it answers itself) and makes the response to a request from its
+    result, for the terms it is served under (None: the session's, for `initialize`, which
+    starts before the terms it settles): `Session.encode_answer`, the one encoder of
+    answers, chosen by the terms. (Asked of `rules`, not held as a bound method: one more
+    object of every idle session.)"""
 
     __slots__ = (
-        "_encode",
         "answers_itself",
         "inbound_direction",
         "inflight",
@@ -118,7 +116,6 @@ class Answering:
     def __init__(
         self,
         outbox: Outbox,
-        encode: EncodeAnswer,
         rules: RequestRules,
         *,
         inbound_direction: str,
@@ -129,7 +126,6 @@ class Answering:
         self.inflight: dict[RequestId, Inflight] = {}
         #: Where the answers go (the session's, shared with its other parts).
         self.outbox = outbox
-        self._encode = encode
         self.rules = rules
         #: Which way the requests we serve go ("client_to_server" for a server).
         self.inbound_direction = inbound_direction
@@ -293,7 +289,7 @@ class Answering:
         if terms is not None and terms.revision == LATEST_REVISION:
             data = jsonrpc.encode_response(request_id, result)
         else:
-            data = self._encode(request_id, result, entry.method, terms)
+            data = self.rules.encode_answer(request_id, result, entry.method, terms)
         outbox = self.outbox
         if entry.batch is None and not outbox.items:
             return Outgoing(data, request_id, True)

@@ -111,7 +111,6 @@ class Session:
         #: The peer's requests we are serving: answered at most once, cancellable until then.
         self._answering = answering = Answering(
             outbox,
-            self.encode_answer,
             self,
             inbound_direction=self.inbound_direction,
             answers_itself=self.answers_itself,
