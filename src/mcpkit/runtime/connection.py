@@ -42,7 +42,7 @@ from mcpkit.runtime.background import BackgroundTasks, end_within, log_failure, 
 from mcpkit.runtime.channel import ChannelExtras, MessageChannel, extras_of
 from mcpkit.runtime.handler_failure import handler_error
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER, Outbound
-from mcpkit.runtime.reading import Feed, Reader
+from mcpkit.runtime.reading import Reader
 from mcpkit.types import RequestId
 
 __all__ = ["Connection", "NotificationHandler", "ProgressCallback", "RequestHandler"]
@@ -105,9 +105,6 @@ class Connection:
         self.out = Outbound(extras, send_high_water, self.shutdown, self._background)
         #: What reads the peer's messages (`run`, or the channel's `feed`).
         self.reader = Reader(self, extras)
-        self.feed: Feed = self.reader.feed
-        self.room_to_read: Callable[[], Awaitable[None]] = self.reader.room_to_read
-        self.input_closed: Callable[[], None] = self.reader.input_closed
         self._failed_here = extras.failed_here
         if self.out.send_routed is not None:
             session.mark_unanswered = True  # so a cancelled request's stream can end
@@ -116,7 +113,7 @@ class Connection:
         self.pushed = deliver_to is not None
         # Last: the channel may feed a body at once, and everything above must be in place.
         if deliver_to is not None:
-            deliver_to(self)
+            deliver_to(self.reader)
 
     @property
     def extras(self) -> ChannelExtras:

@@ -33,7 +33,7 @@ from mcpkit.runtime.channel import ChannelExtras, MessageChannel
 from mcpkit.runtime.outbound import Outbound
 from mcpkit.types import RequestId
 
-__all__ = ["Feed", "Reader", "ReadsFor"]
+__all__ = ["Reader", "ReadsFor"]
 
 logger = logging.getLogger("mcpkit")
 
@@ -53,25 +53,22 @@ class ReadsFor(Protocol):
 
     def dispatch(self, events: list[Event]) -> None: ...
     def flush_from_reader(self) -> None: ...
+    async def serve(self, ev: RequestReceived) -> None: ...
     def shutdown(self, exc: ConnectionClosed) -> None: ...
     async def drain(self, exc: ConnectionClosed) -> None: ...
 
 
-class Feed(Protocol):
-    """`Reader.feed`'s signature, for the connection that hands it on as its own."""
-
-    def __call__(
-        self, data: bytes, info: RequestInfo | None, *, hold: bool = False
-    ) -> RequestReceived | None: ...
-
-
 class Reader:
-    """Taking the peer's messages in, for the `Connection` it holds."""
+    """Taking the peer's messages in, for the `Connection` it holds: from the channel (`run`),
+    or as the `Feeder` a channel that hands bodies over itself is given (`feed`,
+    `room_to_read`, `input_closed`, and `serve`, the connection's)."""
 
-    __slots__ = ("_body_read", "_receive_with_info", "_room", "connection")
+    __slots__ = ("_body_read", "_receive_with_info", "_room", "connection", "serve")
 
     def __init__(self, connection: ReadsFor, extras: ChannelExtras) -> None:
         self.connection = connection
+        #: Serve a request `feed` handed back, in the caller's task (`Connection.serve`).
+        self.serve = connection.serve
         # The channel's optional reading methods (`RoutedChannel`), looked up once.
         self._receive_with_info: (
             Callable[[], Awaitable[tuple[bytes, RequestInfo | None]]] | None
