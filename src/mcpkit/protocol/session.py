@@ -82,8 +82,6 @@ class Session:
     #: Answer an inbound request, handing the answer back when nothing is queued before it,
     #: for the caller to send at once (`Answering.answer`).
     answer: Callable[[RequestId, Any], Outgoing | None]
-    #: Answer an inbound request with an error; dropped likewise (`Answering.send_error`).
-    send_error: Callable[[RequestId, McpError], None]
     #: Take everything queued for sending, in order (`Outbox.take`). The order is the order
     #: things happened, and a transport must keep it: a request's progress comes before its
     #: response, which ends the request's stream.
@@ -135,7 +133,6 @@ class Session:
         self.receive_data = receiving.receive_data
         self.receive_body = receiving.receive_body
         self.answer = answering.answer
-        self.send_error = answering.send_error
         self.data_to_send = outbox.take
 
     @property
@@ -269,6 +266,12 @@ class Session:
         """Answer an inbound request; dropped if it was cancelled or already answered
         (`Answering.send_response`)."""
         self._answering.send_response(request_id, result)
+
+    def send_error(self, request_id: RequestId, error: McpError) -> None:
+        """Answer an inbound request with an error; dropped likewise (`Answering.send_error`).
+        A method, not a bound attribute as `answer` is: errors are rare, and every idle
+        session would hold the bound method."""
+        self._answering.send_error(request_id, error)
 
     def encode_answer(
         self,
