@@ -417,6 +417,8 @@ class _ProxiedConnection(Connection):
     """The client session's connection, which ends its upstream session when it closes
     (however the transport ends it: stdin closed, HTTP DELETE, idle expiry)."""
 
+    __slots__ = ("_handle", "_proxy")
+
     def __init__(
         self, proxy: ProxyServer, handle: ServerSessionHandle, *args: Any, **kwargs: Any
     ) -> None:

@@ -71,6 +71,26 @@ class Connection:
     new requests are refused, while answers to its requests still go out.
     """
 
+    # Slots: one a session, and thousands of idle sessions are the usual load.
+    __slots__ = (
+        "_awaiting",
+        "_background",
+        "_failed_here",
+        "_input_closed",
+        "_on_event",
+        "_on_request",
+        "_reader_task",
+        "channel",
+        "drain_timeout",
+        "ended",
+        "handlers",
+        "hold_timeouts_while_serving",
+        "out",
+        "pushed",
+        "reader",
+        "session",
+    )
+
     def __init__(
         self,
         session: Session,
