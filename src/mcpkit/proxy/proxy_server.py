@@ -293,7 +293,7 @@ class ProxyServer(Server):
             handle,
             protocol,
             channel,
-            on_request=functools.partial(self.handle_request, handle),
+            on_request=handle.on_request,
             on_event=handle.on_event,
             send_high_water=self.send_high_water,
         )

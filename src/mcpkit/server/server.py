@@ -394,7 +394,7 @@ class Server(ServerDispatch):
         return Connection(
             protocol,
             channel,
-            on_request=functools.partial(self.handle_request, handle),  # (nothing between)
+            on_request=handle.on_request,
             on_event=handle.on_event,
             send_high_water=self.send_high_water,
         )
