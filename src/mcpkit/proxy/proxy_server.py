@@ -38,6 +38,7 @@ from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.layers import call_through
 from mcpkit.server.context import Context
 from mcpkit.server.handlers import Handler
+from mcpkit.server.handlers.dispatch import requests_of
 from mcpkit.server.handlers.tasks import polled
 from mcpkit.server.request_facts import is_modern
 from mcpkit.server.server import Server
@@ -293,7 +294,7 @@ class ProxyServer(Server):
             handle,
             protocol,
             channel,
-            on_request=handle.on_request,
+            on_request=requests_of(handle),
             on_event=handle.on_event,
             send_high_water=self.send_high_water,
         )

@@ -31,7 +31,7 @@ from mcpkit.server.catalog.tools import ToolOptions, ToolSpec
 from mcpkit.server.catalog.transforms import ToolTransformOptions, ToolTransforms
 from mcpkit.server.core import ServerCore
 from mcpkit.server.handlers.as_tools import add_prompts_as_tools, add_resources_as_tools
-from mcpkit.server.handlers.dispatch import ServerDispatch
+from mcpkit.server.handlers.dispatch import ServerDispatch, requests_of
 from mcpkit.server.mount import mount_server
 from mcpkit.server.request_peer import RequestPeer, RequestPeers
 from mcpkit.server.serving.card_publishing import CardPublisher, PublishedCard
@@ -394,7 +394,7 @@ class Server(ServerDispatch):
         return Connection(
             protocol,
             channel,
-            on_request=handle.on_request,
+            on_request=requests_of(handle),
             on_event=handle.on_event,
             send_high_water=self.send_high_water,
         )

@@ -7,7 +7,7 @@ what the client declared.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from collections.abc import Set as AbstractSet
 from typing import Any, Protocol, cast
 
@@ -319,11 +319,6 @@ class ServerSessionHandle:
     async def run(self) -> None:
         """Serve the session until its channel ends."""
         await self.connection.run()
-
-    def on_request(self, ev: RequestReceived) -> Awaitable[Any]:
-        """The server's handling of `ev` for this session: its awaitable, handed back (no
-        coroutine of its own around it)."""
-        return self.server.handle_request(self, ev)
 
     def on_event(self, ev: Event) -> None:
         tp = type(ev)

@@ -9,6 +9,8 @@ serving beside.
 
 from __future__ import annotations
 
+import types
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mcpkit.errors import McpError, ToolError
@@ -38,7 +40,20 @@ from mcpkit.server.request_facts import is_modern
 from mcpkit.server.session import Peer, ServerSessionHandle
 from mcpkit.types import ReadResourceRequestParams, ReadResourceResult
 
-__all__ = ["ServerDispatch", "handler_for"]
+__all__ = ["ServerDispatch", "handler_for", "requests_of"]
+
+
+def requests_of(handle: ServerSessionHandle) -> Callable[[RequestReceived], Awaitable[Any]]:
+    """What `handle`'s connection hands each request to: the server's `handle_request` for
+    this session, as a method bound to the handle (64 bytes of every idle session, where a
+    `functools.partial` was 256), whose one plain frame hands back the server's awaitable
+    (no coroutine around it). Defined here, beside `handle_request`: a 2025 session's call
+    passes no module more."""
+    return types.MethodType(_serve_for, handle)
+
+
+def _serve_for(handle: ServerSessionHandle, ev: RequestReceived) -> Awaitable[Any]:
+    return handle.server.handle_request(handle, ev)
 
 
 def handler_for(method: str, modern: bool) -> Handler | None:
