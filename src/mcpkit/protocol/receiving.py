@@ -105,8 +105,8 @@ class Receiving:
     `outbox`, the peer's cancellations to `answering`, answers to our requests to
     `requesting` (the session's three other parts)."""
 
-    # Slots: every session holds one, and thousands of idle sessions are the usual load (a
-    # dict of these nine attributes is 288 bytes of each).
+    # Slots: every session holds one, and thousands of idle sessions are the usual load
+    # (docs/performance.md, "what an idle session holds").
     __slots__ = (
         "answering",
         "inflight",

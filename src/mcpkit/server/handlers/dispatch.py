@@ -45,10 +45,10 @@ __all__ = ["ServerDispatch", "handler_for", "requests_of"]
 
 def requests_of(handle: ServerSessionHandle) -> Callable[[RequestReceived], Awaitable[Any]]:
     """What `handle`'s connection hands each request to: the server's `handle_request` for
-    this session, as a method bound to the handle (64 bytes of every idle session, where a
-    `functools.partial` was 256), whose one plain frame hands back the server's awaitable
-    (no coroutine around it). Defined here, beside `handle_request`: a 2025 session's call
-    passes no module more."""
+    this session, as a method bound to the handle (smaller than a `functools.partial`, which
+    every idle session would hold: docs/performance.md), whose one plain frame hands back the
+    server's awaitable (no coroutine around it). Defined here, beside `handle_request`: a
+    2025 session's call passes no module more."""
     return types.MethodType(_serve_for, handle)
 
 
