@@ -30,8 +30,8 @@ __all__ = [
     "Kind",
     "LATEST_REVISION",
     "METHODS",
-    "MethodInfo",
     "MODERN_REVISIONS",
+    "MethodInfo",
     "SUPPORTED_REVISIONS",
     "methods_for",
 ]
