@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import gc
 import tracemalloc
-from typing import NoReturn
 
 import httpx
 import pytest
 from _serving import INITIALIZE, ONLY_MCPKIT, WAIT, headers, open_session, serving
 
 from mcpkit import Server
+from mcpkit.protocol.events import RequestInfo
+from mcpkit.protocol.outbox import BodyRead
+from mcpkit.protocol.receiving import Receiving
 from mcpkit.runtime.connection import Connection
 from mcpkit.transports.deployment.app import McpHttpApp
 from mcpkit.transports.http.live_sessions import MemorySessionRegistry
@@ -164,10 +166,16 @@ async def test_a_session_whose_runtime_fails_is_forgotten(
         session = app.sessions.get(sid)
         assert session is not None
 
-        def broken(*args: object, **kwargs: object) -> NoReturn:
-            raise RuntimeError("a bug in the protocol session")
+        broken_part = session.handle.connection.session.receiving
+        read_body = Receiving.receive_body
 
-        monkeypatch.setattr(session.handle.connection.session, "receive_body", broken)
+        def broken(part: Receiving, data: bytes, info: RequestInfo | None = None) -> BodyRead:
+            if part is broken_part:
+                raise RuntimeError("a bug in the protocol session")
+            return read_body(part, data, info)
+
+        # (on the class: the part has slots; the app's other sessions read as before)
+        monkeypatch.setattr(Receiving, "receive_body", broken)
         # The POST whose body broke it gets the session's end, as any later one does.
         assert (await client.post(URL, json=PING, headers=headers(sid))).status_code == 404
         assert app.sessions.get(sid) is None and len(server.sessions) == 0

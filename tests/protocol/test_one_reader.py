@@ -110,7 +110,7 @@ def _sessions() -> tuple[ServerSession, ServerSession]:
     types = {"tools/call": ModernCallToolParams}
     twins = ServerSession(info, caps, codec=codec, modern_param_types=types)
     plain = ServerSession(info, caps, codec=codec, modern_param_types=types)
-    plain._unread_types = types  # pyright: ignore[reportPrivateUsage]
+    plain._unread_types = types
     return twins, plain
 
 
@@ -147,7 +147,7 @@ def test_params_with_their_meta_unread_are_read_as_the_type_reads_them(body: byt
             # The usual call: its `_meta` named no token, and was left unread (a twin).
             assert type(read.request.params) in UNREAD_TYPES
         for session in (twins, plain):
-            assert not session._inflight  # pyright: ignore[reportPrivateUsage]
+            assert not session._inflight
             assert not session.data_to_send()
 
 
@@ -174,9 +174,9 @@ def _traced(session: ServerSession) -> list[tuple[str, Any]]:
     each part made an instance of a subclass of its own class that records its steps."""
     taken: list[tuple[str, Any]] = []
     parts: dict[str, Any] = {
-        "receiving": session._receiving,  # pyright: ignore[reportPrivateUsage]
+        "receiving": session.receiving,
         "role": session,
-        "answering": session._answering,  # pyright: ignore[reportPrivateUsage]
+        "answering": session.answering,
     }
 
     def traced(name: str, step: Any) -> Any:
@@ -244,8 +244,8 @@ def test_one_encoder_answers_both_eras() -> None:
 
 
 def test_a_subclass_that_changes_a_step_is_read_the_general_way() -> None:
-    assert ServerSession._folds  # pyright: ignore[reportPrivateUsage]
-    assert not _General._folds  # pyright: ignore[reportPrivateUsage]
+    assert ServerSession._folds
+    assert not _General._folds
 
 
 @pytest.mark.parametrize("body", BODIES)
@@ -264,5 +264,5 @@ def test_every_body_is_read_by_the_fold_as_the_steps_read_it(body: bytes) -> Non
         want = _seen(general.read_sessionless(body, INFO))
         assert got == want
         for session in (fold, general):
-            assert not session._inflight  # pyright: ignore[reportPrivateUsage]
+            assert not session._inflight
             assert not session.data_to_send()

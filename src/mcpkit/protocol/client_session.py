@@ -138,7 +138,7 @@ class ClientSession(Session):
         )
         # The tasks extension's methods (SEP-2663), which the client declares in this era:
         # a call the server runs as a task is followed with tasks/get and tasks/update.
-        self._receiving.methods = {**self._receiving.methods, **TASKS.methods}
+        self.receiving.methods = {**self.receiving.methods, **TASKS.methods}
         # No handshake to wait for: the session operates from its first request.
         self.phase = "operating"
         self._rules = CLIENT_PHASES["operating"]
@@ -150,7 +150,7 @@ class ClientSession(Session):
         if self.terms is not None and not self.terms.stateless:
             raise LocalProtocolError("the session already began with initialize")
         self.terms = None
-        self._receiving.methods = self.methods_of(LATEST_REVISION)
+        self.receiving.methods = self.methods_of(LATEST_REVISION)
         self.phase = "new"
         self._rules = CLIENT_PHASES["new"]
 

@@ -39,8 +39,6 @@ from mcpkit.types.methods import MODERN_REVISIONS, SUPPORTED_REVISIONS, MethodIn
 
 __all__ = [
     "METHOD_TABLES",
-    "ReceiveBody",
-    "ReceiveData",
     "Receiving",
     "Role",
     "method_table",
@@ -67,18 +65,6 @@ def method_table(revision: str) -> dict[str, MethodInfo]:
     if table is None:
         table = METHOD_TABLES[revision] = dict(methods_for(revision))
     return table
-
-
-class ReceiveData(Protocol):
-    """`Receiving.receive_data`, as a session hands it out."""
-
-    def __call__(self, data: bytes, info: RequestInfo | None = None) -> list[Event]: ...
-
-
-class ReceiveBody(Protocol):
-    """`Receiving.receive_body`, as a session hands it out."""
-
-    def __call__(self, data: bytes, info: RequestInfo | None = None) -> BodyRead: ...
 
 
 class Role(Protocol):

@@ -15,7 +15,6 @@ the pending table and sends through the outbox it is handed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -51,7 +50,7 @@ class Requesting:
     session's to check before `send_request`; what a result means beyond itself (the
     client's handshake) is the session's too: `receive_response` returns the result."""
 
-    __slots__ = ("next_deadline", "outbox", "pending", "request_ids")
+    __slots__ = ("outbox", "pending", "request_ids")
 
     def __init__(self, outbox: Outbox, request_ids: RequestIds) -> None:
         #: Our requests awaiting the peer's answer (`mcpkit.protocol.pending`).
@@ -60,9 +59,6 @@ class Requesting:
         self.outbox = outbox
         #: Where our requests' ids come from (see `mcpkit.protocol.ids`).
         self.request_ids = request_ids
-        #: The earliest deadline among our pending requests, for the driver's timer: the
-        #: pending table's own method, bound once (the driver asks after every flush).
-        self.next_deadline: Callable[[], float | None] = self.pending.next_deadline
 
     def receive_progress(self, params: ProgressNotificationParams, events: list[Event]) -> None:
         """The peer's progress on one of our requests (or a task it created)."""

@@ -327,11 +327,11 @@ class ServerSession(Session):
         # The usual 2026-07-28 POST (one request, its `_meta` read before) read in one
         # function, as the steps `_FOLDED` lists read it; anything else is told before
         # anything is queued, and read the general way from where it parted.
-        receiving = self._receiving
+        receiving = self.receiving
         size, depth = len(data), receiving.max_json_depth
         if (
             not self._folds
-            or self._outbox.items
+            or self.outbox.items
             or not self._rules.modern
             or not self.modern_revisions
             or size > receiving.max_message_size
@@ -384,7 +384,7 @@ class ServerSession(Session):
             or _INBOUND not in known.direction
             or unserved[0] is not self.capabilities
             or method in unserved[1]
-            or len(self._inflight) >= self._answering.max_inflight
+            or len(self._inflight) >= self.answering.max_inflight
         ):
             return self._read_sessionless_from(env, info)
         names_token = codec.names_token
@@ -405,7 +405,7 @@ class ServerSession(Session):
         """`Receiving.read_sessionless` of a body that decoded into `env` (nothing queued before
         it), from `receive_envelope` on."""
         events: list[Event] = []
-        receiving = self._receiving
+        receiving = self.receiving
         receiving.receive_envelope(env, events, None, info)
         return receiving.read_sessionless_end(events, 0)
 
@@ -429,8 +429,8 @@ class ServerSession(Session):
             if terms is not None:
                 self._receive_own(env, events, request_info, terms, codec.names_token)
                 return
-        receiving = self._receiving
-        self._answering.serve_request(
+        receiving = self.receiving
+        self.answering.serve_request(
             env,
             events,
             batch,
@@ -453,7 +453,7 @@ class ServerSession(Session):
         where it cannot, the params are decoded with it left unread (`unread_meta`)."""
         rid: RequestId = env.id  # type: ignore[assignment]  # classify() checked it
         if isinstance(terms, McpError):
-            self._outbox.error(rid, terms.code, terms.message, None, data=terms.data)
+            self.outbox.error(rid, terms.code, terms.message, None, data=terms.data)
             return
         revision = terms.revision
         methods = self.methods_of(revision) if self.extension_methods else METHOD_TABLES[revision]
@@ -462,11 +462,11 @@ class ServerSession(Session):
         if method in self._extension_of and method not in methods:
             extended = self._extended(terms, self._extension_of[method])
             if isinstance(extended, McpError):
-                self._outbox.error(rid, extended.code, extended.message, None, data=extended.data)
+                self.outbox.error(rid, extended.code, extended.message, None, data=extended.data)
                 return
             methods = extended
         types = self.modern_param_types if names_token else self._unread_types
-        self._answering.serve_request(env, events, None, request_info, terms, methods, types)
+        self.answering.serve_request(env, events, None, request_info, terms, methods, types)
 
     def _extended(
         self, terms: Terms[ClientCapabilities], extension: Extension

@@ -24,7 +24,7 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -38,8 +38,8 @@ from mcpkit.protocol.events import Event, RequestInfo, ResponseReceived
 from mcpkit.protocol.ids import RequestIds, process_request_ids
 from mcpkit.protocol.jsonrpc import Envelope
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
-from mcpkit.protocol.outbox import Batch, Outbox, Outgoing
-from mcpkit.protocol.receiving import ReceiveBody, ReceiveData, Receiving, method_table
+from mcpkit.protocol.outbox import Batch, BodyRead, Outbox, Outgoing
+from mcpkit.protocol.receiving import Receiving, method_table
 from mcpkit.protocol.requesting import Requesting
 from mcpkit.protocol.shapes import shape_for_revision
 from mcpkit.protocol.terms import KeepsTerms, Terms, TermsSlot
@@ -72,20 +72,6 @@ class Session:
     #: The methods `handle_own_request` may answer: a subclass that answers more extends
     #: it. Any other request is handed out without the call (most are).
     answers_itself: frozenset[str] = frozenset({"ping"})
-    # The calls a session's users make of its parts on every request, handed to them as the
-    # parts' own methods (bound in `__init__`).
-    #: Take one message (object or batch) from the peer; return what happened
-    #: (`Receiving.receive_data`: never raises, whatever the bytes).
-    receive_data: ReceiveData
-    #: `receive_data`, and which requests the body started (`Receiving.receive_body`).
-    receive_body: ReceiveBody
-    #: Answer an inbound request, handing the answer back when nothing is queued before it,
-    #: for the caller to send at once (`Answering.answer`).
-    answer: Callable[[RequestId, Any], Outgoing | None]
-    #: Take everything queued for sending, in order (`Outbox.take`). The order is the order
-    #: things happened, and a transport must keep it: a request's progress comes before its
-    #: response, which ends the request's stream.
-    data_to_send: Callable[[], list[Outgoing]]
 
     def __init__(
         self,
@@ -105,9 +91,9 @@ class Session:
         #: The extensions' methods this side speaks (SEP-2133), in every revision (`methods_of`).
         self.extension_methods: Mapping[str, MethodInfo] = extension_methods or _NO_METHODS
         #: What we have to send, tagged with where it belongs (`mcpkit.protocol.outbox`).
-        self._outbox = outbox = Outbox()
+        self.outbox = outbox = Outbox()
         #: The peer's requests we are serving: answered at most once, cancellable until then.
-        self._answering = answering = Answering(
+        self.answering = answering = Answering(
             outbox,
             self,
             inbound_direction=self.inbound_direction,
@@ -117,67 +103,89 @@ class Session:
         self._inflight = answering.inflight
         #: Our requests awaiting the peer's answer, their ids from the process's source unless
         #: given another (`mcpkit.protocol.ids`): an id is never reused by another session.
-        self._requesting = Requesting(outbox, request_ids or process_request_ids())
-        self._receiving = receiving = Receiving(
+        self.requesting = Requesting(outbox, request_ids or process_request_ids())
+        self.receiving = Receiving(
             self,
             outbox,
             answering,
-            self._requesting,
+            self.requesting,
             self.methods_of(LATEST_REVISION),
             max_message_size=max_message_size,
             max_json_depth=max_json_depth,
             param_types=param_types or {},
         )
-        #: The earliest deadline among our pending requests, for the driver's timer.
-        self.next_deadline = self._requesting.next_deadline
-        self.receive_data = receiving.receive_data
-        self.receive_body = receiving.receive_body
-        self.answer = answering.answer
-        self.data_to_send = outbox.take
+
+    # The calls a session's users make of its parts. A runtime that makes them on every
+    # message calls the part itself (`receiving`, `answering`, `outbox`): a method of the
+    # session's bound to a part would be an object every idle session holds.
+
+    def receive_data(self, data: bytes, info: RequestInfo | None = None) -> list[Event]:
+        """Take one message (object or batch) from the peer; return what happened
+        (`Receiving.receive_data`: never raises, whatever the bytes)."""
+        return self.receiving.receive_data(data, info)
+
+    def receive_body(self, data: bytes, info: RequestInfo | None = None) -> BodyRead:
+        """`receive_data`, and which requests the body started (`Receiving.receive_body`)."""
+        return self.receiving.receive_body(data, info)
+
+    def answer(self, request_id: RequestId, result: Any) -> Outgoing | None:
+        """Answer an inbound request, handing the answer back when nothing is queued before
+        it, for the caller to send at once (`Answering.answer`)."""
+        return self.answering.answer(request_id, result)
+
+    def data_to_send(self) -> list[Outgoing]:
+        """Take everything queued for sending, in order (`Outbox.take`). The order is the
+        order things happened, and a transport must keep it: a request's progress comes
+        before its response, which ends the request's stream."""
+        return self.outbox.take()
+
+    def next_deadline(self) -> float | None:
+        """The earliest deadline among our pending requests, for the driver's timer."""
+        return self.requesting.pending.next_deadline()
 
     @property
     def max_message_size(self) -> int:
         """Bytes; a longer message is refused unread (see `limits`)."""
-        return self._receiving.max_message_size
+        return self.receiving.max_message_size
 
     @max_message_size.setter
     def max_message_size(self, size: int) -> None:
-        self._receiving.max_message_size = size
+        self.receiving.max_message_size = size
 
     @property
     def max_json_depth(self) -> int:
         """Messages nesting arrays and objects deeper than this are refused (see `limits`)."""
-        return self._receiving.max_json_depth
+        return self.receiving.max_json_depth
 
     @property
     def max_inflight(self) -> int:
         """How many of the peer's requests are served at once (see DEFAULT_MAX_INFLIGHT)."""
-        return self._answering.max_inflight
+        return self.answering.max_inflight
 
     @property
     def mark_unanswered(self) -> bool:
         """Set by a runtime whose channel routes by request: a request that ends without an
         answer (cancelled by the peer) then gets an empty final `Outgoing`, so its stream
         can end."""
-        return self._outbox.mark_unanswered
+        return self.outbox.mark_unanswered
 
     @mark_unanswered.setter
     def mark_unanswered(self, on: bool) -> None:
-        self._outbox.mark_unanswered = on
+        self.outbox.mark_unanswered = on
 
     @property
     def max_kept_progress(self) -> int:
         """Progress tokens kept for tasks our requests created (see `keep_progress`)."""
-        return self._requesting.pending.max_kept
+        return self.requesting.pending.max_kept
 
     @max_kept_progress.setter
     def max_kept_progress(self, n: int) -> None:
-        self._requesting.pending.max_kept = n
+        self.requesting.pending.max_kept = n
 
     @property
     def request_ids(self) -> RequestIds:
         """Where our requests' ids come from (see `mcpkit.protocol.ids`)."""
-        return self._requesting.request_ids
+        return self.requesting.request_ids
 
     @property
     def terms(self) -> Terms[Any] | None:
@@ -199,7 +207,7 @@ class Session:
         """Take `terms` as the session's: its revision decides which methods exist (a method
         the revision lacks is answered -32601) and how results are shaped. The object is
         replaced, never changed: a request already running keeps the terms it started under."""
-        self._receiving.methods = self.methods_of(terms.revision)
+        self.receiving.methods = self.methods_of(terms.revision)
         self.terms = terms
 
     def methods_of(self, revision: str) -> Mapping[str, MethodInfo]:
@@ -219,8 +227,8 @@ class Session:
     ) -> None:
         """Start the peer's request under the session's terms, or refuse it
         (`Answering.serve_request`)."""
-        receiving = self._receiving
-        self._answering.serve_request(
+        receiving = self.receiving
+        self.answering.serve_request(
             env,
             events,
             batch,
@@ -265,13 +273,13 @@ class Session:
     def send_response(self, request_id: RequestId, result: Any) -> None:
         """Answer an inbound request; dropped if it was cancelled or already answered
         (`Answering.send_response`)."""
-        self._answering.send_response(request_id, result)
+        self.answering.send_response(request_id, result)
 
     def send_error(self, request_id: RequestId, error: McpError) -> None:
         """Answer an inbound request with an error; dropped likewise (`Answering.send_error`).
         A method, not a bound attribute as `answer` is: errors are rare, and every idle
         session would hold the bound method."""
-        self._answering.send_error(request_id, error)
+        self.answering.send_error(request_id, error)
 
     def encode_answer(
         self,
@@ -304,7 +312,7 @@ class Session:
         message: str | None = None,
     ) -> None:
         """Report progress on an inbound request that asked for it with `token`."""
-        self._answering.send_progress(request_id, token, progress, total, message)
+        self.answering.send_progress(request_id, token, progress, total, message)
 
     def is_inflight(self, request_id: RequestId) -> bool:
         """Whether the peer's request `request_id` is still served (not answered or cancelled)."""
@@ -313,7 +321,7 @@ class Session:
     def cancel_forwarded(self, request_id: RequestId, reason: str | None) -> list[Event]:
         """The peer's `notifications/cancelled` for `request_id`, received by another
         process serving this session: as if it had come here (never handed on again)."""
-        return self._answering.cancel_forwarded(request_id, reason)
+        return self.answering.cancel_forwarded(request_id, reason)
 
     # ----------------------------------------------------------------- requesting
 
@@ -331,7 +339,7 @@ class Session:
 
         Its result is decoded as `result_type`, else as the method's; a task-augmented request
         (params with `task`) is answered with a `CreateTaskResult` (basic/utilities/tasks)."""
-        info = self._receiving.methods.get(method)
+        info = self.receiving.methods.get(method)
         if info is None or info.kind != "request":
             raise LocalProtocolError(
                 f"{method!r} is not a request in revision {self.revision or LATEST_REVISION}"
@@ -345,7 +353,7 @@ class Session:
                 result_type = CreateTaskResult
             else:
                 result_type = self.result_types.get(method, info.result)
-        return self._requesting.send_request(
+        return self.requesting.send_request(
             method, params, result_type, deadline=deadline, progress=progress, related=related
         )
 
@@ -359,30 +367,30 @@ class Session:
     ) -> None:
         """Queue a notification. `related` is the peer's request it is sent while serving, so
         that it travels with that request (on its stream, over HTTP)."""
-        self._requesting.send_notification(method, params, related=related)
+        self.requesting.send_notification(method, params, related=related)
 
     def is_pending(self, request_id: RequestId) -> bool:
         """Whether one of our requests still awaits its response."""
-        return request_id in self._requesting.pending
+        return request_id in self.requesting.pending
 
     def cancel_request(self, request_id: RequestId, reason: str | None = None) -> None:
         """Give up on one of our requests: tell the peer, and ignore any late response."""
-        self._requesting.cancel_request(request_id, reason)
+        self.requesting.cancel_request(request_id, reason)
 
     def restart_deadline(self, request_id: RequestId, deadline: float) -> None:
         """Give one of our pending requests a new deadline (on progress, say)."""
-        self._requesting.restart_deadline(request_id, deadline)
+        self.requesting.restart_deadline(request_id, deadline)
 
     def expire(self, now: float) -> list[Event]:
         """Time out every pending request whose deadline is at or before `now` (see
         `Requesting.expire`)."""
-        return self._requesting.expire(now)
+        return self.requesting.expire(now)
 
     def release_task_progress(self, task_id: str) -> RequestId | None:
         """Stop taking progress for the task `task_id` (see `Requesting.release_task_progress`)."""
-        return self._requesting.release_task_progress(task_id)
+        return self.requesting.release_task_progress(task_id)
 
     def has_progress(self, request_id: RequestId) -> bool:
         """Whether progress for one of our requests is still taken (pending, or kept for a
         task it created)."""
-        return self._requesting.has_progress(request_id)
+        return self.requesting.has_progress(request_id)

@@ -212,8 +212,9 @@ class Awaiting:
 
     def arm_timer(self) -> None:
         """Set the timer for the session's earliest deadline (a no-op if it already is)."""
-        deadline = self.session.next_deadline()
-        # Called after every flush: an unchanged deadline costs a comparison, not a call_at.
+        # Called after every flush: the pending table asked itself (`Session.next_deadline`
+        # without its frame), and an unchanged deadline costs a comparison, not a call_at.
+        deadline = self.session.requesting.pending.next_deadline()
         if deadline == self.timer_at:
             return
         self.stop_timer()

@@ -207,7 +207,7 @@ class Connection:
         """Send everything the session has queued, in order. With `answering` (the default:
         a handler's progress, a response) the caller waits while answers to the peer are
         over high water; without, the bytes are ours to send and only their order counts."""
-        out = self.session.data_to_send()
+        out = self.session.outbox.take()
         # A request just queued may have the earliest deadline: the timer is armed as it is
         # handed on. (Without one awaited and no timer armed, no deadline changed.)
         awaiting = self._awaiting
@@ -219,7 +219,7 @@ class Connection:
         """Queue what the session answered itself (a ping, an error) without letting the
         reader become the writer: blocked in a send it would stop reading the peer's
         answers, and a peer doing the same would never drain."""
-        out = self.session.data_to_send()
+        out = self.session.outbox.take()
         if out and self.ended is None:
             ob = self.out
             ob.enqueue(out, True)
@@ -445,7 +445,7 @@ class Connection:
             else:
                 # Handed back when it is all there is to send (the usual answer): it goes
                 # from here to the channel, never through the session's outbox.
-                alone = self.session.answer(rid, result)
+                alone = self.session.answering.answer(rid, result)
             if handlers.get(rid) is not task and task.cancelling():
                 task.uncancel()  # cancelled by the connection, and the handler swallowed it
         finally:

@@ -78,6 +78,24 @@ class Outbound:
     (`writing`), so messages reach the channel in the order they were queued.
     """
 
+    # Slots: every open connection holds one, idle ones too (docs/performance.md, idle session).
+    __slots__ = (
+        "_background",
+        "_idle",
+        "_on_closed",
+        "answer_room",
+        "answers",
+        "channel",
+        "closed",
+        "high",
+        "low",
+        "queue",
+        "queued",
+        "room",
+        "send_routed",
+        "writing",
+    )
+
     def __init__(
         self,
         extras: ChannelExtras,

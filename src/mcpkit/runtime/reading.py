@@ -101,14 +101,15 @@ class Reader:
         conn = self.connection
         receive = conn.channel.receive
         out = conn.out
-        session = conn.session
+        # (the session's part, not its method that calls it: `Session.receive_data`)
+        receiving = conn.session.receiving
         while True:
             # Before each read: whatever is read gets served, so not reading is the only
             # way not to grow while the peer leaves our answers unread.
             if out.answers > out.high:
                 await self._wait_for_peer_to_read()
             data = await receive()
-            conn.dispatch(session.receive_data(data))
+            conn.dispatch(receiving.receive_data(data))
             conn.flush_from_reader()
             if len(conn.handlers) > _YIELD_ABOVE:
                 # A channel with messages already buffered returns them without ever
@@ -122,7 +123,7 @@ class Reader:
         receive_with_info = self._receive_with_info
         receive = conn.channel.receive
         body_read = self._body_read
-        session = conn.session
+        receiving = conn.session.receiving
         out = conn.out
         while True:
             if out.answers > out.high:
@@ -132,9 +133,9 @@ class Reader:
             else:
                 data, info = await receive(), None
             if body_read is None:
-                conn.dispatch(session.receive_data(data, info))
+                conn.dispatch(receiving.receive_data(data, info))
             else:
-                read = session.receive_body(data, info)
+                read = receiving.receive_body(data, info)
                 # Before the handlers run or anything is sent: the channel learns where
                 # the answers go before the first of them comes. Before dispatch too, so
                 # this does not rest on dispatch never sending: an answer reaching the
@@ -180,9 +181,9 @@ class Reader:
             raise ConnectionClosed(str(conn.ended))
         try:
             if self._body_read is None:
-                conn.dispatch(conn.session.receive_data(data, info))
+                conn.dispatch(conn.session.receiving.receive_data(data, info))
             else:
-                read = conn.session.receive_body(data, info)
+                read = conn.session.receiving.receive_body(data, info)
                 self._body_read(info, read.started, read.refused)  # first, as in `run()`
                 events = read.events
                 if hold and len(events) == 1 and type(events[0]) is RequestReceived:

@@ -265,6 +265,19 @@ class HttpChannel:
         # (Held as given: the session makes them for this body alone, `BodyRead`.)
         exchange.read = (started, refused)
 
+    def _unroute(self, exchange: Exchange) -> None:
+        """Forget the routes to `exchange`, whose answer is being sent."""
+        # The exchange's own ids (`body_read` routed only those), not a scan of every
+        # route: a session with many calls running pays nothing per answer for the others.
+        routes = self._routes
+        for request_id in exchange.read[0]:
+            if routes.get(request_id) is exchange:  # (a reused id may route elsewhere now)
+                del routes[request_id]
+        if not routes:
+            # The last: the table goes too, rather than stay sized for one request in every
+            # idle session (as `Answering.answer`; docs/performance.md, "An idle session").
+            routes.clear()
+
     async def send_routed(self, data: bytes, related: RequestId | None, final: bool) -> None:
         exchange = None if related is None else self._routes.get(related)
         if final and exchange is not None:
@@ -272,12 +285,7 @@ class HttpChannel:
             waiting = None if gate is None else gate.before_answer(self)
             if waiting is not None:
                 await waiting
-            # The exchange's own ids (`body_read` routed only those), not a scan of every
-            # route: a session with many calls running pays nothing per answer for the others.
-            routes = self._routes
-            for request_id in exchange.read[0]:
-                if routes.get(request_id) is exchange:  # (a reused id may route elsewhere now)
-                    del routes[request_id]
+            self._unroute(exchange)
             if not exchange.offer(data, True):  # (offered and ended: no coroutine, the usual)
                 await exchange.put(data)
                 exchange.end()
