@@ -1,10 +1,11 @@
-"""One exchange of the HTTP apps, over ASGI: the path below the mount point, the client's
-address and how many sessions or requests in flight one client may hold (`ClientCaps`), a
-request body read within the app's limits (its own, and `BodyBudget`'s for all
-bodies at once), a refusal sent, a POST's answer as one JSON object, and a `Stream` pumped
-out as server-sent events (with its priming event, replay, keep-alives and early close:
-basic/transports, SEP-1699). The plumbing under them (types, reading a body, a whole answer)
-is `mcpkit._asgi`, shared with the development authorization server."""
+"""One exchange of the HTTP apps, over ASGI: a POST's `Exchange` (the stream its answers leave
+on, which the session's channel routes them to: `streams.HttpChannel`), the path below the
+mount point, the client's address and how many sessions or requests in flight one client may
+hold (`ClientCaps`), a request body read within the app's limits (its own, and `BodyBudget`'s
+for all bodies at once), a refusal sent, a POST's answer as one JSON object, and a `Stream`
+pumped out as server-sent events (with its priming event, replay, keep-alives and early
+close: basic/transports, SEP-1699). The plumbing under them (types, reading a body, a whole
+answer) is `mcpkit._asgi`, shared with the development authorization server."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import Final, Generic, Protocol, TypeVar
 
 from mcpkit._asgi import Message, Receive, Scope, Send, head_of, send_whole
 from mcpkit._asgi import read_body as read_whole_body
+from mcpkit.protocol.events import RequestReceived
 from mcpkit.protocol.sse import (
     encode_comment,
     encode_event,
@@ -26,7 +28,8 @@ from mcpkit.protocol.sse import (
     encode_stream,
 )
 from mcpkit.transports.http.checks import BodyLimit, Refusal, too_large
-from mcpkit.transports.http.streams import Exchange, Stream
+from mcpkit.transports.http.sse_stream import Stream, StreamSettings
+from mcpkit.types import RequestId
 
 __all__ = [
     "DEFAULT_MAX_REQUESTS_PER_ADDRESS",
@@ -36,6 +39,8 @@ __all__ = [
     "SSE_HEADERS",
     "BodyBudget",
     "ClientCaps",
+    "Exchange",
+    "ExchangeChannel",
     "Meanwhile",
     "Resumption",
     "answer_json",
@@ -63,6 +68,58 @@ DEFAULT_MAX_SESSIONS_PER_ADDRESS: Final = 1000
 DEFAULT_MAX_REQUESTS_PER_USER: Final = 100
 #: 2026-07-28 requests one client address may have in flight at once without auth.
 DEFAULT_MAX_REQUESTS_PER_ADDRESS: Final = 1000
+
+
+class ExchangeChannel(Protocol):
+    """What an `Exchange` needs of the session channel it belongs to (`streams.HttpChannel`):
+    the settings its stream is made with, and to be told when the session's idle time starts."""
+
+    settings: StreamSettings
+
+    def touch(self) -> None: ...
+
+
+class Exchange(Stream):
+    """One POST: `read` is (started, refused) once the session has read the body; its
+    stream gets an id when the answer is an SSE stream (`HttpChannel.body_read`).
+    `channel` is the session's channel, which frees the stream once it is delivered.
+    `json`: answered with one JSON object, as with `json_response` (a poll of a task, see
+    `HttpChannel.answer_as_json`). `request`: the one request the body started, for the
+    POST's own task to serve (`HttpSession.serve`), when it asked to (`submit`)."""
+
+    __slots__ = ("channel", "json", "read", "request")
+
+    def __init__(self, channel: ExchangeChannel | None = None) -> None:
+        Stream.__init__(
+            self, None, None, False, None if channel is None else channel.settings.queued
+        )
+        self.channel = channel
+        self.json = False
+        self.read: tuple[list[RequestId], list[bytes]] = _UNREAD
+        self.request: RequestReceived | None = None
+
+    def connection_lost(self) -> None:
+        """Its connection let go of it while its request still runs (the client went, read
+        too slowly, or was told to come back): its session's idle time starts now, as the
+        request no longer keeps it alive (`streams.HttpChannel.idle_since`). (Its body's read did
+        not note the session's activity: see `streams.HttpChannel.body_read`.)"""
+        if not self.ended and self.channel is not None:
+            self.channel.touch()
+
+    def end_slow(self) -> None:
+        super().end_slow()
+        self.connection_lost()
+
+    def hang_up(self, retry_ms: int, *, force: bool = False) -> bool:
+        hung = super().hang_up(retry_ms, force=force)
+        if hung:
+            self.connection_lost()
+        return hung
+
+
+#: `Exchange.read` until the body is read: nothing started or refused. (One for all: nothing
+#: changes an exchange's lists, a body's read replaces them.)
+_UNREAD: Final[tuple[list[RequestId], list[bytes]]] = ([], [])
 
 
 class BodyBudget(Protocol):

@@ -22,6 +22,7 @@ from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http._exchange import (
     BodyBudget,
     ClientCaps,
+    Exchange,
     Meanwhile,
     answer_json,
     send_refusal,
@@ -45,7 +46,7 @@ from mcpkit.transports.http.live_sessions import (
 from mcpkit.transports.http.mirror_memos import MirrorMemos
 from mcpkit.transports.http.one_shot_sessions import open_modern
 from mcpkit.transports.http.own_calls import MirrorCheck, no_request_room
-from mcpkit.transports.http.streams import Exchange, HttpChannel, StreamSettings
+from mcpkit.transports.http.streams import HttpChannel, StreamSettings
 
 __all__ = ["FIRST_WAIT", "PostRequests"]
 
@@ -57,7 +58,7 @@ FIRST_WAIT: Final = 0.01
 
 #: What the response of a request served in its POST's task is written with, should it
 #: begin before the request ends (`PostRequests._respond_meanwhile`).
-_Answer: TypeAlias = tuple[Receive, Send, Sequence[tuple[bytes, bytes]]]
+_Answer: TypeAlias = tuple[HttpChannel, Receive, Send, Sequence[tuple[bytes, bytes]]]
 
 
 class PostRequests:
@@ -306,7 +307,7 @@ class PostRequests:
             waiting = session.gate.before_answer(session)
             if waiting is not None:
                 await waiting
-        await self._answer(exchange, receive, send, ())
+        await self._answer(session, exchange, receive, send, ())
         if hosting.session_store is not None:  # (else nothing to save)
             await hosting.save_quietly(session)
 
@@ -369,7 +370,7 @@ class PostRequests:
             self.hosting.sessions.remove(sid)
             await session.end()
             raise
-        await self._answer(exchange, receive, send, ((b"mcp-session-id", sid.encode()),))
+        await self._answer(session, exchange, receive, send, ((b"mcp-session-id", sid.encode()),))
 
     async def _post_stateless(
         self,
@@ -403,7 +404,7 @@ class PostRequests:
             except ConnectionClosed:  # it ended before it read the body: not ours to say
                 await send_refusal(send, refuse(500, "the request's session ended unread"))
             else:
-                await self._answer(exchange, receive, send, ())
+                await self._answer(session, exchange, receive, send, ())
         finally:
             self.own_calls.count_out(client, post)
             if session is not None:
@@ -411,6 +412,7 @@ class PostRequests:
 
     async def _answer(
         self,
+        channel: HttpChannel,
         exchange: Exchange,
         receive: Receive,
         send: Send,
@@ -431,17 +433,15 @@ class PostRequests:
         if not started:
             await send_whole(send, 202, b"", headers)
             return
-        channel = exchange.channel
-        assert channel is not None
         request, exchange.request = exchange.request, None
         if request is not None:
             # `meanwhile` begins its response if it still runs after FIRST_WAIT: an entry in
             # the dict its timer hands on, taken out once the request is served.
-            waiting = self.meanwhile.add(exchange, (receive, send, headers))
+            waiting = self.meanwhile.add(exchange, (channel, receive, send, headers))
             try:
                 await channel.serve(request)
             except BaseException:  # cancelled from elsewhere: the request ended unanswered
-                await self._unanswered(exchange, waiting)
+                await self._unanswered(channel, exchange, waiting)
                 raise
             finally:
                 del request  # not kept while the answer is written
@@ -465,7 +465,9 @@ class PostRequests:
             await asyncio.sleep(0)
         await answer_json(exchange, receive, send, headers)
 
-    async def _unanswered(self, exchange: Exchange, waiting: dict[Exchange, _Answer]) -> None:
+    async def _unanswered(
+        self, channel: HttpChannel, exchange: Exchange, waiting: dict[Exchange, _Answer]
+    ) -> None:
         """`_answer` once the request it served ended unanswered (cancelled from elsewhere),
         its entry in `waiting` (`meanwhile`'s dict it was added to): the response begun
         meanwhile is cancelled, or the stream is left as one no connection carries."""
@@ -474,19 +476,17 @@ class PostRequests:
             if begun is not None:
                 begun.cancel()
                 return
-        channel = exchange.channel
-        assert channel is not None
         exchange.detach()
         await channel.release(exchange, delivered=False)
 
     def _respond_meanwhile(self, exchange: Exchange, answer: _Answer) -> asyncio.Task[None]:
         """Begin the response of a request `_answer` still serves after FIRST_WAIT, in a task
         of its own (`meanwhile`'s timer runs it: the loop is running)."""
-        receive, send, headers = answer
+        channel, receive, send, headers = answer
         # (What to answer with is chosen when the task runs, as the handler may still say
         # until then that it wants JSON: `HttpChannel.answer_as_json`.)
         return asyncio.get_running_loop().create_task(
-            self._answer(exchange, receive, send, headers, 0.0)
+            self._answer(channel, exchange, receive, send, headers, 0.0)
         )
 
 

@@ -18,6 +18,7 @@ from typing import Final, Protocol
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo, RequestReceived
 from mcpkit.runtime.channel import Feeder
+from mcpkit.transports.http._exchange import Exchange
 from mcpkit.transports.http.checks import Refusal, expired, last_event_id
 from mcpkit.transports.http.sse_stream import (
     MAX_QUEUED,
@@ -35,7 +36,6 @@ __all__ = [
     "AnswerGate",
     "MAX_RETAINED",
     "NO_RESUMPTION",
-    "Exchange",
     "HttpChannel",
     "Numbering",
     "ResumableStreams",
@@ -45,49 +45,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("mcpkit.http")
-
-
-class Exchange(Stream):
-    """One POST: `read` is (started, refused) once the session has read the body; its
-    stream gets an id when the answer is an SSE stream (`HttpChannel.body_read`).
-    `channel` is the session's channel, which frees the stream once it is delivered.
-    `json`: answered with one JSON object, as with `json_response` (a poll of a task, see
-    `HttpChannel.answer_as_json`). `request`: the one request the body started, for the
-    POST's own task to serve (`HttpSession.serve`), when it asked to (`submit`)."""
-
-    __slots__ = ("channel", "json", "read", "request")
-
-    def __init__(self, channel: HttpChannel | None = None) -> None:
-        Stream.__init__(
-            self, None, None, False, None if channel is None else channel.settings.queued
-        )
-        self.channel = channel
-        self.json = False
-        self.read: tuple[list[RequestId], list[bytes]] = _UNREAD
-        self.request: RequestReceived | None = None
-
-    def connection_lost(self) -> None:
-        """Its connection let go of it while its request still runs (the client went, read
-        too slowly, or was told to come back): its session's idle time starts now, as the
-        request no longer keeps it alive (`HttpChannel.idle_since`). (Its body's read did
-        not note the session's activity: see `HttpChannel.body_read`.)"""
-        if not self.ended and self.channel is not None:
-            self.channel.touch()
-
-    def end_slow(self) -> None:
-        super().end_slow()
-        self.connection_lost()
-
-    def hang_up(self, retry_ms: int, *, force: bool = False) -> bool:
-        hung = super().hang_up(retry_ms, force=force)
-        if hung:
-            self.connection_lost()
-        return hung
-
-
-#: `Exchange.read` until the body is read: nothing started or refused. (One for all: nothing
-#: changes an exchange's lists, a body's read replaces them.)
-_UNREAD: Final[tuple[list[RequestId], list[bytes]]] = ([], [])
 
 
 async def _nothing_to_serve() -> None:
