@@ -6,6 +6,12 @@ have, server/tools "Tool Names", the one the LLM APIs that clients pass names to
 URIs keep their scheme and get the namespace as their first segment: `notes://today` becomes
 `notes://x/today`, `file:///a` becomes `file://x//a`, `urn:a` becomes `urn:x/a`; http(s) URIs
 stay as they are (server/resources, "Common URI Schemes": a client may fetch them itself).
+
+The parent copies nothing: its registries show the mounted server's entries through a source
+(`_Source`, `MountedTools`) that renames each as it is read, so a component added to or
+removed from the mounted server after mounting shows in the parent at once. A request for a
+mounted item is handed to the mounted server under its own name (`route`), through that
+server's middleware, so the mounted server behaves as it would served alone.
 """
 
 from __future__ import annotations
@@ -59,15 +65,27 @@ _SEPARATOR: Final = re.compile(r"[A-Za-z0-9_.\-]{0,8}")
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Source(Generic[T]):
+    """One registry of the mounted server (prompts, resources or templates) as the parent's
+    registry of the same kind reads it: `rewrite_item` gives each entry the key and the
+    item the parent shows, or None for one it cannot show. Tools have their own source,
+    `MountedTools`, which also applies renames and transforms."""
+
     mount: Mount[ServerCore]
     registry: Registry[T]
     rewrite_item: Callable[[Mount[ServerCore], str, T], tuple[str, T] | None]
 
     def rewrite(self, key: str, item: T) -> tuple[str, T] | None:
+        """`MountedSource.rewrite`: the entry `key` as the parent shows it."""
         return self.rewrite_item(self.mount, key, item)
 
 
 def _tool(mount: Mount[ServerCore], name: str, spec: ToolSpec) -> tuple[str, ToolSpec] | None:
+    """A mounted tool as the parent shows it: its name namespaced, its view's URI too; None
+    when the namespaced name is no valid tool name (server/tools, "Tool Names": too long).
+
+    At mount time such a tool makes the mount fail (`_check_entries`); one added to the
+    mounted server later is left out of the parent's list rather than listed with a name
+    clients may refuse."""
     shown = mount.name(name)
     try:
         check_tool_name(shown)
@@ -76,14 +94,20 @@ def _tool(mount: Mount[ServerCore], name: str, spec: ToolSpec) -> tuple[str, Too
     wire = msgspec.structs.replace(spec.wire, name=shown)
     ui = spec.ui
     if ui is not None and ui.resource_uri is not None:
-        # Its view is served under the mounted URI too (`_resource`).
+        # Its view is a resource of the mounted server, which the parent shows under the
+        # namespaced URI (`_resource`): the tool must name that one, the URI a client can
+        # read from the parent.
         view = mount.uri(ui.resource_uri) or ui.resource_uri
         ui = msgspec.structs.replace(ui, resource_uri=view)
         wire = msgspec.structs.replace(wire, meta=with_ui(wire.meta, ui))
+    # `plain_wire` is the cached text-only form of the old wire: cleared, so that it is made
+    # again from the renamed one.
     return shown, dataclasses.replace(spec, name=shown, wire=wire, ui=ui, plain_wire=None)
 
 
 def _prompt(mount: Mount[ServerCore], name: str, spec: PromptSpec) -> tuple[str, PromptSpec]:
+    """A mounted prompt as the parent shows it: only its name changes (prompt names have no
+    syntax of their own to break, so it never fails)."""
     shown = mount.name(name)
     wire = msgspec.structs.replace(spec.wire, name=shown)
     return shown, dataclasses.replace(spec, name=shown, wire=wire)
@@ -92,6 +116,9 @@ def _prompt(mount: Mount[ServerCore], name: str, spec: PromptSpec) -> tuple[str,
 def _resource(
     mount: Mount[ServerCore], uri: str, spec: ResourceSpec
 ) -> tuple[str, ResourceSpec] | None:
+    """A mounted resource as the parent shows it, at its namespaced URI; None for a URI
+    with no scheme to keep. Its function is wrapped so that it is always given a Context of
+    the mounted server, whichever server's request reads it."""
     shown = mount.uri(uri)
     if shown is None:
         return None
@@ -103,6 +130,8 @@ def _resource(
 def _template(
     mount: Mount[ServerCore], uri: str, spec: TemplateSpec
 ) -> tuple[str, TemplateSpec] | None:
+    """A mounted resource template as the parent shows it: the template is parsed again
+    from the namespaced text, since the parent matches URIs against what it shows."""
     shown = mount.uri(uri)
     if shown is None:
         return None
@@ -119,6 +148,8 @@ def _in_own_context(
     if context_param is None:
         return fn
 
+    # Without this, the function would read the parent's Context: its `ctx.server`, state
+    # and own resources would be the parent's, not those of the server it was written for.
     def call(*args: Any, **kwargs: Any) -> Any:
         ctx = kwargs.get(context_param)
         if isinstance(ctx, Context) and ctx.server is not server:
@@ -129,7 +160,9 @@ def _in_own_context(
 
 
 def context_for(server: ServerCore, ctx: Context) -> Context:
-    """The Context of the same request, for `server` (mounted in `ctx.server`)."""
+    """The Context of the same request, for `server` (mounted in `ctx.server`): the same
+    caller, session and request id, so progress, logs and questions still reach the
+    client that asked, while `ctx.server` is the server the handler belongs to."""
     return ctx.derive(server=server)
 
 
@@ -144,7 +177,11 @@ def mount_server(
     tool_names: Mapping[str, str] | None = None,
     transforms: ToolTransforms | None = None,
 ) -> Mount[ServerCore]:
-    """`parent.mount(other, namespace)`: check it can be done, then do it."""
+    """`parent.mount(other, namespace)`: check it can be done, then do it.
+
+    Every check runs before anything changes (ValueError, TypeError or RuntimeError naming
+    the problem): a refused mount leaves both servers as they were, with no half-mounted
+    registry to undo."""
     _check_mountable(parent, other, namespace, separator)
     mount = Mount(parent, other, namespace, separator)
     tools = MountedTools(mount, _tool, tool_names, transforms)  # (docs/compose.md)
@@ -155,10 +192,14 @@ def mount_server(
         (_Source(mount, other.resources, _resource), parent.resources),
         (_Source(mount, other.templates, _template), parent.templates),
     ]
+    # Two passes: every kind is checked before any registry shows the mounted entries, so
+    # a clash among the prompts does not leave the tools already mounted.
     for source, registry in pairs:
         _check_entries(mount, source, registry)
     for source, registry in pairs:
         registry.mount(source)
+    # `mounted_in` is how the mounted server finds its parent's sessions and listens
+    # (`followed_uris`), and how a second mount of it is refused.
     other.mounted_in = mount
     parent.visibility.adopt(other.visibility)  # (its per-request rules judge through here)
     parent.mounts = (*parent.mounts, mount)
@@ -168,6 +209,11 @@ def mount_server(
 def _check_mountable(
     parent: ServerCore, other: ServerCore, namespace: str | None, separator: str
 ) -> None:
+    """Refuse a mount that could not work: a parent that cannot compose, a namespace or
+    separator that would not fit in tool names and URIs, a cycle (a server mounted,
+    at any depth, inside itself would route requests forever), a server already mounted
+    elsewhere (it has one `mounted_in`), or a parent already serving (the mounted server's
+    lifespan would never be entered)."""
     if not parent.composable:
         raise TypeError(
             "a proxy (mcpkit.proxy.ProxyServer) answers each session from its own upstream "
@@ -181,6 +227,10 @@ def _check_mountable(
         )
     if not _SEPARATOR.fullmatch(separator):
         raise ValueError(f"invalid separator {separator!r}: use '_', '.' or '-'")
+    # Mounting makes a cycle exactly when `parent` already sits inside `other`: when
+    # `other` is `parent` itself or a server `parent` is mounted in, at any depth. Walking
+    # up from `parent` finds it; nothing below `other` needs looking at, since each server
+    # has one parent and the chain above `parent` is the only way back to it.
     ancestor: ServerCore | None = parent
     while ancestor is not None:
         if ancestor is other:
@@ -202,7 +252,10 @@ def _check_mountable(
 def _check_entries(
     mount: Mount[ServerCore], source: MountedSource[Any], registry: Registry[Any]
 ) -> None:
-    """At mount time, every entry of the mounted server must show, under a name of its own."""
+    """At mount time, every entry of the mounted server must show, under a name of its own.
+
+    A name the parent already has would make one of the two unreachable: the parent's
+    own entry wins a lookup, so the mounted one would be listed but never served."""
     for key, item in source.registry.entries():
         shown = source.rewrite(key, item)
         if shown is None:
@@ -225,7 +278,11 @@ def _check_entries(
 async def route(server: ServerCore, ctx: Context, handler: Handler, params: Any) -> Any:
     """Answer a request of `server`, which has mounts: the mounted server's for one of its
     items, `handler` otherwise (lists and subscriptions are answered here, from the merged
-    registries)."""
+    registries).
+
+    The request is judged twice, deliberately: here by the parent's rules under the names
+    the parent shows (`check_routed`), then by the mounted server's own middleware and
+    rules under its own names, as a client of that server alone would be."""
     finder = _FINDERS.get(ctx.method)
     found = finder(seen_by(server, ctx), params) if finder is not None else None
     if found is None:
@@ -240,18 +297,25 @@ async def route(server: ServerCore, ctx: Context, handler: Handler, params: Any)
         if isinstance(result, msgspec.Raw)
         else result
     )
+    # The mounted server answered with its own URIs; the client asked by the parent's.
     return shown_contents(mount, read)
 
 
+#: A mounted item's route: the mount that serves it, and the request's params rewritten to
+#: the names and URIs that server knows.
 Found = tuple[Mount[ServerCore], Any]
 
 
 def _mount_of(source: MountedSource[Any]) -> Mount[ServerCore]:
+    """The mount a registry source belongs to. Every source a parent's registry holds was
+    made by `mount_server`, so another kind would be a bug here, not a client's fault."""
     assert isinstance(source, (_Source, MountedTools))
     return source.mount
 
 
 def _tool_call(server: Findable, params: Any) -> Found | None:
+    """The route of a tools/call for a mounted tool; None for the parent's own (or an
+    unknown name, which the handler then refuses)."""
     origin = server.tools.origin(params.name)
     if origin is None:
         return None
@@ -262,6 +326,7 @@ def _tool_call(server: Findable, params: Any) -> Found | None:
 
 
 def _prompt_get(server: Findable, params: Any) -> Found | None:
+    """The route of a prompts/get for a mounted prompt; None for the parent's own."""
     origin = server.prompts.origin(params.name)
     if origin is None:
         return None
@@ -280,6 +345,8 @@ def owner_of(server: Findable, uri: str) -> tuple[Mount[ServerCore], str] | None
     """The mount serving `uri` and the URI it knows it by, found as resources/read finds
     it: an exact resource first, then the first template that matches (the parent's own
     ones first); None when `server` serves it itself, or nothing does."""
+    # The order resources/read itself follows (`handlers.features._find`): were a template tried
+    # first, a mounted template could capture the URI of the parent's concrete resource.
     if uri in server.resources:
         exact = server.resources.origin(uri)
         return None if exact is None else (_mount_of(exact[0]), exact[1])
@@ -298,6 +365,8 @@ def followed_uris(server: ServerCore) -> set[str]:
     """The URIs of `server` that clients follow (2025 subscriptions, 2026 listens), as
     `server` knows them: those the clients of the outermost server follow in this process,
     taken through each mount down to `server`."""
+    # A mounted server has no sessions of its own: its clients are the outermost server's,
+    # so what they follow is read there and mapped back through each namespace on the way.
     mount = server.mounted_in
     if mount is None:
         followed = set(server.listeners.followed_uris())
@@ -313,6 +382,9 @@ def followed_uris(server: ServerCore) -> set[str]:
 
 
 def _completion(server: Findable, params: Any) -> Found | None:
+    """The route of a completion/complete whose ref names a mounted prompt, template or
+    resource; the ref is rewritten to the name or URI the mounted server knows, since its
+    completers are keyed by those."""
     ref = params.ref
     origin: tuple[MountedSource[Any], str] | None
     if ref.type == "ref/prompt":
@@ -326,6 +398,9 @@ def _completion(server: Findable, params: Any) -> Found | None:
     return _mount_of(origin[0]), msgspec.structs.replace(params, ref=inner_ref)
 
 
+#: The methods that name one item, and how each finds the mount serving it. Every other
+#: method (lists, subscriptions, tasks) is answered by the parent from its merged
+#: registries or its own state.
 _FINDERS: Final[dict[str, Callable[[Findable, Any], Found | None]]] = {
     "tools/call": _tool_call,
     "prompts/get": _prompt_get,
@@ -335,7 +410,11 @@ _FINDERS: Final[dict[str, Callable[[Findable, Any], Found | None]]] = {
 
 
 def shown_contents(mount: Mount[ServerCore], result: ReadResourceResult) -> ReadResourceResult:
-    """The contents of a mounted resource carry the URIs the parent shows."""
+    """The contents of a mounted resource carry the URIs the parent shows.
+
+    A content's `uri` names the resource it came from; left as the mounted server's, it
+    would name a URI the client was never shown and cannot read from the parent. One that
+    cannot be shown (no scheme) is kept as it is."""
     contents = [
         msgspec.structs.replace(item, uri=mount.uri(item.uri) or item.uri)
         for item in result.contents

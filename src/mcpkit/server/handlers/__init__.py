@@ -34,6 +34,9 @@ __all__ = [
     "Route",
 ]
 
+#: Every handler's shape. `server` is `ctx.server`, passed typed as the `FeatureServer`
+#: Protocol, all a handler may use of it: naming `Server` here would close an import cycle
+#: (server -> handlers -> server).
 Handler = Callable[[FeatureServer, "Context", Any], Awaitable[Any]]
 
 
@@ -65,6 +68,8 @@ HANDLERS: Mapping[str, Route] = MappingProxyType(
         "resources/list": _both(features.list_resources),
         "resources/templates/list": _both(features.list_resource_templates),
         "resources/read": _both(features.read_resource),
+        # 2026-07-28 replaced these, logging/setLevel and the task polls with
+        # subscriptions/listen, per-request `_meta` and the tasks extension: no modern route.
         "resources/subscribe": Route(features.subscribe, None),
         "resources/unsubscribe": Route(features.unsubscribe, None),
         "prompts/list": _both(features.list_prompts),

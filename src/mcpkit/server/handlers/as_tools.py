@@ -37,7 +37,10 @@ _MAX_PAGES: Final = 1_000
 async def _as_tool_error(answer: Awaitable[T], terms: Terms[Any] | None) -> T:
     """`answer`, or a ToolError with the text of the error it raised for the caller's fault,
     with the code the request it stands for is answered with under `terms` (-32602, not
-    -32002, for an unknown resource in 2026-07-28)."""
+    -32002, for an unknown resource in 2026-07-28).
+
+    Any other McpError (an internal error, a cancellation) stays a JSON-RPC error: the
+    model can do nothing about it, and turning it into text would hide a server fault."""
     try:
         return await answer
     except McpError as exc:
@@ -48,7 +51,10 @@ async def _as_tool_error(answer: Awaitable[T], terms: Terms[Any] | None) -> T:
 
 
 def _builtins(result: object) -> Any:
-    """A result as JSON-like data (a layer may have encoded it already)."""
+    """A result as JSON-like data (a layer may have encoded it already).
+
+    Read as data, a struct and the bytes a caching layer encoded look alike, with the
+    wire's camelCase keys (`nextCursor`), which is how `_listed` reads them."""
     if isinstance(result, msgspec.Raw):
         return msgspec.json.decode(result)
     return msgspec.to_builtins(result)
@@ -58,6 +64,9 @@ async def _serve(ctx: Context, method: str, params: object) -> Any:
     """The answer to a `method` request of this caller, served as a client's would be (the
     middleware, the mounted server that owns the item, what the caller may see and use):
     `handle_mounted` is the server's way through its layers for a request it did not get."""
+    # A copy of the tool call's Context (`derive`), so that setting the method does not
+    # change the tool call's own; the caller, auth and session are the tool call's, which
+    # is what makes the answer the one this caller would get.
     as_request = ctx.derive()
     as_request.method = method
     answer = ctx.server.handle_mounted(as_request, params)
@@ -65,7 +74,10 @@ async def _serve(ctx: Context, method: str, params: object) -> Any:
 
 
 async def _listed(ctx: Context, method: str, field: str) -> list[Any]:
-    """Every item of a `method` list, page after page."""
+    """Every item of a `method` list, page after page.
+
+    The tool has no cursor of its own to hand the model, so it follows the server's
+    pages itself; `_MAX_PAGES` bounds a layer whose cursor never ends."""
     items: list[Any] = []
     cursor: str | None = None
     for _ in range(_MAX_PAGES):
@@ -78,7 +90,10 @@ async def _listed(ctx: Context, method: str, field: str) -> list[Any]:
 
 
 def prompt_tools(list_name: str, get_name: str) -> list[ToolSpec]:
-    """A tool listing the prompts the caller may see, and one rendering a prompt."""
+    """A tool listing the prompts the caller may see, and one rendering a prompt.
+
+    Both go through prompts/list and prompts/get (`_serve`), never the registry, so a
+    prompt hidden from the caller stays hidden and middleware sees the requests."""
 
     async def list_prompts(ctx: Context) -> dict[str, Any]:
         return {"prompts": await _listed(ctx, "prompts/list", "prompts")}
@@ -109,7 +124,10 @@ def prompt_tools(list_name: str, get_name: str) -> list[ToolSpec]:
 
 
 def resource_tools(list_name: str, read_name: str) -> list[ToolSpec]:
-    """A tool listing the resources and templates the caller may see, and one reading one."""
+    """A tool listing the resources and templates the caller may see, and one reading one.
+
+    Both lists in one answer: a resource reachable only through a template is found by
+    no other tool, and the template's URI pattern is what tells the model how to name it."""
 
     async def list_resources(ctx: Context) -> dict[str, Any]:
         return {
@@ -160,6 +178,10 @@ def add_resources_as_tools(
 
 
 def _add_all(catalog: Catalog, specs: list[ToolSpec]) -> None:
+    """Register `specs` as tools, all or none; ValueError naming the first name taken.
+
+    Adding half a pair would leave a listing tool that points the model at a tool that
+    does not exist, or the application's own tool of that name silently replaced."""
     taken = [spec.name for spec in specs if spec.name in catalog.tools]
     if taken:  # checked first, so that a refused pair leaves nothing behind
         raise ValueError(f"a tool named {taken[0]!r} is already registered")

@@ -33,6 +33,13 @@ _MAX_VALUES = 100  # server/utilities/completion: values MUST NOT exceed 100 ite
 
 
 def _choices(server: FeatureServer, ref_type: str, key: str, argument: str) -> list[str] | None:
+    """The values an argument may take, known from its type (a Literal or an Enum), when
+    no completer is registered; None when it has none to offer.
+
+    A URI that names a concrete resource rather than a template has no arguments to
+    complete: an empty answer, not an error, since the client did name something real.
+    An unknown prompt or template is -32602 (server/utilities/completion, Error
+    Handling: "Invalid prompt name")."""
     if ref_type == "ref/prompt":
         prompt = server.prompts.get(key)
         if prompt is None:
@@ -49,8 +56,13 @@ def _choices(server: FeatureServer, ref_type: str, key: str, argument: str) -> l
 async def complete(
     server: FeatureServer, ctx: Context, params: CompleteRequestParams
 ) -> CompleteResult:
+    """completion/complete: values for `params.argument` that start with what the user has
+    typed so far; `params.context.arguments` (the arguments already filled in) is passed
+    to a completer so that one argument's values can depend on another's."""
     ref = params.ref
     ref_type: str = ref.type
+    # A prompt is named by its name, a template by its URI template (server/utilities/
+    # completion, "Reference Types"); the completers are keyed the same way.
     key = ref.name if isinstance(ref, _PROMPT_REFERENCES) else ref.uri
     argument = params.argument.name
     value = params.argument.value
@@ -69,6 +81,8 @@ async def complete(
     else:
         choices = _choices(server, ref_type, key, argument) or []
         values = [c for c in choices if c.startswith(value)]
+    # `total` counts every match, not only those sent, so that a client can show how many
+    # more there are; it narrows them by sending what the user types next.
     total = len(values)
     return CompleteResult(
         completion=CompleteResultCompletion(

@@ -53,6 +53,9 @@ def requests_of(handle: ServerSessionHandle) -> Callable[[RequestReceived], Awai
 
 
 def _serve_for(handle: ServerSessionHandle, ev: RequestReceived) -> Awaitable[Any]:
+    """`handle`'s server serving `ev` (`requests_of` binds it). The server is read from
+    the handle at each request, not when it is bound, so a restored session serves with
+    the server that holds it now."""
     return handle.server.handle_request(handle, ev)
 
 
@@ -66,12 +69,16 @@ class ServerDispatch(ServerCore):
     """A server's core with the way into its requests (`mcpkit.Server` is the class to build)."""
 
     async def handle_request(self, handle: Peer, ev: RequestReceived) -> Any:
-        """Serve one request of `handle`'s client: its handler's result (raises McpError)."""
+        """Serve one request of `handle`'s client: its handler's result (raises McpError).
+
+        An McpError or ToolError carries text written for the client and goes as it is; any
+        other exception may hold the server's internals (paths, queries, secrets), so with
+        `mask_error_details` it becomes a generic -32603 (`masked`) and is logged here."""
         terms = ev.terms
         modern = is_modern(terms)
         method = ev.method
         handler = handler_for(method, modern)
-        if handler is None:
+        if handler is None:  # raises -32601 before a Context is made for nothing
             handler = self._handler_beyond_table(method)
         params = ev.params
         ctx = Context(self, handle, ev)
@@ -81,11 +88,17 @@ class ServerDispatch(ServerCore):
                 retry = params.request_state or params.input_responses
             except AttributeError:  # (params of another shape, or none)
                 retry = None
+            # A retry carries the state of the round trip it continues (basic/patterns/mrtr),
+            # checked before the handler runs again: a forged or replayed state must not
+            # reach it. A first request defers making its round trip to the first ask,
+            # since most requests never ask anything.
             if retry:
                 await resume(self, ctx, terms, method, params)
             else:
                 ctx.round_trip_params = params  # a round trip is made at the first ask, if any
         try:
+            # With no layer and no mount, the handler is the whole way; `through_layers`
+            # would give the same answer through more steps.
             if not self.middleware and not self.mounts:
                 return await handler(self, ctx, params)
             return await through_layers(self, ctx, params, handler)
@@ -115,7 +128,11 @@ class ServerDispatch(ServerCore):
 
     async def handle_mounted(self, ctx: Context, params: Any) -> Any:
         """Serve a request its parent routed here (`ctx.server` is this server): inside the
-        parent's middleware, through this server's own."""
+        parent's middleware, through this server's own.
+
+        Also the way for a request the server did not receive from a client at all: tool
+        search's call tool, the prompts- and resources-as-tools, a mounted list. Errors are
+        masked by this server's own setting, since its handler is the one that failed."""
         try:
             return await through_layers(self, ctx, params, self._mounted_handler(ctx))
         except (McpError, ToolError):
@@ -155,6 +172,8 @@ class ServerDispatch(ServerCore):
         besides it concerns no session, `mcpkit.server.request_peer`.)"""
         if self.middleware and (watched := watched_event(self.middleware, handle, ev)):
             self._tasks.spawn(watched)  # typed middleware's on_initialize, on_notification
+        # Spawned, not awaited: the connection hands events over from its read loop, which
+        # must not wait on application code before it reads the next message.
         if isinstance(ev, NotificationReceived):
             roots_changed = self.on_roots_changed
             if ev.method == "notifications/roots/list_changed":
@@ -162,6 +181,8 @@ class ServerDispatch(ServerCore):
                     self._tasks.spawn(roots_changed(handle))
                 self.session_roots_changed(handle)
         elif isinstance(ev, StrayResponse):
+            # An answer to a request another process sent on this session (a shared session
+            # store behind a load balancer): the broker routes it by the prefix of its id.
             self.broker.forward_response(handle.id, ev)
         elif isinstance(ev, StrayCancel):
             shared = self._broker_link.shared

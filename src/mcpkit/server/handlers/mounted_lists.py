@@ -64,7 +64,10 @@ def _edits(server: ServerCore, method: str) -> bool:
 
 
 async def _listed(mount: Mount[ServerCore], ctx: Context, method: str) -> dict[str, Any]:
-    """The wire items `mount`'s server lists through its middleware, by key, every page."""
+    """The wire items `mount`'s server lists through its middleware, by key, every page.
+
+    Every page, because the parent pages its own merged list: it must know all that the
+    mounted server's middleware keeps before it can say what is on any one of its pages."""
     result_type, field, key, _ = _LISTS[method]
     inner = ctx.derive(server=mount.server)  # (the request's Context for that server)
     found: dict[str, Any] = {}
@@ -81,7 +84,10 @@ async def _listed(mount: Mount[ServerCore], ctx: Context, method: str) -> dict[s
 
 
 def _as_result(answer: Any, result_type: type[S]) -> S:
-    """A list answer as its result type (a layer may have encoded it, or made a dict)."""
+    """A list answer as its result type (a layer may have encoded it, or made a dict).
+
+    A layer's answer is checked against the result type here: one that is not a valid
+    list result raises msgspec's error rather than being merged half-read."""
     if isinstance(answer, result_type):
         return answer
     if isinstance(answer, msgspec.Raw):
@@ -96,6 +102,7 @@ async def as_mounted_servers_list(
     middleware takes part in this list as that middleware left them."""
     server = ctx.server
     method = ctx.method
+    # Cheap checks first: most lists of most servers have no mounted middleware to ask.
     if not server.mounts or method not in _LISTS:
         return items
     _, _, key_field, registry_of = _LISTS[method]
@@ -107,6 +114,8 @@ async def as_mounted_servers_list(
     }
     if not listed:
         return items
+    # The parent's own order and filtering stand (its rules judged `items` already); only
+    # the components of a mount that was asked are dropped or replaced by what it listed.
     kept: list[S] = []
     for item in items:
         wire: Any = cast(Any, item).wire

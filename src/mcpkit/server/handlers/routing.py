@@ -38,7 +38,10 @@ def through_layers(
 ) -> Awaitable[Any]:
     """`handler`'s answer to the request of `ctx`, through `server`'s middleware (the first
     outermost), then, when servers are mounted in it, routed to the one that owns the item
-    (`mount.route`)."""
+    (`mount.route`).
+
+    Returns the awaitable rather than awaiting it, so that a request with no layer adds
+    no coroutine of its own to the handler's."""
     inner: Callable[[Any], Awaitable[Any]] = (
         functools.partial(route, server, ctx, handler)
         if server.mounts
@@ -79,7 +82,13 @@ async def resume(
     server: ServerCore, ctx: Context, terms: Terms[Any] | None, method: str, params: Any
 ) -> None:
     """A retry of a 2026-07-28 request that asked something: its state is checked, and spent
-    when states are single-use (`request_state_single_use`), before it runs."""
+    when states are single-use (`request_state_single_use`), before it runs.
+
+    The state is bound to the method, params and caller it was issued for (the
+    `RoundTrip` made here opens it and raises when it does not match), so a client cannot
+    carry answers from one request into another. Spending it in the shared replay store
+    is what stops the same retry from running twice, in two processes behind one load
+    balancer."""
     ctx.round_trip = server.round_trip(terms, method, params, ctx.auth)
     if server.request_state_single_use:
         await ctx.round_trip.spend(server.store.replay)
@@ -94,4 +103,6 @@ def extension_handler(method: ExtensionMethod) -> Handler:
 async def _extension_request(
     method: ExtensionMethod, server: FeatureServer, ctx: Context, params: Any
 ) -> Any:
+    """`method`'s own handler for the request of `ctx`; `server` is unused but taken, as
+    every `Handler` takes it, so the middleware and the mounts call it like the others."""
     return await serve(method, ctx, params)

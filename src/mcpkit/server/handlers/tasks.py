@@ -32,6 +32,8 @@ __all__ = ["cancel_task", "get_task", "list_tasks", "polled", "task_result"]
 
 
 def _runner(server: FeatureServer) -> TaskRunner:
+    """The runner holding the server's tasks; a mounted server's is its parent's, so a task
+    started through a mount is found by the same polls."""
     return server.task_runner
 
 
@@ -43,12 +45,14 @@ def polled(peer: Peer, request_id: RequestId) -> None:
 
 
 def _polled(ctx: Context) -> None:
+    """`polled` for the request of `ctx`."""
     polled(ctx.session, ctx.request_id)
 
 
 async def get_task(
     server: FeatureServer, ctx: Context, params: GetTaskRequestParams
 ) -> GetTaskResult:
+    """tasks/get: the task's current state, for the requestor that created it."""
     _polled(ctx)
     return await _runner(server).get(owner_of(ctx), params.task_id)
 
@@ -57,7 +61,10 @@ async def task_result(
     server: FeatureServer, ctx: Context, params: GetTaskPayloadRequestParams
 ) -> dict[str, Any]:
     """Blocks until the task is terminal; meanwhile the task's own requests to the client
-    travel related to this call (over HTTP: on its SSE stream, "Input Required Status")."""
+    travel related to this call (over HTTP: on its SSE stream, "Input Required Status").
+
+    Needs the session's connection (the 2025-11-25 tasks, whose requests all have a
+    session): the task's requests to the client are sent on it, related to this call."""
     return await _runner(server).result(
         owner_of(ctx),
         params.task_id,
@@ -69,6 +76,7 @@ async def task_result(
 async def list_tasks(
     server: FeatureServer, ctx: Context, params: PaginatedRequestParams
 ) -> ListTasksResult:
+    """tasks/list: one page of this requestor's tasks; another's are never listed."""
     _polled(ctx)
     return await _runner(server).list(owner_of(ctx), params.cursor)
 
@@ -76,5 +84,7 @@ async def list_tasks(
 async def cancel_task(
     server: FeatureServer, ctx: Context, params: CancelTaskRequestParams
 ) -> CancelTaskResult:
+    """tasks/cancel: stop the task and answer its state; the task store refuses a task already
+    in a terminal state with -32602, as the spec asks."""
     _polled(ctx)
     return await _runner(server).cancel(owner_of(ctx), params.task_id)

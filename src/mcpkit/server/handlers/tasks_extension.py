@@ -31,17 +31,26 @@ __all__ = ["cancel_task", "get_task", "update_task"]
 
 
 def _run(server: FeatureServer, owner: str, task_id: str) -> TaskRun | None:
+    """The task's run in this process, if it runs here and for `owner`; None otherwise, so
+    one requestor can never hand answers to another's task that shares its id."""
     run = server.task_runner.running(task_id)
     return run if run is not None and run.owner == owner else None
 
 
 async def get_task(server: FeatureServer, ctx: Context, params: GetTaskParams) -> dict[str, Any]:
+    """tasks/get: the task with what it came to inlined, as the module says."""
     return await detailed_task(server.task_runner, owner_of(ctx), params.task_id)
 
 
 async def update_task(
     server: FeatureServer, ctx: Context, params: UpdateTaskParams
 ) -> dict[str, Any]:
+    """tasks/update: the client's `inputResponses` to the task's open questions.
+
+    Looked up in the store first, so that an unknown or foreign task is -32602 even where
+    no run is held here. A task no longer running in this process (it ended, or another
+    process runs it) takes nothing: the acknowledgement is the same, and tasks/get shows
+    whether the task still waits for input."""
     owner = owner_of(ctx)
     await server.task_runner.store.get(owner, params.task_id)  # -32602 for an unknown task
     run = _run(server, owner, params.task_id)

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
 __all__ = ["call_search_tool", "findable_tools", "list_with_search"]
 
+#: The search tool's output schema. Declared so that clients and models know the result's
+#: shape; server/tools then obliges the server to send `structuredContent` conforming to
+#: it, which `_search` does (each item a `Tool` as tools/list would give it).
 _SEARCH_OUTPUT: dict[str, Any] = {
     "type": "object",
     "properties": {"tools": {"type": "array", "items": {"type": "object"}}},
@@ -43,7 +46,11 @@ _SEARCH_OUTPUT: dict[str, Any] = {
 
 def findable_tools(server: FeatureServer, ctx: Context) -> Sequence[ToolSpec]:
     """The tools the caller of `ctx` could list without tool search: the one place that
-    decides what search finds, what is pinned in the list and what the call tool calls."""
+    decides what search finds, what is pinned in the list and what the call tool calls.
+
+    Were these three worked out apart, a tool hidden from this caller (a visibility rule,
+    a scope, a view-only tool for a client without views) could be found or called through
+    the search pair though tools/list never showed it."""
     tools = server.tools
     shown = shown_to(server.visibility, ctx, tools, visible(tools.items(), ctx.auth))
     if client_renders_views(ctx.client_capabilities):
@@ -52,6 +59,8 @@ def findable_tools(server: FeatureServer, ctx: Context) -> Sequence[ToolSpec]:
 
 
 def _wire(server: FeatureServer, ctx: Context, spec: ToolSpec) -> Tool:
+    """`spec` on the wire as tools/list would show it to this client: search results and
+    pinned tools must match what a plain tools/list would have said of the same tool."""
     declared = server.capabilities().extensions
     if declared and UI_EXTENSION in declared and not client_renders_views(ctx.client_capabilities):
         return spec.shown_wire  # (MCP Apps' text-only fallback, as tools/list gives it)
@@ -59,6 +68,9 @@ def _wire(server: FeatureServer, ctx: Context, spec: ToolSpec) -> Tool:
 
 
 def _pair(search: ToolSearch) -> list[Tool]:
+    """The search tool and the call tool, as listed. Their descriptions are built from the
+    settings (mode, result limit, each other's name) because the model learns how to use
+    them from these words alone."""
     finds = "words" if search.mode == "bm25" else "a regular expression (case ignored)"
     return [
         Tool(
@@ -96,7 +108,10 @@ def _pair(search: ToolSearch) -> list[Tool]:
 def list_with_search(
     server: FeatureServer, ctx: Context, search: ToolSearch, params: PaginatedRequestParams
 ) -> ListToolsResult:
-    """tools/list: the pinned tools the caller may see, then the search pair."""
+    """tools/list: the pinned tools the caller may see, then the search pair.
+
+    The pair comes last and is paged with the rest, so the cursor works as in a plain
+    tools/list; a pinned tool hidden from this caller is left out rather than shown."""
     pinned = [
         _wire(server, ctx, spec)
         for spec in findable_tools(server, ctx)
@@ -107,11 +122,17 @@ def list_with_search(
 
 
 def _error(message: str) -> CallToolResult:
+    """A tool execution error (server/tools, Error Handling: `isError`), which clients hand
+    to the model so that it can correct its call, unlike a JSON-RPC error."""
     return CallToolResult(content=[TextContent(text=message)], is_error=True)
 
 
 def _arguments(raw: object) -> dict[str, Any] | None:
-    """The search pair's own arguments as an object; None when they are not one."""
+    """The search pair's own arguments as an object; None when they are not one.
+
+    tools/call leaves `arguments` undecoded (`msgspec.Raw`) for the tool's own validation
+    to read; the pair has none, so they are decoded here. Absent arguments are an empty
+    object, as for any tool."""
     if isinstance(raw, msgspec.Raw):
         try:
             raw = msgspec.json.decode(raw) if raw else {}
@@ -142,6 +163,8 @@ async def call_search_tool(
         return _error(
             f"Invalid arguments for tool {params.name!r}: arguments must be a JSON object"
         )
+    # The pair may not call itself (a loop the model could start), and a tool this caller
+    # cannot find is unknown whether it exists or is hidden, so the answer reveals nothing.
     if name in search.names or not any(spec.name == name for spec in findable_tools(server, ctx)):
         return _error(f"Unknown tool: {name!r}; find tools with {search.search_tool_name}")
     # The named tool's call, as the client would have sent it (its _meta, progress token and
@@ -160,11 +183,17 @@ async def call_search_tool(
 async def _search(
     server: FeatureServer, ctx: Context, search: ToolSearch, arguments: dict[str, Any]
 ) -> CallToolResult:
+    """The search tool's answer: the tools matching `query` among those this caller could
+    list, as a JSON text block and as `structuredContent`; a bad query (an invalid regular
+    expression, one past the matching budget) is an error result, not a JSON-RPC error."""
     query = arguments.get("query")
     if not isinstance(query, str):
         return _error(
             f"Invalid arguments for tool {search.search_tool_name!r}: query must be a string"
         )
+    # The finder searches the whole registry, whose index it keeps between searches, and
+    # keeps only the names this caller may list: an index per caller would be read anew
+    # for every request.
     shown = {spec.name for spec in findable_tools(server, ctx)}
     try:
         found = await search.answer(server.tools.items(), query, shown)

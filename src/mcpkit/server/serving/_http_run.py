@@ -40,6 +40,8 @@ __all__ = [
 
 logger = logging.getLogger("mcpkit.server")
 
+#: uvicorn's HTTP/1.1 parsers by name: h11 is pure Python and always there with the extra;
+#: httptools is the faster C parser, optional.
 HttpImplementation = Literal["auto", "h11", "httptools"]
 HTTP_IMPLEMENTATIONS: Final[tuple[HttpImplementation, ...]] = ("auto", "h11", "httptools")
 #: What `run()` and `mcpkit run` use unless told (both pass None for it): the benchmarks in
@@ -51,7 +53,9 @@ DEFAULT_HTTP_IMPLEMENTATION: Final[HttpImplementation] = "auto"
 SHUTDOWN_GRACE: Final = 5
 #: uvicorn's own bound, past the grace: what is still open then is cut (with a traceback).
 SHUTDOWN_TIMEOUT: Final = SHUTDOWN_GRACE + 3
-_BACKLOG: Final = 2048  # uvicorn's default
+#: Connections the kernel queues before accept: uvicorn's default, kept because these
+#: sockets are bound here, not by uvicorn, which would otherwise have set it.
+_BACKLOG: Final = 2048
 
 
 class HttpServable(Protocol):
@@ -72,13 +76,18 @@ class HttpServable(Protocol):
 
 def http_implementation(name: HttpImplementation | None = None) -> Literal["httptools", "h11"]:
     """The uvicorn HTTP protocol `name` means: "auto" is httptools when installed, else h11;
-    None is DEFAULT_HTTP_IMPLEMENTATION."""
+    None is DEFAULT_HTTP_IMPLEMENTATION.
+
+    A name asked for explicitly and not installed is a ValueError saying what to install,
+    checked before serving rather than left to fail inside uvicorn at startup."""
     if name is None:
         name = DEFAULT_HTTP_IMPLEMENTATION
     if name not in HTTP_IMPLEMENTATIONS:
         raise ValueError(
             f"unknown HTTP implementation {name!r}: use one of {', '.join(HTTP_IMPLEMENTATIONS)}"
         )
+    # `find_spec`, not an import: only whether it is installed matters here, and uvicorn
+    # imports the parser itself when it starts.
     if name != "auto":
         if importlib.util.find_spec(name) is None:
             raise ValueError(
@@ -98,16 +107,26 @@ async def serve_http(
     **settings: Unpack[HttpSettings],
 ) -> None:
     """Serve `server.http_app(path, ...)` on host:port (0: a free port, which the log names)
-    until SIGINT or SIGTERM, then leave cleanly: streams end, the lifespan hook is left."""
+    until SIGINT or SIGTERM, then leave cleanly: streams end, the lifespan hook is left.
+
+    A worker started by `supervise_workers` serves the sockets it inherited instead of
+    binding its own. Mistakes a user makes on the command line (the extra missing, a port
+    in use, a setting that cannot serve on this host) end the program with a one-line
+    SystemExit rather than a traceback, since `mcpkit run` is this function's main caller."""
+    # Settings the app reads to protect against DNS rebinding: here they must describe the
+    # sockets actually bound, so they are derived from host and port, never given.
     for taken in ("bind_host", "bind_port"):
         if taken in settings:
             raise ValueError(f"{taken} follows host and port here: give host= and port= instead")
+    # uvicorn is the `http` extra's: imported here so that a stdio server never needs it.
     try:
         with needs_extra("http", "serving over HTTP"):
             import uvicorn
     except MissingExtra as exc:
         raise SystemExit(str(exc)) from None
     protocol = http_implementation(http)
+    # Bound here rather than by uvicorn: port 0 must be known (for the app's Host check and
+    # the log line) before the app is built, and a worker's sockets come from its supervisor.
     inherited = inherited_sockets()
     sockets = inherited[0] if inherited is not None else _bind(host, port)
     try:
@@ -122,7 +141,10 @@ async def serve_http(
             app,
             # A quick answer in one write; header_timeout and max_connections.
             http=app.uvicorn_protocol(protocol),
+            # No WebSocket upgrade: MCP has no WebSocket transport, so none is parsed.
             ws="none",
+            # "on", not uvicorn's "auto": the app's lifespan runs the server's lifespan hook,
+            # and a hook that fails must stop the start, not be logged and skipped.
             lifespan="on",
             log_config=None,  # uvicorn's records go to the root logger, like ours
             access_log=False,
@@ -156,6 +178,8 @@ async def serve_http(
         if stopped_by:
             logger.info("stopped by %s", signal.Signals(stopped_by[0]).name)
     finally:
+        # Closed whatever happened: a refusal before uvicorn started (a setting the app
+        # cannot serve) would otherwise leave the port bound until the process exits.
         for sock in sockets:
             sock.close()
 
@@ -169,11 +193,16 @@ def _graceful_server(app: McpHttpApp) -> type[uvicorn.Server]:
     (POSTs) in flight are left their time to answer.
     """
 
+    # A class made in a function: a subclass at module level would import uvicorn with this
+    # module, which a server that never serves HTTP must not need.
     with needs_extra("http", "serving over HTTP"):
         import uvicorn
 
     class GracefulServer(uvicorn.Server):
+        """uvicorn's Server, whose shutdown first ends `app`'s GET streams."""
+
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            """uvicorn's shutdown, GET streams ended first and calls cut after the grace."""
             # No await before uvicorn closes its listeners and ends keep-alive: the streams'
             # writers run after that, so no client can open another stream meanwhile.
             app.close_streams()
@@ -192,7 +221,10 @@ def _graceful_server(app: McpHttpApp) -> type[uvicorn.Server]:
 async def _serve_as_worker(
     web: uvicorn.Server, sockets: list[socket.socket], supervisor: int
 ) -> None:
-    """`web.serve(sockets)`, stopped gracefully if the supervisor dies."""
+    """`web.serve(sockets)`, stopped gracefully if the supervisor dies.
+
+    `should_exit` is uvicorn's own flag, the one its signal handlers set: the worker then
+    shuts down as on SIGTERM (streams ended, lifespan left), not cut off."""
 
     async def stop_when_orphaned() -> None:
         await until_orphaned(supervisor)
@@ -215,7 +247,11 @@ def supervise_workers(
     env: Mapping[str, str] | None = None,
 ) -> int:
     """Bind `host`:`port` here and serve it with `workers` processes (`_workers.supervise`,
-    `env` added to their environment) until SIGINT or SIGTERM; the exit status."""
+    `env` added to their environment) until SIGINT or SIGTERM; the exit status.
+
+    The supervisor binds once and hands the same sockets to every worker, so that all
+    accept on one port and the kernel spreads connections among them; it serves nothing
+    itself."""
     sockets = _bind(host, port)
     try:
         url = _url(sockets[0], path)
@@ -236,12 +272,16 @@ def _bind(host: str, port: int) -> list[socket.socket]:
             f"cannot serve on {host}:{port} ({exc}): give an IP address or a name this machine "
             "resolves, and a port from 0 to 65535"
         ) from None
+    # getaddrinfo may give one address several times (once per protocol, say): one
+    # socket each, in its order, else the second bind of the same address fails.
     addresses: list[tuple[int, str]] = []
     for entry in found:
         key = (int(entry[0]), str(entry[4][0]))
         if key not in addresses:
             addresses.append(key)
     several = len(addresses) > 1
+    # The first socket settles the port (port 0: the kernel's choice); the others take the
+    # same one, so the one URL logged reaches the server over IPv4 and IPv6 alike.
     first = _listen(*addresses[0], port, several=several, host=host)
     sockets = [first]
     chosen: int = first.getsockname()[1]
@@ -254,9 +294,15 @@ def _bind(host: str, port: int) -> list[socket.socket]:
 
 
 def _listen(family: int, address: str, port: int, *, several: bool, host: str) -> socket.socket:
+    """A listening socket on `address`:`port`; SystemExit naming `host` and what to change
+    when it cannot be bound (the port in use above all)."""
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
+        # A restarted server can bind at once, though its last connections still linger in
+        # TIME_WAIT on the port.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # An IPv6 socket may also take the port's IPv4 addresses (Linux's default): beside
+        # an IPv4 socket on the same port, that would make this bind fail as in use.
         if several and family == socket.AF_INET6:  # beside an IPv4 socket on the same port
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         # Accepted sockets inherit it on Linux: without it Nagle holds a response's last
@@ -282,13 +328,20 @@ def _loop_name() -> str:
 
 
 def _url(sock: socket.socket, path: str) -> str:
+    """The URL a client reaches the app at through `sock`, for the log: the address as
+    bound (the port chosen for port 0), an IPv6 one in brackets as RFC 3986 writes it."""
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}{path}"
 
 
 def _warn_exposed(host: str, port: int, app: McpHttpApp) -> None:
-    """Warn when other machines can reach a server that does not check who they are."""
+    """Warn when other machines can reach a server that does not check who they are.
+
+    A warning, not a refusal: a proxy in front may authenticate the clients, which this
+    process cannot see, so the message names that way out too."""
+    # Only a bind other machines can reach: on loopback, only this machine's processes can
+    # call, which is what a local development server expects.
     if is_loopback_bind(host):
         return
     guard = app.guard
@@ -317,6 +370,7 @@ def _say_exposure(host: str, app: McpHttpApp) -> None:
             host,
         )
         return
+    # On loopback the defaults already allow the local names only: nothing worth saying.
     if is_loopback_bind(host):
         return
     listed = sorted(origin.origins | origin.any_port_origins)
@@ -339,10 +393,14 @@ def _stopped_by_signals(web: uvicorn.Server) -> Generator[list[int], None, None]
     (exit 0, lifespan left) instead of dying by SIGTERM's default action afterwards.
     """
     received: list[int] = []
+    # `signal.signal` raises ValueError off the main thread: a server run from a thread
+    # (a test, an embedding application) is stopped by whoever started it instead.
     if threading.current_thread() is not threading.main_thread():
         yield received  # signals reach the main thread only: its owner stops the server
         return
 
+    # Notes the signal (each kind once, however often it comes) and asks uvicorn to shut
+    # down, by the flag its own handlers set.
     def stop(signum: int, frame: FrameType | None) -> None:
         if signum not in received:
             received.append(signum)
@@ -354,5 +412,7 @@ def _stopped_by_signals(web: uvicorn.Server) -> Generator[list[int], None, None]
     try:
         yield received
     finally:
+        # The handlers restored: a program that serves and then goes on (tests, an
+        # application embedding the server) gets its own Ctrl+C behaviour back.
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -20,6 +20,8 @@ logger = logging.getLogger("mcpkit.server")
 
 # Why `Server.run()` may not serve now, while `mcpkit run` imports the user's file (see
 # `refusing_run`); None: it may.
+# Module-level on purpose: `mcpkit run` and the user's file share nothing else, and the
+# refusal must reach whichever Server the file builds.
 _run_refusal: str | None = None
 
 
@@ -29,6 +31,8 @@ def refusing_run(reason: str) -> Generator[None, None, None]:
     `mcpkit run` serves the Server itself, so a `run()` called at import time would serve
     first, and then again. (Over stdio the taken stdio refuses it already.)"""
     global _run_refusal
+    # Restored, not cleared, on the way out: nested uses (a test inside `mcpkit run`) each
+    # get back what was in force before them.
     previous, _run_refusal = _run_refusal, reason
     try:
         yield
@@ -45,6 +49,9 @@ def check_run_allowed() -> None:
 async def until_terminated(main: Any) -> None:
     """Run `main`, ending it as cleanly on SIGTERM as on end of input: handlers are cancelled
     and the lifespan hook is left, where Python's default would kill the process mid-way."""
+    # SIGTERM is how process managers (systemd, Docker, Kubernetes) stop a server; its
+    # default action kills the process at once, leaving stores and lifespans open. Turning it
+    # into a cancellation of `main` runs every `finally` and `async with` on the way out.
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
     terminated = False
@@ -55,14 +62,17 @@ async def until_terminated(main: Any) -> None:
         if task is not None:
             task.cancel()
 
+    # Only where SIGTERM still has its default action: an application that installed its
+    # own handler decides itself what SIGTERM means.
     installed = False
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # leave a handler of the user's
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGTERM, terminate)  # not on Windows, off-thread
             installed = True
     try:
         await main
     except asyncio.CancelledError:
+        # A cancellation from anything but our SIGTERM handler is the caller's, and goes on.
         if not terminated:
             raise
         logger.info("terminated by SIGTERM")
@@ -74,6 +84,9 @@ async def until_terminated(main: Any) -> None:
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop's loop when it is installed and not turned off with MCPKIT_UVLOOP=0; with
     MCPKIT_UVLOOP=1 asked for, a MissingExtra when it is not installed."""
+    # Three cases: not set (uvloop if it happens to be installed, else asyncio, silently),
+    # "0" (asyncio, e.g. to rule uvloop out when chasing a bug), "1" (uvloop or an error:
+    # the operator asked for it, and must not get asyncio without knowing).
     asked = os.environ.get("MCPKIT_UVLOOP")
     if asked == "0":
         return None
@@ -84,5 +97,7 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
         if asked is None:
             return None
         raise
+    # A factory for `asyncio.Runner`, not a policy set process-wide: only the loop `run()`
+    # makes is uvloop's, and the application's own loops are left as they are.
     factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
     return factory

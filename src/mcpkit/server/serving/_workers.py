@@ -34,6 +34,9 @@ logger = logging.getLogger("mcpkit.server.workers")
 LISTEN_FDS: Final = "MCPKIT_LISTEN_FDS"
 #: The supervisor's pid: a worker whose parent is another one (the supervisor died) stops.
 SUPERVISOR: Final = "MCPKIT_SUPERVISOR"
+#: The worker's slot number (0 to N-1), a worker started again taking its slot's. Also how
+#: code elsewhere learns it runs in one of several processes: the authorization front
+#: (`mcpkit.auth.front.app`) refuses a per-process signing key there.
 WORKER: Final = "MCPKIT_WORKER"
 _ORPHAN_CHECK = 0.5  # seconds between a worker's looks at its parent
 _QUICK_EXIT = 3.0  # seconds: a worker that ends sooner after its start failed to start
@@ -58,6 +61,8 @@ def inherited_sockets() -> tuple[list[socket.socket], int] | None:
     """The listening sockets the supervisor handed this worker and the supervisor's pid, or
     None outside a worker. Read once: the variables are removed so that a process the server
     starts does not think itself a worker."""
+    # `socket(fileno=...)` finds the family and type of the descriptor itself, so the worker
+    # needs only the numbers, IPv4 and IPv6 alike.
     fds = os.environ.pop(LISTEN_FDS, None)
     supervisor = os.environ.pop(SUPERVISOR, None)
     if fds is None or supervisor is None:
@@ -77,6 +82,8 @@ def supervise(
     meanwhile, with `env` added to their environment; the exit status to leave with (1 when
     the workers cannot start)."""
     fds = [sock.fileno() for sock in sockets]
+    # The interpreter's own arguments too (`-m`, `-X`...): the worker starts exactly as this
+    # process did, and so finds the same server the same way.
     argv = [sys.executable, *sys.orig_argv[1:]]
     env = {**os.environ, **(env or {}), LISTEN_FDS: ",".join(map(str, fds))}
     if not env.get(KEY_ENV):
@@ -86,6 +93,9 @@ def supervise(
         env[KEY_ENV] = secrets.token_urlsafe(32)
     stopping: list[int] = []
 
+    # The handler only notes the signal: the loop below sees it within its next tick and
+    # stops the workers from ordinary code, not from inside a signal handler that could
+    # interrupt a Popen half-way.
     def stop(signum: int, frame: FrameType | None) -> None:
         stopping.append(signum)
 
@@ -103,12 +113,16 @@ def supervise(
             workers,
             ", ".join(str(p.pid) for p, _ in procs.values()),
         )
+        # A plain polling loop, no event loop: the supervisor serves nothing itself, it only
+        # watches its workers and the signals noted by `stop`.
         while not stopping:
             time.sleep(0.1)
             for slot, (proc, started) in list(procs.items()):
                 code = proc.poll()
                 if code is None or stopping:
                     continue
+                # A worker that dies at once every time (an import error, a bad setting)
+                # would be restarted forever, flooding the log: a few in a row end it all.
                 quick = time.monotonic() - started < _QUICK_EXIT
                 quick_exits = quick_exits + 1 if quick else 0
                 if quick_exits >= _QUICK_EXITS:
@@ -126,6 +140,7 @@ def supervise(
                     name,
                     code,
                 )
+                # Restarted in the same slot: the workers stay numbered 0 to N-1.
                 procs[slot] = (_start(argv, env, fds, slot), time.monotonic())
         return 0
     finally:
@@ -139,6 +154,9 @@ def supervise(
 def _start(
     argv: list[str], env: dict[str, str], fds: list[int], slot: int
 ) -> subprocess.Popen[bytes]:
+    """Start the worker of `slot`, the listening sockets passed to it as inherited
+    descriptors (`pass_fds`: every other descriptor of the supervisor is closed in it), and
+    no stdin, which the workers would otherwise fight over."""
     # In the supervisor's process group: a Ctrl+C, or a kill of the group, reaches every
     # worker too (each shuts down gracefully once, whatever it is sent after).
     return subprocess.Popen(
@@ -154,6 +172,8 @@ def _stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
     for proc in procs:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
+    # One deadline for all, not one per worker: they stop side by side, so the supervisor
+    # waits at most `_STOP_WAIT` in all, however many workers there are.
     deadline = time.monotonic() + _STOP_WAIT
     for proc in procs:
         try:

@@ -75,6 +75,8 @@ class SessionBroadcasts:
         span = self._span
         if not span.is_running:
             return
+        # The broker and the sessions belong to the serving loop and are not thread-safe:
+        # a call from another thread is handed to that loop rather than run here.
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -88,6 +90,8 @@ class SessionBroadcasts:
     async def resource_updated(self, uri: str) -> None:
         """`Server.notify_resource_updated`: tell the sessions subscribed to `uri`."""
         host = self._host
+        # Through the broker, not straight to the sessions: the subscribers may be served
+        # by other processes of the same deployment.
         host.broker.publish(Change("notifications/resources/updated", uri))
         mounted_in = host.mounted_in
         if mounted_in is not None:  # the parent's subscribers know it by another URI
@@ -100,10 +104,13 @@ class SessionBroadcasts:
         past `initialize`, and for a resource, those subscribed to it. Sent from tasks, so a
         slow client holds up nobody; repeated changes before a session's announcement
         leaves make one."""
+        # Listens first: a 2026-07-28 client hears only through its listen, a 2025-11-25
+        # client through its session, so each change goes to both kinds.
         if change.method == SESSION_CHANGED:  # for the HTTP app holding the session
             return
         self._listeners.deliver(change)  # 2026-07-28 subscriptions/listen
         uri = change.uri
+        # Over a copy: a session may end (and leave the set) while this loop runs.
         for handle in list(self._sessions):
             if not handle.notifiable or (uri is not None and uri not in handle.subscriptions):
                 continue
@@ -113,6 +120,9 @@ class SessionBroadcasts:
 
 
 async def _quietly(sending: Awaitable[None], method: str) -> None:
+    """Await one announcement, a failure logged at debug level and dropped: a notification
+    is best effort, and a closed session must not turn into an error in a background task
+    that nobody awaits."""
     try:
         await sending
     except Exception:  # the session may have ended meanwhile

@@ -48,7 +48,9 @@ __all__ = [
     "listing",
 ]
 
-#: The revisions every HTTP app of a server speaks at its Streamable HTTP endpoint.
+#: The revisions every HTTP app of a server speaks at its Streamable HTTP endpoint, newest
+#: first: the card's `supportedProtocolVersions`, so that a client can pick before it
+#: connects.
 ENDPOINT_REVISIONS: Final = (*MODERN_REVISIONS, *SUPPORTED_REVISIONS)
 _NAME: Final = re.compile(r"^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$")
 #: Forges a repository URL's host names, as `Repository.source` says them.
@@ -58,7 +60,10 @@ _FORGES: Final = {"github.com": "github", "gitlab.com": "gitlab", "bitbucket.org
 @dataclasses.dataclass(frozen=True, slots=True)
 class PublishedCard:
     """What `publish_card` was given: the card's `name`, the public Streamable HTTP `url`,
-    the `repository` URL, and whether to publish the AI Catalog (`catalog`)."""
+    the `repository` URL, and whether to publish the AI Catalog (`catalog`).
+
+    Frozen: a second `publish_card` replaces it whole, so an app built meanwhile never
+    sees half of one call's settings and half of another's."""
 
     name: str
     url: str
@@ -67,7 +72,11 @@ class PublishedCard:
 
 
 class CardPublisher:
-    """A server's card settings (`published`, None until `publish_card`)."""
+    """A server's card settings (`published`, None until `publish_card`).
+
+    Only the settings are kept, not the card: the card also depends on the app that
+    serves it (its auth, its legacy transport), so each HTTP app builds its own from
+    them (`card_routes`)."""
 
     def __init__(self, info: Implementation) -> None:
         self._info = info
@@ -86,6 +95,9 @@ class CardPublisher:
         the card's schema refuses is refused here, naming the field."""
         _check_url(url)
         published = PublishedCard(name, url, repository, catalog)
+        # The card is built and checked against its schema now, so that a bad name or a
+        # missing description fails at this call, naming the field, rather than later when
+        # an app builds the card's route.
         problems = card_problems(msgspec.json.decode(_encoded(build_card(self._info, published))))
         if problems:
             raise ValueError(
@@ -98,6 +110,9 @@ class CardPublisher:
 
 
 def _check_url(url: str) -> None:
+    """ValueError unless `url` is an absolute http(s) URL with a host and no query or
+    fragment: it is the address clients are told to connect to, so a relative or local
+    form would send them nowhere."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise ValueError(
@@ -115,7 +130,10 @@ def build_card(
 ) -> ServerCard:
     """The card of a server of `serverInfo` `info`: its Streamable HTTP remote at the
     published URL (with an `Authorization` header when the endpoint asks for a `bearer`
-    token), and the legacy SSE one at `legacy_url` when the app serves it."""
+    token), and the legacy SSE one at `legacy_url` when the app serves it.
+
+    The legacy remote advertises 2024-11-05 only, the last revision that defined the
+    HTTP+SSE transport (basic/transports, "Backwards Compatibility")."""
     headers = [bearer_header()] if bearer else None
     remotes = [
         Remote(
@@ -142,7 +160,10 @@ def build_card(
 
 
 class Listing(TypedDict):
-    """What a Server Card and the registry's `server.json` both say of a server."""
+    """What a Server Card and the registry's `server.json` both say of a server.
+
+    A TypedDict, with the fields' names as both structs spell them, so that one value
+    spreads into either as keyword arguments (`**listing(...)`)."""
 
     name: str
     version: str
@@ -160,6 +181,8 @@ def listing(info: Implementation, name: str, repository: str | None) -> Listing:
     return Listing(
         name=name,
         version=info.version,
+        # "" rather than None: both documents require the field; `publish_card` and
+        # `build_server_json` refuse an empty one before anything is served or written.
         description=info.description or "",
         title=info.title,
         website_url=info.website_url,
@@ -169,7 +192,10 @@ def listing(info: Implementation, name: str, repository: str | None) -> Listing:
 
 
 def bearer_header() -> CardHeader:
-    """The `Authorization` header of a remote whose endpoint asks for a bearer token."""
+    """The `Authorization` header of a remote whose endpoint asks for a bearer token.
+
+    It says only that a token is needed and where to learn how to get one (the protected
+    resource metadata, basic/authorization), never a value: the card is public."""
     token = CardInput(
         description="An OAuth 2.1 access token for this server.", is_required=True, is_secret=True
     )
@@ -185,6 +211,8 @@ def bearer_header() -> CardHeader:
 
 
 def _repository(url: str | None) -> Repository | None:
+    """`url` as the card's repository: its `source` is the forge's short name for the
+    well-known ones, else the host itself, so that any URL still yields a valid entry."""
     if url is None:
         return None
     host = (urlsplit(url).hostname or "").lower()
@@ -195,6 +223,8 @@ def catalog_entry(card_url: str, name: str) -> dict[str, str]:
     """The AI Catalog entry of a card named `name` at `card_url`: its identifier is
     `urn:air:{publisher}:mcp:{name}`, the publisher the name's namespace read forwards
     (`io.example/weather`: `urn:air:example.io:mcp:weather`)."""
+    # The card's name is reverse-DNS (`io.example`), while the catalog identifies a
+    # publisher by its domain as written (`example.io`).
     namespace, _, short = name.partition("/")
     publisher = ".".join(reversed(namespace.split(".")))
     return {
@@ -214,14 +244,20 @@ def card_routes(
 ) -> list[CustomRoute]:
     """The routes of the card (at `endpoint` + /server-card) and, when published with
     `catalog=True`, of the AI Catalog, for an app serving its MCP endpoint at `endpoint`."""
+    # Imported here: only an app that publishes a card needs the route helper, and this
+    # module is imported by every Server.
     import json
 
     from mcpkit.transports.deployment.public_document import public_document_route
 
+    # Built once per app, when its routes are made: the card is a static document, and
+    # the same bytes answer every GET.
     legacy_url = _legacy_url(published.url, endpoint, legacy_path)
     card = build_card(info, published, bearer=bearer, legacy_url=legacy_url)
     card_path = endpoint.rstrip("/") + CARD_SUFFIX
     routes = [public_document_route(card_path, _encoded(card), CARD_MEDIA_TYPE, "the Server Card")]
+    # The catalog points at the card by its public URL, not the app's path: a proxy in front
+    # may serve the app under another prefix, and the public URL is what clients can reach.
     if published.catalog:
         entry = catalog_entry(published.url.rstrip("/") + CARD_SUFFIX, published.name)
         body = json.dumps({"specVersion": "1.0", "entries": [entry]}).encode()
@@ -237,6 +273,9 @@ def _legacy_url(url: str, endpoint: str, legacy_path: str | None) -> str | None:
     URL's path does not end with the endpoint's (a proxy rewrites it: unknown)."""
     if legacy_path is None:
         return None
+    # Derived, not guessed: when the public URL's path is not the app's endpoint path, a
+    # proxy maps paths in a way this app cannot see, and a wrong URL in a public card would
+    # be worse than none.
     bare = url.rstrip("/")
     tail = endpoint.rstrip("/")
     if not bare.endswith(tail) or not tail:
@@ -245,4 +284,5 @@ def _legacy_url(url: str, endpoint: str, legacy_path: str | None) -> str | None:
 
 
 def _encoded(card: ServerCard) -> bytes:
+    """The card as JSON, encoded once: the route serves these same bytes to every request."""
     return msgspec.json.encode(card)

@@ -47,7 +47,10 @@ class DeclaringHost(Protocol):
 
 
 def with_mounted(server: DeclaringHost) -> Iterator[DeclaringHost]:
-    """`server`, then every server mounted in it, at any depth, in the order mounted."""
+    """`server`, then every server mounted in it, at any depth, in the order mounted.
+
+    A mounted server's extensions are the parent's to declare: a client talks to the parent
+    only, and calls reaching the mounted server's extension methods go through it."""
     yield server
     for mount in server.mounts:
         yield from with_mounted(mount.server)
@@ -76,17 +79,24 @@ class DeclaredCapabilities:
     def _extension_sets(self) -> Iterable[dict[str, dict[str, Any]]]:
         """The declared extensions of this server and of those mounted in it (each dict is
         replaced, never changed, by `declare_extension`)."""
+        # The host's own from its catalog (the same dict), the mounted servers' from each
+        # server: a mounted server's catalog is not the parent's.
         found: tuple[dict[str, dict[str, Any]], ...] = (self._catalog.extension_settings,)
         for mount in self._host.mounts:
             found += tuple(server.extension_settings for server in with_mounted(mount.server))
         return found
 
     def _worked_out(self) -> ServerCapabilities:
+        """The capabilities worked out anew from the host's settings and the catalog (which
+        already merges the mounted servers' registries). Called only when the catalog's
+        count of changes moved (`capabilities`)."""
         host = self._host
         tasks: Literal["", "tools", "tools+list"] = ""
         if host.serves_tasks:
-            # tasks/list only where requestors are told apart ("Task Isolation and Access
-            # Control").
+            # Declared for tools/call alone, the one request this server runs as a task
+            # (basic/utilities/tasks, "Server Capabilities"). tasks/list only where
+            # requestors are told apart ("Task Isolation and Access Control"): without
+            # auth every client would be one requestor, and would list the others' tasks.
             tasks = "tools+list" if host.auth is not None else "tools"
         return declared_capabilities(
             host.features,

@@ -30,7 +30,11 @@ class Routed(Protocol):
 
 
 class HttpRoutes:
-    """A server's custom routes, in the order they were registered (`routes`)."""
+    """A server's custom routes, in the order they were registered (`routes`).
+
+    Kept as plain route objects, not an app: every HTTP app of the server is built from
+    them later (`http_app`), so a route registered after an app is built reaches the next
+    app only."""
 
     def __init__(self) -> None:
         self.routes: list[CustomRoute] = []
@@ -55,15 +59,21 @@ class HttpRoutes:
         itself (the endpoint, the health routes, the auth metadata, the legacy SSE paths) is
         refused when the app is built, naming both (docs/http.md, "Routes beside the
         endpoint")."""
+        # Imported here: the route helpers need Starlette, which a server that registers no
+        # route must not load.
         from mcpkit.transports.deployment.starlette_routes import (
             checked_methods,
             make_route,
             register_route,
         )
 
+        # Checked at decoration, before any handler exists, so a bad method is an error at
+        # the line that declares the route.
         upper = checked_methods(path, methods)
 
         def decorator(handler: RouteHandler) -> RouteHandler:
+            """Register `handler` and hand it back unchanged, so it stays callable (and
+            testable) as the plain function it was written as."""
             route = make_route(
                 path,
                 upper,
@@ -84,6 +94,8 @@ def routes_of(server: Routed) -> CustomRoutes | None:
     from mcpkit.transports.deployment.custom_routes import CustomRoutes
     from mcpkit.transports.deployment.starlette_routes import named, register_route
 
+    # Breadth-first: the parent's routes, then each mounted server's, level by level. A
+    # mounted server's route for a path and method already served is refused, not shadowed.
     found: list[CustomRoute] = []
     pending: list[Routed] = [server]
     while pending:
@@ -95,7 +107,9 @@ def routes_of(server: Routed) -> CustomRoutes | None:
 
 
 class Carded(Protocol):
-    """What `with_card` reads of a server: its `serverInfo` and its `publish_card`."""
+    """What `with_card` reads of a server: its `serverInfo` and its `publish_card`. Read
+    when each app is built, so a card published after an app was built reaches the
+    next app only, as custom routes do."""
 
     @property
     def info(self) -> Implementation: ...
@@ -116,6 +130,8 @@ def with_card(
     from mcpkit.transports.deployment.custom_routes import CustomRoutes
     from mcpkit.transports.legacy_sse.endpoint import LegacySse
 
+    # The card lists what this app will really serve: the legacy SSE remote only when the
+    # app serves it (on by default), the bearer header only when the app checks tokens.
     legacy = settings.get("legacy_sse", True)
     legacy_path = None
     if legacy is not False:

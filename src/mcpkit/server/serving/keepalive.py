@@ -135,6 +135,8 @@ class KeepAlive(TypedMiddleware):
                     await _end(session)
                     return
         finally:
+            # Whichever way the loop ends (connection closed, session ended, task cancelled):
+            # an ended session must not be held here for the life of the server.
             del self._watched[session]
 
     async def _answered(self, session: ServerSessionHandle, watch: _Watch) -> bool:

@@ -32,6 +32,8 @@ logger = logging.getLogger("mcpkit.server")
 _BROKER_WAIT: Final = 10.0  # seconds a shared broker has to subscribe as serving starts
 _STATE_KEY: Final = "request-state-key"  # the store's secret sealing requestState
 #: Servers of this process renewing its lease, by store URL: the last to stop gives it up.
+#: Module-level because the lease is the process's (`process_tag`), not one server's: two
+#: servers of one process on one store must not end each other's streams by letting go.
 _leasing: collections.Counter[str] = collections.Counter()
 
 
@@ -98,10 +100,15 @@ class ServerLifespan:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncGenerator[None, None]:
         """Enter the lifespan hook once for however many sessions are being served."""
+        # Made at the first use, inside the loop that serves: the Server may be built before
+        # any loop runs (at import time), and a lock belongs to the loop it is first used in.
         if self._lock is None:
             self._lock = asyncio.Lock()
         self.loop = asyncio.get_running_loop()
         host = self._host
+        # Under the lock: two sessions starting at once must not both see `users == 0` and
+        # enter the hook twice, nor one start while the last one leaving is still tearing
+        # the hook down.
         async with self._lock:
             if self.users == 0:
                 await self._start_broker()
@@ -113,6 +120,9 @@ class ServerLifespan:
         try:
             yield
         finally:
+            # The last session out tears down in the reverse order of the first one in:
+            # listens answered and tasks ended while the hook's resources still exist,
+            # the hook left last.
             async with self._lock:
                 self.users -= 1
                 if self.users == 0:
@@ -145,6 +155,8 @@ class ServerLifespan:
         if liveness is None:
             return
         lease = self._host.store.lease
+        # Counted before the first beat, which may fail: `_stop_beating` undoes the count
+        # whether or not a beat ever succeeded.
         _leasing[self._host.store.url] += 1
         try:
             await liveness.beat(process_tag(), lease)
@@ -167,6 +179,8 @@ class ServerLifespan:
             return
         try:
             key = await store_secrets.secret(_STATE_KEY)
+        # Not fatal: the server still works for clients that retry on the same process, and
+        # the warning names what fails for the others.
         except Exception:
             logger.warning(
                 "%s: could not read the shared requestState key from the store; sealing with "
@@ -184,6 +198,8 @@ class ServerLifespan:
         liveness = self._host.store.liveness
         if beating is None or liveness is None:
             return
+        # Awaited after the cancel, so no renewal is in flight when the lease is given up
+        # (a late beat would take the lease again for a process that is stopping).
         beating.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await beating
@@ -198,8 +214,14 @@ class ServerLifespan:
             logger.warning("%s: could not give up this process's lease", name, exc_info=True)
 
     async def _enter_lifespans(self) -> contextlib.AsyncExitStack:
-        """This server's lifespan, then those of the servers mounted in it, in order."""
+        """This server's lifespan, then those of the servers mounted in it, in order.
+
+        The parent's first, so a mounted server's hook may use what the parent's set up;
+        left in reverse. If one fails, those already entered are left before the error
+        goes on, so a failed start leaves nothing half-open."""
         host = self._host
+        # One exit stack for all: leaving it leaves every hook entered, in reverse order,
+        # even if one of them raises on the way out.
         stack = contextlib.AsyncExitStack()
         try:
             if host.lifespan is not None:
@@ -214,6 +236,11 @@ class ServerLifespan:
 
 
 async def _keep_beating(liveness: Liveness, lease: float, name: str) -> None:
+    """Renew this process's lease every quarter of it until cancelled (`_stop_beating`).
+
+    A failed renewal is logged and retried, never raised: the store may come back before
+    the lease lapses, and the process serves on meanwhile. Renewing at a quarter leaves
+    three more chances before other processes take this one for gone."""
     failing = False
     while True:
         # A periodic renewal, not a wait for something: four chances per lease.

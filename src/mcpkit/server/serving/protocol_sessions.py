@@ -87,7 +87,11 @@ class ProtocolSessions:
         self.codec = ModernCodec(session_type.all_revisions)
 
     def new(self) -> ServerSession:
-        """A new protocol session, with the host's settings and what it declares now."""
+        """A new protocol session, with the host's settings and what it declares now.
+
+        Read from the host at each call, never cached here: a session takes the capabilities
+        and limits in force when it starts, and keeps them (basic/lifecycle: what was agreed
+        at initialization holds for the session)."""
         host = self._host
         catalog = self._catalog
         session = self._session_type(
@@ -99,12 +103,17 @@ class ProtocolSessions:
             max_inflight=host.max_inflight,
             param_types=PARAM_TYPES,
             cache=host.cache,
+            # Only the methods this server serves: a client calling a skills method of a
+            # server with no skills gets -32601 from the protocol, as for any unknown method.
             extension_methods=method_infos(len(catalog.skills) > 0, catalog.extension_method_names),
+            # The tasks extension (SEP-2663) is offered only by a server that runs tasks.
             extensions=(TASKS,) if host.serves_tasks else (),
             codec=self.codec,
         )
         # The handshake's requests typed middleware has hooks for reach the middleware (a
         # proxy's sessions hand out initialize and server/discover anyway, to the proxy).
+        # Decided per session, when it is built: middleware added later applies to the
+        # sessions that start after it.
         hooked = intercepted(host.middleware) if host.middleware else None
         if hooked and issubclass(self._session_type, FeatureSession):
             session.intercepts = hooked

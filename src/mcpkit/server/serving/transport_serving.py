@@ -50,8 +50,13 @@ logger = logging.getLogger("mcpkit.server")
 class Servable(Protocol):
     """What serving over a transport needs of a server (`mcpkit.Server`): the HTTP app's
     `HostServer`, `_http_run`'s `HttpServable`, and `TransportServing`, which the server
-    holds and hands its own `serve`, `run_stdio`, `http_app` and `run` to."""
+    holds and hands its own `serve`, `run_stdio`, `http_app` and `run` to.
 
+    A Protocol rather than `Server` itself: the transports below must not import the
+    server (imports flow one way, STYLE.md habit 8). Each member is documented where
+    `Server` defines it."""
+
+    # For the log lines, the stdio refusal of out-of-band tools and the HTTP app's checks.
     @property
     def name(self) -> str: ...
 
@@ -67,6 +72,8 @@ class Servable(Protocol):
     @property
     def max_message_size(self) -> int: ...
 
+    # The sessions served and where they are kept: the HTTP app saves and restores
+    # 2025-11-25 sessions through the store, so another process can go on serving them.
     @property
     def sessions(self) -> set[ServerSessionHandle]: ...
 
@@ -96,15 +103,22 @@ class Servable(Protocol):
 
     def restore(self, record: SessionRecord, channel: MessageChannel) -> ServerSessionHandle: ...
 
+    # 2026-07-28 requests have no session: each is served through a peer of its own, over
+    # the HTTP response it answers on.
     @property
     def request_peer(self) -> Callable[[Response], RequestPeer]: ...
 
     def running(self) -> contextlib.AbstractAsyncContextManager[object]: ...
 
+    # Listens never end on their own: the app ends them at shutdown, or one at a time for a
+    # client at its cap of requests (`transports.http.own_calls`).
     def close_listens(self) -> None: ...
 
     def end_listen(self, request: object) -> bool: ...
 
+    # Asked by the HTTP app before a request reaches the server: the token's scopes are
+    # checked at the door (a 403 with the scope to ask for, basic/authorization), and a
+    # 2026-07-28 tools/call's mirrored headers checked against its arguments.
     def scopes_for(
         self, method: str, target: str, session_rules: tuple[ComponentRule, ...] = ()
     ) -> frozenset[str]: ...
@@ -142,12 +156,19 @@ class TransportServing:
     async def serve(self, channel: MessageChannel) -> None:
         """Serve one client session over `channel` until it closes."""
         host = self._host
+        # `running()` enters the server's lifespan (once, however many sessions share it)
+        # before the session exists, so no request is handled before its resources are set up.
         async with host.running():
             handle = host.new_connection(channel)
+            # In `sessions` while it runs, and only then: broadcasts (list_changed,
+            # resources/updated) reach the sessions found there, never one that has ended.
             host.sessions.add(handle)
             try:
                 await handle.run()
             finally:
+                # Whichever way the session ended (the client left, an error, a
+                # cancellation), its connection is closed here, once, with the lifespan
+                # still entered for whatever the session's end still needs.
                 host.sessions.discard(handle)
                 await handle.connection.aclose()
 
@@ -155,10 +176,17 @@ class TransportServing:
         self, *, stdin: StdStream | None = None, stdout: StdStream | None = None
     ) -> None:
         """Serve one session over this process's stdin and stdout (logs go to stderr), or
-        over the given streams, which stay the caller's to close."""
+        over the given streams, which stay the caller's to close.
+
+        basic/transports, stdio: the server must write nothing but MCP messages to stdout,
+        so the channel keeps stdout for itself and points `print()` at stderr
+        (`mcpkit.transports.stdio_server`), and `run()` logs to stderr."""
+        # Imported here: a server served over HTTP never loads the stdio transport.
         from mcpkit.server.catalog.calling.ask_fallback import refuse_out_of_band
         from mcpkit.transports.stdio_server import open_stdio_server_channel
 
+        # Refused at start: a tool whose fallback is a web page could never get its answer
+        # over stdio, where no HTTP app serves that page.
         refuse_out_of_band(self._host.tools, "over stdio")  # (no approval page to show)
         channel = await open_stdio_server_channel(
             max_message_size=self._host.max_message_size, stdin=stdin, stdout=stdout
@@ -179,18 +207,26 @@ class TransportServing:
         `store` replaces the server's (`Server.use_store`); the app keeps its session
         records and event logs in the server's store unless `session_store` or
         `event_store` say otherwise."""
+        # Imported here: `import mcpkit` must not load the HTTP stack (STYLE.md, habit 8).
         from mcpkit.server.serving.http_routes import routes_of, with_card
         from mcpkit.transports.deployment.app import McpHttpApp
         from mcpkit.transports.http.mirror_memos import MirrorMemos
 
         host = self._host
         stores = host.use_store(store) if store is not None else host.store
+        # `in`, not `.get()`: an explicit `auth=None` means "serve unprotected" and must not
+        # be replaced by the server's default.
         if "auth" not in settings:
             settings["auth"] = host.auth
+        # Sessions and event logs go to the server's store unless the caller chose others,
+        # so that `Server(store="redis://...")` alone makes every app of it resumable
+        # across processes (basic/transports, "Resumability and Redelivery").
         if stores.sessions is not None and "session_store" not in settings:
             settings["session_store"] = stores.sessions
         if stores.events is not None and "event_store" not in settings:
             settings["event_store"] = stores.events
+        # One for every app of this server: what a tool's mirrored headers are is the
+        # server's to know, and two apps of one server must check them alike.
         if self._mirror_memos is None:
             self._mirror_memos = MirrorMemos(host.param_headers, tools=host.tools)
         return McpHttpApp(
@@ -211,6 +247,7 @@ class TransportServing:
         """An AWS Lambda handler serving this server's 2026-07-28 requests from API Gateway
         and function URL events, through `http_app(path, store=store, **settings)`
         (`mcpkit.serverless.lambda_handler`; docs/deploy.md, "AWS Lambda")."""
+        # Imported here: only a Lambda deployment loads the adapter.
         from mcpkit.serverless.aws_lambda import LambdaHandler
 
         return LambdaHandler(self._host, path, store=store, **settings)
@@ -241,6 +278,8 @@ class TransportServing:
         again (docs/deploy.md); they share what `store` shares, and given no store, a SQLite
         file in a private folder, removed when they stop (`memory://` given is refused).
         """
+        # Every argument is checked before a loop, a socket or a store is opened: a mistake is
+        # one ValueError at the call, not a half-started server to tear down.
         server = self._host
         check_run_allowed()
         if store is not None:
@@ -248,6 +287,8 @@ class TransportServing:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers}")
         factory = loop_factory()  # uvloop asked for but missing: refused before anything runs
+        # Arguments of the other transport are refused, not ignored: someone who passed a
+        # port expects the server to listen on it, and would otherwise wonder why not.
         if transport == "stdio":
             if settings or (host, port, path, http) != ("127.0.0.1", 8000, "/mcp", None):
                 raise ValueError("host, port, path, http and HTTP settings need transport='http'")
@@ -262,6 +303,8 @@ class TransportServing:
             from mcpkit.server.serving._http_run import serve_http
             from mcpkit.server.serving._workers import is_worker
 
+            # The same `run()` call runs in the supervisor and, again, in each worker (the
+            # program is started anew): `is_worker` tells which one this process is.
             if workers > 1 and not is_worker():
                 stateless = settings.get("stateless", False)
                 _supervise(server, workers, host=host, port=port, path=path, stateless=stateless)
@@ -274,6 +317,9 @@ class TransportServing:
         else:
             raise ValueError(f"unknown transport {transport!r}: use 'stdio' or 'http'")
         _log_to_stderr()
+        # Ctrl+C ends a foreground server as the user meant it to, without a traceback; the
+        # store is closed in the same loop whatever ended the serving, so Redis or SQLite
+        # connections are released rather than left to the interpreter's exit.
         with (
             contextlib.suppress(KeyboardInterrupt),
             asyncio.Runner(loop_factory=factory) as runner,
@@ -293,6 +339,8 @@ def _supervise(
     from mcpkit.server.serving._private_store import private_store
 
     _log_to_stderr()
+    # `private_store` puts a SQLite file where the workers will all find it (its path in
+    # `env`), and removes it when they have stopped: the default store works with workers.
     with private_store(server, workers, stateless) as env:
         refusal = unshared_refusal(server.store, workers, stateless)
         if refusal is not None:
@@ -300,6 +348,8 @@ def _supervise(
                 f"workers={workers} needs {refusal}: give store='redis://HOST:PORT/DB'"
                 f"{_ON_ONE_HOST}"
             )
+        # Checked once here, so an unreachable store is one error at startup instead of N
+        # workers failing and being restarted in a loop.
         with asyncio.Runner(loop_factory=loop_factory()) as runner:
             runner.run(_checked_then_closed(server.store))  # the workers open their own
         _warn_unshared(server.store, workers)
@@ -336,6 +386,8 @@ async def _checked(store: Stores, main: Coroutine[Any, Any, None]) -> None:
     try:
         await store.check()
     except StoreUnavailable as exc:
+        # Closed, never awaited: the coroutine was made by the caller, and Python would
+        # warn that it was never awaited.
         main.close()
         raise SystemExit(f"{exc}: start it, or give another store URL") from None
     await main
@@ -350,7 +402,10 @@ async def _checked_then_closed(store: Stores) -> None:
 
 
 def _log_to_stderr() -> None:
-    """Log INFO and above to stderr, unless the program configured logging itself."""
+    """Log INFO and above to stderr, unless the program configured logging itself.
+
+    stderr, never stdout: over stdio, stdout is the protocol's; and the "serving ... at URL"
+    line is how a user of `run()` learns where the server is, so INFO must show."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 

@@ -16,7 +16,12 @@ __all__ = ["StateRequest"]
 
 
 class StateRequest(Protocol):
-    """A request as the state modules read it (a `Context`)."""
+    """A request as the state modules read it (a `Context`).
+
+    These are what decide whose state a request reads: the server (its store and name),
+    the session of a 2025-11-25 request, and for a 2026-07-28 one, which has no session,
+    the caller's token, the request's `_meta` and its HTTP facts (`state.caller`). The
+    method and terms say which era the request is of."""
 
     @property
     def server(self) -> Served: ...

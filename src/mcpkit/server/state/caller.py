@@ -175,5 +175,7 @@ async def delete_state(ctx: StateRequest, key: str) -> None:
     kv, prefix, address = _where(ctx)
     name = prefix + valid_key("ctx.delete_state()", key)
     await kv.delete(name)
+    # The address's count gives the slot back, so a caller known by its key that tidies up
+    # can keep writing without waiting for its old values to expire.
     if address is not None:
         await release_slot(kv, address, name)

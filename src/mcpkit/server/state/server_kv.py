@@ -24,13 +24,16 @@ __all__ = [
     "valid_ttl",
 ]
 
-#: Seconds a `server.kv` value is kept when `set` names no `ttl` (a day).
+#: Seconds a `server.kv` value is kept when `set` names no `ttl` (a day). Every value
+#: expires: a store shared by many servers must not fill up with keys nobody deletes.
 DEFAULT_KV_TTL: Final = 86_400.0
-#: Bytes of one `server.kv` value's JSON (1 MiB).
+#: Bytes of one `server.kv` value's JSON (1 MiB): a bound a tool fed by a client cannot
+#: push past, whatever the store would accept.
 MAX_KV_VALUE_BYTES: Final = 1024 * 1024
 #: Characters of a key, of `server.kv` or of a caller's state.
 MAX_KEY_CHARS: Final = 1024
 
+#: One encoder for every value: the same bytes for the same value, in every store.
 _encoder: Final = msgspec.json.Encoder()
 
 
@@ -81,6 +84,8 @@ class KeyValue:
         self._server = server
 
     def _key(self, key: str) -> str:
+        """The store's key for `key`: the server's name JSON-encoded, so that a name holding
+        a `:` cannot be read as another server's name followed by part of a key."""
         return f"kv:{_encoder.encode(self._server.name).decode()}:{valid_key('kv', key)}"
 
     @property
@@ -90,6 +95,8 @@ class KeyValue:
     async def get(self, key: str, default: Any = None) -> Any:
         """The value of `key`, or `default` when none is kept (never set, deleted, expired)."""
         data = await self._store.get(self._key(key))
+        # Decoded as plain JSON: what was set may come back as a dict or list where a
+        # struct or tuple went in, as with any JSON store.
         return default if data is None else msgspec.json.decode(data)
 
     async def set(self, key: str, value: Any, *, ttl: float | None = None) -> None:

@@ -32,7 +32,8 @@ __all__ = [
     "task_of_answer",
 ]
 
-#: The owner of tasks created without authorization.
+#: The owner of tasks created without authorization. Empty, so it can never equal an
+#: identity's owner, which is JSON text and never empty.
 ANONYMOUS = ""
 
 
@@ -85,6 +86,8 @@ async def task_of_answer(ctx: Context, server: Any, params: Any, answer: Awaitab
     `tasks/result` as it would the tool's own, after the tool's task support is checked as
     it would be without the middleware."""
     found = await answer
+    # Not a plain result: the handler's own answer, which made the task itself (a
+    # CreateTaskResult), goes up as it is; a task made twice would orphan the first.
     if not isinstance(found, CallToolResult):
         return found
     spec = server.tools.get(str(field_of(params, "name")))

@@ -95,11 +95,16 @@ async def call_tool_as_extension(
     async def work(run: TaskRun) -> CallToolResult:
         return await run_tool(_task_context(ctx, run))
 
+    # No ttl: under the extension the client asks for none, so the store grants its
+    # default (and caps any ttl at its maximum). `polled`: its questions wait for
+    # tasks/update and no status goes to the connection of this request, answered already.
     created = await runner.start(owner_of(ctx), None, ctx.session, work, polled=True)
     return task_handle(created.task)
 
 
 def _task_context(ctx: Context, run: TaskRun) -> Context:
+    """The call's Context as the task runs it: tied to `run`, so its progress and questions
+    travel with the task instead of the request that started it."""
     task_ctx = ctx.derive(task=run)
     task_ctx.leave_round_trip()  # a task's questions wait for tasks/update, not a retry
     return task_ctx
@@ -111,6 +116,8 @@ class TaskStarter:
     __slots__ = ("began", "call", "owner", "peer", "runner")
 
     def __init__(self, runner: TaskRunner, owner: str, peer: Notified) -> None:
+        # `began` resolves with the task handle the call answers with; `call` is the tool's
+        # own coroutine, which goes on as the task once `begin` made it one.
         self.runner = runner
         self.owner = owner
         self.peer = peer
@@ -119,6 +126,8 @@ class TaskStarter:
 
     async def begin(self, ctx: Context) -> bool:
         """`ctx.begin_task()`: make the rest of the handler the task (see the module's text)."""
+        # Once per call, and only from the call it was made for: a second `begin_task()`, or
+        # one from a Context that was derived elsewhere, changes nothing and says so.
         call = self.call
         if call is None or ctx.task_starter is not self:
             return False

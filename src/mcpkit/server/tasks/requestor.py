@@ -51,6 +51,8 @@ def metadata(task: TaskOption) -> TaskMetadata:
         return task
     if task is True:
         return TaskMetadata()
+    # `bool` first: to Python False is the int 0, and it must be refused for what it means
+    # (no task), not read as a ttl; a ttl of 0 or less would ask for a task already expired.
     if isinstance(task, bool) or task <= 0:
         raise ValueError(f"task must be True, a ttl in ms > 0 or a TaskMetadata, not {task!r}")
     return TaskMetadata(ttl=task)
@@ -79,6 +81,8 @@ async def ask_as_task(
     # cancellation at once).
     answer = await created_or_cancelled(method, send(method, params, None), timeout, cancel)
     task_id = task_made(answer)
+    # The client was asked for a task and answered with a plain result or nothing usable:
+    # a fault of the client, and the caller has no task to wait for.
     if task_id is None:
         raise McpError(codes.INTERNAL_ERROR, f"the client answered {method} with no task")
     try:
@@ -95,6 +99,12 @@ async def ask_as_task(
 
 
 async def _result_of(send: Send, task_id: str, result_type: Any) -> Any:
+    """The result of the client's task `task_id`, decoded as `result_type`.
+
+    tasks/result first, which blocks until the task ends; if that call fails, the error
+    is ambiguous, so the task is polled until terminal: a task that completed is fetched
+    again, one that failed has its error raised. Only a closed connection ends it at once,
+    since nothing more can be asked."""
     try:
         return await send("tasks/result", {"taskId": task_id}, result_type)
     except ConnectionClosed:
@@ -125,6 +135,8 @@ async def cancel_quietly(peer: Peer, related: RequestId | None, task_id: str) ->
 
 def poll_seconds(poll_interval: float | None) -> float:
     """Seconds to wait before the next `tasks/get`, for a task's `pollInterval` (ms)."""
+    # Clamped: the interval is the client's to set, and neither a 0 (a busy loop of
+    # tasks/get) nor an hour (a caller waiting long past the task's end) is acceptable.
     if poll_interval is None:
         return POLL_DEFAULT
     return min(max(poll_interval / 1000, POLL_FLOOR), POLL_CEILING)

@@ -33,7 +33,11 @@ class Announcing(Protocol):
 
 
 def tool_failed(result: Any) -> str | None:
-    """A tool result with `isError` fails its task ("Task Execution Errors")."""
+    """A tool result with `isError` fails its task ("Task Execution Errors"): the status
+    message to fail it with, or None for a result that does not fail it.
+
+    The message carries the result's first text only: it is shown beside the task's
+    status, and the whole result stays retrievable as the task's outcome."""
     if isinstance(result, CallToolResult) and result.is_error:
         first = result.content[0] if result.content else None
         text = first.text if isinstance(first, TextContent) else None
@@ -42,7 +46,10 @@ def tool_failed(result: Any) -> str | None:
 
 
 def detailed(task: Task, **inlined: Any) -> DetailedTask:
-    """A stored task in the extension's shape (`ttlMs`, `pollIntervalMs`: whole ms)."""
+    """A stored task in the extension's shape (`ttlMs`, `pollIntervalMs`: whole ms).
+
+    One store serves both revisions: tasks are kept in 2025-11-25's shape and converted
+    here, when a 2026-07-28 client reads one."""
     return DetailedTask(
         task_id=task.task_id,
         status=task.status,
@@ -62,6 +69,9 @@ async def detailed_task(runner: TaskRunner, owner: str, task_id: str) -> dict[st
     store = runner.store
     task = await store.get(owner, task_id)
     inlined: dict[str, Any] = {}
+    # Only a run in this process, of this owner, has the open questions: another process's
+    # are not known here (SEP-2663 routes every request about a task to its process), and
+    # another owner's are not ours to show.
     if task.status == "input_required":
         run = runner.running(task_id)
         inlined["input_requests"] = dict(run.input_requests) if run and run.owner == owner else {}
@@ -83,10 +93,14 @@ async def detailed_task(runner: TaskRunner, owner: str, task_id: str) -> dict[st
 async def announce(server: Announcing, run: TaskRun) -> None:
     """A polled task's status changed: `notifications/tasks` (the whole DetailedTask) to the
     open listens of this process that follow it (SEP-2663, "Task Status Notifications")."""
+    # Cheap check first: most task changes are followed by no listen, and building the
+    # DetailedTask reads the store.
     if not server.listeners.follows(run.id):
         return
     try:
         task = await detailed_task(server.task_runner, run.owner, run.id)
     except McpError:
-        return  # purged meanwhile
+        # Purged meanwhile: the listen learns nothing more of it, and tasks/get will say
+        # it is unknown.
+        return
     server.listeners.deliver_task(run.id, task)
