@@ -43,6 +43,8 @@ from mcpkit.types.methods import LATEST_REVISION, SUPPORTED_REVISIONS, MethodInf
 
 __all__ = ["ClientSession"]
 
+#: What a server has declared before it has answered: nothing, so every capability check
+#: refuses until the handshake (or discover) says otherwise. Shared, and never changed.
 _NO_SERVER_CAPABILITIES: Final = ServerCapabilities()
 
 
@@ -54,6 +56,8 @@ class ClientSession(Session):
     leaves them None and the session "failed", where only ping is sent or served.
     """
 
+    #: The methods this end may receive are the server's to send (`types.methods`): a request
+    #: only a client may make, arriving here, is refused as unknown.
     inbound_direction = "server_to_client"
 
     def __init__(
@@ -77,7 +81,9 @@ class ClientSession(Session):
             request_ids=request_ids,
             extension_methods=extension_methods,
         )
+        #: Sent in `initialize` as `clientInfo`.
         self.client_info = client_info
+        #: What we declare; the server's requests are served only within it.
         self.capabilities = capabilities
         #: The revisions we accept in the server's answer; any other fails the session.
         self.supported_revisions = tuple(supported_revisions)
@@ -150,6 +156,8 @@ class ClientSession(Session):
         if self.terms is not None and not self.terms.stateless:
             raise LocalProtocolError("the session already began with initialize")
         self.terms = None
+        # The methods speak_modern added (the tasks extension's) go too: until initialize
+        # settles a revision, what we receive is read as the latest session-based one's.
         self.receiving.methods = self.methods_of(LATEST_REVISION)
         self.phase = "new"
         self._rules = CLIENT_PHASES["new"]
@@ -158,12 +166,16 @@ class ClientSession(Session):
         """Back to a new session after the server refused `initialize` with an error: a
         server of the modern revision does (-32022), and the client may probe it with
         `server/discover` instead (basic/versioning, Backward Compatibility)."""
+        # Only while initialize waits with no answer settled: after a result the session
+        # has terms, and going back would forget what the server declared.
         if self.phase != "initializing" or self.terms is not None:
             raise LocalProtocolError("initialize is not waiting, or was answered")
         self.phase = "new"
         self._rules = CLIENT_PHASES["new"]
 
     def on_result(self, rid: RequestId, method: str, result: Any, events: list[Event]) -> None:
+        """A result for one of our requests, already matched to it and decoded (`Session`).
+        Only `initialize`'s needs more than passing on: it settles the session's terms."""
         if method == "initialize":
             assert isinstance(result, InitializeResult)
             version = result.protocol_version
@@ -194,6 +206,8 @@ class ClientSession(Session):
         events.append(ResponseReceived(rid, result))
 
     def check_inbound_request(self, method: str, terms: Terms[Any] | None) -> McpError | None:
+        """The error to answer a server's request with, or None to serve it. An error, not
+        an exception: the server made the mistake, and it gets a JSON-RPC error answer."""
         # As the server's: the phase first (-32600), then what we declared (-32601).
         rules = self._rules
         if rules.receives is not None or method in rules.refuses:  # (the common case: no call)
@@ -206,6 +220,9 @@ class ClientSession(Session):
         return None
 
     def check_outbound_request(self, method: str, params: Any = None) -> None:
+        """Raise LocalProtocolError if `method` may not be sent now: the mistake is ours,
+        so it is raised to our caller before any bytes go out, rather than left for the
+        server to refuse."""
         # basic/lifecycle, Initialization: nothing but ping (and initialize itself) until
         # the server has answered initialize; then only what the server declared.
         rules = self._rules
@@ -225,5 +242,7 @@ class ClientSession(Session):
                 f"the server did not declare the '{'.'.join(path)}' capability, so {method} "
                 "cannot be sent to it"
             )
+        # A request asked to run as a task needs the server's tasks capability for that
+        # method too (2025-11-25 basic/utilities/tasks), not just the method's own.
         if method in TASK_CAPABILITY and task_params(params) is not None:
             check_task_augmentation(method, caps, "server")

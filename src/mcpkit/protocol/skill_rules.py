@@ -31,12 +31,15 @@ __all__ = [
     "verify_frontmatter",
 ]
 
+#: The file that makes a directory a skill; its URI is the skill's URI ("Resource Mapping").
 SKILL_FILE: Final = "SKILL.md"
 #: The limits every host accepts ("Limits"): files per skill, and their total bytes.
 MAX_RESOURCES_PER_SKILL: Final = 512
 MAX_SKILL_BYTES: Final = 16 * 1024 * 1024
 # Agent Skills naming rules: 1-64 of a-z, 0-9 and '-', no '-' first, last or doubled.
 _NAME: Final = re.compile(r"(?!.*--)[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?\Z")
+# Lowercase hex only, as `digest_of` writes it: digests are compared as strings, so an
+# uppercase one would never match even for the right bytes, and is refused up front.
 _DIGEST: Final = re.compile(r"sha256:[0-9a-f]{64}\Z")
 
 
@@ -48,7 +51,12 @@ def digest_of(data: bytes) -> str:
 
 
 def check_name(name: object, where: str) -> str:
-    """`name` if it is a valid skill name; SkillError saying which rule it breaks."""
+    """`name` if it is a valid skill name; SkillError saying which rule it breaks.
+
+    The name becomes a path segment and, on hosts, a directory name: the narrow alphabet
+    keeps out separators, dots and case clashes between file systems. `where` says which
+    skill or file the name came from, for the message.
+    """
     if not isinstance(name, str) or not _NAME.match(name):
         raise SkillError(
             f"{where}: the skill name {name!r} breaks the Agent Skills naming rules (1 to 64 "
@@ -63,6 +71,8 @@ def skill_root(uri: str) -> str | None:
     scheme, sep, rest = uri.partition("://")
     if not sep or not scheme:
         return None
+    # Empty segments (`skill://a//SKILL.md`) are refused: they would make two URIs for one
+    # directory, and the "file inside the skill" test below is by prefix.
     segments = rest.split("/")
     if len(segments) < 2 or segments[-1] != SKILL_FILE or not all(segments[:-1]):
         return None
@@ -77,12 +87,15 @@ def check_entry(skill: Skill) -> None:
     root = skill_root(skill.uri)
     if root is None:
         _entry(skill.uri, f"the entry's uri {skill.uri!r} does not end in /{SKILL_FILE}")
+    # The name in the URI and in the frontmatter must agree: a host that lists skills by one
+    # and loads them by the other would otherwise load a different skill than it showed.
     name = skill.frontmatter.get("name")
     if name != root.rsplit("/", 1)[-1]:
         _entry(skill.uri, f"frontmatter.name {name!r} is not the last segment of {skill.uri!r}")
     description = skill.frontmatter.get("description")
     if not isinstance(description, str) or not description:
         _entry(skill.uri, "the entry's frontmatter has no description")
+    # A dynamic skill lists no files (its content is made on request): nothing to check.
     if skill.resources == DYNAMIC:
         return
     seen: set[str] = set()
@@ -90,10 +103,13 @@ def check_entry(skill: Skill) -> None:
         if file.uri in seen:
             _entry(skill.uri, f"resources lists {file.uri} twice")
         seen.add(file.uri)
+        # Prefix with the slash: `skill://a/b` must not claim files of `skill://a/bc`.
         if file.uri != skill.uri and not file.uri.startswith(root + "/"):
             _entry(skill.uri, f"resources lists {file.uri}, outside the skill's directory")
         if not _DIGEST.match(file.digest) or file.size < 0:
             _entry(skill.uri, f"resources gives {file.uri} a malformed digest or size")
+    # The SKILL.md itself must be listed: it is the file a host reads first, and without a
+    # digest it could not be verified like the others.
     if skill.uri not in seen:
         _entry(skill.uri, f"resources does not list the skill's own {SKILL_FILE}")
 
@@ -103,6 +119,8 @@ def listed_file(skill: Skill, uri: str) -> SkillResource | None:
     lists files and `uri` is not one of them; None for a dynamic skill (nothing to check)."""
     if skill.resources == DYNAMIC:
         return None
+    # An unlisted file is refused, not read unchecked: with no digest to hold it to, a server
+    # (or anyone between) could add instructions the host never agreed to load.
     for file in skill.resources:
         if file.uri == uri:
             return file
@@ -115,7 +133,11 @@ def listed_file(skill: Skill, uri: str) -> SkillResource | None:
 
 
 def verify_file(listed: SkillResource, data: bytes) -> None:
-    """Check a file's bytes against its entry: its size first, then its digest."""
+    """Check a file's bytes against its entry: its size first, then its digest.
+
+    Size first because it costs nothing and its message is clearer (a truncated download
+    shows as "N bytes, not M"); the digest catches any change of the same size.
+    """
     if len(data) != listed.size:
         raise SkillVerificationFailed(
             listed.uri,
@@ -136,6 +158,9 @@ def verify_file(listed: SkillResource, data: bytes) -> None:
 def verify_frontmatter(skill: Skill, text: str) -> None:
     """Check that the fetched SKILL.md `text` has the frontmatter of the entry, field by
     field (SkillVerificationFailed "frontmatter" naming the fields that differ)."""
+    # Compared field by field as JSON values (same_json), not as text: the same frontmatter
+    # may be written with other quoting or key order, and only a change of meaning counts.
+    # A field missing on either side counts as a difference.
     try:
         fetched = parse_frontmatter(text)
     except SkillError as exc:
@@ -157,4 +182,5 @@ def verify_frontmatter(skill: Skill, text: str) -> None:
 
 
 def _entry(uri: str, why: str) -> NoReturn:
+    """Refuse the skill entry at `uri` (reason "entry"): the whole skill, not one file."""
     raise SkillVerificationFailed(uri, "entry", f"invalid skill entry: {why}")

@@ -31,6 +31,8 @@ __all__ = ["DURATION_BUCKETS", "duration_histograms", "timed_call"]
 #: The `ExplicitBucketBoundaries` the conventions advise for all four metrics, in seconds.
 DURATION_BUCKETS: Final = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
 
+# The conventions' descriptions of the operation metric, by side, so the exported metric
+# describes itself as any conforming implementation's does.
 _OPERATION: Final = {
     "server": "MCP request or notification duration as observed on the receiver from the "
     "time it was received until the result or ack is sent.",
@@ -48,6 +50,8 @@ def duration_histograms(
     with needs_extra("otel", what):
         from opentelemetry import metrics
 
+    # One meter per side (`mcpkit.server`, `mcpkit.client`): the instrumentation scope says
+    # which half of a process that is both (a proxy) recorded a figure.
     meter = metrics.get_meter(f"mcpkit.{side}", meter_provider=meter_provider)
     operation = meter.create_histogram(
         f"mcp.{side}.operation.duration",
@@ -76,13 +80,18 @@ async def timed_call(
     """`call_next(params)`, its duration recorded in `histogram` with `attributes` and, when
     it failed, the failure's (`failure_of` for a request served under `terms`, as a span has
     them; "tool_error" for a result with isError)."""
+    # The clock is passed in (the middleware's), so tests time calls without sleeping.
     start = clock()
     try:
         result = await call_next(params)
+    # CancelledError too: a cancelled request still took time, and is recorded with the
+    # failure `failure_of` names for it before the cancellation goes on.
     except (Exception, asyncio.CancelledError) as exc:
         attributes.update(failure_of(exc, side, terms).attributes())
         histogram.record(clock() - start, attributes)
         raise
+    # A tool's isError result is a success for JSON-RPC but a failure for the conventions'
+    # error.type, so it is marked as one.
     if is_tool_error(result):
         attributes.update(TOOL_ERROR.attributes())
     histogram.record(clock() - start, attributes)

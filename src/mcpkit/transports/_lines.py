@@ -32,6 +32,9 @@ __all__ = [
 ]
 
 #: Stop reading once this many bytes of complete lines wait to be popped; resume below LOW.
+#: A peer that writes faster than the session handles messages would otherwise grow the queue
+#: without bound (the message size limit bounds one line, not how many wait). The gap between
+#: the two marks keeps a reader that drains slowly from pausing and resuming on every line.
 HIGH_WATER: Final = 1024 * 1024
 LOW_WATER: Final = 256 * 1024
 
@@ -42,7 +45,7 @@ READ_CHUNK: Final = 64 * 1024
 
 
 def _noop() -> None:
-    pass
+    """The default pause/resume/on_exit hook: a source with nothing to throttle or tidy."""
 
 
 class LineBuffer:
@@ -58,20 +61,30 @@ class LineBuffer:
             raise ValueError("max_message_size must be at least 1")
         self.limit = max_message_size
         self.lines: collections.deque[bytes] = collections.deque()
-        self.queued = 0  # bytes in self.lines
+        # Bytes in self.lines, kept as a running sum so the water marks cost nothing to test.
+        self.queued = 0
         self.eof = False
         self.pause: Callable[[], None] = _noop
         self.resume: Callable[[], None] = _noop
         self._paused = False
+        # The start of a line whose newline has not arrived yet, as the chunks came (joined
+        # once, when the line ends or passes the limit), and its length so far.
         self._partial: list[bytes] = []
         self._partial_len = 0
         self._skipping = False  # inside an oversize line whose head was already queued
+        # Set by discard(): bytes the source still delivers after that are dropped on arrival.
         self._discarding = False
+        # The one task blocked in wait(); a single consumer is the channel's contract.
         self._waiter: asyncio.Future[None] | None = None
 
     # ------------------------------------------------------------------ input
 
     def feed(self, data: bytes) -> None:
+        """Split a chunk from the source into lines and queue them; hold back an unfinished
+        tail for the next chunk. Called by the read pipe's protocol (as its data_received) or
+        on the loop by the reader thread, so it never blocks and never raises on bad input:
+        deciding that a line is not JSON, or too long, is the protocol session's job.
+        """
         if self._discarding:
             return
         if self._partial or self._skipping:
@@ -79,6 +92,8 @@ class LineBuffer:
             if not data:
                 self._wake()
                 return
+        # One split per chunk rather than a find() loop: a chunk from a busy peer holds many
+        # short messages, and the split does the scan in C. The last part has no newline yet.
         parts = data.split(b"\n")
         tail = parts.pop()
         limit = self.limit
@@ -87,9 +102,13 @@ class LineBuffer:
         for part in parts:
             size = len(part)
             if size > limit:
+                # Keep one byte over the limit, so the session still sees the line as too long
+                # (and answers with an error) without holding the rest of it.
                 part = part[: limit + 1]
                 size = limit + 1
             elif not size or part.isspace():
+                # A blank line (empty, or the lone "\r" of a CRLF peer's empty line) carries
+                # no message: skipped, rather than answered with a parse error.
                 continue
             append(part)
             queued += size
@@ -102,6 +121,7 @@ class LineBuffer:
         """Complete (or extend) the line begun in an earlier chunk; return what follows it."""
         end = data.find(b"\n")
         if self._skipping:
+            # The head of this oversize line is already queued: drop bytes up to its newline.
             if end < 0:
                 return b""
             self._skipping = False
@@ -121,6 +141,9 @@ class LineBuffer:
         self._partial.append(piece)
         self._partial_len += len(piece)
         if self._partial_len > self.limit:
+            # Cut as soon as the limit is passed, not when the newline comes: a peer sending
+            # one endless line must not make us buffer it. The rest is skipped by
+            # _finish_pending until its newline arrives.
             head = b"".join(self._partial)[: self.limit + 1]
             self._partial.clear()
             self._partial_len = 0
@@ -128,6 +151,7 @@ class LineBuffer:
             self._queue(head)
 
     def _queue(self, line: bytes) -> None:
+        """Queue one complete line joined from pieces, with feed's cut and blank-line rules."""
         if len(line) > self.limit:
             line = line[: self.limit + 1]
         elif not line or line.isspace():
@@ -136,7 +160,11 @@ class LineBuffer:
         self.queued += len(line)
 
     def feed_eof(self) -> None:
-        """The source ended: a last line without its newline still counts."""
+        """The source ended: a last line without its newline still counts.
+
+        Idempotent: both the protocol's eof_received and its connection_lost call it, and the
+        reader thread posts it once more when its read returns nothing.
+        """
         if self.eof:
             return
         if self._partial and not self._discarding:
@@ -147,7 +175,12 @@ class LineBuffer:
         self._wake()
 
     def discard(self) -> None:
-        """Drop everything queued and everything still to come (the reader has gone)."""
+        """Drop everything queued and everything still to come (the reader has gone).
+
+        Called when the channel closes or its output is lost: nobody will answer what is
+        queued. A paused source is resumed so it can run to its end and be closed instead of
+        staying blocked behind a full buffer; the waiter is woken and then sees `eof`.
+        """
         self._discarding = True
         self.lines.clear()
         self.queued = 0
@@ -160,6 +193,11 @@ class LineBuffer:
         self._wake()
 
     def _wake(self) -> None:
+        """After input: pause the source if the queue passed HIGH_WATER, wake the waiter.
+
+        The source can only be asked to stop before its next read, so one more chunk may
+        still arrive after `pause`; the queue can pass HIGH_WATER by that much.
+        """
         if self.queued > HIGH_WATER and not self._paused:
             self._paused = True
             self.pause()
@@ -179,7 +217,11 @@ class LineBuffer:
         return line
 
     async def wait(self) -> None:
-        """Wait until a line is queued or the source has ended."""
+        """Wait until a line is queued or the source has ended.
+
+        One waiter at a time: lines are handed out in order to a single receive loop, and a
+        second concurrent receiver would take messages out of order, so it is refused.
+        """
         if self._waiter is not None:
             raise RuntimeError("another task is already waiting to receive")
         while not self.lines and not self.eof:
@@ -192,7 +234,12 @@ class LineBuffer:
 
 
 class FlowControl:
-    """Write-side backpressure: paused by the transport's high-water mark, resumed below it."""
+    """Write-side backpressure: paused by the transport's high-water mark, resumed below it.
+
+    Senders await `drain` after each write, so a peer that stops reading its stdin (or our
+    stdout) blocks the sending tasks instead of letting the write buffer grow without bound.
+    `lost` tells a woken sender the pipe closed, so it raises instead of writing again.
+    """
 
     def __init__(self) -> None:
         self.paused = False
@@ -207,6 +254,7 @@ class FlowControl:
         self._release()
 
     def connection_lost(self) -> None:
+        # Release every waiter: a transport that is gone will never call resume_writing.
         self.lost = True
         self.paused = False
         self._release()
@@ -254,11 +302,13 @@ class _ReadPipeProtocol(asyncio.Protocol):
         self.buffer = buffer
         self.fd = fd
         self.was_blocking = was_blocking
+        # Bound straight to the buffer so each chunk goes to feed() without a forwarding
+        # method in between; the protocol adds nothing to the data.
         self.data_received = buffer.feed  # type: ignore[method-assign]
 
     def eof_received(self) -> bool | None:
         self.buffer.feed_eof()
-        return None
+        return None  # nothing more will come; the pipe transport closes itself after this
 
     def connection_lost(self, exc: Exception | None) -> None:
         _restore_blocking(self.fd, self.was_blocking)
@@ -276,7 +326,12 @@ def _restore_blocking(fd: int, blocking: bool) -> None:
 
 
 async def connect_read_fd(fd: int, buffer: LineBuffer) -> asyncio.ReadTransport:
-    """Read `fd` (a pipe or socket, which the transport will own and close) into `buffer`."""
+    """Read `fd` (a pipe or socket, which the transport will own and close) into `buffer`.
+
+    asyncio's pipe transport sets the fd non-blocking; its original mode is noted first so
+    that the protocol can restore it when the transport closes the fd. On failure the fd is
+    closed here, so the caller never has to know whether the transport took it.
+    """
     loop = asyncio.get_running_loop()
     was_blocking = os.get_blocking(fd)
     pipe = open(fd, "rb", buffering=0, closefd=True)  # the transport closes it
@@ -293,7 +348,12 @@ async def connect_read_fd(fd: int, buffer: LineBuffer) -> asyncio.ReadTransport:
 
 
 def tune_read_transport(transport: asyncio.ReadTransport, buffer: LineBuffer) -> None:
-    """Make `transport` feed `buffer` with flow control, reading READ_CHUNK at a time."""
+    """Make `transport` feed `buffer` with flow control, reading READ_CHUNK at a time.
+
+    Also used by the stdio client on the subprocess's stdout transport. `max_size` is an
+    undocumented attribute of asyncio's Unix pipe transport (uvloop has none), hence the
+    check before setting it: without it reads stay at 256 KiB, slower but still correct.
+    """
     if isinstance(getattr(transport, "max_size", None), int):
         transport.max_size = READ_CHUNK  # type: ignore[attr-defined]
     buffer.pause = transport.pause_reading
@@ -303,7 +363,11 @@ def tune_read_transport(transport: asyncio.ReadTransport, buffer: LineBuffer) ->
 async def connect_write_fd(
     fd: int, flow: FlowControl
 ) -> tuple[asyncio.WriteTransport, _WritePipeProtocol]:
-    """Write to `fd` (a pipe or socket, which the transport will own and close)."""
+    """Write to `fd` (a pipe or socket, which the transport will own and close).
+
+    Returns the protocol too: its `closed` future resolves when the reader goes away, which
+    is how the stdio server learns that nobody reads its stdout even while it writes nothing.
+    """
     loop = asyncio.get_running_loop()
     was_blocking = os.get_blocking(fd)
     pipe = open(fd, "wb", buffering=0, closefd=True)  # the transport closes it
@@ -332,6 +396,12 @@ def start_reader_thread(
 
 
 class _ReaderThread:
+    """The reader thread's state: the blocking read, and the events that throttle it.
+
+    Only `pump` runs in the thread; everything it produces reaches the buffer through
+    call_soon_threadsafe, because LineBuffer is not thread-safe and wakes loop futures.
+    """
+
     def __init__(
         self, read: Callable[[int], bytes], buffer: LineBuffer, on_exit: Callable[[], None]
     ) -> None:
@@ -345,10 +415,14 @@ class _ReaderThread:
         # Chunks posted to the loop but not yet fed: without this bound a fast source (a big
         # regular file) could fill the loop's queue before the buffer gets to say "pause".
         self._in_flight = threading.Semaphore(4)
+        # The buffer's back-pressure turns into an Event the thread waits on between reads.
         buffer.pause = self._running.clear
         buffer.resume = self._running.set
 
     def stop(self) -> None:
+        """Ask the thread to end before its next read. A read already blocked cannot be
+        interrupted; the thread ends when it returns. Both events are released so a paused
+        or throttled thread wakes to see the stop."""
         self._stopped.set()
         self._running.set()
         self._in_flight.release()
@@ -358,6 +432,7 @@ class _ReaderThread:
         self._buffer.feed(chunk)
 
     def _post(self, callback: Callable[..., None], *args: object) -> bool:
+        """Run `callback(*args)` on the loop; False once the loop is closed."""
         try:
             self._loop.call_soon_threadsafe(callback, *args)
         except RuntimeError:  # the loop is closed: nobody is listening any more
@@ -365,6 +440,11 @@ class _ReaderThread:
         return True
 
     def pump(self) -> None:
+        """The thread's body: read until end of file, an error, stop(), or a closed loop.
+
+        A read error is treated as end of file: for the channel either way the peer is gone.
+        `on_exit` runs in every case, which is where the caller closes its descriptor.
+        """
         try:
             while self._running.wait() and self._in_flight.acquire():
                 if self._stopped.is_set():

@@ -54,7 +54,8 @@ class InProcessServer(Protocol):
 
 
 #: InProcessServer | Sequence[str] | str | PathLike | StdioParameters | StreamableHttpTransport
-#: | ChannelOpener
+#: | ChannelOpener. Spelled Any: naming the HTTP and stdio types here would import them (and
+#: httpx) for every client, whichever transport it uses; `open_target` tells them apart.
 Target = Any
 
 #: A command list or string starting with one of these runs with `sys.executable`.
@@ -64,7 +65,8 @@ _SERVER_END_WAIT = 5.0
 #: Seconds it then has to end its cleanup (a stdio channel it holds waits up to 5 s for the
 #: process it killed to be reaped).
 _CANCELLED_SERVER_WAIT = 10.0
-#: Server files another program runs (by their suffix): JavaScript, with Node.js.
+#: Server files another program runs (by their suffix): JavaScript, with Node.js. A file
+#: that needs a runner is never executed directly: it may lack the executable bit or a #! line.
 _SCRIPT_RUNNERS = {".js": "node", ".mjs": "node", ".cjs": "node"}
 
 
@@ -98,6 +100,8 @@ def script_argv(target: str) -> list[str] | None:
     one rule for `Client("server.js")` and the command line's TARGET."""
     suffix = os.path.splitext(target)[1].lower()
     runner = _SCRIPT_RUNNERS.get(suffix)
+    # Text with spaces that names no file is a command ("node --flag server.js"): it is split
+    # and run as written, not wrapped in a second `node`.
     if runner is None or (any(ch.isspace() for ch in target) and not os.path.isfile(target)):
         return None
     return [runner, target]
@@ -122,7 +126,13 @@ async def open_target(
 ) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
     """Open a channel to `target`; returns it and a coroutine function that releases it.
     `headers` and `auth` are for URL targets only; `legacy_sse` opens a URL as an HTTP+SSE
-    endpoint at once, whatever its path (a config entry's `"type": "sse"`)."""
+    endpoint at once, whatever its path (a config entry's `"type": "sse"`).
+
+    The checks run in an order that matters: a URL first, since it is also a str that would
+    otherwise be read as a command; then an in-process server (anything with `serve`); a
+    plain callable is taken as a channel opener only when nothing more specific matched.
+    Options that would be silently ignored for the target's kind raise TypeError instead.
+    """
     if _is_url(target) or _is_http_transport(target):
         return _open_http(
             target,
@@ -149,6 +159,13 @@ async def open_target(
 async def _open_command(
     target: Target, stderr: Any, max_message_size: int | None
 ) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
+    """Start a stdio server from a path, a command string or list, or StdioParameters.
+
+    A string is split on whitespace, not parsed as shell: no quoting, no expansion, so a
+    target cannot run more than the one program it names. A command with spaces inside an
+    argument must be given as a list.
+    """
+    # Imported here: a client that only speaks HTTP or in-process never loads the stdio code.
     from mcpkit.transports.stdio_client import StdioParameters, open_stdio_client_channel
 
     if isinstance(target, os.PathLike):
@@ -168,11 +185,13 @@ async def _open_command(
             # Whatever `python` is first on PATH is rarely the interpreter that has mcpkit
             # and the server's dependencies installed; ours is (documented in client.md).
             argv[0] = sys.executable
+        # Only when given: StdioParameters' own default then applies, in one place.
         options: dict[str, Any] = {}
         if max_message_size is not None:
             options["max_message_size"] = max_message_size
         target = StdioParameters(command=argv[0], args=argv[1:], stderr=stderr, **options)
     if isinstance(target, StdioParameters):
+        # The channel's aclose is the release: it runs the spec's stdio shutdown.
         channel = await open_stdio_client_channel(target)
         return channel, channel.aclose
     raise TypeError(
@@ -197,6 +216,10 @@ def _is_http_transport(target: Target) -> bool:
 async def _open_in_process(
     server: InProcessServer,
 ) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
+    """Serve `server` in this process over a memory pair: the client gets one end, a task
+    serves the other. No bytes leave the process, but every message still passes through
+    the same encode and decode as over a real transport, so tests see the wire's behaviour.
+    """
     from mcpkit.transports.memory import memory_channel_pair
 
     client_end, server_end = memory_channel_pair()
@@ -210,6 +233,8 @@ async def _open_in_process(
 
     task.add_done_callback(server_ended)
 
+    # Closing our end is the server's signal to finish, as closing stdin is for stdio; the
+    # waits that follow are bounded, so a server stuck in a handler cannot hang the close.
     async def release() -> None:
         await client_end.aclose()
         try:  # the server ends by itself once its channel closed
@@ -237,6 +262,11 @@ def _open_http(
     max_message_size: int | None,
     legacy_sse: bool = False,
 ) -> tuple[MessageChannel, Callable[[], Awaitable[None]]]:
+    """A channel to a URL or a caller-built StreamableHttpTransport, not yet connected.
+
+    Nothing is sent here (hence not async): the first message, the initialize, decides
+    whether the server speaks Streamable HTTP or only the old HTTP+SSE transport.
+    """
     with needs_extra("http", "connecting to a URL"):  # a plain `pip install mcpkit` has none
         from mcpkit.transports.http_client import StreamableHttpTransport
 
@@ -257,7 +287,11 @@ def _open_http(
 
 
 def _names_legacy_endpoint(url: str) -> bool:
-    """A URL whose path ends in /sse names the old transport's SSE endpoint (2024-11-05)."""
+    """A URL whose path ends in /sse names the old transport's SSE endpoint (2024-11-05).
+
+    A convention, not a rule of the spec, but the path the reference SDKs serve it at;
+    trying Streamable HTTP first there would only cost a refused POST.
+    """
     path = url.split("?", 1)[0].split("#", 1)[0]
     return path.rstrip("/").endswith("/sse")
 
@@ -272,9 +306,14 @@ class _HttpChannel:
         from mcpkit.transports.http_client import LegacyFallback
 
         self.http = transport
+        # The old transport's channel once open; from then on every message goes to it.
         self.legacy: MessageChannel | None = None
+        # True: the URL or the caller named the old transport, so it is opened at once.
         self._legacy_now = legacy_now
+        # Opening it in that case, shared by receive and send (`_legacy_at_once`).
         self._opening: asyncio.Task[MessageChannel] | None = None
+        # Kept as an attribute so the class is caught in receive without a module-level
+        # import of http_client (and so of httpx) when connect is imported.
         self._signal = LegacyFallback
 
     def session_id(self) -> str | None:
@@ -302,6 +341,7 @@ class _HttpChannel:
         self.http.speak_modern(revision, headers)
 
     def speak_sessions(self) -> None:
+        """Speak a session-based revision (2025-11-25 and before) over Streamable HTTP."""
         self.http.speak_sessions()
 
     async def _legacy_at_once(self) -> MessageChannel:
@@ -310,6 +350,8 @@ class _HttpChannel:
         if self._opening is None:
             why = "it is named an HTTP+SSE endpoint"
             self._opening = asyncio.ensure_future(self._open_legacy(self.http.url, why))
+        # Shielded: cancelling one of the two waiters must not cancel the opening the
+        # other still waits on; aclose cancels it itself.
         return await asyncio.shield(self._opening)
 
     async def receive(self) -> bytes:
@@ -320,6 +362,9 @@ class _HttpChannel:
         try:
             return await self.http.receive()
         except self._signal as signal:
+            # The initialize was refused, not lost: it is sent again on the old transport,
+            # and its answer is what this receive returns, so the session never notices
+            # the switch.
             legacy = await self._open_legacy(signal.url, str(signal), signal)
             await legacy.send(signal.initialize_body)
             return await legacy.receive()
@@ -364,6 +409,8 @@ class _HttpChannel:
         return legacy
 
     async def aclose(self) -> None:
+        """Close whichever transports were opened; the HTTP one last, since the legacy
+        channel runs over its HTTP client."""
         if self._opening is not None and not self._opening.done():
             self._opening.cancel()
             await asyncio.gather(self._opening, return_exceptions=True)

@@ -42,6 +42,8 @@ _URL_KEYS: Final = frozenset({"url", "headers", "type", "transport"})
 _URL_TRANSPORTS: Final = frozenset({"http", "streamable-http", "sse"})
 #: `${NAME}`, `${NAME:-default}` (Claude Code) and `${env:NAME}` (Cursor, VS Code).
 _VARIABLE: Final = re.compile(r"\$\{([^}]*)\}")
+#: A shell variable name: anything else inside `${...}` (`input:id`, a space, a nested
+#: `${`) is refused rather than guessed at.
 _NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 #: How a server is reached: a process over stdio, or a URL.
@@ -49,13 +51,22 @@ Transport = Literal["stdio", "http", "streamable-http", "sse"]
 
 
 class ConfigError(McpkitError, ValueError):
-    """An `mcpServers` config that cannot be used as it is: what is wrong, and where."""
+    """An `mcpServers` config that cannot be used as it is: what is wrong, and where.
+
+    A ValueError too, so code that validates its input with `except ValueError` catches it;
+    raised before any server is started, so a bad entry never leaves half a fleet running.
+    """
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ServerEntry:
-    """One server of a config, checked and with its `${...}` expanded: how to reach it."""
+    """One server of a config, checked and with its `${...}` expanded: how to reach it.
 
+    Frozen: the client and the proxy read it after the config was checked, and an entry
+    changed later would skip the checks `parse_entry` made.
+    """
+
+    #: The key of the entry in the servers object: the client's and proxy's name for it.
     name: str
     #: A command (`StdioParameters`) or an http(s) URL.
     target: StdioParameters | str
@@ -75,6 +86,8 @@ def read_config(config: Mapping[str, Any] | str | os.PathLike[str]) -> Mapping[s
     starts with `{`, or the file at a path."""
     if isinstance(config, Mapping):
         return config
+    # A str is JSON text or a path; no path a user writes starts with "{", so the two
+    # cannot be confused.
     if isinstance(config, str) and config.lstrip().startswith("{"):
         return _decoded(config.encode(), "the config text")
     path = Path(config)
@@ -86,6 +99,9 @@ def read_config(config: Mapping[str, Any] | str | os.PathLike[str]) -> Mapping[s
 
 
 def _decoded(data: bytes, what: str) -> Mapping[str, Any]:
+    """`data` decoded as a JSON object, or a ConfigError naming `what` was read. Strict
+    JSON: the comments and trailing commas VS Code tolerates in its files are refused with
+    the decoder's position, so the user sees where."""
     try:
         found: object = msgspec.json.decode(data)
     except msgspec.DecodeError as exc:
@@ -99,6 +115,7 @@ def server_entries(config: Mapping[str, Any]) -> dict[str, Any]:
     """The servers object of a config: its `mcpServers`, or VS Code's `servers`. The other
     top-level keys are the writing client's own settings (Claude Desktop keeps its
     preferences beside its servers), and are left alone."""
+    # Exactly one: a config with both would leave it unclear which servers the writer meant.
     present = [key for key in _SERVERS_KEYS if key in config]
     if len(present) != 1:
         found = ", ".join(repr(key) for key in config) or "none"
@@ -130,6 +147,8 @@ def parse_entry(
     (`command`, `args`, `env`, `cwd`) or a URL (`url`, `headers`), with an optional `type`
     or `transport`, and the `extra_keys` the caller takes (returned as written). Every other
     key is refused here, naming it."""
+    # Unknown keys are refused, not ignored: a misspelt "headers" or "env" would otherwise
+    # start the server without the token or setting the user wrote, and fail far from here.
     where = f"server {name!r} of the config"
     if not isinstance(raw, dict):
         raise ConfigError(f"{where} is a JSON {type(raw).__name__}, not an object")
@@ -146,6 +165,8 @@ def parse_entry(
             )
     extra = {key: entry[key] for key in extra_keys if key in entry}
 
+    # Every string the entry holds goes through this one check-and-expand, so no value
+    # reaches a process or a header with a `${...}` left in it.
     def text(key: str, value: object) -> str:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: {key} is a JSON {type(value).__name__}, not a string")
@@ -160,6 +181,8 @@ def parse_entry(
         except InvalidUrl as exc:
             raise ConfigError(f"{where}: url {exc}") from None
         return ServerEntry(name, url, headers, transport, extra)
+    # The command is run as given, never through a shell (see StdioParameters): args stay a
+    # list, and a string is refused instead of being split in some shell-like way.
     args: object = entry.get("args", [])
     if not isinstance(args, list):
         raise ConfigError(f"{where}: args is a JSON {type(args).__name__}, not a list")
@@ -176,7 +199,13 @@ def parse_entry(
 
 def _transport(entry: dict[str, Any], where: str) -> Transport:
     """The entry's transport, "stdio" or a URL one: its `type` or `transport` if it says,
-    else whether it has `command` or `url`."""
+    else whether it has `command` or `url`.
+
+    A URL without a type means Streamable HTTP ("http"): a server that only speaks the old
+    HTTP+SSE transport is still reached, as the client falls back when refused. A type the
+    entry's keys contradict (an "sse" entry with only a command) is refused, saying what
+    it lacks.
+    """
     said = {key: entry[key] for key in ("type", "transport") if key in entry}
     if len(set(map(str, said.values()))) > 1:
         raise ConfigError(f"{where} has type and transport, which differ: {said}")
@@ -203,7 +232,8 @@ def _transport(entry: dict[str, Any], where: str) -> Transport:
 def _strings(
     value: object, key: str, text: Callable[[str, object], str], where: str
 ) -> dict[str, str] | None:
-    """An object of strings (env, headers), each value expanded by `text`."""
+    """An object of strings (env, headers), each value expanded by `text`. Keys are not
+    expanded: a variable's name or a header's name is written out in the config."""
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -219,7 +249,13 @@ def expand(value: str, environ: Mapping[str, str], where: str) -> str:
     """`value` with each `${NAME}`, `${env:NAME}` and `${NAME:-default}` replaced from
     `environ` (the default when NAME is unset or empty, as in the shell); an unset NAME
     without a default, and any other `${...}`, is an error naming it. A `$` not followed by
-    `{` is kept as it is."""
+    `{` is kept as it is.
+
+    One pass: a value taken from `environ` is not expanded again, so a variable holding
+    `${...}` (a password, say) comes out as written, and no variable can pull in another.
+    An unset variable is an error rather than "" because an empty token or path fails
+    later and obscurely, while the name of the missing variable says what to fix.
+    """
 
     def replace(match: re.Match[str]) -> str:
         inner = match.group(1)
@@ -230,7 +266,7 @@ def expand(value: str, environ: Mapping[str, str], where: str) -> str:
             raise ConfigError(_unsupported(match.group(0), where))
         found = environ.get(name)
         if sep:
-            return found or default
+            return found or default  # ":-": empty counts as unset, as in the shell
         if found is None:
             raise ConfigError(f"{where}: {match.group(0)} names {name}, which is not set")
         return found
@@ -239,6 +275,7 @@ def expand(value: str, environ: Mapping[str, str], where: str) -> str:
 
 
 def _unsupported(variable: str, where: str) -> str:
+    """The error for a `${...}` mcpkit does not expand, with what to write instead."""
     if variable.startswith("${input:"):
         return (
             f"{where}: {variable} is a VS Code input, which VS Code asks its user for; mcpkit "

@@ -40,11 +40,20 @@ __all__ = [
 StdStream = IO[bytes] | IO[str] | int
 
 _CLOSE_FLUSH_TIMEOUT: Final = 2.0  # seconds aclose() waits for queued output to drain
+#: Set once fds 0 and 1 have been taken: a second taker would duplicate fds that now point at
+#: the null device and stderr, and read or write nothing useful, so it is refused instead.
 _process_stdio_taken = False
 
 
 class StdioServerChannel:
-    """A MessageChannel over newline-delimited JSON on a pair of byte streams."""
+    """A MessageChannel over newline-delimited JSON on a pair of byte streams.
+
+    Built by `open_stdio_server_channel`, in one of two shapes for the output: an asyncio
+    write transport with flow control (pipes and sockets), or a blocking writer run in a
+    worker thread (regular files, terminals, file objects without a descriptor). Input is
+    always a LineBuffer, filled by a read transport or by a reader thread. One receive
+    loop reads it; sends may come from many tasks at once.
+    """
 
     def __init__(
         self,
@@ -64,8 +73,11 @@ class StdioServerChannel:
         self._flow = flow if flow is not None else FlowControl()
         self._write_blocking = write_blocking
         self._close_blocking = close_blocking
+        # The worker-thread write in progress: the next blocking send waits for it, and
+        # aclose waits (bounded) for it before closing the descriptor under it.
         self._last_write: asyncio.Future[None] | None = None
         self._closed = False
+        # The client stopped reading stdout: sends fail and receive ends (_on_output_closed).
         self._output_lost = False
         if out_closed is not None:
             out_closed.add_done_callback(self._on_output_closed)
@@ -88,12 +100,19 @@ class StdioServerChannel:
         self._stop_reading()
 
     async def receive(self) -> bytes:
+        """The next line from stdin, newline stripped; not parsed (the session does that).
+
+        Raises ConnectionClosed once input has ended and every queued line was taken, with a
+        message saying why: closed by us, the client stopped reading, or stdin's end of file
+        (the spec's graceful shutdown signal: the client closed the server's input).
+        """
         buffer = self._buffer
         if buffer.lines:
             return buffer.pop()
         await buffer.wait()
         if buffer.lines:
             return buffer.pop()
+        # Input ended with nothing queued: the message names the cause for whoever logs it.
         if self._closed:
             raise ConnectionClosed("the stdio channel was closed")
         if self._output_lost:
@@ -101,6 +120,13 @@ class StdioServerChannel:
         raise ConnectionClosed("stdin reached end of file: the client closed the connection")
 
     async def send(self, data: bytes) -> None:
+        """Write one encoded message and its newline to stdout.
+
+        The caller's bytes are one JSON text with no raw newline in it (JSON encoders escape
+        them), which is what keeps the framing sound. Returns once the transport has taken
+        the bytes and is below its high-water mark, so a client that stops reading slows the
+        sending tasks down instead of growing our buffer; ConnectionClosed once it is gone.
+        """
         out = self._out
         if out is None:
             await self._send_blocking(data)
@@ -137,11 +163,21 @@ class StdioServerChannel:
             raise ConnectionClosed(f"{_STDOUT_CLOSED} ({exc})") from exc
 
     def _write_finished(self, pending: asyncio.Future[None]) -> None:
+        """A failed thread write retires the writer: stdout is broken for every later send.
+
+        Reading the exception here also keeps asyncio from logging "exception was never
+        retrieved" when the task that awaited the write was cancelled meanwhile.
+        """
         if not pending.cancelled() and pending.exception() is not None:
             self._write_blocking = None  # retrieved here, whoever awaited it was cancelled
 
     async def aclose(self) -> None:
-        """Stop reading, flush what is queued for stdout (bounded), then close it."""
+        """Stop reading, flush what is queued for stdout (bounded), then close it.
+
+        The flush matters: a server's last answers are often still buffered when it closes,
+        and the client reads until end of file. The bound keeps a client that stopped reading
+        from holding the server's shutdown forever; past it the output is aborted.
+        """
         if self._closed:
             return
         self._closed = True
@@ -167,6 +203,7 @@ class StdioServerChannel:
             close()
 
 
+#: Why a send fails once stdout is gone; the reader of a pipe going away is the usual cause.
 _STDOUT_CLOSED: Final = "stdout is closed: the client stopped reading"
 
 
@@ -182,6 +219,7 @@ async def open_stdio_server_channel(
     are duplicated and left as they were: the caller still owns and closes them.
     """
     buffer = LineBuffer(max_message_size)
+    # Taken before anything else runs, so no output written from here on reaches fd 1.
     in_source, out_target = _take_process_stdio(stdin is None, stdout is None)
     if stdin is not None:
         in_source = _own(stdin)
@@ -192,6 +230,8 @@ async def open_stdio_server_channel(
     except BaseException:
         _close_quietly(out_target)
         raise
+    # A pipe or socket gets an asyncio transport (flow control, and notice when the reader
+    # leaves); anything else a worker thread, since the loop cannot poll it.
     if isinstance(out_target, int) and _pollable(out_target):
         flow = FlowControl()
         try:
@@ -214,7 +254,9 @@ async def open_stdio_server_channel(
 
 # ------------------------------------------------------------------------ helpers
 
-Source = int | IO[Any]  # our own descriptor, or a file object without a usable one
+#: Where bytes are read from or written to: our own descriptor (a duplicate, closed by us),
+#: or a caller's file object without a usable one (used as is, never closed by us).
+Source = int | IO[Any]
 
 
 def take_process_stdio() -> tuple[int, int]:
@@ -256,6 +298,8 @@ def _take_process_stdio(take_in: bool, take_out: bool) -> tuple[Source, Source]:
 
 
 def _flush_python_stdout(streams: tuple[IO[str] | None, ...]) -> None:
+    """Flush each stream, ignoring any error: a stream replaced or closed by the embedding
+    application must not stop the server from starting."""
     for stream in streams:
         if stream is not None:
             with contextlib.suppress(Exception):
@@ -265,6 +309,7 @@ def _flush_python_stdout(streams: tuple[IO[str] | None, ...]) -> None:
 def _point_stdout_at_stderr() -> None:
     """Point fd 1 and `sys.stdout` at stderr, then flush what Python still buffered for fd 1
     (it lands on stderr, never in the protocol stream)."""
+    # Both: an application may have replaced sys.stdout, and each object has its own buffer.
     buffered = (sys.stdout, sys.__stdout__)
     try:
         os.dup2(2, 1)
@@ -276,6 +321,8 @@ def _point_stdout_at_stderr() -> None:
 
 
 def _dup_std(fd: int) -> int:
+    """A private duplicate of fd 0 or 1; TransportError when the process was started
+    without it (a closed stdin or stdout cannot carry the protocol)."""
     try:
         return os.dup(fd)
     except OSError as exc:
@@ -284,6 +331,9 @@ def _dup_std(fd: int) -> int:
 
 
 def _point_at_devnull(fd: int, flags: int) -> None:
+    """Make `fd` the null device: still a valid descriptor, so code that reads or writes it
+    (or a child that inherits it) sees end of file or a sink, and the number is not free
+    for the next open() to reuse. Best effort: failing leaves the fd as it was."""
     with contextlib.suppress(OSError):
         null = os.open(os.devnull, flags)
         if null != fd:
@@ -299,6 +349,8 @@ def _own(stream: StdStream) -> Source:
         fd = stream.fileno()
     except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is both
         return stream
+    # Bytes the caller wrote to the object but not yet to its fd would otherwise come out
+    # after ours; the flush is best effort, as the object may be read-only.
     with contextlib.suppress(Exception):
         stream.flush()
     return os.dup(fd)
@@ -331,12 +383,21 @@ async def _start_reading(source: Source, buffer: LineBuffer) -> Callable[[], Non
         # The thread closes the descriptor when it ends (closing it under a blocked read
         # would race with the reuse of its number).
         return start_reader_thread(read_fd, buffer, on_exit=lambda: _close_quietly(fd))
+    # A text stream (sys.stdin-like) is read through its binary buffer: the protocol is
+    # bytes. read1 returns what is available instead of waiting to fill READ_CHUNK, so a
+    # message is not held back until more input arrives.
     raw: Any = getattr(source, "buffer", source)
     read: Callable[[int], bytes] = getattr(raw, "read1", raw.read)
     return start_reader_thread(read, buffer)
 
 
 def _blocking_writer(target: Source) -> tuple[Callable[[bytes], None], Callable[[], None]]:
+    """A blocking write for a worker thread, and the close to call after the last write.
+
+    A descriptor is written until every byte is out (os.write may take only part of it)
+    and closed, being ours; a file object is flushed after each message, so the client sees
+    it at once, and left open, being the caller's.
+    """
     if isinstance(target, int):
         fd = target
 
@@ -356,6 +417,8 @@ def _blocking_writer(target: Source) -> tuple[Callable[[bytes], None], Callable[
 
 
 def _close_quietly(source: Source) -> None:
+    """Close our own descriptor, if it is one (-1 means "not taken"); file objects are the
+    caller's and left open. Errors are ignored: this runs on cleanup paths."""
     if isinstance(source, int) and source >= 0:
         with contextlib.suppress(OSError):
             os.close(source)

@@ -77,6 +77,7 @@ class RequestFailed(Exception):
     ) -> RequestFailed:
         """A refusal with HTTP `status`: the message names the request, the URL and the
         status; `code` is the JSON-RPC code the server's body gave, if it gave one."""
+        # `httpStatus` lets a caller tell a 401 from a 503 without parsing the message.
         reason = httpx.codes.get_reason_phrase(status)
         return cls(
             f"{what}: {url} answered HTTP {status} {reason}: {message}".rstrip(),
@@ -128,7 +129,9 @@ class EndpointRequests:
     def open(self) -> None:
         """Take the given httpx client, or make our own, if not done yet."""
         # Our own client's pool: room for many concurrent requests to one server, few
-        # idle connections kept, each dropped before the server would drop it.
+        # idle connections kept, each dropped before the server would drop it. Each request
+        # holds its connection until its answer has come, which on an SSE stream may be
+        # long, so concurrent calls need a connection each and the pool is wide.
         if self._client is None:
             self._client = self._given_client or httpx.AsyncClient(
                 limits=httpx.Limits(
@@ -156,6 +159,8 @@ class EndpointRequests:
         comes before either is agreed."""
         # Identity encoding: the body bounds count bytes as they arrive, which a compressed
         # answer would multiply after the count.
+        # Ours win because the transport depends on them: a user's Accept or session id
+        # would break the content negotiation or send requests into another session.
         found = {**self.headers, "accept": accept, "accept-encoding": "identity"}
         if with_session:
             if self.session_id is not None:

@@ -12,10 +12,14 @@ from mcpkit.errors import ConnectionClosed
 
 __all__ = ["LegacyFallback"]
 
-#: How an mcpkit server's 404 names its MCP endpoint (`transports.deployment.app`).
+#: How an mcpkit server's 404 names its MCP endpoint (`transports.deployment.app`). Matched
+#: as text because a 404 body has no structure to rely on; a server that words it otherwise
+#: just gets the generic hint.
 _ENDPOINT_NAMED = "MCP endpoint is "
 
 
+# A ConnectionClosed: to a runtime that does not know of the fallback, the Streamable HTTP
+# channel has ended, which is true; `transports.connect` catches it and carries on.
 class LegacyFallback(ConnectionClosed):
     """The server refused our initialize POST with 400, 404 or 405: it may speak the old
     HTTP+SSE transport (basic/transports, "Backwards Compatibility"). `Client` acts on it by
@@ -37,7 +41,9 @@ class LegacyFallback(ConnectionClosed):
         self.page = page
 
     def not_mcp(self) -> str:
-        """One line for a URL that speaks neither transport and answered with a web page."""
+        """One line for a URL that speaks neither transport and answered with a web page.
+        The first refusal is the one quoted: the HTTP+SSE attempt's error would only say
+        that the page was not an event stream."""
         reason = httpx.codes.get_reason_phrase(self.status)
         return f"{self.url} answered HTTP {self.status} {reason}: {self.server_message}"
 

@@ -34,6 +34,7 @@ __all__ = [
 #: reading (TCP then slows the server), so a server that floods us costs bounded memory.
 MAX_INBOX: Final = 64
 
+# Why a compressed answer is refused is in identity_chunks: it could inflate past any limit.
 _COMPRESSED: Final = "the server sent a compressed ({coding}) answer though identity was asked for"
 
 #: Called with each message read and whether it is the answer its stream waited for.
@@ -47,12 +48,17 @@ class Inbox:
     def __init__(self, limit: int = MAX_INBOX) -> None:
         self._items: deque[bytes] = deque()
         self._limit = limit
+        # Two events rather than an asyncio.Queue: `end` must wake every waiting putter and
+        # getter at once and make them raise or drop, which a Queue cannot do.
         self._ready = asyncio.Event()
         self._room = asyncio.Event()
         self._room.set()
+        #: Why the transport ended (closed, refused, LegacyFallback): what get() raises.
         self.ended: BaseException | None = None
 
     async def put(self, data: bytes) -> None:
+        """Queue a message, waiting while MAX_INBOX wait already: the stream that read it
+        stops reading until the runtime catches up. After `end` it is dropped."""
         while self.ended is None and len(self._items) >= self._limit:
             self._room.clear()
             await self._room.wait()
@@ -61,6 +67,8 @@ class Inbox:
             self._ready.set()
 
     async def get(self) -> bytes:
+        """The next message, in the order the streams delivered them; the ending exception
+        once the inbox has ended, even with messages still held (they are dropped then)."""
         while not self._items or self.ended is not None:
             if self.ended is not None:
                 raise self.ended
@@ -70,6 +78,7 @@ class Inbox:
         return self._items.popleft()
 
     def end(self, exc: BaseException) -> None:
+        """End the inbox with `exc`; the first reason is kept, later ones are echoes."""
         if self.ended is None:
             self.ended = exc
             self._items.clear()
@@ -87,15 +96,22 @@ class AnswerStream:
     def __init__(self, request_id: RequestId | None, max_message_size: int) -> None:
         self.request_id = request_id
         self.parser = SSEParser(max_event_size=max_message_size)
+        # Set once the response was delivered: the request's task then stops following.
         self.answered = False
         self.retry_ms: int | None = None  # the last `retry` the server sent on this stream
 
     @property
     def last_event_id(self) -> str:
+        """The id of the last event read, kept across connections: resuming sends it as
+        Last-Event-ID, so the server replays only what came after ("Resumability")."""
         return self.parser.last_event_id
 
     def take_retry(self) -> bool:
-        """Whether the connection just read carried a `retry` field (then kept)."""
+        """Whether the connection just read carried a `retry` field (then kept).
+
+        A server that sends `retry` before closing a stream is asking to be polled (SEP-1699):
+        the follower then waits that long and reconnects, counting a poll, not a failure.
+        """
         retry, self.parser.retry = self.parser.retry, None
         if retry is None:
             return False
@@ -129,6 +145,8 @@ async def pump_sse(response: httpx.Response, stream: AnswerStream, deliver: Deli
                 if not event.data or event.event != "message":
                     continue
                 data = event.data.encode()
+                # The answer ends the stream for us ("Sending Messages to the Server" 6: the
+                # server should close it then); we stop reading rather than wait for the close.
                 final = stream.request_id is not None and is_answer(data, stream.request_id)
                 await deliver(data, final)
                 delivered += 1
@@ -137,6 +155,8 @@ async def pump_sse(response: httpx.Response, stream: AnswerStream, deliver: Deli
                     return delivered
     except httpx.TransportError:
         pass  # a drop, a read timeout: the stream is resumed (basic/transports: "MAY occur")
+    # An event cut off by the drop is discarded, never delivered half; the last event id
+    # is kept, so the resumption asks the server for exactly what was lost.
     parser.feed_eof()
     return delivered
 

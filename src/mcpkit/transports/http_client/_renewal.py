@@ -21,6 +21,8 @@ __all__ = ["SessionRenewal"]
 
 logger = logging.getLogger("mcpkit.client.http")
 
+#: What the replayed initialize is called in errors and logs, so a failure there reads as
+#: the renewal's, not as the caller's own request.
 _REPLAYED = "initialize (for a new session)"
 
 
@@ -35,15 +37,22 @@ class SessionRenewal:
         self.initialize_body: bytes | None = None
         #: Our notifications/initialized, as sent.
         self.initialized_body: bytes | None = None
+        # Many requests in flight can all get the 404 at once: one of them renews, the others
+        # wait here and then find a new session id and post again.
         self._renewing = asyncio.Lock()
 
     async def post(self, data: bytes, what: str, *, streaming: bool = True) -> httpx.Response:
-        """POST `data`; on 404 for our session, start a new one and POST once more."""
+        """POST `data`; on 404 for our session, start a new one and POST once more.
+
+        Once only: a second 404 is the server's answer, returned to the caller, rather than a
+        loop of new sessions. A 404 without a session id is a wrong URL, not a lost session.
+        """
         endpoint = self._endpoint
         sid = endpoint.session_id
         response = await endpoint.post(data, streaming=streaming)
         if response.status_code != 404 or sid is None:
             return response
+        # The 404's body says nothing we need; closing it frees its connection for the renewal.
         await response.aclose()
         logger.info("%s got 404: the server ended session %s; starting a new one", what, sid)
         await self.renew(sid)
@@ -66,13 +75,21 @@ class SessionRenewal:
                 # going out with no session id at all (and a 400 for each).
                 endpoint.session_id = stale
                 raise
+            # The spec's handshake is initialize, then initialized: a server may refuse other
+            # requests until it has had the notification.
             if self.initialized_body is not None:
                 response = await endpoint.post(self.initialized_body, streaming=False)
                 await response.aclose()
+            # The GET stream belonged to the old session: the new one needs its own, or
+            # server-initiated messages would have nowhere to go.
             await self._follower.listen_again()
 
     async def _replay_initialize(self, body: bytes) -> None:
+        """POST our initialize without a session id and take the new one from its response;
+        RequestFailed when the server refuses or gives no valid id."""
         endpoint = self._endpoint
+        # Sent without the old id or version headers, as a first initialize is: the spec
+        # says a new session starts with an InitializeRequest with no session ID attached.
         endpoint.session_id = None
         endpoint.protocol_version = None
         response = await endpoint.post(body, streaming=True, with_session=False)
@@ -91,10 +108,13 @@ class SessionRenewal:
         follower = self._follower
         stream = follower.answer_stream(rid)
 
+        # The server may negotiate another version this time (it was upgraded, say); later
+        # requests must carry the one this new session agreed to.
         async def learn(data: bytes, final: bool) -> None:
             if final:
                 endpoint.protocol_version = negotiated_version(data)
 
         await follower.read_answer(response, stream, learn, _REPLAYED)
+        # The answer may come on a stream that drops first: resumed like any other answer.
         if not stream.answered:
             await follower.resume(stream, learn, _REPLAYED)

@@ -42,8 +42,13 @@ ACCEPT_SSE: Final = "text/event-stream"
 FALLBACK_STATUSES: Final = frozenset({400, 404, 405})
 #: The longest Mcp-Session-Id kept; the spec only says visible ASCII, so a bound is ours.
 MAX_SESSION_ID_LENGTH: Final = 1024
-REFUSAL_LIMIT: Final = 64 * 1024  # bytes of an error body read for its message
+#: Bytes of an error body read for its message: a refusal is a short JSON-RPC error or a
+#: web page, and a hostile server must not make us read an endless body to learn why.
+REFUSAL_LIMIT: Final = 64 * 1024
+#: Visible ASCII, what the spec allows in a session id: no spaces or control characters,
+#: which could split or forge a header when the id is sent back.
 _SESSION_ID: Final = re.compile(r"[\x21-\x7e]+")
+# Encoders and decoders are made once: each message sent or received goes through them.
 _ENCODER: Final = msgspec.json.Encoder()
 
 
@@ -58,10 +63,15 @@ class Head(msgspec.Struct, frozen=True):
 
     @property
     def is_request(self) -> bool:
+        """Whether the message is a request: the only kind whose answer the POST's response
+        (or a stream) is read for; a notification or response gets a 202 and nothing more."""
         return self.id is not None and self.method is not None
 
 
 class _Envelope(msgspec.Struct):
+    """The members routing needs; params, result and error are kept raw (undecoded), since
+    only their presence matters here and decoding a large result twice would cost."""
+
     # An absent member stays an empty Raw (`null` is a Raw of 4 bytes): Raw takes no union.
     id: RequestId | None = None
     method: str | None = None
@@ -71,20 +81,26 @@ class _Envelope(msgspec.Struct):
 
 
 class _CancelParams(msgspec.Struct, rename="camel"):
+    """The id a notifications/cancelled names; a malformed one is read as none."""
+
     request_id: RequestId | None = None
 
 
 class _VersionResult(msgspec.Struct, rename="camel"):
+    """The one member of an initialize result the transport needs."""
+
     protocol_version: str | None = None
 
 
 _HEAD_DECODER: Final = msgspec.json.Decoder(_Envelope)
 _CANCEL_DECODER: Final = msgspec.json.Decoder(_CancelParams)
 _VERSION_DECODER: Final = msgspec.json.Decoder(_VersionResult)
+#: Everything decoding untrusted bytes may raise; RecursionError for a deeply nested body.
 _BAD_JSON: Final = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
 
 
 def _envelope(data: bytes) -> _Envelope | None:
+    """The routing members of one message, or None: never raises on what a server sends."""
     try:
         return _HEAD_DECODER.decode(data)
     except _BAD_JSON:
@@ -92,10 +108,16 @@ def _envelope(data: bytes) -> _Envelope | None:
 
 
 def read_head(data: bytes) -> Head:
-    """The head of a message our session is sending (anything unreadable: an empty head)."""
+    """The head of a message our session is sending (anything unreadable: an empty head).
+
+    Called for every message sent. An empty head routes the message as a notification: it
+    is POSTed as it is, and no answer is waited for, since none could be told apart.
+    """
     env = _envelope(data)
     if env is None:
         return Head()
+    # A cancellation's stream is the cancelled request's: the transport needs its id to
+    # stop following that request's stream (2025-11-25 basic/utilities/cancellation).
     cancels = None
     if env.method == "notifications/cancelled" and env.params:
         try:
@@ -106,6 +128,8 @@ def read_head(data: bytes) -> Head:
 
 
 class _Call(msgspec.Struct):
+    """A message's params decoded, for the few a modern request repeats as headers."""
+
     method: str | None = None
     params: dict[str, object] | None = None
 
@@ -127,6 +151,8 @@ def is_answer(data: bytes, request_id: RequestId) -> bool:
     message after which its stream has nothing more to say (the server's own requests carry
     ids from another numbering, and a method)."""
     env = _envelope(data)
+    # The id's type must match too: JSON-RPC tells 1 and "1" apart, and a server that
+    # echoes the wrong one has not answered our request.
     return (
         env is not None
         and env.method is None
@@ -155,21 +181,31 @@ def valid_session_id(value: str) -> bool:
 
 
 def _visible(value: str) -> bool:
+    """Whether `value` is non-empty visible ASCII, safe to send back in a header."""
     return _SESSION_ID.fullmatch(value) is not None
 
 
 def falls_back_to_legacy(status: int) -> bool:
-    """Whether a refused initialize POST means the server speaks the old HTTP+SSE transport."""
+    """Whether a refused initialize POST means the server speaks the old HTTP+SSE transport.
+
+    The spec lists these statuses for the client's try-then-fall-back; any other refusal
+    (401, 406, a 5xx) is about this server's Streamable HTTP endpoint and is reported as
+    it is, not hidden behind a second attempt on another transport.
+    """
     return status in FALLBACK_STATUSES
 
 
 class _ErrorBody(msgspec.Struct):
+    """A JSON-RPC error object, every member optional: a refusal may be malformed."""
+
     message: str | None = None
     code: int | None = None
     data: dict[str, object] | None = None
 
 
 class _ErrorEnvelope(msgspec.Struct):
+    """A refusal's body as a JSON-RPC response; the other members do not matter here."""
+
     error: _ErrorBody | None = None
 
 
@@ -182,6 +218,8 @@ def read_refusal(
     """What a refusal's body says, on one line: its JSON-RPC error message and code (the
     body the spec allows), what the page is when it is a web page (`describe_page`), or the
     start of the body as text and None; at most `limit` characters."""
+    # Whitespace is folded and the text cut, so a multi-line body cannot forge extra lines
+    # in a log or error message, nor flood it.
     try:
         error = _ERROR_DECODER.decode(body).error
     except _BAD_JSON:
@@ -195,7 +233,10 @@ def read_refusal(
     return (text if len(text) <= limit else text[:limit] + "..."), code
 
 
+# Found by a regular expression, not an HTML parser: only the title is wanted, from at most
+# REFUSAL_LIMIT bytes, and a page need not be well-formed for its title to be useful.
 _TITLE: Final = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+# A page sent without its content type (or as text/plain) is still recognised by its start.
 _HTML_START: Final = (b"<!doctype html", b"<html", b"<head", b"<body")
 
 
@@ -236,6 +277,8 @@ def error_reply(
     """A JSON-RPC error response to our own request, made by the transport when HTTP failed
     it, so the request's caller gets an McpError instead of waiting for an answer that cannot
     come."""
+    # Built here, not by the protocol layer: the transport is the only one that knows the
+    # request failed, and the session treats this reply like any answer from the server.
     error: dict[str, object] = {"code": code, "message": message}
     if data is not None:
         error["data"] = dict(data)

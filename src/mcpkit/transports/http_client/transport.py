@@ -45,7 +45,10 @@ __all__ = ["StreamableHttpTransport"]
 
 logger = logging.getLogger("mcpkit.client.http")
 
-_MAX_FAILURES = 256  # failed requests kept for the runtime to take (`failed_here`)
+# Failed requests kept for the runtime to take (`failed_here`). Bounded: the runtime takes
+# one only when it reads the matching error answer, and a request whose caller timed out
+# first is never asked about, so without a bound they would pile up.
+_MAX_FAILURES = 256
 
 
 class StreamableHttpTransport:
@@ -89,6 +92,7 @@ class StreamableHttpTransport:
         except httpx.InvalidURL as exc:
             raise InvalidUrl(url, "host", f"{url!r} is not a URL httpx can use: {exc}") from None
         self.listen = listen
+        # Whether the caller chose the limit: then the Client's own limit does not replace it.
         self._given_max = max_message_size is not None
         self._endpoint = EndpointRequests(
             url,
@@ -98,6 +102,9 @@ class StreamableHttpTransport:
             timeout=timeout,
             sse_read_timeout=sse_read_timeout,
         )
+        # One inbox for every stream: the runtime reads a single ordered flow, whichever POST
+        # answer or GET stream carried each message ("Multiple Connections": each message is
+        # sent on one stream only, so nothing arrives twice).
         self._inbox = Inbox()
         self._follower = StreamFollower(
             self._endpoint,
@@ -110,7 +117,11 @@ class StreamableHttpTransport:
         #: Set while speaking a modern revision (2026-07-28): the headers each request
         #: carries beside its body, from its method and params (`Client` gives it).
         self._modern_headers: ModernHeaders | None = None
+        # Every POST task, so aclose can cancel them all; a strong reference also keeps the
+        # loop from collecting a task that is still running.
         self._tasks: set[asyncio.Task[None]] = set()
+        # The task following each request's answer, by request id: a cancellation names the
+        # request, and the task to stop is found here.
         self._requests: dict[RequestId, asyncio.Task[None]] = {}
         # Requests HTTP could not carry, answered here: what their callers get instead.
         self._failures: dict[RequestId, ConnectionFailed] = {}
@@ -118,6 +129,7 @@ class StreamableHttpTransport:
 
     @property
     def url(self) -> str:
+        """The MCP endpoint; the HTTP+SSE fallback opens its GET at the same URL."""
         return self._endpoint.url
 
     @property
@@ -127,6 +139,7 @@ class StreamableHttpTransport:
 
     @property
     def auth(self) -> httpx.Auth | None:
+        """The `httpx.Auth` given; the HTTP+SSE fallback sends its requests with it too."""
         return self._endpoint.auth
 
     @property
@@ -136,6 +149,7 @@ class StreamableHttpTransport:
 
     @property
     def max_message_size(self) -> int:
+        """The largest message read from the server, in bytes (see `open`)."""
         return self._follower.max_message_size
 
     @property
@@ -163,7 +177,8 @@ class StreamableHttpTransport:
         self._modern_headers = headers
 
     def speak_sessions(self) -> None:
-        """Back to the legacy era: the server did not speak the modern revision."""
+        """Back to the legacy era: the server did not speak the modern revision. The version
+        header is dropped until initialize negotiates one, as a session-based server expects."""
         self._endpoint.protocol_version = None
         self._modern_headers = None
 
@@ -183,12 +198,22 @@ class StreamableHttpTransport:
         return self._failures.pop(request_id, None) if self._failures else None
 
     async def receive(self) -> bytes:
+        """The next message the server sent on any stream. Raises why the transport ended:
+        ConnectionClosed, or LegacyFallback when the server refused our initialize in the
+        way an HTTP+SSE server does (`transports.connect` then switches transports)."""
         return await self._inbox.get()
 
     async def send(self, data: bytes) -> None:
+        """Send one message as its own POST, routed by what it is (`read_head`).
+
+        Returns once the POST is started, not answered: the answer comes out of `receive`,
+        and a failed POST becomes an error answer there, so a slow request never holds up
+        the next message. `notifications/initialized` is the exception (see below).
+        """
         inbox = self._inbox
         if self._closed or inbox.ended is not None:
             raise ConnectionClosed(str(inbox.ended or "the HTTP transport is closed"))
+        # Idempotent; here too so a transport driven without `Client` still has its client.
         self._endpoint.open()
         head = read_head(data)
         if self._modern_headers is not None:
@@ -200,6 +225,8 @@ class StreamableHttpTransport:
             task = self._requests.pop(head.cancels, None)
             if task is not None:
                 task.cancel()
+        # Kept for SessionRenewal: a 404 later means the server forgot the session, and the
+        # spec's remedy is a new initialize (basic/transports, "Session Management" 4).
         if head.method == "initialize" and head.id is not None:
             self._renewal.initialize_body = data
             self._spawn(self._initialize(data, head.id))
@@ -217,7 +244,12 @@ class StreamableHttpTransport:
             self._spawn(self._post_quietly(data, head))
 
     async def aclose(self) -> None:
-        """Stop every stream, DELETE the session (405 is fine), close our own httpx client."""
+        """Stop every stream, DELETE the session (405 is fine), close our own httpx client.
+
+        The inbox ends first, so a receive waiting in the runtime wakes with "closed" rather
+        than with whatever a cancelled stream would say; the tasks are cancelled and awaited
+        before the DELETE, so no POST of ours can reach the server after its session ended.
+        """
         if self._closed:
             return
         self._closed = True
@@ -229,6 +261,7 @@ class StreamableHttpTransport:
         await self._endpoint.aclose()
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run `work` as a task the transport holds until it ends, and return it."""
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -237,7 +270,15 @@ class StreamableHttpTransport:
     # ------------------------------------------------------------- initialize
 
     async def _initialize(self, data: bytes, rid: RequestId) -> None:
+        """POST our initialize and deliver its answer, taking the session id it gives.
+
+        A POST that cannot be sent at all ends the whole inbox: without a session there is
+        nothing else to send, and the connect should hear why at once. A refusal with a
+        status an HTTP+SSE server gives ends it with LegacyFallback; any other refusal, or
+        a failure while reading the answer, is an error answer to the initialize.
+        """
         try:
+            # No session id: a stale one from an earlier session must not go with a new start.
             response = await self._endpoint.post(data, streaming=True, with_session=False)
         except RequestFailed as exc:
             self._inbox.end(ConnectionClosed(str(exc)))
@@ -270,6 +311,8 @@ class StreamableHttpTransport:
         """Answer our own request that HTTP failed, so the session forgets it and its caller
         stops waiting; a failure of the connection itself is a `ConnectionFailed` for the
         caller (the runtime asks `failed_here`), the server's refusal a PeerError."""
+        # Only failures of the connection are kept for `failed_here`: the runtime raises
+        # those as ConnectionFailed (trying again may help); a server's refusal stays an error.
         if exc.data is not None and "transportError" in exc.data:
             if len(self._failures) >= _MAX_FAILURES:  # answers nobody took (timed out)
                 del self._failures[next(iter(self._failures))]
@@ -277,11 +320,16 @@ class StreamableHttpTransport:
         await self._inbox.put(error_reply(rid, str(exc), code=exc.code, data=exc.data))
 
     async def _deliver_initialize(self, data: bytes, final: bool) -> None:
+        """Deliver the initialize answer, taking the negotiated version from it first: each
+        later request carries it as MCP-Protocol-Version ("Protocol Version Header")."""
         if final:  # learnt before the answer reaches the session, which then says initialized
             self._endpoint.protocol_version = negotiated_version(data)
         await self._inbox.put(data)
 
     async def _refused_initialize(self, response: httpx.Response, data: bytes, rid: Any) -> None:
+        """Tell the session why initialize was refused: LegacyFallback (400, 404, 405, per
+        "Backwards Compatibility"), carrying the body's reason for the error message if the
+        old transport fails too, or else an error answer to the initialize."""
         status = response.status_code
         try:
             body = await read_bounded(response, REFUSAL_LIMIT) or b""
@@ -300,6 +348,8 @@ class StreamableHttpTransport:
     # --------------------------------------------------------------- requests
 
     def _send_modern(self, data: bytes, head: Head) -> None:
+        """`send` for a modern revision: no initialize to keep, no session to renew, and the
+        request's headers (method, mirrored params) computed from its body."""
         headers = self._modern_headers
         assert headers is not None
         if head.cancels is not None:
@@ -311,6 +361,8 @@ class StreamableHttpTransport:
             return
         if head.method is None:
             return  # a response: no server request reaches us in this revision to answer
+        # The params are decoded again here, apart from the head: only a modern request
+        # needs them, for the Mcp-Name and Mcp-Param-* headers.
         extra = headers(head.method, read_params(data))
         if head.is_request:
             assert head.id is not None
@@ -321,11 +373,18 @@ class StreamableHttpTransport:
     async def _request(
         self, data: bytes, head: Head, extra: Mapping[str, str] | None = None
     ) -> None:
+        """POST one request and follow its answer, as JSON or an SSE stream, to the end,
+        resuming the stream if it drops (session-based revisions only). Every failure ends
+        as an error answer to the request (`_answer_failed`), never as an exception out of
+        the task, where nobody would see it and the caller would wait for its timeout.
+        """
         rid = head.id
         assert rid is not None and head.method is not None
         stream = self._follower.answer_stream(rid)
         deliver = self._follower.deliver
         try:
+            # Session-based: a 404 for our session renews it and posts once more. A modern
+            # request has no session to renew, so it goes to the endpoint directly.
             if extra is None:
                 response = await self._renewal.post(data, head.method)
             else:
@@ -349,6 +408,8 @@ class StreamableHttpTransport:
         except Exception as exc:
             await self._answer_failed(rid, _unexpected(head.method, self._endpoint.url, exc))
         finally:
+            # Only our own entry, if still there: a cancellation has removed it already, and
+            # a later request given the same id (ids are the session's) keeps its own.
             if self._requests.get(rid) is asyncio.current_task():
                 del self._requests[rid]
 

@@ -55,6 +55,7 @@ __all__ = ["LegacySse", "LegacySseEndpoint", "legacy_endpoint"]
 
 logger = logging.getLogger("mcpkit.http")
 
+#: The 400 for a body refused as a whole carries the JSON-RPC error the session wrote.
 _JSON: Final = ((b"content-type", b"application/json"),)
 _SSE_HEADERS: Final = (
     (b"content-type", b"text/event-stream"),
@@ -63,6 +64,8 @@ _SSE_HEADERS: Final = (
     (b"x-accel-buffering", b"no"),
 )
 # The ids `new_session_id` makes are URL-safe base64; anything else names no session.
+# Checked before the lookup, so a hostile query (huge, or full of odd bytes) is refused with a
+# 400 without touching the registry, and never echoed back in a message at full length.
 _SESSION_ID: Final = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_SESSION_ID_LENGTH}}}")
 
 
@@ -77,6 +80,9 @@ class LegacySse:
     keepalive_interval: float = 15.0
 
     def __post_init__(self) -> None:
+        # Checked at construction, so a wrong setting fails when the app is built, not when
+        # the first legacy client connects. The two paths must differ because the endpoint
+        # dispatches on the path alone: one would hide the other.
         for name in ("sse_path", "messages_path"):
             value: str = getattr(self, name)
             if not value.startswith("/"):
@@ -107,12 +113,17 @@ class LegacySseEndpoint:
         queued: QueuedBudget | None = None,
     ) -> None:
         self.server = server
+        # The app's budgets, shared with the MCP endpoint (bytes of bodies being read, bytes
+        # queued for slow readers): the old transport gets no separate allowance of memory.
         self.bodies = bodies
         self.queued = queued
         self.client_caps = ClientCaps() if client_caps is None else client_caps
         self.settings = settings
         self.origin = origin
         self.max_message_size = server.max_message_size
+        # In memory only, never in the app's session store: a legacy session is its open GET
+        # in this process (2024-11-05 has no resumption), so no other process could serve it.
+        # Separate from the Streamable HTTP registry, with its own max_sessions.
         self.sessions: SessionRegistry[LegacySession] = MemorySessionRegistry(
             max_sessions=max_sessions, idle_timeout=idle_timeout
         )
@@ -120,6 +131,8 @@ class LegacySseEndpoint:
         self._clock = clock
         #: The MCP endpoint's protection, when it has one (`McpHttpApp` sets it).
         self.guard: Guard | None = None
+        # Keyed by the path without a trailing slash, as `local_path` gives it, so "/sse/"
+        # and "/sse" are one route; the values are the two handlers.
         self._paths = {
             settings.sse_path.rstrip("/") or "/": self._sse,
             settings.messages_path.rstrip("/") or "/": self._message,
@@ -130,6 +143,13 @@ class LegacySseEndpoint:
         return local_path(scope) in self._paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one request on a legacy path (the app asked `serves` first).
+
+        The same gates as the MCP endpoint, in the same order: Origin first (a browser page
+        must not reach a local server through DNS rebinding: the 2025-11-25 Streamable HTTP
+        "Security Warning" holds for the old transport as much), then the token, whose
+        refusal carries the same 401/403 challenge. Only then the path's own checks.
+        """
         refusal = check_origin(self.origin, scope["headers"])
         if refusal is not None:
             logger.info("refused legacy %s: %s", scope["method"], refusal.message)
@@ -150,6 +170,12 @@ class LegacySseEndpoint:
     async def _sse(
         self, scope: Scope, receive: Receive, send: Send, token: AccessToken | None
     ) -> None:
+        """GET `sse_path`: open a session and serve its stream for as long as the GET lasts.
+
+        The session is registered under its owner (the token's identity) so that only the
+        same identity may POST to it, and counted against the caps before it exists: a 503
+        when every session that could make room is busy.
+        """
         headers = scope["headers"]
         refusal = _only(scope["method"], "GET")
         if refusal is None and values_of(headers, b"accept"):
@@ -166,6 +192,8 @@ class LegacySseEndpoint:
         session = self._open()
         sid = session.handle.id
         session.owner = owner
+        # make_room awaited: another GET may have taken the room meanwhile, so add can still
+        # refuse; the session just opened is then ended before anything was sent for it.
         if not self.sessions.add(sid, session, None if client is None else client[0]):
             await session.end()
             await send_refusal(send, no_room("max_sessions", "legacy SSE "))
@@ -173,11 +201,15 @@ class LegacySseEndpoint:
         try:
             await self._stream(scope, receive, send, sid, session)
         finally:
+            # The GET is the session's life: when it ends, for whatever reason, so does the
+            # session. It may already be gone from the registry (expired or shut down).
             if self.sessions.get(sid) is session:
                 self.sessions.remove(sid)
             await session.end()
 
     def _open(self) -> LegacySession:
+        """A new session with its channel, counted among the server's sessions like any other
+        (so notifications to every session, and shutdown, reach it), and started."""
         channel = LegacyChannel(clock=self._clock, budget=self.queued)
         handle = self.server.new_connection(channel)
         self.server.sessions.add(handle)
@@ -188,8 +220,14 @@ class LegacySseEndpoint:
     ) -> None:
         """The endpoint event, then every message of the session, until either side ends."""
         stream = session.channel.stream
+        # The endpoint URL is relative to the host the client reached us by (it resolves it
+        # against the stream's URL), and includes the mount point, so it works behind a
+        # prefix-stripping proxy that sets root_path. The session id goes in the query,
+        # as the 2024-11-05 clients expect.
         root = urllib.parse.quote(str(scope.get("root_path", "")).rstrip("/"))
         endpoint = f"{root}{self.settings.messages_path}?session_id={sid}"
+        # An idle stream writes nothing for a while, so a client that hung up is noticed from
+        # the server's http.disconnect, not from a failed write.
         watcher = asyncio.get_running_loop().create_task(_close_on_disconnect(receive, session))
         try:
             await send({"type": "http.response.start", "status": 200, "headers": [*_SSE_HEADERS]})
@@ -212,7 +250,13 @@ class LegacySseEndpoint:
 
     async def _next(self, session: LegacySession) -> bytes | None:
         """The next message as an event, a keep-alive comment after `keepalive_interval`
-        quiet seconds, or None once the session ended or idled out."""
+        quiet seconds, or None once the session ended or idled out.
+
+        This is where an idle legacy session ends: the app's periodic sweep expires only the
+        Streamable HTTP registry (`expire_idle` below has no caller in the app), and every
+        legacy session has its stream open, so the keep-alive tick is the one timer it has.
+        Without it a client holding the GET open and never POSTing kept a session for ever.
+        """
         try:
             async with asyncio.timeout(self.settings.keepalive_interval):
                 data = await session.channel.stream.reading().next()
@@ -229,6 +273,13 @@ class LegacySseEndpoint:
     async def _message(
         self, scope: Scope, receive: Receive, send: Send, token: AccessToken | None
     ) -> None:
+        """POST `messages_path?session_id=...`: hand one JSON-RPC body to its session.
+
+        Cheap checks (method, content type, declared length, the id's shape) come before the
+        lookup, and the lookup before the body is read, so that a flood of bad or unknown
+        POSTs costs no body reads. The answer comes later on the stream, never in this
+        response, which is a bare 202 Accepted.
+        """
         headers = scope["headers"]
         refusal = (
             _only(scope["method"], "POST")
@@ -242,10 +293,14 @@ class LegacySseEndpoint:
         session = self.sessions.get(found)
         if session is not None and session.owner != owner_key(identity_of(token)):
             session = None  # another identity's: as if unknown
+        # A full session is refused before its body is read: reading it would hold it in
+        # memory behind answers the client is not reading (429, with Retry-After).
         if session is None or session.channel.full:
             await send_refusal(send, _unknown(found) if session is None else _busy())
             return
         body = await read_body(receive, self.max_message_size, self.bodies)
+        # Scopes per message, as on the MCP endpoint: the token may allow some tools and
+        # not others, and that is judged against what this body asks for.
         if body is not None and not isinstance(body, Refusal) and token is not None:
             assert self.guard is not None  # a token comes from it
             rules = session.handle.record.components  # (what the session may see)
@@ -260,7 +315,12 @@ class LegacySseEndpoint:
         self, session: LegacySession, body: bytes, info: RequestInfo, send: Send
     ) -> None:
         """202 once the session has read the body (every answer goes on the stream), 400
-        with the JSON-RPC error when the body as a whole is refused (not JSON-RPC)."""
+        with the JSON-RPC error when the body as a whole is refused (not JSON-RPC).
+
+        Waiting for the read, rather than answering 202 at once, is the back-pressure: a
+        client that POSTs faster than its session reads waits on its own requests, and
+        `full` bounds how many can wait. A session that ended first gets a 404.
+        """
         try:
             refused = await session.channel.submit(body, info)
         except ConnectionClosed:
@@ -276,7 +336,11 @@ class LegacySseEndpoint:
     # ---------------------------------------------------------------- sessions
 
     async def expire_idle(self) -> int:
-        """End the sessions idle for `idle_timeout` seconds; how many there were."""
+        """End the sessions idle for `idle_timeout` seconds; how many there were.
+
+        Nothing in the app calls it today (its sweep covers the Streamable HTTP sessions);
+        `_next` ends idle legacy sessions itself.
+        """
         return await end_expired(self.sessions, self._clock())
 
     def close_streams(self) -> None:
@@ -286,7 +350,11 @@ class LegacySseEndpoint:
             session.channel.close()
 
     async def aclose_sessions(self) -> None:
-        """End every live legacy session (at shutdown): their streams end."""
+        """End every live legacy session (at shutdown): their streams end.
+
+        `items()` is a copy, so removing while iterating is safe; each GET's own `finally`
+        then finds its session gone and only ends it again, which does nothing.
+        """
         for sid, session in self.sessions.items():
             self.sessions.remove(sid)
             await session.end()
@@ -314,6 +382,8 @@ def legacy_endpoint(
     settings = LegacySse() if setting is True else setting or None
     if settings is None:
         return None
+    # The app routes the MCP endpoint first: a legacy path equal to its path would never be
+    # reached, so the clash is refused when the app is built rather than found by a client.
     for name in ("sse_path", "messages_path"):
         if getattr(settings, name).rstrip("/") == mcp_path.rstrip("/"):
             raise ValueError(
@@ -334,10 +404,16 @@ def legacy_endpoint(
 
 
 async def _body(send: Send, data: bytes) -> None:
+    """One chunk of the stream's response, which stays open for more."""
     await send({"type": "http.response.body", "body": data, "more_body": True})
 
 
 async def _close_on_disconnect(receive: Receive, session: LegacySession) -> None:
+    """End the session's stream and channel when the client hangs up its GET.
+
+    Closing the channel ends the session's receive loop, so the session ends with it:
+    there is no reconnecting to a legacy session.
+    """
     # No body comes with the GET: the next message the server gives is http.disconnect.
     while (await receive())["type"] != "http.disconnect":
         pass
@@ -346,6 +422,11 @@ async def _close_on_disconnect(receive: Receive, session: LegacySession) -> None
 
 
 def _query_session(scope: Scope) -> str | Refusal:
+    """The one `session_id` of the query, or the 400 saying what is wrong with it.
+
+    Two ids are refused, not resolved: a proxy or attacker adding a second must not pick
+    which session the body goes to.
+    """
     query = bytes(scope.get("query_string", b"")).decode("latin-1")
     try:
         values = urllib.parse.parse_qs(query, max_num_fields=20).get("session_id", [])
@@ -362,6 +443,7 @@ def _query_session(scope: Scope) -> str | Refusal:
 
 
 def _only(method: str, allowed: str) -> Refusal | None:
+    """405 with Allow for any other method (RFC 9110 requires the header with a 405)."""
     if method == allowed:
         return None
     message = f"method {method[:20]!r} is not offered here: use {allowed}"
@@ -369,6 +451,8 @@ def _only(method: str, allowed: str) -> Refusal | None:
 
 
 def _unknown(sid: str) -> Refusal:
+    """404 for an id that names no live session of this identity. Another owner's session
+    gets the same answer, so a client cannot learn which ids exist."""
     return refuse(
         404,
         f"session {sid[:MAX_SESSION_ID_LENGTH]!r} is unknown or ended: open a new SSE stream",
@@ -376,10 +460,12 @@ def _unknown(sid: str) -> Refusal:
 
 
 def _ended() -> Refusal:
+    """404 for a body whose session ended while it waited; the client must reconnect."""
     return refuse(404, "the session ended before reading this message: open a new SSE stream")
 
 
 def _busy() -> Refusal:
+    """429 while the session is `full`: the client should read its stream, then retry."""
     return refuse(
         429,
         "too many messages of this session wait to be read: read the SSE stream, whose "

@@ -32,6 +32,8 @@ MAX_WAITING_BYTES: Final = 1024 * 1024
 # client that pipelines many quick requests between two idle checks makes us hold.
 _PRUNE_ABOVE: Final = 64
 
+#: A POST body waiting for the session: its bytes, the request's facts (headers, address,
+#: token) for handlers, and the future its POST awaits (resolved by `body_read`).
 _Body = tuple[bytes, RequestInfo, "asyncio.Future[list[bytes]]"]
 
 
@@ -47,17 +49,24 @@ class LegacyChannel:
         self, *, clock: Callable[[], float] = time.monotonic, budget: QueuedBudget | None = None
     ) -> None:
         self.stream = Stream(budget=budget)
-        self.started: set[RequestId] = set()  # requests received, maybe still being served
+        # Requests received, maybe still being served: the session is not idle while one is.
+        self.started: set[RequestId] = set()
         self._clock = clock
+        # Unbounded as a queue, bounded by `full`: the endpoint refuses a POST before putting.
+        # None is the end marker `close` puts, which ends `receive`.
         self._inbox: asyncio.Queue[_Body | None] = asyncio.Queue()
+        # The future of the body being read; `body_read` resolves it once the runtime has
+        # parsed the body and knows whether it was refused.
         self._current: asyncio.Future[list[bytes]] | None = None
         self._pending = 0  # bodies handed in and not yet read
         self._pending_bytes = 0  # their size
+        #: When the session last took a body or sent a message (for its idle timeout).
         self.active_at = clock()
         self.closed = False
 
     @property
     def writable(self) -> bool:
+        """The runtime sends while this is true; a closed stream takes nothing more."""
         return not self.closed
 
     @property
@@ -77,6 +86,7 @@ class LegacyChannel:
         )
 
     def touch(self) -> None:
+        """Note activity now: a body came in, or a message went out."""
         self.active_at = self._clock()
 
     def submit(self, data: bytes, info: RequestInfo) -> asyncio.Future[list[bytes]]:
@@ -84,6 +94,7 @@ class LegacyChannel:
         body as a whole (empty: accepted) once the session has read it."""
         if self.closed:
             raise ConnectionClosed("the session has ended")
+        # Counted now, uncounted when the session reads it: `full` sees bodies still waiting.
         read: asyncio.Future[list[bytes]] = asyncio.get_running_loop().create_future()
         self._pending += 1
         self._pending_bytes += len(data)
@@ -94,9 +105,13 @@ class LegacyChannel:
     # -------------------------------------------------------- MessageChannel
 
     async def receive(self) -> bytes:
+        """The next POST body, for a runtime that does not want the request's facts."""
         return (await self.receive_with_info())[0]
 
     async def receive_with_info(self) -> tuple[bytes, RequestInfo | None]:
+        """The next POST body with its request's facts, in the order the POSTs came;
+        ConnectionClosed once the channel is closed. The runtime reads one body at a time and
+        calls `body_read` after each, before the next receive."""
         item = await self._inbox.get()
         if item is None:
             raise ConnectionClosed("the session has ended")
@@ -108,6 +123,8 @@ class LegacyChannel:
     def body_read(
         self, info: RequestInfo | None, started: Sequence[RequestId], refused: Sequence[bytes]
     ) -> None:
+        """The runtime has read the last body: `started` are the requests it began, `refused`
+        the answers refusing the body as a whole. Wakes the POST waiting on it."""
         read, self._current = self._current, None
         self.started.update(started)
         self.touch()
@@ -115,6 +132,8 @@ class LegacyChannel:
             read.set_result(list(refused))
 
     async def send(self, data: bytes) -> None:
+        """Queue a message on the SSE stream, waiting while the stream's queue is full: the
+        session's writer slows to the client's reading, and `full` refuses new POSTs."""
         if self.closed:
             raise ConnectionClosed("the session's SSE stream has ended")
         if data:  # an empty message ends a cancelled request's answer: nothing to send
@@ -130,6 +149,8 @@ class LegacyChannel:
             return
         self.closed = True
         self.stream.end()
+        # A POST still waiting on its body gets ConnectionClosed (its handler answers 404)
+        # instead of waiting for a read that will never happen.
         while not self._inbox.empty():
             item = self._inbox.get_nowait()
             if item is not None and not item[2].done():
@@ -172,6 +193,8 @@ class LegacySession:
         return channel.active_at
 
     def _serving(self) -> bool:
+        """Whether a request of this session is still being served; forgets finished ones.
+        A connection holding no ServerSession (none yet) serves nothing."""
         session = self.handle.connection.session
         started = self.channel.started
         if not isinstance(session, ServerSession):
@@ -186,7 +209,11 @@ class LegacySession:
             self._serving()
 
     async def end(self) -> None:
-        """End the session and free what it holds: the stream ends, handlers are cancelled."""
+        """End the session and free what it holds: the stream ends, handlers are cancelled.
+
+        Safe to call twice (the GET's end and a shutdown may both call it). It leaves the
+        server's sessions first, so no notification is queued for a stream that is ending.
+        """
         self.server.sessions.discard(self.handle)
         self.channel.close()
         await self.handle.connection.aclose()

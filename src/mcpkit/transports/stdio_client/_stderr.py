@@ -22,6 +22,8 @@ __all__ = ["StderrForwarder", "StderrTail", "stderr_forwarder"]
 
 logger = logging.getLogger("mcpkit.client")
 
+#: How much of the server's stderr an error message quotes: enough for a traceback's last
+#: frames and its exception, not so much that the message buries the reason.
 _TAIL_BYTES: Final = 4 * 1024
 _TAIL_LINES: Final = 20
 _FORWARD_LIMIT: Final = 1024 * 1024  # bytes of stderr waiting to be forwarded before we drop
@@ -34,11 +36,15 @@ class StderrTail:
         self._data = bytearray()
 
     def feed(self, data: bytes) -> None:
+        # Trimmed only past twice the size kept, so a chatty server does not make every chunk
+        # move the whole buffer; text() reads only the last _TAIL_BYTES anyway.
         self._data += data
         if len(self._data) > 2 * _TAIL_BYTES:
             del self._data[:-_TAIL_BYTES]
 
     def text(self) -> str:
+        """The last lines, decoded leniently: a server may write any bytes to stderr, and a
+        cut may fall inside a UTF-8 sequence."""
         text = bytes(self._data[-_TAIL_BYTES:]).decode("utf-8", errors="replace")
         return "\n".join(text.rstrip().splitlines()[-_TAIL_LINES:])
 
@@ -52,8 +58,11 @@ class StderrForwarder:
         self._write = write
         self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
+        # Bytes queued and not yet written; the lock guards it between the loop and the thread.
         self._pending = 0
+        # Started on the first chunk: a quiet server never costs a thread.
         self._thread: threading.Thread | None = None
+        #: Bytes dropped because the destination fell behind; the first drop is logged once.
         self.dropped = 0
 
     @property
@@ -63,6 +72,12 @@ class StderrForwarder:
             return self._pending
 
     def feed(self, data: bytes) -> None:
+        """Queue a chunk for the thread, or drop it if the destination is too far behind.
+
+        Called on the event loop for every stderr chunk; it never blocks, so a destination
+        that stopped reading cannot stall the loop (nor, through a full stderr pipe, the
+        server).
+        """
         with self._lock:
             if self._pending + len(data) > _FORWARD_LIMIT:
                 if not self.dropped:
@@ -79,6 +94,7 @@ class StderrForwarder:
         self._queue.put(data)
 
     def close(self) -> None:
+        """No more chunks: the thread writes what is queued, then ends."""
         if self._thread is not None:
             self._queue.put(None)
 
@@ -89,6 +105,8 @@ class StderrForwarder:
             await asyncio.get_running_loop().run_in_executor(None, thread.join, timeout)
 
     def _run(self) -> None:
+        """The thread: write chunks in order until close's None arrives. After a failed
+        write it keeps taking chunks (so `pending` still falls) but writes no more."""
         failed = False
         while (data := self._queue.get()) is not None:
             if not failed:
@@ -120,6 +138,11 @@ def stderr_forwarder(option: StderrOption) -> StderrForwarder | None:
 
 
 def _fd_writer(fd: int) -> Callable[[bytes], None]:
+    """A blocking write of every byte to `fd` (os.write may write only part).
+
+    The descriptor is the caller's (or our fd 2) and stays open: the forwarder never closes it.
+    """
+
     def write(data: bytes) -> None:
         view = memoryview(data)
         while view:
@@ -129,6 +152,8 @@ def _fd_writer(fd: int) -> Callable[[bytes], None]:
 
 
 def _object_writer(target: IO[Any]) -> Callable[[bytes], None]:
+    """A write to a file object without a descriptor: bytes if it takes them, else text."""
+
     def write(data: bytes) -> None:
         try:
             target.write(data)

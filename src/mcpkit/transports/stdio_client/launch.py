@@ -29,7 +29,8 @@ async def open_stdio_client_channel(params: StdioParameters) -> StdioClientChann
     """Start the server process described by `params` and return a channel to it.
 
     Raises TransportError naming the command (or its working directory) when the process
-    cannot be started."""
+    cannot be started. The channel returned owns the process: its `aclose()` stops it
+    the way the spec asks, and is the only clean way to end it."""
     loop = asyncio.get_running_loop()
     # Not the whole parent environment: a server inherits only the few variables a program
     # needs (secrets in ours stay ours), plus what the caller passes.

@@ -29,7 +29,9 @@ __all__ = ["STDERR_TAIL", "StdioClientChannel"]
 #: What precedes the server's last stderr lines in an error about its end.
 STDERR_TAIL = "; the last lines of its stderr:\n"
 
-_RELEASE_TIMEOUT: Final = 2.0  # seconds to wait for the pipes to close at the very end
+#: Seconds aclose() waits, after the process is gone, for its pipes to close and for the
+#: forwarded stderr to be written: bounded, since a grandchild may keep a pipe open.
+_RELEASE_TIMEOUT: Final = 2.0
 
 
 class StdioClientChannel:
@@ -54,8 +56,13 @@ class StdioClientChannel:
             raise TransportError("the server process has no stdin pipe")
         self._stdin = stdin
         self.process = asyncio.subprocess.Process(transport, protocol, asyncio.get_running_loop())
+        # The description of the server's end, worked out once: every later receive and
+        # send raises the same message.
         self._ended: str | None = None
+        # Set when aclose() starts: errors from then on say "closed", not "the server died".
         self._closing = False
+        # Set when aclose() has finished; a second aclose() waits on it instead of stopping
+        # the process twice.
         self._closed: asyncio.Event | None = None
 
     @property
@@ -70,6 +77,11 @@ class StdioClientChannel:
     # --------------------------------------------------------------- messages
 
     async def receive(self) -> bytes:
+        """The server's next stdout line; ConnectionClosed, saying how it ended, after the last.
+
+        A server that writes something other than JSON to stdout breaks the spec's rule for
+        stdio; such a line is passed on as is, and the session decides what to do with it.
+        """
         lines = self._lines
         if lines.lines:
             return lines.pop()
@@ -79,6 +91,8 @@ class StdioClientChannel:
         raise ConnectionClosed(await self._end_message())
 
     async def send(self, data: bytes) -> None:
+        """Write one message and its newline to the server's stdin, waiting while the pipe is
+        full (a server that stops reading slows us down instead of filling our memory)."""
         stdin = self._stdin
         if self._closing or stdin.is_closing():
             raise ConnectionClosed(await self._write_failure())
@@ -94,12 +108,15 @@ class StdioClientChannel:
     # ------------------------------------------------------------ descriptions
 
     def _name(self) -> str:
+        """The command line as a shell would show it (cut to 80 characters) and the pid."""
         name = shlex.join([self.params.command, *self.params.args])
         if len(name) > 80:
             name = name[:77] + "..."
         return f"{name!r} (pid {self.process.pid})"
 
     async def _end_message(self) -> str:
+        """Why receive cannot go on: we closed the channel, or the server ended its stdout
+        (described with its exit status and stderr once they are known, then remembered)."""
         if self._closing:
             return "the stdio channel was closed"
         if self._ended is None:
@@ -110,6 +127,7 @@ class StdioClientChannel:
         return self._ended
 
     def _describe_end(self) -> str:
+        """How the server ended, for ConnectionClosed: exit status or signal, then stderr."""
         code = self.returncode
         if code is None:
             what = "closed its stdout but is still running"
@@ -124,6 +142,7 @@ class StdioClientChannel:
         return message
 
     async def _write_failure(self) -> str:
+        """Why send cannot go on: like `_end_message`, from the stdin side."""
         if self._closing:
             return "the stdio channel was closed"
         # A server that died at start-up breaks the pipe before its exit is reported: wait
@@ -172,6 +191,7 @@ class StdioClientChannel:
             await self._forward.wait_drained(_RELEASE_TIMEOUT)
 
     def _release(self) -> None:
+        """Let go of the process and its pipes, whatever state stop_process left them in."""
         stdin = self._stdin
         if self._protocol.exited.done() and stdin.get_write_buffer_size():
             stdin.abort()  # nobody will read what is still buffered
@@ -179,6 +199,7 @@ class StdioClientChannel:
 
 
 def _signal_name(number: int) -> str:
+    """'9 (SIGKILL)', or the bare number for one this platform does not name."""
     try:
         return f"{number} ({signal.Signals(number).name})"
     except ValueError:
