@@ -8,9 +8,9 @@ import tracemalloc
 
 import pytest
 
+from mcpkit.transports.guards.origin import OriginPolicy
 from mcpkit.transports.http import checks
 from mcpkit.transports.http.checks import EndpointPolicy, Headers, Refusal, check_request
-from mcpkit.transports.http.origin import OriginPolicy
 
 LOCAL = OriginPolicy.for_bind("127.0.0.1", 8000)
 BOTH = b"application/json, text/event-stream"

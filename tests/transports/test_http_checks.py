@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mcpkit.stores.sessions import new_session_id
+from mcpkit.transports.guards.origin import OriginPolicy, is_loopback_bind
 from mcpkit.transports.http.checks import (
     ASSUMED_REVISION,
     MAX_SESSION_ID_LENGTH,
@@ -30,7 +31,6 @@ from mcpkit.transports.http.checks import (
     session_id,
     unknown_session,
 )
-from mcpkit.transports.http.origin import OriginPolicy, is_loopback_bind
 from mcpkit.types.methods import SUPPORTED_REVISIONS
 
 LOCAL = OriginPolicy.for_bind("127.0.0.1", 8000)

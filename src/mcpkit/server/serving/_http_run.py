@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 from mcpkit._extras import needs_extra
 from mcpkit.errors import MissingExtra
 from mcpkit.server.serving._workers import inherited_sockets, supervise, until_orphaned
-from mcpkit.transports.http.origin import is_loopback_bind
+from mcpkit.transports.guards.origin import is_loopback_bind
 
 if TYPE_CHECKING:
     from typing import Unpack

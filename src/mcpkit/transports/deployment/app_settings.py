@@ -24,6 +24,7 @@ from mcpkit.transports.deployment.capacity import (
     default_max_connections,
 )
 from mcpkit.transports.deployment.slow_readers import DEFAULT_MAX_QUEUED_BYTES, QueuedBytes
+from mcpkit.transports.guards.origin import OriginPolicy, is_loopback_bind
 from mcpkit.transports.http._exchange import (
     DEFAULT_MAX_REQUESTS_PER_ADDRESS,
     DEFAULT_MAX_REQUESTS_PER_USER,
@@ -32,7 +33,6 @@ from mcpkit.transports.http._exchange import (
     ClientCaps,
 )
 from mcpkit.transports.http.checks import EndpointPolicy
-from mcpkit.transports.http.origin import OriginPolicy, is_loopback_bind
 from mcpkit.transports.http.streams import StreamSettings
 from mcpkit.transports.legacy_sse.endpoint import LegacySse
 

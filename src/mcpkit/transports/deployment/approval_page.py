@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 from mcpkit._asgi import Receive, Scope, Send, send_whole, values_of
 from mcpkit.stores.approvals import Approval, Approvals, approval_page_origin
 from mcpkit.stores.deadline import StoreUnavailable
-from mcpkit.transports.http.origin import OriginPolicy, normalized_origin
+from mcpkit.transports.guards.origin import OriginPolicy, normalized_origin
 
 __all__ = ["serve_approval_page"]
 

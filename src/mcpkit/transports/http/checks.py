@@ -28,7 +28,7 @@ from mcpkit.protocol.codes import INVALID_REQUEST
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
 from mcpkit.protocol.modern import unsupported_revision
 from mcpkit.protocol.sse import parse_event_id
-from mcpkit.transports.http.origin import OriginPolicy, origin_problem, values_problem
+from mcpkit.transports.guards.origin import OriginPolicy, origin_problem, values_problem
 from mcpkit.types.methods import MODERN_REVISIONS, SUPPORTED_REVISIONS
 
 __all__ = [

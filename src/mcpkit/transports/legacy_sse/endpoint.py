@@ -21,6 +21,8 @@ from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.sse import encode_comment, encode_event
 from mcpkit.stores.sessions import owner_key
+from mcpkit.transports.guards.bearer import Guard
+from mcpkit.transports.guards.origin import OriginPolicy
 from mcpkit.transports.http._exchange import (
     BodyBudget,
     ClientCaps,
@@ -38,7 +40,6 @@ from mcpkit.transports.http.checks import (
     client_address,
     refuse,
 )
-from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.live_sessions import (
     HostServer,
     MemorySessionRegistry,
@@ -47,7 +48,6 @@ from mcpkit.transports.http.live_sessions import (
     make_room,
     no_room,
 )
-from mcpkit.transports.http.origin import OriginPolicy
 from mcpkit.transports.http.stream_storing import QueuedBudget
 from mcpkit.transports.legacy_sse.legacy_session import LegacyChannel, LegacySession
 

@@ -1,5 +1,6 @@
-"""Which Origin and Host headers a Streamable HTTP endpoint serves, as a policy built from settings
-(spec: basic/transports, "Security Warning": validate Origin against DNS rebinding)."""
+"""Which Origin and Host headers an HTTP endpoint serves (the Streamable HTTP one, the legacy
+HTTP+SSE one, the routes beside them), as a policy built from settings (spec: basic/transports,
+"Security Warning": validate Origin against DNS rebinding)."""
 
 from __future__ import annotations
 
