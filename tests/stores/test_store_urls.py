@@ -5,8 +5,10 @@ the stores to the task runner and the HTTP app, and the proxy's refusal of a sha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -204,6 +206,30 @@ async def test_a_serving_process_holds_its_lease_in_a_shared_store(tmp_path: Pat
     assert not await stepped.alive(me)
     await stores.aclose()
     assert Server("m").store.liveness is None  # memory: nothing is known of other processes
+
+
+async def test_a_start_whose_lifespan_fails_gives_its_lease_up(tmp_path: Path) -> None:
+    """The lease is taken before the user's lifespan hook runs; when the hook raises, the
+    server serves nobody, so the lease goes and its renewal stops (a later start that works
+    renews it once, not twice)."""
+
+    @contextlib.asynccontextmanager
+    async def broken(server: Server) -> AsyncIterator[None]:
+        raise RuntimeError("no database")
+        yield
+
+    server = Server("s", store=f"sqlite:///{tmp_path / 'state.db'}?lease=30", lifespan=broken)
+    liveness = server.store.liveness
+    assert isinstance(liveness, SqliteLiveness)
+    stepped = SteppedLiveness(liveness.db)
+    stores = server.use_store(dataclasses.replace(server.store, liveness=stepped))
+    me = process_tag()
+    with pytest.raises(RuntimeError, match="no database"):
+        async with server.running():
+            pass
+    assert not await stepped.alive(me)
+    assert [t for t in asyncio.all_tasks() if t.get_coro().__name__ == "_keep_beating"] == []
+    await stores.aclose()
 
 
 @starts(3)

@@ -12,7 +12,6 @@ Primitives?"), and no address the server listens on: only the URL given here."""
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import TYPE_CHECKING, Final, TypedDict
 from urllib.parse import urlsplit
 
@@ -52,7 +51,6 @@ __all__ = [
 #: first: the card's `supportedProtocolVersions`, so that a client can pick before it
 #: connects.
 ENDPOINT_REVISIONS: Final = (*MODERN_REVISIONS, *SUPPORTED_REVISIONS)
-_NAME: Final = re.compile(r"^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$")
 #: Forges a repository URL's host names, as `Repository.source` says them.
 _FORGES: Final = {"github.com": "github", "gitlab.com": "gitlab", "bitbucket.org": "bitbucket"}
 

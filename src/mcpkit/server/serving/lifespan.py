@@ -113,9 +113,16 @@ class ServerLifespan:
             if self.users == 0:
                 await self._start_broker()
                 await self._start_beating()
-                await self._agree_on_state_key()
-            if self.users == 0 and (host.lifespan is not None or host.mounts):
-                self._stack = await self._enter_lifespans()
+                try:
+                    await self._agree_on_state_key()
+                    if host.lifespan is not None or host.mounts:
+                        self._stack = await self._enter_lifespans()
+                except BaseException:
+                    # A start that fails (the user's hook raised) serves nobody: the lease it
+                    # took is given up and its renewal stopped, or the renewal would outlive it
+                    # and the next start would run a second one beside it.
+                    await self._stop_beating()
+                    raise
             self.users += 1
         try:
             yield
