@@ -19,10 +19,9 @@ from collections.abc import Callable
 from typing import IO, Any, Final
 
 from mcpkit.errors import ConnectionClosed, TransportError
-from mcpkit.transports._lines import (
-    DEFAULT_MAX_MESSAGE_SIZE,
+from mcpkit.transports._lines import DEFAULT_MAX_MESSAGE_SIZE, LineBuffer
+from mcpkit.transports._pipes import (
     FlowControl,
-    LineBuffer,
     connect_read_fd,
     connect_write_fd,
     start_reader_thread,
