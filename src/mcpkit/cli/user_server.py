@@ -65,7 +65,7 @@ def run(
 
         serve_http(server, dict(http_options or {}))
         return
-    from mcpkit.transports.stdio_server import take_process_stdio
+    from mcpkit.transports.process_stdio import take_process_stdio
 
     in_fd, out_fd = take_process_stdio()
     server = load_server(target, verbose=verbose)
@@ -202,7 +202,7 @@ def _import_user_code(what: str, load: Callable[[], Any], *, verbose: bool) -> A
                 f"mcpkit run: {_user_line(exc) or f'importing {what}'}: {exc}"
             ) from None
         traceback.print_exception(_from_user_frames(exc), file=sys.stderr)
-        # The words of take_process_stdio's refusal (stdio_server.py): the stdio was taken
+        # The words of take_process_stdio's refusal (process_stdio.py): the stdio was taken
         # by run() above, so a second taker is the user's own server.run() at import time;
         # over HTTP, Server.run() refuses with our own words.
         stdio_taken = isinstance(exc, TransportError) and "stdio is already used" in str(exc)
