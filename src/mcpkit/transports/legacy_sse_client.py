@@ -48,7 +48,7 @@ class StreamRefused(TransportError):
     """The GET that opens the SSE stream was answered with `status`, not a stream: the
     Streamable HTTP fallback reads a 404 as a wrong path, not as an old server.
 
-    A subclass, not a plain TransportError, so that `transports.connect` can tell "this URL
+    A subclass, not a plain TransportError, so that `transports.url_channel` can tell "this URL
     answered with an HTTP status" (status kept) from "it answered, but not as a legacy
     server", and word its error after the attempt that failed first.
     """

@@ -193,7 +193,7 @@ class StreamableHttpTransport:
     async def receive(self) -> bytes:
         """The next message the server sent on any stream. Raises why the transport ended:
         ConnectionClosed, or LegacyFallback when the server refused our initialize in the
-        way an HTTP+SSE server does (`transports.connect` then switches transports)."""
+        way an HTTP+SSE server does (`transports.url_channel` then switches transports)."""
         return await self._inbox.get()
 
     async def send(self, data: bytes) -> None:
