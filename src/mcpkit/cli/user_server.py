@@ -87,7 +87,7 @@ def _use_store(server: Any, store: str | None) -> None:
 def _check_workers(server: Any, options: Mapping[str, Any]) -> None:
     """Refuse `--workers N` on a store the workers would not share, naming `--store` (the
     Server's `run()` refuses it too, in the words of its keywords)."""
-    from mcpkit.server.serving.transport_serving import unshared_refusal
+    from mcpkit.server.serving.supervising import unshared_refusal
 
     workers = options.get("workers", 1)
     refusal = unshared_refusal(server.store, workers, bool(options.get("stateless")))
