@@ -480,7 +480,7 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(params, 'request_state', None)": _WIRE,
         "getattr(params, 'uri', '')": _WIRE,
     },
-    "transports/_lines.py": {
+    "transports/_pipes.py": {
         "getattr(transport, 'max_size', None)": "asyncio's read transport: uvloop's has no "
         "max_size, the standard one does",
     },

@@ -13,7 +13,7 @@ import msgspec
 
 from mcpkit import Context, Server
 from mcpkit.errors import ConnectionClosed
-from mcpkit.protocol.sse import SSEEvent, SSEParser
+from mcpkit.protocol.sse_parser import SSEEvent, SSEParser
 from mcpkit.runtime.channel import MessageChannel
 
 LEGACY_VERSION = "2024-11-05"

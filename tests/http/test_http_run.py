@@ -22,7 +22,8 @@ from _running import REPO, WAIT, mcpkit, running
 from _serving import INITIALIZE, headers, messages_of, open_session, sse_messages
 
 from mcpkit import Server
-from mcpkit.server.serving._http_run import _bind, http_implementation, serve_http
+from mcpkit.server.serving._http_run import http_implementation, serve_http
+from mcpkit.server.serving.listening_sockets import bind_sockets
 from mcpkit.transports.deployment.app import HttpSettings, McpHttpApp
 
 LIFESPAN_SERVER = """
@@ -367,7 +368,7 @@ def test_run_refuses_mixed_up_arguments() -> None:
 
 def test_a_name_is_bound_on_each_of_its_addresses_on_one_port() -> None:
     """`localhost` is 127.0.0.1 and often ::1 too: a client may try either first."""
-    sockets = _bind("localhost", 0)
+    sockets = bind_sockets("localhost", 0)
     try:
         names = {sock.getsockname()[0] for sock in sockets}
         ports = {sock.getsockname()[1] for sock in sockets}

@@ -16,7 +16,7 @@ from _serving import INITIALIZE, WAIT, headers, open_session, serving
 from _sse import Reader, message
 
 from mcpkit import Context, Server
-from mcpkit.protocol.sse import SSEParser
+from mcpkit.protocol.sse_parser import SSEParser
 from mcpkit.transports.deployment.app import McpHttpApp
 
 OLD = "2025-03-26"

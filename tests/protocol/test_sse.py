@@ -7,14 +7,13 @@ import pytest
 
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
 from mcpkit.protocol.sse import (
-    SSEEvent,
-    SSEParser,
     encode_comment,
     encode_event,
     encode_priming,
     encode_retry,
     encode_stream,
 )
+from mcpkit.protocol.sse_parser import SSEEvent, SSEParser
 
 
 def parse(stream: bytes) -> list[SSEEvent]:

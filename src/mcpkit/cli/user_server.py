@@ -65,7 +65,7 @@ def run(
 
         serve_http(server, dict(http_options or {}))
         return
-    from mcpkit.transports.stdio_server import take_process_stdio
+    from mcpkit.transports.process_stdio import take_process_stdio
 
     in_fd, out_fd = take_process_stdio()
     server = load_server(target, verbose=verbose)
@@ -87,7 +87,7 @@ def _use_store(server: Any, store: str | None) -> None:
 def _check_workers(server: Any, options: Mapping[str, Any]) -> None:
     """Refuse `--workers N` on a store the workers would not share, naming `--store` (the
     Server's `run()` refuses it too, in the words of its keywords)."""
-    from mcpkit.server.serving.transport_serving import unshared_refusal
+    from mcpkit.server.serving.supervising import unshared_refusal
 
     workers = options.get("workers", 1)
     refusal = unshared_refusal(server.store, workers, bool(options.get("stateless")))
@@ -202,7 +202,7 @@ def _import_user_code(what: str, load: Callable[[], Any], *, verbose: bool) -> A
                 f"mcpkit run: {_user_line(exc) or f'importing {what}'}: {exc}"
             ) from None
         traceback.print_exception(_from_user_frames(exc), file=sys.stderr)
-        # The words of take_process_stdio's refusal (stdio_server.py): the stdio was taken
+        # The words of take_process_stdio's refusal (process_stdio.py): the stdio was taken
         # by run() above, so a second taker is the user's own server.run() at import time;
         # over HTTP, Server.run() refuses with our own words.
         stdio_taken = isinstance(exc, TransportError) and "stdio is already used" in str(exc)

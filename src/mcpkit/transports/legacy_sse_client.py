@@ -16,7 +16,7 @@ with needs_extra("http"):
     import httpx
 
 from mcpkit.errors import AuthError, ConnectionClosed, RemoteProtocolError, TransportError
-from mcpkit.protocol.sse import SSEEvent, SSEParser
+from mcpkit.protocol.sse_parser import SSEEvent, SSEParser
 from mcpkit.runtime.authorizing import Authorizes, Authorizing, answered_within
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.transports.http_client._reading import identity_chunks
@@ -48,7 +48,7 @@ class StreamRefused(TransportError):
     """The GET that opens the SSE stream was answered with `status`, not a stream: the
     Streamable HTTP fallback reads a 404 as a wrong path, not as an old server.
 
-    A subclass, not a plain TransportError, so that `transports.connect` can tell "this URL
+    A subclass, not a plain TransportError, so that `transports.url_channel` can tell "this URL
     answered with an HTTP status" (status kept) from "it answered, but not as a legacy
     server", and word its error after the attempt that failed first.
     """

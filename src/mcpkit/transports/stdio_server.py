@@ -5,7 +5,8 @@ when this module takes over the process's real stdio it keeps a private duplicat
 stdout file descriptor for the protocol and points fd 1 (and `sys.stdout`) at stderr: a
 stray `print()` in a tool then lands in the log instead of corrupting the stream. Stdin is
 taken the same way and fd 0 is pointed at the null device, so a child process a tool starts
-cannot swallow protocol bytes.
+cannot swallow protocol bytes. Taking them is `process_stdio`; here are the channel and the
+reading and writing of the descriptors it is given.
 """
 
 from __future__ import annotations
@@ -18,31 +19,23 @@ import sys
 from collections.abc import Callable
 from typing import IO, Any, Final
 
-from mcpkit.errors import ConnectionClosed, TransportError
-from mcpkit.transports._lines import (
-    DEFAULT_MAX_MESSAGE_SIZE,
+from mcpkit.errors import ConnectionClosed
+from mcpkit.transports._lines import DEFAULT_MAX_MESSAGE_SIZE, LineBuffer
+from mcpkit.transports._pipes import (
     FlowControl,
-    LineBuffer,
     connect_read_fd,
     connect_write_fd,
     start_reader_thread,
 )
+from mcpkit.transports.process_stdio import Source, close_quietly, take_std_streams
 
-__all__ = [
-    "StdStream",
-    "StdioServerChannel",
-    "open_stdio_server_channel",
-    "take_process_stdio",
-]
+__all__ = ["StdStream", "StdioServerChannel", "open_stdio_server_channel"]
 
 #: A stream given in place of the process's own stdin or stdout: a file descriptor, or a
 #: file object (one with a working `fileno()` is used through its descriptor).
 StdStream = IO[bytes] | IO[str] | int
 
 _CLOSE_FLUSH_TIMEOUT: Final = 2.0  # seconds aclose() waits for queued output to drain
-#: Set once fds 0 and 1 have been taken: a second taker would duplicate fds that now point at
-#: the null device and stderr, and read or write nothing useful, so it is refused instead.
-_process_stdio_taken = False
 
 
 class StdioServerChannel:
@@ -220,7 +213,7 @@ async def open_stdio_server_channel(
     """
     buffer = LineBuffer(max_message_size)
     # Taken before anything else runs, so no output written from here on reaches fd 1.
-    in_source, out_target = _take_process_stdio(stdin is None, stdout is None)
+    in_source, out_target = take_std_streams(stdin is None, stdout is None)
     if stdin is not None:
         in_source = _own(stdin)
     if stdout is not None:
@@ -228,7 +221,7 @@ async def open_stdio_server_channel(
     try:
         stop_reading = await _start_reading(in_source, buffer)
     except BaseException:
-        _close_quietly(out_target)
+        close_quietly(out_target)
         raise
     # A pipe or socket gets an asyncio transport (flow control, and notice when the reader
     # leaves); anything else a worker thread, since the loop cannot poll it.
@@ -253,92 +246,6 @@ async def open_stdio_server_channel(
 
 
 # ------------------------------------------------------------------------ helpers
-
-#: Where bytes are read from or written to: our own descriptor (a duplicate, closed by us),
-#: or a caller's file object without a usable one (used as is, never closed by us).
-Source = int | IO[Any]
-
-
-def take_process_stdio() -> tuple[int, int]:
-    """Take this process's stdin and stdout for MCP: private duplicates of fds 0 and 1.
-
-    For a caller that must protect stdout before running other code (`mcpkit run` takes it
-    before importing the user's module); raises TransportError if the stdio is already taken.
-    """
-    in_fd, out_fd = _take_process_stdio(True, True)
-    assert isinstance(in_fd, int) and isinstance(out_fd, int)  # both taken: descriptors
-    return in_fd, out_fd
-
-
-def _take_process_stdio(take_in: bool, take_out: bool) -> tuple[Source, Source]:
-    """Duplicate fds 0 and 1 for the protocol; point fd 0 at the null device, fd 1 at stderr.
-
-    Order matters for fd 1 (spec: basic/transports, stdio: nothing but MCP messages on
-    stdout): text printed before this call (at import time, say) usually still sits in
-    `sys.stdout`'s buffer, so the protocol's copy is taken first, fd 1 is pointed at stderr,
-    and only then is that buffer flushed, onto stderr.
-    """
-    global _process_stdio_taken
-    if not (take_in or take_out):
-        return -1, -1
-    if _process_stdio_taken:
-        raise TransportError("this process's stdio is already used by an mcpkit channel")
-    in_fd = _dup_std(0) if take_in else -1
-    try:
-        out_fd = _dup_std(1) if take_out else -1
-    except BaseException:
-        _close_quietly(in_fd)
-        raise
-    if take_in:
-        _point_at_devnull(0, os.O_RDONLY)
-    if take_out:
-        _point_stdout_at_stderr()
-    _process_stdio_taken = True
-    return in_fd, out_fd
-
-
-def _flush_python_stdout(streams: tuple[IO[str] | None, ...]) -> None:
-    """Flush each stream, ignoring any error: a stream replaced or closed by the embedding
-    application must not stop the server from starting."""
-    for stream in streams:
-        if stream is not None:
-            with contextlib.suppress(Exception):
-                stream.flush()
-
-
-def _point_stdout_at_stderr() -> None:
-    """Point fd 1 and `sys.stdout` at stderr, then flush what Python still buffered for fd 1
-    (it lands on stderr, never in the protocol stream)."""
-    # Both: an application may have replaced sys.stdout, and each object has its own buffer.
-    buffered = (sys.stdout, sys.__stdout__)
-    try:
-        os.dup2(2, 1)
-    except OSError:  # no stderr either: print() output is discarded
-        _point_at_devnull(1, os.O_WRONLY)
-    _flush_python_stdout(buffered)
-    if sys.stderr is not None:
-        sys.stdout = sys.stderr
-
-
-def _dup_std(fd: int) -> int:
-    """A private duplicate of fd 0 or 1; TransportError when the process was started
-    without it (a closed stdin or stdout cannot carry the protocol)."""
-    try:
-        return os.dup(fd)
-    except OSError as exc:
-        name = "stdin" if fd == 0 else "stdout"
-        raise TransportError(f"cannot use this process's {name}: {exc.strerror}") from exc
-
-
-def _point_at_devnull(fd: int, flags: int) -> None:
-    """Make `fd` the null device: still a valid descriptor, so code that reads or writes it
-    (or a child that inherits it) sees end of file or a sink, and the number is not free
-    for the next open() to reuse. Best effort: failing leaves the fd as it was."""
-    with contextlib.suppress(OSError):
-        null = os.open(os.devnull, flags)
-        if null != fd:
-            os.dup2(null, fd)
-            os.close(null)
 
 
 def _own(stream: StdStream) -> Source:
@@ -382,7 +289,7 @@ async def _start_reading(source: Source, buffer: LineBuffer) -> Callable[[], Non
 
         # The thread closes the descriptor when it ends (closing it under a blocked read
         # would race with the reuse of its number).
-        return start_reader_thread(read_fd, buffer, on_exit=lambda: _close_quietly(fd))
+        return start_reader_thread(read_fd, buffer, on_exit=lambda: close_quietly(fd))
     # A text stream (sys.stdin-like) is read through its binary buffer: the protocol is
     # bytes. read1 returns what is available instead of waiting to fill READ_CHUNK, so a
     # message is not held back until more input arrives.
@@ -406,7 +313,7 @@ def _blocking_writer(target: Source) -> tuple[Callable[[bytes], None], Callable[
             while view:
                 view = view[os.write(fd, view) :]
 
-        return write_fd, lambda: _close_quietly(fd)
+        return write_fd, lambda: close_quietly(fd)
     raw: Any = getattr(target, "buffer", target)
 
     def write_object(data: bytes) -> None:
@@ -414,11 +321,3 @@ def _blocking_writer(target: Source) -> tuple[Callable[[bytes], None], Callable[
         raw.flush()
 
     return write_object, lambda: None
-
-
-def _close_quietly(source: Source) -> None:
-    """Close our own descriptor, if it is one (-1 means "not taken"); file objects are the
-    caller's and left open. Errors are ignored: this runs on cleanup paths."""
-    if isinstance(source, int) and source >= 0:
-        with contextlib.suppress(OSError):
-            os.close(source)

@@ -78,7 +78,7 @@ def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
         serve_http(_proxy(target, headers, args.max_sessions), options)
         return 0
-    from mcpkit.transports.stdio_server import take_process_stdio
+    from mcpkit.transports.process_stdio import take_process_stdio
 
     # Before anything else runs: stdout carries nothing but MCP messages (basic/transports).
     in_fd, out_fd = take_process_stdio()

@@ -28,6 +28,7 @@ from mcpkit.server.context import Context
 from mcpkit.server.core import ServerCore
 from mcpkit.server.handlers import LEGACY_HANDLERS, MODERN_HANDLERS, Handler
 from mcpkit.server.handlers.features import read_resource
+from mcpkit.server.handlers.mounted_items import shown_contents
 from mcpkit.server.handlers.routing import (
     extension_handler,
     masked,
@@ -35,7 +36,7 @@ from mcpkit.server.handlers.routing import (
     through_layers,
 )
 from mcpkit.server.middleware.chains import watched_event
-from mcpkit.server.mount import context_for, owner_of, shown_contents
+from mcpkit.server.mount import context_for, owner_of
 from mcpkit.server.request_facts import is_modern
 from mcpkit.server.session import Peer, ServerSessionHandle
 from mcpkit.types import ReadResourceRequestParams, ReadResourceResult

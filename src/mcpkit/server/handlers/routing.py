@@ -16,8 +16,8 @@ from mcpkit.runtime.handler_failure import log_handler_failure
 from mcpkit.runtime.layers import call_through
 from mcpkit.server.catalog.extension_methods import ExtensionMethod, serve
 from mcpkit.server.handlers import Handler
+from mcpkit.server.handlers.mounted_items import route
 from mcpkit.server.middleware.chains import chain_for
-from mcpkit.server.mount import route
 from mcpkit.server.request_facts import is_modern
 from mcpkit.server.tasks.augmented import task_of_answer
 from mcpkit.stores.deadline import StoreUnavailable, outage_message
@@ -38,7 +38,7 @@ def through_layers(
 ) -> Awaitable[Any]:
     """`handler`'s answer to the request of `ctx`, through `server`'s middleware (the first
     outermost), then, when servers are mounted in it, routed to the one that owns the item
-    (`mount.route`).
+    (`mounted_items.route`).
 
     Returns the awaitable rather than awaiting it, so that a request with no layer adds
     no coroutine of its own to the handler's."""

@@ -1,24 +1,25 @@
 """Serving a Server's Streamable HTTP app with uvicorn until SIGINT or SIGTERM: what
-`Server.run(transport="http")` and `mcpkit run --transport http` do."""
+`Server.run(transport="http")` and `mcpkit run --transport http` do. The sockets it serves
+are bound by `listening_sockets`; several workers are started by `supervising`."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import functools
 import importlib.util
 import logging
 import signal
 import socket
 import threading
-from collections.abc import Generator, Mapping
+from collections.abc import Generator
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 from mcpkit._extras import needs_extra
 from mcpkit.errors import MissingExtra
-from mcpkit.server.serving._workers import inherited_sockets, supervise, until_orphaned
+from mcpkit.server.serving._workers import inherited_sockets, until_orphaned
+from mcpkit.server.serving.listening_sockets import bind_sockets, url_of
 from mcpkit.transports.guards.origin import is_loopback_bind
 
 if TYPE_CHECKING:
@@ -53,9 +54,6 @@ DEFAULT_HTTP_IMPLEMENTATION: Final[HttpImplementation] = "auto"
 SHUTDOWN_GRACE: Final = 5
 #: uvicorn's own bound, past the grace: what is still open then is cut (with a traceback).
 SHUTDOWN_TIMEOUT: Final = SHUTDOWN_GRACE + 3
-#: Connections the kernel queues before accept: uvicorn's default, kept because these
-#: sockets are bound here, not by uvicorn, which would otherwise have set it.
-_BACKLOG: Final = 2048
 
 
 class HttpServable(Protocol):
@@ -109,10 +107,11 @@ async def serve_http(
     """Serve `server.http_app(path, ...)` on host:port (0: a free port, which the log names)
     until SIGINT or SIGTERM, then leave cleanly: streams end, the lifespan hook is left.
 
-    A worker started by `supervise_workers` serves the sockets it inherited instead of
-    binding its own. Mistakes a user makes on the command line (the extra missing, a port
-    in use, a setting that cannot serve on this host) end the program with a one-line
-    SystemExit rather than a traceback, since `mcpkit run` is this function's main caller."""
+    A worker started by `supervising.supervise_workers` serves the sockets it inherited
+    instead of binding its own. Mistakes a user makes on the command line (the extra
+    missing, a port in use, a setting that cannot serve on this host) end the program with a
+    one-line SystemExit rather than a traceback, since `mcpkit run` is this function's main
+    caller."""
     # Settings the app reads to protect against DNS rebinding: here they must describe the
     # sockets actually bound, so they are derived from host and port, never given.
     for taken in ("bind_host", "bind_port"):
@@ -128,7 +127,7 @@ async def serve_http(
     # Bound here rather than by uvicorn: port 0 must be known (for the app's Host check and
     # the log line) before the app is built, and a worker's sockets come from its supervisor.
     inherited = inherited_sockets()
-    sockets = inherited[0] if inherited is not None else _bind(host, port)
+    sockets = inherited[0] if inherited is not None else bind_sockets(host, port)
     try:
         bound = sockets[0].getsockname()[1]
         # DNS rebinding protection follows the address and port actually bound.
@@ -167,7 +166,7 @@ async def serve_http(
                 "serving %s over Streamable HTTP at %s (uvicorn, %s, %s); stop with Ctrl+C or "
                 "SIGTERM",
                 server.name,
-                _url(sockets[0], path),
+                url_of(sockets[0], path),
                 protocol,
                 _loop_name(),
             )
@@ -237,102 +236,10 @@ async def _serve_as_worker(
         watcher.cancel()
 
 
-def supervise_workers(
-    server: HttpServable,
-    workers: int,
-    *,
-    host: str,
-    port: int,
-    path: str,
-    env: Mapping[str, str] | None = None,
-) -> int:
-    """Bind `host`:`port` here and serve it with `workers` processes (`_workers.supervise`,
-    `env` added to their environment) until SIGINT or SIGTERM; the exit status.
-
-    The supervisor binds once and hands the same sockets to every worker, so that all
-    accept on one port and the kernel spreads connections among them; it serves nothing
-    itself."""
-    sockets = _bind(host, port)
-    try:
-        url = _url(sockets[0], path)
-        return supervise(sockets, workers, name=server.name, url=url, env=env)
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def _bind(host: str, port: int) -> list[socket.socket]:
-    """Listening sockets on every address `host` names (`localhost`: 127.0.0.1 and ::1, so a
-    client that tries either connects), all on one port: `port`, or the one the first got
-    for port 0. The error names what to change."""
-    try:
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except (socket.gaierror, OverflowError) as exc:
-        raise SystemExit(
-            f"cannot serve on {host}:{port} ({exc}): give an IP address or a name this machine "
-            "resolves, and a port from 0 to 65535"
-        ) from None
-    # getaddrinfo may give one address several times (once per protocol, say): one
-    # socket each, in its order, else the second bind of the same address fails.
-    addresses: list[tuple[int, str]] = []
-    for entry in found:
-        key = (int(entry[0]), str(entry[4][0]))
-        if key not in addresses:
-            addresses.append(key)
-    several = len(addresses) > 1
-    # The first socket settles the port (port 0: the kernel's choice); the others take the
-    # same one, so the one URL logged reaches the server over IPv4 and IPv6 alike.
-    first = _listen(*addresses[0], port, several=several, host=host)
-    sockets = [first]
-    chosen: int = first.getsockname()[1]
-    for other_family, address in addresses[1:]:
-        try:
-            sockets.append(_listen(other_family, address, chosen, several=several, host=host))
-        except SystemExit:  # another family that this machine cannot bind (no IPv6, say)
-            logger.debug("not listening on %s port %d too", address, chosen)
-    return sockets
-
-
-def _listen(family: int, address: str, port: int, *, several: bool, host: str) -> socket.socket:
-    """A listening socket on `address`:`port`; SystemExit naming `host` and what to change
-    when it cannot be bound (the port in use above all)."""
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        # A restarted server can bind at once, though its last connections still linger in
-        # TIME_WAIT on the port.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # An IPv6 socket may also take the port's IPv4 addresses (Linux's default): beside
-        # an IPv4 socket on the same port, that would make this bind fail as in use.
-        if several and family == socket.AF_INET6:  # beside an IPv4 socket on the same port
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        # Accepted sockets inherit it on Linux: without it Nagle holds a response's last
-        # write until the client's delayed ACK, up to 40 ms on every request.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((address, port))
-        sock.listen(_BACKLOG)
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise SystemExit(
-                f"cannot serve on {host}:{port}: the port is in use; give another port, or 0 "
-                "for a free one"
-            ) from None
-        raise SystemExit(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
-    return sock
-
-
 def _loop_name() -> str:
     """ "uvloop" or "asyncio": which event loop serves (run() picks uvloop when installed)."""
     loop_type = type(asyncio.get_running_loop())
     return "uvloop" if loop_type.__module__.startswith("uvloop") else "asyncio"
-
-
-def _url(sock: socket.socket, path: str) -> str:
-    """The URL a client reaches the app at through `sock`, for the log: the address as
-    bound (the port chosen for port 0), an IPv6 one in brackets as RFC 3986 writes it."""
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}{path}"
 
 
 def _warn_exposed(host: str, port: int, app: McpHttpApp) -> None:

@@ -1,5 +1,6 @@
 """Running a Server in the foreground (`Server.run()`): the event loop it runs on, a clean end
-on SIGTERM, and its refusal to serve while `mcpkit run` imports the user's file."""
+on SIGTERM, its logging to stderr, a store checked to answer before anything serves, and its
+refusal to serve while `mcpkit run` imports the user's file."""
 
 from __future__ import annotations
 
@@ -9,12 +10,24 @@ import logging
 import os
 import signal
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcpkit._extras import needs_extra
 from mcpkit.errors import MissingExtra
 
-__all__ = ["check_run_allowed", "loop_factory", "refusing_run", "until_terminated"]
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
+    from mcpkit.stores.url import Stores
+
+__all__ = [
+    "check_run_allowed",
+    "checked",
+    "log_to_stderr",
+    "loop_factory",
+    "refusing_run",
+    "until_terminated",
+]
 
 logger = logging.getLogger("mcpkit.server")
 
@@ -101,3 +114,27 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     # makes is uvloop's, and the application's own loops are left as they are.
     factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
     return factory
+
+
+async def checked(store: Stores, main: Coroutine[Any, Any, None]) -> None:
+    """`main`, once the store answers (`Stores.check`): a store that is down is one line and
+    a non-zero exit before anything serves."""
+    from mcpkit.stores.url import StoreUnavailable
+
+    try:
+        await store.check()
+    except StoreUnavailable as exc:
+        # Closed, never awaited: the coroutine was made by the caller, and Python would
+        # warn that it was never awaited.
+        main.close()
+        raise SystemExit(f"{exc}: start it, or give another store URL") from None
+    await main
+
+
+def log_to_stderr() -> None:
+    """Log INFO and above to stderr, unless the program configured logging itself.
+
+    stderr, never stdout: over stdio, stdout is the protocol's; and the "serving ... at URL"
+    line is how a user of `run()` learns where the server is, so INFO must show."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

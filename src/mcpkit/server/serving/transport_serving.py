@@ -4,7 +4,9 @@ the `Server` holds (its `serve`, `run_stdio`, `http_app` and `run` hand over to 
 builds the ASGI app, and `run()` does one or the other in the foreground.
 
 Each is a way into the server, not part of it: what they need of it is `Servable` (its
-sessions, its lifespan, building a session), so this module never names `Server`.
+sessions, its lifespan, building a session), so this module never names `Server`. What
+`run(workers=N)` does in the supervisor is `supervising`; what every `run()` sets up around
+serving (the loop, logging, a store that answers) is `_run`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.response import Response
-from mcpkit.server.serving._run import check_run_allowed, loop_factory, until_terminated
+from mcpkit.server.serving._run import (
+    check_run_allowed,
+    checked,
+    log_to_stderr,
+    loop_factory,
+    until_terminated,
+)
 
 if TYPE_CHECKING:
     from typing import Unpack
@@ -42,7 +50,7 @@ if TYPE_CHECKING:
     from mcpkit.transports.stdio_server import StdStream
     from mcpkit.types import Implementation
 
-__all__ = ["Servable", "TransportServing", "unshared_refusal"]
+__all__ = ["Servable", "TransportServing"]
 
 logger = logging.getLogger("mcpkit.server")
 
@@ -306,8 +314,10 @@ class TransportServing:
             # The same `run()` call runs in the supervisor and, again, in each worker (the
             # program is started anew): `is_worker` tells which one this process is.
             if workers > 1 and not is_worker():
+                from mcpkit.server.serving.supervising import supervise_run
+
                 stateless = settings.get("stateless", False)
-                _supervise(server, workers, host=host, port=port, path=path, stateless=stateless)
+                supervise_run(server, workers, host=host, port=port, path=path, stateless=stateless)
                 return
             if workers > 1:  # a worker: the supervisor's private store, if it made one
                 from mcpkit.server.serving._private_store import take_private_store
@@ -316,7 +326,7 @@ class TransportServing:
             main = serve_http(server, host=host, port=port, path=path, http=http, **settings)
         else:
             raise ValueError(f"unknown transport {transport!r}: use 'stdio' or 'http'")
-        _log_to_stderr()
+        log_to_stderr()
         # Ctrl+C ends a foreground server as the user meant it to, without a traceback; the
         # store is closed in the same loop whatever ended the serving, so Redis or SQLite
         # connections are released rather than left to the interpreter's exit.
@@ -325,101 +335,6 @@ class TransportServing:
             asyncio.Runner(loop_factory=factory) as runner,
         ):
             try:
-                runner.run(_checked(server.store, main))
+                runner.run(checked(server.store, main))
             finally:
                 runner.run(server.store.aclose())
-
-
-def _supervise(
-    server: Servable, workers: int, *, host: str, port: int, path: str, stateless: bool
-) -> None:
-    """Serve with `workers` processes, once the store is one they share and it answers: a
-    private SQLite store when the server was given none."""
-    from mcpkit.server.serving._http_run import supervise_workers
-    from mcpkit.server.serving._private_store import private_store
-
-    _log_to_stderr()
-    # `private_store` puts a SQLite file where the workers will all find it (its path in
-    # `env`), and removes it when they have stopped: the default store works with workers.
-    with private_store(server, workers, stateless) as env:
-        refusal = unshared_refusal(server.store, workers, stateless)
-        if refusal is not None:
-            raise SystemExit(
-                f"workers={workers} needs {refusal}: give store='redis://HOST:PORT/DB'"
-                f"{_ON_ONE_HOST}"
-            )
-        # Checked once here, so an unreachable store is one error at startup instead of N
-        # workers failing and being restarted in a loop.
-        with asyncio.Runner(loop_factory=loop_factory()) as runner:
-            runner.run(_checked_then_closed(server.store))  # the workers open their own
-        _warn_unshared(server.store, workers)
-        code = supervise_workers(server, workers, host=host, port=port, path=path, env=env)
-    if code:
-        raise SystemExit(code)
-
-
-#: How a refusal of an unshared store names SQLite, after the Redis URL it suggests.
-_ON_ONE_HOST = " (or sqlite:///PATH, on one host)"
-
-
-def unshared_refusal(store: Stores, workers: int, stateless: bool) -> str | None:
-    """What `workers` processes need that `store` is not, or None when they can serve on it.
-
-    A store the workers do not share (`memory://`) would serve a 2025-11-25 session in the
-    one worker that opened it and answer its requests that reach another with 404: never
-    served, whatever the warning said (issue 38). Stateless serving keeps no session, and
-    the store a server gets when given none is replaced by a private SQLite one
-    (`mcpkit.server.serving._private_store`)."""
-    if workers <= 1 or store.shared or stateless or store.default:
-        return None
-    return (
-        f"a store the workers share, and {store.url} is each worker's own (a 2025-11-25 "
-        "session would be answered 404 by the other workers)"
-    )
-
-
-async def _checked(store: Stores, main: Coroutine[Any, Any, None]) -> None:
-    """`main`, once the store answers (`Stores.check`): a store that is down is one line and
-    a non-zero exit before anything serves."""
-    from mcpkit.stores.url import StoreUnavailable
-
-    try:
-        await store.check()
-    except StoreUnavailable as exc:
-        # Closed, never awaited: the coroutine was made by the caller, and Python would
-        # warn that it was never awaited.
-        main.close()
-        raise SystemExit(f"{exc}: start it, or give another store URL") from None
-    await main
-
-
-async def _checked_then_closed(store: Stores) -> None:
-    """The supervisor of several workers checks the store they will open, then lets it go."""
-    try:
-        await _checked(store, asyncio.sleep(0))
-    finally:
-        await store.aclose()
-
-
-def _log_to_stderr() -> None:
-    """Log INFO and above to stderr, unless the program configured logging itself.
-
-    stderr, never stdout: over stdio, stdout is the protocol's; and the "serving ... at URL"
-    line is how a user of `run()` learns where the server is, so INFO must show."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-
-
-def _warn_unshared(store: Stores, workers: int) -> None:
-    """Say what several workers cannot do with a store they do not share live."""
-    if store.shared:  # Redis, or SQLite, which carries the same between the processes of a host
-        return
-    logger.warning(  # stateless (`unshared_refusal` lets nothing else through)
-        "%d stateless workers on %s: a task lives in the worker that made it (the others "
-        "answer that it does not exist), list_changed and resources/updated reach only "
-        "the listens of the worker that announced them, and a single-use requestState is "
-        "spent only in the worker it reached (a replayed retry may run again on another); "
-        "give --store redis://HOST:PORT/DB to share them",
-        workers,
-        store.url,
-    )

@@ -19,7 +19,7 @@ _ENDPOINT_NAMED = "MCP endpoint is "
 
 
 # A ConnectionClosed: to a runtime that does not know of the fallback, the Streamable HTTP
-# channel has ended, which is true; `transports.connect` catches it and carries on.
+# channel has ended, which is true; `transports.url_channel` catches it and carries on.
 class LegacyFallback(ConnectionClosed):
     """The server refused our initialize POST with 400, 404 or 405: it may speak the old
     HTTP+SSE transport (basic/transports, "Backwards Compatibility"). `Client` acts on it by

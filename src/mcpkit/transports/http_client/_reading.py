@@ -16,7 +16,7 @@ with needs_extra("http"):
     import httpx
 
 from mcpkit.errors import RemoteProtocolError
-from mcpkit.protocol.sse import SSEParser
+from mcpkit.protocol.sse_parser import SSEParser
 from mcpkit.transports.http_client._wire import is_answer
 from mcpkit.types import RequestId
 

@@ -1,7 +1,9 @@
 """`StreamableHttpTransport`: the client end of Streamable HTTP as a `MessageChannel` (spec:
 basic/transports, "Streamable HTTP"). Each message our session sends is one POST, run in a
 task of its own so a long answer never holds the next one; what the server sends on any
-stream (POST answers, the GET stream) comes out of `receive()`."""
+stream (POST answers, the GET stream) comes out of `receive()`. The initialize of a
+session-based revision is `_session_start`; a request HTTP failed is answered by
+`_failed_requests`."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from mcpkit._extras import needs_extra
 with needs_extra("http"):
     import httpx
 
-from mcpkit.errors import ConnectionClosed, ConnectionFailed, InvalidUrl, RemoteProtocolError
+from mcpkit.errors import ConnectionClosed, ConnectionFailed, InvalidUrl
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
 from mcpkit.runtime.authorizing import Authorizes, Authorizing
 from mcpkit.transports.endpoint_url import check_endpoint_url
@@ -24,31 +26,21 @@ from mcpkit.transports.http_client._endpoint_requests import (
     ModernHeaders,
     RequestFailed,
 )
-from mcpkit.transports.http_client._fallback import LegacyFallback
+from mcpkit.transports.http_client._failed_requests import FailedRequests, unexpected
 from mcpkit.transports.http_client._follow import StreamFollower
-from mcpkit.transports.http_client._reading import Inbox, read_bounded
+from mcpkit.transports.http_client._reading import Inbox
 from mcpkit.transports.http_client._renewal import SessionRenewal
+from mcpkit.transports.http_client._session_start import SessionStart
 from mcpkit.transports.http_client._wire import (
-    REFUSAL_LIMIT,
     Head,
-    describe_page,
-    error_reply,
-    falls_back_to_legacy,
-    negotiated_version,
     read_head,
     read_params,
-    read_refusal,
 )
 from mcpkit.types import RequestId
 
 __all__ = ["StreamableHttpTransport"]
 
 logger = logging.getLogger("mcpkit.client.http")
-
-# Failed requests kept for the runtime to take (`failed_here`). Bounded: the runtime takes
-# one only when it reads the matching error answer, and a request whose caller timed out
-# first is never asked about, so without a bound they would pile up.
-_MAX_FAILURES = 256
 
 
 class StreamableHttpTransport:
@@ -123,8 +115,9 @@ class StreamableHttpTransport:
         # The task following each request's answer, by request id: a cancellation names the
         # request, and the task to stop is found here.
         self._requests: dict[RequestId, asyncio.Task[None]] = {}
-        # Requests HTTP could not carry, answered here: what their callers get instead.
-        self._failures: dict[RequestId, ConnectionFailed] = {}
+        # Both the initialize and every later request end an HTTP failure as an error answer.
+        self._failed = FailedRequests(self._inbox)
+        self._start = SessionStart(self._endpoint, self._follower, self._inbox, self._failed)
         self._closed = False
 
     @property
@@ -195,12 +188,12 @@ class StreamableHttpTransport:
         """The exception for our request `request_id` if HTTP could not carry it (refused,
         reset, a name that does not resolve: `ChannelExtras.failed_here`), else None: its
         error answer came from the server."""
-        return self._failures.pop(request_id, None) if self._failures else None
+        return self._failed.take(request_id)
 
     async def receive(self) -> bytes:
         """The next message the server sent on any stream. Raises why the transport ended:
         ConnectionClosed, or LegacyFallback when the server refused our initialize in the
-        way an HTTP+SSE server does (`transports.connect` then switches transports)."""
+        way an HTTP+SSE server does (`transports.url_channel` then switches transports)."""
         return await self._inbox.get()
 
     async def send(self, data: bytes) -> None:
@@ -229,7 +222,7 @@ class StreamableHttpTransport:
         # spec's remedy is a new initialize (basic/transports, "Session Management" 4).
         if head.method == "initialize" and head.id is not None:
             self._renewal.initialize_body = data
-            self._spawn(self._initialize(data, head.id))
+            self._spawn(self._start.run(data, head.id))
         elif head.method == "notifications/initialized":
             # Awaited, so the server knows the session is initialized before our next request,
             # and the GET stream is open before a call whose messages may go there.
@@ -267,84 +260,6 @@ class StreamableHttpTransport:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    # ------------------------------------------------------------- initialize
-
-    async def _initialize(self, data: bytes, rid: RequestId) -> None:
-        """POST our initialize and deliver its answer, taking the session id it gives.
-
-        A POST that cannot be sent at all ends the whole inbox: without a session there is
-        nothing else to send, and the connect should hear why at once. A refusal with a
-        status an HTTP+SSE server gives ends it with LegacyFallback; any other refusal, or
-        a failure while reading the answer, is an error answer to the initialize.
-        """
-        try:
-            # No session id: a stale one from an earlier session must not go with a new start.
-            response = await self._endpoint.post(data, streaming=True, with_session=False)
-        except RequestFailed as exc:
-            self._inbox.end(ConnectionClosed(str(exc)))
-            return
-        except Exception as exc:  # see _request: the connect must not wait for its timeout
-            failed = _unexpected("initialize", self._endpoint.url, exc)
-            self._inbox.end(ConnectionClosed(str(failed)))
-            return
-        stream = self._follower.answer_stream(rid)
-        deliver = self._deliver_initialize
-        try:
-            try:
-                if response.status_code >= 400:
-                    await self._refused_initialize(response, data, rid)
-                    return
-                if not self._endpoint.take_session_id(response):
-                    self._inbox.end(ConnectionClosed(self._endpoint.bad_session_id(response)))
-                    return
-                await self._follower.read_answer(response, stream, deliver, "initialize")
-            finally:
-                await response.aclose()
-            if not stream.answered:
-                await self._follower.resume(stream, deliver, "initialize")
-        except RequestFailed as exc:
-            await self._answer_failed(rid, exc)
-        except Exception as exc:
-            await self._answer_failed(rid, _unexpected("initialize", self._endpoint.url, exc))
-
-    async def _answer_failed(self, rid: RequestId, exc: RequestFailed) -> None:
-        """Answer our own request that HTTP failed, so the session forgets it and its caller
-        stops waiting; a failure of the connection itself is a `ConnectionFailed` for the
-        caller (the runtime asks `failed_here`), the server's refusal a PeerError."""
-        # Only failures of the connection are kept for `failed_here`: the runtime raises
-        # those as ConnectionFailed (trying again may help); a server's refusal stays an error.
-        if exc.data is not None and "transportError" in exc.data:
-            if len(self._failures) >= _MAX_FAILURES:  # answers nobody took (timed out)
-                del self._failures[next(iter(self._failures))]
-            self._failures[rid] = ConnectionFailed(str(exc))
-        await self._inbox.put(error_reply(rid, str(exc), code=exc.code, data=exc.data))
-
-    async def _deliver_initialize(self, data: bytes, final: bool) -> None:
-        """Deliver the initialize answer, taking the negotiated version from it first: each
-        later request carries it as MCP-Protocol-Version ("Protocol Version Header")."""
-        if final:  # learnt before the answer reaches the session, which then says initialized
-            self._endpoint.protocol_version = negotiated_version(data)
-        await self._inbox.put(data)
-
-    async def _refused_initialize(self, response: httpx.Response, data: bytes, rid: Any) -> None:
-        """Tell the session why initialize was refused: LegacyFallback (400, 404, 405, per
-        "Backwards Compatibility"), carrying the body's reason for the error message if the
-        old transport fails too, or else an error answer to the initialize."""
-        status = response.status_code
-        try:
-            body = await read_bounded(response, REFUSAL_LIMIT) or b""
-        except RemoteProtocolError:  # compressed: not read, its status says enough
-            body = b""
-        kind = response.headers.get("content-type", "")
-        page = describe_page(body, kind, status)
-        message, code = (page, None) if page else read_refusal(body, status=status)
-        url = self._endpoint.url
-        if falls_back_to_legacy(status):
-            self._inbox.end(LegacyFallback(url, status, message, data, page=page is not None))
-            return
-        failed = RequestFailed.status("initialize", url, status, message, code)
-        await self._inbox.put(error_reply(rid, str(failed), code=failed.code, data=failed.data))
-
     # --------------------------------------------------------------- requests
 
     def _send_modern(self, data: bytes, head: Head) -> None:
@@ -375,7 +290,7 @@ class StreamableHttpTransport:
     ) -> None:
         """POST one request and follow its answer, as JSON or an SSE stream, to the end,
         resuming the stream if it drops (session-based revisions only). Every failure ends
-        as an error answer to the request (`_answer_failed`), never as an exception out of
+        as an error answer to the request (`FailedRequests.answer`), never as an exception out of
         the task, where nobody would see it and the caller would wait for its timeout.
         """
         rid = head.id
@@ -404,9 +319,9 @@ class StreamableHttpTransport:
                     )
                 await self._follower.resume(stream, deliver, head.method)
         except RequestFailed as exc:
-            await self._answer_failed(rid, exc)
+            await self._failed.answer(rid, exc)
         except Exception as exc:
-            await self._answer_failed(rid, _unexpected(head.method, self._endpoint.url, exc))
+            await self._failed.answer(rid, unexpected(head.method, self._endpoint.url, exc))
         finally:
             # Only our own entry, if still there: a cancellation has removed it already, and
             # a later request given the same id (ids are the session's) keeps its own.
@@ -435,15 +350,3 @@ class StreamableHttpTransport:
             logger.warning("%s was refused: %s", what, exc)
         finally:
             await response.aclose()
-
-
-def _unexpected(method: str, url: str, exc: Exception) -> RequestFailed:
-    """A request's task met an exception nothing below it maps (an httpx error of a kind it
-    should not raise here, a custom httpx transport's, a bug of ours): it fails the request,
-    as a transport failure, rather than escape the task and leave its caller waiting for the
-    timeout. Logged with its traceback, since nobody expects it."""
-    logger.error("%s to %s failed", method, url, exc_info=exc)
-    return RequestFailed(
-        f"{method}: sending it to {url} failed: {type(exc).__name__}: {exc}",
-        data={"transportError": type(exc).__name__},
-    )

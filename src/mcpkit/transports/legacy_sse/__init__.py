@@ -1,7 +1,8 @@
 """The server side of the deprecated HTTP+SSE transport of protocol 2024-11-05 (2025-11-25
 basic/transports, "Backwards Compatibility"), a binding of its own beside Streamable HTTP's:
 a GET opens a session's SSE stream, whose first event names the URL its client POSTs each
-message to (`endpoint`), each session one channel, protocol session and stream
+message to (`endpoint`; what such a POST is checked against and answered with,
+`message_posts`), each session one channel, protocol session and stream
 (`legacy_session`). It builds on the Streamable HTTP binding (`transports.http`: its checks,
 session registry, streams and token check), which never imports it; the app that serves both
 is `transports.deployment.app`. The client side is `transports.legacy_sse_client`."""

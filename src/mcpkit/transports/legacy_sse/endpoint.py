@@ -1,23 +1,24 @@
 """The legacy HTTP+SSE transport of protocol 2024-11-05, served beside the Streamable HTTP
 endpoint (2025-11-25 basic/transports, "Backwards Compatibility"): a GET opens a session's SSE
-stream, whose first event names the URL its client POSTs each message to."""
+stream, whose first event names the URL its client POSTs each message to.
+
+The routes, the stream and the session registry live here; what a POST is checked against
+and answered with is `message_posts`."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import re
 import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from mcpkit._asgi import Receive, Scope, Send, send_whole, values_of
+from mcpkit._asgi import Receive, Scope, Send, values_of
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
-from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.sse import encode_comment, encode_event
 from mcpkit.stores.sessions import owner_key
@@ -31,14 +32,12 @@ from mcpkit.transports.http._exchange import (
     send_refusal,
 )
 from mcpkit.transports.http.checks import (
-    MAX_SESSION_ID_LENGTH,
     Refusal,
     check_accept,
     check_content_length,
     check_content_type,
     check_origin,
     client_address,
-    refuse,
 )
 from mcpkit.transports.http.live_sessions import (
     HostServer,
@@ -50,23 +49,24 @@ from mcpkit.transports.http.live_sessions import (
 )
 from mcpkit.transports.http.stream_storing import QueuedBudget
 from mcpkit.transports.legacy_sse.legacy_session import LegacyChannel, LegacySession
+from mcpkit.transports.legacy_sse.message_posts import (
+    busy_session,
+    only_method,
+    query_session,
+    submit,
+    unknown_session,
+)
 
 __all__ = ["LegacySse", "LegacySseEndpoint", "legacy_endpoint"]
 
 logger = logging.getLogger("mcpkit.http")
 
-#: The 400 for a body refused as a whole carries the JSON-RPC error the session wrote.
-_JSON: Final = ((b"content-type", b"application/json"),)
 _SSE_HEADERS: Final = (
     (b"content-type", b"text/event-stream"),
     # Proxies must neither cache nor buffer a stream (nginx reads X-Accel-Buffering).
     (b"cache-control", b"no-cache"),
     (b"x-accel-buffering", b"no"),
 )
-# The ids `new_session_id` makes are URL-safe base64; anything else names no session.
-# Checked before the lookup, so a hostile query (huge, or full of odd bytes) is refused with a
-# 400 without touching the registry, and never echoed back in a message at full length.
-_SESSION_ID: Final = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_SESSION_ID_LENGTH}}}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +177,7 @@ class LegacySseEndpoint:
         when every session that could make room is busy.
         """
         headers = scope["headers"]
-        refusal = _only(scope["method"], "GET")
+        refusal = only_method(scope["method"], "GET")
         if refusal is None and values_of(headers, b"accept"):
             refusal = check_accept("GET", headers)  # no Accept at all is what old clients send
         owner = None if token is None else identity_of(token)
@@ -282,11 +282,11 @@ class LegacySseEndpoint:
         """
         headers = scope["headers"]
         refusal = (
-            _only(scope["method"], "POST")
+            only_method(scope["method"], "POST")
             or check_content_type(headers)
             or check_content_length(headers, self.max_message_size)
         )
-        found = _query_session(scope) if refusal is None else refusal
+        found = query_session(scope) if refusal is None else refusal
         if isinstance(found, Refusal):
             await send_refusal(send, found)
             return
@@ -296,7 +296,7 @@ class LegacySseEndpoint:
         # A full session is refused before its body is read: reading it would hold it in
         # memory behind answers the client is not reading (429, with Retry-After).
         if session is None or session.channel.full:
-            await send_refusal(send, _unknown(found) if session is None else _busy())
+            await send_refusal(send, unknown_session(found) if session is None else busy_session())
             return
         body = await read_body(receive, self.max_message_size, self.bodies)
         # Scopes per message, as on the MCP endpoint: the token may allow some tools and
@@ -309,29 +309,7 @@ class LegacySseEndpoint:
             await send_refusal(send, body)
         elif body is not None:
             info = RequestInfo("http", headers, client_address(scope), token)
-            await self._submit(session, body, info, send)
-
-    async def _submit(
-        self, session: LegacySession, body: bytes, info: RequestInfo, send: Send
-    ) -> None:
-        """202 once the session has read the body (every answer goes on the stream), 400
-        with the JSON-RPC error when the body as a whole is refused (not JSON-RPC).
-
-        Waiting for the read, rather than answering 202 at once, is the back-pressure: a
-        client that POSTs faster than its session reads waits on its own requests, and
-        `full` bounds how many can wait. A session that ended first gets a 404.
-        """
-        try:
-            refused = await session.channel.submit(body, info)
-        except ConnectionClosed:
-            refused = None
-        if refused is None:
-            await send_refusal(send, _ended())
-        elif refused:
-            await send_refusal(send, Refusal(400, "not a JSON-RPC message", refused[0], _JSON))
-        else:
-            session.prune()
-            await send_whole(send, 202, b"Accepted", ((b"content-type", b"text/plain"),))
+            await submit(session, body, info, send)
 
     # ---------------------------------------------------------------- sessions
 
@@ -419,56 +397,3 @@ async def _close_on_disconnect(receive: Receive, session: LegacySession) -> None
         pass
     session.channel.stream.close()
     session.channel.close()
-
-
-def _query_session(scope: Scope) -> str | Refusal:
-    """The one `session_id` of the query, or the 400 saying what is wrong with it.
-
-    Two ids are refused, not resolved: a proxy or attacker adding a second must not pick
-    which session the body goes to.
-    """
-    query = bytes(scope.get("query_string", b"")).decode("latin-1")
-    try:
-        values = urllib.parse.parse_qs(query, max_num_fields=20).get("session_id", [])
-    except ValueError:  # more than 20 fields: no client of ours sends them
-        values = ["?"]
-    if not values:
-        return refuse(
-            400,
-            "no session_id in the query: POST to the URL the stream's endpoint event named",
-        )
-    if len(values) > 1 or not _SESSION_ID.fullmatch(values[0]):
-        return refuse(400, "session_id is malformed: send it as the endpoint event gave it")
-    return values[0]
-
-
-def _only(method: str, allowed: str) -> Refusal | None:
-    """405 with Allow for any other method (RFC 9110 requires the header with a 405)."""
-    if method == allowed:
-        return None
-    message = f"method {method[:20]!r} is not offered here: use {allowed}"
-    return refuse(405, message, headers=((b"allow", allowed.encode()),))
-
-
-def _unknown(sid: str) -> Refusal:
-    """404 for an id that names no live session of this identity. Another owner's session
-    gets the same answer, so a client cannot learn which ids exist."""
-    return refuse(
-        404,
-        f"session {sid[:MAX_SESSION_ID_LENGTH]!r} is unknown or ended: open a new SSE stream",
-    )
-
-
-def _ended() -> Refusal:
-    """404 for a body whose session ended while it waited; the client must reconnect."""
-    return refuse(404, "the session ended before reading this message: open a new SSE stream")
-
-
-def _busy() -> Refusal:
-    """429 while the session is `full`: the client should read its stream, then retry."""
-    return refuse(
-        429,
-        "too many messages of this session wait to be read: read the SSE stream, whose "
-        "unread answers keep the session from reading more",
-        headers=((b"retry-after", b"1"),),
-    )

@@ -13,7 +13,8 @@ import asyncio
 import contextlib
 from typing import Final, cast
 
-from mcpkit.transports._lines import FlowControl, LineBuffer, tune_read_transport
+from mcpkit.transports._lines import LineBuffer
+from mcpkit.transports._pipes import FlowControl, tune_read_transport
 from mcpkit.transports.stdio_client._stderr import StderrForwarder, StderrTail
 
 __all__ = ["EXIT_GRACE", "KILL_TIMEOUT", "ServerProcessProtocol", "stop_process"]

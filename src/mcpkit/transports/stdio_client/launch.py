@@ -16,7 +16,8 @@ import subprocess
 import sys
 
 from mcpkit.errors import TransportError
-from mcpkit.transports._lines import FlowControl, LineBuffer
+from mcpkit.transports._lines import LineBuffer
+from mcpkit.transports._pipes import FlowControl
 from mcpkit.transports.stdio_client._process import ServerProcessProtocol
 from mcpkit.transports.stdio_client._stderr import StderrTail, stderr_forwarder
 from mcpkit.transports.stdio_client.parameters import StdioParameters, default_environment
