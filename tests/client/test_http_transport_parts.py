@@ -8,12 +8,12 @@ import pytest
 
 from mcpkit.transports.http_client._endpoint_requests import EndpointRequests
 from mcpkit.transports.http_client._follow import StreamFollower
-from mcpkit.transports.http_client._renewal import SessionRenewal
+from mcpkit.transports.http_client._renewal import Renewal
 from mcpkit.transports.http_client.transport import StreamableHttpTransport
 
 
 @pytest.mark.parametrize(
-    "part", [StreamableHttpTransport, EndpointRequests, StreamFollower, SessionRenewal]
+    "part", [StreamableHttpTransport, EndpointRequests, StreamFollower, Renewal]
 )
 def test_each_part_is_a_class_of_its_own(part: type) -> None:
     # Before: StreamableHttpTransport(StreamFollower(EndpointRequests)), one class in three

@@ -53,7 +53,7 @@ _QUESTIONS: Final = frozenset({"elicitation/create", "sampling/createMessage", "
 _PASSED: Final = frozenset({"notifications/message", "notifications/elicitation/complete"})
 
 
-class _SessionAsker(SessionHolder):
+class _DownstreamAsker(SessionHolder):
     """The holder of one session's link: the upstream's question goes to the forwarded
     request it most likely belongs to (a mounted entry's call, which asks through its
     Context), else to the session's client as a request of its own."""
@@ -137,7 +137,7 @@ class SessionLinks:
             await self._make_room()
         self._opening += 1
         try:
-            holder = _SessionAsker(handle, self.request_timeout)
+            holder = _DownstreamAsker(handle, self.request_timeout)
             link, _ = await open_link(self.settings, self, holder, self._hello_of(ctx))
         finally:
             self._opening -= 1

@@ -42,12 +42,12 @@ from mcpkit.transports.http.live_sessions import (
 from mcpkit.transports.http.own_calls import OwnCalls
 from mcpkit.transports.http.streams import HttpChannel, Stream, StreamSettings
 
-__all__ = ["AppSessions", "EndsWithSessions", "ToldOfShutdown", "store_down"]
+__all__ = ["AppSessions", "EndsAtShutdown", "ToldOfShutdown", "store_down"]
 
 logger = logging.getLogger("mcpkit.http")
 
 
-class EndsWithSessions(Protocol):
+class EndsAtShutdown(Protocol):
     """Another endpoint whose streams and sessions end with these (the legacy HTTP+SSE one,
     `transports.legacy_sse`): named by what it does, so the binding imports no endpoint
     beside it."""
@@ -85,7 +85,7 @@ class AppSessions:
         session_idle_timeout: float,
         streams: StreamSettings,
         json_response: bool,
-        legacy: EndsWithSessions | None,
+        legacy: EndsAtShutdown | None,
         own_calls: OwnCalls,
         health: ToldOfShutdown,
         clock: Callable[[], float],

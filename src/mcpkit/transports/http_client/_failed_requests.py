@@ -2,7 +2,7 @@
 answer in the inbox, so its caller stops waiting, and a failure of the connection itself is
 kept for the runtime to raise as `ConnectionFailed` (`failed_here`).
 
-Apart from `transport` because both the initialize (`_session_start`) and every later
+Apart from `transport` because both the initialize (`_initialize_post`) and every later
 request end their failures here, the same way.
 """
 

@@ -17,7 +17,7 @@ from mcpkit.transports.http_client._follow import StreamFollower
 from mcpkit.transports.http_client._wire import negotiated_version, read_head
 from mcpkit.types import RequestId
 
-__all__ = ["SessionRenewal"]
+__all__ = ["Renewal"]
 
 logger = logging.getLogger("mcpkit.client.http")
 
@@ -26,7 +26,7 @@ logger = logging.getLogger("mcpkit.client.http")
 _REPLAYED = "initialize (for a new session)"
 
 
-class SessionRenewal:
+class Renewal:
     """Keeps the initialize and initialized our session began with, and starts a new session
     with them in place of one the server ended."""
 

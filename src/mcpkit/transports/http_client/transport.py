@@ -2,7 +2,7 @@
 basic/transports, "Streamable HTTP"). Each message our session sends is one POST, run in a
 task of its own so a long answer never holds the next one; what the server sends on any
 stream (POST answers, the GET stream) comes out of `receive()`. The initialize of a
-session-based revision is `_session_start`; a request HTTP failed is answered by
+session-based revision is `_initialize_post`; a request HTTP failed is answered by
 `_failed_requests`."""
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from mcpkit.transports.http_client._endpoint_requests import (
 )
 from mcpkit.transports.http_client._failed_requests import FailedRequests, unexpected
 from mcpkit.transports.http_client._follow import StreamFollower
+from mcpkit.transports.http_client._initialize_post import InitializePost
 from mcpkit.transports.http_client._reading import Inbox
-from mcpkit.transports.http_client._renewal import SessionRenewal
-from mcpkit.transports.http_client._session_start import SessionStart
+from mcpkit.transports.http_client._renewal import Renewal
 from mcpkit.transports.http_client._wire import (
     Head,
     read_head,
@@ -105,7 +105,7 @@ class StreamableHttpTransport:
             max_reconnects=max_reconnects,
             reconnect_delay=reconnect_delay,
         )
-        self._renewal = SessionRenewal(self._endpoint, self._follower)
+        self._renewal = Renewal(self._endpoint, self._follower)
         #: Set while speaking a modern revision (2026-07-28): the headers each request
         #: carries beside its body, from its method and params (`Client` gives it).
         self._modern_headers: ModernHeaders | None = None
@@ -117,7 +117,7 @@ class StreamableHttpTransport:
         self._requests: dict[RequestId, asyncio.Task[None]] = {}
         # Both the initialize and every later request end an HTTP failure as an error answer.
         self._failed = FailedRequests(self._inbox)
-        self._start = SessionStart(self._endpoint, self._follower, self._inbox, self._failed)
+        self._start = InitializePost(self._endpoint, self._follower, self._inbox, self._failed)
         self._closed = False
 
     @property
@@ -218,7 +218,7 @@ class StreamableHttpTransport:
             task = self._requests.pop(head.cancels, None)
             if task is not None:
                 task.cancel()
-        # Kept for SessionRenewal: a 404 later means the server forgot the session, and the
+        # Kept for Renewal: a 404 later means the server forgot the session, and the
         # spec's remedy is a new initialize (basic/transports, "Session Management" 4).
         if head.method == "initialize" and head.id is not None:
             self._renewal.initialize_body = data

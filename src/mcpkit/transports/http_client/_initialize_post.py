@@ -5,7 +5,7 @@ which is either an error answer or, with a status an HTTP+SSE server gives, the
 "Backwards Compatibility").
 
 Apart from `transport` because a session starts once, and everything here is about that
-start; the transport hands each initialize to `SessionStart.run`.
+start; the transport hands each initialize to `InitializePost.run`.
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ from mcpkit.transports.http_client._wire import (
 )
 from mcpkit.types import RequestId
 
-__all__ = ["SessionStart"]
+__all__ = ["InitializePost"]
 
 
-class SessionStart:
+class InitializePost:
     """Runs the initialize of a session-based revision for `StreamableHttpTransport`: it
     posts through `endpoint`, reads the answer with `follower` into `inbox`, and ends a
     failed one through `failed`."""
