@@ -380,6 +380,12 @@ def test_a_name_is_bound_on_each_of_its_addresses_on_one_port() -> None:
     assert len(ports) == 1 and ports != {0}
 
 
+@pytest.mark.parametrize("port", [-1, 65536, 70000, 2**31])
+def test_a_port_out_of_range_is_one_line_naming_the_range(port: int) -> None:
+    with pytest.raises(SystemExit, match="give a port from 0 to 65535"):
+        bind_sockets("127.0.0.1", port)
+
+
 def test_auto_picks_httptools_when_installed() -> None:
     installed = importlib.util.find_spec("httptools") is not None
     assert http_implementation("auto") == ("httptools" if installed else "h11")

@@ -26,6 +26,10 @@ def bind_sockets(host: str, port: int) -> list[socket.socket]:
     """Listening sockets on every address `host` names (`localhost`: 127.0.0.1 and ::1, so a
     client that tries either connects), all on one port: `port`, or the one the first got
     for port 0. The error names what to change."""
+    # Checked here, not left to the bind: getaddrinfo takes a port up to 2**31 and wraps it
+    # (70000 comes back as 4464), and the bind then raises OverflowError, not OSError.
+    if not 0 <= port <= 65535:
+        raise SystemExit(f"cannot serve on {host}:{port}: give a port from 0 to 65535")
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, OverflowError) as exc:
