@@ -56,7 +56,7 @@ async def get_prompt(ctx: Reader, name: str, arguments: dict[str, str] | None) -
     """prompts/get of `name` as the caller of `ctx` would get it (`handlers.features`): the
     same messages, the same error for a prompt it may not see, its scopes checked. A mounted
     server's prompt is judged here, by the name this server shows, then rendered by that
-    server with a Context of its own, as a routed request is (`mount.route`)."""
+    server with a Context of its own, as a routed request is (`handlers.mounted_items.route`)."""
     server = ctx.server
     found = served(server, ctx, "prompt", name)
     assert found is not None  # (None is only for completion's templates)

@@ -1,7 +1,7 @@
 """What one request may see and use of a server's components, beyond the server-wide rules:
 the 2025 session's own rules (`ctx.disable_components()`) and the server's per-request rules
 (`server.add_visibility_rule`), applied where lists are made and components looked up
-(handlers/features.py, and `mount.route` for a mounted server's components).
+(handlers/features.py, and `handlers.mounted_items.route` for a mounted server's components).
 
 Both are judged by the server the client talks to, by the names it shows: a request routed
 to a mounted server was judged before it got there. The per-request rules of the servers
@@ -254,7 +254,7 @@ def hidden_by_key(visibility: Visibility, ctx: Request, registry: Registry[Any],
 
 def check_routed(server: ServerCore, ctx: Request, params: Any) -> None:
     """Refuse, as an unknown one, a component of a mounted server that the request of `ctx`
-    may not use (`mount.route`, before it hands the request on)."""
+    may not use (`handlers.mounted_items.route`, before it hands the request on)."""
     visibility = server.visibility
     if not _judged(visibility, _session_rules(visibility, ctx), ctx):
         return
