@@ -1,7 +1,7 @@
 """Tasks in a `SqliteDatabase` (`SqliteTaskStore`): one row per task, so the processes of one
 host, or a restarted server, share them and fail the tasks of a process that stopped
 (`LeasedTaskStore`). The table is made with the others by `SqliteDatabase`
-(`mcpkit.stores.sqlite`); the rules a task's life follows (ttl, statuses, limits, the
+(`mcpkit.stores.sqlite_database`); the rules a task's life follows (ttl, statuses, limits, the
 outcome's form) are `mcpkit.stores.tasks`', shared with the in-memory and Redis stores.
 """
 
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 import msgspec
 
 from mcpkit.protocol.pagination import encode_cursor
-from mcpkit.stores.sqlite import SqliteDatabase
+from mcpkit.stores.sqlite_database import SqliteDatabase
 from mcpkit.stores.tasks import (
     LAPSED,
     LeasedTaskStore,
