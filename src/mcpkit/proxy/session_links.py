@@ -27,7 +27,8 @@ from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.proxy.downstream import SessionHolder
 from mcpkit.proxy.mounted import MountedCall
-from mcpkit.proxy.upstream_link import Closings, Link, LinkSettings, open_link
+from mcpkit.proxy.owned_links import Closings, open_link
+from mcpkit.proxy.upstream_link import Link, LinkSettings
 from mcpkit.runtime.background import BackgroundTasks, close_all
 from mcpkit.server.request_facts import is_modern
 from mcpkit.server.session import ServerSessionHandle
