@@ -19,7 +19,8 @@ from mcpkit.protocol.modern import ROUND_TRIP_METHODS
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.proxy.downstream import Down, SessionHolder
 from mcpkit.proxy.handshake import ProxiedSession
-from mcpkit.proxy.mounted import MountedUpstream, read_upstream
+from mcpkit.proxy.mounted import MountedUpstream
+from mcpkit.proxy.mounted_calls import read_upstream
 from mcpkit.proxy.own_answers import discover, listen, modern_error
 from mcpkit.proxy.pool import LinkPool
 from mcpkit.proxy.round_trips import DEFAULT_INPUT_TIMEOUT, RoundTrips, upstream_params
