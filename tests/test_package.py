@@ -461,6 +461,8 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(sys.modules.get('pydantic.dataclasses'), 'is_pydantic_dataclass', None)": (
             _OPTIONAL_LIB
         ),
+    },
+    "server/schemas/_annotations.py": {
         "getattr(target, '__annotations__', {})": _USER,
         "getattr(target, '__closure__', None)": _USER,
         "getattr(target, '__code__', None)": _USER,

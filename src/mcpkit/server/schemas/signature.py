@@ -28,17 +28,11 @@ from typing import Any, Final, cast
 import msgspec
 
 from mcpkit.errors import McpkitError
+from mcpkit.server.schemas._annotations import resolve_hints, type_name, unwrap_callable
 from mcpkit.server.schemas._arguments import Fill, read_arguments
 from mcpkit.server.schemas._coercion import has_integral_floats, integral_floats_as_ints
 from mcpkit.server.schemas._docstrings import parameter_docs
-from mcpkit.server.schemas._hints import (
-    dec_hook,
-    enc_hook,
-    resolve_hints,
-    schema_components,
-    type_name,
-    unwrap_callable,
-)
+from mcpkit.server.schemas._hints import dec_hook, enc_hook, schema_components
 from mcpkit.server.schemas._refs import inline_defs
 from mcpkit.server.schemas._unsupported import unsupported
 from mcpkit.server.schemas.output import OutputError, OutputSpec, output_spec, schema_for_type
