@@ -26,18 +26,8 @@ from typing import Annotated, Any, Final, cast
 
 import msgspec
 
+from mcpkit.server.schemas import _foreign_metadata as foreign
 from mcpkit.server.schemas._class_fields import has_fields, mirror_class
-from mcpkit.server.schemas._foreign_metadata import (
-    field_info_type,
-    has_default,
-    is_foreign,
-    is_grouped,
-    loaded,
-    options_of,
-    takes_arguments,
-    unhonoured_option,
-    wire_alias,
-)
 
 __all__ = ["ParameterSpec", "read_parameter"]
 
@@ -77,8 +67,8 @@ def read_parameter(
     """`name`'s hint and default with pydantic's and annotated_types' metadata translated,
     in its hint and in the fields of the classes it names; `label` names it in refusals
     (by default, as a parameter)."""
-    field_info = field_info_type()
-    if field_info is None and loaded("annotated_types") is None:
+    field_info = foreign.field_info_type()
+    if field_info is None and foreign.loaded("annotated_types") is None:
         return ParameterSpec(hint, name, default)  # nothing to translate: plain hints
     reader = _Reader(name, field_info, coerce, label or f"parameter {name!r}")
     base, extras = _split(hint)
@@ -146,7 +136,7 @@ class _Reader:
             if self.field_info is not None and isinstance(extra, self.field_info):
                 out += self.field(extra, top=top)
                 changed = True
-            elif is_foreign(extra):
+            elif foreign.is_foreign(extra):
                 out += self.constraints(extra)
                 changed = True
             else:
@@ -238,7 +228,7 @@ class _Reader:
             self.read_alias(info)
             self.read_default(info)
         # `list[Annotated[int, Field(default=1)]]`: an item has no name and no default.
-        elif has_default(info) or wire_alias(info) is not None:
+        elif foreign.has_default(info) or foreign.wire_alias(info) is not None:
             raise self.refuse("a Field inside another type cannot give a default or an alias")
         metas = self.annotations(info)
         for item in info.metadata:
@@ -248,7 +238,7 @@ class _Reader:
     def refuse_unhonoured(self, info: Any) -> None:
         """TypeError for any Field option set that is not honoured here (`unhonoured_option`
         says which), and for a json_schema_extra that is a function."""
-        slot = unhonoured_option(info)
+        slot = foreign.unhonoured_option(info)
         if slot is not None:
             raise self.refuse(
                 f"Field({slot}=...) has no meaning for a tool or prompt argument; remove it"
@@ -279,7 +269,7 @@ class _Reader:
     def read_alias(self, info: Any) -> None:
         """The argument's name on the wire, from the alias validation reads; an alias
         path (`AliasPath`) or a different serialization alias has no meaning here."""
-        alias = wire_alias(info)
+        alias = foreign.wire_alias(info)
         if alias is None:
             return
         if not isinstance(alias, str):
@@ -291,14 +281,14 @@ class _Reader:
 
     def read_default(self, info: Any) -> None:
         """The default or default factory the Field gives, once."""
-        if not has_default(info):
+        if not foreign.has_default(info):
             return
         if self.default is not _EMPTY or self.factory is not None:
             raise self.refuse("give its default once, in one Field(...)")
         # A factory, not its value: each call gets a fresh list or dict of its own.
         if info.default_factory is not None:
             factory = info.default_factory
-            if takes_arguments(factory):
+            if foreign.takes_arguments(factory):
                 raise self.refuse(
                     "a default_factory that takes the validated data is not supported"
                 )
@@ -311,9 +301,9 @@ class _Reader:
     def constraints(self, item: Any) -> list[msgspec.Meta]:
         """One annotated_types (or pydantic) constraint object as Meta."""
         # A group iterates over its parts (`Interval(gt=0, lt=9)` is `Gt(0)`, `Lt(9)`).
-        if is_grouped(item):
+        if foreign.is_grouped(item):
             return [meta for part in item for meta in self.constraints(part)]
-        items = options_of(item)
+        items = foreign.options_of(item)
         if items is None:
             raise self.refuse(f"{type(item).__name__} {_UNCHECKED}")
         values: dict[str, Any] = {}
