@@ -449,10 +449,10 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "hasattr(cls, '__attrs_attrs__')": _USER,
         "hasattr(cls, '_fields')": _USER,
     },
-    "server/schemas/_fields.py": {
-        "getattr(_module('annotated_types'), 'GroupedMetadata', None)": _OPTIONAL_LIB,
-        "getattr(_module('pydantic.fields'), 'FieldInfo', None)": _OPTIONAL_LIB,
-        "getattr(_module('pydantic_core'), 'PydanticUndefined', None)": _OPTIONAL_LIB,
+    "server/schemas/_foreign_metadata.py": {
+        "getattr(loaded('annotated_types'), 'GroupedMetadata', None)": _OPTIONAL_LIB,
+        "getattr(loaded('pydantic.fields'), 'FieldInfo', None)": _OPTIONAL_LIB,
+        "getattr(loaded('pydantic_core'), 'PydanticUndefined', None)": _OPTIONAL_LIB,
         "getattr(info.__class__, '__slots__', ())": _OPTIONAL_LIB,
     },
     "server/schemas/_hints.py": {
@@ -461,6 +461,8 @@ PROBES_ALLOWED: dict[str, dict[str, str]] = {
         "getattr(sys.modules.get('pydantic.dataclasses'), 'is_pydantic_dataclass', None)": (
             _OPTIONAL_LIB
         ),
+    },
+    "server/schemas/_annotations.py": {
         "getattr(target, '__annotations__', {})": _USER,
         "getattr(target, '__closure__', None)": _USER,
         "getattr(target, '__code__', None)": _USER,

@@ -27,9 +27,10 @@ from mcpkit.transports.endpoint_url import looks_like_url
 from mcpkit.types import Implementation, InitializeResult
 
 if TYPE_CHECKING:
+    from mcpkit.client.discover_answer import Discovered
     from mcpkit.client.era import Opening
     from mcpkit.client.request_path import RequestPath
-    from mcpkit.client.request_terms import Discovered, ModernCalls
+    from mcpkit.client.request_terms import ModernCalls
     from mcpkit.client.task_receiver import ClientTaskReceiver
     from mcpkit.client.task_requestor import TaskRequests
     from mcpkit.runtime.connection import Connection

@@ -16,13 +16,13 @@ from typing import Any
 
 import msgspec
 
-from mcpkit.client.request_terms import (
+from mcpkit.client.discover_answer import (
     Discovered,
-    ModernCalls,
     modern_choice,
     modern_wanted,
     read_discover,
 )
+from mcpkit.client.request_terms import ModernCalls
 from mcpkit.errors import ConnectionClosed, McpError, RequestTimeout
 from mcpkit.protocol import codes
 from mcpkit.protocol.client_session import ClientSession

@@ -1,7 +1,7 @@
 """The two eras a `Client` speaks, each an object chosen once at connect (docs/client.md,
 "Protocol revisions"): `LegacyEra` (a 2025-11-25 session opened with `initialize`) and
 `ModernEra` (2026-07-28, every modern request). The rules themselves are in
-`request_terms`, `discover`, `http_headers` and `listen`.
+`request_terms`, `discover` (reading `discover_answer`), `http_headers` and `listen`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any, Final
 import msgspec
 
 from mcpkit.client.discover import discover, pinned_refusal
+from mcpkit.client.discover_answer import Discovered, modern_wanted
 from mcpkit.client.http_headers import ToolHeaders, without_invalid_tools
 from mcpkit.client.listen import Listener
 from mcpkit.client.pages import all_pages
 from mcpkit.client.request_path import LogLevel, ProgressHandler, RequestPath
-from mcpkit.client.request_terms import CACHED_LISTS, Discovered, ModernCalls, modern_wanted
+from mcpkit.client.request_terms import CACHED_LISTS, ModernCalls
 from mcpkit.errors import LocalProtocolError, McpError, RequestTimeout
 from mcpkit.protocol import codes
 from mcpkit.protocol.client_session import ClientSession

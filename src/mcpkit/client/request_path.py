@@ -15,7 +15,8 @@ from mcpkit.runtime.layers import Layer, call_through
 from mcpkit.runtime.task_augmented import created_or_cancelled, quietly
 
 if TYPE_CHECKING:
-    from mcpkit.client.request_terms import Discovered, ModernCalls
+    from mcpkit.client.discover_answer import Discovered
+    from mcpkit.client.request_terms import ModernCalls
     from mcpkit.protocol.events import NotificationReceived
     from mcpkit.runtime.connection import Connection
     from mcpkit.types import Implementation, ServerCapabilities

@@ -1,5 +1,6 @@
 """The client's side of the modern revision (2026-07-28): the `_meta` every request carries,
-`server/discover`, and multi round-trip requests (MRTR).
+and multi round-trip requests (MRTR); what `server/discover` answers is read by
+`mcpkit.client.discover_answer`.
 
 Spec: basic/index "_meta" (the per-request protocol fields), basic/versioning (no handshake;
 `UnsupportedProtocolVersionError`), server/discover, basic/patterns/mrtr. A request is sent
@@ -19,12 +20,12 @@ import asyncio
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final, cast
 
 import msgspec
 
 from mcpkit.client.callbacks import ServerRequestRouter
-from mcpkit.client.results import RESULT_TYPES
+from mcpkit.client.results import RESULT_TYPES, read_result
 from mcpkit.errors import McpError, RequestTimeout
 from mcpkit.protocol import codes
 from mcpkit.protocol.jsonrpc import meta_of
@@ -40,9 +41,8 @@ from mcpkit.types import (
     CreateMessageRequestParams,
     ElicitRequestParams,
     Implementation,
-    ServerCapabilities,
 )
-from mcpkit.types.methods import LATEST_REVISION, MODERN_REVISIONS, methods_for
+from mcpkit.types.methods import LATEST_REVISION, methods_for
 
 __all__ = [
     "CLIENT_CAPABILITIES",
@@ -51,10 +51,7 @@ __all__ = [
     "LOG_LEVEL",
     "PROTOCOL_VERSION",
     "SERVER_INFO",
-    "Discovered",
     "ModernCalls",
-    "is_modern_error",
-    "read_discover",
 ]
 
 # The per-request `_meta` keys (basic/index), named once for both sides.
@@ -66,9 +63,6 @@ SERVER_INFO: Final = SERVER_INFO_KEY
 #: How many `InputRequiredResult`s one call answers before it gives up: a server "MAY"
 #: ask again and again (basic/patterns/mrtr), so a bound is ours.
 DEFAULT_MAX_INPUT_ROUNDS: Final = 8
-#: The error codes only a modern server sends (basic/index, Error Codes): one of
-#: them names a modern server, which must not be spoken to with `initialize`.
-_MODERN_CODES: Final = frozenset({codes.HEADER_MISMATCH, codes.MISSING_REQUIRED_CLIENT_CAPABILITY})
 
 
 class _Head(msgspec.Struct):
@@ -86,34 +80,8 @@ class _InputRequest(msgspec.Struct):
     params: Any = None
 
 
-class Discovered(msgspec.Struct, kw_only=True):
-    """What `server/discover` said (server/discover, DiscoverResult): the revisions the server
-    speaks, its capabilities, its identity and instructions."""
-
-    supported_versions: list[str] = msgspec.field(
-        default_factory=lambda: list[str](), name="supportedVersions"
-    )
-    capabilities: ServerCapabilities = msgspec.field(default_factory=ServerCapabilities)
-    instructions: str | None = None
-    server_info: Implementation | None = None
-    ttl_ms: float | None = None
-
-
-class _RawDiscover(msgspec.Struct):
-    supported_versions: list[str] = msgspec.field(
-        default_factory=lambda: list[str](), name="supportedVersions"
-    )
-    capabilities: ServerCapabilities = msgspec.field(default_factory=ServerCapabilities)
-    instructions: str | None = None
-    meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
-    # Not in the schema, which puts it in `_meta`; some servers send it here all the same.
-    server_info: Implementation | None = msgspec.field(default=None, name="serverInfo")
-    ttl_ms: float | None = msgspec.field(default=None, name="ttlMs")
-
-
 _HEAD: Final = msgspec.json.Decoder(_Head)
 _INPUT_REQUIRED: Final = msgspec.json.Decoder(_InputRequired)
-_DISCOVER: Final = msgspec.json.Decoder(_RawDiscover)
 _LATEST_METHODS: Final = methods_for(LATEST_REVISION)
 TASKS_EXTENSION: Final = "io.modelcontextprotocol/tasks"
 _MAX_POLLS: Final = 1_000_000  # (each waits its poll interval: a bound, not a budget)
@@ -131,17 +99,6 @@ class _Task(msgspec.Struct, kw_only=True):
 
 
 _TASK: Final = msgspec.json.Decoder(_Task)
-_S = TypeVar("_S", bound=msgspec.Struct)
-
-
-def _read(decoder: msgspec.json.Decoder[_S], raw: msgspec.Raw | bytes, method: str) -> _S:
-    """What the server answered to `method`, as `decoder` reads it; McpError -32602 saying
-    what was wrong when it is not that shape (a broken or hostile server)."""
-    try:
-        return decoder.decode(raw)
-    except msgspec.ValidationError as exc:
-        raise McpError(codes.INVALID_PARAMS, f"Invalid result for {method}: {exc}") from None
-
 
 #: The list results a client may keep until their `ttlMs` passes (server/utilities/caching),
 #: by the notification that makes them stale at once.
@@ -152,58 +109,6 @@ CACHED_LISTS: Final[Mapping[str, str]] = {
     "resources/templates/list": "notifications/resources/list_changed",
 }
 _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
-
-
-def read_discover(raw: bytes) -> Discovered:
-    """A `server/discover` result, read leniently (an McpError if it is not one at all)."""
-    found = _read(_DISCOVER, raw, "server/discover")
-    info = found.server_info
-    meta_info = (found.meta or {}).get(SERVER_INFO)
-    if meta_info is not None:
-        try:
-            info = msgspec.convert(meta_info, Implementation)
-        except msgspec.ValidationError:
-            pass  # self-reported, for display only (server/discover): never fatal
-    return Discovered(
-        supported_versions=found.supported_versions,
-        capabilities=found.capabilities,
-        instructions=found.instructions,
-        server_info=info,
-        ttl_ms=found.ttl_ms,
-    )
-
-
-def is_modern_error(exc: McpError) -> bool:
-    """Whether an error to our probe comes from a modern server (basic/versioning,
-    Backward Compatibility): one of the codes only this revision defines."""
-    return exc.code in _MODERN_CODES or exc.code == codes.UNSUPPORTED_PROTOCOL_VERSION
-
-
-def supported_of(exc: McpError) -> list[str]:
-    """The `supported` list of an `UnsupportedProtocolVersionError`, or []."""
-    data: object = exc.data
-    if not isinstance(data, Mapping):
-        return []
-    found = cast("Mapping[str, object]", data).get("supported")
-    if not isinstance(found, list):
-        return []
-    return [v for v in cast("list[object]", found) if isinstance(v, str)]
-
-
-def modern_wanted(exc: McpError) -> str | None:
-    """The modern revision we speak that an `UnsupportedProtocolVersionError` (-32022)
-    lists among those its server speaks, or None (another error, or only older revisions)."""
-    if exc.code != codes.UNSUPPORTED_PROTOCOL_VERSION:
-        return None
-    return modern_choice(supported_of(exc))
-
-
-def modern_choice(versions: list[str]) -> str | None:
-    """The newest modern revision we speak among `versions`, or None."""
-    for revision in MODERN_REVISIONS:
-        if revision in versions:
-            return revision
-    return None
 
 
 def _decoder(tp: Any) -> msgspec.json.Decoder[Any]:
@@ -296,7 +201,7 @@ class ModernCalls:
         retry = base
         for _ in range(self.max_input_rounds + 1):
             raw = await send(method, retry)
-            head = _read(_HEAD, raw, method)
+            head = read_result(_HEAD, raw, method)
             if head.result_type == "task":
                 return await self._follow_task(send, method, raw, result_type)
             if head.result_type != "input_required":
@@ -306,7 +211,7 @@ class ModernCalls:
                 if key is not None and head.ttl_ms is not None and head.ttl_ms > 0:
                     self._cached[key] = (self.clock() + head.ttl_ms / 1000, result)
                 return result
-            asked = _read(_INPUT_REQUIRED, raw, method)
+            asked = read_result(_INPUT_REQUIRED, raw, method)
             # basic/patterns/mrtr, Client Requirements: a new request (new id: `send` makes
             # one) with the original params, our answers, and the state exactly as given, or
             # none if none was given; a fresh copy each round, never shared with other calls.
@@ -344,7 +249,7 @@ class ModernCalls:
         its error). Each poll is a request bounded by the client's timeout. A caller that
         gives up (cancelled, or a poll timed out) cancels the task with tasks/cancel: nobody
         would read what it comes to."""
-        task = _read(_TASK, raw, method)
+        task = read_result(_TASK, raw, method)
         task_id = task.task_id
         try:
             for _ in range(_MAX_POLLS):
@@ -367,7 +272,7 @@ class ModernCalls:
                 else:
                     await asyncio.sleep(min(max(task.poll_interval_ms or 500, 10), 5000) / 1000)
                 polled = await send("tasks/get", self.params({"taskId": task_id}))
-                task = _read(_TASK, polled, "tasks/get")
+                task = read_result(_TASK, polled, "tasks/get")
         except (asyncio.CancelledError, RequestTimeout):
             await self._cancel_task(send, task_id)
             raise

@@ -1,12 +1,13 @@
 """The client side of a proxy's relaying (`mcpkit.proxy.upstream_link.Link`): where a
 forwarded request's progress and log messages go (`Down`, a request of either era), and the
 2025 client session that holds its link for its whole life (`SessionHolder`), as a 2026 call
-holds a pooled one."""
+holds a pooled one, and whose connection ends that link when it closes (`ProxiedConnection`)."""
 
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
@@ -18,7 +19,7 @@ from mcpkit.protocol.events import RequestReceived
 from mcpkit.protocol.jsonrpc import field_of
 from mcpkit.protocol.terms import log_level_of
 from mcpkit.proxy.upstream_link import LIST_CHANGES
-from mcpkit.runtime.connection import ProgressCallback
+from mcpkit.runtime.connection import Connection, ProgressCallback
 from mcpkit.server.session import LOG_LEVELS
 from mcpkit.types import ProgressNotificationParams, RequestId
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from mcpkit.proxy.upstream_link import Downstream, Link
     from mcpkit.server.session import Peer, ServerSessionHandle
 
-__all__ = ["Down", "SessionHolder"]
+__all__ = ["Down", "ProxiedConnection", "SessionHolder"]
 
 logger = logging.getLogger("mcpkit.proxy")
 
@@ -156,3 +157,28 @@ class SessionHolder:
         except ConnectionClosed:
             pass
         await connection.aclose()
+
+
+class ProxiedConnection(Connection):
+    """The client session's connection, which ends its upstream session when it closes
+    (however the transport ends it: stdin closed, HTTP DELETE, idle expiry), by
+    `drop_link(handle)` (`ProxyServer.drop_link`)."""
+
+    __slots__ = ("_drop_link", "_handle")
+
+    def __init__(
+        self,
+        drop_link: Callable[[ServerSessionHandle], Awaitable[None]],
+        handle: ServerSessionHandle,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._drop_link = drop_link
+        self._handle = handle
+
+    async def aclose(self) -> None:
+        try:
+            await super().aclose()
+        finally:
+            await self._drop_link(self._handle)

@@ -3,9 +3,10 @@ prompts, resources and resource templates become the proxy's own entries when th
 starts, each forwarding its request on the upstream session of its client session (a 2025
 one's own, `mcpkit.proxy.session_links`) or on one of the proxy's pooled ones, with the
 upstream's progress, log messages and questions going to the request being served, through its
-Context. A read of a template's match and a completion go up as they are (`MountedUpstream`):
-the upstream answers them by its own URIs and names. What the parent's clients follow of its
-resources is followed upstream, and the updates passed on (`MountedUpstream`).
+Context (`mcpkit.proxy.mounted_calls`). A read of a template's match and a completion go up as
+they are (`MountedUpstream`): the upstream answers them by its own URIs and names. What the
+parent's clients follow of its resources is followed upstream, and the updates passed on
+(`MountedUpstream`).
 
 The Context asks the way its request does (`mcpkit.server.asking.client_asks`), so one path serves
 both eras: a 2025-11-25 client is sent the upstream's question on its session; under
@@ -20,16 +21,14 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.protocol.events import RequestReceived
-from mcpkit.protocol.jsonrpc import field_of
+from mcpkit.proxy.mounted_calls import Upstreams, forward
 from mcpkit.proxy.upstream_link import LIST_CHANGES
-from mcpkit.server.asking.round_trip import InputRequired
 from mcpkit.server.catalog.feature_server import FeatureServer
 from mcpkit.server.catalog.prompts import PromptSpec, make_prompt
 from mcpkit.server.catalog.registry import Registry
@@ -45,11 +44,8 @@ from mcpkit.types import (
     CallToolResult,
     CompleteRequestParams,
     CompleteResult,
-    CreateMessageResult,
-    ElicitResult,
     GetPromptRequestParams,
     GetPromptResult,
-    ListRootsResult,
     Prompt,
     ReadResourceRequestParams,
     ReadResourceResult,
@@ -60,44 +56,14 @@ from mcpkit.types import (
 )
 
 if TYPE_CHECKING:
-    from mcpkit.proxy.pool import LinkPool
-    from mcpkit.proxy.upstream_link import Asker, Downstream, Link
-    from mcpkit.runtime.connection import ProgressCallback
+    from mcpkit.proxy.upstream_link import Link
     from mcpkit.server.server import Server
-    from mcpkit.types import RequestId
 
-__all__ = [
-    "MountedCall",
-    "MountedUpstream",
-    "Upstreams",
-    "forward",
-    "load_catalog",
-    "read_upstream",
-]
+__all__ = ["MountedUpstream", "load_catalog"]
 
 T = TypeVar("T")
 
-
-class Upstreams(Protocol):
-    """Where a mounted proxy's requests are forwarded (`mcpkit.proxy.session_links.
-    MountedLinks`): the link of each request, and the pool the catalog is listed on."""
-
-    @property
-    def pool(self) -> LinkPool: ...
-
-    async def acquire(self, caller: Asker, ctx: Context) -> Link: ...
-
-    def release(self, link: Link, caller: Asker) -> None: ...
-
-
 logger = logging.getLogger("mcpkit.proxy")
-
-#: The upstream's questions a request's client can be asked, with the type of each answer.
-_ANSWER_TYPES: Final[dict[str, type]] = {
-    "elicitation/create": ElicitResult,
-    "sampling/createMessage": CreateMessageResult,
-    "roots/list": ListRootsResult,
-}
 
 
 async def load_catalog(proxy: Server, links: Upstreams) -> None:
@@ -217,19 +183,13 @@ def _template_spec(template: ResourceTemplate) -> TemplateSpec | None:
 
 def _read_by_uri(ctx: Context) -> list[TextResourceContents]:
     """A proxied template's function, which a read never reaches: its matches are read
-    upstream by their URI (`ProxyServer.read_resource`: `read_upstream`), since a template's
-    function is given the variables alone, and the upstream may match them differently."""
+    upstream by their URI (`ProxyServer.read_resource`: `mounted_calls.read_upstream`), since
+    a template's function is given the variables alone, and the upstream may match them
+    differently."""
     raise McpError(
         codes.INTERNAL_ERROR,
         "a resource template of a mounted proxy is read by its URI (ProxyServer.read_resource)",
     )
-
-
-async def read_upstream(links: Upstreams, ctx: Context, uri: str) -> ReadResourceResult:
-    """resources/read of `uri` (the upstream's own URI, a match of one of its templates),
-    forwarded as it is."""
-    params = ReadResourceRequestParams(uri=uri)
-    return cast(ReadResourceResult, await forward(links, ctx, "resources/read", params))
 
 
 # -------------------------------------------------------- changes, subscriptions
@@ -325,82 +285,3 @@ class MountedUpstream:
             self.held |= set(new)
             await pool.unfollow(gone)
             self.held -= set(gone)
-
-
-# ------------------------------------------------------------------ forwarding
-
-
-class MountedCall:
-    """The request being served, as a pooled link's holder (`mcpkit.proxy.upstream_link.
-    Asker`) and its call's `Downstream`: the upstream's progress, log messages and
-    questions on its call go to it."""
-
-    __slots__ = ("ctx", "round_ended")
-
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
-        #: Set when a 2026-07-28 question ended the round (the client answers on retry).
-        self.round_ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    @property
-    def request_id(self) -> RequestId | None:
-        return self.ctx.request_id
-
-    async def progress(self, progress: float, total: float | None, message: Any) -> None:
-        await self.ctx.progress(progress, total, message)
-
-    async def log(self, params: Any) -> None:
-        level, data = str(field_of(params, "level") or "info"), field_of(params, "data")
-        await self.ctx.log(level, data, logger=field_of(params, "logger"))
-
-    async def ask(
-        self, ev: RequestReceived, related: Downstream | None, on_progress: ProgressCallback | None
-    ) -> Any:
-        method, params = ev.method, ev.params
-        answer_type = _ANSWER_TYPES.get(method)
-        if answer_type is None:
-            raise McpError(
-                codes.METHOD_NOT_FOUND, f"{method} cannot reach the client through a mounted proxy"
-            )
-        try:
-            return await self.ctx.ask_client(method, _question(params), answer_type)
-        except InputRequired:
-            if not self.round_ended.done():
-                self.round_ended.set_result(None)
-            raise McpError(
-                codes.INTERNAL_ERROR, "the client answers in its next round (2026-07-28)"
-            ) from None
-
-
-def _question(params: Any) -> Any:
-    """The upstream's question without what belongs to the upstream session (its `_meta`,
-    a task augmentation), as the request's client is asked it."""
-    if params is None:
-        return None
-    raw: Any = msgspec.to_builtins(params)
-    if isinstance(raw, dict):
-        found = cast("dict[str, Any]", raw)
-        return {k: v for k, v in found.items() if k not in ("_meta", "task")}
-    return raw
-
-
-async def forward(links: Upstreams, ctx: Context, method: str, params: Any) -> Any:
-    """Forward one request of a mounted proxy's entry upstream, on its session's upstream
-    session or a pooled one (`links`), and return the upstream's result; raises
-    InputRequired when a 2026-07-28 question ended the round."""
-    caller = MountedCall(ctx)
-    link = await links.acquire(caller, ctx)
-    try:
-        ev = RequestReceived(ctx.request_id, method, params, ctx.progress_token)
-        call = asyncio.ensure_future(link.forward(caller, ev, params))
-        try:
-            await asyncio.wait((call, caller.round_ended), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            if not call.done():
-                call.cancel()  # sends the upstream notifications/cancelled
-        if caller.round_ended.done():
-            await asyncio.wait((call,))  # its cancellation sent; its outcome is no answer
-            raise InputRequired
-        return call.result()
-    finally:
-        links.release(link, caller)

@@ -29,14 +29,8 @@ import msgspec
 from mcpkit.errors import LocalProtocolError, McpError, TransportError
 from mcpkit.protocol import codes
 from mcpkit.protocol.jsonrpc import field_of
-from mcpkit.proxy.upstream_link import (
-    LIST_CHANGES,
-    Asker,
-    Closings,
-    Link,
-    LinkSettings,
-    open_link,
-)
+from mcpkit.proxy.owned_links import Closings, open_link
+from mcpkit.proxy.upstream_link import LIST_CHANGES, Asker, Link, LinkSettings
 from mcpkit.runtime.background import BackgroundTasks, close_all
 from mcpkit.stores.broker import Change
 from mcpkit.types import (

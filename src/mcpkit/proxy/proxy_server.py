@@ -17,17 +17,24 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.modern import ROUND_TRIP_METHODS
 from mcpkit.protocol.server_session import ServerSession
-from mcpkit.proxy.downstream import Down, SessionHolder
+from mcpkit.proxy.downstream import Down, ProxiedConnection, SessionHolder
 from mcpkit.proxy.handshake import ProxiedSession
-from mcpkit.proxy.mounted import MountedUpstream, read_upstream
+from mcpkit.proxy.mounted import MountedUpstream
+from mcpkit.proxy.mounted_calls import read_upstream
 from mcpkit.proxy.own_answers import discover, listen, modern_error
 from mcpkit.proxy.pool import LinkPool
+from mcpkit.proxy.proxy_settings import (
+    DEFAULT_MAX_MODERN_UPSTREAMS,
+    DEFAULT_MAX_UPSTREAMS,
+    MODERN_CLIENT,
+    check_upstream_settings,
+    refuse_shared_store,
+)
 from mcpkit.proxy.round_trips import DEFAULT_INPUT_TIMEOUT, RoundTrips, upstream_params
 from mcpkit.proxy.session_links import MountedLinks, SessionLinks
 from mcpkit.proxy.task_owners import TaskOwners
 from mcpkit.proxy.upstream_channel import (
     UpstreamTarget,
-    check_target,
     one_server,
     open_upstream,
 )
@@ -43,12 +50,9 @@ from mcpkit.server.handlers.tasks import polled
 from mcpkit.server.request_facts import is_modern
 from mcpkit.server.server import Server
 from mcpkit.server.session import Peer, ServerSessionHandle
-from mcpkit.stores.url import Stores, check_store_url
+from mcpkit.stores.url import Stores
 from mcpkit.types import (
     ClientCapabilities,
-    ClientCapabilitiesElicitation,
-    ClientCapabilitiesRoots,
-    ClientCapabilitiesSampling,
     InitializeRequestParams,
     InitializeResult,
     ReadResourceResult,
@@ -62,51 +66,14 @@ if TYPE_CHECKING:
 
     from mcpkit.transports.deployment.app import HttpSettings, McpHttpApp
 
-__all__ = ["DEFAULT_MAX_MODERN_UPSTREAMS", "DEFAULT_MAX_UPSTREAMS", "ProxyServer"]
+__all__ = ["ProxyServer"]
 
 logger = logging.getLogger("mcpkit.proxy")
 
-#: Upstream sessions open at once (each may be a process): client sessions past it are
-#: refused at initialize rather than starting one process more.
-DEFAULT_MAX_UPSTREAMS = 32
-#: Upstream sessions serving 2026-07-28 requests (`mcpkit.proxy.pool`): also the most calls
-#: that may wait for their clients' answers at once.
-DEFAULT_MAX_MODERN_UPSTREAMS = 8
-#: What the upstream sessions of 2026 requests declare: all a 2026 client can answer through
-#: the proxy (each request's own capabilities are checked when the upstream asks).
-_MODERN_CLIENT = ClientCapabilities(
-    sampling=ClientCapabilitiesSampling(tools={}),
-    elicitation=ClientCapabilitiesElicitation(form={}, url={}),
-    roots=ClientCapabilitiesRoots(),
-)
 #: Client notifications the upstream server is told of (the rest are the proxy's own).
 _PASSED_UP = frozenset({"notifications/roots/list_changed", "notifications/tasks/status"})
 #: Polls answered as plain JSON over Streamable HTTP, as a plain server answers them.
 _POLLS = frozenset({"tasks/get", "tasks/list", "tasks/cancel"})
-
-
-def _checked_upstream(
-    target: UpstreamTarget,
-    upstream_transport: str,
-    max_upstreams: int,
-    max_modern_upstreams: int,
-) -> bool:
-    """Whether the upstream is an HTTP+SSE endpoint, once the upstream settings are checked:
-    each refused, naming the setting, where it is given."""
-    check_target(target)
-    if upstream_transport not in ("auto", "sse"):
-        raise ValueError(
-            f"upstream_transport is 'auto' or 'sse' (an HTTP+SSE endpoint), not "
-            f"{upstream_transport!r}"
-        )
-    legacy_sse = upstream_transport == "sse"
-    if legacy_sse and not (isinstance(target, str) and one_server(target)):
-        raise ValueError(f"upstream_transport='sse' is for an http(s) URL target, not {target!r}")
-    if max_upstreams < 1:
-        raise ValueError("max_upstreams must be at least 1")
-    if max_modern_upstreams < 1:
-        raise ValueError("max_modern_upstreams must be at least 1")
-    return legacy_sse
 
 
 class ProxyServer(Server):
@@ -143,9 +110,9 @@ class ProxyServer(Server):
         if "features" in options or "task_store" in options:
             raise TypeError("a proxy declares what its upstream server declares: no features=")
         if options.get("store") is not None:
-            _refuse_shared(options["store"])
+            refuse_shared_store(options["store"])
         super().__init__(name, **options)
-        legacy_sse = _checked_upstream(
+        legacy_sse = check_upstream_settings(
             target, upstream_transport, max_upstreams, max_modern_upstreams
         )
         self.target = target
@@ -172,7 +139,7 @@ class ProxyServer(Server):
             send_high_water=self.send_high_water,
         )
         hello = InitializeRequestParams(
-            protocol_version="2025-11-25", capabilities=_MODERN_CLIENT, client_info=self.info
+            protocol_version="2025-11-25", capabilities=MODERN_CLIENT, client_info=self.info
         )
         #: The upstream sessions of 2026-07-28 requests; results are decoded (they are
         #: reshaped for the 2026 client).
@@ -256,8 +223,8 @@ class ProxyServer(Server):
         return dataclasses.replace(self._settings, raw_results=not self.middleware)
 
     def use_store(self, store: str | Stores) -> Stores:
-        """`Server.use_store`, refusing a store other processes share (`_refuse_shared`)."""
-        _refuse_shared(store)
+        """`Server.use_store`, refusing a store other processes share (`refuse_shared_store`)."""
+        refuse_shared_store(store)
         return super().use_store(store)
 
     def http_app(
@@ -289,8 +256,8 @@ class ProxyServer(Server):
     def _connect(
         self, handle: ServerSessionHandle, *, protocol: ServerSession, channel: MessageChannel
     ) -> Connection:
-        return _ProxiedConnection(
-            self,
+        return ProxiedConnection(
+            self.drop_link,
             handle,
             protocol,
             channel,
@@ -414,41 +381,6 @@ class ProxyServer(Server):
             await link.aclose()
 
 
-class _ProxiedConnection(Connection):
-    """The client session's connection, which ends its upstream session when it closes
-    (however the transport ends it: stdin closed, HTTP DELETE, idle expiry)."""
-
-    __slots__ = ("_handle", "_proxy")
-
-    def __init__(
-        self, proxy: ProxyServer, handle: ServerSessionHandle, *args: Any, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self._proxy = proxy
-        self._handle = handle
-
-    async def aclose(self) -> None:
-        try:
-            await super().aclose()
-        finally:
-            await self._proxy.drop_link(self._handle)
-
-
 def _capabilities(ev: RequestReceived) -> ClientCapabilities | None:
     """What a 2026 request's client declares in its `_meta`."""
     return None if ev.terms is None else ev.terms.peer_capabilities
-
-
-def _refuse_shared(store: str | Stores) -> None:
-    """A proxy's sessions are live upstream processes and connections, held by the one
-    process that opened them: another process could read a session's record but never
-    reach its upstream. So a proxy runs as one process with `memory://`, and says so
-    rather than lose sessions behind a balancer."""
-    shared = store.shared if isinstance(store, Stores) else check_store_url(store) != "memory"
-    if shared:
-        url = store.url if isinstance(store, Stores) else store
-        raise ValueError(
-            f"a proxy cannot use the shared store {url}: each client session is a live "
-            "upstream session held by one process, which other processes cannot reach; "
-            "run one proxy process with the default memory:// store"
-        )

@@ -5,8 +5,8 @@ A 2025-11-25 client session of the parent holds an upstream session of its own (
 opened at its first request forwarded to the upstream and closed when the session ends (the
 parent's `Server.session_ended`), so what the upstream keeps per session (a counter, the
 client's roots) is that client's alone; the client's roots changes are passed up to it
-(`Server.session_roots_changed`). The upstream's questions go to the
-request being forwarded, through its Context (`mcpkit.proxy.mounted`), or when none is, to the
+(`Server.session_roots_changed`). The upstream's questions go to the request being
+forwarded, through its Context (`mcpkit.proxy.mounted_calls`), or when none is, to the
 session's client as a request; its log messages that no request takes, and its
 `notifications/elicitation/complete`, go to the session. `max_upstreams` bounds them: a session
 past it takes the place of the session idle the longest (its next request opens a new one),
@@ -26,8 +26,9 @@ import msgspec
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
 from mcpkit.proxy.downstream import SessionHolder
-from mcpkit.proxy.mounted import MountedCall
-from mcpkit.proxy.upstream_link import Closings, Link, LinkSettings, open_link
+from mcpkit.proxy.mounted_calls import MountedCall
+from mcpkit.proxy.owned_links import Closings, open_link
+from mcpkit.proxy.upstream_link import Link, LinkSettings
 from mcpkit.runtime.background import BackgroundTasks, close_all
 from mcpkit.server.request_facts import is_modern
 from mcpkit.server.session import ServerSessionHandle

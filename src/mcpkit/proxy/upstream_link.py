@@ -2,13 +2,14 @@
 a 2025 client session's, a 2026-07-28 request's, or a mounted proxy's entry. The request goes
 up; its progress and log messages come down to the `Downstream` it was forwarded for; the
 upstream server's own requests (sampling, elicitation, roots) go to whoever holds the link
-(`Asker`); its other notifications and its end go to the link's `LinkOwner`."""
+(`Asker`); its other notifications and its end go to the link's `LinkOwner`, which opens and
+closes it through `mcpkit.proxy.owned_links`."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final, Protocol, cast
 
@@ -36,12 +37,10 @@ from mcpkit.types import InitializeRequestParams, InitializeResult, RequestId
 __all__ = [
     "LIST_CHANGES",
     "Asker",
-    "Closings",
     "Downstream",
     "Link",
     "LinkOwner",
     "LinkSettings",
-    "open_link",
 ]
 
 logger = logging.getLogger("mcpkit.proxy")
@@ -106,35 +105,6 @@ class LinkOwner(Protocol):
     def notified(self, link: Link, method: str, params: Any) -> None: ...
 
     def ended(self, link: Link) -> None: ...
-
-
-class Closings:
-    """The links an owner closes outside its own close (in a task of their own, say), so
-    that its close waits for them too: a link is among them from `close(link)` until its
-    close ends, even when the task awaiting that close is cancelled before its first step."""
-
-    __slots__ = ("_links",)
-
-    def __init__(self) -> None:
-        self._links: set[Link] = set()
-
-    def close(self, link: Link) -> Coroutine[Any, Any, None]:
-        """`link.aclose()`, `link` counted among the closings from now on."""
-        self._links.add(link)
-        return self._close(link)
-
-    async def _close(self, link: Link) -> None:
-        try:
-            await link.aclose()
-        finally:
-            self._links.discard(link)
-
-    def take(self) -> list[Link]:
-        """The links closing now (their `aclose` waits for their close: `Link.aclose`),
-        forgotten here."""
-        links = list(self._links)
-        self._links.clear()
-        return links
 
 
 class Link:
@@ -427,24 +397,3 @@ async def _quietly(sending: Awaitable[None]) -> None:
         await sending
     except Exception:  # the client may have gone meanwhile
         logger.debug("could not pass a notification on", exc_info=True)
-
-
-async def open_link(
-    settings: LinkSettings, owner: LinkOwner, holder: Asker | None, hello: InitializeRequestParams
-) -> tuple[Link, InitializeResult]:
-    """A new upstream session of `owner`'s, held by `holder` (if any), opened as `hello`, and the
-    upstream's answer. Every log message of the upstream is asked for: the proxy passes on
-    what each client's own level lets through. McpError when it cannot be opened (closed
-    again first)."""
-    link = Link(settings, owner)
-    link.holder = holder
-    try:
-        upstream = await link.open(hello)
-        if upstream.capabilities.logging is not None:
-            await link.send("logging/setLevel", {"level": "debug"})
-    except BaseException as exc:
-        await link.aclose()
-        if isinstance(exc, McpError) or not isinstance(exc, Exception):
-            raise
-        raise McpError(codes.INTERNAL_ERROR, f"could not reach the upstream server: {exc}") from exc
-    return link, upstream

@@ -1,4 +1,5 @@
-"""Form-mode elicitation schemas: built from flat typed classes, checked, and read back.
+"""Form-mode elicitation schemas: built from flat typed classes, and read back (checked by
+`mcpkit.server.elicitation_checks`, whose `check_requested_schema` is re-exported here).
 
 Spec: client/elicitation ("Requested Schema"): a flat object of primitive properties only;
 SEP-1330 for the enum shapes and SEP-1034 for defaults. A field of a dataclass, TypedDict
@@ -23,10 +24,15 @@ import enum
 import inspect
 import typing
 from collections.abc import Mapping
-from typing import Annotated, Any, Final, TypeVar, cast, overload
+from typing import Annotated, Any, Final, TypeVar, overload
 
 import msgspec
 
+from mcpkit.server.elicitation_checks import (
+    REQUESTED_SCHEMA,
+    as_mapping,
+    check_requested_schema,
+)
 from mcpkit.server.schemas._fields import read_parameter
 
 __all__ = [
@@ -40,18 +46,6 @@ __all__ = [
 T = TypeVar("T")
 
 _PRIMITIVES: Final = (str, int, float, bool, datetime.date, datetime.datetime)
-_FORMATS: Final = frozenset({"email", "uri", "date", "date-time"})
-_COMMON: Final = frozenset({"type", "title", "description", "default"})
-_KEYS: Final = {
-    "string": _COMMON | {"minLength", "maxLength", "pattern", "format"},
-    "enum": _COMMON | {"enum", "enumNames"},
-    "oneOf": _COMMON | {"oneOf"},
-    "number": _COMMON | {"minimum", "maximum"},
-    "boolean": _COMMON,
-    "array": _COMMON | {"items", "minItems", "maxItems"},
-}
-_ROOT_KEYS: Final = frozenset({"$schema", "type", "properties", "required", "title", "description"})
-_WHERE: Final = "client/elicitation, Requested Schema"
 
 
 class EnumTitles:
@@ -153,7 +147,7 @@ def property_schema(name: str, hint: Any) -> dict[str, Any]:
         raise TypeError(
             f"field {name!r} has type {getattr(base, '__name__', base)!r}: form "
             "elicitation takes only flat fields of str, int, float, bool, date, "
-            f"datetime, Literal or Enum, and lists of those enums ({_WHERE})"
+            f"datetime, Literal or Enum, and lists of those enums ({REQUESTED_SCHEMA})"
         )
     prop = _schema(base, metas)
     if base is datetime.datetime:
@@ -214,170 +208,6 @@ def requested_schema(tp: type[Any]) -> dict[str, Any]:
     return schema
 
 
-# ------------------------------------------------------------------ checking
-
-
-def _bad(name: str, what: str) -> ValueError:
-    return ValueError(f"requestedSchema property {name!r} {what} ({_WHERE})")
-
-
-def _as_list(value: object) -> list[Any] | None:
-    # Through Any: pyright leaves a list's items unknown where mypy makes them Any.
-    return cast(Any, value) if isinstance(value, list) else None
-
-
-def _as_mapping(value: object) -> Mapping[str, Any] | None:
-    return cast("Mapping[str, Any]", value) if isinstance(value, Mapping) else None
-
-
-def _strings(name: str, value: object, key: str) -> list[str]:
-    items = _as_list(value)
-    if not items or not all(isinstance(v, str) for v in items):
-        raise _bad(name, f"needs `{key}` as a non-empty list of strings")
-    return items
-
-
-def _options(name: str, value: object, key: str) -> list[str]:
-    options = [_as_mapping(o) for o in _as_list(value) or ()]
-    consts: list[str] = []
-    for o in options:
-        if o is None or set(o) != {"const", "title"} or not isinstance(o["title"], str):
-            break
-        if isinstance(o["const"], str):
-            consts.append(o["const"])
-    if not options or len(consts) != len(options):
-        raise _bad(name, f"needs `{key}` as a non-empty list of {{const, title}} strings")
-    return consts
-
-
-def _count(name: str, prop: Mapping[str, Any], *keys: str, number: bool = False) -> None:
-    for key in keys:
-        value = prop.get(key)
-        kinds = (int, float) if number else (int,)
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, kinds) or (not number and value < 0)
-        ):
-            raise _bad(
-                name,
-                f"has `{key}` {value!r}; it must be a "
-                f"{'number' if number else 'non-negative integer'}",
-            )
-
-
-def _kind(name: str, prop: Mapping[str, Any]) -> str:
-    kind = prop.get("type")
-    if kind == "string":
-        return "enum" if "enum" in prop else "oneOf" if "oneOf" in prop else "string"
-    if kind in ("number", "integer"):
-        return "number"
-    if kind in ("boolean", "array"):
-        return str(kind)
-    raise _bad(
-        name,
-        f"has type {kind!r}; allowed are string, number, integer, boolean, and "
-        "array for a multi-select enum",
-    )
-
-
-def _array_choices(name: str, prop: Mapping[str, Any]) -> list[str]:
-    items = _as_mapping(prop.get("items"))
-    if items is None:
-        raise _bad(name, "is an array without an `items` object")
-    _count(name, prop, "minItems", "maxItems")
-    if "enum" in items and set(items) <= {"type", "enum"} and items.get("type") == "string":
-        return _strings(name, items["enum"], "items.enum")
-    for key in ("anyOf", "oneOf"):  # the schema says anyOf; SEP-1330's text says oneOf
-        if set(items) == {key}:
-            return _options(name, items[key], f"items.{key}")
-    raise _bad(
-        name,
-        "is an array whose `items` is not a string enum: only multi-select enums may be arrays",
-    )
-
-
-def _kind_choices(name: str, prop: Mapping[str, Any], kind: str) -> list[str] | None:
-    """Check the keywords of one kind of property; its choices, for the enum kinds."""
-    if kind == "enum":
-        choices = _strings(name, prop["enum"], "enum")
-        names = prop.get("enumNames")  # legacy titles (SEP-1330), still read
-        if names is not None and len(_strings(name, names, "enumNames")) != len(choices):
-            raise _bad(name, "has `enumNames` of a different length than `enum`")
-        return choices
-    if kind == "oneOf":
-        return _options(name, prop["oneOf"], "oneOf")
-    if kind == "array":
-        return _array_choices(name, prop)
-    if kind == "string":
-        _count(name, prop, "minLength", "maxLength")
-        if prop.get("format", "email") not in _FORMATS:
-            raise _bad(name, f"has format {prop['format']!r}; allowed are {sorted(_FORMATS)}")
-    elif kind == "number":
-        _count(name, prop, "minimum", "maximum", number=True)
-    return None
-
-
-def _check_property(name: str, value: object) -> None:
-    prop = _as_mapping(value)
-    if prop is None:
-        raise _bad(name, "is not a JSON object")
-    kind = _kind(name, prop)
-    extra = set(prop) - _KEYS[kind]
-    if extra:
-        raise _bad(name, f"has keywords {sorted(extra)} that form elicitation does not allow")
-    for key in ("title", "description", "pattern"):
-        if key in prop and not isinstance(prop[key], str):
-            raise _bad(name, f"has a non-string `{key}`")
-    choices = _kind_choices(name, prop, kind)
-    if "default" in prop:
-        _check_default(name, prop, kind, choices)
-
-
-def _check_default(
-    name: str, prop: Mapping[str, Any], kind: str, choices: list[str] | None
-) -> None:
-    default = prop["default"]
-    if kind == "array":
-        chosen = _as_list(default)
-        ok = chosen is not None and all(d in (choices or ()) for d in chosen)
-    elif choices is not None:
-        ok = default in choices
-    elif kind == "number":
-        ok = not isinstance(default, bool) and isinstance(
-            default, int if prop["type"] == "integer" else (int, float)
-        )
-    else:
-        ok = isinstance(default, bool if kind == "boolean" else str)
-    if not ok:
-        raise _bad(
-            name, f"has default {default!r}, which does not fit its type or choices (SEP-1034)"
-        )
-
-
-def check_requested_schema(schema: Mapping[str, Any]) -> None:
-    """Raise ValueError, naming the property, unless `schema` is within the restricted
-    subset form elicitation allows (a flat object of primitive properties)."""
-    root = _as_mapping(schema)
-    if root is None or root.get("type") != "object":
-        raise ValueError(f"requestedSchema must be an object schema with type 'object' ({_WHERE})")
-    extra = set(root) - _ROOT_KEYS
-    if extra:
-        raise ValueError(
-            f"requestedSchema has keywords {sorted(extra)} that form "
-            f"elicitation does not allow ({_WHERE})"
-        )
-    properties = _as_mapping(root.get("properties"))
-    if properties is None:
-        raise ValueError(f"requestedSchema needs a `properties` object ({_WHERE})")
-    for name, prop in properties.items():
-        _check_property(name, prop)
-    required = _as_list(root.get("required", []))
-    if required is None or not all(isinstance(r, str) for r in required):
-        raise ValueError("requestedSchema `required` must be a list of property names")
-    unknown = [r for r in required if r not in properties]
-    if unknown:
-        raise ValueError(f"requestedSchema requires {unknown!r}, which are not properties")
-
-
 # ------------------------------------------------------------------ reading back
 
 
@@ -396,10 +226,10 @@ def validate_content(tp_or_schema: Any, content: Mapping[str, Any]) -> Any:
 
     Raises ValueError naming the field that is missing or wrong.
     """
-    given = _as_mapping(content)
+    given = as_mapping(content)
     if given is None:
         raise ValueError(f"elicitation content must be an object, got {type(content).__name__}")
-    schema = _as_mapping(tp_or_schema)
+    schema = as_mapping(tp_or_schema)
     if schema is not None:
         return _validate_raw(schema, given)
     form, rebuild = _form_type(tp_or_schema)

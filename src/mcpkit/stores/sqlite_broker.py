@@ -44,7 +44,7 @@ from mcpkit.stores.broker import (
 )
 
 if TYPE_CHECKING:
-    from mcpkit.stores.sqlite import SqliteDatabase
+    from mcpkit.stores.sqlite_database import SqliteDatabase
 
 __all__ = ["SqliteBroker"]
 

@@ -18,7 +18,7 @@ from mcpkit.stores.kv import (
     check_ttl,
     entry_size,
 )
-from mcpkit.stores.sqlite import SqliteDatabase
+from mcpkit.stores.sqlite_database import SqliteDatabase
 
 __all__ = ["SqliteKeyValueStore"]
 

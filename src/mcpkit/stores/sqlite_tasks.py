@@ -1,8 +1,9 @@
 """Tasks in a `SqliteDatabase` (`SqliteTaskStore`): one row per task, so the processes of one
 host, or a restarted server, share them and fail the tasks of a process that stopped
 (`LeasedTaskStore`). The table is made with the others by `SqliteDatabase`
-(`mcpkit.stores.sqlite`); the rules a task's life follows (ttl, statuses, limits, the
-outcome's form) are `mcpkit.stores.tasks`', shared with the in-memory and Redis stores.
+(`mcpkit.stores.sqlite_database`); the rules a task's life follows (ids, ttl, statuses,
+limits) are `mcpkit.stores.task_rules`', and the outcome's form `mcpkit.stores.tasks`', shared
+with the in-memory and Redis stores.
 """
 
 from __future__ import annotations
@@ -16,24 +17,26 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 import msgspec
 
 from mcpkit.protocol.pagination import encode_cursor
-from mcpkit.stores.sqlite import SqliteDatabase
-from mcpkit.stores.tasks import (
-    LAPSED,
-    LeasedTaskStore,
-    TaskOutcome,
+from mcpkit.stores.sqlite_database import SqliteDatabase
+from mcpkit.stores.task_rules import (
     already_terminal,
     check_new_status,
-    check_outcome,
     check_task_limits,
     decode_task_cursor,
     granted_ttl,
     is_task_id,
-    is_terminal,
     iso_stamp,
-    lapsed_outcome,
     new_task_id,
-    task_not_found,
     too_many_tasks,
+)
+from mcpkit.stores.tasks import (
+    LAPSED,
+    LeasedTaskStore,
+    TaskOutcome,
+    check_outcome,
+    is_terminal,
+    lapsed_outcome,
+    task_not_found,
 )
 from mcpkit.types import Task
 

@@ -273,7 +273,6 @@ def _sqlite(url: str) -> Stores:
 
     from mcpkit.stores._private_files import make_private_folder
     from mcpkit.stores.sqlite import (
-        SqliteDatabase,
         SqliteEventStore,
         SqliteLiveness,
         SqliteReplayCache,
@@ -281,6 +280,7 @@ def _sqlite(url: str) -> Stores:
         SqliteSessionStore,
     )
     from mcpkit.stores.sqlite_broker import SqliteBroker
+    from mcpkit.stores.sqlite_database import SqliteDatabase
     from mcpkit.stores.sqlite_kv import SqliteKeyValueStore
     from mcpkit.stores.sqlite_tasks import SqliteTaskStore
 

@@ -378,7 +378,8 @@ class ClientAsks(RequestFacts):
 
 def _form_schema(schema: Any) -> dict[str, Any]:
     """The `requestedSchema` for `schema`: a raw JSON Schema dict is checked and sent as it is."""
-    from mcpkit.server.elicitation_schema import check_requested_schema, requested_schema
+    from mcpkit.server.elicitation_checks import check_requested_schema
+    from mcpkit.server.elicitation_schema import requested_schema
 
     # A raw schema is checked against the spec's restricted subset (flat, primitive
     # properties) before it is sent: a client would refuse it, or render it wrongly.

@@ -14,7 +14,8 @@ from typing import Annotated, Any, Final
 
 import msgspec
 
-from mcpkit.server.elicitation_schema import check_requested_schema, property_schema
+from mcpkit.server.elicitation_checks import check_requested_schema
+from mcpkit.server.elicitation_schema import property_schema
 from mcpkit.server.schemas._fields import read_parameter
 
 __all__ = ["VALUE_PROPERTY", "read_value", "value_hint", "value_schema"]

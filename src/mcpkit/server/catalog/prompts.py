@@ -26,7 +26,8 @@ from mcpkit.server.catalog.calling.invoke import (
 from mcpkit.server.catalog.registration_checks import scope_set, thread_choice
 from mcpkit.server.catalog.visibility.tags import tag_set, version_of, with_labels
 from mcpkit.server.schemas._docstrings import summary_doc
-from mcpkit.server.schemas.signature import ArgumentError, FunctionSignature, build_signature
+from mcpkit.server.schemas.argument_messages import ArgumentError
+from mcpkit.server.schemas.signature import FunctionSignature, build_signature
 from mcpkit.types import GetPromptResult, Icon, Prompt, PromptArgument, PromptMessage, TextContent
 
 __all__ = ["PromptOptions", "PromptSpec", "make_prompt", "render_prompt"]

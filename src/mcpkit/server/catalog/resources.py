@@ -32,7 +32,8 @@ from mcpkit.server.catalog.template_values import Screen, screen_for, screen_val
 from mcpkit.server.catalog.uri_template import UriTemplate
 from mcpkit.server.catalog.visibility.tags import tag_set, version_of, with_labels
 from mcpkit.server.schemas._docstrings import summary_doc
-from mcpkit.server.schemas.signature import ArgumentError, FunctionSignature, build_signature
+from mcpkit.server.schemas.argument_messages import ArgumentError
+from mcpkit.server.schemas.signature import FunctionSignature, build_signature
 from mcpkit.types import (
     Annotations,
     BlobResourceContents,

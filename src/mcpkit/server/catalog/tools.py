@@ -24,8 +24,8 @@ from mcpkit.server.catalog.registration_checks import scope_set, thread_choice
 from mcpkit.server.catalog.tool_schemas import tool_schemas
 from mcpkit.server.catalog.views import text_only, tool_ui
 from mcpkit.server.catalog.visibility.tags import tag_set, version_of, with_labels
+from mcpkit.server.schemas._annotations import resolve_hints
 from mcpkit.server.schemas._docstrings import summary_doc
-from mcpkit.server.schemas._hints import resolve_hints
 from mcpkit.server.schemas.signature import FunctionSignature, OutputSpec
 from mcpkit.types import Icon, Tool, ToolAnnotations, ToolExecution
 from mcpkit.types.apps_extension import ToolUi, Visibility

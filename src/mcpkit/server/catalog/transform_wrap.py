@@ -19,7 +19,8 @@ from typing import Any, Protocol, cast
 from mcpkit.errors import ToolError
 from mcpkit.server.catalog.calling.injection import with_dependencies
 from mcpkit.server.catalog.calling.invoke import context_parameter, is_context_annotation
-from mcpkit.server.schemas.signature import ArgumentError, FunctionSignature, build_signature
+from mcpkit.server.schemas.argument_messages import ArgumentError
+from mcpkit.server.schemas.signature import FunctionSignature, build_signature
 from mcpkit.types import CallToolResult, TextContent
 
 __all__ = ["Forward", "OriginalToolError", "Wrapper", "read_wrapper", "run_wrapper"]

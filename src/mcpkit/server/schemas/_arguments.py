@@ -12,8 +12,8 @@ from typing import Annotated, Any
 import msgspec
 import msgspec.inspect
 
+from mcpkit.server.schemas._annotations import type_name
 from mcpkit.server.schemas._fields import read_parameter
-from mcpkit.server.schemas._hints import type_name
 
 __all__ = ["Arguments", "Fill", "read_arguments"]
 

@@ -4,10 +4,10 @@
 `Annotated[int, annotated_types.Gt(0)]` become `msgspec.Meta` (checked in the schema and in
 validation alike), the argument's wire name (`alias`) and its default or default factory.
 The fields of the classes a hint names are read the same way (`_class_fields`). What a
-parameter cannot honour (validators, `exclude`, `discriminator`...) is refused with
-a TypeError when the tool is registered: ignoring it would silently change what the tool
-accepts. Neither library is imported here: a hint holding their objects means the user
-loaded them, so they are found in `sys.modules`.
+parameter cannot honour (validators, `exclude`, `discriminator`...) is refused with a
+TypeError when the tool is registered: ignoring it would silently change what the tool
+accepts. Neither library is imported: what their objects hold is read by `_foreign_metadata`,
+from `sys.modules` (a hint holding their objects means the user loaded them).
 
 The translation is done once, when the tool is registered, and only where a foreign object
 is found: a plain hint is returned as the same object. Constraints on a union are pushed
@@ -20,13 +20,13 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
-import sys
 import typing
 from collections.abc import Callable
 from typing import Annotated, Any, Final, cast
 
 import msgspec
 
+from mcpkit.server.schemas import _foreign_metadata as foreign
 from mcpkit.server.schemas._class_fields import has_fields, mirror_class
 
 __all__ = ["ParameterSpec", "read_parameter"]
@@ -38,12 +38,6 @@ _NUMERIC: Final = ("gt", "ge", "lt", "le", "multiple_of")
 _LENGTHS: Final = ("min_length", "max_length")
 # Said with every refused constraint: the check can still be made, in the function.
 _UNCHECKED: Final = "cannot be checked by mcpkit; check it in the function instead"
-# FieldInfo attributes honoured below; every other public one must keep Field()'s value.
-_HONOURED: Final = frozenset(
-    "annotation default default_factory alias alias_priority validation_alias "
-    "serialization_alias title description examples json_schema_extra deprecated "
-    "metadata".split()
-)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -67,25 +61,14 @@ class ParameterSpec:
         return self.default is _EMPTY and self.factory is None
 
 
-def _module(name: str) -> Any:
-    """A module if the user's program loaded it; never imports one (see module docstring)."""
-    return sys.modules.get(name)
-
-
-def _field_info_type() -> type | None:
-    """pydantic's FieldInfo class, when pydantic is loaded."""
-    found = getattr(_module("pydantic.fields"), "FieldInfo", None)
-    return found if isinstance(found, type) else None
-
-
 def read_parameter(
     name: str, hint: Any, default: Any, *, coerce: bool, label: str | None = None
 ) -> ParameterSpec:
     """`name`'s hint and default with pydantic's and annotated_types' metadata translated,
     in its hint and in the fields of the classes it names; `label` names it in refusals
     (by default, as a parameter)."""
-    field_info = _field_info_type()
-    if field_info is None and _module("annotated_types") is None:
+    field_info = foreign.field_info_type()
+    if field_info is None and foreign.loaded("annotated_types") is None:
         return ParameterSpec(hint, name, default)  # nothing to translate: plain hints
     reader = _Reader(name, field_info, coerce, label or f"parameter {name!r}")
     base, extras = _split(hint)
@@ -153,7 +136,7 @@ class _Reader:
             if self.field_info is not None and isinstance(extra, self.field_info):
                 out += self.field(extra, top=top)
                 changed = True
-            elif _is_foreign(extra):
+            elif foreign.is_foreign(extra):
                 out += self.constraints(extra)
                 changed = True
             else:
@@ -245,7 +228,7 @@ class _Reader:
             self.read_alias(info)
             self.read_default(info)
         # `list[Annotated[int, Field(default=1)]]`: an item has no name and no default.
-        elif _has_default(info) or _wire_alias(info) is not None:
+        elif foreign.has_default(info) or foreign.wire_alias(info) is not None:
             raise self.refuse("a Field inside another type cannot give a default or an alias")
         metas = self.annotations(info)
         for item in info.metadata:
@@ -253,18 +236,13 @@ class _Reader:
         return metas
 
     def refuse_unhonoured(self, info: Any) -> None:
-        """TypeError for any Field option set that is not honoured here. Compared with a
-        blank Field() rather than listed: an option a later pydantic adds is refused too,
-        until someone decides what it means for an argument."""
-        blank = _module("pydantic.fields").Field()  # what Field() leaves each option at
-        slots: object = getattr(info.__class__, "__slots__", ())
-        for slot in cast("tuple[str, ...]", slots):
-            if slot.startswith("_") or slot in _HONOURED:
-                continue
-            if getattr(info, slot, None) != getattr(blank, slot, None):
-                raise self.refuse(
-                    f"Field({slot}=...) has no meaning for a tool or prompt argument; remove it"
-                )
+        """TypeError for any Field option set that is not honoured here (`unhonoured_option`
+        says which), and for a json_schema_extra that is a function."""
+        slot = foreign.unhonoured_option(info)
+        if slot is not None:
+            raise self.refuse(
+                f"Field({slot}=...) has no meaning for a tool or prompt argument; remove it"
+            )
         # A callable json_schema_extra edits pydantic's own schema, which is not built here.
         extra = info.json_schema_extra
         if extra is not None and not isinstance(extra, dict):
@@ -291,7 +269,7 @@ class _Reader:
     def read_alias(self, info: Any) -> None:
         """The argument's name on the wire, from the alias validation reads; an alias
         path (`AliasPath`) or a different serialization alias has no meaning here."""
-        alias = _wire_alias(info)
+        alias = foreign.wire_alias(info)
         if alias is None:
             return
         if not isinstance(alias, str):
@@ -303,14 +281,14 @@ class _Reader:
 
     def read_default(self, info: Any) -> None:
         """The default or default factory the Field gives, once."""
-        if not _has_default(info):
+        if not foreign.has_default(info):
             return
         if self.default is not _EMPTY or self.factory is not None:
             raise self.refuse("give its default once, in one Field(...)")
         # A factory, not its value: each call gets a fresh list or dict of its own.
         if info.default_factory is not None:
             factory = info.default_factory
-            if _takes_arguments(factory):
+            if foreign.takes_arguments(factory):
                 raise self.refuse(
                     "a default_factory that takes the validated data is not supported"
                 )
@@ -323,9 +301,9 @@ class _Reader:
     def constraints(self, item: Any) -> list[msgspec.Meta]:
         """One annotated_types (or pydantic) constraint object as Meta."""
         # A group iterates over its parts (`Interval(gt=0, lt=9)` is `Gt(0)`, `Lt(9)`).
-        if _is_grouped(item):
+        if foreign.is_grouped(item):
             return [meta for part in item for meta in self.constraints(part)]
-        items = _items(item)
+        items = foreign.options_of(item)
         if items is None:
             raise self.refuse(f"{type(item).__name__} {_UNCHECKED}")
         values: dict[str, Any] = {}
@@ -382,28 +360,6 @@ def _is_union(tp: Any) -> bool:
     return typing.get_origin(tp) is typing.Union or type(tp).__name__ == "UnionType"
 
 
-def _is_foreign(obj: object) -> bool:
-    """Whether an Annotated extra is pydantic's or annotated_types', to translate or refuse."""
-    return type(obj).__module__.split(".")[0] in ("pydantic", "annotated_types", "pydantic_core")
-
-
-def _is_grouped(obj: object) -> bool:
-    """An annotated_types group (`Interval`, `Len`): its parts are read one by one."""
-    grouped = getattr(_module("annotated_types"), "GroupedMetadata", None)
-    return isinstance(grouped, type) and isinstance(obj, grouped)
-
-
-def _items(item: object) -> dict[str, Any] | None:
-    """A constraint object's options: a dataclass's fields (annotated_types), else the
-    attributes set (pydantic's general metadata, where None is an option left unset)."""
-    if dataclasses.is_dataclass(item):
-        return {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
-    try:
-        return {k: v for k, v in vars(item).items() if v is not None}
-    except TypeError:  # no attributes to read: not a constraint
-        return None
-
-
 def _pattern(value: object, reader: _Reader) -> str:
     """A pattern as the text msgspec and JSON Schema take; a compiled one's flags would be
     lost in that text, so one with flags is refused."""
@@ -433,34 +389,3 @@ def _annotations_only(meta: msgspec.Meta) -> msgspec.Meta | None:
     keys = ("title", "description", "examples", "extra_json_schema", "extra")
     kept = {k: getattr(meta, k) for k in keys if getattr(meta, k) is not None}
     return msgspec.Meta(**kept) if kept else None
-
-
-def _undefined() -> object:
-    """pydantic's marker for "no default"."""
-    return getattr(_module("pydantic_core"), "PydanticUndefined", None)
-
-
-def _has_default(info: Any) -> bool:
-    """Whether the Field gives a default; `Field(...)` (Ellipsis) means required."""
-    default = info.default
-    return info.default_factory is not None or (
-        default is not _undefined() and default is not Ellipsis
-    )
-
-
-def _wire_alias(info: Any) -> object:
-    """The alias arguments arrive under: pydantic validates by `validation_alias` first."""
-    return info.validation_alias if info.validation_alias is not None else info.alias
-
-
-def _takes_arguments(factory: Callable[..., Any]) -> bool:
-    """Whether a default_factory wants pydantic's validated data (there is none here)."""
-    # A required positional parameter is how pydantic tells a factory that wants the data.
-    try:
-        parameters = inspect.signature(factory).parameters.values()
-    except (TypeError, ValueError):  # a builtin without a signature: list, dict
-        return False
-    return any(
-        p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        for p in parameters
-    )

@@ -29,6 +29,7 @@ from typing import Annotated, Any, Final, cast
 import msgspec
 
 from mcpkit.errors import McpkitError
+from mcpkit.server.schemas._annotations import type_name
 from mcpkit.server.schemas._coercion import has_non_finite_floats
 from mcpkit.server.schemas._fields import read_parameter
 from mcpkit.server.schemas._hints import (
@@ -38,7 +39,6 @@ from mcpkit.server.schemas._hints import (
     is_pydantic_model,
     pydantic_parts,
     schema_components,
-    type_name,
 )
 from mcpkit.server.schemas._refs import inline_defs
 

@@ -3,13 +3,13 @@
 Input: a function's parameters (less the injected ones) become one JSON Schema 2020-12
 object (server/tools, `inputSchema`) and one msgspec conversion that turns the JSON
 arguments into keyword arguments; a bad argument raises `ArgumentError`, whose message
-tells the model what to fix (SEP-1303). Unknown arguments are refused, and the schema says
-so with `additionalProperties: false`: the spec recommends that form for tools without
-parameters, and a misspelt optional argument silently falling back to its default is the
-worst outcome for a model. A function with `**kwargs` takes unknown arguments instead.
-Values are taken as JSON Schema reads the schema (3.0 is an integer, "36" is not) unless
-the signature is built to `coerce` strings (prompt and URI template arguments, lenient
-tools).
+tells the model what to fix (SEP-1303; worded by `argument_messages`, re-exported here).
+Unknown arguments are refused, and the schema says so with `additionalProperties: false`:
+the spec recommends that form for tools without parameters, and a misspelt optional
+argument silently falling back to its default is the worst outcome for a model. A
+function with `**kwargs` takes unknown arguments instead. Values are taken as JSON Schema
+reads the schema (3.0 is an integer, "36" is not) unless the signature is built to `coerce`
+strings (prompt and URI template arguments, lenient tools).
 
 Output: see `output` (its names are re-exported here).
 """
@@ -27,20 +27,19 @@ from typing import Any, Final, cast
 
 import msgspec
 
-from mcpkit.errors import McpkitError
+from mcpkit.server.schemas._annotations import resolve_hints, type_name, unwrap_callable
 from mcpkit.server.schemas._arguments import Fill, read_arguments
 from mcpkit.server.schemas._coercion import has_integral_floats, integral_floats_as_ints
 from mcpkit.server.schemas._docstrings import parameter_docs
-from mcpkit.server.schemas._hints import (
-    dec_hook,
-    enc_hook,
-    resolve_hints,
-    schema_components,
-    type_name,
-    unwrap_callable,
-)
+from mcpkit.server.schemas._hints import dec_hook, enc_hook, schema_components
 from mcpkit.server.schemas._refs import inline_defs
 from mcpkit.server.schemas._unsupported import unsupported
+from mcpkit.server.schemas.argument_messages import (
+    ArgumentError,
+    argument_error,
+    json_kind,
+    with_choices,
+)
 from mcpkit.server.schemas.output import OutputError, OutputSpec, output_spec, schema_for_type
 
 __all__ = [
@@ -56,22 +55,6 @@ __all__ = [
 
 _ARGUMENTS: Final = "mcpkit:arguments"  # a name no user class can have, so no $defs clash
 _make_typed_dict = cast(Callable[[str, dict[str, Any]], type], typing.TypedDict)
-
-
-class ArgumentError(McpkitError):
-    """Arguments that do not fit a function's parameters.
-
-    The message is written for the model that sent them (SEP-1303): it names the argument,
-    the JSON path of the bad value, and what was expected. `argument` is the parameter's
-    name and `path` the JSONPath (`$.a.b[0]`) when one is known.
-    """
-
-    def __init__(
-        self, message: str, *, argument: str | None = None, path: str | None = None
-    ) -> None:
-        super().__init__(message)
-        self.argument = argument
-        self.path = path
 
 
 # ------------------------------------------------------------------ input
@@ -134,15 +117,15 @@ class FunctionSignature:
         if arguments is None:
             arguments = {}
         elif not isinstance(cast(object, arguments), dict):
-            raise ArgumentError(f"arguments must be a JSON object, got {_json_kind(arguments)}")
+            raise ArgumentError(f"arguments must be a JSON object, got {json_kind(arguments)}")
         if not self.accepts_extra and not self._names.issuperset(arguments):
             raise self._unknown(arguments)
         try:
             kwargs = self._convert(arguments)
         except msgspec.ValidationError as exc:
-            error = _argument_error(str(exc))
+            error = argument_error(str(exc))
             if error.argument is not None and error.path == f"$.{error.argument}":
-                error = _with_choices(error, self.input_schema)
+                error = with_choices(error, self.input_schema)
             raise error from None
         if self._plain:  # the common case, at the cost of the one check it always had
             return kwargs
@@ -184,7 +167,7 @@ class FunctionSignature:
         except msgspec.ValidationError as exc:
             wire = self.renamed.get(name, name)
             detail, _, path = str(exc).partition(" - at `$")
-            raise _argument_error(f"{detail} - at `$.{wire}{path or '`'}") from None
+            raise argument_error(f"{detail} - at `$.{wire}{path or '`'}") from None
 
     def _fill(self, kwargs: dict[str, Any]) -> None:
         for name, default, factory in self._fills:
@@ -272,52 +255,6 @@ def decode_arguments(raw: bytes | msgspec.Raw, typed: Exception | None = None) -
             f"a number at `{path}` is out of range: JSON numbers must fit a 64-bit float",
             path=path,
         ) from None
-
-
-def _json_kind(value: object) -> str:
-    if isinstance(value, (list, tuple)):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return "null" if value is None else type(value).__name__
-
-
-def _argument_error(message: str) -> ArgumentError:
-    """Reword msgspec's `<what> - at `$.a.b`` so it leads with the argument's name."""
-    detail, _, path = message.partition(" - at `")
-    path = path.rstrip("`")
-    missing = detail.startswith("Object missing required field `")
-    if not path and missing:
-        name = detail.split("`")[1]
-        return ArgumentError(f"missing required argument `{name}`", argument=name, path=f"$.{name}")
-    if not path:
-        return ArgumentError(f"invalid arguments: {detail}")
-    name = path[2:].split(".", 1)[0].split("[", 1)[0]
-    detail = detail[:1].lower() + detail[1:]
-    return ArgumentError(
-        f"argument `{name}` is invalid: {detail} (at `{path}`)", argument=name, path=path
-    )
-
-
-def _with_choices(error: ArgumentError, schema: dict[str, Any]) -> ArgumentError:
-    """Name the allowed values when a top-level argument is not one of its enum's."""
-    prop = schema["properties"].get(error.argument, {})
-    choices: list[Any] = []
-    for branch in prop.get("anyOf", [prop]):
-        ref = branch.get("$ref")
-        if isinstance(ref, str):
-            branch = schema.get("$defs", {}).get(ref.rsplit("/", 1)[1], {})
-        choices += branch.get("enum", [])
-    if not choices:
-        return error
-    allowed = ", ".join(msgspec.json.encode(c).decode() for c in choices)
-    return ArgumentError(
-        f"{error}; expected one of: {allowed}", argument=error.argument, path=error.path
-    )
 
 
 def _encodable(value: object) -> tuple[bool, Any]:

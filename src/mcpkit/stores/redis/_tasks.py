@@ -28,20 +28,22 @@ from mcpkit.stores.redis._task_scripts import (
     RENEW,
     TIDY,
 )
-from mcpkit.stores.tasks import (
-    LeasedTaskStore,
-    TaskOutcome,
+from mcpkit.stores.task_rules import (
     already_terminal,
     check_new_status,
-    check_outcome,
     check_task_limits,
     decode_task_cursor,
     granted_ttl,
     is_task_id,
     iso_stamp,
     new_task_id,
-    task_not_found,
     too_many_tasks,
+)
+from mcpkit.stores.tasks import (
+    LeasedTaskStore,
+    TaskOutcome,
+    check_outcome,
+    task_not_found,
 )
 from mcpkit.types import Task, TaskStatus
 

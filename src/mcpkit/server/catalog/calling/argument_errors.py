@@ -18,7 +18,7 @@ from typing import Any, Final, cast
 
 import msgspec
 
-from mcpkit.server.schemas.signature import ArgumentError
+from mcpkit.server.schemas.argument_messages import ArgumentError
 
 __all__ = ["constraint_error", "dotted_path", "worded_errors"]
 

@@ -15,7 +15,7 @@ from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import McpkitError
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.server.catalog.calling.invoke import is_context_annotation
-from mcpkit.server.schemas._hints import type_name
+from mcpkit.server.schemas._annotations import type_name
 
 __all__ = [
     "BUILTINS",

@@ -30,7 +30,7 @@ from mcpkit.runtime.workers import call_handler, is_async_callable
 from mcpkit.server.catalog.calling.depends import CONTEXT, ContextView
 from mcpkit.server.catalog.calling.injection_plan import InjectionPlan, Step, hints_of, plan_of
 from mcpkit.server.catalog.calling.invoke import Injected
-from mcpkit.server.schemas._hints import type_name, unwrap_callable
+from mcpkit.server.schemas._annotations import type_name, unwrap_callable
 
 __all__ = ["resolve", "with_dependencies"]
 

@@ -18,7 +18,7 @@ from typing import Any, Final, Literal
 
 from mcpkit.runtime.workers import is_async_callable
 from mcpkit.server.catalog.calling.depends import BUILTINS, CONTEXT, source_of
-from mcpkit.server.schemas._hints import resolve_hints, type_name, unwrap_callable
+from mcpkit.server.schemas._annotations import resolve_hints, type_name, unwrap_callable
 
 __all__ = ["InjectionPlan", "Kind", "Step", "hints_of", "plan_of"]
 

@@ -25,7 +25,8 @@ from mcpkit.server.catalog.calling.tool_errors import tool_error_result
 from mcpkit.server.catalog.calling.tool_failures import note_failure
 from mcpkit.server.schemas._coercion import has_non_finite_floats
 from mcpkit.server.schemas._hints import enc_hook
-from mcpkit.server.schemas.signature import ArgumentError, OutputError, decode_arguments
+from mcpkit.server.schemas.argument_messages import ArgumentError
+from mcpkit.server.schemas.signature import OutputError, decode_arguments
 from mcpkit.types import CallToolRequestParams, CallToolResult, ContentBlock, TextContent
 from mcpkit.types._gen_2026_07_28 import CallToolRequestParams as ModernCallToolRequestParams
 
