@@ -173,3 +173,30 @@ _LINE = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl
 def test_block_scalars_read_as_pyyaml_parses_them(lines: list[str], header: str) -> None:
     body = f"text: {header}\n" + "".join(f"  {line}\n" for line in lines) + "next: x\n"
     assert fm(body) == yaml.load(body, Loader=yaml.BaseLoader)
+
+
+def test_fields_nested_past_the_depth_limit_are_refused_naming_the_line() -> None:
+    """A hostile file nesting thousands of levels gets a SkillError, not a RecursionError."""
+    for opener in ("k:", "- k:"):
+        deep = "".join(" " * (2 * i) + opener + "\n" for i in range(3000))
+        with pytest.raises(SkillError, match="nest deeper than 64 levels"):
+            fm(deep)
+    just = "".join(" " * i + "k:\n" for i in range(63)) + " " * 63 + "k: v\n"
+    value: Any = fm(just)
+    for _ in range(63):
+        value = value["k"]
+    assert value == {"k": "v"}
+
+
+async def test_a_quoted_value_over_many_lines_reads_in_one_pass() -> None:
+    """Each line of a multi-line quoted value is looked at once: a value of 20,000 lines
+    reads back folded in a fraction of a second. (Read again from the start for each line,
+    it took over two minutes, and the plugin's bound on a test then fails it.)"""
+    lines = 20_000
+    for quote in ('"', "'"):
+        body = "description: " + quote + "\n  ".join(["w\\"] + ["x"] * (lines - 1)) + quote + "\n"
+        folded = fm(body)["description"]
+        if quote == '"':  # the first line's escaped break joins it to the next with no space
+            assert folded == "wx" + " x" * (lines - 2)
+        else:
+            assert folded == "w\\ " + " ".join(["x"] * (lines - 1))

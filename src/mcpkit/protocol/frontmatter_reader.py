@@ -45,6 +45,10 @@ _ESCAPES: Final = {
     "_": "\xa0", "L": "\u2028", "P": "\u2029",
 }  # fmt: skip
 _HEX_ESCAPES: Final = {"x": 2, "u": 4, "U": 8}  # escape letter -> its number of hex digits
+#: Block collections nested deeper than this are refused: a skill's fields nest a few levels,
+#: and each level costs the reader three Python frames, so a hostile file nesting thousands
+#: would otherwise end in RecursionError rather than a SkillError naming its line.
+MAX_DEPTH: Final = 64
 
 
 class FrontmatterReader:
@@ -59,6 +63,7 @@ class FrontmatterReader:
         # The next line to read: the reader only moves forward, never back.
         self.i = 0
         self.at = 0  # the line whose entry is being read, for errors
+        self.depth = 0  # block collections open around the line being read (MAX_DEPTH)
 
     def fail(self, why: str, line: int | None = None) -> SkillError:
         """The error for what is wrong, naming the SKILL.md line a user can find."""
@@ -95,8 +100,15 @@ class FrontmatterReader:
             return self.sequence(indent)
         return self.mapping(indent)
 
+    def deeper(self, j: int) -> None:
+        """One more block collection opens at line `j`: refused past MAX_DEPTH."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail(f"fields nest deeper than {MAX_DEPTH} levels", j)
+
     def mapping(self, indent: int) -> dict[str, Any]:
         """A block mapping whose keys sit at `indent`; it ends at a line indented less."""
+        self.deeper(self.i)
         result: dict[str, Any] = {}
         while (j := self.next_significant()) is not None:
             line = self.lines[j]
@@ -114,10 +126,12 @@ class FrontmatterReader:
                 raise self.fail(f"the field {key!r} appears twice")
             self.i += 1  # past the key's line: a value on the lines below reads from here
             result[key] = self.value(rest, indent, in_mapping=True)
+        self.depth -= 1
         return result
 
     def sequence(self, indent: int) -> list[Any]:
         """A block sequence whose `- ` sit at `indent`."""
+        self.deeper(self.i)
         items: list[Any] = []
         while (j := self.next_significant()) is not None:
             line = self.lines[j]
@@ -140,6 +154,7 @@ class FrontmatterReader:
                 continue
             self.i += 1
             items.append(self.value(rest, indent, in_mapping=False))
+        self.depth -= 1
         return items
 
     @staticmethod
@@ -293,13 +308,18 @@ class FrontmatterReader:
         pieces = [rest]
         # Lines are gathered until the quote closes; a line back at the key's indent
         # first means the quote was never closed, caught here rather than at the end.
-        while not closes(" ".join(pieces), quote):
+        # Each line is looked at alone, once (`closes`): an escape at a line's end escapes
+        # only the break joining it to the next, which never closes a quote.
+        closed = closes(rest, quote)
+        while not closed:
             if self.i >= len(self.lines) or (
                 self.lines[self.i].strip() and indent_of(self.lines[self.i]) <= indent
             ):
                 raise self.fail("a quoted value has no closing quote")
-            pieces.append(self.lines[self.i].strip())
+            piece = self.lines[self.i].strip()
+            pieces.append(piece)
             self.i += 1
+            closed = closes(piece, quote, 0)
         joined = fold(pieces, quote) if len(pieces) > 1 else rest
         value, after = self.quoted(joined)
         # Only a comment may follow the closing quote on its line.

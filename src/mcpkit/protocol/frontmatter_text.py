@@ -39,9 +39,10 @@ def strip_comment(text: str) -> str:
     return (text[: match.start()] if match else text).rstrip()
 
 
-def closes(text: str, quote: str) -> bool:
-    """Whether the quoted scalar opening `text` closes in it."""
-    k = 1
+def closes(text: str, quote: str, start: int = 1) -> bool:
+    """Whether the quoted scalar opening `text` closes in it (`start` 0: `text` is a later
+    line of one, which opened before it)."""
+    k = start
     while k < len(text):
         # An escaped character, `\"` above all, never closes the quote.
         if text[k] == "\\" and quote == '"':
@@ -58,22 +59,24 @@ def closes(text: str, quote: str) -> bool:
 
 def fold(parts: list[str], quote: str) -> str:
     """Lines of a flow scalar folded: one break is a space, each blank line a newline."""
-    out = parts[0]
+    out = [parts[0]]
     # YAML line folding (6.5): a single break reads as a space, and n blank lines in a
     # row as n line breaks. In double quotes a line may end in an escaped break (7.3.1):
     # its backslash and the break are dropped, so the next line follows with no space.
+    # Pieces joined once at the end, and only the last line looked at for its escape:
+    # the cost stays linear in the value's length, however many lines it runs over.
     pending = 0  # blank lines since the last text line
     for part in parts[1:]:
         if part == "":
             pending += 1
             continue
-        escaped = quote == '"' and _ends_in_escape(out)
+        escaped = quote == '"' and _ends_in_escape(out[-1])
         if escaped:
-            out = out[:-1]
-        out += "\n" * pending if pending else "" if escaped else " "
-        out += part
+            out[-1] = out[-1][:-1]
+        out.append("\n" * pending if pending else "" if escaped else " ")
+        out.append(part)
         pending = 0
-    return out
+    return "".join(out)
 
 
 def _ends_in_escape(line: str) -> bool:
