@@ -12,9 +12,9 @@ It relies on: ASGI 3 (every module here); uvicorn, for `uvicorn_protocol` and
 only when uvicorn serves the app); of the binding, its request checks (`checks`), its parts
 serving POST, GET and DELETE (`post`, `get_delete`), the sessions they serve (`hosting`,
 `live_sessions`), their streams (`streams`, which name the budgets they are charged to as
-Protocols: `stream_storing.QueuedBudget`, `_exchange.BodyBudget`); the Origin policy and the
-bearer-token check every HTTP endpoint shares (`transports.guards`); and the legacy HTTP+SSE
-endpoint (`transports.legacy_sse`), which the app serves beside the MCP endpoint."""
+Protocols: `stream_storing.QueuedBudget`, `_exchange.BodyBudget`) and the bearer-token check
+(`guard`); the Origin policy every HTTP endpoint shares (`transports.guards`); and the legacy
+HTTP+SSE endpoint (`transports.legacy_sse`), which the app serves beside the MCP endpoint."""
 
 from __future__ import annotations
 

@@ -28,7 +28,6 @@ from mcpkit.transports.deployment.forwarded import TrustedProxies
 from mcpkit.transports.deployment.health import HealthRoutes
 from mcpkit.transports.deployment.relay import StreamRelay
 from mcpkit.transports.deployment.slow_readers import QueuedBytes
-from mcpkit.transports.guards.bearer import Guard, call_route
 from mcpkit.transports.http._exchange import (
     local_path,
     read_body,
@@ -41,6 +40,7 @@ from mcpkit.transports.http.checks import (
     refuse,
 )
 from mcpkit.transports.http.get_delete import GetDeleteRequests
+from mcpkit.transports.http.guard import Guard, call_route
 from mcpkit.transports.http.hosting import AppSessions, store_down
 from mcpkit.transports.http.live_sessions import (
     HostServer,

@@ -19,7 +19,6 @@ from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.modern import carries_terms
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.sessions import owner_key
-from mcpkit.transports.guards.bearer import Guard
 from mcpkit.transports.http._exchange import (
     BodyBudget,
     ClientCaps,
@@ -37,6 +36,7 @@ from mcpkit.transports.http.checks import (
     session_id,
     unknown_session,
 )
+from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.hosting import AppSessions
 from mcpkit.transports.http.live_sessions import (
     HostServer,

@@ -22,7 +22,6 @@ from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.sse import encode_comment, encode_event
 from mcpkit.stores.sessions import owner_key
-from mcpkit.transports.guards.bearer import Guard
 from mcpkit.transports.guards.origin import OriginPolicy
 from mcpkit.transports.http._exchange import (
     BodyBudget,
@@ -39,6 +38,7 @@ from mcpkit.transports.http.checks import (
     check_origin,
     client_address,
 )
+from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.live_sessions import (
     HostServer,
     MemorySessionRegistry,
