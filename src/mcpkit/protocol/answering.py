@@ -280,14 +280,9 @@ class Answering:
         # Out of flight before the answer is made: whatever comes for the request after
         # this (a second answer, progress, the peer's cancellation) finds it ended and is
         # dropped, so it never gets a second final message.
-        inflight = self.inflight
-        entry = inflight.pop(request_id, None)
+        entry = self._end(request_id)
         if entry is None:
             return None
-        if not inflight:
-            # The last one: the table goes too, rather than stay sized for one request in
-            # every idle session (docs/performance.md, "An idle session").
-            inflight.clear()
         # Results are built with the 2025-era types: the latest revision's need no shaping
         # (`Session.encode_answer`'s first rule, asked here without its call).
         terms = entry.terms
@@ -304,12 +299,9 @@ class Answering:
     def send_error(self, request_id: RequestId, error: McpError) -> None:
         """Answer an inbound request with `error`. Dropped if it was cancelled or already
         answered (out of flight first, as in `send_response`)."""
-        inflight = self.inflight
-        entry = inflight.pop(request_id, None)
+        entry = self._end(request_id)
         if entry is None:
             return
-        if not inflight:
-            inflight.clear()  # (as in `answer`)
         self.outbox.answer(request_id, error_answer(request_id, error, entry.terms), entry.batch)
 
     def send_progress(
@@ -330,6 +322,16 @@ class Answering:
         data = jsonrpc.encode_notification("notifications/progress", params)
         self.outbox.send(data, request_id)
 
+    def _end(self, request_id: RequestId) -> Inflight | None:
+        """Take `request_id` out of flight: its entry, or None if it was not in flight. With
+        the last one out the table goes too, rather than stay sized for one request in every
+        idle session (docs/performance.md, "What an idle session holds")."""
+        inflight = self.inflight
+        entry = inflight.pop(request_id, None)
+        if not inflight:
+            inflight.clear()
+        return entry
+
     def is_inflight(self, request_id: RequestId) -> bool:
         """Whether the peer's request `request_id` is still served (not answered or cancelled)."""
         return request_id in self.inflight
@@ -337,10 +339,7 @@ class Answering:
     def finish(self, rid: RequestId, entry: Inflight) -> None:
         """The peer's request `rid` ends unanswered (cancelled): forget it, and send its
         batch's array if it was the last member the array waited for."""
-        inflight = self.inflight
-        inflight.pop(rid, None)
-        if not inflight:
-            inflight.clear()  # (as in `answer`)
+        self._end(rid)
         if entry.batch is not None:
             self.outbox.close(rid, entry.batch)
 
