@@ -7,10 +7,11 @@ import json
 
 import msgspec
 
-from mcpkit.protocol.modern import ModernCodec
+from mcpkit.protocol.modern import ModernCodec, ModernOffer
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import Terms
 from mcpkit.types import Implementation, ServerCapabilities
+from mcpkit.types.methods import MODERN_REVISIONS, SUPPORTED_REVISIONS
 
 SUPPORTED = ("2026-07-28", "2025-11-25")
 META = {
@@ -56,20 +57,19 @@ def test_what_only_looks_like_the_meta_is_left_to_the_decode() -> None:
     assert c.cached(None) is None
 
 
-def test_a_session_reads_with_the_codec_it_is_given_only_for_the_revisions_it_was_made_for() -> (
-    None
-):
-    shared = ModernCodec(ServerSession.all_revisions)
-    info = Implementation(name="s", version="1")
-    alike = ServerSession(info, ServerCapabilities(), codec=shared)
+def test_an_offer_reads_with_the_codec_it_is_given_only_for_the_revisions_it_was_made_for() -> None:
+    shared = ModernCodec((*MODERN_REVISIONS, *SUPPORTED_REVISIONS))
+    alike = ModernOffer(SUPPORTED_REVISIONS, codec=shared)
     assert alike.codec is shared
-    # A session speaking other revisions would be told terms it cannot serve: its own codec.
-    other = ServerSession(
-        info, ServerCapabilities(), supported_revisions=("2025-06-18",), codec=shared
-    )
+    # An offer of other revisions would be told terms it cannot serve: its own codec.
+    other = ModernOffer(("2025-06-18",), codec=shared)
     assert other.codec is not shared
-    assert other.codec.supported == other.all_revisions
-    assert other.codec is other.codec  # made once
+    assert other.codec.supported == other.all_revisions == ("2026-07-28", "2025-06-18")
+    # A session given an offer holds it; one given none makes its own, of its revisions.
+    info = Implementation(name="s", version="1")
+    assert ServerSession(info, ServerCapabilities(), modern=alike).modern is alike
+    own = ServerSession(info, ServerCapabilities(), supported_revisions=("2025-06-18",))
+    assert own.modern.all_revisions == other.all_revisions
 
 
 def test_a_cached_refusal_is_never_found_for_another_request() -> None:

@@ -13,8 +13,10 @@ import msgspec
 from mcpkit.protocol import extensions as extensions_module
 from mcpkit.protocol.events import RequestReceived
 from mcpkit.protocol.extensions import Extension, methods_with, own_requests
+from mcpkit.protocol.modern import ModernOffer
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.types import Implementation, ServerCapabilities
+from mcpkit.types.methods import SUPPORTED_REVISIONS
 
 INFO = Implementation(name="x", version="1")
 REVISION = "2026-07-28"
@@ -27,7 +29,9 @@ def audit(*methods: str) -> Extension:
 
 def server(extension: Extension) -> ServerSession:
     caps = msgspec.convert({"tools": {}}, ServerCapabilities)
-    return ServerSession(INFO, caps, extensions=[extension])
+    return ServerSession(
+        INFO, caps, modern=ModernOffer(SUPPORTED_REVISIONS, extensions=[extension])
+    )
 
 
 def ask(session: ServerSession, method: str, rid: int = 1) -> list[Any]:

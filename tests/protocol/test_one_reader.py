@@ -14,13 +14,14 @@ import pytest
 
 from mcpkit.errors import McpError
 from mcpkit.protocol.events import RequestInfo, RequestReceived
-from mcpkit.protocol.modern import ModernCodec
+from mcpkit.protocol.modern import ModernOffer
 from mcpkit.protocol.outbox import SessionlessRead
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import Terms
 from mcpkit.protocol.unread_meta import UNREAD_TYPES
 from mcpkit.server.catalog.calling.tool_calls import ModernCallToolParams
 from mcpkit.types import ClientCapabilities, Implementation, ServerCapabilities
+from mcpkit.types.methods import SUPPORTED_REVISIONS
 
 META = {
     "io.modelcontextprotocol/protocolVersion": "2026-07-28",
@@ -104,13 +105,13 @@ BODIES = [
 def _sessions() -> tuple[ServerSession, ServerSession]:
     """Two sessions that differ only in what params are decoded into where their `_meta` is
     left unread: the twins (`unread_meta`), and the params types themselves."""
-    codec = ModernCodec(ServerSession.all_revisions)
     caps = msgspec.convert({"tools": {}}, ServerCapabilities)
     info = Implementation(name="s", version="1")
     types = {"tools/call": ModernCallToolParams}
-    twins = ServerSession(info, caps, codec=codec, modern_param_types=types)
-    plain = ServerSession(info, caps, codec=codec, modern_param_types=types)
-    plain._unread_types = types
+    twins = ServerSession(info, caps, modern=ModernOffer(SUPPORTED_REVISIONS, param_types=types))
+    plain_offer = ModernOffer(SUPPORTED_REVISIONS, param_types=types, codec=twins.modern.codec)
+    plain_offer.unread_types = types
+    plain = ServerSession(info, caps, modern=plain_offer)
     return twins, plain
 
 
@@ -227,7 +228,7 @@ def test_one_encoder_answers_both_eras() -> None:
     stateful = ServerSession(info, caps)
     stateful.resume("2025-11-25", Implementation(name="c", version="1"), None)
     stateful.receive_body(_request(7, "tools/call", '{"name":"t"}'), INFO)
-    result = {"content": []}
+    result: dict[str, Any] = {"content": []}
     stateful.send_response(7, result)
     sent = stateful.data_to_send()
     assert [o.data for o in sent] == [stateful.encode_answer(7, result, "tools/call", None)]
@@ -250,12 +251,11 @@ def test_a_subclass_that_changes_a_step_is_read_the_general_way() -> None:
 
 @pytest.mark.parametrize("body", BODIES)
 def test_every_body_is_read_by_the_fold_as_the_steps_read_it(body: bytes) -> None:
-    codec = ModernCodec(ServerSession.all_revisions)
     caps = msgspec.convert({"tools": {}}, ServerCapabilities)
     info = Implementation(name="s", version="1")
-    types = {"tools/call": ModernCallToolParams}
-    fold = ServerSession(info, caps, codec=codec, modern_param_types=types)
-    general = _General(info, caps, codec=codec, modern_param_types=types)
+    offer = ModernOffer(SUPPORTED_REVISIONS, param_types={"tools/call": ModernCallToolParams})
+    fold = ServerSession(info, caps, modern=offer)
+    general = _General(info, caps, modern=offer)
     warm = _call(rid=1)
     for session in (fold, general):  # the `_meta` read once: the next is found by its bytes
         session.read_sessionless(warm, INFO)

@@ -25,8 +25,10 @@ from mcpkit.protocol.events import (
     StrayResponse,
 )
 from mcpkit.protocol.ids import RequestIds
+from mcpkit.protocol.modern import ModernOffer
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.types import ClientCapabilities, Implementation, ServerCapabilities
+from mcpkit.types.methods import SUPPORTED_REVISIONS
 
 
 def server_session(**caps: Any) -> ServerSession:
@@ -169,7 +171,9 @@ def test_a_request_on_a_revision_not_spoken_gets_the_2026_answer() -> None:
 
 def test_a_server_of_the_session_era_only_lists_its_revisions() -> None:
     server = ServerSession(
-        Implementation(name="s", version="1"), ServerCapabilities(), modern_revisions=()
+        Implementation(name="s", version="1"),
+        ServerCapabilities(),
+        modern=ModernOffer(SUPPORTED_REVISIONS, revisions=()),
     )
     send(server, modern(1, "tools/list"))
     (reply,) = out(server)

@@ -4,6 +4,7 @@ that is made again when what the server declares changes."""
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import msgspec
@@ -16,6 +17,7 @@ from mcpkit.errors import InvalidToken
 from mcpkit.protocol.modern import CachePolicy
 from mcpkit.runtime.response import Kind
 from mcpkit.server import Context, TypedMiddleware
+from mcpkit.server.catalog.declared_capabilities import Feature
 from mcpkit.server.middleware.typed import AnswerNext
 from mcpkit.server.serving.protocol_sessions import FeatureSession
 from mcpkit.transports.memory import memory_channel_pair
@@ -289,7 +291,7 @@ async def test_settings_changed_after_a_request_are_served_to_the_next() -> None
     first = (await serve(server, "server/discover"))["result"]
     assert "tools" in first["capabilities"]
     assert "instructions" not in first
-    server.features = frozenset({"prompts"})
+    server.features = frozenset[Feature]({"prompts"})
     server.instructions = "Say hello."
     answer = (await serve(server, "server/discover"))["result"]
     assert "tools" not in answer["capabilities"] and "prompts" in answer["capabilities"]
@@ -319,7 +321,7 @@ async def test_middleware_added_after_a_request_sees_the_next() -> None:
 
 SETTINGS: list[tuple[str, Any, str]] = [
     ("info", Implementation(name="renamed", version="2"), "server_info"),
-    ("cache", CachePolicy(ttl_ms=5000, scope="public"), "cache"),
+    ("cache", CachePolicy(ttl_ms=5000, scope="public"), "modern.cache"),
     ("max_message_size", 12345, "max_message_size"),
     ("max_json_depth", 7, "max_json_depth"),
     ("max_inflight", 3, "max_inflight"),
@@ -338,7 +340,7 @@ async def test_a_setting_replaced_after_a_request_is_read_with_by_the_next(
     setattr(server, setting, value)
     after = server._request_peers.reader()
     assert after is not before
-    assert getattr(after, held_as) == value
+    assert operator.attrgetter(held_as)(after) == value
     assert server._request_peers.reader() is after  # (and kept while nothing changes)
 
 

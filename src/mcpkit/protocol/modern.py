@@ -24,7 +24,9 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes, jsonrpc
+from mcpkit.protocol.extensions import Extension
 from mcpkit.protocol.terms import LOG_LEVEL_NAMES, RequestTerms, Terms
+from mcpkit.protocol.unread_meta import unread_types
 from mcpkit.types import ClientCapabilities, Implementation, RequestId
 from mcpkit.types.methods import MODERN_REVISIONS, methods_for
 
@@ -39,6 +41,7 @@ __all__ = [
     "SERVER_INFO_KEY",
     "SUBSCRIPTION_ID_KEY",
     "ModernCodec",
+    "ModernOffer",
     "carries_terms",
     "encode_merged_response",
     "is_modern_revision",
@@ -236,6 +239,13 @@ class CachePolicy:
         return self.per_method.get(method, (self.ttl_ms, self.scope))
 
 
+#: What params decode into where nothing differs from the revision's table (one mapping:
+#: `unread_types` keeps a table for each one it is given).
+_NO_PARAM_TYPES: Final[Mapping[str, type]] = {}
+#: The cache hints where a server sets none: every result private, fresh for no time.
+_DEFAULT_CACHE: Final = CachePolicy()
+
+
 def _shaped(
     result: Any, method: str, server_info: Implementation, cache: CachePolicy
 ) -> dict[str, Any]:
@@ -282,7 +292,7 @@ class ModernCodec:
     answers. A `Server` holds one and hands it to every protocol session it builds, so what
     one request learnt serves the next, and nothing is shared between the servers of a
     process (a test starts from nothing by building its server). `supported` is every
-    revision the server speaks, the modern ones first (`ServerSession.all_revisions`)."""
+    revision the server speaks, the modern ones first (`ModernOffer.all_revisions`)."""
 
     __slots__ = (
         "_fields",
@@ -459,6 +469,74 @@ class ModernCodec:
                 head = self._heads[method] = _head(method, server_info, cache)
             return encode_merged_response(request_id, head[2], _encode(result))
         return jsonrpc.encode_response(request_id, _shaped(result, method, server_info, cache))
+
+
+class _ParamsMeta(msgspec.Struct):
+    """Only the `_meta` of a request's params: the rest is skipped undecoded."""
+
+    meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
+
+
+class ModernOffer:
+    """What a server offers requests that carry their own terms (2026-07-28), beside the
+    handshake revisions its sessions speak: the modern revisions (none: the legacy era only),
+    every revision as server/discover and -32022 list them, the freshness hints of cacheable
+    results, what params decode into, the extensions served (SEP-2133) and the codec.
+
+    One object for a server, built when its settings are read (`ProtocolSessions`) and held
+    by every protocol session it builds: a session keeps one reference, not eight settings,
+    and they are read on every request that carries its terms as attributes of one object."""
+
+    __slots__ = (
+        "all_revisions",
+        "cache",
+        "codec",
+        "extension_of",
+        "extensions",
+        "param_types",
+        "revisions",
+        "unread_types",
+    )
+
+    def __init__(
+        self,
+        supported_revisions: Sequence[str],
+        revisions: Sequence[str] = MODERN_REVISIONS,
+        *,
+        cache: CachePolicy | None = None,
+        param_types: Mapping[str, type] | None = None,
+        extensions: Sequence[Extension] = (),
+        codec: ModernCodec | None = None,
+    ) -> None:
+        self.revisions = tuple(revisions)
+        self.all_revisions = (*self.revisions, *supported_revisions)
+        self.cache = _DEFAULT_CACHE if cache is None else cache
+        #: What params decode into, where it differs from the revision's table; `unread_types`
+        #: the same with each type's twin whose `_meta` is left unread (`unread_meta`).
+        self.param_types: Mapping[str, type] = param_types or _NO_PARAM_TYPES
+        self.unread_types = unread_types(self.param_types)
+        self.extensions = tuple(extensions)
+        #: An extension's method -> the extension (a plain dict: `in` is no method call).
+        self.extension_of = {m: ext for ext in self.extensions for m in ext.methods}
+        # A codec given (the server's, shared by its sessions) serves only if it reads the
+        # same revisions; else this offer has its own.
+        if codec is None or codec.supported != self.all_revisions:
+            codec = ModernCodec(self.all_revisions)
+        self.codec = codec
+
+    def revision_refusal(self, params: msgspec.Raw | msgspec.UnsetType) -> McpError | None:
+        """-32022 for a refused request whose `_meta` names a revision not offered; None
+        where it names none, or one offered (the refusal it was due is then the answer)."""
+        if isinstance(params, msgspec.UnsetType):
+            return None
+        try:
+            meta = msgspec.json.decode(params, type=_ParamsMeta).meta
+        except msgspec.ValidationError:
+            return None  # params or _meta not an object: they name no revision
+        requested = meta.get(REVISION_KEY) if meta else None
+        if not isinstance(requested, str) or requested in self.all_revisions:
+            return None
+        return unsupported_revision(requested, self.all_revisions)
 
 
 def encode_merged_response(request_id: RequestId, members: bytes, body: bytes) -> bytes:

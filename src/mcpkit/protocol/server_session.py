@@ -17,10 +17,9 @@ peer's declared capabilities forbid: a bug on our side, so it raises rather than
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import msgspec
 from msgspec import UNSET
@@ -52,20 +51,12 @@ from mcpkit.protocol.extensions import Extension, declares, methods_with
 from mcpkit.protocol.ids import RequestIds
 from mcpkit.protocol.jsonrpc import Envelope
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
-from mcpkit.protocol.modern import (
-    REVISION_KEY,
-    CachePolicy,
-    ModernCodec,
-    carries_terms,
-    missing_capability,
-    unsupported_revision,
-)
+from mcpkit.protocol.modern import ModernOffer, carries_terms, missing_capability
 from mcpkit.protocol.outbox import Batch, SessionlessRead
 from mcpkit.protocol.phases import SERVER_PHASES, SERVER_STEPS, next_phase
 from mcpkit.protocol.receiving import METHOD_TABLES
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, Session
 from mcpkit.protocol.terms import KeepsTerms, Terms
-from mcpkit.protocol.unread_meta import unread_types
 from mcpkit.types import (
     ClientCapabilities,
     Implementation,
@@ -84,21 +75,11 @@ _NO_CLIENT_CAPABILITIES: Final = ClientCapabilities()
 _MODERN: Final = SERVER_PHASES["modern"]
 # `check_inbound_request` asks nothing of this row: it refuses no method.
 assert _MODERN.receives is None and not _MODERN.refuses
-# (Plain dicts, never changed, not read-only proxies: looked up on every request that
-# carries its terms, where a proxy's `in` or `.get` is a method call.)
-_NO_EXTENSIONS: Final[Mapping[str, Extension]] = {}
-_NO_PARAM_TYPES: Final[Mapping[str, type]] = {}
 # Methods only a modern request can name: without them, the request lacks the
 # `_meta` its revision requires (-32602), rather than naming an unknown method.
 _MODERN_ONLY: Final = frozenset(
     m for rev in MODERN_REVISIONS for m in methods_for(rev)
 ) - frozenset(methods_for(SUPPORTED_REVISIONS[0]))
-
-
-class _ParamsMeta(msgspec.Struct):
-    """Only the `_meta` of a request's params: the rest is skipped undecoded."""
-
-    meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
 
 
 class ServerSession(Session):
@@ -114,26 +95,9 @@ class ServerSession(Session):
 
     inbound_direction = "client_to_server"
     answers_itself = frozenset({"ping", "initialize", "server/discover"})
-    #: The modern revisions (2026-07-28: each request carries its terms in `_meta`), served
-    #: beside a session's; none to serve only the legacy era.
-    modern_revisions: tuple[str, ...] = MODERN_REVISIONS
-    #: Every revision we speak, as `server/discover` and -32022 list them: the modern
-    #: ones, then the handshake's (on the instance only where not the defaults; read on every
-    #: request that carries its terms).
-    all_revisions: tuple[str, ...] = (*MODERN_REVISIONS, *SUPPORTED_REVISIONS)
-    #: The freshness hints of cacheable results (2026-07-28, server/utilities/caching).
-    cache: CachePolicy = CachePolicy()
-    #: `param_types` for modern requests.
-    modern_param_types: Mapping[str, type] = _NO_PARAM_TYPES
-    #: The extensions served to modern requests (SEP-2133), listed in
-    #: server/discover; their methods are served where a request declares them.
-    extensions: tuple[Extension, ...] = ()
-    _extension_of: Mapping[str, Extension] = _NO_EXTENSIONS
-    #: What reads the terms of requests that carry their own and encodes their answers
-    #: (`modern`): the server's, shared by its sessions, else one of the session's own,
-    #: made when first needed (a 2025 session holds none). Read as `_codec or codec` on
-    #: every request that carries its terms, not through a property: a plain attribute read.
-    _codec: ModernCodec | None = None
+    #: What 2026-07-28 params decode into where they differ, for the offer a session
+    #: builds when none is given (`ModernOffer.param_types`).
+    modern_param_types: ClassVar[Mapping[str, type]] = MappingProxyType({})
     #: The capabilities last checked against and the methods they do not serve (`undeclared`),
     #: worked out by `check_inbound_request` when it meets other capabilities: one lookup per
     #: request. Kept on the class, one entry for every session: the sessions of a server share
@@ -150,17 +114,13 @@ class ServerSession(Session):
         *,
         instructions: str | None = None,
         supported_revisions: Sequence[str] = SUPPORTED_REVISIONS,
-        modern_revisions: Sequence[str] = MODERN_REVISIONS,
-        cache: CachePolicy | None = None,
-        modern_param_types: Mapping[str, type] | None = None,
-        extensions: Sequence[Extension] = (),
+        modern: ModernOffer | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         max_json_depth: int = MAX_JSON_DEPTH,
         max_inflight: int = DEFAULT_MAX_INFLIGHT,
         param_types: Mapping[str, type] | None = None,
         request_ids: RequestIds | None = None,
         extension_methods: Mapping[str, MethodInfo] | None = None,
-        codec: ModernCodec | None = None,
     ) -> None:
         super().__init__(
             max_message_size=max_message_size,
@@ -176,45 +136,15 @@ class ServerSession(Session):
         #: The revisions we speak, preferred first: a client that asks for one we lack is
         #: offered the first (basic/lifecycle, Version Negotiation: it SHOULD be our latest).
         self.supported_revisions = tuple(supported_revisions)
-        self._take_modern_settings(modern_revisions, cache, modern_param_types, extensions, codec)
+        #: What requests that carry their own terms are offered (2026-07-28): the server's,
+        #: shared by its sessions, else the defaults.
+        self.modern = modern or ModernOffer(
+            self.supported_revisions, param_types=self.modern_param_types
+        )
         #: A name in `phases.SERVER_PHASES`, which says what may be received and sent
         #: (`_rules`, looked up once per change: checked on every message).
         self.phase = "new"
         self._rules = SERVER_PHASES["new"]
-
-    def _take_modern_settings(
-        self,
-        modern_revisions: Sequence[str],
-        cache: CachePolicy | None,
-        modern_param_types: Mapping[str, type] | None,
-        extensions: Sequence[Extension],
-        codec: ModernCodec | None,
-    ) -> None:
-        """`__init__`'s settings for modern requests (2026-07-28)."""
-        # Those `read_sessionless` and `encode_answer` read on every request that carries its terms
-        # are held by the instance, the class's defaults too: a class attribute read through
-        # an instance is not specialized in Python 3.11, an instance's is.
-        cls = type(self)
-        self.modern_revisions = (
-            cls.modern_revisions
-            if tuple(modern_revisions) == MODERN_REVISIONS
-            else tuple(modern_revisions)
-        )
-        if self.modern_revisions != MODERN_REVISIONS or (
-            self.supported_revisions != SUPPORTED_REVISIONS
-        ):
-            self.all_revisions = _joined(self.modern_revisions, self.supported_revisions)
-        self.cache = cls.cache if cache is None or cache == cls.cache else cache
-        self.modern_param_types = modern_param_types or cls.modern_param_types
-        #: What those params decode into where their `_meta` is left unread (`unread_meta`).
-        self._unread_types = unread_types(self.modern_param_types)
-        if extensions:
-            self.extensions = tuple(extensions)
-            self._extension_of = {m: ext for ext in self.extensions for m in ext.methods}
-        else:
-            self._extension_of = cls._extension_of
-        if codec is not None and codec.supported == self.all_revisions:
-            self._codec = codec  # (else the session makes its own when it needs one)
 
     def keep_terms_in(self, holder: KeepsTerms) -> None:
         """Keep the terms the handshake settles in `holder` (the session's record, which a
@@ -234,16 +164,6 @@ class ServerSession(Session):
     def client_capabilities(self) -> ClientCapabilities:
         """What the client declared in `initialize` (nothing, before it)."""
         return _NO_CLIENT_CAPABILITIES if self.terms is None else self.terms.peer_capabilities
-
-    @property
-    def codec(self) -> ModernCodec:
-        """What reads the terms of this session's requests that carry their own, and
-        encodes their answers: the one given (the server's), if it reads this session's
-        revisions, else the session's own."""
-        codec = self._codec
-        if codec is None:
-            codec = self._codec = ModernCodec(self.all_revisions)
-        return codec
 
     @property
     def stateless(self) -> bool:
@@ -304,18 +224,7 @@ class ServerSession(Session):
             self._step("notifications/initialized")
 
     def revision_refusal(self, params: msgspec.Raw | msgspec.UnsetType) -> McpError | None:
-        if isinstance(params, msgspec.UnsetType):
-            return None
-        try:
-            meta = msgspec.json.decode(params, type=_ParamsMeta).meta
-        except msgspec.ValidationError:
-            return None  # params or _meta not an object: they name no revision
-        requested = meta.get(REVISION_KEY) if meta else None
-        # No revision named, or one we speak: the request is of our era, and the refusal it
-        # was due (too early, unknown method) is the right answer.
-        if not isinstance(requested, str) or requested in self.all_revisions:
-            return None
-        return unsupported_revision(requested, self.all_revisions)
+        return self.modern.revision_refusal(params)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -333,7 +242,7 @@ class ServerSession(Session):
             not self._folds
             or self.outbox.items
             or not self._rules.modern
-            or not self.modern_revisions
+            or not self.modern.revisions
             or size > receiving.max_message_size
             or not size
             or data[0] != 123  # `{` (its first byte as an int, not a slice: no object made)
@@ -364,12 +273,13 @@ class ServerSession(Session):
             return self._read_sessionless_from(env, info)  # (not a request)
         if env.result is not UNSET or env.error is not UNSET:
             return self._read_sessionless_from(env, info)
-        codec = self._codec or self.codec
+        modern = self.modern
+        codec = modern.codec
         terms = codec.cached(env.params)
         if (
             terms is None
             or self.extension_methods
-            or method in self._extension_of
+            or method in modern.extension_of
             or rid in self._inflight
             or method in _ANSWERS_ITSELF
             or terms is self._kept.terms
@@ -388,7 +298,7 @@ class ServerSession(Session):
         ):
             return self._read_sessionless_from(env, info)
         names_token = codec.names_token
-        types = self.modern_param_types if names_token else self._unread_types
+        types = modern.param_types if names_token else modern.unread_types
         tp = types[method] if method in types else known.params
         decode = _DECODES[tp] if tp in _DECODES else _decode_of(tp)
         raw = env.params
@@ -420,8 +330,8 @@ class ServerSession(Session):
         # request may carry its own; it is served under them and the "modern" phase row,
         # and leaves the session as it was. A 2025-era session's requests skip this at
         # once (their rules have no `modern`).
-        if self._rules.modern and self.modern_revisions and batch is None:
-            codec = self._codec or self.codec
+        if self._rules.modern and self.modern.revisions and batch is None:
+            codec = self.modern.codec
             # (the common case first: a `_meta` seen before, found by its bytes)
             terms: Terms[ClientCapabilities] | McpError | None = codec.cached(env.params)
             if terms is None and (carries_terms(env.params) or env.method in _MODERN_ONLY):
@@ -458,14 +368,14 @@ class ServerSession(Session):
         revision = terms.revision
         methods = self.methods_of(revision) if self.extension_methods else METHOD_TABLES[revision]
         method: str = env.method  # type: ignore[assignment]  # classify() checked it
-        # (`in` first: on the default, a mappingproxy, `get` is a method call)
-        if method in self._extension_of and method not in methods:
-            extended = self._extended(terms, self._extension_of[method])
+        modern = self.modern
+        if method in modern.extension_of and method not in methods:
+            extended = self._extended(terms, modern.extension_of[method])
             if isinstance(extended, McpError):
                 self.outbox.error(rid, extended.code, extended.message, None, data=extended.data)
                 return
             methods = extended
-        types = self.modern_param_types if names_token else self._unread_types
+        types = modern.param_types if names_token else modern.unread_types
         self.answering.serve_request(env, events, None, request_info, terms, methods, types)
 
     def _extended(
@@ -477,7 +387,7 @@ class ServerSession(Session):
             # SEP-2663 (and SEP-2575, "Missing Required Capabilities"): an extension's
             # method needs the extension in the request's own client capabilities.
             return missing_capability(("extensions", extension.id))
-        methods = methods_with(terms.revision, self.extensions)
+        methods = methods_with(terms.revision, self.modern.extensions)
         if self.extension_methods:  # (the extensions every revision serves: skills)
             methods = {**methods, **self.extension_methods}
         return methods
@@ -492,11 +402,11 @@ class ServerSession(Session):
     ) -> bytes:
         if terms is None:
             terms = self._kept.terms
-        if terms is not None and terms.revision in self.modern_revisions:
+        modern = self.modern
+        if terms is not None and terms.revision in modern.revisions:
             # A 2026-07-28 result gets the fields its revision adds (`modern`).
             info = self.server_info if server_info is None else server_info
-            codec = self._codec or self.codec
-            return codec.response(request_id, result, method, info, self.cache)
+            return modern.codec.response(request_id, result, method, info, modern.cache)
         return super().encode_answer(request_id, result, method, terms)
 
     def check_inbound_request(
@@ -506,7 +416,7 @@ class ServerSession(Session):
         # session's: those are None until a handshake, and replaced whole, never by a request's.
         if terms is not self._kept.terms:
             # Its phase row (`_MODERN`) receives any method and refuses none.
-            if method in self._extension_of:
+            if method in self.modern.extension_of:
                 return None  # (an extension's method: served as the extension, checked above)
         else:
             # basic/lifecycle, Initialization: only initialize and ping before the handshake;
@@ -591,8 +501,10 @@ class ServerSession(Session):
     def discover_answer(self) -> dict[str, Any]:
         """server/discover: the revisions we speak, our capabilities and instructions (the
         server's info goes in the result's `_meta`, as on every 2026 result)."""
-        declared = (self.capabilities, self.extensions, self.instructions)
-        return discover_answer(self.all_revisions, *declared)
+        modern = self.modern
+        return discover_answer(
+            modern.all_revisions, self.capabilities, modern.extensions, self.instructions
+        )
 
     def accept_discover(self, result: dict[str, Any]) -> dict[str, Any]:
         """`result`, a `discover_answer` maybe changed since, if it may be sent (McpError if
@@ -628,13 +540,6 @@ _DECODES: Final[dict[Any, Callable[[bytes | msgspec.Raw], Any]]] = {}
 def _decode_of(tp: Any) -> Callable[[bytes | msgspec.Raw], Any]:
     decode = _DECODES[tp] = jsonrpc.part_decoder(tp)
     return decode
-
-
-@functools.cache
-def _joined(first: tuple[str, ...], then: tuple[str, ...]) -> tuple[str, ...]:
-    """`first` then `then`, one tuple for each pair (every session of a server asks for the
-    same one, on every request that carries its terms)."""
-    return (*first, *then)
 
 
 #: The events, answers and refusals of the usual request `read_sessionless` reads: none, one list

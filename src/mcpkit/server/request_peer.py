@@ -240,11 +240,11 @@ class RequestPeer:
 
     @property
     def cache(self) -> CachePolicy:
-        return self.reader.cache
+        return self.reader.modern.cache
 
     @property
     def all_revisions(self) -> tuple[str, ...]:
-        return self.reader.all_revisions
+        return self.reader.modern.all_revisions
 
     def send_progress(
         self,

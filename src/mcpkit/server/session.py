@@ -373,11 +373,11 @@ class ServerSessionHandle:
 
     @property
     def cache(self) -> CachePolicy:
-        return self.protocol.cache
+        return self.protocol.modern.cache
 
     @property
     def all_revisions(self) -> tuple[str, ...]:
-        return self.protocol.all_revisions
+        return self.protocol.modern.all_revisions
 
     @property
     def closed(self) -> bool:

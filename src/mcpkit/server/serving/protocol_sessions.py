@@ -10,12 +10,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mcpkit.protocol.extensions import TASKS
-from mcpkit.protocol.modern import CachePolicy, ModernCodec
+from mcpkit.protocol.modern import CachePolicy, ModernCodec, ModernOffer
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.server.catalog.calling.tool_calls import MODERN_PARAM_TYPES, PARAM_TYPES
 from mcpkit.server.catalog.extension_methods import method_infos
 from mcpkit.server.catalog.listeners import ListenParams
 from mcpkit.server.middleware.protocol_requests import intercepted
+from mcpkit.types.methods import MODERN_REVISIONS, SUPPORTED_REVISIONS
 
 if TYPE_CHECKING:
     from mcpkit.server.catalog.catalog import Catalog
@@ -84,7 +85,26 @@ class ProtocolSessions:
         self._session_type = session_type
         #: Shared by the sessions built here: what one request taught it serves the next
         #: (the terms of a `_meta` already seen, the head of a method's answers).
-        self.codec = ModernCodec(session_type.all_revisions)
+        self.codec = ModernCodec((*MODERN_REVISIONS, *SUPPORTED_REVISIONS))
+        self._modern: ModernOffer | None = None
+
+    def _offer(self) -> ModernOffer:
+        """What the sessions built now offer 2026-07-28 requests: one object while the host's
+        cache hints and the extensions it serves stay as they were (a setting may change until
+        the server serves), shared by those sessions."""
+        host = self._host
+        # The tasks extension (SEP-2663) is offered only by a server that runs tasks.
+        extensions = (TASKS,) if host.serves_tasks else ()
+        offer = self._modern
+        if offer is None or offer.cache is not host.cache or offer.extensions != extensions:
+            offer = self._modern = ModernOffer(
+                SUPPORTED_REVISIONS,
+                cache=host.cache,
+                param_types=self._session_type.modern_param_types,
+                extensions=extensions,
+                codec=self.codec,
+            )
+        return offer
 
     def new(self) -> ServerSession:
         """A new protocol session, with the host's settings and what it declares now.
@@ -102,13 +122,10 @@ class ProtocolSessions:
             max_json_depth=host.max_json_depth,
             max_inflight=host.max_inflight,
             param_types=PARAM_TYPES,
-            cache=host.cache,
             # Only the methods this server serves: a client calling a skills method of a
             # server with no skills gets -32601 from the protocol, as for any unknown method.
             extension_methods=method_infos(len(catalog.skills) > 0, catalog.extension_method_names),
-            # The tasks extension (SEP-2663) is offered only by a server that runs tasks.
-            extensions=(TASKS,) if host.serves_tasks else (),
-            codec=self.codec,
+            modern=self._offer(),
         )
         # The handshake's requests typed middleware has hooks for reach the middleware (a
         # proxy's sessions hand out initialize and server/discover anyway, to the proxy).
