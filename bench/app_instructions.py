@@ -45,6 +45,7 @@ from http_loadgen import (  # noqa: E402  (bench/ is put on the path just above)
     MODERN_ECHO_BODY,
     MODERN_VERSION,
 )
+from http_serve import on_loop  # noqa: E402  (and bench/servers)
 
 __all__ = ["main"]
 
@@ -142,7 +143,7 @@ def bench_app(tools: str, answers: str) -> Any:
     else:
         import mcpkit_server as module
     if tools == "def-on-loop":
-        module.server.sync_in_thread = False
+        on_loop(module.server)  # as `bench/run`'s `mcpkit_on_loop` servers run
     return module.server.http_app(json_response=answers == "json")
 
 

@@ -144,6 +144,21 @@ VARIANTS = [
         era="2026-07-28",
     ),
     Variant(
+        "mcpkit_on_loop/httptools",
+        "mcpkit `def`, `sync_in_thread=False`, uvicorn httptools",
+        "http",
+        "mcpkit_on_loop",
+        "uvicorn-httptools",
+    ),
+    Variant(
+        "mcpkit_on_loop/httptools-2026",
+        "mcpkit `def`, `sync_in_thread=False`, uvicorn httptools, 2026-07-28 client",
+        "http",
+        "mcpkit_on_loop",
+        "uvicorn-httptools",
+        era="2026-07-28",
+    ),
+    Variant(
         "mcpkit_async/h11-asyncio",
         "mcpkit `async def`, uvicorn h11, asyncio loop",
         "http",
@@ -198,6 +213,14 @@ VARIANTS = [
     ),
     Variant("floor/granian", "floor ASGI app, granian", "http", "floor", "granian", floor=True),
     Variant(
+        "floor-json/httptools",
+        "ASGI app parsing each body (json.loads, json.dumps), uvicorn httptools, 2025-11-25 client",
+        "http",
+        "floor_json",
+        "uvicorn-httptools",
+        floor=True,
+    ),
+    Variant(
         "floor-json/httptools-2026",
         "ASGI app parsing each body (json.loads, json.dumps), uvicorn httptools, 2026-07-28 client",
         "http",
@@ -213,13 +236,21 @@ IDLE_VARIANTS = ("mcpkit_async/h11", "official_async", "ts")
 CORE_VARIANTS = (
     "mcpkit_async/httptools",
     "mcpkit_async/httptools-2026",
+    # Issue 65's `def` tool target: the same server's tools as plain `def`, in a worker thread
+    # (the default) and on the loop (`sync_in_thread=False`), each against the parsing floor.
+    "mcpkit/httptools",
+    "mcpkit/httptools-2026",
+    "mcpkit_on_loop/httptools",
+    "mcpkit_on_loop/httptools-2026",
     "official_async",
     "official_async-2026",
     "ts",
     "ts2-2026",
     # What the same server costs with no MCP at all: how much of each target is the app's.
     "floor/httptools",
-    # The same with the body parsed and an answer built from it: mcpkit's 2026 call against it.
+    # The same with the body parsed and an answer built from it: mcpkit's calls of each era
+    # against the floor of the same era (a 2026-07-28 body carries its terms in `_meta`).
+    "floor-json/httptools",
     "floor-json/httptools-2026",
 )
 CORE_IDLE = ("mcpkit_async/h11",)

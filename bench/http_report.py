@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from http_bench import ANSWERS, BY_KEY, CORE_IDLE, CORE_VARIANTS, IDLE_VARIANTS, VARIANTS
 
 __all__ = ["compare_report", "core_figures", "core_report", "core_table", "http_report"]
-__all__ += ["leading_server"]
+__all__ += ["kind_bound", "kinds_table", "leading_server"]
 
 Samples = dict[str, dict[str, list[float]]]
 SERVERS = ("h11", "httptools", "granian")
@@ -280,6 +280,91 @@ def _parsing_lines(samples: Samples) -> list[str]:
     return found
 
 
+# Issue 65's `def` tool target: each kind of mcpkit tool's server CPU per call over the parsing
+# floor of its era, a `def` one at most `DEF_BOUND` in both eras (in a worker thread, the
+# default, or on the loop); `async def` keeps `PARSING_BOUND`, a bound on the 2026 call only.
+DEF_BOUND = 1.25
+MODERN = "2026-07-28"
+# (era, its label, the suffix of its variants' keys, its parsing floor)
+ERAS = (
+    ("2025-11-25", "2025-11-25 session", "", "floor-json/httptools"),
+    (MODERN, "2026-07-28, no session", "-2026", PARSING_FLOOR),
+)
+# (app of servers/http_serve.py, its label); each served on uvicorn httptools.
+TOOL_KINDS = (
+    ("mcpkit_async", "`async def`"),
+    ("mcpkit", "`def`, in a worker thread"),
+    ("mcpkit_on_loop", "`def`, `sync_in_thread=False`"),
+)
+
+
+def kind_bound(app: str, era: str) -> float | None:
+    """The most a call to `app`'s tool may cost in `era`, in parsing floors; None: no bound."""
+    if app != "mcpkit_async":
+        return DEF_BOUND
+    return PARSING_BOUND if era == MODERN else None
+
+
+def _kind_key(app: str, suffix: str, answers: str) -> str:
+    return f"http:{app}/httptools{suffix}:{answers}"
+
+
+def _kind_multiple(samples: Samples, app: str, era: str, answers: str) -> float | None:
+    """`app`'s server CPU per call in `era` over the parsing floor of `era` (JSON answers)."""
+    [(suffix, floor)] = [(suffix, floor) for name, _, suffix, floor in ERAS if name == era]
+    return _ratio(samples, _kind_key(app, suffix, answers), f"http:{floor}:json", CPU)
+
+
+def _kind_cell(samples: Samples, app: str, era: str, answers: str) -> str:
+    [suffix] = [suffix for name, _, suffix, _ in ERAS if name == era]
+    cpu = _median(samples, _kind_key(app, suffix, answers), CPU)
+    if cpu is None:
+        return ""
+    multiple = _kind_multiple(samples, app, era, answers)
+    if multiple is None:
+        return f"{cpu:,.1f}"
+    cell = f"{cpu:,.1f}: {multiple:.2f}x"
+    bound = kind_bound(app, era)
+    if bound is not None:
+        cell += f" (<= {bound:g}: {'met' if multiple <= bound else 'NOT met'})"
+    return cell
+
+
+def kinds_table(samples: Samples) -> str:
+    """Issue 65's `def` tool target: for each era and answers, each kind of tool's server CPU
+    per call (us) and its multiple of the parsing floor of the same era, against its bound."""
+    head = " | ".join(label for _, label in TOOL_KINDS)
+    lines = [
+        f"| era | answers | parsing floor, CPU per call (us) | {head} |",
+        "| --- | --- | ---: |" + " ---: |" * len(TOOL_KINDS),
+    ]
+    for era, label, _, floor in ERAS:
+        floor_cpu = _median(samples, f"http:{floor}:json", CPU)
+        for answers in ANSWERS:
+            cells = [_kind_cell(samples, app, era, answers) for app, _ in TOOL_KINDS]
+            if not any(cells) and floor_cpu is None:
+                continue
+            floor_cell = "" if floor_cpu is None else f"{floor_cpu:,.1f}"
+            lines.append(f"| {label} | {answers} | {floor_cell} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _kinds_lines(samples: Samples) -> list[str]:
+    """The kinds table under its heading, or nothing when no row was measured."""
+    table = kinds_table(samples)
+    if table.count("\n") < 2:
+        return []
+    return [
+        "Each kind of tool against the parsing floor of its era (issue 65: a `def` tool within "
+        f"{DEF_BOUND:g}x in both eras, in a worker thread or on the loop; an `async def` one "
+        f"within {PARSING_BOUND:g}x on the 2026-07-28 call), server CPU per call in us and its "
+        "multiple of the floor's; the floor answers JSON:",
+        "",
+        table,
+        "",
+    ]
+
+
 def _floor_lines(samples: Samples) -> list[str]:
     """What the HTTP server itself leaves to mcpkit: the bare ASGI app's calls/s and CPU per
     call on the same server (uvicorn httptools, same loop), mcpkit's CPU per call above it,
@@ -335,6 +420,7 @@ def core_report(samples: Samples, header: str, sessions: int) -> str:
             *_floor_lines(samples),
             *_parsing_lines(samples),
             "",
+            *_kinds_lines(samples),
             "The rows they are read from:",
             "",
             load_table(samples, CORE_VARIANTS),
@@ -371,10 +457,28 @@ def core_figures(samples: Samples) -> list[tuple[str, float | None]]:
                 _parsing_multiple(samples, answers),
             ),
         ]
+        found += _kind_figures(samples, answers)
     for key in CORE_IDLE:
         found.append(
             (f"idle session ({key}), KiB", _median(samples, f"http:{key}:idle", "idle_kib"))
         )
+    return found
+
+
+def _kind_figures(samples: Samples, answers: str) -> list[tuple[str, float | None]]:
+    """The figures of `kinds_table` that `core_figures` does not already hold: the `def`
+    servers' CPU per call and each server's multiple of its era's parsing floor."""
+    found: list[tuple[str, float | None]] = []
+    for era, label, suffix, _ in ERAS:
+        for app, kind in TOOL_KINDS:
+            if app == "mcpkit_async" and era == MODERN:
+                continue  # "CPU per 2026 call / the parsing floor's" above
+            name = f"{answers}, {label}, {kind}"
+            if app != "mcpkit_async":
+                cpu = _median(samples, _kind_key(app, suffix, answers), CPU)
+                found.append((f"{name}: server CPU per call (us)", cpu))
+            multiple = _kind_multiple(samples, app, era, answers)
+            found.append((f"{name}: CPU per call / the parsing floor's", multiple))
     return found
 
 
@@ -478,6 +582,7 @@ def http_report(samples: Samples, header: str, sessions: int, idle: int) -> str:
             "",
             core_table(samples),
             "",
+            *_kinds_lines(samples),
             "Floors: a bare ASGI app answering a fixed JSON body on each server, and a raw "
             "asyncio server that shows the load generator's own ceiling:",
             "",

@@ -3,8 +3,10 @@
     python http_serve.py --app mcpkit_async --answers sse --server uvicorn-h11 --port 8000
 
 Apps: `mcpkit` / `mcpkit_async` (`server.http_app()` of the stdio bench's servers, `def` and
-`async def` tools), `official` / `official_async` (the official SDK's `streamable_http_app()`,
-run in bench/.venv-official), `floor` (a bare ASGI app that answers a fixed JSON body) and
+`async def` tools), `mcpkit_on_loop` (the `def` server with its tools run on the loop, as
+`Server(sync_in_thread=False)` runs them), `official` / `official_async` (the official SDK's
+`streamable_http_app()`, run in bench/.venv-official), `floor` (a bare ASGI app that answers a
+fixed JSON body) and
 `floor_json` (a bare ASGI app that parses each JSON-RPC body and answers a result built from it),
 and `mcpkit_mix` / `official_mix` / `fastmcp_mix`, bench/one_cpu.py's servers (FastMCP 4 in
 bench/.venv-fastmcp).
@@ -27,7 +29,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build_app", "floor_app", "floor_json_app", "main", "make_app"]
+__all__ = ["build_app", "floor_app", "floor_json_app", "main", "make_app", "on_loop"]
 
 HERE = Path(__file__).resolve().parent
 _APP_ENV = "MCPKIT_BENCH_HTTP_APP"  # "<app>:<answers>", read by the factory granian imports
@@ -91,12 +93,22 @@ async def floor_json_app(scope: dict[str, Any], receive: Any, send: Any) -> None
 MODULES = {
     "mcpkit": "mcpkit_server",
     "mcpkit_async": "mcpkit_server_async",
+    "mcpkit_on_loop": "mcpkit_server",
     "mcpkit_mix": "mcpkit_mix",
     "official": "official_server",
     "official_async": "official_server_async",
     "official_mix": "official_mix",
     "fastmcp_mix": "fastmcp_mix",
 }
+
+
+def on_loop(server: Any) -> None:
+    """Run `server`'s plain `def` handlers on the loop, as `Server(sync_in_thread=False)` does
+    (the server reads the setting on each call). Refused for a tree without the option
+    (`bench/run --against` an older revision), which would measure the worker thread."""
+    if not hasattr(server, "sync_in_thread"):
+        raise SystemExit("http_serve: this mcpkit has no Server(sync_in_thread=)")
+    server.sync_in_thread = False
 
 
 def build_app(app: str, answers: str) -> Any:
@@ -110,6 +122,8 @@ def build_app(app: str, answers: str) -> Any:
         raise SystemExit(f"http_serve: unknown app {app!r}")
     sys.path.insert(0, str(HERE))
     server = __import__(MODULES[app]).server
+    if app == "mcpkit_on_loop":
+        on_loop(server)
     if app.startswith("mcpkit"):
         # Every session of the load comes from 127.0.0.1: lift the per-address cap (1,000 by
         # default) to the global one, or the idle-memory figure would count evictions.
