@@ -43,7 +43,6 @@ from mcpkit.transports.http.live_sessions import (
     HostServer,
     MemorySessionRegistry,
     SessionRegistry,
-    end_expired,
     make_room,
     no_room,
 )
@@ -253,8 +252,8 @@ class LegacySseEndpoint:
         quiet seconds, or None once the session ended or idled out.
 
         This is where an idle legacy session ends: the app's periodic sweep expires only the
-        Streamable HTTP registry (`expire_idle` below has no caller in the app), and every
-        legacy session has its stream open, so the keep-alive tick is the one timer it has.
+        Streamable HTTP registry, and every legacy session has its stream open, so the
+        keep-alive tick is the one timer it has.
         Without it a client holding the GET open and never POSTing kept a session for ever.
         """
         try:
@@ -312,14 +311,6 @@ class LegacySseEndpoint:
             await submit(session, body, info, send)
 
     # ---------------------------------------------------------------- sessions
-
-    async def expire_idle(self) -> int:
-        """End the sessions idle for `idle_timeout` seconds; how many there were.
-
-        Nothing in the app calls it today (its sweep covers the Streamable HTTP sessions);
-        `_next` ends idle legacy sessions itself.
-        """
-        return await end_expired(self.sessions, self._clock())
 
     def close_streams(self) -> None:
         """End every session's stream now (a shutdown begins: uvicorn waits for open responses
