@@ -15,7 +15,7 @@ import pytest
 from mcpkit.errors import McpError
 from mcpkit.protocol.events import RequestInfo, RequestReceived
 from mcpkit.protocol.modern import ModernOffer
-from mcpkit.protocol.outbox import SessionlessRead
+from mcpkit.protocol.outbox import ModernRead
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import Terms
 from mcpkit.protocol.unread_meta import UNREAD_TYPES
@@ -115,7 +115,7 @@ def _sessions() -> tuple[ServerSession, ServerSession]:
     return twins, plain
 
 
-def _seen(read: SessionlessRead) -> Any:
+def _seen(read: ModernRead) -> Any:
     request = read.request
     shown = None
     if request is not None:

@@ -49,7 +49,7 @@ def a_proxy(*links: FakeLink) -> ProxyServer:
     proxy = ProxyServer([sys.executable, "-c", "pass"])
     for link in links:
         handle = cast(ServerSessionHandle, object())
-        proxy.session_links.links[handle] = cast(Link, link)
+        proxy.client_links.links[handle] = cast(Link, link)
     return proxy
 
 
@@ -57,16 +57,16 @@ async def test_a_session_link_that_fails_to_close_stops_none_of_the_others() -> 
     ended: list[str] = []
     proxy = a_proxy(FakeLink(ended, "a", "fails"), FakeLink(ended, "b", "ends"))
     with pytest.raises(RuntimeError, match="a failed"):
-        await proxy.session_links.aclose()
+        await proxy.client_links.aclose()
     assert sorted(ended) == ["a", "b"]
-    assert proxy.session_links.links == {}
+    assert proxy.client_links.links == {}
 
 
-async def test_session_links_closed_when_cancelled_are_each_closed_to_their_end() -> None:
+async def test_client_links_closed_when_cancelled_are_each_closed_to_their_end() -> None:
     ended: list[str] = []
     first = FakeLink(ended, "a", "waits")
     proxy = a_proxy(first, FakeLink(ended, "b", "waits"))
-    closing = asyncio.ensure_future(proxy.session_links.aclose())
+    closing = asyncio.ensure_future(proxy.client_links.aclose())
     async with asyncio.timeout(WAIT):
         await first.closing.wait()
     await asyncio.sleep(0)
@@ -78,7 +78,7 @@ async def test_session_links_closed_when_cancelled_are_each_closed_to_their_end(
 
 
 @pytest.mark.parametrize("how", ["fails", "cancelled"])
-async def test_the_pool_is_closed_whatever_the_session_links_close_does(
+async def test_the_pool_is_closed_whatever_the_client_links_close_does(
     how: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     proxy = a_proxy()
@@ -93,7 +93,7 @@ async def test_the_pool_is_closed_whatever_the_session_links_close_does(
     async def close_pool() -> None:
         closed.append("pool")
 
-    monkeypatch.setattr(proxy.session_links, "aclose", close_sessions)
+    monkeypatch.setattr(proxy.client_links, "aclose", close_sessions)
     monkeypatch.setattr(proxy.pool, "aclose", close_pool)
     with pytest.raises((RuntimeError, asyncio.CancelledError)):
         async with proxy.running():
@@ -104,7 +104,7 @@ async def test_the_pool_is_closed_whatever_the_session_links_close_does(
 async def test_a_link_whose_close_fails_still_stops_its_tasks() -> None:
     """The release and the link's own tasks end whatever the connection's close raised."""
     proxy = a_proxy()
-    link = Link(proxy.link_settings, proxy.session_links)
+    link = Link(proxy.link_settings, proxy.client_links)
     released: list[bool] = []
 
     async def release() -> None:
@@ -123,7 +123,7 @@ async def test_a_link_whose_close_fails_still_stops_its_tasks() -> None:
 
 def _slow_link(proxy: ProxyServer, gate: asyncio.Event, released: list[str]) -> Link:
     """A real link whose release (a stdio upstream stopped and reaped) waits for `gate`."""
-    link = Link(proxy.link_settings, proxy.session_links)
+    link = Link(proxy.link_settings, proxy.client_links)
 
     async def release() -> None:
         await gate.wait()
@@ -154,10 +154,10 @@ async def test_the_proxys_close_waits_for_a_session_link_dropped_meanwhile() -> 
     gate, released = asyncio.Event(), list[str]()
     proxy = a_proxy()
     handle = cast(ServerSessionHandle, object())
-    proxy.session_links.links[handle] = _slow_link(proxy, gate, released)
-    dropping = asyncio.ensure_future(proxy.session_links.drop(handle))
+    proxy.client_links.links[handle] = _slow_link(proxy, gate, released)
+    dropping = asyncio.ensure_future(proxy.client_links.drop(handle))
     await asyncio.sleep(0)  # the drop took the link and waits in its close
-    closing = asyncio.ensure_future(proxy.session_links.aclose())
+    closing = asyncio.ensure_future(proxy.client_links.aclose())
     await asyncio.sleep(0.01)
     assert not closing.done()
     gate.set()
@@ -173,10 +173,10 @@ async def test_a_cancelled_close_of_the_proxy_still_waits_for_a_dropped_session_
     gate, released = asyncio.Event(), list[str]()
     proxy = a_proxy()
     handle = cast(ServerSessionHandle, object())
-    proxy.session_links.links[handle] = _slow_link(proxy, gate, released)
-    dropping = asyncio.ensure_future(proxy.session_links.drop(handle))
+    proxy.client_links.links[handle] = _slow_link(proxy, gate, released)
+    dropping = asyncio.ensure_future(proxy.client_links.drop(handle))
     await asyncio.sleep(0)
-    closing = asyncio.ensure_future(proxy.session_links.aclose())
+    closing = asyncio.ensure_future(proxy.client_links.aclose())
     await asyncio.sleep(0.01)
     closing.cancel()
     await asyncio.sleep(0.01)

@@ -17,7 +17,7 @@ from mcpkit import Server
 from mcpkit.server.catalog.catalog import Catalog
 from mcpkit.server.core import ServerCore
 from mcpkit.server.handlers.dispatch import ServerDispatch
-from mcpkit.server.serving.broadcasts import SessionBroadcasts
+from mcpkit.server.serving.broadcasts import Broadcasts
 from mcpkit.server.serving.lifespan import ServerLifespan
 from mcpkit.server.serving.transport_serving import TransportServing
 
@@ -32,7 +32,7 @@ def test_a_server_is_its_core_with_dispatch_and_facade_and_holds_its_parts() -> 
     server = Server("x")
     assert isinstance(server._catalog, Catalog)
     assert isinstance(server._span, ServerLifespan)
-    assert isinstance(server._broadcasts, SessionBroadcasts)
+    assert isinstance(server._broadcasts, Broadcasts)
     assert isinstance(server._serving, TransportServing)
 
 

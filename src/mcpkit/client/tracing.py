@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from mcpkit.protocol.jsonrpc import meta_of
-from mcpkit.runtime.layers import SessionWatcher, is_tool_error
+from mcpkit.runtime.layers import LifecycleWatcher, is_tool_error
 from mcpkit.runtime.meters import duration_histograms, timed_call
 from mcpkit.runtime.spans import (
     TOOL_ERROR,
@@ -87,7 +87,7 @@ class ClientTracing:
             return await _traced_call(span, _with_meta(params, meta), call_next)
 
 
-class ClientMetrics(SessionWatcher["Client"]):
+class ClientMetrics(LifecycleWatcher["Client"]):
     """The MCP client metrics of the OpenTelemetry semantic conventions (gen-ai/mcp), both
     histograms in seconds:
 

@@ -23,7 +23,7 @@ from mcpkit.protocol.events import Event, RequestReceived
 from mcpkit.protocol.jsonrpc import Malformed
 from mcpkit.types import RequestId
 
-__all__ = ["SessionlessRead", "Batch", "BodyRead", "Outbox", "Outgoing"]
+__all__ = ["Batch", "BodyRead", "ModernRead", "Outbox", "Outgoing"]
 
 
 class Outgoing(msgspec.Struct):
@@ -60,13 +60,14 @@ class BodyRead(msgspec.Struct):
     refused: list[bytes]
 
 
-class SessionlessRead(msgspec.Struct):
-    """What `ServerSession.read_sessionless` read of a body whose request belongs to no session
-    (a modern one): the request (None when the body held none to serve: a notification, or a request
-    the session answered itself), the events the body made besides it, the answers the
-    session gave itself (`answers`, final messages), the answers to the body as a whole
-    (`refused`, as in `BodyRead`), and whether anything in it awaits an answer (`started`).
-    A struct: made without a Python call, once per body."""
+class ModernRead(msgspec.Struct):
+    """What `ServerSession.read_sessionless` read of a body whose request is a modern one
+    (2026-07-28: it carries its own terms and belongs to no session): the request (None when
+    the body held none to serve: a notification, or a request the session answered itself),
+    the events the body made besides it, the answers the session gave itself (`answers`,
+    final messages), the answers to the body as a whole (`refused`, as in `BodyRead`), and
+    whether anything in it awaits an answer (`started`). A struct: made without a Python
+    call, once per body."""
 
     request: RequestReceived | None
     events: list[Event]

@@ -32,7 +32,7 @@ from mcpkit.protocol.events import (
     RequestReceived,
 )
 from mcpkit.protocol.jsonrpc import Envelope, Malformed
-from mcpkit.protocol.outbox import Batch, BodyRead, Outbox, SessionlessRead
+from mcpkit.protocol.outbox import Batch, BodyRead, ModernRead, Outbox
 from mcpkit.protocol.requesting import Requesting
 from mcpkit.types import RequestId
 from mcpkit.types.methods import MODERN_REVISIONS, SUPPORTED_REVISIONS, MethodInfo, methods_for
@@ -156,7 +156,7 @@ class Receiving:
         started += answered
         return BodyRead(events, started, refused)
 
-    def read_sessionless(self, data: bytes, info: RequestInfo | None = None) -> SessionlessRead:
+    def read_sessionless(self, data: bytes, info: RequestInfo | None = None) -> ModernRead:
         """Read `data`, one body whose request is served outside this session, and keep
         nothing of it: the request leaves the session's care as it is handed out, so its
         answer, progress and end are its server's (`mcpkit.runtime.request_peer`), and the
@@ -168,7 +168,7 @@ class Receiving:
         mark = len(self.outbox.items)
         return self.read_sessionless_end(self.receive_data(data, info), mark)
 
-    def read_sessionless_end(self, events: list[Event], mark: int) -> SessionlessRead:
+    def read_sessionless_end(self, events: list[Event], mark: int) -> ModernRead:
         """What `read_sessionless` returns for a body that made `events` and queued what lies past
         `mark`."""
         if len(events) == 1 and not self.outbox.items:
@@ -178,7 +178,7 @@ class Receiving:
             only = events[0]
             if type(only) is RequestReceived:
                 self.inflight.pop(only.request_id, None)
-                return SessionlessRead(only, _NOTHING, _NOTHING, _NOTHING, True)
+                return ModernRead(only, _NOTHING, _NOTHING, _NOTHING, True)
         read = self._body_read(events, mark)
         request: RequestReceived | None = None
         events = read.events
@@ -189,9 +189,7 @@ class Receiving:
                 break
         for rid in read.started:  # (whatever the body held: nothing of it stays in flight)
             self.inflight.pop(rid, None)
-        return SessionlessRead(
-            request, events, self.outbox.take(), read.refused, bool(read.started)
-        )
+        return ModernRead(request, events, self.outbox.take(), read.refused, bool(read.started))
 
     def receive_data(self, data: bytes, info: RequestInfo | None = None) -> list[Event]:
         """Take one message (object or batch) from the peer; return what happened. `info`,

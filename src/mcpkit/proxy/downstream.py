@@ -1,6 +1,6 @@
 """The client side of a proxy's relaying (`mcpkit.proxy.upstream_link.Link`): where a
 forwarded request's progress and log messages go (`Down`, a request of either era), and the
-2025 client session that holds its link for its whole life (`SessionHolder`), as a 2026 call
+2025 client session that holds its link for its whole life (`LinkedClient`), as a 2026 call
 holds a pooled one, and whose connection ends that link when it closes (`ProxiedConnection`)."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from mcpkit.proxy.upstream_link import Downstream, Link
     from mcpkit.server.session import Peer, ServerSessionHandle
 
-__all__ = ["Down", "ProxiedConnection", "SessionHolder"]
+__all__ = ["Down", "LinkedClient", "ProxiedConnection"]
 
 logger = logging.getLogger("mcpkit.proxy")
 
@@ -89,10 +89,10 @@ class Down:
             pass  # progress that does not increase, or a client gone: nothing to tell
 
 
-class SessionHolder:
-    """A 2025 client session (`handle`) holding its upstream session for its whole life: the
-    upstream's questions are asked of it, its notifications passed to it, and its end ends
-    the client session too."""
+class LinkedClient:
+    """The client of a 2025 session (`handle`), linked to its upstream session for the
+    session's whole life: the link's holder and owner. The upstream's questions are asked of
+    the client, its notifications passed to it, and its end ends the client session too."""
 
     after_end: ClassVar[str] = "start a new session to reconnect"
 

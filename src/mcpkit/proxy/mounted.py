@@ -1,7 +1,7 @@
 """A `ProxyServer` mounted in another server (`server.mount(proxy, "ns")`): the upstream's tools,
 prompts, resources and resource templates become the proxy's own entries when the parent
 starts, each forwarding its request on the upstream session of its client session (a 2025
-one's own, `mcpkit.proxy.session_links`) or on one of the proxy's pooled ones, with the
+one's own, `mcpkit.proxy.client_links`) or on one of the proxy's pooled ones, with the
 upstream's progress, log messages and questions going to the request being served, through its
 Context (`mcpkit.proxy.mounted_calls`). A read of a template's match and a completion go up as
 they are (`MountedUpstream`): the upstream answers them by its own URIs and names. What the

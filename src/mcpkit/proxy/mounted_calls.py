@@ -3,7 +3,7 @@ link `Upstreams` gives its request (its 2025 session's own, or a pooled one), wi
 itself (`MountedCall`) as the link's holder and downstream, so the upstream's progress, log
 messages and questions go to its Context. Apart from `mcpkit.proxy.mounted`, which makes the
 entries and keeps up with the upstream's changes, because the 2025 session links
-(`mcpkit.proxy.session_links`) hold such calls too and need nothing else of a mounted proxy.
+(`mcpkit.proxy.client_links`) hold such calls too and need nothing else of a mounted proxy.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ __all__ = ["MountedCall", "Upstreams", "forward", "read_upstream"]
 
 
 class Upstreams(Protocol):
-    """Where a mounted proxy's requests are forwarded (`mcpkit.proxy.session_links.
+    """Where a mounted proxy's requests are forwarded (`mcpkit.proxy.client_links.
     MountedLinks`): the link of each request, and the pool the catalog is listed on."""
 
     @property

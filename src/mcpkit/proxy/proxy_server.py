@@ -17,7 +17,8 @@ from mcpkit.protocol import codes
 from mcpkit.protocol.events import Event, NotificationReceived, RequestReceived
 from mcpkit.protocol.modern import ROUND_TRIP_METHODS
 from mcpkit.protocol.server_session import ServerSession
-from mcpkit.proxy.downstream import Down, ProxiedConnection, SessionHolder
+from mcpkit.proxy.client_links import ClientLinks, MountedLinks
+from mcpkit.proxy.downstream import Down, LinkedClient, ProxiedConnection
 from mcpkit.proxy.handshake import ProxiedSession
 from mcpkit.proxy.mounted import MountedUpstream
 from mcpkit.proxy.mounted_calls import read_upstream
@@ -31,7 +32,6 @@ from mcpkit.proxy.proxy_settings import (
     refuse_shared_store,
 )
 from mcpkit.proxy.round_trips import DEFAULT_INPUT_TIMEOUT, RoundTrips, upstream_params
-from mcpkit.proxy.session_links import MountedLinks, SessionLinks
 from mcpkit.proxy.task_owners import TaskOwners
 from mcpkit.proxy.upstream_channel import (
     UpstreamTarget,
@@ -151,10 +151,10 @@ class ProxyServer(Server):
             one_server=one_server(target),
         )
         #: Mounted: the upstream session of each 2025 client session of the parent.
-        self.session_links = SessionLinks(
+        self.client_links = ClientLinks(
             self._settings, hello, max_upstreams, self.request_timeout, self.pool.notified
         )
-        self.mounted_links = MountedLinks(self.pool, self.session_links)
+        self.mounted_links = MountedLinks(self.pool, self.client_links)
         #: Mounted: its entries, and the subscriptions its parent's clients call for.
         self.mounted_upstream = MountedUpstream(self, self.mounted_links, self._tasks.spawn)
         #: 2026 calls waiting for their clients' answers (`mcpkit.proxy.round_trips`).
@@ -176,7 +176,7 @@ class ProxyServer(Server):
                     self.round_trips.aclose()
                     # Both to their end, whatever the other does (`close_all`): an upstream
                     # process is never left running because the other close failed first.
-                    await close_all((self.session_links.aclose(), self.pool.aclose()))
+                    await close_all((self.client_links.aclose(), self.pool.aclose()))
 
     # ------------------------------------------------------------ mounted
 
@@ -195,14 +195,14 @@ class ProxyServer(Server):
     def session_roots_changed(self, handle: ServerSessionHandle) -> None:
         """Mounted: a client session of the parent changed its roots, which its upstream
         session, if it has one, is told."""
-        link = self.session_links.links.get(handle)
+        link = self.client_links.links.get(handle)
         if link is not None:
             self._tasks.spawn(link.notify_upstream("notifications/roots/list_changed", None))
 
     def session_ended(self, handle: ServerSessionHandle) -> None:
         """Mounted: a client session of the parent ended, and with it its upstream session."""
-        if self.session_links.holds(handle):
-            self._tasks.spawn(self.session_links.drop(handle))
+        if self.client_links.holds(handle):
+            self._tasks.spawn(self.client_links.drop(handle))
 
     async def sync_subscriptions(self) -> None:
         """Mounted: subscribe upstream to what the parent's clients follow of its resources,
@@ -348,7 +348,7 @@ class ProxyServer(Server):
                 f"this proxy already serves {self.max_upstreams} sessions (max_upstreams): "
                 "try again once one has ended, or raise max_upstreams",
             )
-        holder = SessionHolder(handle, self.request_timeout)
+        holder = LinkedClient(handle, self.request_timeout)
         link = self.links[handle] = Link(self.link_settings, holder)
         link.holder = holder
         try:

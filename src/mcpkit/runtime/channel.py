@@ -28,7 +28,7 @@ __all__ = [
     "DeliversBodies",
     "FailsHere",
     "Feeder",
-    "KnowsMcpSessionId",
+    "KnowsAssignedId",
     "MayCarryLegacyOnly",
     "MayStopWriting",
     "MessageChannel",
@@ -191,8 +191,9 @@ ModernHeaders = Callable[[str, Mapping[str, Any]], Mapping[str, str]]
 
 
 @runtime_checkable
-class KnowsMcpSessionId(Protocol):
-    """A client channel that tells the Mcp-Session-Id the server gave it (Streamable HTTP)."""
+class KnowsAssignedId(Protocol):
+    """A client channel that tells the session id the server assigned it (its Mcp-Session-Id:
+    Streamable HTTP)."""
 
     def session_id(self) -> str | None: ...
 
@@ -280,7 +281,7 @@ class ChannelExtras:
     @property
     def session_id(self) -> Callable[[], str | None] | None:
         ch = self.channel
-        return ch.session_id if isinstance(ch, KnowsMcpSessionId) else None
+        return ch.session_id if isinstance(ch, KnowsAssignedId) else None
 
     @property
     def writable(self) -> bool:

@@ -23,9 +23,9 @@ from mcpkit.types._gen_2026_07_28 import CallToolResult as CallToolResult2026
 __all__ = [
     "CallNext",
     "Layer",
+    "LifecycleWatcher",
     "NamedRequest",
     "RequestLog",
-    "SessionWatcher",
     "call_through",
     "is_tool_error",
     "outcome_of",
@@ -59,11 +59,12 @@ Layer = Callable[[R, Any, CallNext], Awaitable[Any]]
 S = TypeVar("S")
 
 
-class SessionWatcher(Generic[S]):
-    """A layer that is also told when a session of its side begins and ends (the metrics
-    layers time sessions). The server tells the watchers among its middleware when one of
-    its sessions ends (its record says when it began); the client, when it has connected
-    and when it closes. A 2026-07-28 exchange has no session: nothing is told of it."""
+class LifecycleWatcher(Generic[S]):
+    """A layer that is also told when a session of its side begins and ends, the two ends of
+    its lifecycle (basic/lifecycle; the metrics layers time sessions). The server tells the
+    watchers among its middleware when one of its sessions ends (its record says when it
+    began); the client, when it has connected and when it closes. A 2026-07-28 exchange has
+    no session: nothing is told of it."""
 
     def session_began(self, session: S) -> None:
         """`session` began (nothing by default)."""
@@ -72,10 +73,10 @@ class SessionWatcher(Generic[S]):
         """`session` ended (nothing by default)."""
 
 
-def _watchers_in(layers: Iterable[object]) -> Iterator[SessionWatcher[Any]]:
+def _watchers_in(layers: Iterable[object]) -> Iterator[LifecycleWatcher[Any]]:
     """The layers among `layers` that watch sessions."""
     for layer in layers:
-        if isinstance(layer, SessionWatcher):
+        if isinstance(layer, LifecycleWatcher):
             yield layer
 
 

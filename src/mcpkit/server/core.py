@@ -46,7 +46,7 @@ from mcpkit.server.catalog.mounts import Mount
 from mcpkit.server.catalog.search.finder import ToolSearch
 from mcpkit.server.catalog.visibility.access import param_headers_by_name, scopes_for
 from mcpkit.server.catalog.visibility.rules import Visibility
-from mcpkit.server.serving.broadcasts import SessionBroadcasts
+from mcpkit.server.serving.broadcasts import Broadcasts
 from mcpkit.server.serving.broker_link import BrokerLink
 from mcpkit.server.serving.declaring import DeclaredCapabilities
 from mcpkit.server.serving.http_routes import HttpRoutes
@@ -229,7 +229,7 @@ class ServerCore:
         #: The routes served beside its HTTP endpoint (`custom_route`).
         self._routes = HttpRoutes()
         #: Changes announced to the sessions (`_listen_to` hands it the broker's).
-        self._broadcasts = SessionBroadcasts(
+        self._broadcasts = Broadcasts(
             self,
             span=self._span,
             sessions=self.sessions,

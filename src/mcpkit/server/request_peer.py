@@ -32,7 +32,7 @@ from mcpkit.protocol import jsonrpc
 from mcpkit.protocol.answering import error_answer, progress_params
 from mcpkit.protocol.events import RequestReceived
 from mcpkit.protocol.modern import CachePolicy
-from mcpkit.protocol.outbox import Outgoing, SessionlessRead
+from mcpkit.protocol.outbox import ModernRead, Outgoing
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.protocol.terms import (
     Terms,
@@ -143,7 +143,7 @@ class RequestPeer:
 
     # ------------------------------------------------------------------ serving
 
-    async def serve(self, read: SessionlessRead) -> tuple[bool, list[bytes]]:
+    async def serve(self, read: ModernRead) -> tuple[bool, list[bytes]]:
         """Serve what `read` found in a body; (whether it held a request, the answers to the
         body as a whole when it is refused: the caller sends those, 400). Cancelling the
         calling task cancels the handler; nothing more is sent then."""

@@ -36,9 +36,9 @@ from mcpkit.types import (
 
 __all__ = [
     "LOG_LEVELS",
+    "OwningServer",
     "Peer",
     "ServerSessionHandle",
-    "SessionHost",
     "SessionPeer",
     "log_message_params",
     "session_of",
@@ -174,8 +174,8 @@ class SessionPeer(Peer, Protocol):
     ) -> Any: ...
 
 
-class SessionHost(Protocol):
-    """What a session needs of the server it belongs to (`mcpkit.Server`): where its
+class OwningServer(Protocol):
+    """The server a session belongs to, as the session needs it (`mcpkit.Server`): where its
     requests and events go, and the bounds on its own requests to the client. Named here, so
     that this module sits below the server that builds sessions and never imports it."""
 
@@ -268,7 +268,7 @@ class ServerSessionHandle:
 
     def __init__(
         self,
-        server: SessionHost,
+        server: OwningServer,
         connect: Callable[[ServerSessionHandle], Connection],
         record: SessionRecord | None = None,
     ) -> None:

@@ -30,8 +30,8 @@ __all__ = [
     "DEFAULT_MAX_PENDING_CLIENT_REQUESTS_PER_SESSION",
     "AskBudget",
     "Asking",
+    "DirectAsking",
     "PolledTaskAsking",
-    "SessionAsking",
     "SessionRequester",
     "TaskAsking",
     "TaskRequester",
@@ -108,7 +108,8 @@ class Asking(Protocol):
     """One way a request's handler asks the client something (`Context.sample`, `elicit`,
     `list_roots`). Which one serves a request is decided per request (`asking_for`):
 
-    - `SessionAsking`: a request on the live session, sent on the asking request's stream.
+    - `DirectAsking`: a server-initiated request on the live session, sent on the asking
+      request's stream.
     - `TaskAsking`: on behalf of a task, which waits in `input_required` until the client
       calls `tasks/result` (basic/utilities/tasks), where the request then goes.
     - (2026-07-28) the multi round-trip answer, which ends the call with the question and
@@ -130,9 +131,10 @@ class Asking(Protocol):
         ...
 
 
-class SessionAsking:
-    """Ask on the live session of the request `request_id`: over HTTP its stream carries the
-    question, and the client answers with a POST to the same session."""
+class DirectAsking:
+    """Ask the client directly, with a server-initiated request on the live session of the
+    request `request_id`: over HTTP its stream carries the question, and the client answers
+    with a POST to the same session."""
 
     __slots__ = ("request_id", "session")
 

@@ -19,7 +19,7 @@ import msgspec
 
 from mcpkit.errors import ConnectionClosed, ElicitationContentInvalid
 from mcpkit.protocol.capabilities import TASK_CAPABILITY, has_capability
-from mcpkit.server.asking.asks import Asking, PolledTaskAsking, SessionAsking, TaskAsking
+from mcpkit.server.asking.asks import Asking, DirectAsking, PolledTaskAsking, TaskAsking
 from mcpkit.server.asking.fallback import answer_or_fall_back
 from mcpkit.server.asking.round_trip import RoundTripAsking
 from mcpkit.server.catalog.calling.ask_fallback import current_fallback
@@ -294,7 +294,7 @@ class ClientAsks(RequestFacts):
             return TaskAsking(
                 self._session_for(method), self.task, self.server.asks, self.server.request_timeout
             )
-        return SessionAsking(self._session_for(method), self.request_id)
+        return DirectAsking(self._session_for(method), self.request_id)
 
     def _session_for(self, method: str) -> ServerSessionHandle:
         """The session a request to the client goes on; ConnectionClosed for a request that

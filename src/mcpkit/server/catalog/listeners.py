@@ -3,7 +3,7 @@ is a stream of the change notifications its client opted in to.
 
 It replaces the 2025 era's GET stream and `resources/subscribe`, and both are fed by the same
 publisher: a change published to the server's broker reaches every 2025 session that may hear
-of it (`SessionBroadcasts.deliver`) and every open listen of this process (`Listeners`). A
+of it (`Broadcasts.deliver`) and every open listen of this process (`Listeners`). A
 listen first acknowledges what it will honour (`notifications/subscriptions/acknowledged`,
 the subset of the client's filter the server can announce), then sends each matching change
 with the listen's id in `_meta` (`io.modelcontextprotocol/subscriptionId`), until the client

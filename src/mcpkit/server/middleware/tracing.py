@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mcpkit.runtime.channel import ReadsBodies
-from mcpkit.runtime.layers import SessionWatcher, is_tool_error
+from mcpkit.runtime.layers import LifecycleWatcher, is_tool_error
 from mcpkit.runtime.meters import duration_histograms, timed_call
 from mcpkit.runtime.spans import (
     TOOL_ERROR,
@@ -100,7 +100,7 @@ class ServerTracing:
                 self._context.detach(token)
 
 
-class ServerMetrics(SessionWatcher["ServerSessionHandle"]):
+class ServerMetrics(LifecycleWatcher["ServerSessionHandle"]):
     """The MCP server metrics of the OpenTelemetry semantic conventions (gen-ai/mcp), both
     histograms in seconds:
 

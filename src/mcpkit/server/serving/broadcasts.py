@@ -1,4 +1,4 @@
-"""`SessionBroadcasts`: what a `Server` tells its sessions, an object the `Server` holds.
+"""`Broadcasts`: what a `Server` tells its sessions, an object the `Server` holds.
 
 A change (a list changed, a resource was updated) is published to the server's broker, which
 hands it to every process serving the server; each delivers it to its own sessions that may
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from mcpkit.server.session import HeldSessions
     from mcpkit.stores.broker import Broker
 
-__all__ = ["BroadcastHost", "SessionBroadcasts"]
+__all__ = ["BroadcastHost", "Broadcasts"]
 
 logger = logging.getLogger("mcpkit.server")
 
@@ -36,7 +36,7 @@ class Announcer(Protocol):
 
 
 class BroadcastHost(Protocol):
-    """What `SessionBroadcasts` reads of its server (`mcpkit.Server`) at each change: its
+    """What `Broadcasts` reads of its server (`mcpkit.Server`) at each change: its
     `broker` may be replaced before serving starts (`use_store`), and it may be mounted
     (`mount`) after it is built."""
 
@@ -47,7 +47,7 @@ class BroadcastHost(Protocol):
     def mounted_in(self) -> Mount[Announcer] | None: ...
 
 
-class SessionBroadcasts:
+class Broadcasts:
     """Changes announced to the sessions of `host`: those of `sessions`, and the open
     2026-07-28 listens of `listeners`, each sent from a task of `tasks`; only while `span`
     (the host's lifespan) is entered."""

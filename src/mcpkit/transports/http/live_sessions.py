@@ -10,7 +10,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Generic, Protocol, TypeVar
 
-from mcpkit.protocol.outbox import SessionlessRead
+from mcpkit.protocol.outbox import ModernRead
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
@@ -236,7 +236,7 @@ class RequestServer(Protocol):
         """The server's reading session (`ServerSession.read_sessionless`), which keeps nothing."""
         ...
 
-    async def serve(self, read: SessionlessRead) -> tuple[bool, list[bytes]]:
+    async def serve(self, read: ModernRead) -> tuple[bool, list[bytes]]:
         """Serve what `read` found; (whether it held a request, the refusal of the body)."""
         ...
 

@@ -40,7 +40,7 @@ from mcpkit.protocol.codes import (
 )
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.modern import REVISION_KEY
-from mcpkit.protocol.outbox import SessionlessRead
+from mcpkit.protocol.outbox import ModernRead
 from mcpkit.protocol.sse import encode_event
 from mcpkit.runtime.response import MESSAGE, RESULT, Kind, Response
 from mcpkit.transports.http._exchange import SSE_HEADERS, send_refusal, until_disconnect
@@ -385,7 +385,7 @@ class MirrorCheck(msgspec.Struct):
     #: `distinct(headers)`, when no name repeats.
     each: Mapping[bytes, bytes] | None
 
-    def checked(self, read: SessionlessRead) -> SessionlessRead:
+    def checked(self, read: ModernRead) -> ModernRead:
         """`read`, what the server's reading session read of the body, when the headers
         agree with it; else a read that refuses the body with -32020 (HTTP 400), whatever
         the session made of it."""
@@ -400,7 +400,7 @@ class MirrorCheck(msgspec.Struct):
             revision = None if terms is None else terms.revision
             refusal = self.request(rid, request.method, request.params, revision)
             answer = None if refusal is None else error_body(rid, refusal)
-        return read if answer is None else SessionlessRead(None, [], [], [answer], False)
+        return read if answer is None else ModernRead(None, [], [], [answer], False)
 
     def request(
         self, request_id: int | str, method: str, params: Any, revision: str | None = None

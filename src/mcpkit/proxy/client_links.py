@@ -1,7 +1,7 @@
 """The upstream sessions of a mounted proxy's parent's 2025 client sessions: one per session,
 as the standalone proxy has (docs/proxy.md, "Mounting a proxy").
 
-A 2025-11-25 client session of the parent holds an upstream session of its own (`SessionLinks`),
+A 2025-11-25 client session of the parent holds an upstream session of its own (`ClientLinks`),
 opened at its first request forwarded to the upstream and closed when the session ends (the
 parent's `Server.session_ended`), so what the upstream keeps per session (a counter, the
 client's roots) is that client's alone; the client's roots changes are passed up to it
@@ -25,7 +25,7 @@ import msgspec
 
 from mcpkit.errors import McpError
 from mcpkit.protocol import codes
-from mcpkit.proxy.downstream import SessionHolder
+from mcpkit.proxy.downstream import LinkedClient
 from mcpkit.proxy.mounted_calls import MountedCall
 from mcpkit.proxy.owned_links import Closings, open_link
 from mcpkit.proxy.upstream_link import Link, LinkSettings
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from mcpkit.server.context import Context
     from mcpkit.types import InitializeRequestParams
 
-__all__ = ["MountedLinks", "SessionLinks"]
+__all__ = ["ClientLinks", "MountedLinks"]
 
 logger = logging.getLogger("mcpkit.proxy")
 
@@ -54,7 +54,7 @@ _QUESTIONS: Final = frozenset({"elicitation/create", "sampling/createMessage", "
 _PASSED: Final = frozenset({"notifications/message", "notifications/elicitation/complete"})
 
 
-class _DownstreamAsker(SessionHolder):
+class _DownstreamAsker(LinkedClient):
     """The holder of one session's link: the upstream's question goes to the forwarded
     request it most likely belongs to (a mounted entry's call, which asks through its
     Context), else to the session's client as a request of its own."""
@@ -72,9 +72,9 @@ class _DownstreamAsker(SessionHolder):
         return await super().ask(ev, related, on_progress)
 
 
-class SessionLinks:
-    """The upstream sessions of a parent's 2025 client sessions (see the module's docstring);
-    the owner (`mcpkit.proxy.upstream_link.LinkOwner`) of each."""
+class ClientLinks:
+    """The upstream link of each of a parent's 2025 clients, one per client session (see the
+    module's docstring); the owner (`mcpkit.proxy.upstream_link.LinkOwner`) of each."""
 
     after_end: ClassVar[str] = "this session's next request opens a new upstream session"
 
@@ -239,10 +239,10 @@ async def _pass_down(handle: ServerSessionHandle, method: str, params: Any) -> N
 
 class MountedLinks:
     """Where a mounted proxy forwards a request: on the upstream session of its 2025 client
-    session (`SessionLinks`), or, for a 2026-07-28 request, which names no session, on one of
+    session (`ClientLinks`), or, for a 2026-07-28 request, which names no session, on one of
     the pool's (`mcpkit.proxy.pool`)."""
 
-    def __init__(self, pool: LinkPool, sessions: SessionLinks) -> None:
+    def __init__(self, pool: LinkPool, sessions: ClientLinks) -> None:
         self.pool = pool
         self.sessions = sessions
 
