@@ -53,7 +53,7 @@ from mcpkit.protocol.jsonrpc import Envelope
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.modern import ModernOffer, carries_terms, missing_capability
 from mcpkit.protocol.outbox import Batch
-from mcpkit.protocol.outbox import ModernRead as SessionlessRead
+from mcpkit.protocol.outbox import ModernRead
 from mcpkit.protocol.phases import SERVER_PHASES, SERVER_STEPS, next_phase
 from mcpkit.protocol.receiving import METHOD_TABLES
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, Session
@@ -232,7 +232,7 @@ class ServerSession(Session):
         # A subclass that changes a step `read_sessionless` writes out is read the general way.
         cls._folds = all(getattr(cls, name) is getattr(ServerSession, name) for name in _FOLDED)
 
-    def read_sessionless(self, data: bytes, info: RequestInfo | None = None) -> SessionlessRead:
+    def read_sessionless(self, data: bytes, info: RequestInfo | None = None) -> ModernRead:
         # fast path: mirrors `Receiving.read_sessionless` (docs/performance.md, fast paths)
         # The usual 2026-07-28 POST (one request, its `_meta` read before) read in one
         # function, as the steps `_FOLDED` lists read it; anything else is told before
@@ -310,9 +310,9 @@ class ServerSession(Session):
         # (looked for only where the `_meta`'s bytes may name one, the terms cache says)
         token = progress_token_of(params) if names_token else None
         request = RequestReceived(rid, method, params, token, info, terms)
-        return SessionlessRead(request, _NOTHING, _NOTHING, _NOTHING, True)
+        return ModernRead(request, _NOTHING, _NOTHING, _NOTHING, True)
 
-    def _read_sessionless_from(self, env: Envelope, info: RequestInfo | None) -> SessionlessRead:
+    def _read_sessionless_from(self, env: Envelope, info: RequestInfo | None) -> ModernRead:
         """`Receiving.read_sessionless` of a body that decoded into `env` (nothing queued before
         it), from `receive_envelope` on."""
         events: list[Event] = []
