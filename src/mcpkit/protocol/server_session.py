@@ -52,8 +52,7 @@ from mcpkit.protocol.ids import RequestIds
 from mcpkit.protocol.jsonrpc import Envelope
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE, MAX_JSON_DEPTH
 from mcpkit.protocol.modern import ModernOffer, carries_terms, missing_capability
-from mcpkit.protocol.outbox import Batch
-from mcpkit.protocol.outbox import ModernRead
+from mcpkit.protocol.outbox import Batch, ModernRead
 from mcpkit.protocol.phases import SERVER_PHASES, SERVER_STEPS, next_phase
 from mcpkit.protocol.receiving import METHOD_TABLES
 from mcpkit.protocol.session import DEFAULT_MAX_INFLIGHT, Session
