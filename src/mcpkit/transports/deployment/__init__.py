@@ -1,7 +1,8 @@
 """What a deployment adds around the Streamable HTTP binding (`transports.http`, which holds what
 the spec's transport section describes and never imports this package): the ASGI app that serves
 the endpoint (`app.McpHttpApp`, built by `Server.http_app()`, its settings in `app_settings`)
-with its health routes, approval page, custom routes and public documents beside it, the trusted
+and its lifetime (`app_lifespan`: the server's lifespan, the idle sweep, the shutdown), with
+its health routes, approval page, custom routes and public documents beside it, the trusted
 proxies' forwarded addresses, what all clients together may cost (the bodies being read and the
 connections, `capacity`; the bytes slow readers hold, `slow_readers`), and uvicorn's protocol
 with the connection limits ASGI cannot see (`uvicorn_protocol`, `connection_limits`,

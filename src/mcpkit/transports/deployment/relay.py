@@ -169,11 +169,13 @@ def stopped_answer(stream_id: str) -> bytes | None:
 class StreamRelay:
     """The GET with Last-Event-ID of a stream another process numbered, for `hosting`'s
     sessions (`get_delete.GetDeleteRequests.relay`): relayed from the shared log, its
-    producer's lease in `server`'s store watched."""
+    producer's lease in `server`'s store watched. `streams` are those relayed now (a shutdown
+    ends them first: they wait for nothing this process runs)."""
 
     def __init__(self, server: HostServer, hosting: AppSessions) -> None:
         self.server = server
         self.hosting = hosting
+        self.streams: set[Stream] = set()
 
     async def __call__(
         self, stream_id: str, after: int, last: list[bytes], receive: Receive, send: Send
@@ -201,7 +203,7 @@ class StreamRelay:
                 follow(store, stream, stream_id, cursor, gone, asked=asked)
             )
         self.hosting.open_streams.add(stream)
-        self.hosting.relays.add(stream)
+        self.streams.add(stream)
         try:
             await send_sse(
                 receive,
@@ -212,7 +214,7 @@ class StreamRelay:
             )
         finally:
             self.hosting.open_streams.discard(stream)
-            self.hosting.relays.discard(stream)
+            self.streams.discard(stream)
             if follower is not None:
                 follower.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

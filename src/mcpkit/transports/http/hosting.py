@@ -1,26 +1,22 @@
 """What a Streamable HTTP endpoint does with its sessions around requests: find one (for the
 revision it negotiated), open one, forget one whose runtime ended, carry a stream on a response
-(noted, so that a shutdown can end it), expire idle ones, end their streams and them at
-shutdown, and run the server's lifespan with the idle sweep (the ASGI lifespan events).
-`McpHttpApp` holds this beside its requests' parts (`post`, `get_delete`)."""
+(noted, so that a shutdown can end it). `McpHttpApp` holds this beside its requests' parts
+(`post`, `get_delete`); what hosting the app adds over its lifetime (the server's lifespan,
+the idle sweep, the shutdown) is the deployment's (`transports.deployment.app_lifespan`)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import math
 import secrets
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from mcpkit._asgi import Receive, Send, quote_header, values_of
 from mcpkit.errors import LocalProtocolError
-from mcpkit.protocol.codes import INTERNAL_ERROR
 from mcpkit.runtime.background import log_failure
 from mcpkit.stores.broker import SESSION_CHANGED, Change, MemoryBroker
-from mcpkit.stores.deadline import StoreUnavailable, outage_message, store_kind
+from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.sessions import (
     RememberingSessionStore,
     SessionRecord,
@@ -28,52 +24,30 @@ from mcpkit.stores.sessions import (
     TouchableSessionStore,
     owner_key,
 )
-from mcpkit.stores.url import Stores
 from mcpkit.transports.http._exchange import SSE_HEADERS, ClientCaps, Resumption, send_sse
 from mcpkit.transports.http.checks import HeaderMemos, Refusal, refuse, unknown_session
 from mcpkit.transports.http.live_sessions import (
     HostServer,
     HttpSession,
     SessionRegistry,
-    end_expired,
     make_room,
     no_room,
 )
-from mcpkit.transports.http.own_calls import OwnCalls
 from mcpkit.transports.http.streams import HttpChannel, Stream, StreamSettings
 
-__all__ = ["AppSessions", "EndsAtShutdown", "ToldOfShutdown", "store_down"]
+__all__ = ["AppSessions"]
 
 logger = logging.getLogger("mcpkit.http")
 
 
-class EndsAtShutdown(Protocol):
-    """Another endpoint whose streams and sessions end with these (the legacy HTTP+SSE one,
-    `transports.legacy_sse`): named by what it does, so the binding imports no endpoint
-    beside it."""
-
-    def close_streams(self) -> None: ...
-
-    async def aclose_sessions(self) -> None: ...
-
-
-class ToldOfShutdown(Protocol):
-    """What learns that a shutdown has begun (the deployment's readiness route,
-    `transports.deployment.health.HealthRoutes`)."""
-
-    draining: bool
-
-
 class AppSessions:
-    """The sessions part of `McpHttpApp`: its live sessions and their records, the streams its
-    responses carry, and its lifespan.
+    """The sessions part of `McpHttpApp`: its live sessions and their records, and the streams
+    its responses carry.
 
     `sessions` is the registry of live sessions, `session_store` where their records go (None:
     nowhere), `client_caps` the per-client caps a restored session counts in,
     `session_idle_timeout` when an idle one ends, `streams` the settings of their streams,
-    `json_response` how they answer, `legacy` the 2024-11-05 endpoint whose sessions end with
-    these, `own_calls` the 2026-07-28 requests served now (cut at shutdown), `health` the
-    routes told when a shutdown begins."""
+    `json_response` how they answer."""
 
     def __init__(
         self,
@@ -85,9 +59,6 @@ class AppSessions:
         session_idle_timeout: float,
         streams: StreamSettings,
         json_response: bool,
-        legacy: EndsAtShutdown | None,
-        own_calls: OwnCalls,
-        health: ToldOfShutdown,
         clock: Callable[[], float],
     ) -> None:
         self.server = server
@@ -108,15 +79,9 @@ class AppSessions:
         self.session_idle_timeout = session_idle_timeout
         self.streams = streams
         self.json_response = json_response
-        self.legacy = legacy
-        self.own_calls = own_calls
-        self.health = health
         self.clock = clock
         self.open_streams: set[Stream] = set()  # those a response carries now
-        self.relays: set[Stream] = set()  # of those, streams another process produces
-        #: Whether `lifespan()` was ever entered (a warning when it was not).
-        self.lifespan_ran = False
-        self._refreshing: set[asyncio.Task[None]] = set()  # sessions read again (`_on_change`)
+        self._refreshing: set[asyncio.Task[None]] = set()  # sessions read again (`on_change`)
         self._writing: dict[str, asyncio.Future[None]] = {}  # records being written, by id
         # This app among the processes of a deployment, in its SESSION_CHANGED.
         self._origin = secrets.token_hex(8)
@@ -322,7 +287,7 @@ class AppSessions:
         if not isinstance(broker, MemoryBroker):
             broker.publish(Change(SESSION_CHANGED, f"{self._origin} {sid}"))
 
-    def _on_change(self, change: Change) -> None:
+    def on_change(self, change: Change) -> None:
         """The broker's `SESSION_CHANGED` from another app (its `uri` is the app's `_origin`
         and the session id): a session this app holds is read again."""
         if change.method != SESSION_CHANGED or change.uri is None:
@@ -400,98 +365,6 @@ class AppSessions:
             if waiting is not None:
                 await waiting
 
-    async def expire_idle(self) -> int:
-        """End the sessions idle for `session_idle_timeout`; how many there were. The
-        `session_store`'s records not seen for as long are dropped too (a record stays while
-        its session lives in some process: `_save` keeps its `last_seen` recent)."""
-        if self.session_store is not None:
-            await self.session_store.expire(time.time() - self.session_idle_timeout)
-        return await end_expired(self.sessions, self.clock())
-
-    def close_streams(self, *, calls: bool = False) -> None:
-        """End the GET streams (and legacy streams) now, each with a `retry` (SEP-1699),
-        answer the 2026-07-28 listens (`subscriptions/listen`), and end the streams relayed
-        from another process's log, so the clients come back to whatever serves next: call
-        it when a shutdown begins, since uvicorn waits for open responses to end before the
-        lifespan shutdown, and none of these ends on its own soon. A call's stream goes on
-        to its answer, in the server's graceful time, unless `calls` (the lifespan shutdown:
-        whatever is still open). From then on `/readyz` answers 503: a shutdown has begun,
-        and a balancer should send new work elsewhere."""
-        self.health.draining = True
-        retry = self.streams.retry_ms
-        # A 2026-07-28 listen is a POST served as a request, but like a GET stream it never
-        # ends on its own: it is answered now, not after the calls' grace.
-        self.server.close_listens()
-        # A stream relayed from another process's log waits for nothing this one runs: its
-        # client resumes it, at once, on a process that goes on serving.
-        for relayed in list(self.relays):
-            relayed.hang_up(retry, force=True)
-        if calls:
-            for stream in list(self.open_streams):
-                stream.hang_up(retry, force=True)
-            self.own_calls.cut_all()
-        for _, session in self.sessions.items():
-            get = session.streams.stream
-            if get is not None and not get.hang_up(retry, force=True):
-                get.end()
-        if self.legacy is not None:
-            self.legacy.close_streams()
-
-    async def aclose_sessions(self) -> None:
-        """End every live session (at shutdown)."""
-        for sid, session in self.sessions.items():
-            self.sessions.remove(sid)
-            await session.end()
-        if self.legacy is not None:
-            await self.legacy.aclose_sessions()
-
-    # ---------------------------------------------------------------- lifespan
-
-    @contextlib.asynccontextmanager
-    async def lifespan(self) -> AsyncGenerator[None]:
-        """What the ASGI lifespan events run: the server's lifespan hook and the idle sweep,
-        then, on the way out, every stream and session ended. Enter it from the outer app's
-        lifespan when this app is mounted in another (Starlette's and FastAPI's `Mount` send
-        no lifespan events to mounted apps): `Starlette(routes=[Mount("/api", app=app)],
-        lifespan=lambda _: app.lifespan())`."""
-        async with self.server.running():
-            self.lifespan_ran = True
-            sweeper = asyncio.get_running_loop().create_task(self._sweep())
-            listening = self.server.broker.subscribe(self._on_change)
-            try:
-                yield
-            finally:
-                listening()
-                self.close_streams(calls=True)
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
-                await self.aclose_sessions()
-                await self.streams.drain()  # what sessions that ended earlier left to forget
-
-    async def serve_lifespan(self, receive: Receive, send: Send) -> None:
-        """ASGI lifespan: `lifespan()` from startup to shutdown."""
-        await receive()  # lifespan.startup
-        async with contextlib.AsyncExitStack() as stack:
-            try:
-                await stack.enter_async_context(self.lifespan())
-            except Exception as exc:
-                logger.exception("the server's lifespan failed to start")
-                await send({"type": "lifespan.startup.failed", "message": repr(exc)})
-                return
-            await send({"type": "lifespan.startup.complete"})
-            await receive()  # lifespan.shutdown
-        await send({"type": "lifespan.shutdown.complete"})
-
-    async def _sweep(self) -> None:
-        while True:
-            # A periodic timer, not a wait for something: sessions go within 1.25x the timeout.
-            await asyncio.sleep(max(0.05, self.session_idle_timeout / 4))
-            try:
-                await self.expire_idle()
-            except StoreUnavailable as exc:  # the sweep goes on: the store may come back
-                logger.warning("idle sessions were not expired: %s", exc)
-
 
 def _wrong_version(
     session: HttpSession,
@@ -513,19 +386,4 @@ def _wrong_version(
         400,
         f"MCP-Protocol-Version {quote_header(sent[0])} is not the revision this session "
         f"negotiated ({negotiated}): send {negotiated}, or initialize a new session",
-    )
-
-
-def store_down(stores: Stores) -> Refusal:
-    """503 for a request that needed the store while it was down or past its deadline
-    (`mcpkit.stores.deadline`), before any response started: Retry-After, and a JSON-RPC
-    error naming the kind of store and the setting that bounds the wait (not its address,
-    which the log has)."""
-    retry = max(1, math.ceil(stores.timeout))
-    return refuse(
-        503,
-        f"{outage_message(stores.url, stores.timeout)}: try again in {retry} s",
-        code=INTERNAL_ERROR,
-        headers=((b"retry-after", str(retry).encode()),),
-        data={"store": store_kind(stores.url), "setting": "timeout", "timeout": stores.timeout},
     )

@@ -45,7 +45,7 @@ from mcpkit.transports.http.live_sessions import (
 )
 from mcpkit.transports.http.mirror_memos import MirrorMemos
 from mcpkit.transports.http.one_shot_sessions import open_modern
-from mcpkit.transports.http.own_calls import MirrorCheck, no_request_room
+from mcpkit.transports.http.own_calls import MirrorCheck, OwnCalls, no_request_room
 from mcpkit.transports.http.streams import HttpChannel, StreamSettings
 
 __all__ = ["FIRST_WAIT", "PostRequests"]
@@ -63,17 +63,19 @@ _Answer: TypeAlias = tuple[HttpChannel, Receive, Send, Sequence[tuple[bytes, byt
 
 class PostRequests:
     """How `McpHttpApp` answers a POST that passed its checks: `hosting` holds the sessions
-    (and how they answer, their clock, the per-client caps of sessions and the 2026-07-28
-    requests served now), `policy` says which revisions and sizes it serves, `bodies` bounds
-    the bodies read at once, `guard` checks scopes (None: no auth), `request_caps` bounds a
-    client's 2026-07-28 requests in flight, `stateless` serves each POST alone, its streams
-    by `stateless_streams` (not resumable, charged to the app's budget). `mirror_memos`: what
-    the checks of the server's 2026-07-28 POSTs consult (None: the app's own)."""
+    (and how they answer, their clock, the per-client caps of sessions), `own_calls` the
+    2026-07-28 requests served now, `policy` says which revisions and sizes it serves,
+    `bodies` bounds the bodies read at once, `guard` checks scopes (None: no auth),
+    `request_caps` bounds a client's 2026-07-28 requests in flight, `stateless` serves each
+    POST alone, its streams by `stateless_streams` (not resumable, charged to the app's
+    budget). `mirror_memos`: what the checks of the server's 2026-07-28 POSTs consult (None:
+    the app's own)."""
 
     def __init__(
         self,
         server: HostServer,
         hosting: AppSessions,
+        own_calls: OwnCalls,
         *,
         policy: EndpointPolicy,
         bodies: BodyBudget,
@@ -99,7 +101,7 @@ class PostRequests:
         self._max_size = policy.max_message_size
         self._modern_on = bool(policy.modern_revisions)
         self.client_caps = hosting.client_caps
-        self.own_calls = hosting.own_calls
+        self.own_calls = own_calls
         self.clock = hosting.clock
         self.header_memos = hosting.header_memos
         #: MCP-Protocol-Version values that name a revision whose requests carry their own
