@@ -28,6 +28,7 @@ from mcpkit.transports.deployment.custom_routes import CustomRoutes, check_route
 from mcpkit.transports.deployment.forwarded import TrustedProxies
 from mcpkit.transports.deployment.health import HealthRoutes, store_down
 from mcpkit.transports.deployment.relay import StreamRelay
+from mcpkit.transports.deployment.session_records import RecordKeeper
 from mcpkit.transports.deployment.slow_readers import QueuedBytes
 from mcpkit.transports.http._exchange import (
     local_path,
@@ -193,13 +194,15 @@ class McpHttpApp:
         self.hosting = AppSessions(
             server,
             sessions=self.sessions,
-            session_store=self.session_store,
             client_caps=self.client_caps,
-            session_idle_timeout=self.session_idle_timeout,
             streams=self.streams,
             json_response=self.json_response,
             clock=clock,
         )
+        store = self.session_store
+        idle = self.session_idle_timeout
+        #: The sessions' records in the `session_store` (None: none is kept).
+        self.records = None if store is None else RecordKeeper(self.hosting, store, idle)
         self.post = PostRequests(
             server,
             self.hosting,
@@ -211,11 +214,14 @@ class McpHttpApp:
             request_caps=self.request_caps,
             stateless_streams=self.stateless_streams,
             mirror_memos=mirror_memos,
+            records=self.records,
         )
         relay = StreamRelay(server, self.hosting)
-        self._get_delete = GetDeleteRequests(server, self.hosting, self.policy, relay)
+        self._get_delete = GetDeleteRequests(server, self.hosting, self.policy, relay, self.records)
         self.lifecycle = AppLifespan(
             self.hosting,
+            idle_timeout=idle,
+            records=self.records,
             own_calls=self._own_calls,
             health=self.health,
             relay=relay,
@@ -270,7 +276,7 @@ class McpHttpApp:
                 await self._get_delete.delete(scope, send, token)
         except StoreUnavailable as exc:
             # Only before a response starts: once one has, the store's failures are the
-            # stream's (`Stream.put`) or logged (`AppSessions.save_quietly`).
+            # stream's (`Stream.put`) or logged (`RecordKeeper.save_quietly`).
             logger.warning("answered %s with 503: %s", method, exc)
             await send_refusal(send, store_down(self.server.store))
 

@@ -8,22 +8,24 @@ one does (idle, or a process stopping) is the deployment's choice.
 
 It relies on: of the binding, the app's sessions (`hosting.AppSessions`: the registry, the
 streams its responses carry now, the streams' settings) and the 2026-07-28 requests served
-now (`own_calls.OwnCalls`, cut at the end); beside them in this package, the readiness routes
-(`health.HealthRoutes`), the relayed streams (`relay.StreamRelay`); and the legacy HTTP+SSE
-endpoint (`transports.legacy_sse`), whose streams and sessions end with these."""
+now (`own_calls.OwnCalls`, cut at the end); beside them in this package, the sessions'
+records (`session_records.RecordKeeper`: expired with the sessions, and told of the other
+processes' changes while the app runs), the readiness routes (`health.HealthRoutes`), the
+relayed streams (`relay.StreamRelay`); and the legacy HTTP+SSE endpoint
+(`transports.legacy_sse`), whose streams and sessions end with these."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncGenerator
 
 from mcpkit._asgi import Receive, Send
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.transports.deployment.health import HealthRoutes
 from mcpkit.transports.deployment.relay import StreamRelay
+from mcpkit.transports.deployment.session_records import RecordKeeper
 from mcpkit.transports.http.hosting import AppSessions
 from mcpkit.transports.http.live_sessions import end_expired
 from mcpkit.transports.http.own_calls import OwnCalls
@@ -35,21 +37,27 @@ logger = logging.getLogger("mcpkit.http")
 
 
 class AppLifespan:
-    """The lifetime of one app serving `hosting`'s sessions: `own_calls`, its 2026-07-28
-    requests served now; `health`, the routes told when a shutdown begins; `relay`, whose
-    streams end then; `legacy`, the 2024-11-05 endpoint whose sessions end with these (None:
-    none). `ran` says whether `lifespan()` was ever entered (the app warns when it was not)."""
+    """The lifetime of one app serving `hosting`'s sessions, which end once idle for
+    `idle_timeout` seconds: `records`, where their records are kept (None: nowhere);
+    `own_calls`, its 2026-07-28 requests served now; `health`, the routes told when a shutdown
+    begins; `relay`, whose streams end then; `legacy`, the 2024-11-05 endpoint whose sessions
+    end with these (None: none). `ran` says whether `lifespan()` was ever entered (the app
+    warns when it was not)."""
 
     def __init__(
         self,
         hosting: AppSessions,
         *,
+        idle_timeout: float,
+        records: RecordKeeper | None,
         own_calls: OwnCalls,
         health: HealthRoutes,
         relay: StreamRelay,
         legacy: LegacySseEndpoint | None,
     ) -> None:
         self.hosting = hosting
+        self.idle_timeout = idle_timeout
+        self.records = records
         self.own_calls = own_calls
         self.health = health
         self.relay = relay
@@ -57,13 +65,11 @@ class AppLifespan:
         self.ran = False
 
     async def expire_idle(self) -> int:
-        """End the sessions idle for `session_idle_timeout`; how many there were. The
-        `session_store`'s records not seen for as long are dropped too (a record stays while
-        its session lives in some process: saving it keeps its `last_seen` recent)."""
-        hosting = self.hosting
-        if hosting.session_store is not None:
-            await hosting.session_store.expire(time.time() - hosting.session_idle_timeout)
-        return await end_expired(hosting.sessions, hosting.clock())
+        """End the sessions idle for `idle_timeout`; how many there were. The records not seen
+        for as long are dropped too (`RecordKeeper.expire`)."""
+        if self.records is not None:
+            await self.records.expire()
+        return await end_expired(self.hosting.sessions, self.hosting.clock())
 
     def close_streams(self, *, calls: bool = False) -> None:
         """End the GET streams (and legacy streams) now, each with a `retry` (SEP-1699),
@@ -115,11 +121,12 @@ class AppLifespan:
         async with hosting.server.running():
             self.ran = True
             sweeper = asyncio.get_running_loop().create_task(self._sweep())
-            listening = hosting.server.broker.subscribe(hosting.on_change)
+            listening = None if self.records is None else self.records.listen()
             try:
                 yield
             finally:
-                listening()
+                if listening is not None:
+                    listening()
                 self.close_streams(calls=True)
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -144,7 +151,7 @@ class AppLifespan:
     async def _sweep(self) -> None:
         while True:
             # A periodic timer, not a wait for something: sessions go within 1.25x the timeout.
-            await asyncio.sleep(max(0.05, self.hosting.session_idle_timeout / 4))
+            await asyncio.sleep(max(0.05, self.idle_timeout / 4))
             try:
                 await self.expire_idle()
             except StoreUnavailable as exc:  # the sweep goes on: the store may come back

@@ -37,7 +37,7 @@ from mcpkit.transports.http.checks import (
     unknown_session,
 )
 from mcpkit.transports.http.guard import Guard
-from mcpkit.transports.http.hosting import AppSessions
+from mcpkit.transports.http.hosting import AppSessions, RecordKeeping
 from mcpkit.transports.http.live_sessions import (
     HostServer,
     make_room,
@@ -69,7 +69,7 @@ class PostRequests:
     `request_caps` bounds a client's 2026-07-28 requests in flight, `stateless` serves each
     POST alone, its streams by `stateless_streams` (not resumable, charged to the app's
     budget). `mirror_memos`: what the checks of the server's 2026-07-28 POSTs consult (None:
-    the app's own)."""
+    the app's own). `records`: where the sessions' records are kept (None: nowhere)."""
 
     def __init__(
         self,
@@ -84,6 +84,7 @@ class PostRequests:
         request_caps: ClientCaps,
         stateless_streams: StreamSettings,
         mirror_memos: MirrorMemos | None = None,
+        records: RecordKeeping | None = None,
     ) -> None:
         self.server = server
         # What makes a 2026-07-28 request's peer, asked of the server once: it does not
@@ -96,6 +97,7 @@ class PostRequests:
         self.stateless = stateless
         self.request_caps = request_caps
         self.stateless_streams = stateless_streams
+        self.records = records
         self.json_response = hosting.json_response
         # (The policy's, read once: it is frozen.)
         self._max_size = policy.max_message_size
@@ -283,11 +285,11 @@ class PostRequests:
         """A body for the session `sid` names, when it is `owner`'s and the token's scopes
         allow what it names that the session may see (`each`: the headers by name, when no
         name repeats; `version`: what `protocol_version` read of them, never a refusal)."""
-        hosting = self.hosting
-        if hosting.session_store is None:  # nothing to restore a session from: no coroutine
-            session = hosting.lookup(sid, info.headers, owner, each, version)
+        records = self.records
+        if records is None:  # nothing to restore a session from: no coroutine
+            session = self.hosting.lookup(sid, info.headers, owner, each, version)
         else:
-            session = await hosting.find(sid, info.headers, owner, info.client)
+            session = await records.find(sid, info.headers, owner, info.client)
         if isinstance(session, Refusal):
             await send_refusal(send, session)
             return
@@ -305,13 +307,13 @@ class PostRequests:
             return
         if session.gate is not None and not exchange.read[0]:
             # Notifications alone (`notifications/initialized`): their 202 waits for what
-            # they changed, as an answer does (`AppSessions.before_answer`).
+            # they changed, as an answer does (`RecordKeeper.before_answer`).
             waiting = session.gate.before_answer(session)
             if waiting is not None:
                 await waiting
         await self._answer(session, exchange, receive, send, ())
-        if hosting.session_store is not None:  # (else nothing to save)
-            await hosting.save_quietly(session)
+        if records is not None:  # (else nothing to save)
+            await records.save_quietly(session)
 
     def _request_room(self, owner: object, info: RequestInfo, post: object) -> Hashable | Refusal:
         """Who sends a request that belongs to no session, for `request_caps` (None when
@@ -364,14 +366,16 @@ class PostRequests:
             await session.end()
             await send_refusal(send, no_room(full))
             return
-        try:
-            await self.hosting.save(session)
-        except StoreUnavailable:
-            # No record, no session: a client told this id could not reach it from any other
-            # process. It initializes again once the store is back (503 and Retry-After).
-            self.hosting.sessions.remove(sid)
-            await session.end()
-            raise
+        if self.records is not None:
+            try:
+                await self.records.save(session)
+            except StoreUnavailable:
+                # No record, no session: a client told this id could not reach it from any
+                # other process. It initializes again once the store is back (503 and
+                # Retry-After).
+                self.hosting.sessions.remove(sid)
+                await session.end()
+                raise
         await self._answer(session, exchange, receive, send, ((b"mcp-session-id", sid.encode()),))
 
     async def _post_stateless(

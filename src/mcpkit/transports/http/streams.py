@@ -72,7 +72,7 @@ class HttpChannel:
     as the only place left to send them, else they are dropped. `HttpSession` is this with
     the session it carries (`transports.http.live_sessions`). `gate`, when set, is awaited
     before a request's final message goes out: the HTTP app writes a session's changed record
-    to its store first (`AppSessions.before_answer`).
+    to its store first (the deployment's `RecordKeeper.before_answer`).
     """
 
     __slots__ = (
