@@ -26,6 +26,7 @@ from mcpkit.transports.deployment.approval_page import serve_approval_page
 from mcpkit.transports.deployment.capacity import BodyBytes
 from mcpkit.transports.deployment.custom_routes import CustomRoutes, check_routes, serve_route
 from mcpkit.transports.deployment.forwarded import TrustedProxies
+from mcpkit.transports.deployment.guard import Guard, call_route
 from mcpkit.transports.deployment.health import HealthRoutes, store_down
 from mcpkit.transports.deployment.relay import StreamRelay
 from mcpkit.transports.deployment.session_records import RecordKeeper
@@ -42,7 +43,6 @@ from mcpkit.transports.http.checks import (
     refuse,
 )
 from mcpkit.transports.http.get_delete import GetDeleteRequests
-from mcpkit.transports.http.guard import Guard, call_route
 from mcpkit.transports.http.hosting import AppSessions
 from mcpkit.transports.http.live_sessions import (
     HostServer,

@@ -10,6 +10,8 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Generic, Protocol, TypeVar
 
+from mcpkit._asgi import Scope
+from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.protocol.outbox import SessionlessRead
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.runtime.channel import MessageChannel
@@ -30,6 +32,7 @@ __all__ = [
     "RequestServer",
     "SessionHandle",
     "SessionRegistry",
+    "TokenGuard",
     "end_expired",
     "make_room",
     "no_room",
@@ -260,6 +263,28 @@ class SessionHandle(Protocol):
 
     def refresh(self, record: SessionRecord) -> None:
         """Take the changes another process made to this session's record."""
+        ...
+
+
+class TokenGuard(Protocol):
+    """What the endpoints need of the bearer-token check of a protected endpoint (spec:
+    basic/authorization; the deployment's `transports.deployment.guard.Guard`, which it puts
+    in front of them when it has `auth`): named by what it does, so that neither this binding
+    nor the legacy endpoint imports the deployment."""
+
+    async def admit(self, scope: Scope) -> AccessToken | Refusal:
+        """The request's verified token, or the 400/401/403/503 refusal to send."""
+        ...
+
+    def check_scopes(
+        self,
+        scope: Scope,
+        token: AccessToken,
+        body: bytes,
+        session_rules: tuple[ComponentRule, ...] = (),
+    ) -> Refusal | None:
+        """403 when `body` names an item needing scopes `token` lacks; None otherwise (an
+        item the session's rules, `session_rules`, hide is left to the session)."""
         ...
 
 

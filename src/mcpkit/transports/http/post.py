@@ -36,10 +36,10 @@ from mcpkit.transports.http.checks import (
     session_id,
     unknown_session,
 )
-from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.hosting import AppSessions, RecordKeeping
 from mcpkit.transports.http.live_sessions import (
     HostServer,
+    TokenGuard,
     make_room,
     no_room,
 )
@@ -79,7 +79,7 @@ class PostRequests:
         *,
         policy: EndpointPolicy,
         bodies: BodyBudget,
-        guard: Guard | None,
+        guard: TokenGuard | None,
         stateless: bool,
         request_caps: ClientCaps,
         stateless_streams: StreamSettings,
@@ -213,7 +213,7 @@ class PostRequests:
         info = RequestInfo("http", headers, client_address(scope), token)
         if sid is not None and not self.stateless:
             # Its scopes are checked once its session is found: the session's own rules
-            # may hide what it names (`Guard.check_scopes`).
+            # may hide what it names (`TokenGuard.check_scopes`).
             whose = None if token is None or self.guard is None else identity_of(token)
             await self._post_to_session(
                 scope, str(sid), info, body, receive, send, whose, each, version

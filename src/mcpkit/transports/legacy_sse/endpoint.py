@@ -38,11 +38,11 @@ from mcpkit.transports.http.checks import (
     check_origin,
     client_address,
 )
-from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.live_sessions import (
     HostServer,
     MemorySessionRegistry,
     SessionRegistry,
+    TokenGuard,
     end_expired,
     make_room,
     no_room,
@@ -130,7 +130,7 @@ class LegacySseEndpoint:
         self.idle_timeout = idle_timeout
         self._clock = clock
         #: The MCP endpoint's protection, when it has one (`McpHttpApp` sets it).
-        self.guard: Guard | None = None
+        self.guard: TokenGuard | None = None
         # Keyed by the path without a trailing slash, as `local_path` gives it, so "/sse/"
         # and "/sse" are one route; the values are the two handlers.
         self._paths = {

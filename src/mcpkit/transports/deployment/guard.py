@@ -1,7 +1,17 @@
 """The HTTP side of a protected endpoint (spec: basic/authorization): each request's bearer
 token checked before any session is touched, the per-item scopes of a call checked before
 its body reaches the session, the protected resource metadata served at its well-known URIs
-(RFC 9728 section 3), and the other apps of the origin (`ProtectedResource.routes`)."""
+(RFC 9728 section 3), and the other apps of the origin (`ProtectedResource.routes`).
+
+Authorization is a section of the spec of its own, and optional: a deployment that protects
+its endpoint puts this in front of it. The Streamable HTTP binding and the legacy HTTP+SSE
+endpoint ask it what they need (the token, a body's scopes) as a
+`transports.http.live_sessions.TokenGuard`, and import nothing of this package.
+
+It relies on: the resource server's parts (`mcpkit.auth.server`: the verifier, DPoP proofs,
+the metadata); of the binding, its refusals (`checks`), the path below a mount point
+(`_exchange.local_path`) and the server as the binding sees it (`live_sessions.HostServer`),
+whose store keeps the DPoP replay cache and whose items say the scopes they need."""
 
 from __future__ import annotations
 
