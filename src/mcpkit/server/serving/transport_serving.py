@@ -57,8 +57,9 @@ logger = logging.getLogger("mcpkit.server")
 
 class Servable(Protocol):
     """What serving over a transport needs of a server (`mcpkit.Server`): the HTTP app's
-    `HostServer`, `_http_run`'s `HttpServable`, and `TransportServing`, which the server
-    holds and hands its own `serve`, `run_stdio`, `http_app` and `run` to.
+    `HostedServer` (the binding's `HostServer`, and what hosting it adds), `_http_run`'s
+    `HttpServable`, and `TransportServing`, which the server holds and hands its own
+    `serve`, `run_stdio`, `http_app` and `run` to.
 
     A Protocol rather than `Server` itself: the transports below must not import the
     server (imports flow one way, STYLE.md habit 8). Each member is documented where

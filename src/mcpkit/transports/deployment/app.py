@@ -28,6 +28,7 @@ from mcpkit.transports.deployment.custom_routes import CustomRoutes, check_route
 from mcpkit.transports.deployment.forwarded import TrustedProxies
 from mcpkit.transports.deployment.guard import Guard, call_route
 from mcpkit.transports.deployment.health import HealthRoutes, store_down
+from mcpkit.transports.deployment.hosted_server import HostedServer
 from mcpkit.transports.deployment.relay import StreamRelay
 from mcpkit.transports.deployment.session_records import RecordKeeper
 from mcpkit.transports.deployment.slow_readers import QueuedBytes
@@ -45,7 +46,6 @@ from mcpkit.transports.http.checks import (
 from mcpkit.transports.http.get_delete import GetDeleteRequests
 from mcpkit.transports.http.hosting import AppSessions
 from mcpkit.transports.http.live_sessions import (
-    HostServer,
     HttpSession,
     MemorySessionRegistry,
     SessionRegistry,
@@ -129,7 +129,7 @@ class McpHttpApp:
 
     def __init__(
         self,
-        server: HostServer,
+        server: HostedServer,
         *,
         path: str = "/mcp",
         clock: Callable[[], float] = time.monotonic,
@@ -202,7 +202,7 @@ class McpHttpApp:
         store = self.session_store
         idle = self.session_idle_timeout
         #: The sessions' records in the `session_store` (None: none is kept).
-        self.records = None if store is None else RecordKeeper(self.hosting, store, idle)
+        self.records = None if store is None else RecordKeeper(server, self.hosting, store, idle)
         self.post = PostRequests(
             server,
             self.hosting,
@@ -219,6 +219,7 @@ class McpHttpApp:
         relay = StreamRelay(server, self.hosting)
         self._get_delete = GetDeleteRequests(server, self.hosting, self.policy, relay, self.records)
         self.lifecycle = AppLifespan(
+            server,
             self.hosting,
             idle_timeout=idle,
             records=self.records,

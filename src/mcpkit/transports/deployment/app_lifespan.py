@@ -24,6 +24,7 @@ from collections.abc import AsyncGenerator
 from mcpkit._asgi import Receive, Send
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.transports.deployment.health import HealthRoutes
+from mcpkit.transports.deployment.hosted_server import HostedServer
 from mcpkit.transports.deployment.relay import StreamRelay
 from mcpkit.transports.deployment.session_records import RecordKeeper
 from mcpkit.transports.http.hosting import AppSessions
@@ -37,7 +38,7 @@ logger = logging.getLogger("mcpkit.http")
 
 
 class AppLifespan:
-    """The lifetime of one app serving `hosting`'s sessions, which end once idle for
+    """The lifetime of one app serving `server` and `hosting`'s sessions, which end once idle for
     `idle_timeout` seconds: `records`, where their records are kept (None: nowhere);
     `own_calls`, its 2026-07-28 requests served now; `health`, the routes told when a shutdown
     begins; `relay`, whose streams end then; `legacy`, the 2024-11-05 endpoint whose sessions
@@ -46,6 +47,7 @@ class AppLifespan:
 
     def __init__(
         self,
+        server: HostedServer,
         hosting: AppSessions,
         *,
         idle_timeout: float,
@@ -55,6 +57,7 @@ class AppLifespan:
         relay: StreamRelay,
         legacy: LegacySseEndpoint | None,
     ) -> None:
+        self.server = server
         self.hosting = hosting
         self.idle_timeout = idle_timeout
         self.records = records
@@ -85,7 +88,7 @@ class AppLifespan:
         retry = hosting.streams.retry_ms
         # A 2026-07-28 listen is a POST served as a request, but like a GET stream it never
         # ends on its own: it is answered now, not after the calls' grace.
-        hosting.server.close_listens()
+        self.server.close_listens()
         # A stream relayed from another process's log waits for nothing this one runs: its
         # client resumes it, at once, on a process that goes on serving.
         for relayed in list(self.relay.streams):
@@ -118,7 +121,7 @@ class AppLifespan:
         no lifespan events to mounted apps): `Starlette(routes=[Mount("/api", app=app)],
         lifespan=lambda _: app.lifespan())`."""
         hosting = self.hosting
-        async with hosting.server.running():
+        async with self.server.running():
             self.ran = True
             sweeper = asyncio.get_running_loop().create_task(self._sweep())
             listening = None if self.records is None else self.records.listen()

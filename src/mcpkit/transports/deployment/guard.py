@@ -10,8 +10,8 @@ endpoint ask it what they need (the token, a body's scopes) as a
 
 It relies on: the resource server's parts (`mcpkit.auth.server`: the verifier, DPoP proofs,
 the metadata); of the binding, its refusals (`checks`), the path below a mount point
-(`_exchange.local_path`) and the server as the binding sees it (`live_sessions.HostServer`),
-whose store keeps the DPoP replay cache and whose items say the scopes they need."""
+(`_exchange.local_path`); and the server it protects (`hosted_server.HostedServer`), whose
+store keeps the DPoP replay cache and whose items say the scopes they need."""
 
 from __future__ import annotations
 
@@ -34,9 +34,9 @@ from mcpkit.auth.server.resource import (
 )
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.stores.component_rules import ComponentRule
+from mcpkit.transports.deployment.hosted_server import HostedServer
 from mcpkit.transports.http._exchange import local_path
 from mcpkit.transports.http.checks import Refusal, refuse
-from mcpkit.transports.http.live_sessions import HostServer
 
 __all__ = ["Guard", "call_route"]
 
@@ -89,7 +89,7 @@ def _targets(body: bytes) -> list[tuple[str, str]]:
 class Guard:
     """`auth` applied to the endpoint at `path` of `server`."""
 
-    def __init__(self, auth: ProtectedResource, path: str, server: HostServer) -> None:
+    def __init__(self, auth: ProtectedResource, path: str, server: HostedServer) -> None:
         self.auth = auth
         self.path = path
         self.server = server

@@ -25,9 +25,9 @@ from mcpkit.protocol.codes import INTERNAL_ERROR
 from mcpkit.protocol.jsonrpc import encode_error
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.event_log import EventStore
+from mcpkit.transports.deployment.hosted_server import HostedServer
 from mcpkit.transports.http._exchange import Resumption, send_refusal, send_sse
 from mcpkit.transports.http.hosting import AppSessions
-from mcpkit.transports.http.live_sessions import HostServer
 from mcpkit.transports.http.sse_stream import Stream
 from mcpkit.transports.http.stream_storing import producer_of, request_of
 from mcpkit.transports.http.streams import expired
@@ -172,7 +172,7 @@ class StreamRelay:
     producer's lease in `server`'s store watched. `streams` are those relayed now (a shutdown
     ends them first: they wait for nothing this process runs)."""
 
-    def __init__(self, server: HostServer, hosting: AppSessions) -> None:
+    def __init__(self, server: HostedServer, hosting: AppSessions) -> None:
         self.server = server
         self.hosting = hosting
         self.streams: set[Stream] = set()

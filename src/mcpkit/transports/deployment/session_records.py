@@ -14,7 +14,7 @@ counts in (`live_sessions.make_room`), which name this part by what they ask of 
 (`hosting.RecordKeeping`, and `streams.AnswerGate` for an answer that waits for a write);
 the stores (`mcpkit.stores.sessions`: the records, and the stores that can keep one alive
 without writing it, or tell a session deleted from a record lost) and the server's broker
-(`mcpkit.stores.broker`), which tells the other processes."""
+(`mcpkit.stores.broker`, `hosted_server.HostedServer`), which tells the other processes."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ from mcpkit.stores.sessions import (
     TouchableSessionStore,
     owner_key,
 )
+from mcpkit.transports.deployment.hosted_server import HostedServer
 from mcpkit.transports.http.checks import Refusal
 from mcpkit.transports.http.hosting import AppSessions, wrong_version
 from mcpkit.transports.http.live_sessions import HttpSession, make_room, no_room
@@ -46,13 +47,16 @@ logger = logging.getLogger("mcpkit.http")
 
 class RecordKeeper:
     """The records of `hosting`'s sessions in `store` (`hosting.RecordKeeping`, handed to the
-    app's POST and GET/DELETE parts): `idle_timeout` is the app's `session_idle_timeout`,
+    app's POST and GET/DELETE parts), told to the other processes by `server`'s broker:
+    `idle_timeout` is the app's `session_idle_timeout`,
     after which a record not seen expires (`expire`), and a quarter of which a session in
     use that changed nothing goes between two keep-alives (`save`)."""
 
-    def __init__(self, hosting: AppSessions, store: SessionStore, idle_timeout: float) -> None:
+    def __init__(
+        self, server: HostedServer, hosting: AppSessions, store: SessionStore, idle_timeout: float
+    ) -> None:
         self.hosting = hosting
-        self.server = hosting.server
+        self.server = server
         self.sessions = hosting.sessions
         self.store = store
         self.idle_timeout = idle_timeout

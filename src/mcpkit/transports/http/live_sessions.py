@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from contextlib import AbstractAsyncContextManager
 from typing import Any, Generic, Protocol, TypeVar
 
 from mcpkit._asgi import Scope
@@ -17,10 +16,8 @@ from mcpkit.protocol.server_session import ServerSession
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.response import Response
-from mcpkit.stores.broker import Broker
 from mcpkit.stores.component_rules import ComponentRule
 from mcpkit.stores.sessions import SessionRecord, owner_key
-from mcpkit.stores.url import Stores
 from mcpkit.transports.http.checks import Refusal, refuse
 from mcpkit.transports.http.streams import NO_RESUMPTION, HttpChannel, StreamSettings
 
@@ -289,25 +286,15 @@ class TokenGuard(Protocol):
 
 
 class HostServer(Protocol):
-    """What the app needs of the server it serves (`mcpkit.Server`; transports sit below the
-    server layer, so they name only this)."""
+    """What the binding needs of the server it serves (`mcpkit.Server`; transports sit below
+    the server layer, so they name only this). What hosting it needs besides is the
+    deployment's `transports.deployment.hosted_server.HostedServer`."""
 
     @property
     def max_message_size(self) -> int: ...
 
     @property
-    def lifespan(self) -> object | None:
-        """The server's lifespan hook, None if it has none."""
-        ...
-
-    @property
     def sessions(self) -> set[Any]: ...
-
-    @property
-    def broker(self) -> Broker: ...
-
-    @property
-    def store(self) -> Stores: ...
 
     def new_connection(
         self, channel: MessageChannel, record: SessionRecord | None = None
@@ -321,23 +308,9 @@ class HostServer(Protocol):
         writing to the response it is given (`mcpkit.server.request_peer.RequestPeer`)."""
         ...
 
-    def running(self) -> AbstractAsyncContextManager[object]: ...
-
-    def close_listens(self) -> None:
-        """Answer every open 2026-07-28 `subscriptions/listen` now (a shutdown begins)."""
-        ...
-
     def end_listen(self, request: object) -> bool:
         """Answer the `subscriptions/listen` served by `request` (a `request_peer`) now,
         its graceful end; whether it serves one."""
-        ...
-
-    def scopes_for(
-        self, method: str, target: str, session_rules: tuple[ComponentRule, ...] = ()
-    ) -> frozenset[str]:
-        """The scopes a `method` request on the item `target` (a tool's or prompt's name, a
-        resource's URI) needs beyond the endpoint's own (empty for most, and for an item the
-        request may not see: the rules of its session, `session_rules`, hide it)."""
         ...
 
     def param_headers(self, tool_name: str) -> Mapping[str, tuple[str, ...]] | None:
