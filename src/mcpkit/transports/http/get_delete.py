@@ -40,10 +40,10 @@ LISTEN_SINCE: Final = "mcpkit.listen_since"
 logger = logging.getLogger("mcpkit.http")
 
 
-#: What resumes a stream of a session that another process numbered (`relay(stream_id,
-#: after, last, receive, send)`: the deployment's, `transports.deployment.relay.StreamRelay`,
-#: when processes share a store).
-Relay = Callable[[str, int, list[bytes], Receive, Send], Awaitable[None]]
+#: What resumes the stream of a session that a Last-Event-ID names when another process
+#: numbered it (`relay(channel, last, receive, send)`, False for any other stream: the
+#: deployment's `transports.deployment.relay.StreamRelay`, when processes share a store).
+Relay = Callable[[HttpChannel, list[bytes], Receive, Send], Awaitable[bool]]
 
 
 class GetDeleteRequests:
@@ -92,12 +92,9 @@ class GetDeleteRequests:
         (basic/transports, "Resumability and Redelivery")."""
         found = channel.streams.resumable(last)
         if isinstance(found, Refusal):
-            elsewhere = channel.streams.numbered_elsewhere(last)
-            if elsewhere is not None:
-                await self.relay(*elsewhere, last, receive, send)
-                return
-            logger.info("refused a resumption: %s", found.message)
-            await send_refusal(send, found)
+            if not await self.relay(channel, last, receive, send):  # another process's?
+                logger.info("refused a resumption: %s", found.message)
+                await send_refusal(send, found)
             return
         stream, after = found
         generation = channel.streams.resume(stream)
