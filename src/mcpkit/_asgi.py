@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any, Final, TypeVar
 
 __all__ = [
+    "MEMO_ENTRIES",
+    "MEMO_VALUE_MAX",
     "Headers",
     "Message",
     "Receive",
@@ -41,8 +43,8 @@ Headers = Sequence[tuple[bytes, bytes]]
 
 # Values up to this size are memoized: every real Accept, Host or Origin is far shorter, and
 # capping it bounds what a peer sending new values each time can make the memo hold.
-_MEMO_VALUE_MAX: Final = 256
-_MEMO_ENTRIES: Final = 256
+MEMO_VALUE_MAX: Final = 256
+MEMO_ENTRIES: Final = 256
 
 R = TypeVar("R")
 _T = TypeVar("_T")
@@ -73,7 +75,7 @@ def collect(headers: Headers, names: frozenset[bytes]) -> dict[bytes, list[bytes
 def memo_short(
     parse: Callable[[bytes], _T], remembered: dict[bytes, _T] | None = None
 ) -> Callable[[bytes], _T]:
-    """`parse`, remembering its answers for the last `_MEMO_ENTRIES` short values seen (at most
+    """`parse`, remembering its answers for the last `MEMO_ENTRIES` short values seen (at most
     64 KiB held), so a peer sending new values each time costs a bounded memory. (A dict,
     not `lru_cache`: that would build a key tuple for every bytes argument.) `remembered` is
     the memo when the caller reads it itself (`.get` first: one lookup for a value seen)."""
@@ -84,8 +86,8 @@ def memo_short(
         if value in remembered:
             return remembered[value]
         answer = parse(value)
-        if len(value) <= _MEMO_VALUE_MAX:
-            if len(remembered) >= _MEMO_ENTRIES:
+        if len(value) <= MEMO_VALUE_MAX:
+            if len(remembered) >= MEMO_ENTRIES:
                 del remembered[next(iter(remembered))]  # the oldest goes
             remembered[value] = answer
         return answer
