@@ -1,8 +1,9 @@
-"""The ASGI plumbing every mcpkit ASGI app shares: the scope and message types, request
-headers (a value by name, every value of a name or of several names, a bounded memo for
-parsing the values real clients repeat, a value quoted for a message), reading a request body
-to its end (each chunk checked as it arrives), and sending a whole answer (its head made by
-`head_of`, for the callers that send the two messages themselves).
+"""The ASGI plumbing every mcpkit ASGI app shares: the scope and message types, the path below
+the point an app is mounted at, request headers (a value by name, every value of a name or of
+several names, a bounded memo for parsing the values real clients repeat, a value quoted for a
+message), reading a request body to its end (each chunk checked as it arrives), and sending a
+whole answer (its head made by `head_of`, for the callers that send the two messages
+themselves).
 
 It sits below every layer that serves HTTP (tests/test_package.py, `ALLOWED["_asgi"]`): the
 development authorization server (auth/devserver), the Streamable HTTP and legacy transports
@@ -26,6 +27,7 @@ __all__ = [
     "collect",
     "first_header",
     "head_of",
+    "local_path",
     "memo_short",
     "quote_header",
     "read_body",
@@ -56,6 +58,17 @@ def first_header(scope: Scope, name: bytes) -> bytes | None:
         if key == name:
             return bytes(value)
     return None
+
+
+def local_path(scope: Scope) -> str:
+    """The request's path below the point the app is mounted at, without a trailing slash.
+    ASGI 3 says `path` includes `root_path` (Starlette's `Mount` does so); some servers and
+    older frameworks strip it: both are read."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+        path = path[len(root) :]
+    return path.rstrip("/") or "/"
 
 
 def values_of(headers: Headers, name: bytes) -> list[bytes]:

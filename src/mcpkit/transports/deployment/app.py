@@ -16,7 +16,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal, Unpack
 
-from mcpkit._asgi import Receive, Scope, Send
+from mcpkit._asgi import Receive, Scope, Send, local_path
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.stores.approvals import APPROVAL_PATH, approvals_of
 from mcpkit.stores.deadline import StoreUnavailable
@@ -33,7 +33,6 @@ from mcpkit.transports.deployment.relay import StreamRelay
 from mcpkit.transports.deployment.session_records import RecordKeeper
 from mcpkit.transports.deployment.slow_readers import QueuedBytes
 from mcpkit.transports.http._exchange import (
-    local_path,
     read_body,
     send_refusal,
 )

@@ -10,7 +10,7 @@ endpoint ask it what they need (the token, a body's scopes) as a
 
 It relies on: the resource server's parts (`mcpkit.auth.server`: the verifier, DPoP proofs,
 the metadata); of the binding, its refusals (`checks`), the path below a mount point
-(`_exchange.local_path`); and the server it protects (`hosted_server.HostedServer`), whose
+(`mcpkit._asgi.local_path`); and the server it protects (`hosted_server.HostedServer`), whose
 store keeps the DPoP replay cache and whose items say the scopes they need."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any, Final, cast
 
 import msgspec
 
-from mcpkit._asgi import Receive, Scope, Send, send_whole, values_of
+from mcpkit._asgi import Receive, Scope, Send, local_path, send_whole, values_of
 from mcpkit.auth.metadata import encode
 from mcpkit.auth.server.dpop import ProofChecker, RequestProof
 from mcpkit.auth.server.resource import (
@@ -35,7 +35,6 @@ from mcpkit.auth.server.resource import (
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.stores.component_rules import ComponentRule
 from mcpkit.transports.deployment.hosted_server import HostedServer
-from mcpkit.transports.http._exchange import local_path
 from mcpkit.transports.http.checks import Refusal, refuse
 
 __all__ = ["Guard", "call_route"]

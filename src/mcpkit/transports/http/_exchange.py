@@ -1,11 +1,12 @@
 """One exchange of the HTTP apps, over ASGI: a POST's `Exchange` (the stream its answers leave
-on, which the session's channel routes them to: `streams.HttpChannel`), the path below the
-mount point, the client's address and how many sessions or requests in flight one client may
+on, which the session's channel routes them to: `streams.HttpChannel`), the client's
+address and how many sessions or requests in flight one client may
 hold (`ClientCaps`), a request body read within the app's limits (its own, and `BodyBudget`'s
 for all bodies at once), a refusal sent, a POST's answer as one JSON object, and a `Stream`
 pumped out as server-sent events (with its priming event, replay, keep-alives and early
 close: basic/transports, SEP-1699). The plumbing under them (types, reading a body, a whole
-answer) is `mcpkit._asgi`, shared with the development authorization server."""
+answer, the path below a mount point) is `mcpkit._asgi`, shared with the development
+authorization server."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Final, Generic, Protocol, TypeVar
 
-from mcpkit._asgi import Message, Receive, Scope, Send, head_of, send_whole
+from mcpkit._asgi import Message, Receive, Send, head_of, send_whole
 from mcpkit._asgi import read_body as read_whole_body
 from mcpkit.protocol.events import RequestReceived
 from mcpkit.protocol.sse import (
@@ -44,7 +45,6 @@ __all__ = [
     "Meanwhile",
     "Resumption",
     "answer_json",
-    "local_path",
     "read_body",
     "send_refusal",
     "send_sse",
@@ -135,17 +135,6 @@ class BodyBudget(Protocol):
     def take(self, size: int) -> Refusal | None: ...
     def room(self, size: int) -> Refusal | None: ...
     def give_back(self, size: int) -> None: ...
-
-
-def local_path(scope: Scope) -> str:
-    """The request's path below the point the app is mounted at, without a trailing slash.
-    ASGI 3 says `path` includes `root_path` (Starlette's `Mount` does so); some servers and
-    older frameworks strip it: both are read."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
-        path = path[len(root) :]
-    return path.rstrip("/") or "/"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from mcpkit._asgi import Receive, Scope, Send, values_of
+from mcpkit._asgi import Receive, Scope, Send, local_path, values_of
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.protocol.events import RequestInfo
@@ -26,7 +26,6 @@ from mcpkit.transports.guards.origin import OriginPolicy
 from mcpkit.transports.http._exchange import (
     BodyBudget,
     ClientCaps,
-    local_path,
     read_body,
     send_refusal,
 )
