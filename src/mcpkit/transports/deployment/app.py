@@ -207,7 +207,6 @@ class McpHttpApp:
             self.hosting,
             self._own_calls,
             policy=self.policy,
-            bodies=self.bodies,
             guard=self.guard,
             stateless=self.stateless,
             request_caps=self.request_caps,

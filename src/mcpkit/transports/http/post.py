@@ -20,7 +20,6 @@ from mcpkit.protocol.modern import carries_terms
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http._exchange import (
-    BodyBudget,
     ClientCaps,
     Exchange,
     Meanwhile,
@@ -64,8 +63,8 @@ _Answer: TypeAlias = tuple[HttpChannel, Receive, Send, Sequence[tuple[bytes, byt
 class PostRequests:
     """How `McpHttpApp` answers a POST that passed its checks: `hosting` holds the sessions
     (and how they answer, their clock, the per-client caps of sessions), `own_calls` the
-    2026-07-28 requests served now, `policy` says which revisions and sizes it serves,
-    `bodies` bounds the bodies read at once, `guard` checks scopes (None: no auth),
+    2026-07-28 requests served now, `policy` says which revisions and sizes it serves (the
+    app read the body within them, `read_body`), `guard` checks scopes (None: no auth),
     `request_caps` bounds a client's 2026-07-28 requests in flight, `stateless` serves each
     POST alone, its streams by `stateless_streams` (not resumable, charged to the app's
     budget). `mirror_memos`: what the checks of the server's 2026-07-28 POSTs consult (None:
@@ -78,7 +77,6 @@ class PostRequests:
         own_calls: OwnCalls,
         *,
         policy: EndpointPolicy,
-        bodies: BodyBudget,
         guard: TokenGuard | None,
         stateless: bool,
         request_caps: ClientCaps,
@@ -92,7 +90,6 @@ class PostRequests:
         self._new_peer = server.request_peer
         self.hosting = hosting
         self.policy = policy
-        self.bodies = bodies
         self.guard = guard
         self.stateless = stateless
         self.request_caps = request_caps
