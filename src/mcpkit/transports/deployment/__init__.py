@@ -5,7 +5,8 @@ and its lifetime (`app_lifespan`: the server's lifespan, the idle sweep, the shu
 records of sessions that outlive a process (`session_records`, in the app's session store) and
 the streams another process numbered (`relay`), the bearer-token check of a protected
 endpoint (`guard`, spec: basic/authorization), with its health routes, approval page, custom
-routes and public documents beside it, the trusted proxies' forwarded addresses, what all
+routes and public documents beside it, the trusted proxies' forwarded addresses, what one
+client may hold (its live sessions and 2026-07-28 requests in flight, `client_caps`), what all
 clients together may cost (the bodies being read and the connections, `capacity`; the bytes
 slow readers hold, `slow_readers`), and uvicorn's protocol with the connection limits ASGI
 cannot see (`uvicorn_protocol`, `connection_limits`, `uvicorn_shape`).
@@ -18,8 +19,10 @@ of the binding, its request checks (`checks`), its parts serving POST, GET and D
 (`streams`); the Origin policy every HTTP endpoint shares (`transports.guards`); and the legacy
 HTTP+SSE endpoint (`transports.legacy_sse`), which the app serves beside the MCP endpoint. The
 binding and the legacy endpoint name what they ask of this package as Protocols, by what it
-does: the budgets (`stream_storing.QueuedBudget`, `_exchange.BodyBudget`), the records' keeper
-(`hosting.RecordKeeping`) and the token check (`live_sessions.TokenGuard`)."""
+does: the budgets (`stream_storing.QueuedBudget`, `_exchange.BodyBudget`), the caps
+(`live_sessions.ClientRoom`), the records' keeper (`hosting.RecordKeeping`) and the token
+check (`live_sessions.TokenGuard`); what the deployment needs of the server beyond what the
+binding does is `hosted_server.HostedServer`."""
 
 from __future__ import annotations
 

@@ -160,7 +160,7 @@ class McpHttpApp:
         self.stateless_streams = StreamSettings(
             store=None, keepalive_interval=None, queued=self.queued
         )
-        self._own_calls = OwnCalls()  # 2026-07-28 requests served now
+        self._own_calls = OwnCalls(self.request_caps)  # 2026-07-28 requests served now
         self._local = path.rstrip("/") or "/"
         self._slashed = self._local.rstrip("/") + "/"
         self._not_found = _not_found(self._local)

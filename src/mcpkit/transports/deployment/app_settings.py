@@ -23,15 +23,15 @@ from mcpkit.transports.deployment.capacity import (
     check_keep_alive,
     default_max_connections,
 )
-from mcpkit.transports.deployment.slow_readers import DEFAULT_MAX_QUEUED_BYTES, QueuedBytes
-from mcpkit.transports.guards.origin import OriginPolicy, is_loopback_bind
-from mcpkit.transports.http._exchange import (
+from mcpkit.transports.deployment.client_caps import (
     DEFAULT_MAX_REQUESTS_PER_ADDRESS,
     DEFAULT_MAX_REQUESTS_PER_USER,
     DEFAULT_MAX_SESSIONS_PER_ADDRESS,
     DEFAULT_MAX_SESSIONS_PER_USER,
     ClientCaps,
 )
+from mcpkit.transports.deployment.slow_readers import DEFAULT_MAX_QUEUED_BYTES, QueuedBytes
+from mcpkit.transports.guards.origin import OriginPolicy, is_loopback_bind
 from mcpkit.transports.http.checks import EndpointPolicy
 from mcpkit.transports.http.streams import StreamSettings
 from mcpkit.transports.legacy_sse.endpoint import LegacySse

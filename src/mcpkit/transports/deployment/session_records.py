@@ -9,8 +9,8 @@ the session is in use; read back when a request names a session this process doe
 The spec's transport section knows one server; this is what a deployment of several adds.
 
 It relies on: of the binding, the app's live sessions (`hosting.AppSessions`: its registry,
-`lookup` and `open`, the checks of a request's revision) and the caps a restored session
-counts in (`live_sessions.make_room`), which name this part by what they ask of it
+`lookup` and `open`, the checks of a request's revision, the caps a restored session counts
+in: `client_caps.ClientCaps`, beside this), which name this part by what they ask of it
 (`hosting.RecordKeeping`, and `streams.AnswerGate` for an answer that waits for a write);
 the stores (`mcpkit.stores.sessions`: the records, and the stores that can keep one alive
 without writing it, or tell a session deleted from a record lost) and the server's broker
@@ -37,7 +37,7 @@ from mcpkit.stores.sessions import (
 from mcpkit.transports.deployment.hosted_server import HostedServer
 from mcpkit.transports.http.checks import Refusal
 from mcpkit.transports.http.hosting import AppSessions, wrong_version
-from mcpkit.transports.http.live_sessions import HttpSession, make_room, no_room
+from mcpkit.transports.http.live_sessions import HttpSession
 from mcpkit.transports.http.streams import HttpChannel
 
 __all__ = ["RecordKeeper"]
@@ -94,10 +94,11 @@ class RecordKeeper:
             return found
         if self.sessions.get(sid) is not None:  # restored by another request meanwhile
             return hosting.lookup(sid, headers, owner)
-        caps = hosting.client_caps.of(owner, None if client is None else client[0])
-        full = await make_room(self.sessions, hosting.clock(), caps)
-        if full is not None:
-            return no_room(full)
+        room = hosting.client_caps
+        caps = room.of(owner, None if client is None else client[0])
+        refusal = await room.make_room(self.sessions, hosting.clock(), caps)
+        if refusal is not None:
+            return refusal
         try:
             session = hosting.open(record)
         except LocalProtocolError as exc:  # a revision this server no longer speaks, say
@@ -107,7 +108,7 @@ class RecordKeeper:
         session.gate = self  # (a new session's is set once its record is first written)
         if not self.sessions.add(sid, session, None if caps is None else caps[0]):
             await session.end()
-            return no_room("max_sessions")
+            return room.refusal("max_sessions")
         # As read (the handle starts clean): nothing to write back until it changes here.
         logger.info("session %s... restored from its record", sid[:8])
         return wrong_version(session, headers) or session

@@ -13,9 +13,14 @@ from typing import Protocol
 
 from mcpkit._asgi import Receive, Send, quote_header, values_of
 from mcpkit.stores.sessions import SessionRecord, owner_key
-from mcpkit.transports.http._exchange import SSE_HEADERS, ClientCaps, Resumption, send_sse
+from mcpkit.transports.http._exchange import SSE_HEADERS, Resumption, send_sse
 from mcpkit.transports.http.checks import HeaderMemos, Refusal, refuse, unknown_session
-from mcpkit.transports.http.live_sessions import HostServer, HttpSession, SessionRegistry
+from mcpkit.transports.http.live_sessions import (
+    ClientRoom,
+    HostServer,
+    HttpSession,
+    SessionRegistry,
+)
 from mcpkit.transports.http.streams import HttpChannel, Stream, StreamSettings
 
 __all__ = ["AppSessions", "RecordKeeping", "wrong_version"]
@@ -57,7 +62,7 @@ class AppSessions:
         server: HostServer,
         *,
         sessions: SessionRegistry[HttpSession],
-        client_caps: ClientCaps,
+        client_caps: ClientRoom,
         streams: StreamSettings,
         json_response: bool,
         clock: Callable[[], float],

@@ -18,10 +18,11 @@ from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.response import Response
 from mcpkit.stores.component_rules import ComponentRule
 from mcpkit.stores.sessions import SessionRecord, owner_key
-from mcpkit.transports.http.checks import Refusal, refuse
+from mcpkit.transports.http.checks import Refusal
 from mcpkit.transports.http.streams import NO_RESUMPTION, HttpChannel, StreamSettings
 
 __all__ = [
+    "ClientRoom",
     "Expirable",
     "HostServer",
     "HttpSession",
@@ -31,8 +32,6 @@ __all__ = [
     "SessionRegistry",
     "TokenGuard",
     "end_expired",
-    "make_room",
-    "no_room",
 ]
 
 logger = logging.getLogger("mcpkit.http")
@@ -174,58 +173,31 @@ async def end_expired(sessions: SessionRegistry[S], now: float) -> int:
     return len(expired)
 
 
-async def make_room(
-    sessions: SessionRegistry[S],
-    now: float,
-    client: tuple[Hashable, int, str] | None = None,
-) -> str | None:
-    """Room for one session more in `sessions` for `client` (from `_exchange.ClientCaps.of`): None
-    when there is some, after ending the client's longest-idle session when it is at its
-    cap, and those idle past the idle timeout or else the one idle the longest when the
-    registry is full. Otherwise the name of the setting that is exhausted
-    (`max_sessions_per_user`, `max_sessions_per_address`, `max_sessions`): every session
-    that would have to end is busy (a request running, a stream connected), for a 503 with
-    Retry-After.
+class ClientRoom(Protocol):
+    """How many live sessions, or 2026-07-28 requests in flight, one client may hold, and the
+    room made for one more session (the deployment's `transports.deployment.client_caps.
+    ClientCaps`, which says why): named by what it does, so that neither this binding nor the
+    legacy endpoint imports the deployment."""
 
-    A cap must never lock everyone out: clients that never send DELETE (the official MCP
-    Inspector's CLI, say) would otherwise hold every place until the idle timeout, and one
-    client could hold every place of the server.
-    """
-    if client is not None:
-        key, cap, setting = client
-        if sessions.count(key) >= cap:
-            found = sessions.longest_idle(key)
-            if found is None:
-                return setting
-            await _end(sessions, *found)
-            logger.info("a client was at its %s cap: ended its session idle the longest", setting)
-    if not sessions.full() or (await end_expired(sessions, now) and not sessions.full()):
-        return None
-    found = sessions.longest_idle()
-    if found is None:
-        return "max_sessions"
-    await _end(sessions, *found)
-    logger.info("the sessions were at their cap: ended the one idle the longest")
-    return None if not sessions.full() else "max_sessions"
+    def of(self, owner: object, address: str | None) -> tuple[Hashable, int, str] | None:
+        """Who the client is (who its token speaks for, else its address), its cap, and the
+        setting naming the cap; None when neither is known."""
+        ...
 
+    async def make_room(
+        self,
+        sessions: SessionRegistry[Any],
+        now: float,
+        client: tuple[Hashable, int, str] | None,
+        label: str = "",
+    ) -> Refusal | None:
+        """Room for one session more in `sessions` for `client` (from `of`) at `now`, or the
+        503 to send (`label` says which sessions, "legacy SSE " say)."""
+        ...
 
-def no_room(setting: str, kind: str = "") -> Refusal:
-    """The 503 for a `make_room` that found none: which cap is full, and what to do."""
-    if setting == "max_sessions":
-        why = f"this server's live {kind}sessions are at its max_sessions setting"
-    else:
-        who = "user" if setting == "max_sessions_per_user" else "client address"
-        why = f"this {who} holds as many live {kind}sessions as its {setting} setting allows"
-    return refuse(
-        503,
-        f"{why}, and each of them is busy: end one (DELETE), try again later, or raise {setting}",
-        headers=((b"retry-after", b"5"),),
-    )
-
-
-async def _end(sessions: SessionRegistry[S], session_id: str, session: S) -> None:
-    sessions.remove(session_id)
-    await session.end()
+    def refusal(self, setting: str, label: str = "") -> Refusal:
+        """The 503 of the cap `setting` found full."""
+        ...
 
 
 class RequestServer(Protocol):

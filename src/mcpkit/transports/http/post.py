@@ -20,7 +20,6 @@ from mcpkit.protocol.modern import carries_terms
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http._exchange import (
-    ClientCaps,
     Exchange,
     Meanwhile,
     answer_json,
@@ -36,15 +35,10 @@ from mcpkit.transports.http.checks import (
     unknown_session,
 )
 from mcpkit.transports.http.hosting import AppSessions, RecordKeeping
-from mcpkit.transports.http.live_sessions import (
-    HostServer,
-    TokenGuard,
-    make_room,
-    no_room,
-)
+from mcpkit.transports.http.live_sessions import ClientRoom, HostServer, TokenGuard
 from mcpkit.transports.http.mirror_memos import MirrorMemos
 from mcpkit.transports.http.one_shot_sessions import open_modern
-from mcpkit.transports.http.own_calls import MirrorCheck, OwnCalls, no_request_room
+from mcpkit.transports.http.own_calls import MirrorCheck, OwnCalls
 from mcpkit.transports.http.streams import HttpChannel, StreamSettings
 
 __all__ = ["FIRST_WAIT", "PostRequests"]
@@ -79,7 +73,7 @@ class PostRequests:
         policy: EndpointPolicy,
         guard: TokenGuard | None,
         stateless: bool,
-        request_caps: ClientCaps,
+        request_caps: ClientRoom,
         stateless_streams: StreamSettings,
         mirror_memos: MirrorMemos | None = None,
         records: RecordKeeping | None = None,
@@ -320,7 +314,7 @@ class PostRequests:
         client = self.request_caps.of(None if owner is None else owner_key(owner), address)
         full = self.own_calls.let_in(client, post, self.server)
         if full is not None:
-            return no_request_room(full)
+            return self.request_caps.refusal(full)
         return None if client is None else client[0]
 
     def _owner(self, scope: Scope, token: AccessToken, body: bytes) -> object:
@@ -335,10 +329,11 @@ class PostRequests:
     ) -> None:
         """A body without a session id: only an initialize request may open a session, which
         belongs to `owner` (who the token speaks for; None without auth)."""
-        client = self.client_caps.of(owner, None if info.client is None else info.client[0])
-        full = await make_room(self.hosting.sessions, self.clock(), client)
-        if full is not None:
-            await send_refusal(send, no_room(full))
+        caps = self.client_caps
+        client = caps.of(owner, None if info.client is None else info.client[0])
+        refusal = await caps.make_room(self.hosting.sessions, self.clock(), client)
+        if refusal is not None:
+            await send_refusal(send, refusal)
             return
         session = self.hosting.open()
         session.owner = owner
@@ -354,14 +349,13 @@ class PostRequests:
         sid = session.handle.id
         key = None if client is None else client[0]
         # Another initialize may have taken the place made while this one was read.
-        full = None if self.hosting.sessions.add(sid, session, key) else "max_sessions"
-        if full is not None:
-            full = await make_room(self.hosting.sessions, self.clock(), client)
-            if full is None and not self.hosting.sessions.add(sid, session, key):
-                full = "max_sessions"
-        if full is not None:
+        if not self.hosting.sessions.add(sid, session, key):
+            refusal = await caps.make_room(self.hosting.sessions, self.clock(), client)
+            if refusal is None and not self.hosting.sessions.add(sid, session, key):
+                refusal = caps.refusal("max_sessions")
+        if refusal is not None:
             await session.end()
-            await send_refusal(send, no_room(full))
+            await send_refusal(send, refusal)
             return
         if self.records is not None:
             try:
