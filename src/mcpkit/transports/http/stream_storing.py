@@ -81,7 +81,7 @@ class StreamSettings:
     ids stay short. `queued` is the app's budget of bytes its slow readers hold, which every
     stream is charged against (None: none). `forgetting` holds the store's deletions started
     by `forget_later` until they are done. `own_store` is `store` when these streams alone
-    read it (the `MemoryEventStore` that `build` made), so that a stream may tell it a message
+    read it (the `MemoryEventStore` the app made for them), so that a stream may tell it a message
     only once it is needed there (`Stream.later`); None otherwise."""
 
     store: EventStore | None = field(default_factory=MemoryEventStore)
@@ -131,38 +131,6 @@ class StreamSettings:
         ended: none starts after that)."""
         while self.forgetting:
             await asyncio.wait(set(self.forgetting))
-
-    @classmethod
-    def build(
-        cls,
-        resumable: bool,
-        store: EventStore | None,
-        window: int,
-        retention: float,
-        retry: float,
-        keepalive: float | None,
-        *,
-        relayed: bool = False,
-        queued: QueuedBudget | None = None,
-    ) -> StreamSettings:
-        """The settings from the app's (`McpHttpApp`): seconds, and a store made if needed."""
-        if retention < 0 or retry < 0 or (keepalive is not None and keepalive <= 0):
-            raise ValueError(
-                "replay_retention and sse_retry must be seconds >= 0, and keepalive_interval "
-                "seconds > 0 (or None for no keep-alive comments)"
-            )
-        own_store = None
-        if resumable and store is None:
-            store = own_store = MemoryEventStore(max_events=window)
-        return cls(
-            store=store if resumable else None,
-            retention=retention,
-            retry_ms=round(retry * 1000),
-            keepalive_interval=keepalive,
-            relayed=relayed,
-            queued=queued,
-            own_store=own_store,
-        )
 
 
 async def _forget_all(store: EventStore, stream_ids: list[str]) -> None:
