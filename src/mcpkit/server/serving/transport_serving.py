@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from mcpkit.stores.url import Stores
     from mcpkit.transports.deployment.app import HttpSettings, McpHttpApp
     from mcpkit.transports.deployment.custom_routes import CustomRoute
-    from mcpkit.transports.http.mirror_memos import MirrorMemos
+    from mcpkit.transports.deployment.mirror_memos import MirrorMemos
     from mcpkit.transports.stdio_server import StdStream
     from mcpkit.types import Implementation
 
@@ -219,7 +219,7 @@ class TransportServing:
         # Imported here: `import mcpkit` must not load the HTTP stack (STYLE.md, habit 8).
         from mcpkit.server.serving.http_routes import routes_of, with_card
         from mcpkit.transports.deployment.app import McpHttpApp
-        from mcpkit.transports.http.mirror_memos import MirrorMemos
+        from mcpkit.transports.deployment.mirror_memos import MirrorMemos
 
         host = self._host
         stores = host.use_store(store) if store is not None else host.store

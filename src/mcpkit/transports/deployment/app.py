@@ -29,6 +29,7 @@ from mcpkit.transports.deployment.forwarded import TrustedProxies
 from mcpkit.transports.deployment.guard import Guard, call_route
 from mcpkit.transports.deployment.health import HealthRoutes, store_down
 from mcpkit.transports.deployment.hosted_server import HostedServer
+from mcpkit.transports.deployment.mirror_memos import MirrorMemos
 from mcpkit.transports.deployment.relay import StreamRelay
 from mcpkit.transports.deployment.session_records import RecordKeeper
 from mcpkit.transports.deployment.slow_readers import QueuedBytes
@@ -49,7 +50,6 @@ from mcpkit.transports.http.live_sessions import (
     MemorySessionRegistry,
     SessionRegistry,
 )
-from mcpkit.transports.http.mirror_memos import MirrorMemos
 from mcpkit.transports.http.own_calls import OwnCalls
 from mcpkit.transports.http.post import PostRequests
 from mcpkit.transports.http.streams import StreamSettings
@@ -211,7 +211,9 @@ class McpHttpApp:
             stateless=self.stateless,
             request_caps=self.request_caps,
             stateless_streams=self.stateless_streams,
-            mirror_memos=mirror_memos,
+            mirror_memos=(
+                MirrorMemos(server.param_headers) if mirror_memos is None else mirror_memos
+            ),
             records=self.records,
         )
         relay = StreamRelay(server, self.hosting)

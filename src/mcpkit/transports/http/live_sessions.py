@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, Generic, Protocol, TypeVar
 
 from mcpkit._asgi import Scope
@@ -283,11 +283,6 @@ class HostServer(Protocol):
     def end_listen(self, request: object) -> bool:
         """Answer the `subscriptions/listen` served by `request` (a `request_peer`) now,
         its graceful end; whether it serves one."""
-        ...
-
-    def param_headers(self, tool_name: str) -> Mapping[str, tuple[str, ...]] | None:
-        """The arguments a tool mirrors into `Mcp-Param-{Name}` headers (2026-07-28), by
-        path; None for an unknown tool."""
         ...
 
 

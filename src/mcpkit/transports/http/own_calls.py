@@ -45,8 +45,7 @@ from mcpkit.protocol.sse import encode_event
 from mcpkit.runtime.response import MESSAGE, RESULT, Kind, Response
 from mcpkit.transports.http._exchange import SSE_HEADERS, send_refusal, until_disconnect
 from mcpkit.transports.http.live_sessions import ClientRoom, HostServer, RequestServer
-from mcpkit.transports.http.mirror_memos import MirrorMemos
-from mcpkit.transports.http.mirrored import body_problem, error_body
+from mcpkit.transports.http.mirrored import MirrorMemory, body_problem, error_body
 
 __all__ = [
     "END_GRACE",
@@ -380,7 +379,7 @@ class MirrorCheck(msgspec.Struct):
     body: bytes | None
     headers: Headers
     #: The server's: its tools' mirrored arguments, and what its checks remember.
-    memos: MirrorMemos
+    memos: MirrorMemory
     #: `distinct(headers)`, when no name repeats.
     each: Mapping[bytes, bytes] | None
 
@@ -473,7 +472,7 @@ class MirrorCheck(msgspec.Struct):
 
 
 def _agrees(
-    memos: MirrorMemos, each: Mapping[bytes, bytes], method: str, revision: str, named: object
+    memos: MirrorMemory, each: Mapping[bytes, bytes], method: str, revision: str, named: object
 ) -> bool:
     """Whether the fixed headers (one of each, by name in `each`) say what the body does: its
     method, its `_meta` revision and the item it names (`named`, not mirrored unless a
@@ -498,7 +497,7 @@ def _agrees(
         return sent is not None and memos.decode_value(sent) == named
 
 
-def _sent_text(memos: MirrorMemos, each: Mapping[bytes, bytes], name: bytes) -> str | None:
+def _sent_text(memos: MirrorMemory, each: Mapping[bytes, bytes], name: bytes) -> str | None:
     value = each.get(name)
     return None if value is None else memos.text(value)
 

@@ -36,7 +36,7 @@ from mcpkit.transports.http.checks import (
 )
 from mcpkit.transports.http.hosting import AppSessions, RecordKeeping
 from mcpkit.transports.http.live_sessions import ClientRoom, HostServer, TokenGuard
-from mcpkit.transports.http.mirror_memos import MirrorMemos
+from mcpkit.transports.http.mirrored import MirrorMemory
 from mcpkit.transports.http.one_shot_sessions import open_modern
 from mcpkit.transports.http.own_calls import MirrorCheck, OwnCalls
 from mcpkit.transports.http.streams import HttpChannel, StreamSettings
@@ -61,8 +61,8 @@ class PostRequests:
     app read the body within them, `read_body`), `guard` checks scopes (None: no auth),
     `request_caps` bounds a client's 2026-07-28 requests in flight, `stateless` serves each
     POST alone, its streams by `stateless_streams` (not resumable, charged to the app's
-    budget). `mirror_memos`: what the checks of the server's 2026-07-28 POSTs consult (None:
-    the app's own). `records`: where the sessions' records are kept (None: nowhere)."""
+    budget). `mirror_memos`: what the checks of the server's 2026-07-28 POSTs consult and
+    remember. `records`: where the sessions' records are kept (None: nowhere)."""
 
     def __init__(
         self,
@@ -75,7 +75,7 @@ class PostRequests:
         stateless: bool,
         request_caps: ClientRoom,
         stateless_streams: StreamSettings,
-        mirror_memos: MirrorMemos | None = None,
+        mirror_memos: MirrorMemory,
         records: RecordKeeping | None = None,
     ) -> None:
         self.server = server
@@ -121,9 +121,7 @@ class PostRequests:
         #: headers (`MirrorCheck`), or a subclass that refuses more once they agree (an AWS
         #: Lambda function refuses a `subscriptions/listen`: `mcpkit.serverless`).
         self.request_check: type[MirrorCheck] = MirrorCheck
-        self.mirror_memos = (
-            MirrorMemos(server.param_headers) if mirror_memos is None else mirror_memos
-        )
+        self.mirror_memos = mirror_memos
 
     def __call__(
         self,
