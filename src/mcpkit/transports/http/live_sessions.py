@@ -1,6 +1,10 @@
 """A Streamable HTTP endpoint's live sessions: what one is (`HttpSession`), and where they are
 kept: a small registry interface and its in-memory implementation, with a cap on live
-sessions and an idle expiry (spec: basic/transports, "Session Management")."""
+sessions and an idle expiry (spec: basic/transports, "Session Management"). And what the
+binding needs of what lies outside it, each named by what it does: the server
+(`HostServer`), what serves one 2026-07-28 request (`RequestServer`), a session's handle
+(`SessionHandle`), and, of the deployment, the bearer-token check (`TokenGuard`) and each
+client's caps with the room made for a new session (`ClientRoom`)."""
 
 from __future__ import annotations
 
