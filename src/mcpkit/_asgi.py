@@ -1,8 +1,9 @@
-"""The ASGI plumbing every mcpkit ASGI app shares: the scope and message types, request
-headers (a value by name, every value of a name or of several names, a bounded memo for
-parsing the values real clients repeat, a value quoted for a message), reading a request body
-to its end (each chunk checked as it arrives), and sending a whole answer (its head made by
-`head_of`, for the callers that send the two messages themselves).
+"""The ASGI plumbing every mcpkit ASGI app shares: the scope and message types, the path below
+the point an app is mounted at, request headers (a value by name, every value of a name or of
+several names, a bounded memo for parsing the values real clients repeat, a value quoted for a
+message), reading a request body to its end (each chunk checked as it arrives), and sending a
+whole answer (its head made by `head_of`, for the callers that send the two messages
+themselves).
 
 It sits below every layer that serves HTTP (tests/test_package.py, `ALLOWED["_asgi"]`): the
 development authorization server (auth/devserver), the Streamable HTTP and legacy transports
@@ -16,6 +17,8 @@ from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any, Final, TypeVar
 
 __all__ = [
+    "MEMO_ENTRIES",
+    "MEMO_VALUE_MAX",
     "Headers",
     "Message",
     "Receive",
@@ -24,6 +27,7 @@ __all__ = [
     "collect",
     "first_header",
     "head_of",
+    "local_path",
     "memo_short",
     "quote_header",
     "read_body",
@@ -41,8 +45,8 @@ Headers = Sequence[tuple[bytes, bytes]]
 
 # Values up to this size are memoized: every real Accept, Host or Origin is far shorter, and
 # capping it bounds what a peer sending new values each time can make the memo hold.
-_MEMO_VALUE_MAX: Final = 256
-_MEMO_ENTRIES: Final = 256
+MEMO_VALUE_MAX: Final = 256
+MEMO_ENTRIES: Final = 256
 
 R = TypeVar("R")
 _T = TypeVar("_T")
@@ -54,6 +58,17 @@ def first_header(scope: Scope, name: bytes) -> bytes | None:
         if key == name:
             return bytes(value)
     return None
+
+
+def local_path(scope: Scope) -> str:
+    """The request's path below the point the app is mounted at, without a trailing slash.
+    ASGI 3 says `path` includes `root_path` (Starlette's `Mount` does so); some servers and
+    older frameworks strip it: both are read."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+        path = path[len(root) :]
+    return path.rstrip("/") or "/"
 
 
 def values_of(headers: Headers, name: bytes) -> list[bytes]:
@@ -73,7 +88,7 @@ def collect(headers: Headers, names: frozenset[bytes]) -> dict[bytes, list[bytes
 def memo_short(
     parse: Callable[[bytes], _T], remembered: dict[bytes, _T] | None = None
 ) -> Callable[[bytes], _T]:
-    """`parse`, remembering its answers for the last `_MEMO_ENTRIES` short values seen (at most
+    """`parse`, remembering its answers for the last `MEMO_ENTRIES` short values seen (at most
     64 KiB held), so a peer sending new values each time costs a bounded memory. (A dict,
     not `lru_cache`: that would build a key tuple for every bytes argument.) `remembered` is
     the memo when the caller reads it itself (`.get` first: one lookup for a value seen)."""
@@ -84,8 +99,8 @@ def memo_short(
         if value in remembered:
             return remembered[value]
         answer = parse(value)
-        if len(value) <= _MEMO_VALUE_MAX:
-            if len(remembered) >= _MEMO_ENTRIES:
+        if len(value) <= MEMO_VALUE_MAX:
+            if len(remembered) >= MEMO_ENTRIES:
                 del remembered[next(iter(remembered))]  # the oldest goes
             remembered[value] = answer
         return answer

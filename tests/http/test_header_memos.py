@@ -10,14 +10,9 @@ import httpx
 from _serving import WAIT, headers, open_session
 
 from mcpkit import Server
+from mcpkit._asgi import MEMO_ENTRIES, MEMO_VALUE_MAX
 from mcpkit.transports.deployment.app import McpHttpApp
-from mcpkit.transports.http.checks import (
-    MEMO_ENTRIES,
-    MEMO_VALUE_MAX,
-    HeaderMemos,
-    protocol_version,
-    session_id,
-)
+from mcpkit.transports.http.checks import HeaderMemos, protocol_version, session_id
 
 URL = "http://127.0.0.1/mcp"
 PING = {"jsonrpc": "2.0", "id": 5, "method": "ping"}

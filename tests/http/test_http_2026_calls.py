@@ -21,6 +21,7 @@ from _serving import WAIT, headers, messages_of, serving, small_server, sse_mess
 from mcpkit import Context, Server
 from mcpkit.errors import ConnectionClosed
 from mcpkit.server.request_peer import RequestPeer
+from mcpkit.transports.deployment.client_caps import ClientCaps
 from mcpkit.transports.http import own_calls
 
 REVISION = "2026-07-28"
@@ -226,7 +227,7 @@ class _Ending:
 async def test_a_listen_ended_to_make_room_is_still_cut_at_shutdown_until_it_ends() -> None:
     """A listen `let_in` answered counts no more among its client's requests, but it is
     still served (until its answer is out, or `END_GRACE` passes): a shutdown cuts it too."""
-    calls = own_calls.OwnCalls()
+    calls = own_calls.OwnCalls(ClientCaps(kind="requests"))
     task = asyncio.ensure_future(asyncio.sleep(WAIT))
     listen: own_calls.OwnCall = object.__new__(own_calls.OwnCall)
     listen.serving, listen.cut_off, listen.watcher = True, False, None
@@ -248,7 +249,7 @@ async def test_a_listen_ended_to_make_room_is_still_cut_at_shutdown_until_it_end
 async def test_a_call_that_ended_its_clients_one_listen_to_make_room_is_counted() -> None:
     """At a cap of one, the listen `let_in` ends was all its client had in flight: the
     call that made room is then its client's one request, counted while it runs."""
-    calls = own_calls.OwnCalls()
+    calls = own_calls.OwnCalls(ClientCaps(kind="requests"))
     client = ("address", "10.0.0.1")
     task = asyncio.ensure_future(asyncio.sleep(WAIT))
     listen: own_calls.OwnCall = object.__new__(own_calls.OwnCall)

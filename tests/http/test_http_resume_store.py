@@ -12,6 +12,7 @@ import pytest
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.sse import encode_stream
 from mcpkit.stores.event_log import MemoryEventStore
+from mcpkit.transports.deployment.app_settings import AppSettings
 from mcpkit.transports.deployment.slow_readers import QueuedBytes
 from mcpkit.transports.http._exchange import Exchange
 from mcpkit.transports.http.checks import Refusal
@@ -154,8 +155,10 @@ async def test_an_answer_frees_its_own_routes_and_not_a_reused_id_routed_elsewhe
 
 
 def _own_stream() -> tuple[Stream, MemoryEventStore, HttpChannel]:
-    """A call's stream in a channel whose store is the app's own (`StreamSettings.build`)."""
-    settings = StreamSettings.build(True, None, 256, 60.0, 1.0, None)
+    """A call's stream in a channel whose store is the app's own (`AppSettings.streams`)."""
+    settings = AppSettings(replay_window=256, keepalive_interval=None).streams(
+        relayed=False, queued=None
+    )
     store = settings.own_store
     assert store is not None and settings.store is store
     channel = HttpChannel(settings=settings)
@@ -273,7 +276,9 @@ async def test_what_a_cut_connection_left_queued_is_stored_for_the_resumption() 
 
 def test_an_exchange_starts_as_a_stream_with_no_id_does() -> None:
     # An exchange is a stream first: every field of a stream alike.
-    settings = StreamSettings.build(True, None, 256, 60.0, 1.0, None, queued=QueuedBytes())
+    settings = AppSettings(replay_window=256, keepalive_interval=None).streams(
+        relayed=False, queued=QueuedBytes()
+    )
     channel = HttpChannel(settings=settings)
     exchange, stream = Exchange(channel), Stream(budget=channel.settings.queued)
     for name in Stream.__slots__:

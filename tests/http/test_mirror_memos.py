@@ -12,7 +12,7 @@ from _serving import headers
 
 from mcpkit import Server
 from mcpkit.transports.deployment.app import McpHttpApp
-from mcpkit.transports.http.mirror_memos import MirrorMemos
+from mcpkit.transports.deployment.mirror_memos import MirrorMemos
 
 REVISION = "2026-07-28"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mcpkit.transports.deployment.app_settings import AppSettings
 from mcpkit.transports.http.checks import Refusal
 from mcpkit.transports.http.sse_stream import Stream, StreamSettings
 from mcpkit.transports.http.stream_storing import session_tag
@@ -19,7 +20,9 @@ class _Session:
 
 
 def _streams(now: list[float]) -> ResumableStreams:
-    settings = StreamSettings.build(True, None, 256, 60.0, 1.0, None)
+    settings = AppSettings(replay_window=256, keepalive_interval=None).streams(
+        relayed=False, queued=None
+    )
     return ResumableStreams(settings, lambda: now[0], _Session())
 
 

@@ -120,7 +120,8 @@ async def test_a_write_landing_after_the_copy_read_its_record_survives_its_keep_
             copy.handle.record.last_seen -= 3600  # time for the keep-alive
             puts = store.puts
             before = time.time()
-            await app.hosting.save(copy)  # what a request to the copy ends with
+            assert app.records is not None
+            await app.records.save(copy)  # what a request to the copy ends with
             assert store.meanwhile is None  # the copy read the record, then the write landed
             stored = await kept.get(sid)
             assert stored is not None and stored.log_level == "error"  # not undone

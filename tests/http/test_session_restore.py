@@ -234,7 +234,8 @@ async def test_a_copy_taken_from_the_store_writes_nothing_back_until_it_changes(
         puts = store.puts
         copy = two.sessions.get(sid)
         assert copy is not None
-        await two.hosting.refresh(sid, copy)
+        assert two.records is not None
+        await two.records.refresh(sid, copy)
         assert (await http.post(f"{base_two}/mcp", json=PING, headers=headers(sid))).is_success
         assert store.puts == puts
         record = await store.get(sid)

@@ -10,8 +10,8 @@ from typing import Any
 import msgspec
 import pytest
 
+from mcpkit.transports.deployment.mirror_memos import MirrorMemos
 from mcpkit.transports.http.checks import distinct
-from mcpkit.transports.http.mirror_memos import MirrorMemos
 from mcpkit.transports.http.mirrored import mirror_problem, read_mirrored
 
 _META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}

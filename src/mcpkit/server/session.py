@@ -261,7 +261,7 @@ class ServerSessionHandle:
     request: its id, what `initialize` settled (the protocol session keeps its terms there),
     its log level and subscriptions, its owner. `Server.restore` builds a handle from a saved
     record. `dirty` says the record changed since it was built, read back or last written
-    (the HTTP app writes it to its session store then: `transports.http.hosting`)."""
+    (the HTTP app writes it to its session store then: `transports.deployment.session_records`)."""
 
     # Slots, and sets made when first needed: thousands of idle HTTP sessions each hold one.
     __slots__ = ("_announcing", "connection", "dirty", "record", "server")

@@ -14,7 +14,7 @@ from _serving import INITIALIZE, WAIT, headers, open_session, serving
 
 from mcpkit import Server
 from mcpkit.transports.deployment.app import McpHttpApp
-from mcpkit.transports.http._exchange import ClientCaps
+from mcpkit.transports.deployment.client_caps import ClientCaps
 from mcpkit.transports.http.live_sessions import MemorySessionRegistry
 
 URL = "http://127.0.0.1/mcp"

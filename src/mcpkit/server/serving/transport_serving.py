@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from mcpkit.stores.url import Stores
     from mcpkit.transports.deployment.app import HttpSettings, McpHttpApp
     from mcpkit.transports.deployment.custom_routes import CustomRoute
-    from mcpkit.transports.http.mirror_memos import MirrorMemos
+    from mcpkit.transports.deployment.mirror_memos import MirrorMemos
     from mcpkit.transports.stdio_server import StdStream
     from mcpkit.types import Implementation
 
@@ -57,8 +57,9 @@ logger = logging.getLogger("mcpkit.server")
 
 class Servable(Protocol):
     """What serving over a transport needs of a server (`mcpkit.Server`): the HTTP app's
-    `HostServer`, `_http_run`'s `HttpServable`, and `TransportServing`, which the server
-    holds and hands its own `serve`, `run_stdio`, `http_app` and `run` to.
+    `HostedServer` (the binding's `HostServer`, and what hosting it adds), `_http_run`'s
+    `HttpServable`, and `TransportServing`, which the server holds and hands its own
+    `serve`, `run_stdio`, `http_app` and `run` to.
 
     A Protocol rather than `Server` itself: the transports below must not import the
     server (imports flow one way, STYLE.md habit 8). Each member is documented where
@@ -218,7 +219,7 @@ class TransportServing:
         # Imported here: `import mcpkit` must not load the HTTP stack (STYLE.md, habit 8).
         from mcpkit.server.serving.http_routes import routes_of, with_card
         from mcpkit.transports.deployment.app import McpHttpApp
-        from mcpkit.transports.http.mirror_memos import MirrorMemos
+        from mcpkit.transports.deployment.mirror_memos import MirrorMemos
 
         host = self._host
         stores = host.use_store(store) if store is not None else host.store

@@ -5,8 +5,8 @@ Here: its settings, the ASGI entry, and the checks every request passes before i
 by method to one of the binding's parts it holds (`transports.http`: `post.PostRequests`,
 `get_delete.GetDeleteRequests`, and the sessions both serve, `hosting.AppSessions`), or, on
 another path, to what a deployment serves beside the endpoint (health, the approval page,
-the legacy endpoints, custom routes). It sits in the deployment package because it builds
-those: the binding never imports it."""
+the legacy endpoints, custom routes); and its lifetime (`app_lifespan.AppLifespan`). It sits
+in the deployment package because it builds those: the binding never imports it."""
 
 from __future__ import annotations
 
@@ -16,20 +16,24 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal, Unpack
 
-from mcpkit._asgi import Receive, Scope, Send
+from mcpkit._asgi import Receive, Scope, Send, local_path
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.stores.approvals import APPROVAL_PATH, approvals_of
 from mcpkit.stores.deadline import StoreUnavailable
+from mcpkit.transports.deployment.app_lifespan import AppLifespan
 from mcpkit.transports.deployment.app_settings import AppSettings, HttpSettings
 from mcpkit.transports.deployment.approval_page import serve_approval_page
 from mcpkit.transports.deployment.capacity import BodyBytes
 from mcpkit.transports.deployment.custom_routes import CustomRoutes, check_routes, serve_route
 from mcpkit.transports.deployment.forwarded import TrustedProxies
-from mcpkit.transports.deployment.health import HealthRoutes
+from mcpkit.transports.deployment.guard import Guard, call_route
+from mcpkit.transports.deployment.health import HealthRoutes, store_down
+from mcpkit.transports.deployment.hosted_server import HostedServer
+from mcpkit.transports.deployment.mirror_memos import MirrorMemos
 from mcpkit.transports.deployment.relay import StreamRelay
+from mcpkit.transports.deployment.session_records import RecordKeeper
 from mcpkit.transports.deployment.slow_readers import QueuedBytes
 from mcpkit.transports.http._exchange import (
-    local_path,
     read_body,
     send_refusal,
 )
@@ -40,15 +44,12 @@ from mcpkit.transports.http.checks import (
     refuse,
 )
 from mcpkit.transports.http.get_delete import GetDeleteRequests
-from mcpkit.transports.http.guard import Guard, call_route
-from mcpkit.transports.http.hosting import AppSessions, store_down
+from mcpkit.transports.http.hosting import AppSessions
 from mcpkit.transports.http.live_sessions import (
-    HostServer,
     HttpSession,
     MemorySessionRegistry,
     SessionRegistry,
 )
-from mcpkit.transports.http.mirror_memos import MirrorMemos
 from mcpkit.transports.http.own_calls import OwnCalls
 from mcpkit.transports.http.post import PostRequests
 from mcpkit.transports.http.streams import StreamSettings
@@ -115,7 +116,7 @@ class McpHttpApp:
     `health_path` answers 200 while the process serves, `ready_path` 200 until a shutdown
     begins and 503 with Retry-After after, or while the server's store does not answer
     (`transports.deployment.health`); None serves neither. A request that needs the store when it
-    does not answer within its timeout gets 503 with Retry-After (`hosting.store_down`).
+    does not answer within its timeout gets 503 with Retry-After (`health.store_down`).
 
     `custom_routes` are the server's own routes (`@server.custom_route`), served on paths
     that are none of the app's own, which they may not answer (refused here, naming both).
@@ -127,7 +128,7 @@ class McpHttpApp:
 
     def __init__(
         self,
-        server: HostServer,
+        server: HostedServer,
         *,
         path: str = "/mcp",
         clock: Callable[[], float] = time.monotonic,
@@ -159,7 +160,7 @@ class McpHttpApp:
         self.stateless_streams = StreamSettings(
             store=None, keepalive_interval=None, queued=self.queued
         )
-        self._own_calls = OwnCalls()  # 2026-07-28 requests served now
+        self._own_calls = OwnCalls(self.request_caps)  # 2026-07-28 requests served now
         self._local = path.rstrip("/") or "/"
         self._slashed = self._local.rstrip("/") + "/"
         self._not_found = _not_found(self._local)
@@ -192,29 +193,41 @@ class McpHttpApp:
         self.hosting = AppSessions(
             server,
             sessions=self.sessions,
-            session_store=self.session_store,
             client_caps=self.client_caps,
-            session_idle_timeout=self.session_idle_timeout,
             streams=self.streams,
             json_response=self.json_response,
-            legacy=self.legacy,
-            own_calls=self._own_calls,
-            health=self.health,
             clock=clock,
         )
+        store = self.session_store
+        idle = self.session_idle_timeout
+        #: The sessions' records in the `session_store` (None: none is kept).
+        self.records = None if store is None else RecordKeeper(server, self.hosting, store, idle)
         self.post = PostRequests(
             server,
             self.hosting,
+            self._own_calls,
             policy=self.policy,
-            bodies=self.bodies,
             guard=self.guard,
             stateless=self.stateless,
             request_caps=self.request_caps,
             stateless_streams=self.stateless_streams,
-            mirror_memos=mirror_memos,
+            mirror_memos=(
+                MirrorMemos(server.param_headers) if mirror_memos is None else mirror_memos
+            ),
+            records=self.records,
         )
         relay = StreamRelay(server, self.hosting)
-        self._get_delete = GetDeleteRequests(server, self.hosting, self.policy, relay)
+        self._get_delete = GetDeleteRequests(server, self.hosting, self.policy, relay, self.records)
+        self.lifecycle = AppLifespan(
+            server,
+            self.hosting,
+            idle_timeout=idle,
+            records=self.records,
+            own_calls=self._own_calls,
+            health=self.health,
+            relay=relay,
+            legacy=self.legacy,
+        )
         # (Its `__call__`, bound once: calling the object itself looks the method up each time.)
         self._post = self.post.__call__
         self._max_size = self.policy.max_message_size  # (the policy's, read once: it is frozen)
@@ -237,7 +250,7 @@ class McpHttpApp:
         ):
             await self._elsewhere(scope, receive, send)
             return
-        if not self._warned and not self.hosting.lifespan_ran:
+        if not self._warned and not self.lifecycle.ran:
             self._warn_no_lifespan()
         method: str = scope["method"]
         headers = scope["headers"]
@@ -264,26 +277,26 @@ class McpHttpApp:
                 await self._get_delete.delete(scope, send, token)
         except StoreUnavailable as exc:
             # Only before a response starts: once one has, the store's failures are the
-            # stream's (`Stream.put`) or logged (`AppSessions.save_quietly`).
+            # stream's (`Stream.put`) or logged (`RecordKeeper.save_quietly`).
             logger.warning("answered %s with 503: %s", method, exc)
             await send_refusal(send, store_down(self.server.store))
 
     def close_streams(self, *, calls: bool = False) -> None:
-        """`AppSessions.close_streams` (a shutdown begins: `/readyz` answers 503 then)."""
-        self.hosting.close_streams(calls=calls)
+        """`AppLifespan.close_streams` (a shutdown begins: `/readyz` answers 503 then)."""
+        self.lifecycle.close_streams(calls=calls)
 
     def lifespan(self) -> AbstractAsyncContextManager[None]:
-        """`AppSessions.lifespan`, to enter from the outer app's lifespan when this app is
+        """`AppLifespan.lifespan`, to enter from the outer app's lifespan when this app is
         mounted in another: `Starlette(..., lifespan=lambda _: app.lifespan())`."""
-        return self.hosting.lifespan()
+        return self.lifecycle.lifespan()
 
     async def expire_idle(self) -> int:
-        """`AppSessions.expire_idle`: how many idle sessions ended."""
-        return await self.hosting.expire_idle()
+        """`AppLifespan.expire_idle`: how many idle sessions ended."""
+        return await self.lifecycle.expire_idle()
 
     async def aclose_sessions(self) -> None:
-        """`AppSessions.aclose_sessions`: end every live session (at shutdown)."""
-        await self.hosting.aclose_sessions()
+        """`AppLifespan.aclose_sessions`: end every live session (at shutdown)."""
+        await self.lifecycle.aclose_sessions()
 
     async def _check_store(self) -> None:
         """`/readyz`'s look at the store (`Stores.check`, within the store's own timeout)."""
@@ -318,7 +331,7 @@ class McpHttpApp:
     async def _not_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The lifespan is served; any other kind of scope (websocket) is not."""
         if scope["type"] == "lifespan":
-            await self.hosting.serve_lifespan(receive, send)
+            await self.lifecycle.serve(receive, send)
 
     def _warn_no_lifespan(self) -> None:
         """Say once, at the first request, that the lifespan never ran (the app is mounted in
@@ -355,7 +368,7 @@ class McpHttpApp:
             return
         route = self.custom_routes.find(scope) if self.custom_routes else None
         if route is not None:
-            if not self._warned and not self.hosting.lifespan_ran:
+            if not self._warned and not self.lifecycle.ran:
                 self._warn_no_lifespan()
             limit = self.server.max_message_size
             await serve_route(route, self.policy.origin, guard, limit, scope, receive, send)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from mcpkit.auth.server.resource import ProtectedResource
-from mcpkit.stores.event_log import DEFAULT_REPLAY_EVENTS, EventStore
+from mcpkit.stores.event_log import DEFAULT_REPLAY_EVENTS, EventStore, MemoryEventStore
 from mcpkit.stores.sessions import SessionStore
 from mcpkit.transports.deployment.capacity import (
     DEFAULT_BODY_TIMEOUT,
@@ -23,15 +23,15 @@ from mcpkit.transports.deployment.capacity import (
     check_keep_alive,
     default_max_connections,
 )
-from mcpkit.transports.deployment.slow_readers import DEFAULT_MAX_QUEUED_BYTES, QueuedBytes
-from mcpkit.transports.guards.origin import OriginPolicy, is_loopback_bind
-from mcpkit.transports.http._exchange import (
+from mcpkit.transports.deployment.client_caps import (
     DEFAULT_MAX_REQUESTS_PER_ADDRESS,
     DEFAULT_MAX_REQUESTS_PER_USER,
     DEFAULT_MAX_SESSIONS_PER_ADDRESS,
     DEFAULT_MAX_SESSIONS_PER_USER,
     ClientCaps,
 )
+from mcpkit.transports.deployment.slow_readers import DEFAULT_MAX_QUEUED_BYTES, QueuedBytes
+from mcpkit.transports.guards.origin import OriginPolicy, is_loopback_bind
 from mcpkit.transports.http.checks import EndpointPolicy
 from mcpkit.transports.http.streams import StreamSettings
 from mcpkit.transports.legacy_sse.endpoint import LegacySse
@@ -188,15 +188,25 @@ class AppSettings:
         )
         return sessions, requests
 
-    def streams(self, *, relayed: bool, queued: QueuedBytes) -> StreamSettings:
-        """What the streams of the app's sessions share."""
-        return StreamSettings.build(
-            self.resumable,
-            self.event_store,
-            self.replay_window,
-            self.replay_retention,
-            self.sse_retry,
-            self.keepalive_interval,
+    def streams(self, *, relayed: bool, queued: QueuedBytes | None) -> StreamSettings:
+        """What the streams of the app's sessions share, in the binding's units (ms for the
+        `retry`), with an in-process store of `replay_window` events each when resumable and
+        given none (`StreamSettings.own_store`: told a message only when it is needed)."""
+        retention, retry, keepalive = self.replay_retention, self.sse_retry, self.keepalive_interval
+        if retention < 0 or retry < 0 or (keepalive is not None and keepalive <= 0):
+            raise ValueError(
+                "replay_retention and sse_retry must be seconds >= 0, and keepalive_interval "
+                "seconds > 0 (or None for no keep-alive comments)"
+            )
+        store, own_store = self.event_store, None
+        if self.resumable and store is None:
+            store = own_store = MemoryEventStore(max_events=self.replay_window)
+        return StreamSettings(
+            store=store if self.resumable else None,
+            retention=retention,
+            retry_ms=round(retry * 1000),
+            keepalive_interval=keepalive,
             relayed=relayed,
             queued=queued,
+            own_store=own_store,
         )

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Final
 from mcpkit._asgi import Message, Receive, Scope, Send
 from mcpkit.auth.server.resource import ASGIApp
 from mcpkit.stores.approvals import APPROVAL_PATH
+from mcpkit.transports.deployment.guard import Guard
 from mcpkit.transports.guards.origin import OriginPolicy
 from mcpkit.transports.http._exchange import send_refusal
 from mcpkit.transports.http.checks import Refusal, check_origin, refuse
-from mcpkit.transports.http.guard import Guard
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.resource import ProtectedResource
@@ -77,7 +77,7 @@ class CustomRoutes:
     def check(self, taken: Mapping[str, str], prefixes: Sequence[str], guard: Guard | None) -> None:
         """Refuse a route that would answer a path the app serves itself (`taken`: each path,
         and what it is), lie below an app of `ProtectedResource(routes=...)` (`prefixes`), or
-        ask for the bearer token check of an app that has none (`http.guard`)."""
+        ask for the bearer token check of an app that has none (`guard`)."""
         for route in self._routes:
             for path, what in taken.items():
                 if route.answers(path):

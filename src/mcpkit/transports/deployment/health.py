@@ -9,17 +9,24 @@ request needing it would fail meanwhile; 200 again once it does. Both skip the H
 Origin checks and authorization, as a probe sends the address it reached (a pod IP, the
 upstream's name) and carries no token; they say nothing but that status. `HEAD` gets the
 same status without a body.
+
+A request that needs the store while it does not answer gets the same news as its own answer,
+before any response has started: 503 with Retry-After (`store_down`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from typing import Final
 
 from mcpkit._asgi import Scope, Send, send_whole
-from mcpkit.stores.deadline import StoreUnavailable
+from mcpkit.protocol.codes import INTERNAL_ERROR
+from mcpkit.stores.deadline import StoreUnavailable, outage_message, store_kind
+from mcpkit.stores.url import Stores
+from mcpkit.transports.http.checks import Refusal, refuse
 
-__all__ = ["HealthRoutes"]
+__all__ = ["HealthRoutes", "store_down"]
 
 _JSON: Final = ((b"content-type", b"application/json"), (b"cache-control", b"no-store"))
 _OK: Final = b'{"status":"ok"}'
@@ -88,3 +95,18 @@ class HealthRoutes:
         except StoreUnavailable:
             return False
         return True
+
+
+def store_down(stores: Stores) -> Refusal:
+    """503 for a request that needed the store while it was down or past its deadline
+    (`mcpkit.stores.deadline`), before any response started: Retry-After, and a JSON-RPC
+    error naming the kind of store and the setting that bounds the wait (not its address,
+    which the log has)."""
+    retry = max(1, math.ceil(stores.timeout))
+    return refuse(
+        503,
+        f"{outage_message(stores.url, stores.timeout)}: try again in {retry} s",
+        code=INTERNAL_ERROR,
+        headers=((b"retry-after", str(retry).encode()),),
+        data={"store": store_kind(stores.url), "setting": "timeout", "timeout": stores.timeout},
+    )

@@ -9,9 +9,8 @@ from __future__ import annotations
 import hashlib
 from typing import Final
 
-from mcpkit._asgi import Receive, Scope, Send, first_header, send_whole
+from mcpkit._asgi import Receive, Scope, Send, first_header, local_path, send_whole
 from mcpkit.transports.deployment.custom_routes import CustomRoute
-from mcpkit.transports.http._exchange import local_path
 
 __all__ = ["public_document_route"]
 

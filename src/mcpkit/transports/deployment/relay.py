@@ -8,11 +8,22 @@ Nothing is stored again here: the events are the producer's, and so is forgettin
 A producer can stop for good mid-call (SIGKILL, a host lost). Its lease in the shared store
 (`mcpkit.stores.liveness`) then lapses, and the relay answers the request the stream
 carried with an error, after every event the log kept: the client is not left waiting for
-an answer no process will send."""
+an answer no process will send.
+
+What a stream's id says of it is read back here, the one reader of it: the process that
+numbered it (`producer_of`, whose lease is watched) and the request it answers (`request_of`,
+the one a relay answers when that process stopped), which the binding wrote into it
+(`stream_storing.new_stream_prefix`, `sse_stream.new_stream_id`).
+
+It relies on: of the binding, the app's sessions (`hosting.AppSessions`: their streams'
+settings, and the streams its responses carry), a session's streams (`streams.HttpChannel`,
+`sse_stream.Stream`) and how a stream goes out as SSE (`_exchange.send_sse`); the shared
+event log and leases (`mcpkit.stores`)."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -25,12 +36,15 @@ from mcpkit.protocol.codes import INTERNAL_ERROR
 from mcpkit.protocol.jsonrpc import encode_error
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.event_log import EventStore
+from mcpkit.stores.liveness import TAG_LENGTH
+from mcpkit.transports.deployment.hosted_server import HostedServer
 from mcpkit.transports.http._exchange import Resumption, send_refusal, send_sse
+from mcpkit.transports.http.checks import Refusal, last_event_id
 from mcpkit.transports.http.hosting import AppSessions
-from mcpkit.transports.http.live_sessions import HostServer
 from mcpkit.transports.http.sse_stream import Stream
-from mcpkit.transports.http.stream_storing import producer_of, request_of
-from mcpkit.transports.http.streams import expired
+from mcpkit.transports.http.stream_storing import session_tag
+from mcpkit.transports.http.streams import HttpChannel, expired
+from mcpkit.types import RequestId
 
 __all__ = [
     "PRODUCER_CHECK",
@@ -40,6 +54,9 @@ __all__ = [
     "STOPPED",
     "ends_stream",
     "follow",
+    "numbered_elsewhere",
+    "producer_of",
+    "request_of",
     "stopped_answer",
 ]
 
@@ -72,6 +89,54 @@ class _Head(msgspec.Struct):
 
 
 _head = msgspec.json.Decoder(_Head)
+
+_TAG: Final = TAG_LENGTH  # characters of a session tag, and of a process tag
+
+
+def producer_of(stream_id: str) -> str | None:
+    """The tag of the process that numbered `stream_id`, a stream of a session
+    (`new_stream_prefix`); None for an id of another shape."""
+    if len(stream_id) <= 2 * _TAG or stream_id[2 * _TAG] != "_":
+        return None
+    return stream_id[_TAG : 2 * _TAG]
+
+
+def request_of(stream_id: str) -> RequestId | None:
+    """The id of the request whose answer stream `stream_id` is (`new_stream_id`), or None:
+    a GET stream, an id too long to carry it, or an id of another shape. The id comes back
+    from a client's Last-Event-ID, so anything is possible here and nothing raises."""
+    if producer_of(stream_id) is None:
+        return None
+    _, _, encoded = stream_id[2 * _TAG + 1 :].partition("_")
+    if not encoded:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        return _ids_decoder.decode(raw)
+    except (ValueError, msgspec.DecodeError):
+        return None
+
+
+_ids_decoder: Final[msgspec.json.Decoder[str | int]] = msgspec.json.Decoder(str | int)
+
+
+def numbered_elsewhere(channel: HttpChannel, last: list[bytes]) -> tuple[str, int] | None:
+    """The stream id and last event of a Last-Event-ID that names a stream of `channel`'s
+    session that another copy of it numbered (in another process, or in this one before a
+    restart): its tag is this session's, and this copy holds no stream of that id. None for
+    anything else."""
+    sid = channel.session_id
+    if sid is None or channel.settings.store is None:
+        return None
+    parsed = last_event_id(last)
+    if isinstance(parsed, Refusal):
+        return None
+    stream_id, after = parsed
+    # One of this copy's is resumed here or nowhere; a stream of another copy, in another
+    # process or in this one (another app sharing the store), from the log.
+    if channel.streams.holds(stream_id) or not stream_id.startswith(session_tag(sid)):
+        return None
+    return stream_id, after
 
 
 def ends_stream(data: bytes) -> bool:
@@ -169,17 +234,25 @@ def stopped_answer(stream_id: str) -> bytes | None:
 class StreamRelay:
     """The GET with Last-Event-ID of a stream another process numbered, for `hosting`'s
     sessions (`get_delete.GetDeleteRequests.relay`): relayed from the shared log, its
-    producer's lease in `server`'s store watched."""
+    producer's lease in `server`'s store watched. `streams` are those relayed now (a shutdown
+    ends them first: they wait for nothing this process runs)."""
 
-    def __init__(self, server: HostServer, hosting: AppSessions) -> None:
+    def __init__(self, server: HostedServer, hosting: AppSessions) -> None:
         self.server = server
         self.hosting = hosting
+        self.streams: set[Stream] = set()
 
     async def __call__(
-        self, stream_id: str, after: int, last: list[bytes], receive: Receive, send: Send
-    ) -> None:
-        """Resume a stream of a session that another process numbered, from the shared log:
-        what it kept after `after`, then what its producer goes on storing (`follow`)."""
+        self, channel: HttpChannel, last: list[bytes], receive: Receive, send: Send
+    ) -> bool:
+        """Resume the stream of `channel`'s session that the Last-Event-ID values `last` name
+        when another process numbered it (`numbered_elsewhere`), from the shared log: what it
+        kept after the last event the client has, then what its producer goes on storing
+        (`follow`). False, doing nothing, for any other stream."""
+        elsewhere = numbered_elsewhere(channel, last)
+        if elsewhere is None:
+            return False
+        stream_id, after = elsewhere
         store = self.hosting.streams.store
         assert store is not None  # (numbered_elsewhere found none without one)
         events = await store.replay_after(stream_id, after)
@@ -189,7 +262,7 @@ class StreamRelay:
         asked = events == [] and request_of(stream_id) is None and gone is not None
         if events is None or (asked and gone is not None and await gone()):
             await send_refusal(send, expired(last[0]))
-            return
+            return True
         # stores nothing: its events are the producer's
         stream = Stream(stream_id, budget=self.hosting.streams.queued)
         follower: asyncio.Task[None] | None = None
@@ -201,7 +274,7 @@ class StreamRelay:
                 follow(store, stream, stream_id, cursor, gone, asked=asked)
             )
         self.hosting.open_streams.add(stream)
-        self.hosting.relays.add(stream)
+        self.streams.add(stream)
         try:
             await send_sse(
                 receive,
@@ -212,11 +285,12 @@ class StreamRelay:
             )
         finally:
             self.hosting.open_streams.discard(stream)
-            self.hosting.relays.discard(stream)
+            self.streams.discard(stream)
             if follower is not None:
                 follower.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await follower
+        return True
 
     def _producer_gone(self, stream_id: str) -> Callable[[], Awaitable[bool]] | None:
         """What tells a relay of `stream_id` that the process producing it has stopped (its

@@ -1,23 +1,22 @@
 """One exchange of the HTTP apps, over ASGI: a POST's `Exchange` (the stream its answers leave
-on, which the session's channel routes them to: `streams.HttpChannel`), the path below the
-mount point, the client's address and how many sessions or requests in flight one client may
-hold (`ClientCaps`), a request body read within the app's limits (its own, and `BodyBudget`'s
-for all bodies at once), a refusal sent, a POST's answer as one JSON object, and a `Stream`
-pumped out as server-sent events (with its priming event, replay, keep-alives and early
-close: basic/transports, SEP-1699). The plumbing under them (types, reading a body, a whole
-answer) is `mcpkit._asgi`, shared with the development authorization server."""
+on, which the session's channel routes them to: `streams.HttpChannel`), a request body read
+within the app's limits (its own, and `BodyBudget`'s for all bodies at once), a refusal sent,
+a POST's answer as one JSON object, and a `Stream` pumped out as server-sent events (with its
+priming event, replay, keep-alives and early close: basic/transports, SEP-1699). The plumbing
+under them (types, reading a body, a whole answer, the path below a mount point) is
+`mcpkit._asgi`, shared with the development authorization server."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Final, Generic, Protocol, TypeVar
 
-from mcpkit._asgi import Message, Receive, Scope, Send, head_of, send_whole
+from mcpkit._asgi import Message, Receive, Send, head_of, send_whole
 from mcpkit._asgi import read_body as read_whole_body
 from mcpkit.protocol.events import RequestReceived
 from mcpkit.protocol.sse import (
@@ -32,19 +31,13 @@ from mcpkit.transports.http.sse_stream import Stream, StreamSettings
 from mcpkit.types import RequestId
 
 __all__ = [
-    "DEFAULT_MAX_REQUESTS_PER_ADDRESS",
-    "DEFAULT_MAX_REQUESTS_PER_USER",
-    "DEFAULT_MAX_SESSIONS_PER_ADDRESS",
-    "DEFAULT_MAX_SESSIONS_PER_USER",
     "SSE_HEADERS",
     "BodyBudget",
-    "ClientCaps",
     "Exchange",
     "ExchangeChannel",
     "Meanwhile",
     "Resumption",
     "answer_json",
-    "local_path",
     "read_body",
     "send_refusal",
     "send_sse",
@@ -57,17 +50,6 @@ logger = logging.getLogger("mcpkit.http")
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 _R = TypeVar("_R")
-
-#: Live sessions one authenticated user (token subject, or client for client credentials)
-#: may hold at once on one endpoint.
-DEFAULT_MAX_SESSIONS_PER_USER: Final = 100
-#: Live sessions one client address may hold at once when the endpoint has no auth.
-DEFAULT_MAX_SESSIONS_PER_ADDRESS: Final = 1000
-#: 2026-07-28 requests (calls, open `subscriptions/listen` streams) one authenticated user may
-#: have in flight at once; the same figures as the sessions', which they replace in that era.
-DEFAULT_MAX_REQUESTS_PER_USER: Final = 100
-#: 2026-07-28 requests one client address may have in flight at once without auth.
-DEFAULT_MAX_REQUESTS_PER_ADDRESS: Final = 1000
 
 
 class ExchangeChannel(Protocol):
@@ -135,53 +117,6 @@ class BodyBudget(Protocol):
     def take(self, size: int) -> Refusal | None: ...
     def room(self, size: int) -> Refusal | None: ...
     def give_back(self, size: int) -> None: ...
-
-
-def local_path(scope: Scope) -> str:
-    """The request's path below the point the app is mounted at, without a trailing slash.
-    ASGI 3 says `path` includes `root_path` (Starlette's `Mount` does so); some servers and
-    older frameworks strip it: both are read."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
-        path = path[len(root) :]
-    return path.rstrip("/") or "/"
-
-
-@dataclass(frozen=True, slots=True)
-class ClientCaps:
-    """How many live sessions one client may hold: `per_user` for an authenticated user (its
-    token's subject, or its client for client credentials), `per_address` for a client
-    address when the endpoint has no auth. A client at its cap that opens one more ends its
-    own longest-idle session, so one client cannot fill the server's `max_sessions`.
-
-    `kind` names what is counted, and so the settings (`max_{kind}_per_user`, ...): the same
-    caps count a client's 2026-07-28 requests in flight (`kind="requests"`,
-    `own_calls.OwnCalls.let_in`)."""
-
-    per_user: int = DEFAULT_MAX_SESSIONS_PER_USER
-    per_address: int = DEFAULT_MAX_SESSIONS_PER_ADDRESS
-    kind: str = "sessions"
-    # The settings' names, made once (`of` runs for every request).
-    user_setting: str = field(init=False, repr=False, compare=False)
-    address_setting: str = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if self.per_user < 1 or self.per_address < 1:
-            raise ValueError(
-                f"max_{self.kind}_per_user and max_{self.kind}_per_address must be >= 1"
-            )
-        object.__setattr__(self, "user_setting", f"max_{self.kind}_per_user")
-        object.__setattr__(self, "address_setting", f"max_{self.kind}_per_address")
-
-    def of(self, owner: object, address: str | None) -> tuple[Hashable, int, str] | None:
-        """Who opens a session (`owner`: `identity_of` its token; else its `address`), their
-        cap, and the setting naming it; None when neither is known."""
-        if owner is not None:
-            return ("user", owner), self.per_user, self.user_setting
-        if address is not None:
-            return ("address", address), self.per_address, self.address_setting
-        return None
 
 
 _JSON: Final = ((b"content-type", b"application/json"),)

@@ -10,9 +10,9 @@ return the value the app goes on with, and `client_address` who sent the request
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final, TypeVar
+from typing import Final
 
 import msgspec
 
@@ -77,12 +77,6 @@ _QVALUE: Final = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
 _REVISION: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # basic/versioning: YYYY-MM-DD
 _SESSION_ID: Final = re.compile(rb"[\x21-\x7e]{1,%d}" % MAX_SESSION_ID_LENGTH)
 _ENCODER: Final = msgspec.json.Encoder()
-#: A `HeaderTexts` remembers this many values at most, each this many bytes at most (as
-#: `memo_short` does).
-MEMO_ENTRIES: Final = 256
-MEMO_VALUE_MAX: Final = 256
-
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,7 +418,7 @@ def protocol_version(
                 try:
                     text = memos.revisions[value]
                 except KeyError:
-                    text = memos.remember(memos.revisions, _stripped_revision, value)
+                    text = memos.revision_of(value)
             if text in supported:
                 return text
         values: Sequence[bytes] = () if value is None else (value,)
@@ -474,7 +468,7 @@ def session_id(
                 try:
                     text = memos.session_ids[value]
                 except KeyError:
-                    text = memos.remember(memos.session_ids, _well_formed_id, value)
+                    text = memos.session_id_of(value)
             if text is not None:
                 return text
         values: Sequence[bytes] = () if value is None else (value,)
@@ -527,27 +521,19 @@ class HeaderMemos:
     """What one app's clients sent that `protocol_version` and `session_id` remember: a client
     sends its revision and its session's id on every request. The app's (its `AppSessions`
     holds one), not the process's: one app's clients would push another's values out, and an
-    app's ended sessions leave nothing behind in another."""
+    app's ended sessions leave nothing behind in another. Each memo is read by subscript
+    first, and bounded as `mcpkit._asgi.memo_short` bounds one (which finds and keeps a value
+    not there yet), so a peer sending new values each time costs a bounded memory."""
 
-    __slots__ = ("revisions", "session_ids")
+    __slots__ = ("revision_of", "revisions", "session_id_of", "session_ids")
 
     def __init__(self) -> None:
         #: MCP-Protocol-Version values -> their text (`_stripped_revision`).
         self.revisions: dict[bytes, str] = {}
+        self.revision_of = memo_short(_stripped_revision, self.revisions)
         #: Mcp-Session-Id values -> the id, when well-formed (`_well_formed_id`: else None).
         self.session_ids: dict[bytes, str | None] = {}
-
-    @staticmethod
-    def remember(memo: dict[bytes, _T], parse: Callable[[bytes], _T], value: bytes) -> _T:
-        """`parse(value)` for a value not in `memo` (read by subscript first), remembered
-        there when short (`MEMO_VALUE_MAX` bytes at most); the oldest goes once it holds
-        `MEMO_ENTRIES`, so a peer sending new values each time costs a bounded memory."""
-        answer = parse(value)
-        if len(value) <= MEMO_VALUE_MAX:
-            if len(memo) >= MEMO_ENTRIES:
-                del memo[next(iter(memo))]
-            memo[value] = answer
-        return answer
+        self.session_id_of = memo_short(_well_formed_id, self.session_ids)
 
     def forget_session_id(self, sid: str) -> None:
         """Drop the id of a session that ended from what `session_id` remembers."""

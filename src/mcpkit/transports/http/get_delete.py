@@ -24,7 +24,7 @@ from mcpkit.transports.http.checks import (
     refuse,
     session_id,
 )
-from mcpkit.transports.http.hosting import AppSessions
+from mcpkit.transports.http.hosting import AppSessions, RecordKeeping
 from mcpkit.transports.http.live_sessions import HostServer, HttpSession
 from mcpkit.transports.http.streams import HttpChannel, expired
 
@@ -40,24 +40,30 @@ LISTEN_SINCE: Final = "mcpkit.listen_since"
 logger = logging.getLogger("mcpkit.http")
 
 
-#: What resumes a stream of a session that another process numbered (`relay(stream_id,
-#: after, last, receive, send)`: the deployment's, `transports.deployment.relay.StreamRelay`,
-#: when processes share a store).
-Relay = Callable[[str, int, list[bytes], Receive, Send], Awaitable[None]]
+#: What resumes the stream of a session that a Last-Event-ID names when another process
+#: numbered it (`relay(channel, last, receive, send)`, False for any other stream: the
+#: deployment's `transports.deployment.relay.StreamRelay`, when processes share a store).
+Relay = Callable[[HttpChannel, list[bytes], Receive, Send], Awaitable[bool]]
 
 
 class GetDeleteRequests:
     """How `McpHttpApp` answers a GET or DELETE that passed its checks: `hosting` holds the
     sessions they name, `policy` the revisions it serves, `relay` resumes a stream another
-    process numbered."""
+    process numbered, `records` keeps the sessions' records (None: nowhere)."""
 
     def __init__(
-        self, server: HostServer, hosting: AppSessions, policy: EndpointPolicy, relay: Relay
+        self,
+        server: HostServer,
+        hosting: AppSessions,
+        policy: EndpointPolicy,
+        relay: Relay,
+        records: RecordKeeping | None = None,
     ) -> None:
         self.server = server
         self.hosting = hosting
         self.policy = policy
         self.relay = relay
+        self.records = records
 
     async def get(
         self, scope: Scope, receive: Receive, send: Send, token: AccessToken | None
@@ -86,12 +92,9 @@ class GetDeleteRequests:
         (basic/transports, "Resumability and Redelivery")."""
         found = channel.streams.resumable(last)
         if isinstance(found, Refusal):
-            elsewhere = channel.streams.numbered_elsewhere(last)
-            if elsewhere is not None:
-                await self.relay(*elsewhere, last, receive, send)
-                return
-            logger.info("refused a resumption: %s", found.message)
-            await send_refusal(send, found)
+            if not await self.relay(channel, last, receive, send):  # another process's?
+                logger.info("refused a resumption: %s", found.message)
+                await send_refusal(send, found)
             return
         stream, after = found
         generation = channel.streams.resume(stream)
@@ -117,9 +120,8 @@ class GetDeleteRequests:
         sid = str(session_id(scope["headers"], required=True))
         if self.hosting.sessions.remove(sid) is session:
             await session.end()
-        if self.hosting.session_store is not None:
-            await self.hosting.session_store.delete(sid)
-            self.hosting.publish_change(sid)  # copies in other processes end too
+        if self.records is not None:
+            await self.records.delete(sid)  # (and its copies in other processes end)
         await send_whole(send, 200)
 
     # -------------------------------------------------------------- sessions
@@ -137,7 +139,11 @@ class GetDeleteRequests:
                 await send_refusal(send, found)
                 return None
         owner = None if token is None else identity_of(token)
-        session = await self.hosting.find(str(sid), headers, owner, client_address(scope))
+        records = self.records
+        if records is None:
+            session = self.hosting.lookup(str(sid), headers, owner)
+        else:
+            session = await records.find(str(sid), headers, owner, client_address(scope))
         if isinstance(session, Refusal):
             await send_refusal(send, session)
             return None

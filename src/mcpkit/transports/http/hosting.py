@@ -1,125 +1,81 @@
 """What a Streamable HTTP endpoint does with its sessions around requests: find one (for the
 revision it negotiated), open one, forget one whose runtime ended, carry a stream on a response
-(noted, so that a shutdown can end it), expire idle ones, end their streams and them at
-shutdown, and run the server's lifespan with the idle sweep (the ASGI lifespan events).
-`McpHttpApp` holds this beside its requests' parts (`post`, `get_delete`)."""
+(noted, so that a shutdown can end it). `McpHttpApp` holds this beside its requests' parts
+(`post`, `get_delete`). What a deployment adds is its own: the records of sessions that
+outlive this process (`RecordKeeping`, kept in a session store by
+`transports.deployment.session_records`), and what hosting the app adds over its lifetime
+(the server's lifespan, the idle sweep, the shutdown: `transports.deployment.app_lifespan`)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import math
-import secrets
-import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from mcpkit._asgi import Receive, Send, quote_header, values_of
-from mcpkit.errors import LocalProtocolError
-from mcpkit.protocol.codes import INTERNAL_ERROR
-from mcpkit.runtime.background import log_failure
-from mcpkit.stores.broker import SESSION_CHANGED, Change, MemoryBroker
-from mcpkit.stores.deadline import StoreUnavailable, outage_message, store_kind
-from mcpkit.stores.sessions import (
-    RememberingSessionStore,
-    SessionRecord,
-    SessionStore,
-    TouchableSessionStore,
-    owner_key,
-)
-from mcpkit.stores.url import Stores
-from mcpkit.transports.http._exchange import SSE_HEADERS, ClientCaps, Resumption, send_sse
+from mcpkit.stores.sessions import SessionRecord, owner_key
+from mcpkit.transports.http._exchange import SSE_HEADERS, Resumption, send_sse
 from mcpkit.transports.http.checks import HeaderMemos, Refusal, refuse, unknown_session
 from mcpkit.transports.http.live_sessions import (
+    ClientRoom,
     HostServer,
     HttpSession,
     SessionRegistry,
-    end_expired,
-    make_room,
-    no_room,
 )
-from mcpkit.transports.http.own_calls import OwnCalls
 from mcpkit.transports.http.streams import HttpChannel, Stream, StreamSettings
 
-__all__ = ["AppSessions", "EndsAtShutdown", "ToldOfShutdown", "store_down"]
-
-logger = logging.getLogger("mcpkit.http")
+__all__ = ["AppSessions", "RecordKeeping", "wrong_version"]
 
 
-class EndsAtShutdown(Protocol):
-    """Another endpoint whose streams and sessions end with these (the legacy HTTP+SSE one,
-    `transports.legacy_sse`): named by what it does, so the binding imports no endpoint
-    beside it."""
+class RecordKeeping(Protocol):
+    """Where the records of the app's sessions are kept beyond this process, when it has a
+    `session_store` (the deployment's `transports.deployment.session_records.RecordKeeper`,
+    which says why): a request finds its session through it (`find`, which may rebuild one
+    this process does not hold), and has its record written once it changed it (`save`;
+    `save_quietly` once the answer is out) or deleted (`delete`, a DELETE). The binding
+    names it by what it does and never imports the deployment."""
 
-    def close_streams(self) -> None: ...
+    async def find(
+        self,
+        sid: str,
+        headers: Sequence[tuple[bytes, bytes]],
+        owner: object,
+        client: tuple[str, int] | None,
+    ) -> HttpSession | Refusal: ...
 
-    async def aclose_sessions(self) -> None: ...
+    async def save(self, session: HttpSession) -> None: ...
 
+    async def save_quietly(self, session: HttpSession) -> None: ...
 
-class ToldOfShutdown(Protocol):
-    """What learns that a shutdown has begun (the deployment's readiness route,
-    `transports.deployment.health.HealthRoutes`)."""
-
-    draining: bool
+    async def delete(self, sid: str) -> None: ...
 
 
 class AppSessions:
-    """The sessions part of `McpHttpApp`: its live sessions and their records, the streams its
-    responses carry, and its lifespan.
+    """The sessions part of `McpHttpApp`: its live sessions, and the streams its responses
+    carry.
 
-    `sessions` is the registry of live sessions, `session_store` where their records go (None:
-    nowhere), `client_caps` the per-client caps a restored session counts in,
-    `session_idle_timeout` when an idle one ends, `streams` the settings of their streams,
-    `json_response` how they answer, `legacy` the 2024-11-05 endpoint whose sessions end with
-    these, `own_calls` the 2026-07-28 requests served now (cut at shutdown), `health` the
-    routes told when a shutdown begins."""
+    `sessions` is the registry of live sessions, `client_caps` the per-client caps a new
+    session counts in, `streams` the settings of their streams, `json_response` how they
+    answer."""
 
     def __init__(
         self,
         server: HostServer,
         *,
         sessions: SessionRegistry[HttpSession],
-        session_store: SessionStore | None,
-        client_caps: ClientCaps,
-        session_idle_timeout: float,
+        client_caps: ClientRoom,
         streams: StreamSettings,
         json_response: bool,
-        legacy: EndsAtShutdown | None,
-        own_calls: OwnCalls,
-        health: ToldOfShutdown,
         clock: Callable[[], float],
     ) -> None:
         self.server = server
         self.sessions = sessions
         #: What the checks of this app's requests remember of the headers its clients sent.
         self.header_memos = HeaderMemos()
-        self.session_store = session_store
-        # Chosen once: a store that keeps a record alive without writing it, or None (one
-        # of a user's own, without `touch`: read and written back, as before there was one).
-        self._touchable = (
-            session_store if isinstance(session_store, TouchableSessionStore) else None
-        )
-        # Chosen once too: a store that can tell a session deleted from a record lost.
-        self._remembering = (
-            session_store if isinstance(session_store, RememberingSessionStore) else None
-        )
         self.client_caps = client_caps
-        self.session_idle_timeout = session_idle_timeout
         self.streams = streams
         self.json_response = json_response
-        self.legacy = legacy
-        self.own_calls = own_calls
-        self.health = health
         self.clock = clock
         self.open_streams: set[Stream] = set()  # those a response carries now
-        self.relays: set[Stream] = set()  # of those, streams another process produces
-        #: Whether `lifespan()` was ever entered (a warning when it was not).
-        self.lifespan_ran = False
-        self._refreshing: set[asyncio.Task[None]] = set()  # sessions read again (`_on_change`)
-        self._writing: dict[str, asyncio.Future[None]] = {}  # records being written, by id
-        # This app among the processes of a deployment, in its SESSION_CHANGED.
-        self._origin = secrets.token_hex(8)
         # What each session calls when its channel closes: one bound method for all of them.
         self._forget_session = self._forget
 
@@ -151,50 +107,7 @@ class AppSessions:
             sent = each.get(b"mcp-protocol-version")
             if sent is None or sent.decode("latin-1") == terms.revision:
                 return session
-        return _wrong_version(session, headers, each) or session
-
-    async def find(
-        self,
-        sid: str,
-        headers: Sequence[tuple[bytes, bytes]],
-        owner: object,
-        client: tuple[str, int] | None,
-    ) -> HttpSession | Refusal:
-        """`_lookup`, and when this app does not hold the session but its `session_store`
-        has its record (and `owner` opened it), the session rebuilt from the record."""
-        found = self.lookup(sid, headers, owner)
-        store = self.session_store
-        if store is None:
-            return found
-        if not isinstance(found, Refusal):
-            if not found.handle.record.initialized:
-                # The client's notifications/initialized may have gone to another process,
-                # and this request may be here before its SESSION_CHANGED: read the record.
-                await self.refresh(sid, found)
-            return found
-        if self.sessions.get(sid) is not None:
-            return found
-        record = await store.get(sid)
-        if record is None or record.owner != owner_key(owner) or record.revision is None:
-            return found
-        if self.sessions.get(sid) is not None:  # restored by another request meanwhile
-            return self.lookup(sid, headers, owner)
-        caps = self.client_caps.of(owner, None if client is None else client[0])
-        full = await make_room(self.sessions, self.clock(), caps)
-        if full is not None:
-            return no_room(full)
-        try:
-            session = self.open(record)
-        except LocalProtocolError as exc:  # a revision this server no longer speaks, say
-            # (an id's head only: the whole id is what a client shows to reach the session)
-            logger.warning("session %s... could not be restored: %s", sid[:8], exc)
-            return found
-        if not self.sessions.add(sid, session, None if caps is None else caps[0]):
-            await session.end()
-            return no_room("max_sessions")
-        # As read (the handle starts clean): nothing to write back until it changes here.
-        logger.info("session %s... restored from its record", sid[:8])
-        return _wrong_version(session, headers) or session
+        return wrong_version(session, headers, each) or session
 
     def open(self, record: SessionRecord | None = None) -> HttpSession:
         """A new session, or with `record` the one it describes, rebuilt."""
@@ -207,154 +120,7 @@ class AppSessions:
             on_close=self._forget_session,
         )
         self.server.sessions.add(session.handle)
-        if record is not None and self.session_store is not None:
-            session.gate = self  # (a new session's is set once its record is first written)
         return session
-
-    def before_answer(self, channel: HttpChannel) -> Awaitable[None] | None:
-        """A session's record is written before a request's answer goes out when the request
-        changed it (a log level, a subscription, the session's own visibility rules), or
-        while a write is still in flight: the client's next request may reach another
-        process, which must read what this one changed (read-your-writes). A request that
-        changed nothing waits for nothing. (`AnswerGate`, set on the sessions that have a
-        record in the `session_store`.)"""
-        assert isinstance(channel, HttpSession)
-        handle = channel.handle
-        if handle.dirty:
-            return self.save_quietly(channel)
-        writing = self._writing.get(handle.id)
-        # (shielded: a waiter cancelled does not cancel the write's other waiters)
-        return None if writing is None else asyncio.shield(writing)
-
-    async def save(self, session: HttpSession) -> None:
-        """Write the session's record to the `session_store` when it changed since it was
-        built, read or last written (`dirty`); when a quarter of the idle timeout passed,
-        keep it alive (`_keep_alive`: a store expires records by when they were last seen,
-        and those in use must stay), or end the copy of a session another process ended.
-
-        A copy of the session that another process changed (restored from the record, or
-        read again on its SESSION_CHANGED) is clean as read: it writes nothing back, so an
-        old copy never overwrites what the other process wrote since. The flag is cleared
-        before the write, so a change made while the write is in flight marks it again."""
-        store = self.session_store
-        if store is None:
-            return
-        handle = session.handle
-        record = handle.record
-        now = time.time()
-        changed = handle.dirty
-        if not changed:
-            if now - record.last_seen < self.session_idle_timeout / 4:
-                return
-            if await self._keep_alive(session, now):
-                return
-        record.last_seen = now
-        handle.dirty = False
-        writing = asyncio.get_running_loop().create_future()
-        self._writing[record.id] = writing
-        try:
-            await store.put(record)
-        except BaseException:
-            handle.dirty = True  # not written: the next request writes it again
-            raise
-        finally:
-            if self._writing.get(record.id) is writing:
-                del self._writing[record.id]
-            writing.set_result(None)
-        session.gate = self  # written: from now on its answers wait for its changes
-        if changed:
-            self.publish_change(record.id)
-
-    async def _keep_alive(self, session: HttpSession, now: float) -> bool:
-        """Keep the record of a copy that changed nothing alive (`save`): True when that is
-        done, or when the copy ended instead; False when the record must be written (none is
-        stored, or the store cannot touch one). What another process wrote since this copy was
-        read (its SESSION_CHANGED not yet here) is taken, not overwritten with this copy's old
-        fields: a `TouchableSessionStore` writes nothing of the record, so even a write that
-        lands just before the touch stays; another store is read, then written (`save`), and
-        a write landing between the two is undone.
-
-        No record stored: the store lost it (a Redis restarted without persistence), and the
-        copy writes it again; or a `DELETE` served by another process removed it, its news not
-        yet here, and the copy, which must not bring the session back, ends as it would on that
-        news (`refresh`). Only a `RememberingSessionStore` tells the two apart."""
-        store = self.session_store
-        assert store is not None
-        handle = session.handle
-        touchable = self._touchable
-        if touchable is not None:
-            stored = await touchable.touch(handle.id, now)
-        else:
-            stored = await store.get(handle.id)
-        if stored is None:
-            remembering = self._remembering
-            if remembering is None or not await remembering.ended(handle.id):
-                return False
-            sid = handle.id
-            logger.info("session %s... was ended by another process: ended here too", sid[:8])
-            if self.sessions.get(sid) is session:  # (else already ended here)
-                self.sessions.remove(sid)
-                await session.end()
-            return True
-        if not handle.dirty:  # (else changed here meanwhile)
-            handle.refresh(stored)
-        if touchable is None:
-            return False
-        # Nothing written: a change made here meanwhile stays `dirty`, for its request's
-        # own write (`before_answer`), which tells the other processes.
-        handle.record.last_seen = now
-        session.gate = self  # (a record exists: its answers wait for its changes)
-        return True
-
-    async def save_quietly(self, session: HttpSession) -> None:
-        """`_save` once the response has gone out: a store that fails is logged, since no
-        answer can carry it any more, and the next request writes the record again."""
-        try:
-            await self.save(session)
-        except StoreUnavailable as exc:
-            sid = session.handle.id
-            logger.warning("the record of session %s... was not saved: %s", sid[:8], exc)
-
-    def publish_change(self, sid: str) -> None:
-        """Tell the other processes holding session `sid` (if any can: a shared broker) to
-        read its record again: it changed, or it is gone."""
-        broker = self.server.broker
-        if not isinstance(broker, MemoryBroker):
-            broker.publish(Change(SESSION_CHANGED, f"{self._origin} {sid}"))
-
-    def _on_change(self, change: Change) -> None:
-        """The broker's `SESSION_CHANGED` from another app (its `uri` is the app's `_origin`
-        and the session id): a session this app holds is read again."""
-        if change.method != SESSION_CHANGED or change.uri is None:
-            return
-        origin, _, sid = change.uri.partition(" ")
-        session = self.sessions.get(sid) if origin != self._origin else None
-        if session is not None:
-            task = asyncio.get_running_loop().create_task(self.refresh(sid, session))
-            self._refreshing.add(task)
-            task.add_done_callback(self._refreshing.discard)
-            task.add_done_callback(log_failure)  # nobody awaits it
-
-    async def refresh(self, sid: str, session: HttpSession) -> None:
-        """Take what another process changed in the record of `session`: its changes, or its
-        end (a DELETE served there: the copy here ends too)."""
-        store = self.session_store
-        if store is None:
-            return
-        try:
-            record = await store.get(sid)
-        except Exception:  # the store is unreachable: the next change tries again
-            logger.warning("could not read the record of session %s...", sid[:8], exc_info=True)
-            return
-        if self.sessions.get(sid) is not session:
-            return
-        if record is None:
-            self.sessions.remove(sid)
-            await session.end()
-            return
-        # As read (`refresh` leaves the handle clean), so the next `_save` writes nothing
-        # back: the copy here must not write its own over what another process wrote.
-        session.handle.refresh(record)
 
     def _forget(self, session: HttpSession) -> None:
         """A session whose channel closed (its runtime failed, or it was ended) is removed
@@ -400,100 +166,8 @@ class AppSessions:
             if waiting is not None:
                 await waiting
 
-    async def expire_idle(self) -> int:
-        """End the sessions idle for `session_idle_timeout`; how many there were. The
-        `session_store`'s records not seen for as long are dropped too (a record stays while
-        its session lives in some process: `_save` keeps its `last_seen` recent)."""
-        if self.session_store is not None:
-            await self.session_store.expire(time.time() - self.session_idle_timeout)
-        return await end_expired(self.sessions, self.clock())
 
-    def close_streams(self, *, calls: bool = False) -> None:
-        """End the GET streams (and legacy streams) now, each with a `retry` (SEP-1699),
-        answer the 2026-07-28 listens (`subscriptions/listen`), and end the streams relayed
-        from another process's log, so the clients come back to whatever serves next: call
-        it when a shutdown begins, since uvicorn waits for open responses to end before the
-        lifespan shutdown, and none of these ends on its own soon. A call's stream goes on
-        to its answer, in the server's graceful time, unless `calls` (the lifespan shutdown:
-        whatever is still open). From then on `/readyz` answers 503: a shutdown has begun,
-        and a balancer should send new work elsewhere."""
-        self.health.draining = True
-        retry = self.streams.retry_ms
-        # A 2026-07-28 listen is a POST served as a request, but like a GET stream it never
-        # ends on its own: it is answered now, not after the calls' grace.
-        self.server.close_listens()
-        # A stream relayed from another process's log waits for nothing this one runs: its
-        # client resumes it, at once, on a process that goes on serving.
-        for relayed in list(self.relays):
-            relayed.hang_up(retry, force=True)
-        if calls:
-            for stream in list(self.open_streams):
-                stream.hang_up(retry, force=True)
-            self.own_calls.cut_all()
-        for _, session in self.sessions.items():
-            get = session.streams.stream
-            if get is not None and not get.hang_up(retry, force=True):
-                get.end()
-        if self.legacy is not None:
-            self.legacy.close_streams()
-
-    async def aclose_sessions(self) -> None:
-        """End every live session (at shutdown)."""
-        for sid, session in self.sessions.items():
-            self.sessions.remove(sid)
-            await session.end()
-        if self.legacy is not None:
-            await self.legacy.aclose_sessions()
-
-    # ---------------------------------------------------------------- lifespan
-
-    @contextlib.asynccontextmanager
-    async def lifespan(self) -> AsyncGenerator[None]:
-        """What the ASGI lifespan events run: the server's lifespan hook and the idle sweep,
-        then, on the way out, every stream and session ended. Enter it from the outer app's
-        lifespan when this app is mounted in another (Starlette's and FastAPI's `Mount` send
-        no lifespan events to mounted apps): `Starlette(routes=[Mount("/api", app=app)],
-        lifespan=lambda _: app.lifespan())`."""
-        async with self.server.running():
-            self.lifespan_ran = True
-            sweeper = asyncio.get_running_loop().create_task(self._sweep())
-            listening = self.server.broker.subscribe(self._on_change)
-            try:
-                yield
-            finally:
-                listening()
-                self.close_streams(calls=True)
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
-                await self.aclose_sessions()
-                await self.streams.drain()  # what sessions that ended earlier left to forget
-
-    async def serve_lifespan(self, receive: Receive, send: Send) -> None:
-        """ASGI lifespan: `lifespan()` from startup to shutdown."""
-        await receive()  # lifespan.startup
-        async with contextlib.AsyncExitStack() as stack:
-            try:
-                await stack.enter_async_context(self.lifespan())
-            except Exception as exc:
-                logger.exception("the server's lifespan failed to start")
-                await send({"type": "lifespan.startup.failed", "message": repr(exc)})
-                return
-            await send({"type": "lifespan.startup.complete"})
-            await receive()  # lifespan.shutdown
-        await send({"type": "lifespan.shutdown.complete"})
-
-    async def _sweep(self) -> None:
-        while True:
-            # A periodic timer, not a wait for something: sessions go within 1.25x the timeout.
-            await asyncio.sleep(max(0.05, self.session_idle_timeout / 4))
-            try:
-                await self.expire_idle()
-            except StoreUnavailable as exc:  # the sweep goes on: the store may come back
-                logger.warning("idle sessions were not expired: %s", exc)
-
-
-def _wrong_version(
+def wrong_version(
     session: HttpSession,
     headers: Sequence[tuple[bytes, bytes]],
     each: Mapping[bytes, bytes] | None = None,
@@ -513,19 +187,4 @@ def _wrong_version(
         400,
         f"MCP-Protocol-Version {quote_header(sent[0])} is not the revision this session "
         f"negotiated ({negotiated}): send {negotiated}, or initialize a new session",
-    )
-
-
-def store_down(stores: Stores) -> Refusal:
-    """503 for a request that needed the store while it was down or past its deadline
-    (`mcpkit.stores.deadline`), before any response started: Retry-After, and a JSON-RPC
-    error naming the kind of store and the setting that bounds the wait (not its address,
-    which the log has)."""
-    retry = max(1, math.ceil(stores.timeout))
-    return refuse(
-        503,
-        f"{outage_message(stores.url, stores.timeout)}: try again in {retry} s",
-        code=INTERNAL_ERROR,
-        headers=((b"retry-after", str(retry).encode()),),
-        data={"store": store_kind(stores.url), "setting": "timeout", "timeout": stores.timeout},
     )

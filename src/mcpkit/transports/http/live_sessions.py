@@ -1,28 +1,32 @@
 """A Streamable HTTP endpoint's live sessions: what one is (`HttpSession`), and where they are
 kept: a small registry interface and its in-memory implementation, with a cap on live
-sessions and an idle expiry (spec: basic/transports, "Session Management")."""
+sessions and an idle expiry (spec: basic/transports, "Session Management"). And what the
+binding needs of what lies outside it, each named by what it does: the server
+(`HostServer`), what serves one 2026-07-28 request (`RequestServer`), a session's handle
+(`SessionHandle`), and, of the deployment, the bearer-token check (`TokenGuard`) and each
+client's caps with the room made for a new session (`ClientRoom`)."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Hashable, Iterable, Mapping
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, Generic, Protocol, TypeVar
 
+from mcpkit._asgi import Scope
+from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.protocol.outbox import ModernRead
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.response import Response
-from mcpkit.stores.broker import Broker
 from mcpkit.stores.component_rules import ComponentRule
 from mcpkit.stores.sessions import SessionRecord, owner_key
-from mcpkit.stores.url import Stores
-from mcpkit.transports.http.checks import Refusal, refuse
+from mcpkit.transports.http.checks import Refusal
 from mcpkit.transports.http.streams import NO_RESUMPTION, HttpChannel, StreamSettings
 
 __all__ = [
+    "ClientRoom",
     "Expirable",
     "HostServer",
     "HttpSession",
@@ -30,9 +34,8 @@ __all__ = [
     "RequestServer",
     "SessionHandle",
     "SessionRegistry",
+    "TokenGuard",
     "end_expired",
-    "make_room",
-    "no_room",
 ]
 
 logger = logging.getLogger("mcpkit.http")
@@ -174,58 +177,31 @@ async def end_expired(sessions: SessionRegistry[S], now: float) -> int:
     return len(expired)
 
 
-async def make_room(
-    sessions: SessionRegistry[S],
-    now: float,
-    client: tuple[Hashable, int, str] | None = None,
-) -> str | None:
-    """Room for one session more in `sessions` for `client` (from `_exchange.ClientCaps.of`): None
-    when there is some, after ending the client's longest-idle session when it is at its
-    cap, and those idle past the idle timeout or else the one idle the longest when the
-    registry is full. Otherwise the name of the setting that is exhausted
-    (`max_sessions_per_user`, `max_sessions_per_address`, `max_sessions`): every session
-    that would have to end is busy (a request running, a stream connected), for a 503 with
-    Retry-After.
+class ClientRoom(Protocol):
+    """How many live sessions, or 2026-07-28 requests in flight, one client may hold, and the
+    room made for one more session (the deployment's `transports.deployment.client_caps.
+    ClientCaps`, which says why): named by what it does, so that neither this binding nor the
+    legacy endpoint imports the deployment."""
 
-    A cap must never lock everyone out: clients that never send DELETE (the official MCP
-    Inspector's CLI, say) would otherwise hold every place until the idle timeout, and one
-    client could hold every place of the server.
-    """
-    if client is not None:
-        key, cap, setting = client
-        if sessions.count(key) >= cap:
-            found = sessions.longest_idle(key)
-            if found is None:
-                return setting
-            await _end(sessions, *found)
-            logger.info("a client was at its %s cap: ended its session idle the longest", setting)
-    if not sessions.full() or (await end_expired(sessions, now) and not sessions.full()):
-        return None
-    found = sessions.longest_idle()
-    if found is None:
-        return "max_sessions"
-    await _end(sessions, *found)
-    logger.info("the sessions were at their cap: ended the one idle the longest")
-    return None if not sessions.full() else "max_sessions"
+    def of(self, owner: object, address: str | None) -> tuple[Hashable, int, str] | None:
+        """Who the client is (who its token speaks for, else its address), its cap, and the
+        setting naming the cap; None when neither is known."""
+        ...
 
+    async def make_room(
+        self,
+        sessions: SessionRegistry[Any],
+        now: float,
+        client: tuple[Hashable, int, str] | None,
+        label: str = "",
+    ) -> Refusal | None:
+        """Room for one session more in `sessions` for `client` (from `of`) at `now`, or the
+        503 to send (`label` says which sessions, "legacy SSE " say)."""
+        ...
 
-def no_room(setting: str, kind: str = "") -> Refusal:
-    """The 503 for a `make_room` that found none: which cap is full, and what to do."""
-    if setting == "max_sessions":
-        why = f"this server's live {kind}sessions are at its max_sessions setting"
-    else:
-        who = "user" if setting == "max_sessions_per_user" else "client address"
-        why = f"this {who} holds as many live {kind}sessions as its {setting} setting allows"
-    return refuse(
-        503,
-        f"{why}, and each of them is busy: end one (DELETE), try again later, or raise {setting}",
-        headers=((b"retry-after", b"5"),),
-    )
-
-
-async def _end(sessions: SessionRegistry[S], session_id: str, session: S) -> None:
-    sessions.remove(session_id)
-    await session.end()
+    def refusal(self, setting: str, label: str = "") -> Refusal:
+        """The 503 of the cap `setting` found full."""
+        ...
 
 
 class RequestServer(Protocol):
@@ -263,26 +239,38 @@ class SessionHandle(Protocol):
         ...
 
 
+class TokenGuard(Protocol):
+    """What the endpoints need of the bearer-token check of a protected endpoint (spec:
+    basic/authorization; the deployment's `transports.deployment.guard.Guard`, which it puts
+    in front of them when it has `auth`): named by what it does, so that neither this binding
+    nor the legacy endpoint imports the deployment."""
+
+    async def admit(self, scope: Scope) -> AccessToken | Refusal:
+        """The request's verified token, or the 400/401/403/503 refusal to send."""
+        ...
+
+    def check_scopes(
+        self,
+        scope: Scope,
+        token: AccessToken,
+        body: bytes,
+        session_rules: tuple[ComponentRule, ...] = (),
+    ) -> Refusal | None:
+        """403 when `body` names an item needing scopes `token` lacks; None otherwise (an
+        item the session's rules, `session_rules`, hide is left to the session)."""
+        ...
+
+
 class HostServer(Protocol):
-    """What the app needs of the server it serves (`mcpkit.Server`; transports sit below the
-    server layer, so they name only this)."""
+    """What the binding needs of the server it serves (`mcpkit.Server`; transports sit below
+    the server layer, so they name only this). What hosting it needs besides is the
+    deployment's `transports.deployment.hosted_server.HostedServer`."""
 
     @property
     def max_message_size(self) -> int: ...
 
     @property
-    def lifespan(self) -> object | None:
-        """The server's lifespan hook, None if it has none."""
-        ...
-
-    @property
     def sessions(self) -> set[Any]: ...
-
-    @property
-    def broker(self) -> Broker: ...
-
-    @property
-    def store(self) -> Stores: ...
 
     def new_connection(
         self, channel: MessageChannel, record: SessionRecord | None = None
@@ -296,28 +284,9 @@ class HostServer(Protocol):
         writing to the response it is given (`mcpkit.server.request_peer.RequestPeer`)."""
         ...
 
-    def running(self) -> AbstractAsyncContextManager[object]: ...
-
-    def close_listens(self) -> None:
-        """Answer every open 2026-07-28 `subscriptions/listen` now (a shutdown begins)."""
-        ...
-
     def end_listen(self, request: object) -> bool:
         """Answer the `subscriptions/listen` served by `request` (a `request_peer`) now,
         its graceful end; whether it serves one."""
-        ...
-
-    def scopes_for(
-        self, method: str, target: str, session_rules: tuple[ComponentRule, ...] = ()
-    ) -> frozenset[str]:
-        """The scopes a `method` request on the item `target` (a tool's or prompt's name, a
-        resource's URI) needs beyond the endpoint's own (empty for most, and for an item the
-        request may not see: the rules of its session, `session_rules`, hide it)."""
-        ...
-
-    def param_headers(self, tool_name: str) -> Mapping[str, tuple[str, ...]] | None:
-        """The arguments a tool mirrors into `Mcp-Param-{Name}` headers (2026-07-28), by
-        path; None for an unknown tool."""
         ...
 
 

@@ -17,15 +17,16 @@ POST asks it of what the server's reading session read of its body
 anyway, and a request whose headers say what its params do is checked from those, with no
 decode of its own; any other body is read here (`read_mirrored`), so every refusal is
 `mirror_problem`'s, and comes before any of the session's. What the checks consult of a server
-and remember of what they read is the server's (`mirror_memos.MirrorMemos`, which it hands to
-each app it builds), not the process's.
+and remember of what they read is the server's, not the process's (`MirrorMemory`: the
+deployment's `transports.deployment.mirror_memos.MirrorMemos`, which the server makes with its
+first app and hands to each app it builds).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, Protocol, TypeVar
 
 import msgspec
 
@@ -35,12 +36,14 @@ from mcpkit.protocol import codes, jsonrpc
 from mcpkit.protocol.extensions import NAMED_BY
 from mcpkit.protocol.modern import REVISION_KEY
 from mcpkit.protocol.param_headers import decode_value, value_at
-from mcpkit.transports.http.mirror_memos import MirrorMemos, ParamHeaders
 
 __all__ = [
+    "Counted",
     "Mirrored",
+    "MirrorMemory",
     "body_problem",
     "ParamHeaders",
+    "Parse",
     "decode_value",
     "error_body",
     "mirror_problem",
@@ -48,6 +51,48 @@ __all__ = [
 ]
 
 _OWS: Final = b" \t"
+_T_co = TypeVar("_T_co", covariant=True)
+
+#: A tool's mirrored arguments: header name suffix (as declared) -> the argument's path.
+ParamHeaders = Callable[[str], Mapping[str, tuple[str, ...]] | None]
+
+
+class Counted(Protocol):
+    """What counts the changes of a server's tools (its `tools` registry): what
+    `param_headers` answers stays the same while `changes` does."""
+
+    @property
+    def changes(self) -> int: ...
+
+
+class Parse(Protocol[_T_co]):
+    """What reads a header value (remembering what it found: `mcpkit._asgi.memo_short`). A
+    Protocol, not a `Callable`: a callable kept in a slot is no method of its object."""
+
+    def __call__(self, value: bytes, /) -> _T_co: ...
+
+
+class MirrorMemory(Protocol):
+    """What the checks of one server's 2026-07-28 POSTs consult of it and remember (the
+    deployment's `mirror_memos.MirrorMemos`, which says what each holds and bounds them): its
+    tools' mirrored arguments (`param_headers`; which tools mirror none, `plain_tools`, while
+    `tools` counts `tools_at` changes, `mirrors_none`), the header values seen before and
+    their text or name (`texts` by `text`, `names` by `decode_value`), and where a params
+    type holds `_meta` and the item named (`attrs_for`, the last one asked `last_attrs`)."""
+
+    param_headers: ParamHeaders | None
+    tools: Counted | None
+    tools_at: int
+    plain_tools: set[str]
+    texts: dict[bytes, str]
+    names: dict[bytes, str | None]
+    last_attrs: tuple[Any, ...]
+    text: Parse[str]
+    decode_value: Parse[str | None]
+
+    def attrs_for(self, kind: type, method: str) -> tuple[str, str] | None: ...
+
+    def mirrors_none(self, tool: str) -> bool: ...
 
 
 class _Meta(msgspec.Struct, gc=False):
@@ -98,7 +143,7 @@ def error_body(rid: object, error: McpError) -> bytes:
 def body_problem(
     body: bytes,
     headers: Headers,
-    memos: MirrorMemos,
+    memos: MirrorMemory,
     each: Mapping[bytes, bytes] | None,
     agreed: bool = False,
 ) -> tuple[Mirrored, McpError] | None:
@@ -128,7 +173,7 @@ def mirror_problem(
     *,
     check_revision: bool = False,
     each: Mapping[bytes, bytes] | None = None,
-    memos: MirrorMemos | None = None,
+    memos: MirrorMemory | None = None,
     agreed: bool = False,
 ) -> McpError | None:
     """HeaderMismatch (-32020) when a header the body calls for is missing, malformed, or says
@@ -139,10 +184,9 @@ def mirror_problem(
     `memos`: the server's, where the values seen are remembered (None: none is). `agreed`:
     the caller found already that the fixed headers (the revision, the method, the name)
     say what the body does, so only the arguments a tool mirrors are left to check."""
-    if memos is None:
-        memos = _FORGETFUL
     if not agreed:
-        problem = _fixed_problem(memos, headers, found, check_revision, each)
+        decode = decode_value if memos is None else memos.decode_value
+        problem = _fixed_problem(decode, headers, found, check_revision, each)
         if problem is not None:
             return problem
     # Last, the arguments a tool mirrors (most mirror none: `param_headers` says so quickly).
@@ -156,13 +200,14 @@ def mirror_problem(
 
 
 def _fixed_problem(
-    memos: MirrorMemos,
+    decode: Callable[[bytes], str | None],
     headers: Headers,
     found: Mirrored,
     check_revision: bool,
     each: Mapping[bytes, bytes] | None,
 ) -> McpError | None:
-    """`mirror_problem` for the fixed headers (MCP-Protocol-Version, Mcp-Method, Mcp-Name)."""
+    """`mirror_problem` for the fixed headers (MCP-Protocol-Version, Mcp-Method, Mcp-Name);
+    `decode` reads Mcp-Name (`decode_value`, or the server's memo of it)."""
     versions, methods, named = _sent(headers, each)
     if check_revision:
         meta = None if found.params is None else found.params.meta
@@ -184,12 +229,7 @@ def _fixed_problem(
             f"Mcp-Method header {quote_header(methods[0])} does not match the body's method "
             f"{method!r}"
         )
-    return _name_problem(memos, named, method, found.params)
-
-
-#: The memos of a check asked with none (`mirror_problem` called outside a server's app):
-#: kept empty, so what one caller was sent is not remembered for another.
-_FORGETFUL: Final = MirrorMemos(remember=False)
+    return _name_problem(decode, named, method, found.params)
 
 
 #: The headers every 2026-07-28 POST mirrors (`Mcp-Param-*` are looked up when a tool has any).
@@ -218,7 +258,10 @@ def _sent(
 
 
 def _name_problem(
-    memos: MirrorMemos, named: Sequence[bytes], method: str, params: _Params | None
+    decode: Callable[[bytes], str | None],
+    named: Sequence[bytes],
+    method: str,
+    params: _Params | None,
 ) -> McpError | None:
     """`Mcp-Name` must carry the item a tools/call, prompts/get or resources/read names (or
     an extension's method: the task of tasks/get, tasks/update, tasks/cancel)."""
@@ -228,7 +271,7 @@ def _name_problem(
         return None
     if len(named) != 1:
         return _mismatch(f"send one Mcp-Name header naming the body's params.{field}")
-    value = memos.decode_value(named[0])
+    value = decode(named[0])
     if value is None:
         return _mismatch(f"Mcp-Name header {quote_header(named[0])} is malformed")
     if value != body_value:

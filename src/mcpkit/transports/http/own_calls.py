@@ -44,10 +44,8 @@ from mcpkit.protocol.outbox import ModernRead
 from mcpkit.protocol.sse import encode_event
 from mcpkit.runtime.response import MESSAGE, RESULT, Kind, Response
 from mcpkit.transports.http._exchange import SSE_HEADERS, send_refusal, until_disconnect
-from mcpkit.transports.http.checks import Refusal, refuse
-from mcpkit.transports.http.live_sessions import HostServer, RequestServer
-from mcpkit.transports.http.mirror_memos import MirrorMemos
-from mcpkit.transports.http.mirrored import body_problem, error_body
+from mcpkit.transports.http.live_sessions import ClientRoom, HostServer, RequestServer
+from mcpkit.transports.http.mirrored import MirrorMemory, body_problem, error_body
 
 __all__ = [
     "END_GRACE",
@@ -56,7 +54,6 @@ __all__ = [
     "OwnCall",
     "OwnCalls",
     "error_status",
-    "no_request_room",
 ]
 
 logger = logging.getLogger("mcpkit.http")
@@ -85,17 +82,18 @@ class OwnCalls:
     and each watched for its client leaving once it has run `WATCH_AFTER` at most. One timer
     serves them all (armed when a call starts with none armed, re-armed while calls wait to
     be watched), not one per call: a timer costs more than a quick call's answer. Each
-    client's are
-    counted apart, oldest first, for its cap (`let_in`).
+    client's are counted apart, oldest first, for its cap (`let_in`), which `caps` (the app's
+    `request_caps`) set and word the 503 of.
 
     The timer looks every half of `WATCH_AFTER`, and a call is stamped with the number of
     looks before it began (`OwnCall.look`), not with the time: it is watched at the second
     look after, having run between half of `WATCH_AFTER` and `WATCH_AFTER` by then. (The
     count is an attribute read; a clock read would be a call on every call.)"""
 
-    __slots__ = ("_by_client", "_looks", "_timer", "_unwatched")
+    __slots__ = ("_by_client", "_looks", "_timer", "_unwatched", "caps")
 
-    def __init__(self) -> None:
+    def __init__(self, caps: ClientRoom) -> None:
+        self.caps = caps
         # Each client's requests in the order they began (`let_in`): its `OwnCall`s, and the
         # POSTs of a stateless app, which have none. Every call served now is in it: under
         # None when its client is unknown, under `_ENDING` once `let_in` ended it. (One
@@ -129,7 +127,7 @@ class OwnCalls:
         """Serve `body` (a 2026-07-28 request whose headers were checked) in this task, by the
         peer `new_peer` makes (`server.request_peer`, read once by the caller), and
         answer it (as JSON when `json_response`, else as its handler's messages say), once
-        its client has room for it (`room`: from `ClientCaps.of`, see `let_in`; else a
+        its client has room for it (`room`: from `caps.of`, see `let_in`; else a
         503), and unless `check`, asked of what the server's reading session read of it,
         refuses it (its answer then goes instead, 400). While it runs it is among these
         calls, as its client's: `OwnCall.cut` (a shutdown past its grace) ends it as a
@@ -142,7 +140,7 @@ class OwnCalls:
         call = OwnCall(send, json_response, receive, task, client, self._looks)
         full = self.let_in(room, call, server)
         if full is not None:
-            return await send_refusal(send, no_request_room(full))
+            return await send_refusal(send, self.caps.refusal(full))
         self._unwatched.append(call)  # watched once it has run WATCH_AFTER
         if self._timer is None:
             self._arm()
@@ -187,7 +185,7 @@ class OwnCalls:
         self, room: tuple[Hashable, int, str] | None, request: object, server: HostServer
     ) -> str | None:
         """Count `request` among its client's requests in flight (`room`, from
-        `ClientCaps.of`: the client, its cap and the cap's setting; None for a client not
+        `caps.of`: the client, its cap and the cap's setting; None for a client not
         known) until `count_out`, once the client has room for one more: at once when it is
         below its cap, or once its oldest open `subscriptions/listen` is answered (its
         graceful end, `server.end_listen`; spec: basic/patterns/subscriptions, "Graceful
@@ -381,7 +379,7 @@ class MirrorCheck(msgspec.Struct):
     body: bytes | None
     headers: Headers
     #: The server's: its tools' mirrored arguments, and what its checks remember.
-    memos: MirrorMemos
+    memos: MirrorMemory
     #: `distinct(headers)`, when no name repeats.
     each: Mapping[bytes, bytes] | None
 
@@ -474,7 +472,7 @@ class MirrorCheck(msgspec.Struct):
 
 
 def _agrees(
-    memos: MirrorMemos, each: Mapping[bytes, bytes], method: str, revision: str, named: object
+    memos: MirrorMemory, each: Mapping[bytes, bytes], method: str, revision: str, named: object
 ) -> bool:
     """Whether the fixed headers (one of each, by name in `each`) say what the body does: its
     method, its `_meta` revision and the item it names (`named`, not mirrored unless a
@@ -499,21 +497,9 @@ def _agrees(
         return sent is not None and memos.decode_value(sent) == named
 
 
-def _sent_text(memos: MirrorMemos, each: Mapping[bytes, bytes], name: bytes) -> str | None:
+def _sent_text(memos: MirrorMemory, each: Mapping[bytes, bytes], name: bytes) -> str | None:
     value = each.get(name)
     return None if value is None else memos.text(value)
-
-
-def no_request_room(setting: str) -> Refusal:
-    """The 503 for an `OwnCalls.let_in` that found none: the client's cap, and what to do."""
-    who = "user" if setting.endswith("_per_user") else "client address"
-    return refuse(
-        503,
-        f"this {who} has as many requests in flight as its {setting} setting allows, each a "
-        f"call still running (none a subscriptions/listen to end): wait for one to finish, "
-        f"try again later, or raise {setting}",
-        headers=((b"retry-after", b"5"),),
-    )
 
 
 def error_status(message: bytes) -> int:

@@ -20,8 +20,6 @@ from mcpkit.protocol.modern import carries_terms
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http._exchange import (
-    BodyBudget,
-    ClientCaps,
     Exchange,
     Meanwhile,
     answer_json,
@@ -36,16 +34,11 @@ from mcpkit.transports.http.checks import (
     session_id,
     unknown_session,
 )
-from mcpkit.transports.http.guard import Guard
-from mcpkit.transports.http.hosting import AppSessions
-from mcpkit.transports.http.live_sessions import (
-    HostServer,
-    make_room,
-    no_room,
-)
-from mcpkit.transports.http.mirror_memos import MirrorMemos
+from mcpkit.transports.http.hosting import AppSessions, RecordKeeping
+from mcpkit.transports.http.live_sessions import ClientRoom, HostServer, TokenGuard
+from mcpkit.transports.http.mirrored import MirrorMemory
 from mcpkit.transports.http.one_shot_sessions import open_modern
-from mcpkit.transports.http.own_calls import MirrorCheck, no_request_room
+from mcpkit.transports.http.own_calls import MirrorCheck, OwnCalls
 from mcpkit.transports.http.streams import HttpChannel, StreamSettings
 
 __all__ = ["FIRST_WAIT", "PostRequests"]
@@ -63,25 +56,27 @@ _Answer: TypeAlias = tuple[HttpChannel, Receive, Send, Sequence[tuple[bytes, byt
 
 class PostRequests:
     """How `McpHttpApp` answers a POST that passed its checks: `hosting` holds the sessions
-    (and how they answer, their clock, the per-client caps of sessions and the 2026-07-28
-    requests served now), `policy` says which revisions and sizes it serves, `bodies` bounds
-    the bodies read at once, `guard` checks scopes (None: no auth), `request_caps` bounds a
-    client's 2026-07-28 requests in flight, `stateless` serves each POST alone, its streams
-    by `stateless_streams` (not resumable, charged to the app's budget). `mirror_memos`: what
-    the checks of the server's 2026-07-28 POSTs consult (None: the app's own)."""
+    (and how they answer, their clock, the per-client caps of sessions), `own_calls` the
+    2026-07-28 requests served now, `policy` says which revisions and sizes it serves (the
+    app read the body within them, `read_body`), `guard` checks scopes (None: no auth),
+    `request_caps` bounds a client's 2026-07-28 requests in flight, `stateless` serves each
+    POST alone, its streams by `stateless_streams` (not resumable, charged to the app's
+    budget). `mirror_memos`: what the checks of the server's 2026-07-28 POSTs consult and
+    remember. `records`: where the sessions' records are kept (None: nowhere)."""
 
     def __init__(
         self,
         server: HostServer,
         hosting: AppSessions,
+        own_calls: OwnCalls,
         *,
         policy: EndpointPolicy,
-        bodies: BodyBudget,
-        guard: Guard | None,
+        guard: TokenGuard | None,
         stateless: bool,
-        request_caps: ClientCaps,
+        request_caps: ClientRoom,
         stateless_streams: StreamSettings,
-        mirror_memos: MirrorMemos | None = None,
+        mirror_memos: MirrorMemory,
+        records: RecordKeeping | None = None,
     ) -> None:
         self.server = server
         # What makes a 2026-07-28 request's peer, asked of the server once: it does not
@@ -89,17 +84,17 @@ class PostRequests:
         self._new_peer = server.request_peer
         self.hosting = hosting
         self.policy = policy
-        self.bodies = bodies
         self.guard = guard
         self.stateless = stateless
         self.request_caps = request_caps
         self.stateless_streams = stateless_streams
+        self.records = records
         self.json_response = hosting.json_response
         # (The policy's, read once: it is frozen.)
         self._max_size = policy.max_message_size
         self._modern_on = bool(policy.modern_revisions)
         self.client_caps = hosting.client_caps
-        self.own_calls = hosting.own_calls
+        self.own_calls = own_calls
         self.clock = hosting.clock
         self.header_memos = hosting.header_memos
         #: MCP-Protocol-Version values that name a revision whose requests carry their own
@@ -126,9 +121,7 @@ class PostRequests:
         #: headers (`MirrorCheck`), or a subclass that refuses more once they agree (an AWS
         #: Lambda function refuses a `subscriptions/listen`: `mcpkit.serverless`).
         self.request_check: type[MirrorCheck] = MirrorCheck
-        self.mirror_memos = (
-            MirrorMemos(server.param_headers) if mirror_memos is None else mirror_memos
-        )
+        self.mirror_memos = mirror_memos
 
     def __call__(
         self,
@@ -209,7 +202,7 @@ class PostRequests:
         info = RequestInfo("http", headers, client_address(scope), token)
         if sid is not None and not self.stateless:
             # Its scopes are checked once its session is found: the session's own rules
-            # may hide what it names (`Guard.check_scopes`).
+            # may hide what it names (`TokenGuard.check_scopes`).
             whose = None if token is None or self.guard is None else identity_of(token)
             await self._post_to_session(
                 scope, str(sid), info, body, receive, send, whose, each, version
@@ -281,11 +274,11 @@ class PostRequests:
         """A body for the session `sid` names, when it is `owner`'s and the token's scopes
         allow what it names that the session may see (`each`: the headers by name, when no
         name repeats; `version`: what `protocol_version` read of them, never a refusal)."""
-        hosting = self.hosting
-        if hosting.session_store is None:  # nothing to restore a session from: no coroutine
-            session = hosting.lookup(sid, info.headers, owner, each, version)
+        records = self.records
+        if records is None:  # nothing to restore a session from: no coroutine
+            session = self.hosting.lookup(sid, info.headers, owner, each, version)
         else:
-            session = await hosting.find(sid, info.headers, owner, info.client)
+            session = await records.find(sid, info.headers, owner, info.client)
         if isinstance(session, Refusal):
             await send_refusal(send, session)
             return
@@ -303,13 +296,13 @@ class PostRequests:
             return
         if session.gate is not None and not exchange.read[0]:
             # Notifications alone (`notifications/initialized`): their 202 waits for what
-            # they changed, as an answer does (`AppSessions.before_answer`).
+            # they changed, as an answer does (`RecordKeeper.before_answer`).
             waiting = session.gate.before_answer(session)
             if waiting is not None:
                 await waiting
         await self._answer(session, exchange, receive, send, ())
-        if hosting.session_store is not None:  # (else nothing to save)
-            await hosting.save_quietly(session)
+        if records is not None:  # (else nothing to save)
+            await records.save_quietly(session)
 
     def _request_room(self, owner: object, info: RequestInfo, post: object) -> Hashable | Refusal:
         """Who sends a request that belongs to no session, for `request_caps` (None when
@@ -319,7 +312,7 @@ class PostRequests:
         client = self.request_caps.of(None if owner is None else owner_key(owner), address)
         full = self.own_calls.let_in(client, post, self.server)
         if full is not None:
-            return no_request_room(full)
+            return self.request_caps.refusal(full)
         return None if client is None else client[0]
 
     def _owner(self, scope: Scope, token: AccessToken, body: bytes) -> object:
@@ -334,10 +327,11 @@ class PostRequests:
     ) -> None:
         """A body without a session id: only an initialize request may open a session, which
         belongs to `owner` (who the token speaks for; None without auth)."""
-        client = self.client_caps.of(owner, None if info.client is None else info.client[0])
-        full = await make_room(self.hosting.sessions, self.clock(), client)
-        if full is not None:
-            await send_refusal(send, no_room(full))
+        caps = self.client_caps
+        client = caps.of(owner, None if info.client is None else info.client[0])
+        refusal = await caps.make_room(self.hosting.sessions, self.clock(), client)
+        if refusal is not None:
+            await send_refusal(send, refusal)
             return
         session = self.hosting.open()
         session.owner = owner
@@ -353,23 +347,24 @@ class PostRequests:
         sid = session.handle.id
         key = None if client is None else client[0]
         # Another initialize may have taken the place made while this one was read.
-        full = None if self.hosting.sessions.add(sid, session, key) else "max_sessions"
-        if full is not None:
-            full = await make_room(self.hosting.sessions, self.clock(), client)
-            if full is None and not self.hosting.sessions.add(sid, session, key):
-                full = "max_sessions"
-        if full is not None:
+        if not self.hosting.sessions.add(sid, session, key):
+            refusal = await caps.make_room(self.hosting.sessions, self.clock(), client)
+            if refusal is None and not self.hosting.sessions.add(sid, session, key):
+                refusal = caps.refusal("max_sessions")
+        if refusal is not None:
             await session.end()
-            await send_refusal(send, no_room(full))
+            await send_refusal(send, refusal)
             return
-        try:
-            await self.hosting.save(session)
-        except StoreUnavailable:
-            # No record, no session: a client told this id could not reach it from any other
-            # process. It initializes again once the store is back (503 and Retry-After).
-            self.hosting.sessions.remove(sid)
-            await session.end()
-            raise
+        if self.records is not None:
+            try:
+                await self.records.save(session)
+            except StoreUnavailable:
+                # No record, no session: a client told this id could not reach it from any
+                # other process. It initializes again once the store is back (503 and
+                # Retry-After).
+                self.hosting.sessions.remove(sid)
+                await session.end()
+                raise
         await self._answer(session, exchange, receive, send, ((b"mcp-session-id", sid.encode()),))
 
     async def _post_stateless(

@@ -55,7 +55,8 @@ def new_stream_id(prefix: str, n: int, request_id: RequestId | None = None) -> s
     for the stream answering one request, that request's id as base64url JSON after a '_'
     (left out when it would make the id longer than MAX_STREAM_ID_LENGTH). So an id from
     another session names nothing here, and a process that relays the stream after its
-    producer stopped can still answer the request it carried (`request_of`)."""
+    producer stopped can still answer the request it carried (the deployment's
+    `relay.request_of`)."""
     stream_id = prefix + str(n)
     if request_id is None:
         return stream_id

@@ -1,7 +1,7 @@
 """Where an SSE stream's events are kept for a resumption (spec: basic/transports, "Resumability
-and Redelivery"): what a stream id tells a resumption (the session, the process that numbered
-it, the request it answers: `session_tag`, `new_stream_prefix`, `producer_of`, `request_of`),
-`StreamSettings`, what the streams of one endpoint share (the
+and Redelivery"): what a stream id starts with (the session, and the process that numbered it:
+`session_tag`, `new_stream_prefix`; what a relay reads back of it is the deployment's,
+`transports.deployment.relay`), `StreamSettings`, what the streams of one endpoint share (the
 `mcpkit.stores.event_log.EventStore`, the retention of a stream cut before its end, the
 `retry` and keep-alive of their connections, the budget of their slow readers), and
 `StreamStoring`, the part a resumable `sse_stream.Stream` holds to tell the store its events (at
@@ -17,21 +17,18 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from typing import Any, Protocol
 
 import msgspec
 
 from mcpkit.stores.event_log import EventStore, MemoryEventStore
-from mcpkit.stores.liveness import TAG_LENGTH, process_tag
-from mcpkit.types import RequestId
+from mcpkit.stores.liveness import process_tag
 
 __all__ = [
     "QueuedBudget",
     "StreamSettings",
     "StreamStoring",
     "new_stream_prefix",
-    "producer_of",
-    "request_of",
     "session_tag",
 ]
 
@@ -47,9 +44,6 @@ def session_tag(session_id: str) -> str:
     return base64.urlsafe_b64encode(digest[:6]).decode()
 
 
-_TAG: Final = TAG_LENGTH  # characters of a session tag, and of a process tag
-
-
 def new_stream_prefix(session_id: str | None = None) -> str:
     """The stream id prefix of one process's copy of a session: the session's tag
     (`session_tag`) and the process's (`process_tag`), ending in '_' (ids are
@@ -59,33 +53,6 @@ def new_stream_prefix(session_id: str | None = None) -> str:
     if session_id is None:
         return secrets.token_urlsafe(8) + "_"
     return session_tag(session_id) + process_tag() + "_"
-
-
-def producer_of(stream_id: str) -> str | None:
-    """The tag of the process that numbered `stream_id`, a stream of a session
-    (`new_stream_prefix`); None for an id of another shape."""
-    if len(stream_id) <= 2 * _TAG or stream_id[2 * _TAG] != "_":
-        return None
-    return stream_id[_TAG : 2 * _TAG]
-
-
-def request_of(stream_id: str) -> RequestId | None:
-    """The id of the request whose answer stream `stream_id` is (`new_stream_id`), or None:
-    a GET stream, an id too long to carry it, or an id of another shape. The id comes back
-    from a client's Last-Event-ID, so anything is possible here and nothing raises."""
-    if producer_of(stream_id) is None:
-        return None
-    _, _, encoded = stream_id[2 * _TAG + 1 :].partition("_")
-    if not encoded:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-        return _ids_decoder.decode(raw)
-    except (ValueError, msgspec.DecodeError):
-        return None
-
-
-_ids_decoder: Final[msgspec.json.Decoder[str | int]] = msgspec.json.Decoder(str | int)
 
 
 class QueuedBudget(Protocol):
@@ -110,11 +77,11 @@ class StreamSettings:
     sent when the server closes a connection early; `keepalive_interval` is the idle time
     after which a comment goes out (None: never). `relayed` says other processes may resume
     these streams (a shared store with process leases): a call's stream id then names its
-    request, for a relay to answer it should this process stop (`request_of`); otherwise
+    request, for a relay to answer it should this process stop (`relay.request_of`); otherwise
     ids stay short. `queued` is the app's budget of bytes its slow readers hold, which every
     stream is charged against (None: none). `forgetting` holds the store's deletions started
     by `forget_later` until they are done. `own_store` is `store` when these streams alone
-    read it (the `MemoryEventStore` that `build` made), so that a stream may tell it a message
+    read it (the `MemoryEventStore` the app made for them), so that a stream may tell it a message
     only once it is needed there (`Stream.later`); None otherwise."""
 
     store: EventStore | None = field(default_factory=MemoryEventStore)
@@ -164,38 +131,6 @@ class StreamSettings:
         ended: none starts after that)."""
         while self.forgetting:
             await asyncio.wait(set(self.forgetting))
-
-    @classmethod
-    def build(
-        cls,
-        resumable: bool,
-        store: EventStore | None,
-        window: int,
-        retention: float,
-        retry: float,
-        keepalive: float | None,
-        *,
-        relayed: bool = False,
-        queued: QueuedBudget | None = None,
-    ) -> StreamSettings:
-        """The settings from the app's (`McpHttpApp`): seconds, and a store made if needed."""
-        if retention < 0 or retry < 0 or (keepalive is not None and keepalive <= 0):
-            raise ValueError(
-                "replay_retention and sse_retry must be seconds >= 0, and keepalive_interval "
-                "seconds > 0 (or None for no keep-alive comments)"
-            )
-        own_store = None
-        if resumable and store is None:
-            store = own_store = MemoryEventStore(max_events=window)
-        return cls(
-            store=store if resumable else None,
-            retention=retention,
-            retry_ms=round(retry * 1000),
-            keepalive_interval=keepalive,
-            relayed=relayed,
-            queued=queued,
-            own_store=own_store,
-        )
 
 
 async def _forget_all(store: EventStore, stream_ids: list[str]) -> None:

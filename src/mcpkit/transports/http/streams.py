@@ -28,7 +28,7 @@ from mcpkit.transports.http.sse_stream import (
     new_stream_id,
     next_stream_number,
 )
-from mcpkit.transports.http.stream_storing import StreamStoring, new_stream_prefix, session_tag
+from mcpkit.transports.http.stream_storing import StreamStoring, new_stream_prefix
 from mcpkit.types import RequestId
 
 __all__ = [
@@ -72,7 +72,7 @@ class HttpChannel:
     as the only place left to send them, else they are dropped. `HttpSession` is this with
     the session it carries (`transports.http.live_sessions`). `gate`, when set, is awaited
     before a request's final message goes out: the HTTP app writes a session's changed record
-    to its store first (`AppSessions.before_answer`).
+    to its store first (the deployment's `RecordKeeper.before_answer`).
     """
 
     __slots__ = (
@@ -431,24 +431,10 @@ class ResumableStreams:
             return expired(last[0])  # another session's stream is as good as unknown
         return stream, parsed[1]
 
-    def numbered_elsewhere(self, last: list[bytes]) -> tuple[str, int] | None:
-        """The stream id and last event of a Last-Event-ID that names a stream of this
-        session that another copy of it numbered (in another process, or in this one before
-        a restart): its tag is this session's, and this copy holds no stream of that id.
-        None for anything else."""
-        sid = self.session.session_id
-        if sid is None or self.settings.store is None:
-            return None
-        parsed = last_event_id(last)
-        if isinstance(parsed, Refusal):
-            return None
-        stream_id, after = parsed
-        # One of this copy's is resumed here or nowhere; a stream of another copy, in
-        # another process or in this one (another app sharing the store), from the log.
-        mine = self._streams is not None and stream_id in self._streams
-        if mine or not stream_id.startswith(session_tag(sid)):
-            return None
-        return stream_id, after
+    def holds(self, stream_id: str) -> bool:
+        """Whether this copy of the session numbered the stream `stream_id` and holds it still
+        (one it did not is another copy's: the deployment's `relay` resumes it)."""
+        return self._streams is not None and stream_id in self._streams
 
     def release(self, stream: Stream, delivered: bool) -> Awaitable[None] | None:
         """A connection of `stream` ended (noted at `released_at`: the session's activity).

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from mcpkit._asgi import Receive, Scope, Send, values_of
+from mcpkit._asgi import Receive, Scope, Send, local_path, values_of
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.protocol.events import RequestInfo
@@ -25,8 +25,6 @@ from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.guards.origin import OriginPolicy
 from mcpkit.transports.http._exchange import (
     BodyBudget,
-    ClientCaps,
-    local_path,
     read_body,
     send_refusal,
 )
@@ -38,13 +36,12 @@ from mcpkit.transports.http.checks import (
     check_origin,
     client_address,
 )
-from mcpkit.transports.http.guard import Guard
 from mcpkit.transports.http.live_sessions import (
+    ClientRoom,
     HostServer,
     MemorySessionRegistry,
     SessionRegistry,
-    make_room,
-    no_room,
+    TokenGuard,
 )
 from mcpkit.transports.http.stream_storing import QueuedBudget
 from mcpkit.transports.legacy_sse.legacy_session import LegacyChannel, LegacySession
@@ -107,7 +104,7 @@ class LegacySseEndpoint:
         max_sessions: int,
         idle_timeout: float,
         clock: Callable[[], float] = time.monotonic,
-        client_caps: ClientCaps | None = None,
+        client_caps: ClientRoom,
         bodies: BodyBudget | None = None,
         queued: QueuedBudget | None = None,
     ) -> None:
@@ -116,7 +113,7 @@ class LegacySseEndpoint:
         # queued for slow readers): the old transport gets no separate allowance of memory.
         self.bodies = bodies
         self.queued = queued
-        self.client_caps = ClientCaps() if client_caps is None else client_caps
+        self.client_caps = client_caps
         self.settings = settings
         self.origin = origin
         self.max_message_size = server.max_message_size
@@ -129,7 +126,7 @@ class LegacySseEndpoint:
         self.idle_timeout = idle_timeout
         self._clock = clock
         #: The MCP endpoint's protection, when it has one (`McpHttpApp` sets it).
-        self.guard: Guard | None = None
+        self.guard: TokenGuard | None = None
         # Keyed by the path without a trailing slash, as `local_path` gives it, so "/sse/"
         # and "/sse" are one route; the values are the two handlers.
         self._paths = {
@@ -183,19 +180,20 @@ class LegacySseEndpoint:
         address = client_address(scope)
         client = self.client_caps.of(owner, None if address is None else address[0])
         if refusal is None:
-            full = await make_room(self.sessions, self._clock(), client)
-            refusal = None if full is None else no_room(full, "legacy SSE ")
+            refusal = await self.client_caps.make_room(
+                self.sessions, self._clock(), client, "legacy SSE "
+            )
         if refusal is not None:
             await send_refusal(send, refusal)
             return
         session = self._open()
         sid = session.handle.id
         session.owner = owner
-        # make_room awaited: another GET may have taken the room meanwhile, so add can still
+        # Room made, and awaited: another GET may have taken the room meanwhile, so add can still
         # refuse; the session just opened is then ended before anything was sent for it.
         if not self.sessions.add(sid, session, None if client is None else client[0]):
             await session.end()
-            await send_refusal(send, no_room("max_sessions", "legacy SSE "))
+            await send_refusal(send, self.client_caps.refusal("max_sessions", "legacy SSE "))
             return
         try:
             await self._stream(scope, receive, send, sid, session)
@@ -338,7 +336,7 @@ def legacy_endpoint(
     clock: Callable[[], float] = time.monotonic,
     *,
     mcp_path: str = "/mcp",
-    client_caps: ClientCaps | None = None,
+    client_caps: ClientRoom,
     bodies: BodyBudget | None = None,
     queued: QueuedBudget | None = None,
 ) -> LegacySseEndpoint | None:

@@ -1,7 +1,17 @@
 """The HTTP side of a protected endpoint (spec: basic/authorization): each request's bearer
 token checked before any session is touched, the per-item scopes of a call checked before
 its body reaches the session, the protected resource metadata served at its well-known URIs
-(RFC 9728 section 3), and the other apps of the origin (`ProtectedResource.routes`)."""
+(RFC 9728 section 3), and the other apps of the origin (`ProtectedResource.routes`).
+
+Authorization is a section of the spec of its own, and optional: a deployment that protects
+its endpoint puts this in front of it. The Streamable HTTP binding and the legacy HTTP+SSE
+endpoint ask it what they need (the token, a body's scopes) as a
+`transports.http.live_sessions.TokenGuard`, and import nothing of this package.
+
+It relies on: the resource server's parts (`mcpkit.auth.server`: the verifier, DPoP proofs,
+the metadata); of the binding, its refusals (`checks`), the path below a mount point
+(`mcpkit._asgi.local_path`); and the server it protects (`hosted_server.HostedServer`), whose
+store keeps the DPoP replay cache and whose items say the scopes they need."""
 
 from __future__ import annotations
 
@@ -11,7 +21,7 @@ from typing import Any, Final, cast
 
 import msgspec
 
-from mcpkit._asgi import Receive, Scope, Send, send_whole, values_of
+from mcpkit._asgi import Receive, Scope, Send, local_path, send_whole, values_of
 from mcpkit.auth.metadata import encode
 from mcpkit.auth.server.dpop import ProofChecker, RequestProof
 from mcpkit.auth.server.resource import (
@@ -24,9 +34,8 @@ from mcpkit.auth.server.resource import (
 )
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.stores.component_rules import ComponentRule
-from mcpkit.transports.http._exchange import local_path
+from mcpkit.transports.deployment.hosted_server import HostedServer
 from mcpkit.transports.http.checks import Refusal, refuse
-from mcpkit.transports.http.live_sessions import HostServer
 
 __all__ = ["Guard", "call_route"]
 
@@ -79,7 +88,7 @@ def _targets(body: bytes) -> list[tuple[str, str]]:
 class Guard:
     """`auth` applied to the endpoint at `path` of `server`."""
 
-    def __init__(self, auth: ProtectedResource, path: str, server: HostServer) -> None:
+    def __init__(self, auth: ProtectedResource, path: str, server: HostedServer) -> None:
         self.auth = auth
         self.path = path
         self.server = server

@@ -3,33 +3,27 @@ consult of it and remember: its tools' mirrored arguments (and which tools mirro
 the tools stay as they are), and bounded memos of what the header values and params types seen
 before were found to be, so that a usual POST is checked by lookups. The server's, not the
 process's (issue 40: per-process caches are owned by objects the server holds): it makes one
-with its first app and hands it to every app it builds.
+with its first app and hands it to every app it builds. What is remembered, and how much, is
+the deployment's choice; the check itself is the binding's (`transports.http.mirrored`, which
+names what it reads here as `mirrored.MirrorMemory`).
+
+It relies on: of the binding, the types it names this by (`mirrored.ParamHeaders`,
+`mirrored.Counted`); the bounded memo of `mcpkit._asgi`; and the protocol's table of the item
+each method names (`NAMED_BY`) and the decoding of a header value (`decode_value`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 import msgspec
 
 from mcpkit._asgi import memo_short
 from mcpkit.protocol.extensions import NAMED_BY
 from mcpkit.protocol.param_headers import decode_value
+from mcpkit.transports.http.mirrored import Counted, ParamHeaders, Parse
 
-__all__ = ["Counted", "MirrorMemos", "ParamHeaders"]
-
-#: A tool's mirrored arguments: header name suffix (as declared) -> the argument's path.
-ParamHeaders = Callable[[str], Mapping[str, tuple[str, ...]] | None]
-
-
-class Counted(Protocol):
-    """What counts the changes of a server's tools (its `tools` registry): what
-    `param_headers` answers stays the same while `changes` does."""
-
-    @property
-    def changes(self) -> int: ...
-
+__all__ = ["MirrorMemos"]
 
 #: The optional whitespace around a header's value (RFC 9110, 5.5), not part of it.
 _OWS: Final = b" \t"
@@ -67,26 +61,24 @@ class MirrorMemos:
         self,
         param_headers: ParamHeaders | None = None,
         *,
-        remember: bool = True,
         tools: Counted | None = None,
     ) -> None:
-        # (`param_headers` bound once here, not per POST. `remember=False`: memos that stay
-        # empty, for a check outside a server's app.)
+        # (`param_headers` bound once here, not per POST.)
         self.param_headers = param_headers
         #: What counts the changes of the tools `param_headers` tells of (the server's
         #: registry); None: `param_headers` is asked on every tools/call (as when there is
         #: none: then no tool mirrors an argument).
-        self.tools = tools if remember and param_headers is not None else None
+        self.tools = tools if param_headers is not None else None
         #: The names of tools `param_headers` found to mirror no argument, while the tools'
         #: count of changes is `tools_at` (a tools/call of one is then checked with no call).
         self.plain_tools: set[str] = set()
         self.tools_at = -1
         #: Header bytes -> their text without the whitespace around it (`_stripped_text`).
         self.texts: dict[bytes, str] = {}
-        self.text = memo_short(_stripped_text, self.texts) if remember else _stripped_text
+        self.text: Parse[str] = memo_short(_stripped_text, self.texts)
         #: Mcp-Name bytes -> the name they carry (`decode_value`: None when malformed).
         self.names: dict[bytes, str | None] = {}
-        self.decode_value = memo_short(decode_value, self.names) if remember else decode_value
+        self.decode_value: Parse[str | None] = memo_short(decode_value, self.names)
         #: (params type, method) -> the attributes holding `_meta` and the item `Mcp-Name`
         #: mirrors ("" when the method names none `_READ_NAMED` has); None when the type lacks
         #: either. (A fixed set in practice: the methods' params types.)
