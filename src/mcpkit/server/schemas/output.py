@@ -131,6 +131,8 @@ class OutputSpec:
 
 
 def _refuse_non_finite(data: object) -> None:
+    """OutputError for NaN or an infinity in structured content: JSON has no number for
+    them, and the null an encoder writes instead would break the schema the tool promised."""
     if has_non_finite_floats(data):
         raise OutputError(
             "the return value holds NaN or an infinity, which JSON numbers "
@@ -145,6 +147,9 @@ def _strip_annotated(tp: object) -> object:
 
 
 def _is_content_like(tp: object) -> bool:
+    """Whether `tp` is, or is a union holding, a wire content type: such a value is sent as
+    content, which no output schema describes. Matched in `mcpkit.types` only, so a user's
+    class that happens to share a name is not taken for one."""
     tp = _strip_annotated(tp)
     if isinstance(tp, type):
         return tp.__module__.startswith("mcpkit.types") and tp.__name__ in _CONTENT_NAMES
@@ -152,6 +157,7 @@ def _is_content_like(tp: object) -> bool:
     return bool(args) and any(_is_content_like(a) for a in args if a is not type(None))
 
 
+#: The list-like hints whose items a tool may fill with content blocks.
 _LISTS: Final = (list, collections.abc.Sequence, collections.abc.MutableSequence)
 
 
@@ -210,6 +216,7 @@ def output_spec(annotation: object, *, force: bool = False) -> OutputSpec:
         return OutputSpec(annotation, None)
     if (base is str or _may_hold_content(base)) and not force:
         return OutputSpec(annotation, None)
+    # "serialization": a result is sent as a model dumps it, not as the model takes it in.
     try:
         schema = schema_for_type(annotation, mode="serialization")
     except TypeError:
@@ -218,6 +225,7 @@ def output_spec(annotation: object, *, force: bool = False) -> OutputSpec:
         return OutputSpec(annotation, None)
     if schema.get("type") == "object":
         return OutputSpec(annotation, schema, checker=_checker(annotation, schema))
+    # Lifted to the root, where the `#/$defs/...` references inside `result` resolve.
     defs = schema.pop("$defs", None)
     wrapped: dict[str, Any] = {
         "type": "object",
