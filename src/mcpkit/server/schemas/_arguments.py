@@ -25,7 +25,9 @@ Fill = tuple[str, Any, Callable[[], Any] | None]
 class Arguments:
     """`fields`: wire name to `Required[hint]` or `NotRequired[hint]`; `python_names`:
     wire name to parameter name; `defaults`: by wire name, as the schema shows them;
-    `rebuilds`: parameter name and hint of the values to build back from mirrors."""
+    `rebuilds`: parameter name and hint of the values to build back from mirrors; `fills`:
+    the defaults the framework gives (`Fill`); `injected`: the parameters that are no
+    arguments; `accepts_extra`: the function takes `**kwargs`."""
 
     __slots__ = (
         "accepts_extra",

@@ -73,6 +73,8 @@ def lenient_schema(schema: Any) -> Any:
     if not isinstance(schema, dict):
         return schema
     node = {k: lenient_schema(v) for k, v in cast("dict[str, Any]", schema).items()}
+    # Only schemas made from hints come here (`tool_schemas`): msgspec and pydantic write a
+    # union as `anyOf`, so a `type` names one JSON type.
     pattern = _PATTERNS.get(node.get("type"))  # type: ignore[arg-type]  # any JSON value
     if pattern is None:
         return node

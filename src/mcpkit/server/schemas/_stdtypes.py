@@ -42,6 +42,7 @@ def std_schema(tp: object) -> dict[str, Any] | None:
     std = _std_type(tp)
     if std is None:
         return None
+    # A copy: the schema is completed and tidied in place later, and the table must not be.
     return dict(_STRING_TYPES.get(std, {"type": "string"}))
 
 
@@ -121,6 +122,8 @@ def _complete_scalar(
 
 
 def _walk_fields(node: dict[str, Any], info: Any, defs: dict[str, Any], seen: set[str]) -> None:
+    """Complete each field's schema, found by the field's wire name (`encode_name`), which
+    is how msgspec keyed the properties: a renamed field is not under its attribute name."""
     fields = cast("tuple[mi.Field, ...]", info.fields)
     properties = node.get("properties")
     if isinstance(properties, dict):
