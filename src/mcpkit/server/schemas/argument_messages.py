@@ -68,7 +68,8 @@ def argument_error(message: str) -> ArgumentError:
 
 
 def with_choices(error: ArgumentError, schema: dict[str, Any]) -> ArgumentError:
-    """Name the allowed values when a top-level argument is not one of its enum's."""
+    """Name the allowed values when a top-level argument is not one of its enum's: the
+    model that picked a wrong one can pick again from the message alone (SEP-1303)."""
     prop = schema["properties"].get(error.argument, {})
     choices: list[Any] = []
     # An optional enum is an `anyOf` beside null, so its values are looked for in each branch.
@@ -79,6 +80,7 @@ def with_choices(error: ArgumentError, schema: dict[str, Any]) -> ArgumentError:
         choices += branch.get("enum", [])
     if not choices:
         return error
+    # As JSON, so that "1" and 1, or "null" and null, read as the different values they are.
     allowed = ", ".join(msgspec.json.encode(c).decode() for c in choices)
     return ArgumentError(
         f"{error}; expected one of: {allowed}", argument=error.argument, path=error.path

@@ -98,6 +98,8 @@ class OutputSpec:
             return self._checked_by_schema(value, check)
         try:
             data = msgspec.to_builtins(value, enc_hook=enc_hook, str_keys=True)
+            # Checked as the JSON it will be sent as, against the hint: what a client
+            # validates against the schema is this, not the Python object.
             if check:
                 msgspec.convert(data, self.annotation, dec_hook=dec_hook)
         except (TypeError, ValueError) as exc:  # msgspec.ValidationError is a ValueError
@@ -113,6 +115,8 @@ class OutputSpec:
             raise self._mismatch(str(exc)) from exc
         _refuse_non_finite(data)
         structured = {"result": data} if self.wrapped else cast(dict[str, Any], data)
+        # Written as msgspec writes its errors (`... - at `$.a[0]``), so that a result is
+        # said the same way whichever checked it.
         errors = [
             f"{e.message} - at `$"
             + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.instance_path)
@@ -124,6 +128,8 @@ class OutputSpec:
         return structured
 
     def _mismatch(self, detail: str) -> OutputError:
+        """The error for a return value that breaks the tool's own promise: the server's
+        fault, not the caller's, so it names the return annotation to fix."""
         return OutputError(
             f"the return value does not match the return annotation "
             f"{type_name(self.annotation)}: {detail}"
@@ -141,6 +147,7 @@ def _refuse_non_finite(data: object) -> None:
 
 
 def _strip_annotated(tp: object) -> object:
+    """`tp` without its Annotated layers, for the rules that look at the type alone."""
     while typing.get_origin(tp) is Annotated:
         tp = typing.get_args(tp)[0]
     return tp
