@@ -76,8 +76,8 @@ class Peer(Protocol):
 
     @property
     def client_capabilities(self) -> ClientCapabilities:
-        """What the client declared it can do; every request to it is checked against this,
-        since the spec forbids sending what it did not declare."""
+        """What the client declared it can do; every request to it is checked against this
+        (basic/lifecycle, "Operation": only negotiated capabilities may be used)."""
         ...
 
     @property

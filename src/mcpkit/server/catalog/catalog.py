@@ -209,8 +209,8 @@ class Catalog:
         Every tool stays callable by its own name; tools added later, a mounted server's
         included, are found. Called again, it replaces the settings."""
         search = ToolSearch(mode, frozenset(pinned), max_results, search_tool_name, call_tool_name)
-        # The pair's names must be free: a tool of the same name would be unreachable, shadowed
-        # by the search's own answer to it.
+        # The pair's names must be free: a name cannot be both a tool's and half the search
+        # pair's, and a call of it would reach only the tool.
         taken = [name for name in search.names if name in self.tools]
         if taken:
             raise ValueError(f"a tool named {taken[0]!r} is already registered: name the pair")
@@ -303,8 +303,8 @@ class Catalog:
         that declared the extension too, refused to any other
         (-32021 under 2026-07-28, -32601 before). `ctx.client_extension(id)` says what the
         client declared (docs/apps.md, "Extensions in general")."""
-        # The form SEP-2133 gives identifiers; checked here, since a client matches them as
-        # written and would not find a misspelt one.
+        # The form SEP-2133 gives identifiers (`{vendor-prefix}/{extension-name}`): refused
+        # here rather than declared in a form no client looks for.
         prefix, slash, name = extension_id.partition("/")
         if not slash or not prefix or not name or "/" in name:
             raise ValueError(

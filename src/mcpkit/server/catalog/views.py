@@ -212,8 +212,8 @@ def _html_of(uri: str, source: ViewSource) -> Callable[[], str]:
 
 
 def _text(uri: str, value: object) -> str:
-    """The HTML a view function returned; TypeError naming the view for anything else, which
-    would otherwise reach the host as a view's text."""
+    """The HTML a view function returned; TypeError naming the view for anything else,
+    which is no document a host could render."""
     if not isinstance(value, str):
         raise TypeError(f"view {uri!r}: its function returned {type(value).__name__}, not HTML")
     return value

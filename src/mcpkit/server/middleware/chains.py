@@ -52,8 +52,8 @@ def _layers(middleware: Sequence[Any], method: str) -> tuple[Any, ...]:
     accepting = ACCEPTING.get(method)  # (initialize, server/discover: the protocol's check)
     if accepting is None and not any(isinstance(layer, TypedMiddleware) for layer in middleware):
         return tuple(middleware)
-    # The protocol's check is outermost: every hook sees a handshake already accepted, and
-    # the answer is settled after all of them have had their say.
+    # The protocol's check is outermost: it sees the answer after every hook has had its
+    # say, and settles the session on it last (`protocol_requests`).
     chain: list[Any] = [] if accepting is None else [accepting]
     for layer in middleware:
         if isinstance(layer, TypedMiddleware):

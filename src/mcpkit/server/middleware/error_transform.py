@@ -90,6 +90,6 @@ def _exception_class(kind: object) -> bool:
 
 
 def _tool_error(message: str) -> CallToolResult:
-    """An `isError` result with the message as its text, which the model reads and can act
-    on (server/tools, "Error Handling"), where a JSON-RPC error would reach only the client."""
+    """An `isError` result with the message as its text, which clients SHOULD give the model
+    to act on (server/tools, "Error Handling"); a JSON-RPC error they only MAY."""
     return CallToolResult(content=[TextContent(text=message)], is_error=True)

@@ -58,8 +58,8 @@ class RetryTools(TypedMiddleware):
         """Whether a call of tool `name` may be made again: named, or marked idempotent."""
         if name in self.tools:
             return True
-        # The tool's own annotations, which this server wrote: the caution about untrusted
-        # annotations (server/tools, "Tool") is the client's, about servers it does not trust.
+        # The annotations this server lists the tool with, its own or a mounted server's it
+        # chose to serve: the caution about untrusted annotations (server/tools) is a client's.
         spec = ctx.server.tools.get(name)
         annotations = None if spec is None else spec.wire.annotations
         return annotations is not None and annotations.idempotent_hint is True

@@ -61,7 +61,8 @@ class Dependency:
     __slots__ = ("fn",)
 
     def __init__(self, fn: Callable[..., Any]) -> None:
-        # Refused where it is written: found at the first call, it would name no line.
+        # Refused where `Depends(...)` is written, so the traceback points at the mistake
+        # rather than at a call long after.
         if not callable(fn):
             raise TypeError(f"Depends() takes a function, not {fn!r}")
         self.fn = fn

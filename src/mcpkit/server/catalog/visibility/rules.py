@@ -102,8 +102,8 @@ def _check_name(where: str, name: object) -> None:
 
 
 def _kinds(where: str, kinds: Iterable[str] | None) -> frozenset[str]:
-    """`kinds=` as a set of `KINDS`; an empty one is refused, since it would pick no kind
-    while reading as "no filter on kind"."""
+    """`kinds=` as a set of `KINDS`. An empty one is refused: a rule reads no kinds as no
+    filter on kind, and would pick every kind where the caller named none."""
     if kinds is None:
         return frozenset()
     if isinstance(kinds, str):
