@@ -137,6 +137,7 @@ class FunctionSignature:
     def _completed(self, kwargs: dict[str, Any], arguments: dict[str, Any]) -> dict[str, Any]:
         """Converted arguments by parameter name, with `**kwargs`' share, the defaults of
         pydantic Fields, and the user's classes built back from their mirrors."""
+        # Renamed first: every later step speaks parameter names.
         for wire, name in self._renames:
             if wire in kwargs:
                 kwargs[name] = kwargs.pop(wire)
@@ -168,6 +169,7 @@ class FunctionSignature:
         try:
             return msgspec.convert(value, hint, from_attributes=True, dec_hook=_decoded_already)
         except msgspec.ValidationError as exc:
+            # The path re-rooted at the argument as the model named it on the wire.
             wire = self.renamed.get(name, name)
             detail, _, path = str(exc).partition(" - at `$")
             raise argument_error(f"{detail} - at `$.{wire}{path or '`'}") from None
