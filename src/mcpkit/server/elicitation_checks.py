@@ -12,8 +12,15 @@ from typing import Any, Final, cast
 
 __all__ = ["REQUESTED_SCHEMA", "as_mapping", "check_requested_schema"]
 
+#: The four string formats "Requested Schema" lists. Any other is refused here rather than sent
+#: to a client that was never told to expect it.
 _FORMATS: Final = frozenset({"email", "uri", "date", "date-time"})
+#: What every primitive kind takes (schema.ts: StringSchema, NumberSchema, BooleanSchema and the
+#: enum schemas); `default` on all of them since SEP-1034.
 _COMMON: Final = frozenset({"type", "title", "description", "default"})
+#: The keys each kind allows, by the kind `_kind` names rather than the JSON `type`: a string
+#: with `enum` or `oneOf` is an enum, and `integer` shares `number`'s keys. `pattern` follows the
+#: spec text's String Schema example, though schema.ts's StringSchema leaves it out.
 _KEYS: Final = {
     "string": _COMMON | {"minLength", "maxLength", "pattern", "format"},
     "enum": _COMMON | {"enum", "enumNames"},
@@ -22,12 +29,16 @@ _KEYS: Final = {
     "boolean": _COMMON,
     "array": _COMMON | {"items", "minItems", "maxItems"},
 }
+#: The root's keys: schema.ts's requestedSchema ($schema, type, properties, required), and a
+#: `title` and `description`, which name and explain the form without nesting anything in it.
 _ROOT_KEYS: Final = frozenset({"$schema", "type", "properties", "required", "title", "description"})
 #: The spec's section every error names.
 REQUESTED_SCHEMA: Final = "client/elicitation, Requested Schema"
 
 
 def _bad(name: str, what: str) -> ValueError:
+    """The error for property `name`. It ends with the spec's section, so the schema's author
+    learns both which property to change and where the rule is written."""
     return ValueError(f"requestedSchema property {name!r} {what} ({REQUESTED_SCHEMA})")
 
 
@@ -37,10 +48,14 @@ def _as_list(value: object) -> list[Any] | None:
 
 
 def as_mapping(value: object) -> Mapping[str, Any] | None:
+    """`value` as a mapping, or None. A raw schema is JSON from anywhere, so each level is
+    tested before it is indexed; `elicitation_schema` reads a client's content the same way."""
     return cast("Mapping[str, Any]", value) if isinstance(value, Mapping) else None
 
 
 def _strings(name: str, value: object, key: str) -> list[str]:
+    """The strings at `key`. An empty list is refused: an enum without values gives the user
+    nothing to choose, and no answer could satisfy it."""
     items = _as_list(value)
     if not items or not all(isinstance(v, str) for v in items):
         raise _bad(name, f"needs `{key}` as a non-empty list of strings")
@@ -48,6 +63,9 @@ def _strings(name: str, value: object, key: str) -> list[str]:
 
 
 def _options(name: str, value: object, key: str) -> list[str]:
+    """The consts of a titled enum. Each option must be exactly `{const, title}` with string
+    values (schema.ts: TitledSingleSelectEnumSchema, and the titled multi-select's items), since
+    the consts returned are what a default, and later an answer, is checked against."""
     options = [as_mapping(o) for o in _as_list(value) or ()]
     consts: list[str] = []
     for o in options:
@@ -55,12 +73,17 @@ def _options(name: str, value: object, key: str) -> list[str]:
             break
         if isinstance(o["const"], str):
             consts.append(o["const"])
+    # A malformed option stops the loop early and a non-string const is skipped; either way
+    # `consts` comes up short of `options`, and the whole list is refused.
     if not options or len(consts) != len(options):
         raise _bad(name, f"needs `{key}` as a non-empty list of {{const, title}} strings")
     return consts
 
 
 def _count(name: str, prop: Mapping[str, Any], *keys: str, number: bool = False) -> None:
+    """Check each of `keys` present: a length or item count is a non-negative integer, a bound
+    (`number`) any number. bool is refused by name, because Python counts it an int while JSON's
+    `true` is no number at all."""
     for key in keys:
         value = prop.get(key)
         kinds = (int, float) if number else (int,)
@@ -75,6 +98,10 @@ def _count(name: str, prop: Mapping[str, Any], *keys: str, number: bool = False)
 
 
 def _kind(name: str, prop: Mapping[str, Any]) -> str:
+    """The kind that picks a property's allowed keys: its JSON `type`, a string split by the
+    enum keyword it carries. An array is let through here only to be held to a multi-select
+    enum by `_array_choices`; any other type, an object above all, is the nesting form mode
+    leaves out."""
     kind = prop.get("type")
     if kind == "string":
         return "enum" if "enum" in prop else "oneOf" if "oneOf" in prop else "string"
@@ -90,6 +117,9 @@ def _kind(name: str, prop: Mapping[str, Any]) -> str:
 
 
 def _array_choices(name: str, prop: Mapping[str, Any]) -> list[str]:
+    """The choices of a multi-select: `items` is an untitled string enum (`{type, enum}`) or a
+    titled list of options and nothing more, since an array of anything else is one of the
+    "arrays of objects (beyond enums)" the spec says are not supported."""
     items = as_mapping(prop.get("items"))
     if items is None:
         raise _bad(name, "is an array without an `items` object")
@@ -127,6 +157,9 @@ def _kind_choices(name: str, prop: Mapping[str, Any], kind: str) -> list[str] | 
 
 
 def _check_property(name: str, value: object) -> None:
+    """Check one entry of `properties`. A key outside its kind's set is refused, not ignored:
+    a client need not understand it, so a constraint the server counted on could be dropped
+    without a word."""
     prop = as_mapping(value)
     if prop is None:
         raise _bad(name, "is not a JSON object")
@@ -145,6 +178,10 @@ def _check_property(name: str, value: object) -> None:
 def _check_default(
     name: str, prop: Mapping[str, Any], kind: str, choices: list[str] | None
 ) -> None:
+    """Check a default against its property (SEP-1034). Clients that support defaults
+    pre-populate the form with them, so one that does not fit would be shown to the user and
+    then refused: a multi-select's must be a list of its choices, an enum's one of them, and a
+    number's an int for `integer`, never a bool."""
     default = prop["default"]
     if kind == "array":
         chosen = _as_list(default)
@@ -165,7 +202,12 @@ def _check_default(
 
 def check_requested_schema(schema: Mapping[str, Any]) -> None:
     """Raise ValueError, naming the property, unless `schema` is within the restricted
-    subset form elicitation allows (a flat object of primitive properties)."""
+    subset form elicitation allows (a flat object of primitive properties).
+
+    Called on every form schema before it is sent: on what `requested_schema` built from a
+    class, on a one-value form (`asking.elicitation_value`), and on a raw dict a tool passed
+    (`asking.client_asks`), the case with nothing else to vouch for it.
+    """
     root = as_mapping(schema)
     if root is None or root.get("type") != "object":
         raise ValueError(
@@ -185,6 +227,8 @@ def check_requested_schema(schema: Mapping[str, Any]) -> None:
     required = _as_list(root.get("required", []))
     if required is None or not all(isinstance(r, str) for r in required):
         raise ValueError("requestedSchema `required` must be a list of property names")
+    # A required name with no property would ask for a field the form never shows, so no
+    # answer could be accepted.
     unknown = [r for r in required if r not in properties]
     if unknown:
         raise ValueError(f"requestedSchema requires {unknown!r}, which are not properties")

@@ -45,6 +45,8 @@ __all__ = [
 
 T = TypeVar("T")
 
+#: The field types that become a primitive property: the spec's string, number, integer and
+#: boolean, and the dates, which are strings of format `date` and `date-time`.
 _PRIMITIVES: Final = (str, int, float, bool, datetime.date, datetime.datetime)
 
 
@@ -93,6 +95,8 @@ def _unwrap(hint: Any) -> tuple[Any, list[Any], EnumTitles | None, bool]:
 
 
 def _choices(name: str, tp: Any) -> list[str] | None:
+    """The values of a Literal or Enum, None for any other type. Strings only: every enum
+    shape of "Requested Schema" is of strings, so an int-valued Enum has no form."""
     if typing.get_origin(tp) is typing.Literal:
         values = list(typing.get_args(tp))
     elif isinstance(tp, type) and issubclass(tp, enum.Enum):
@@ -107,6 +111,8 @@ def _choices(name: str, tp: Any) -> list[str] | None:
 
 
 def _titled(name: str, values: list[str], titles: EnumTitles) -> list[dict[str, str]]:
+    """The `{const, title}` options of a titled enum. A value without a title is refused:
+    each option needs both, and a value left out could never be chosen."""
     missing = [v for v in values if v not in titles.titles]
     if missing:
         raise TypeError(f"field {name!r}: EnumTitles has no title for {missing!r}")
@@ -114,6 +120,9 @@ def _titled(name: str, values: list[str], titles: EnumTitles) -> list[dict[str, 
 
 
 def _schema(tp: Any, metas: list[Any]) -> dict[str, Any]:
+    """msgspec's schema of `tp` with its Meta: title, description, bounds, lengths and
+    pattern under the JSON Schema names the spec uses. What form mode lacks (a `gt` bound
+    becomes `exclusiveMinimum`) is left for `check_requested_schema` to refuse."""
     return msgspec.json.schema(Annotated[(tp, *metas)] if metas else tp)
 
 
@@ -127,7 +136,10 @@ def property_schema(name: str, hint: Any) -> dict[str, Any]:
             raise TypeError(
                 f"field {name!r}: a list is allowed only of Literal or Enum values (a multi-select)"
             )
+        # As list[str], so that msgspec writes the array's own keys from the field's Meta
+        # (minItems, maxItems); `items` is then replaced by the enum it could not know of.
         prop = _schema(list[str], metas)
+        # EnumTitles may sit on the item type or on the list field; the item's wins.
         titles = item_titles or titles
         prop["items"] = (
             {"anyOf": _titled(name, values, titles)}
@@ -169,6 +181,7 @@ def _fields(tp: Any) -> list[tuple[str, Any, bool, Any]]:
     fields: list[tuple[str, Any, bool, Any]] = []
     for f in info.fields:
         default = f.default
+        # The schema's `default` is a value, so a factory is called once here to get one.
         if default is msgspec.NODEFAULT and f.default_factory is not msgspec.NODEFAULT:
             default = f.default_factory()
         fields.append((f.encode_name, hints[f.name], f.required, default))
@@ -193,6 +206,8 @@ def requested_schema(tp: type[Any]) -> dict[str, Any]:
     required: list[str] = []
     for name, hint, is_required, default in _fields(_form_type(tp)[0]):
         prop = property_schema(name, hint)
+        # None is no value a form can pre-fill: an optional field defaulting to it is only
+        # left out of `required`.
         if default is not msgspec.NODEFAULT and default is not None:
             prop["default"] = msgspec.to_builtins(default)
         properties[name] = prop
@@ -201,6 +216,8 @@ def requested_schema(tp: type[Any]) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
         schema["required"] = required
+    # Checked as a raw schema would be: msgspec may write a key form mode does not allow,
+    # and a default may fall outside its choices. TypeError, since the class is at fault.
     try:
         check_requested_schema(schema)
     except ValueError as exc:
@@ -233,9 +250,12 @@ def validate_content(tp_or_schema: Any, content: Mapping[str, Any]) -> Any:
     if schema is not None:
         return _validate_raw(schema, given)
     form, rebuild = _form_type(tp_or_schema)
+    # Not strict: a number typed into a client's text field may come back as a string.
     try:
         value = msgspec.convert(dict(given), form, strict=False)
     except msgspec.ValidationError as exc:
+        # msgspec says "Expected `int`, got `str` - at `$.age`": reworded to lead with the
+        # field's name, which is what the user filled in.
         detail, _, path = str(exc).partition(" - at `")
         detail = detail[:1].lower() + detail[1:]
         if not path:
@@ -248,6 +268,8 @@ def validate_content(tp_or_schema: Any, content: Mapping[str, Any]) -> Any:
 
 
 def _validate_raw(schema: Mapping[str, Any], content: Mapping[str, Any]) -> dict[str, Any]:
+    """`content` checked against a raw schema, which has no class to convert into: it is
+    returned as the dict it was, and every problem found is named at once."""
     import jsonschema_rs  # compiled only when a raw schema is used
 
     validator = jsonschema_rs.validator_for(dict(schema))

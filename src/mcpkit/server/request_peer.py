@@ -68,6 +68,7 @@ class PeerServer(Protocol):
 class Changes(Protocol):
     """What counts the changes of what a server declares (`catalog.registry.ChangeCount`)."""
 
+    #: Only ever grows; `RequestPeers` compares it with the count its reader was made at.
     count: int
 
 
@@ -147,6 +148,8 @@ class RequestPeer:
         """Serve what `read` found in a body; (whether it held a request, the answers to the
         body as a whole when it is refused: the caller sends those, 400). Cancelling the
         calling task cancels the handler; nothing more is sent then."""
+        # The body as a whole was refused: no request is served, and the caller writes the
+        # refusal itself, so nothing may go out through this peer.
         if read.refused:
             self._closed = True
             return False, read.refused
@@ -175,6 +178,8 @@ class RequestPeer:
             answer = self.reader.encode_answer(rid, result, request.method, terms, self.server_info)
         if not self._closed:
             self._answer = answer  # (from here on the request is no longer in flight)
+            # Progress queued while the handler ran goes out before the answer; none queued
+            # from now on is taken (progress stops at completion, basic/utilities/progress).
             if self._queued:
                 await self._send_queued()
             if not self._closed:
@@ -193,6 +198,8 @@ class RequestPeer:
         self._closed = True
 
     async def _send_queued(self) -> None:
+        """Write the messages queued so far, in order; the rest dropped once the response
+        closed, where nothing more may go."""
         queued, self._queued = self._queued, None
         for data in queued or ():
             if self._closed:
@@ -221,6 +228,8 @@ class RequestPeer:
 
     def wants_log(self, level: str) -> bool:
         wanted = self.log_level
+        # No level in the request's `_meta`: no log message at all (server/utilities/logging,
+        # 2026-07-28, "Per-request log level"), unlike a session, whose default is every level.
         return wanted is not None and LOG_LEVELS[level] >= LOG_LEVELS[wanted]
 
     def log_params(
@@ -233,6 +242,8 @@ class RequestPeer:
         self, level: str, data: Any, *, logger: str | None = None, related: RequestId | None = None
     ) -> None:
         params = self.log_params(level, data, logger)
+        # Dropped once the request is answered rather than raised by `notify`: a late log
+        # line has no response left to go on, and the handler should not fail for it.
         if params is not None and not self._closed:
             await self.notify("notifications/message", params, related=related)
 
@@ -264,6 +275,7 @@ class RequestPeer:
         self._queued.append(jsonrpc.encode_notification("notifications/progress", params))
 
     def is_inflight(self, request_id: RequestId) -> bool:
+        """True only for this peer's one request, until its answer is made."""
         return request_id == self._request_id and self._answer is None and not self._closed
 
     @property
@@ -280,9 +292,11 @@ class RequestPeer:
         nowhere to go: under 2026-07-28 every message on a response relates to its request)."""
         if self._closed:
             raise ConnectionClosed("the request was answered: nothing more can reach its client")
+        # Queued progress first, so that this notification does not overtake it.
         await self._send_queued()
         if related is not None and related == self._request_id:
             await self.response.emit(jsonrpc.encode_notification(method, params), MESSAGE)
 
     def answer_as_json(self, request_id: RequestId) -> None:
+        """`request_id` is not needed: the response answers this peer's one request."""
         self.response.answer_as_json()

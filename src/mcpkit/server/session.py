@@ -69,16 +69,29 @@ class Peer(Protocol):
         ...
 
     @property
-    def client_info(self) -> Implementation | None: ...
+    def client_info(self) -> Implementation | None:
+        """What the client said of itself: in `initialize`, or in a modern request's terms
+        (None before a handshake)."""
+        ...
 
     @property
-    def client_capabilities(self) -> ClientCapabilities: ...
+    def client_capabilities(self) -> ClientCapabilities:
+        """What the client declared it can do; every request to it is checked against this
+        (basic/lifecycle, "Operation": only negotiated capabilities may be used)."""
+        ...
 
     @property
-    def protocol_version(self) -> str | None: ...
+    def protocol_version(self) -> str | None:
+        """The revision the request is served under (None before a handshake)."""
+        ...
 
     @property
-    def log_level(self) -> str | None: ...
+    def log_level(self) -> str | None:
+        """The least severe level the client wants. None means every level from a session
+        (nothing set with logging/setLevel) and no level at all from a modern request, which
+        gets log messages only by asking in its `_meta` (server/utilities/logging, 2026-07-28,
+        "Per-request log level")."""
+        ...
 
     @property
     def cache(self) -> CachePolicy:
@@ -111,7 +124,10 @@ class Peer(Protocol):
 
     async def notify(
         self, method: str, params: Any = None, *, related: RequestId | None = None
-    ) -> None: ...
+    ) -> None:
+        """Send a notification; `related` names the request it is about, whose stream
+        carries it over Streamable HTTP."""
+        ...
 
     def send_progress(
         self,
@@ -152,15 +168,24 @@ class SessionPeer(Peer, Protocol):
     def protocol(self) -> ServerSession: ...
 
     @property
-    def subscriptions(self) -> AbstractSet[str]: ...
+    def subscriptions(self) -> AbstractSet[str]:
+        """The resource URIs the client subscribed to (server/resources, "Subscriptions")."""
+        ...
 
     def subscribe(self, uri: str) -> None: ...
 
     def unsubscribe(self, uri: str) -> None: ...
 
-    def check_outbound_request(self, method: str, params: Any = None) -> None: ...
+    def check_outbound_request(self, method: str, params: Any = None) -> None:
+        """LocalProtocolError if the lifecycle or the client's capabilities forbid sending
+        this request; for a request that goes out later, on a task's behalf."""
+        ...
 
-    async def close_stream(self, request_id: RequestId, retry_ms: int | None = None) -> bool: ...
+    async def close_stream(self, request_id: RequestId, retry_ms: int | None = None) -> bool:
+        """Close the connection carrying `request_id`'s stream, keeping the request and the
+        stream, for the client to reconnect after `retry_ms` (SEP-1699); False where the
+        channel cannot (stdio, memory, a JSON answer)."""
+        ...
 
     async def request(
         self,
@@ -236,8 +261,11 @@ class HeldSessions(set["ServerSessionHandle"]):
         held = element in self
         super().discard(element)
         if isinstance(element, ServerSessionHandle):
+            # Only while the id still names this copy: a newer copy of the same session keeps
+            # its entry when the older one leaves.
             if self._by_id.get(element.id) is element:
                 del self._by_id[element.id]
+            # Told only of a session that was held: discarding one twice is no departure.
             if held and self._on_left is not None:
                 self._on_left(element)
 
@@ -247,6 +275,8 @@ class HeldSessions(set["ServerSessionHandle"]):
         self.discard(element)
 
     def clear(self) -> None:
+        """Forget every session, and the index with them, so that `by_id` never finds one
+        the set no longer holds (`on_left` is not told)."""
         super().clear()
         self._by_id.clear()
 
@@ -355,6 +385,8 @@ class ServerSessionHandle:
 
     @property
     def protocol(self) -> ServerSession:
+        """The protocol session under the handle. Always a ServerSession, since `connect`
+        builds a server's runtime; the assert narrows the runtime's wider type."""
         session = self.connection.session
         assert isinstance(session, ServerSession)
         return session
@@ -464,6 +496,8 @@ class ServerSessionHandle:
                 return await sending
 
             async def cancel(task_id: str) -> None:
+                # A client that did not declare tasks.cancel is sent none: its task runs out
+                # alone (basic/utilities/tasks, "Capability Negotiation").
                 if has_capability(self.client_capabilities, ("tasks", "cancel")):
                     await cancel_quietly(self.connection, related, task_id)
 
@@ -491,6 +525,8 @@ class ServerSessionHandle:
         return self._announce(method, key, None if uri is None else {"uri": uri})
 
     async def _announce(self, method: str, key: str, params: Any) -> None:
+        # The key is released however the wait ends: one left behind by a wait cut short (the
+        # connection closed, the task cancelled) would silence this change for good.
         try:
             await self.connection.wait_for_room()
         finally:
@@ -509,6 +545,8 @@ class ServerSessionHandle:
     ) -> None:
         """Send `notifications/message` if `level` passes the client's threshold."""
         params = self.log_params(level, data, logger)
+        # Dropped on a closed connection rather than raised: a handler that logs while its
+        # client goes away should not fail for a message no one can read.
         if params is not None and not self.connection.closed:
             await self.notify("notifications/message", params, related=related)
 

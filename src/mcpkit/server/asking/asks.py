@@ -40,7 +40,6 @@ __all__ = [
 #: Requests to clients awaiting an answer at once, all sessions together (each holds about
 #: 11 KiB while it waits).
 DEFAULT_MAX_PENDING_CLIENT_REQUESTS: Final = 1024
-#: The same, for one session.
 #: The same, for one session: well above what a handler asks at once (a few questions),
 #: low enough that one client cannot hold the server's whole budget.
 DEFAULT_MAX_PENDING_CLIENT_REQUESTS_PER_SESSION: Final = 64
@@ -252,6 +251,7 @@ class PolledTaskAsking:
         return await self.ask(method, params, None, result_type)
 
     def asking(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Nothing to hold: the question waits in the task itself (`TaskRun.ask_polled`)."""
         return contextlib.nullcontext()
 
 
@@ -293,4 +293,8 @@ class TaskRequester(Protocol):
 
 
 class _OutboundChecks(Protocol):
+    """The check a session's protocol makes of a request before it goes out (its lifecycle,
+    the client's capabilities: `mcpkit.protocol.session`), which a task's question makes
+    itself, since it may go out later and on another stream."""
+
     def check_outbound_request(self, method: str, params: Any = None) -> None: ...

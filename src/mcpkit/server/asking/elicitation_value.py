@@ -22,6 +22,7 @@ __all__ = ["VALUE_PROPERTY", "read_value", "value_hint", "value_schema"]
 
 #: The one property of a one-value form (FastMCP's name for it too).
 VALUE_PROPERTY: Final = "value"
+#: The scalar types asked as one value: those `elicitation_schema` can make a form property of.
 _SCALARS: Final = (str, int, float, bool, datetime.date, datetime.datetime)
 
 
@@ -35,7 +36,11 @@ def value_hint(schema: object) -> Any | None:
             raise TypeError(
                 f"elicitation choices must be a non-empty list of strings, got {schema!r}"
             )
-        return typing.Literal[tuple(choices)]  # a Literal built at run time
+        # A Literal built at run time, so the answer is read back through the same path as a
+        # declared `Literal[...]` and one outside the choices is refused.
+        return typing.Literal[tuple(choices)]
+    # Annotated is peeled only to decide; the hint returned keeps its metadata, which
+    # `_translated` turns into the constraints checked on the answer.
     base = schema
     while typing.get_origin(base) is Annotated:
         base = typing.get_args(base)[0]
@@ -51,13 +56,19 @@ def _translated(hint: Any) -> Any:
     in the schema and when the answer is read (`Annotated[int, Field(gt=0)]`)."""
     label = "the elicited value"
     spec = read_parameter(VALUE_PROPERTY, hint, inspect.Parameter.empty, coerce=True, label=label)
+    # The one property is required, so a Field default would never be used; an alias would
+    # rename the property `read_value` looks for. Refused, rather than quietly ignored.
     if spec.filled or spec.wire_name != VALUE_PROPERTY:
         raise TypeError(f"{label}: a Field default or alias has no meaning for one value")
     return spec.hint
 
 
 def value_schema(hint: Any) -> dict[str, Any]:
-    """The `requestedSchema` asking for one value of `hint`, as the one required property."""
+    """The `requestedSchema` asking for one value of `hint`, as the one required property.
+
+    Required, because `read_value` has nothing to return without it; checked like any other
+    form, so a hint `property_schema` turned into something outside the subset fails here,
+    before the ask, and not at the client."""
     schema = {
         "type": "object",
         "properties": {VALUE_PROPERTY: property_schema(VALUE_PROPERTY, hint)},
@@ -69,6 +80,7 @@ def value_schema(hint: Any) -> dict[str, Any]:
 
 def read_value(hint: Any, content: Mapping[str, Any]) -> Any:
     """The accepted answer as a value of `hint`; ValueError naming what was wrong."""
+    # The schema required it, but a client's form may not have enforced that.
     if VALUE_PROPERTY not in content:
         raise ValueError(f"field `{VALUE_PROPERTY}` is required")
     try:

@@ -33,17 +33,23 @@ async def answer_or_fall_back(
     """The answer to a form question of a tool with a fallback: asked as usual where the
     client can answer; else (or where it declared elicitation but knows no such method) the
     fallback's: "accept" for a confirmed call, or the call ends with what to do."""
+    # A fallback stands in for the user only where they cannot be reached: a client that
+    # declared form elicitation is asked, whatever fallback the tool has.
     if ctx.client_supports("elicitation.form"):
         try:
             return await ask()
         except PeerError as exc:  # declared, and then not implemented: it misreported
             if exc.code != codes.METHOD_NOT_FOUND:
                 raise
+    # Before the branches: a question no fallback can answer fails the same way under "url"
+    # as under "confirm", and before an approval link is made for it.
     content = yes_content(call.fallback.tool, requested)
     if call.fallback.when == "url":
         from mcpkit.server.asking.out_of_band import approve_out_of_band
 
         return await approve_out_of_band(ctx, call, message, content)
+    # The model set the generated argument, which its description allows only once the user
+    # agreed to this call: the yes is theirs, relayed. Without it the call ends asking for it.
     if call.confirmed:
         return ElicitResult(action="accept", content=content)
     raise CannotAsk(_ask_the_user(call.fallback, message))
@@ -68,6 +74,10 @@ def yes_content(tool: str, requested: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ask_the_user(fallback: Fallback, message: str) -> CallToolResult:
+    """The result a "confirm" call ends with before the user agreed. An error result, not a
+    protocol error (server/tools, "Error Handling"): the model reads it and can act on it,
+    asking the user and calling again. The question is JSON-quoted so that its text cannot
+    pass for more of the instruction around it."""
     # "this tool", not its name: a mounted or renamed tool is called by another name.
     text = (
         f"This call needs the user's agreement, and this client cannot ask for it. Ask the "

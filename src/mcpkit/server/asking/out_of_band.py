@@ -41,6 +41,8 @@ def _as_bound(value: Any) -> Any:
         return f"<{type(value).__module__}.{type(value).__qualname__}>"
 
 
+#: Keys sorted, so the same arguments give the same binding however the caller ordered them;
+#: a call made again must find the approval its first call opened.
 _encoder: Final = msgspec.json.Encoder(enc_hook=_as_bound, order="sorted")
 
 
@@ -52,6 +54,9 @@ async def approve_out_of_band(
     link (CannotAsk), after a URL-mode elicitation where the client declared one."""
     tool = call.fallback.tool
     info = ctx.request_info
+    # No HTTP request, no Host to build the link from and no app serving the page. A stdio
+    # server is refused these tools as it starts (`refuse_out_of_band`); this catches the
+    # rest, an in-memory call among them.
     if info is None:
         raise RuntimeError(
             f"tool {tool!r} has when_cannot_ask='url', whose approval page only an HTTP "
@@ -80,6 +85,8 @@ async def _decision(
     approvals = approvals_of(outermost(ctx.server).store)
     caller = _caller(ctx)
     binding = binding_of(ctx.server.name, tool, call.arguments, message)
+    # Taken first: the call made again after the user decided must get that decision,
+    # not a fresh link. `take` uses it up, so a third call asks anew.
     decided = await approvals.take(caller, binding)
     if decided is None:
         approval = await approvals.open(caller, binding, tool, message)
@@ -102,6 +109,9 @@ async def _decision(
             else:
                 if opened.action != "accept":
                     return opened  # the user would not open the link
+                # "accept" says only that the user consented to go to the page, not that the
+                # interaction is done (client/elicitation, "URL Mode Elicitation Requests");
+                # what they chose there is read from the store, if they chose yet.
                 decided = await approvals.take(caller, binding)
         if decided is None:
             raise CannotAsk(_open_the_link(message, url, approvals.ttl))
@@ -111,6 +121,8 @@ async def _decision(
 def binding_of(server: str, tool: str, arguments: dict[str, Any], message: str) -> str:
     """What an approval is for: a digest of the server, the tool, its arguments and the
     question (the caller is bound beside it)."""
+    # The server's name keeps apart the approvals of servers sharing one store; the
+    # arguments make an approval of one call useless for another with different ones.
     return hashlib.sha256(_encoder.encode([server, tool, arguments, message])).hexdigest()
 
 
@@ -145,6 +157,9 @@ def _open_the_link(message: str, url: str, ttl: float) -> CallToolResult:
 
 
 def _too_many(message: str) -> CallToolResult:
+    """The result when `Approvals.open` found no slot left: the caller, or the server, has
+    as many links waiting as it may (`MAX_APPROVALS_PER_CALLER`), a cap that keeps one caller
+    from filling the store with links nobody opens."""
     text = (
         "This call needs the user's approval, and this client cannot ask for it; this "
         "caller has as many approval links waiting as it may, so no new one was made. Ask "
@@ -155,6 +170,8 @@ def _too_many(message: str) -> CallToolResult:
 
 
 def _store_down() -> CallToolResult:
+    """The result when the approvals store did not answer in time. The call ends unrun: a
+    decision that cannot be read is no approval."""
     text = (
         "This call needs the user's approval, and the server cannot reach the store that "
         "keeps approvals right now. Nothing was done: call this tool again in a moment."

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 __all__ = ["InputRequired", "RoundTrip", "RoundTripAsking"]
 
+#: Keys sorted: a question's digest must not depend on the order its params were built in,
+#: or the same question asked on the next run would look like another one.
 _encoder: Final = msgspec.json.Encoder(order="sorted")
 
 
@@ -124,8 +126,12 @@ class RoundTrip:
         opened = self.opened
         if opened is None:
             return  # a first round: nothing to spend
+        # Refused rather than let through: a state with no id could be replayed at will, and
+        # single-use is what this server was told to guarantee (mrtr, "Server Requirements").
         if opened.id is None:
             raise _spent("it was sealed before this server made them single-use")
+        # Remembered until the state expires, when `StateSeal.open` refuses it anyway; the
+        # extra second covers `open` still accepting it at `expires` itself.
         lifetime = max(opened.expires - self.seal.clock(), 0.0) + 1.0
         if not await replay.first_use(f"mcpkit:request-state:{opened.id}", lifetime):
             raise _spent("it was used already")
@@ -147,6 +153,8 @@ class RoundTrip:
     def ask(self, method: str, params: Any, result_type: Any, key: str | None = None) -> Any:
         """The answer to this question, decoded as `result_type`, when the client gave it;
         else record the question and raise InputRequired."""
+        # No question of a kind the client did not declare (mrtr, "Server Requirements" 7):
+        # it could never be answered, and the client would retry in vain.
         path = REQUIRED_CAPABILITY.get(method)
         if path is not None and not has_capability(self.terms.peer_capabilities, path):
             raise missing_capability(path)
@@ -156,6 +164,8 @@ class RoundTrip:
         import hashlib  # (here, not at the top: most servers never load hashlib)
 
         digest = hashlib.sha256(_encoder.encode([method, raw])).hexdigest()[:24]
+        # Keys are unique within a request (mrtr, "Server Requirements" 2); two asks under
+        # one key would also be handed the same answer.
         if name in self.questions or name in self.used:
             raise McpError(
                 codes.INTERNAL_ERROR,
@@ -178,6 +188,9 @@ class RoundTrip:
             if decoded is not None:
                 self.used[name] = (answer, digest)
                 return decoded
+        # Unanswered (or answered with something that is no result of `method`): the question
+        # goes into this round's InputRequiredResult, asked again if it was asked before, as
+        # mrtr's "Error Handling" has a server do for missing input.
         request: dict[str, Any] = {"method": method}
         if raw:
             request["params"] = raw
@@ -188,6 +201,9 @@ class RoundTrip:
     def result(self) -> dict[str, Any]:
         """The InputRequiredResult of this round: the open questions, and the state that holds
         the answers used so far (the client echoes it with the answers to the questions)."""
+        # Only answers used this run are carried on: one the handler no longer reached is
+        # dropped. The open questions' digests go too, so the next round accepts answers to
+        # exactly these questions (see `__init__`).
         digests = {name: digest for name, (_, digest) in self.used.items()}
         digests.update({name: self.digests[name] for name in self.questions})
         content = {"a": {name: answer for name, (answer, _) in self.used.items()}, "d": digests}
@@ -199,6 +215,8 @@ class RoundTrip:
 
 
 def _spent(why: str) -> McpError:
+    """-32602, as for any requestState refused (`request_state._refused`): the state is a
+    parameter of the request, and the client's way out is to start again without it."""
     return McpError(
         codes.INVALID_PARAMS,
         f"Invalid params: requestState is refused: {why}, and each is accepted once "
@@ -217,10 +235,15 @@ class RoundTripAsking:
         self.key = key
 
     async def ask(self, method: str, params: Any, timeout: float | None, result_type: Any) -> Any:
+        """`timeout` is not used: nothing is waited for, the request ends with the question
+        and the client takes what time it needs before its retry."""
         return self.round_trip.ask(method, params, result_type, self.key)
 
     async def send(self, method: str, params: Any, result_type: Any) -> Any:
+        """As `ask`. A task-augmented ask does not come this way: `ClientAsks._ask` puts it
+        as a plain question when a round trip serves the request."""
         return self.round_trip.ask(method, params, result_type, self.key)
 
     def asking(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Nothing to hold: no request stays open between the rounds."""
         return contextlib.nullcontext()

@@ -118,6 +118,7 @@ class Catalog:
 
     def tool(self, name: Any = None, **options: Any) -> Any:
         """`Server.tool`: `@tool`, or `@tool(name, **options)` (typed and told there)."""
+        # `@server.tool` without parentheses hands over the function itself as `name`.
         if callable(name):
             self.add_tool(name)
             return name
@@ -154,6 +155,8 @@ class Catalog:
                     f"tool {alias.name!r}: tool search (add_tool_search) answers that name; "
                     "register it under another, or give the search pair other names"
                 )
+        # Through the versions, not the registry alone: one name may be registered in several
+        # versions, and the highest the rules show stands for it.
         self.visibility.add_version("tool", spec.name, spec)
         for alias in aliases:
             self.visibility.add_version("tool", alias.name, alias)
@@ -206,6 +209,8 @@ class Catalog:
         Every tool stays callable by its own name; tools added later, a mounted server's
         included, are found. Called again, it replaces the settings."""
         search = ToolSearch(mode, frozenset(pinned), max_results, search_tool_name, call_tool_name)
+        # The pair's names must be free: a name cannot be both a tool's and half the search
+        # pair's, and a call of it would reach only the tool.
         taken = [name for name in search.names if name in self.tools]
         if taken:
             raise ValueError(f"a tool named {taken[0]!r} is already registered: name the pair")
@@ -236,6 +241,7 @@ class Catalog:
         """Register `fn` as a resource, or a resource template when `uri` has `{variables}`
         (same options as `resource()`)."""
         check_options("server.add_resource()", options, ResourceOptions)
+        # A `{` can only open an RFC 6570 expression: no URI has one unescaped (RFC 3986).
         if "{" in uri:
             template = make_template(fn, uri, **options)
             self.templates.add(uri, template)
@@ -297,6 +303,8 @@ class Catalog:
         that declared the extension too, refused to any other
         (-32021 under 2026-07-28, -32601 before). `ctx.client_extension(id)` says what the
         client declared (docs/apps.md, "Extensions in general")."""
+        # The form SEP-2133 gives identifiers (`{vendor-prefix}/{extension-name}`): refused
+        # here rather than declared in a form no client looks for.
         prefix, slash, name = extension_id.partition("/")
         if not slash or not prefix or not name or "/" in name:
             raise ValueError(
@@ -350,6 +358,9 @@ class Catalog:
         fn: Callable[..., Any] | None,
         options: ViewOptions,
     ) -> None:
+        """Register a view's resource, and declare the UI extension (MCP Apps), without which
+        no client is told that this server has views."""
+        # A fixed URI: a host reads the view by the exact URI a tool's `_meta` names.
         if not uri.startswith("ui://") or "{" in uri:
             raise ValueError(f"a view's URI is a fixed ui:// URI, not {uri!r}")
         description = options.get("description")
@@ -435,6 +446,8 @@ class Catalog:
         # (`self` is positional-only so that `served_by` can hand on `**misspelt`: mypy does
         # not match a ParamSpec to a method whose `self` may also be passed by name.)
         check_options("server.completion()", misspelt, self.completion)
+        # One target: a completer answers for one argument of one prompt or template
+        # (server/utilities/completion, the request's `ref`).
         if (prompt is None) == (template is None):
             raise ValueError("give exactly one of prompt= or template=")
         key = (

@@ -24,6 +24,9 @@ __all__ = ["Feature", "capabilities_for", "declared_capabilities"]
 Feature = Literal["tools", "resources", "prompts", "completions", "logging"]
 
 
+#: What each feature declares with it. Every list may change (a tool registered while serving),
+#: so listChanged is always declared; resources also take subscriptions (server/resources,
+#: "Capabilities"). Copied per set, never handed out: it is a template.
 _CAPABILITY_FLAGS: dict[str, dict[str, bool]] = {
     "tools": {"listChanged": True},
     "resources": {"subscribe": True, "listChanged": True},
@@ -64,7 +67,7 @@ def declared_capabilities(
     `extension_sets`, the first (the server's own) winning over those after it."""
     if features is None:
         present = {
-            "logging": True,
+            "logging": True,  # any handler may call ctx.log(), whatever was registered
             "tools": len(catalog.tools) > 0,
             "resources": len(catalog.resources) + len(catalog.templates) > 0
             or keeps_overflow(catalog.tools.items()),  # (its links are read as resources)
@@ -74,6 +77,7 @@ def declared_capabilities(
         features = frozenset(cast(Feature, name) for name, has in present.items() if has)
     declared = with_skills(capabilities_for(features, tasks), catalog.skills)
     extensions: dict[str, Any] = {}
+    # Applied last to first, so the first set's (the server's own) settings land last and win.
     for settings in reversed(list(extension_sets)):
         extensions.update(settings)
     if not extensions:

@@ -55,7 +55,9 @@ class FeatureServer(Protocol):
         ...
 
     @property
-    def page_size(self) -> int: ...
+    def page_size(self) -> int:
+        """Items per page of a list (server/utilities/pagination: the server picks it)."""
+        ...
 
     @property
     def tool_search(self) -> ToolSearch | None:
@@ -63,10 +65,14 @@ class FeatureServer(Protocol):
         ...
 
     @property
-    def sync_in_thread(self) -> bool: ...
+    def sync_in_thread(self) -> bool:
+        """Whether a plain `def` handler runs in a worker thread rather than on the loop."""
+        ...
 
     @property
-    def mask_error_details(self) -> bool: ...
+    def mask_error_details(self) -> bool:
+        """Whether an unexpected exception's text stays in the log, out of the answer."""
+        ...
 
     @property
     def tool_error_prefix(self) -> str | None:

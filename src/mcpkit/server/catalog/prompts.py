@@ -129,6 +129,8 @@ async def render_prompt(
     try:
         kwargs = spec.signature.validate(dict(arguments or {}))
     except ArgumentError as exc:
+        # A protocol error, where a tool's would be an error result: a prompt's result has
+        # no way to say it failed (server/prompts, "Error Handling": -32602).
         raise McpError(
             codes.INVALID_PARAMS, f"Invalid arguments for prompt {spec.name!r}: {exc}"
         ) from exc

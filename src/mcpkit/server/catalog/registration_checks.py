@@ -20,6 +20,8 @@ class RegistrationWarning(UserWarning):
 
 
 def _keyword_options(options: Callable[..., Any] | type[Any]) -> list[str]:
+    """The option names `options` takes: a TypedDict's keys, or a function's keyword-only
+    parameters (its positional ones are not options)."""
     if isinstance(options, type) and issubclass(options, dict):  # a TypedDict of options
         return list(options.__annotations__)
     parameters = inspect.signature(cast("Callable[..., Any]", options)).parameters.values()
@@ -55,6 +57,7 @@ def scope_set(where: str, scopes: Iterable[str] | None) -> frozenset[str]:
 
     if scopes is None:
         return frozenset()
+    # A string is an iterable of letters: scopes="read" would ask for r, e, a and d.
     if isinstance(scopes, str):
         raise ValueError(f"{where}: give scopes as a list, such as scopes=[{scopes!r}]")
     try:
@@ -69,6 +72,7 @@ def thread_choice(where: str, fn: Callable[..., Any], sync_in_thread: object) ->
     any other value, and for an `async def`, which always runs on the loop."""
     if sync_in_thread is None:
         return None
+    # `type(...) is`: 0 and 1 are ints, not an answer to a yes-or-no question.
     if type(sync_in_thread) is not bool:
         raise TypeError(f"{where}: sync_in_thread must be True or False, not {sync_in_thread!r}")
     if is_async_callable(fn):
@@ -103,5 +107,5 @@ def _user_level() -> int:
     while frame is not None and frame.f_globals.get("__name__", "").startswith("mcpkit.server"):
         frame = frame.f_back
         level += 1
-    del frame
+    del frame  # a frame held past its use keeps every local of its callers alive
     return level - 1

@@ -55,16 +55,21 @@ def tool_schemas(
     signature = build_signature(
         fn, skip=is_context_annotation, force_output=structured_output is True, coerce=coerce
     )
+    # Only where the hints make the schema: one given by hand describes the parameters itself.
     if input_schema is None:
         warn_untyped("tool", fn, signature.parameters)
         if lenient:
             input_schema = lenient_schema(signature.input_schema)
+    # structured_output=False: no output schema from the hint, results sent as content alone.
     output = None if structured_output is False else signature.output
     _check_output(tool_name, output, output_schema, structured_output)
+    # Only a schema given (or made lenient) needs its own validator: the hinted one is
+    # enforced by the signature's conversion, which words errors for the model.
     raw_validator = _validator(input_schema)
     wire_input = input_schema if input_schema is not None else signature.input_schema
     if headers:
         wire_input = with_param_headers(tool_name, wire_input, headers)
+    # A given output_schema wins over the one the return hint makes.
     if output_schema is None and output is not None:
         output_schema = output.output_schema
     return ToolSchemas(
@@ -78,6 +83,9 @@ def _check_output(
     output_schema: dict[str, Any] | None,
     structured_output: bool | None,
 ) -> None:
+    """Refuse at registration an output the tool could never honour: structured_output=True
+    with no schema to give, or a given schema whose root is no object (server/tools,
+    "Output Schema"), which no client could read structured content against."""
     if structured_output and (output is None or output.output_schema is None):
         raise TypeError(
             f"tool {tool_name!r}: structured_output=True needs a return annotation "
@@ -113,6 +121,8 @@ def with_param_headers(
         where = f"tool {tool_name!r}: headers[{argument!r}]"
         if not HEADER_TOKEN.fullmatch(header):
             raise TypeError(f"{where} must be an HTTP header name token (RFC 9110), not {header!r}")
+        # Unique case-insensitively (server/tools, 2026-07-28, "x-mcp-header"): HTTP field
+        # names ignore case, so `Region` and `region` would be one header.
         if header.lower() in seen:
             raise TypeError(f"{where}: header {header!r} is named twice (case does not count)")
         seen.add(header.lower())
@@ -120,6 +130,8 @@ def with_param_headers(
         if not isinstance(found, dict):
             raise TypeError(f"{where}: the tool has no argument {argument!r}")
         prop = cast("dict[str, Any]", found)
+        # Primitive types only, `number` excluded ("x-mcp-header"): a client refuses a tool
+        # that breaks this, dropping it from its list.
         if prop.get("type") not in ("string", "integer", "boolean"):
             raise TypeError(
                 f"{where}: only string, integer and boolean arguments can be mirrored into a "

@@ -44,6 +44,8 @@ _TOOL_NAME: Final = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
 
 
 def check_tool_name(name: str) -> None:
+    """ValueError for a name outside "Tool Names": refused at registration, where it is
+    written, rather than left for a client to trip over (aliases are held to it too)."""
     if not _TOOL_NAME.fullmatch(name):
         raise ValueError(
             f"invalid tool name {name!r}: use 1 to 128 characters from A-Z, a-z, 0-9, '_', "
@@ -119,9 +121,9 @@ def _takes_in_order(
     whose arguments its signature's decoder gives all of (`decode_all_set`), and whose
     parameters are those arguments alone, in the decoder's order, each positional or keyword
     (no context, nothing injected, no `*args` or `**kwargs`). It then binds them by position
-    as it would by name; called so, no dict is made for them nor unpacked (~1,300
-    instructions a call). A plain function only, its parameters read from its code: a
-    wrapper's `__signature__` (or `__wrapped__`) says what it shows, not what it takes."""
+    as it would by name; called so, no dict is made for them nor unpacked. A plain function
+    only, its parameters read from its code: a wrapper's `__signature__` (or `__wrapped__`)
+    says what it shows, not what it takes."""
     if (
         signature.decode_all_set is None
         or context_param is not None
@@ -140,6 +142,8 @@ def _takes_in_order(
 
 TaskSupport = Literal["forbidden", "optional", "required"]
 TaskBegins = Literal["at_call", "in_handler"]
+#: The three values of `execution.taskSupport` (basic/utilities/tasks, "Tool-Level
+#: Negotiation"), by name: any other `task=` is refused rather than sent.
 _TASK_SUPPORT: Final[dict[str, TaskSupport]] = {
     "forbidden": "forbidden",
     "optional": "optional",
@@ -227,8 +231,10 @@ def make_tool(
     check_tool_name(tool_name)
     where = f"tool {tool_name!r}"
     in_thread = _thread_choice(tool_name, fn, options)
+    # Dependencies first: the schemas are made from what they leave, the caller's arguments.
     fn = with_dependencies(fn, where, in_thread)
     input_schema = options.get("input_schema")
+    # Before the schemas: a "confirm" fallback adds an argument the input schema must show.
     if "when_cannot_ask" in options:  # (docs/server.md, "When the client cannot answer")
         fn, input_schema = with_fallback(
             tool_name, fn, options["when_cannot_ask"], input_schema, resolve_hints
@@ -257,6 +263,7 @@ def make_tool(
         icons=options.get("icons"),
         meta=with_labels(meta, tags, version),
     )
+    # No `execution` unless asked for: without one a tool forbids tasks, the spec's default.
     support = task_support_of(tool_name, options.get("task", False))
     if support is not None:
         wire.execution = ToolExecution(task_support=support)

@@ -33,6 +33,7 @@ class Operator:
     reserved: bool
 
 
+#: RFC 6570 appendix A's table, by operator (`""`: simple string expansion, level 1).
 OPERATORS: Final = {
     "": Operator("", ",", False, "", False),
     "+": Operator("", ",", False, "", True),
@@ -106,6 +107,7 @@ def _expression(template: str, start: int, body: str) -> Expression:
     """One expression's operator and variables; `start` is its `{`, for the error position."""
     if not body:
         raise _error(template, "empty expression", start)
+    # A first character that is no operator begins the first variable's name.
     operator = body[0] if body[0] in OPERATORS else ""
     # Refused rather than read as a name: a later RFC may give these a meaning.
     if body[0] in _FUTUREOPERATORS:
@@ -120,7 +122,7 @@ def _expression(template: str, start: int, body: str) -> Expression:
         variables.append(
             Variable(found["name"], int(prefix) if prefix else None, found["explode"] is not None)
         )
-        position += len(spec) + 1
+        position += len(spec) + 1  # past the comma: the next varspec's own position
     return Expression(operator, tuple(variables))
 
 

@@ -53,6 +53,8 @@ __all__ = [
 #: package resource (`("package", "file.html")`, read with importlib.resources).
 ViewSource = str | os.PathLike[str] | tuple[str, str]
 
+#: The values the extension defines for a tool's `visibility`; any other is refused here, not
+#: sent to a host that would not know it.
 _VISIBILITIES: Final = frozenset(get_args(Visibility))
 
 
@@ -81,6 +83,7 @@ def tool_ui(
             raise ValueError(
                 f"tool {tool_name!r}: visibility takes 'model' and/or 'app', not {names!r}"
             )
+        # One order, each once: the same choice always gives the same `_meta`.
         order: tuple[Visibility, ...] = ("model", "app")
         shown = tuple(v for v in order if v in names)
     ui = ToolUi(resource_uri=view, visibility=shown)
@@ -90,6 +93,8 @@ def tool_ui(
 def with_ui(meta: Mapping[str, Any] | None, ui: ToolUi) -> dict[str, Any]:
     """`meta` with `ui` as its `ui` member (and the flat deprecated key where there is a
     view)."""
+    # The user's own `ui` keys are replaced, not merged: the link is view= and visibility='s
+    # to say, and a stale flat key would point a host at another view.
     merged = {k: v for k, v in (meta or {}).items() if k not in ("ui", UI_RESOURCE_URI_KEY)}
     shown: dict[str, Any] = msgspec.to_builtins(ui)
     if "visibility" in shown:
@@ -155,6 +160,7 @@ def view_reader(
     def read() -> list[TextResourceContents]:
         return [_contents(uri, html(), meta)]
 
+    # What the resource is described as when no description is given (`summary_doc`).
     read.__doc__ = f"the view {uri}"
     return read
 
@@ -178,11 +184,15 @@ def view_function(uri: str, fn: Callable[..., Any], meta: ViewMeta | None) -> Ca
 
 
 def _contents(uri: str, html: str, meta: ViewMeta | None) -> TextResourceContents:
+    """One read of a view: its HTML under the view MIME type, which is how a host knows it
+    for an app, with the view's settings in the contents' `_meta.ui`."""
     wire_meta = {"ui": msgspec.to_builtins(meta)} if meta is not None else None
     return TextResourceContents(uri=uri, mime_type=VIEW_MIME_TYPE, text=html, meta=wire_meta)
 
 
 def _html_of(uri: str, source: ViewSource) -> Callable[[], str]:
+    """How to get the view's HTML at each read. A missing file or package resource is
+    refused here, at registration, and not at the first read by a host."""
     if isinstance(source, str):
         return lambda: source
     if isinstance(source, tuple):
@@ -202,6 +212,8 @@ def _html_of(uri: str, source: ViewSource) -> Callable[[], str]:
 
 
 def _text(uri: str, value: object) -> str:
+    """The HTML a view function returned; TypeError naming the view for anything else,
+    which is no document a host could render."""
     if not isinstance(value, str):
         raise TypeError(f"view {uri!r}: its function returned {type(value).__name__}, not HTML")
     return value

@@ -41,6 +41,8 @@ def chain_for(middleware: tuple[Any, ...], method: str) -> tuple[Any, ...]:
 
 
 def _chain(middleware: Sequence[Any], method: str) -> tuple[Any, ...]:
+    """The layers for `method`, worked out once per middleware tuple (`chain_for`); for
+    tools/call each wrapped once here rather than on every call."""
     if method == "tools/call":  # (a ToolError a layer raises is the call's error result)
         return tuple(reporting_tool_errors(layer) for layer in _layers(middleware, method))
     return _layers(middleware, method)
@@ -50,6 +52,8 @@ def _layers(middleware: Sequence[Any], method: str) -> tuple[Any, ...]:
     accepting = ACCEPTING.get(method)  # (initialize, server/discover: the protocol's check)
     if accepting is None and not any(isinstance(layer, TypedMiddleware) for layer in middleware):
         return tuple(middleware)
+    # The protocol's check is outermost: it sees the answer after every hook has had its
+    # say, and settles the session on it last (`protocol_requests`).
     chain: list[Any] = [] if accepting is None else [accepting]
     for layer in middleware:
         if isinstance(layer, TypedMiddleware):

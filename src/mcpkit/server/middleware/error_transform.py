@@ -55,6 +55,8 @@ class ErrorTransform(TypedMiddleware):
         return None
 
     async def on_request(self, ctx: Context, method: str, params: Any, call_next: CallNext) -> Any:
+        """Every request's exceptions: a resource read's, a prompt's, and those of the layers
+        inside this one; a tool's own exception arrives as a result (`on_call_tool`)."""
         try:
             return await call_next(params)
         except Exception as exc:
@@ -73,6 +75,7 @@ class ErrorTransform(TypedMiddleware):
             result = await call_next(name, arguments)
         if not failures or not isinstance(result, CallToolResult) or not result.is_error:
             return result
+        # The last failure: the attempt this result is from, when a retry inside made several.
         message = self.message_for(failures[-1])
         if message is None:
             return result
@@ -87,4 +90,6 @@ def _exception_class(kind: object) -> bool:
 
 
 def _tool_error(message: str) -> CallToolResult:
+    """An `isError` result with the message as its text, which clients SHOULD give the model
+    to act on (server/tools, "Error Handling"); a JSON-RPC error they only MAY."""
     return CallToolResult(content=[TextContent(text=message)], is_error=True)

@@ -57,10 +57,13 @@ async def initialize(server: object, ctx: Context, params: Any) -> InitializeRes
 
 
 async def ping(server: object, ctx: Context, params: Any) -> dict[str, Any]:
+    """The empty result a ping gets (basic/utilities/ping), for a hook to wrap."""
     return {}
 
 
 async def discover(server: object, ctx: Context, params: Any) -> dict[str, Any]:
+    """The protocol's own server/discover answer, for the hooks to change; what they make
+    of it is checked by `_accept_discover` before it goes."""
     return protocol_of(ctx).discover_answer()
 
 
@@ -77,6 +80,8 @@ async def _accept_initialize(ctx: Context, params: Any, call_next: CallNext) -> 
 
 
 async def _accept_discover(ctx: Context, params: Any, call_next: CallNext) -> Any:
+    """Outermost, as for initialize: a hook may change the answer, but not its revisions,
+    nor claim a capability the server does not declare (`ServerSession.accept_discover`)."""
     return protocol_of(ctx).accept_discover(await call_next(params))
 
 

@@ -30,6 +30,9 @@ logger = logging.getLogger("mcpkit.ratelimit")
 
 
 class _Bucket:
+    """One key's token bucket: `tokens` as of `stamp`, refilled only when it is next drawn on
+    (`RateLimit._bucket`), so that an idle key costs no timer."""
+
     __slots__ = ("refused", "stamp", "tokens")
 
     def __init__(self, tokens: float, stamp: float) -> None:
@@ -111,6 +114,8 @@ class RateLimit:
         return await call_next(params)
 
     def _shared_buckets(self, ctx: Context) -> SharedBuckets | None:
+        """The store's buckets, which every process reads; None where `shared` is off or the
+        store keeps none (memory, SQLite), and this process counts alone."""
         if not self.shared:
             return None
         return ctx.server.store.buckets
@@ -128,6 +133,8 @@ class RateLimit:
         if wait <= 0.0:
             refusing.pop(key, None)
             return
+        # Bounded as the buckets are: a flood of refused keys costs the oldest only their
+        # log-once mark, and one of them refused again is logged again.
         first = key not in refusing
         refusing[key] = None
         refusing.move_to_end(key)
@@ -189,6 +196,9 @@ class RateLimit:
         )
 
     def _bucket(self, key: str, now: float) -> _Bucket:
+        """`key`'s bucket, refilled for the time since it was last drawn on (full if new).
+        Moved to the newest end on every use: the dict stays in least-recently-used order,
+        which `_make_room` relies on."""
         buckets = self._buckets
         bucket = buckets.get(key)
         if bucket is None:
@@ -196,7 +206,7 @@ class RateLimit:
             bucket = buckets[key] = _Bucket(float(self.burst), now)
             return bucket
         buckets.move_to_end(key)
-        elapsed = max(0.0, now - bucket.stamp)
+        elapsed = max(0.0, now - bucket.stamp)  # a clock set back refills nothing
         bucket.tokens = min(float(self.burst), bucket.tokens + elapsed * self.rate)
         bucket.stamp = now
         return bucket
@@ -206,6 +216,8 @@ class RateLimit:
         buckets = self._buckets
         while buckets:
             oldest = next(iter(buckets.values()))
+            # The oldest is the most idle: if it is not full again, no later one is, and
+            # unless the dict is at its bound the newest bucket simply joins them.
             if now - oldest.stamp < self._refill_time and len(buckets) < self.max_keys:
                 return
             buckets.popitem(last=False)

@@ -33,6 +33,8 @@ class Timing:
         self.clock = clock
 
     async def __call__(self, ctx: Context, params: Any, call_next: CallNext) -> Any:
+        """Time the layers inside; in `finally`, so that a request that failed or was
+        cancelled is reported as well."""
         start = self.clock()
         try:
             return await call_next(params)
@@ -64,6 +66,8 @@ class RequestLogging(RequestLog["Context"]):
         self.include_arguments = include_arguments
 
     def more_fields(self, request: Context, params: Any, fields: dict[str, Any]) -> None:
+        # From the HTTP request: None over stdio, and for a 2026-07-28 request, which has
+        # no session to name.
         info = request.request_info
         fields["session_id"] = info.header("mcp-session-id") if info is not None else None
         if self.include_arguments:
@@ -71,5 +75,7 @@ class RequestLogging(RequestLog["Context"]):
 
 
 def _arguments(params: Any) -> Any:
+    """The arguments for the log. Still-raw JSON goes in as its text, as it came (a byte
+    that is no UTF-8 replaced), rather than decoded a second time for a log line."""
     raw = field_of(params, "arguments")
     return bytes(raw).decode("utf-8", "replace") if isinstance(raw, msgspec.Raw) else raw

@@ -53,6 +53,8 @@ DEFAULT_MAX_ENTRY_BYTES: Final = 256 * 1024
 
 logger = logging.getLogger("mcpkit.server")
 
+#: For the key: one call, however its arguments' keys were ordered. An answer is kept as
+#: `_encoder` writes it, since its order is the handler's.
 _sorted: Final = msgspec.json.Encoder(order="sorted")
 _encoder: Final = msgspec.json.Encoder()
 
@@ -123,9 +125,12 @@ class ResponseCache:
             self._down(exc)
             return await call_next(params)
         self._up()
+        # Decoded into the method's result type, as the handler answers: the layers outside
+        # see the same kind of object whether the answer was kept or not.
         if kept is not None:
             return msgspec.json.decode(kept, type=kind)
         result = await call_next(params)
+        # Exactly the result type: whatever else an inner layer returned is passed on unkept.
         if type(result) is kind and not (kind is CallToolResult and _not_kept(result)):
             data = _encoder.encode(result)
             if len(data) <= self._max_bytes:

@@ -58,6 +58,8 @@ class RetryTools(TypedMiddleware):
         """Whether a call of tool `name` may be made again: named, or marked idempotent."""
         if name in self.tools:
             return True
+        # The annotations this server lists the tool with, its own or a mounted server's it
+        # chose to serve: the caution about untrusted annotations (server/tools) is a client's.
         spec = ctx.server.tools.get(name)
         annotations = None if spec is None else spec.wire.annotations
         return annotations is not None and annotations.idempotent_hint is True
@@ -65,13 +67,18 @@ class RetryTools(TypedMiddleware):
     async def on_call_tool(
         self, ctx: Context, name: str, arguments: dict[str, Any], call_next: CallToolNext
     ) -> Any:
+        """Call, and call again on a passing fault. A cancelled call raises CancelledError,
+        which is no Exception, so no `retry_on` catches it and it is never retried."""
         if not self.may_retry(ctx, name):
             return await call_next(name, arguments)
         loop = asyncio.get_running_loop()
+        # The budget runs from the first call: retries never stretch a call past it.
         ends = None if self.budget is None else loop.time() + self.budget
         delay = self.backoff
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts
+            # A tool's exception is an error result by now (server/tools, "Error Handling"):
+            # it is heard here, to tell a passing fault from any other error.
             with failures_inside() as failures:
                 try:
                     result = await call_next(name, arguments)
@@ -100,4 +107,6 @@ def _failed_with(
 
 
 def _in_time(loop: asyncio.AbstractEventLoop, ends: float | None, delay: float) -> bool:
+    """Whether a retry after `delay` would begin inside the budget; one that would not is
+    not waited for, and the failure in hand is the answer."""
     return ends is None or loop.time() + delay < ends

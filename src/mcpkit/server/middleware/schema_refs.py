@@ -40,6 +40,8 @@ class DereferenceSchemas(TypedMiddleware):
         self._done: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
 
     async def on_list_tools(self, ctx: Context, call_next: ListNext) -> list[Tool]:
+        """Only the listing changes: a schema written out means what the one with
+        references meant, so calls are checked as before."""
         tools: list[Tool] = await call_next()
         return [self.dereferenced(tool) for tool in tools]
 
@@ -65,6 +67,8 @@ class DereferenceSchemas(TypedMiddleware):
         return result
 
     def _expand(self, tool: str, schema: dict[str, Any]) -> dict[str, Any]:
+        # Both places are looked in: a schema given by hand, or by another server, may be
+        # draft-07's.
         found = [key for key in _DEFS if isinstance(schema.get(key), dict)]
         if not found:
             return schema
@@ -76,6 +80,7 @@ class DereferenceSchemas(TypedMiddleware):
             body = _retargeted(body, _DEFS[key])
             defs = _retargeted(defs, _DEFS[key])
         recursive = recursive_names(defs)
+        # Counted before anything is built: the expansion is what could be too large to make.
         size = _expanded_size(body, defs, recursive, {})
         if size > self.max_nodes:
             logger.warning(

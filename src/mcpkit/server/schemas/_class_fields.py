@@ -139,6 +139,7 @@ def _kind(cls: object) -> str | None:
         return "typeddict"
     if dataclasses.is_dataclass(cls):
         return "dataclass"
+    # A NamedTuple has no base class to test for: a tuple subclass with `_fields` is one.
     if hasattr(cls, "__attrs_attrs__") or (tuple in cls.__mro__ and hasattr(cls, "_fields")):
         return "unmirrored"  # attrs classes and NamedTuples, which msgspec reads too
     return None

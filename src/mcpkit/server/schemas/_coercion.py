@@ -22,6 +22,7 @@ __all__ = [
 INTEGER_STRING: Final = r"^-?(0|[1-9][0-9]*)$"
 NUMBER_STRING: Final = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
 BOOLEAN_STRING: Final = r"^(true|false)$"
+#: The string a lenient schema also takes for each JSON type; other types stay as they are.
 _PATTERNS: Final = {"integer": INTEGER_STRING, "number": NUMBER_STRING, "boolean": BOOLEAN_STRING}
 # Keywords about a value rather than its type: kept on the outer schema, where a model
 # reads them.
@@ -29,6 +30,8 @@ _ANNOTATIONS: Final = ("title", "description", "default", "examples")
 
 
 def has_integral_floats(value: object) -> bool:
+    """Whether `value` holds a float that is a whole number: the case where msgspec refused
+    what JSON Schema accepts as an integer, and `FunctionSignature` converts again."""
     if isinstance(value, float):
         return value.is_integer()
     if isinstance(value, dict):
@@ -51,7 +54,8 @@ def has_non_finite_floats(value: object) -> bool:
 
 
 def integral_floats_as_ints(value: Any) -> Any:
-    """`value` with every float that is a whole number (3.0, 1e3) as an int."""
+    """`value` with every float that is a whole number (3.0, 1e3) as an int. A copy, since
+    the first conversion's error is raised from the original when this one fails too."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, dict):
@@ -69,6 +73,8 @@ def lenient_schema(schema: Any) -> Any:
     if not isinstance(schema, dict):
         return schema
     node = {k: lenient_schema(v) for k, v in cast("dict[str, Any]", schema).items()}
+    # Only schemas made from hints come here (`tool_schemas`): msgspec and pydantic write a
+    # union as `anyOf`, so a `type` names one JSON type.
     pattern = _PATTERNS.get(node.get("type"))  # type: ignore[arg-type]  # any JSON value
     if pattern is None:
         return node

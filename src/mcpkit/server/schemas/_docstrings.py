@@ -14,6 +14,7 @@ _GOOGLE_HEADER: Final = re.compile(
     r"(?P<indent>\s*)(?:Args|Arguments|Parameters|Params|Keyword Args|Keyword Arguments"
     r"|Other Parameters):\s*"
 )
+# `\*{0,2}`: `*args` and `**kwargs` are documented with their stars, and named without.
 _GOOGLE_ITEM: Final = re.compile(r"\*{0,2}(?P<name>\w+)\s*(?:\([^)]*\))?\s*:(?P<text>.*)")
 _NUMPY_HEADER: Final = re.compile(r"\s*(?:Parameters|Other Parameters|Keyword Arguments)\s*")
 _NUMPY_RULE: Final = re.compile(r"\s*-{3,}\s*")
@@ -26,10 +27,15 @@ def _indent(line: str) -> int:
 
 
 def _join(parts: list[str]) -> str:
+    """The lines as one, each run of whitespace one space: a schema's description is one
+    line, however the docstring wrapped it."""
     return " ".join(" ".join(parts).split())
 
 
 def _google(lines: list[str], docs: dict[str, str]) -> None:
+    """Read each Google-style section (`Args:`...) into `docs`: an item per line at the first
+    item's indent, and deeper lines continuing the item above, so a wrapped description
+    stays whole. The section ends at a line no deeper than its header."""
     for i, line in enumerate(lines):
         header = _GOOGLE_HEADER.fullmatch(line)
         if header is None:
@@ -45,6 +51,8 @@ def _google(lines: list[str], docs: dict[str, str]) -> None:
             if indent <= base:
                 break
             item = _GOOGLE_ITEM.fullmatch(body.strip())
+            # A deeper line that looks like `name: text` (an example in a description)
+            # continues the item above rather than starting one.
             if item is not None and (item_indent is None or indent <= item_indent):
                 if name:
                     docs.setdefault(name, _join(text))
@@ -56,6 +64,9 @@ def _google(lines: list[str], docs: dict[str, str]) -> None:
 
 
 def _numpy(lines: list[str], docs: dict[str, str]) -> None:
+    """Read each NumPy-style section (a header over a dashed rule) into `docs`: an item line
+    at the header's indent may name several parameters (`x, y : int`), all given the
+    indented text below it."""
     for i in range(len(lines) - 1):
         if not (_NUMPY_HEADER.fullmatch(lines[i]) and _NUMPY_RULE.fullmatch(lines[i + 1])):
             continue
@@ -84,6 +95,8 @@ def _numpy(lines: list[str], docs: dict[str, str]) -> None:
 
 
 def _sphinx(lines: list[str], docs: dict[str, str]) -> None:
+    """Read `:param [type] name: text` fields into `docs`; a description goes on over deeper
+    lines, up to a blank line or the next field (`:returns:`...)."""
     for i, line in enumerate(lines):
         item = _SPHINX_ITEM.match(line)
         if item is None:
@@ -104,6 +117,8 @@ def summary_doc(fn: Callable[..., Any]) -> str | None:
     doc = inspect.getdoc(fn)
     if not doc:
         return None
+    # Split only at a blank line before a section's header: a summary that says "Returns"
+    # in mid-sentence stays whole.
     parts = re.split(r"\n\s*\n(?=\s*(?:Args|Arguments|Parameters|Returns|Raises)\b)", doc)
     return parts[0].strip()
 
@@ -122,4 +137,5 @@ def parameter_docs(doc: str) -> dict[str, str]:
     _google(lines, docs)
     _numpy(lines, docs)
     _sphinx(lines, docs)
+    # A bare `name:` item gives no description, rather than an empty one in the schema.
     return {name: text for name, text in docs.items() if text}

@@ -69,7 +69,8 @@ def options_of(item: object) -> dict[str, Any] | None:
 
 
 def pydantic_undefined() -> object:
-    """pydantic's marker for "no default"."""
+    """pydantic's marker for "no default". Read, never imported: a FieldInfo to compare it
+    with exists only where pydantic, and with it pydantic_core, is loaded already."""
     return getattr(loaded("pydantic_core"), "PydanticUndefined", None)
 
 

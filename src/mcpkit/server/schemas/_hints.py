@@ -36,6 +36,8 @@ __all__ = [
     "schema_components",
 ]
 
+#: Where references point: `$defs`, 2020-12's place for them, the dialect a schema without
+#: `$schema` is read in (SEP-1613).
 REF_TEMPLATE: Final = "#/$defs/{name}"
 #: pydantic's two schemas of a model: what it accepts (input) or what it dumps (output).
 SchemaMode = Literal["validation", "serialization"]
@@ -160,6 +162,8 @@ def enc_hook(obj: Any) -> Any:
         return std
     if is_pydantic_model(obj.__class__):
         return obj.model_dump(mode="json", by_alias=True)
+    # TypeError, msgspec's word for a value it cannot encode: the callers turn it into their
+    # own error (an OutputError, a default left out of the schema).
     raise TypeError(f"cannot encode {type(obj).__name__} as JSON")
 
 

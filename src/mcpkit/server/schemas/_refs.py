@@ -36,6 +36,8 @@ def inline_defs(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
         if name not in kept:
             kept[name] = _expand(defs[name], defs, recursive)
             pending |= _refs_in(kept[name])
+    # Sorted: `pending` is a set, whose order of strings differs from one process to the
+    # next, and every process must list the same schema.
     if kept:
         root["$defs"] = dict(sorted(kept.items()))
     return root
@@ -53,15 +55,20 @@ def _expand(node: Any, defs: dict[str, Any], recursive: frozenset[str]) -> Any:
     if ref is None:
         return out
     name = ref.removeprefix(_PREFIX) if isinstance(ref, str) else None
+    # A reference outside `$defs` is not ours to resolve, and a recursive one has no finite
+    # expansion: both stay references.
     if name is None or name in recursive or name not in defs:
         return {"$ref": ref, **out}
     target = cast("dict[str, Any]", _expand(defs[name], defs, recursive))
+    # Merged where the keys beside the reference only describe, or are ones the definition
+    # lacks; where a constraint would overwrite the definition's own, both must hold.
     if all(key in _ANNOTATIONS or key not in target for key in out):
         return {**target, **out}
     return {"allOf": [target], **out}  # constraints beside the reference apply as well
 
 
 def _refs_in(node: Any) -> set[str]:
+    """The `$defs` names referred to anywhere inside `node`; other references are not ours."""
     found: set[str] = set()
     stack: list[object] = [node]
     while stack:
@@ -79,6 +86,8 @@ def _refs_in(node: Any) -> set[str]:
 
 def recursive_names(defs: dict[str, Any]) -> frozenset[str]:
     """The definitions that reach themselves through references (directly or not)."""
+    # Only a name reached again from itself is recursive: a definition that merely refers
+    # to a recursive one is inlined, keeping the reference inside it.
     edges = {name: _refs_in(body) & defs.keys() for name, body in defs.items()}
     recursive: set[str] = set()
     for start in edges:

@@ -16,16 +16,20 @@ __all__ = ["add_formats", "decode_std", "encode_std", "std_schema"]
 _STRING_TYPES: Final[dict[type, dict[str, Any]]] = {
     ipaddress.IPv4Address: {"type": "string", "format": "ipv4"},
     ipaddress.IPv6Address: {"type": "string", "format": "ipv6"},
+    # Networks and interfaces have no format of their own in 2020-12: plain strings.
     ipaddress.IPv4Network: {"type": "string"},
     ipaddress.IPv6Network: {"type": "string"},
     ipaddress.IPv4Interface: {"type": "string"},
     ipaddress.IPv6Interface: {"type": "string"},
 }
+#: The msgspec types whose schema holds others' schemas, walked to reach the scalars inside.
 _CONTAINERS: Final = (mi.ListType, mi.SetType, mi.FrozenSetType, mi.VarTupleType)
 _CLASSES: Final = (mi.StructType, mi.DataclassType, mi.TypedDictType, mi.NamedTupleType)
 
 
 def _std_type(tp: object) -> type | None:
+    """`tp` when it is one of the types this module writes as a string (a `pathlib` path,
+    an `ipaddress` type); None for any other, which is msgspec's to handle."""
     if not isinstance(tp, type):
         return None
     if issubclass(tp, pathlib.PurePath) or tp in _STRING_TYPES:
@@ -38,6 +42,7 @@ def std_schema(tp: object) -> dict[str, Any] | None:
     std = _std_type(tp)
     if std is None:
         return None
+    # A copy: the schema is completed and tidied in place later, and the table must not be.
     return dict(_STRING_TYPES.get(std, {"type": "string"}))
 
 
@@ -46,6 +51,7 @@ def decode_std(tp: object, obj: object) -> Any:
     std = _std_type(tp)
     if std is None:
         return NotImplemented
+    # Worded as msgspec words a mismatch, so `argument_messages` rewords it like any other.
     if not isinstance(obj, str):
         raise TypeError(f"Expected `str`, got `{type(obj).__name__}`")
     return std(obj)  # ValueError for a malformed address, which msgspec words
@@ -79,6 +85,9 @@ def _resolve(node: dict[str, Any], defs: dict[str, Any], seen: set[str]) -> dict
 
 
 def _walk(ref_or_node: dict[str, Any], info: mi.Type, defs: dict[str, Any], seen: set[str]) -> None:
+    """Complete `ref_or_node` for the type `info`, walking both side by side: the schema
+    alone cannot tell a datetime from any string, nor the type alone where in the schema
+    (behind which `$ref`, in which `anyOf` branch) it was written."""
     node = _resolve(ref_or_node, defs, seen)
     if node is None:
         return
@@ -102,6 +111,8 @@ def _walk(ref_or_node: dict[str, Any], info: mi.Type, defs: dict[str, Any], seen
 def _complete_scalar(
     node: dict[str, Any], info: mi.DateTimeType | mi.TimeType | mi.DecimalType
 ) -> None:
+    """Add what msgspec leaves out of a scalar's schema. A type that must be naive
+    (`tz=False`) gets no format: its values never carry the offset RFC 3339 requires."""
     if isinstance(info, mi.DecimalType):
         # msgspec decodes a Decimal from a number as well as from a string.
         string = {key: node.pop(key) for key in ("type", "format") if key in node}
@@ -111,6 +122,8 @@ def _complete_scalar(
 
 
 def _walk_fields(node: dict[str, Any], info: Any, defs: dict[str, Any], seen: set[str]) -> None:
+    """Complete each field's schema, found by the field's wire name (`encode_name`), which
+    is how msgspec keyed the properties: a renamed field is not under its attribute name."""
     fields = cast("tuple[mi.Field, ...]", info.fields)
     properties = node.get("properties")
     if isinstance(properties, dict):
@@ -136,6 +149,8 @@ def _walk_union(
 
 
 def _kind(info: mi.Type) -> str | None:
+    """The JSON type of the branch a union member wrote, for the members `_walk` completes;
+    None for the rest, whose branch need not be found."""
     while isinstance(info, mi.Metadata):
         info = info.type
     if isinstance(info, (mi.DateTimeType, mi.TimeType, mi.DecimalType)):
@@ -150,6 +165,8 @@ def _kind(info: mi.Type) -> str | None:
 def _branch_for(
     member: mi.Type, branches: list[dict[str, Any]], defs: dict[str, Any]
 ) -> dict[str, Any] | None:
+    """The `anyOf` branch `member` wrote: a class's by its definition's title, since
+    several classes may share the object kind; any other member's by its JSON type."""
     inner = member
     while isinstance(inner, mi.Metadata):
         inner = inner.type

@@ -13,6 +13,7 @@ from mcpkit.server.schemas._hints import schema_components
 
 __all__ = ["TYPES_THAT_WORK", "unsupported"]
 
+#: Named in every such error, so that its author reads what to write, not only what failed.
 TYPES_THAT_WORK: Final = (
     "str, int, float, bool, None, list[T], dict[str, T], tuple[...], T | None, Literal[...], "
     "an Enum, a dataclass, a TypedDict, a msgspec.Struct, a pydantic model, or the datetime, "
@@ -22,6 +23,8 @@ TYPES_THAT_WORK: Final = (
 _ITS_LIST = re.compile(r": use builtins, .*$")
 # msgspec's words (and the schema hook's) for a type it has no schema for.
 _NO_SCHEMA = re.compile(r"^no JSON Schema for |^Type '.*' is not supported")
+# Dotted prefixes (modules, an enclosing function's `<locals>`), cut from a repr so that the
+# annotation reads as its author wrote it.
 _QUALIFIERS = re.compile(r"(?:[A-Za-z_<][\w<>]*\.)+(?=[A-Za-z_])")
 _PLAIN_CLASS = re.compile(r"no JSON Schema for <class '(?:[\w.<>]+\.)?(\w+)'>")
 
@@ -37,6 +40,8 @@ def unsupported(
     one name)."""
     if not tested:
         return _error(function, None, written.get("return"), exc)
+    # Each parameter's hint alone: the arguments' TypedDict fails as a whole, and the error
+    # must name the one parameter to fix.
     for name, hint in tested.items():
         try:
             schema_components([hint])
@@ -46,6 +51,8 @@ def unsupported(
 
 
 def _error(function: str, parameter: str | None, annotation: Any, exc: TypeError) -> TypeError:
+    """The error for the one annotation that failed (`parameter` None: the return one): where
+    it is, as written, what is wrong with it, and the types that work."""
     if not _NO_SCHEMA.search(str(exc)):  # a refusal that names its own fix (a Field, an alias)
         return TypeError(f"{function}: {exc}")
     written = _written(annotation)

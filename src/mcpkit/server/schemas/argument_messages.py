@@ -27,6 +27,8 @@ class ArgumentError(McpkitError):
     def __init__(
         self, message: str, *, argument: str | None = None, path: str | None = None
     ) -> None:
+        """`argument` and `path` are kept apart from the message for callers that act on
+        them: `signature` adds an enum's values only where `path` is the argument itself."""
         super().__init__(message)
         self.argument = argument
         self.path = path
@@ -38,6 +40,7 @@ def json_kind(value: object) -> str:
         return "an array"
     if isinstance(value, str):
         return "a string"
+    # Before the numbers: a bool is an int to Python, but `true` is no number in JSON.
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, (int, float)):
@@ -50,11 +53,13 @@ def argument_error(message: str) -> ArgumentError:
     detail, _, path = message.partition(" - at `")
     path = path.rstrip("`")
     missing = detail.startswith("Object missing required field `")
+    # A missing field has no path of its own (the object lacks it): its name is in the text.
     if not path and missing:
         name = detail.split("`")[1]
         return ArgumentError(f"missing required argument `{name}`", argument=name, path=f"$.{name}")
     if not path:
         return ArgumentError(f"invalid arguments: {detail}")
+    # The argument is the first step of the path: `$.items[2].id` is in `items`.
     name = path[2:].split(".", 1)[0].split("[", 1)[0]
     detail = detail[:1].lower() + detail[1:]
     return ArgumentError(
@@ -63,9 +68,11 @@ def argument_error(message: str) -> ArgumentError:
 
 
 def with_choices(error: ArgumentError, schema: dict[str, Any]) -> ArgumentError:
-    """Name the allowed values when a top-level argument is not one of its enum's."""
+    """Name the allowed values when a top-level argument is not one of its enum's: the
+    model that picked a wrong one can pick again from the message alone (SEP-1303)."""
     prop = schema["properties"].get(error.argument, {})
     choices: list[Any] = []
+    # An optional enum is an `anyOf` beside null, so its values are looked for in each branch.
     for branch in prop.get("anyOf", [prop]):
         ref = branch.get("$ref")
         if isinstance(ref, str):
@@ -73,6 +80,7 @@ def with_choices(error: ArgumentError, schema: dict[str, Any]) -> ArgumentError:
         choices += branch.get("enum", [])
     if not choices:
         return error
+    # As JSON, so that "1" and 1, or "null" and null, read as the different values they are.
     allowed = ", ".join(msgspec.json.encode(c).decode() for c in choices)
     return ArgumentError(
         f"{error}; expected one of: {allowed}", argument=error.argument, path=error.path

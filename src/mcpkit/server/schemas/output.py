@@ -98,6 +98,8 @@ class OutputSpec:
             return self._checked_by_schema(value, check)
         try:
             data = msgspec.to_builtins(value, enc_hook=enc_hook, str_keys=True)
+            # Checked as the JSON it will be sent as, against the hint: what a client
+            # validates against the schema is this, not the Python object.
             if check:
                 msgspec.convert(data, self.annotation, dec_hook=dec_hook)
         except (TypeError, ValueError) as exc:  # msgspec.ValidationError is a ValueError
@@ -113,6 +115,8 @@ class OutputSpec:
             raise self._mismatch(str(exc)) from exc
         _refuse_non_finite(data)
         structured = {"result": data} if self.wrapped else cast(dict[str, Any], data)
+        # Written as msgspec writes its errors (`... - at `$.a[0]``), so that a result is
+        # said the same way whichever checked it.
         errors = [
             f"{e.message} - at `$"
             + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.instance_path)
@@ -124,6 +128,8 @@ class OutputSpec:
         return structured
 
     def _mismatch(self, detail: str) -> OutputError:
+        """The error for a return value that breaks the tool's own promise: the server's
+        fault, not the caller's, so it names the return annotation to fix."""
         return OutputError(
             f"the return value does not match the return annotation "
             f"{type_name(self.annotation)}: {detail}"
@@ -131,6 +137,8 @@ class OutputSpec:
 
 
 def _refuse_non_finite(data: object) -> None:
+    """OutputError for NaN or an infinity in structured content: JSON has no number for
+    them, and the null an encoder writes instead would break the schema the tool promised."""
     if has_non_finite_floats(data):
         raise OutputError(
             "the return value holds NaN or an infinity, which JSON numbers "
@@ -139,12 +147,16 @@ def _refuse_non_finite(data: object) -> None:
 
 
 def _strip_annotated(tp: object) -> object:
+    """`tp` without its Annotated layers, for the rules that look at the type alone."""
     while typing.get_origin(tp) is Annotated:
         tp = typing.get_args(tp)[0]
     return tp
 
 
 def _is_content_like(tp: object) -> bool:
+    """Whether `tp` is, or is a union holding, a wire content type: such a value is sent as
+    content, which no output schema describes. Matched in `mcpkit.types` only, so a user's
+    class that happens to share a name is not taken for one."""
     tp = _strip_annotated(tp)
     if isinstance(tp, type):
         return tp.__module__.startswith("mcpkit.types") and tp.__name__ in _CONTENT_NAMES
@@ -152,6 +164,7 @@ def _is_content_like(tp: object) -> bool:
     return bool(args) and any(_is_content_like(a) for a in args if a is not type(None))
 
 
+#: The list-like hints whose items a tool may fill with content blocks.
 _LISTS: Final = (list, collections.abc.Sequence, collections.abc.MutableSequence)
 
 
@@ -210,6 +223,7 @@ def output_spec(annotation: object, *, force: bool = False) -> OutputSpec:
         return OutputSpec(annotation, None)
     if (base is str or _may_hold_content(base)) and not force:
         return OutputSpec(annotation, None)
+    # "serialization": a result is sent as a model dumps it, not as the model takes it in.
     try:
         schema = schema_for_type(annotation, mode="serialization")
     except TypeError:
@@ -218,6 +232,7 @@ def output_spec(annotation: object, *, force: bool = False) -> OutputSpec:
         return OutputSpec(annotation, None)
     if schema.get("type") == "object":
         return OutputSpec(annotation, schema, checker=_checker(annotation, schema))
+    # Lifted to the root, where the `#/$defs/...` references inside `result` resolve.
     defs = schema.pop("$defs", None)
     wrapped: dict[str, Any] = {
         "type": "object",

@@ -61,6 +61,7 @@ _make_typed_dict = cast(Callable[[str, dict[str, Any]], type], typing.TypedDict)
 
 
 def _never(annotation: object) -> bool:
+    """The default `skip`: nothing injected, every parameter is an argument."""
     return False
 
 
@@ -124,6 +125,8 @@ class FunctionSignature:
             kwargs = self._convert(arguments)
         except msgspec.ValidationError as exc:
             error = argument_error(str(exc))
+            # Only where the argument's own value is the bad one: `with_choices` reads the
+            # top-level property, which says nothing of the values deeper inside.
             if error.argument is not None and error.path == f"$.{error.argument}":
                 error = with_choices(error, self.input_schema)
             raise error from None
@@ -134,6 +137,7 @@ class FunctionSignature:
     def _completed(self, kwargs: dict[str, Any], arguments: dict[str, Any]) -> dict[str, Any]:
         """Converted arguments by parameter name, with `**kwargs`' share, the defaults of
         pydantic Fields, and the user's classes built back from their mirrors."""
+        # Renamed first: every later step speaks parameter names.
         for wire, name in self._renames:
             if wire in kwargs:
                 kwargs[name] = kwargs.pop(wire)
@@ -165,6 +169,7 @@ class FunctionSignature:
         try:
             return msgspec.convert(value, hint, from_attributes=True, dec_hook=_decoded_already)
         except msgspec.ValidationError as exc:
+            # The path re-rooted at the argument as the model named it on the wire.
             wire = self.renamed.get(name, name)
             detail, _, path = str(exc).partition(" - at `$")
             raise argument_error(f"{detail} - at `$.{wire}{path or '`'}") from None
@@ -219,6 +224,8 @@ class FunctionSignature:
         }
 
     def _unknown(self, arguments: dict[str, Any]) -> ArgumentError:
+        """The error for arguments no parameter takes, with the closest real name and the
+        full list: a model that misspelt one can fix its call from this alone (SEP-1303)."""
         unknown = sorted(k for k in arguments if k not in self._names)
         name = unknown[0]
         message = (
@@ -258,6 +265,8 @@ def decode_arguments(raw: bytes | msgspec.Raw, typed: Exception | None = None) -
 
 
 def _encodable(value: object) -> tuple[bool, Any]:
+    """A default as JSON, or (False, None) where it has none (an object the function makes
+    for itself): such a default is left out of the schema, not a failed registration."""
     try:
         return True, msgspec.to_builtins(value, enc_hook=enc_hook, str_keys=True)
     except (TypeError, ValueError):
@@ -357,6 +366,9 @@ def _json_decoder(
 def _input_schema(
     arguments_type: Any, defaults: dict[str, Any], accepts_extra: bool
 ) -> dict[str, Any]:
+    """The tool's `inputSchema`: msgspec's schema of the arguments' TypedDict, taken out of
+    its `$defs` to be the root object schema the spec requires (server/tools, "Tool"), with
+    the defaults shown and the definitions inlined (`_refs`)."""
     (ref,), defs = schema_components([arguments_type])
     root = defs.pop(ref["$ref"].rsplit("/", 1)[1])
     # msgspec sorts a TypedDict's keys; the model and prompt lists read better in

@@ -32,6 +32,8 @@ __all__ = [
 
 
 class _Settings(Protocol):
+    """What running a dependency needs of the server: where a plain `def` one runs."""
+
     @property
     def sync_in_thread(self) -> bool: ...
 
@@ -59,6 +61,8 @@ class Dependency:
     __slots__ = ("fn",)
 
     def __init__(self, fn: Callable[..., Any]) -> None:
+        # Refused where `Depends(...)` is written, so the traceback points at the mistake
+        # rather than at a call long after.
         if not callable(fn):
             raise TypeError(f"Depends() takes a function, not {fn!r}")
         self.fn = fn
@@ -81,6 +85,8 @@ def Depends(fn: Callable[..., Any]) -> Any:
 
 # ---------------------------------------------------------------- the built-ins
 
+# Read-only, and shared by every request without a token or headers: a handler that writes
+# to what it was given cannot change what the next request gets.
 _NO_CLAIMS: Final[Mapping[str, Any]] = MappingProxyType({})
 _NO_HEADERS: Final[Mapping[str, str]] = MappingProxyType({})
 
@@ -90,6 +96,8 @@ def _token(ctx: ContextView) -> AccessToken | None:
 
 
 def _required_token(ctx: ContextView) -> AccessToken:
+    """The token for a parameter annotated `AccessToken` alone, which promises the handler
+    one: a request without it fails, rather than hand the handler None."""
     token = ctx.auth
     if token is None:
         raise McpkitError(
@@ -191,6 +199,8 @@ def source_of(p: inspect.Parameter, hint: Any) -> Callable[..., Any] | str | Non
     (None) the caller's arguments."""
     if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
         return None
+    # A marker in the hint wins over one given as the default, and either over the Context
+    # or a token known by its type alone.
     marked = _marker(hint)
     if marked is None and isinstance(p.default, Dependency):
         marked = p.default

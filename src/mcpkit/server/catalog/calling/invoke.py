@@ -21,6 +21,8 @@ class Injected:
 
 def is_context_annotation(annotation: Any) -> bool:
     """Whether a parameter annotation asks for the Context (also inside Optional/Annotated)."""
+    # The string too: an annotation that could not be resolved (Context imported only under
+    # TYPE_CHECKING) still names it, and must not become an argument.
     if annotation == "Context" or (
         isinstance(annotation, type) and issubclass(annotation, Injected)
     ):
@@ -28,6 +30,7 @@ def is_context_annotation(annotation: Any) -> bool:
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
         return is_context_annotation(typing.get_args(annotation)[0])
+    # Any other generic: a union (`Context | None`) asks for it if any member does.
     if origin is not None:
         return any(is_context_annotation(a) for a in typing.get_args(annotation))
     return False
@@ -68,6 +71,8 @@ def argument_choices(
         if parameter == "return":
             continue
         name = renamed.get(parameter, parameter)
+        # The hint itself, then its members: an optional Literal or Enum offers its values
+        # as well. Values as strings, since completion answers with strings.
         args = typing.get_args(hint) if typing.get_origin(hint) is not typing.Literal else (hint,)
         for candidate in (hint, *args):
             if typing.get_origin(candidate) is typing.Literal:

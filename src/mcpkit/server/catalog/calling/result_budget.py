@@ -40,7 +40,7 @@ MIN_BUDGET_BYTES: Final = 1024
 MARKER_ROOM: Final = 512
 
 Overflow = Literal["truncate", "resource", "paginate"]
-_OVERFLOWS: Final = ("truncate", "resource", "paginate")
+_OVERFLOWS: Final = ("truncate", "resource", "paginate")  # checked: a Literal is not, at run time
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +90,7 @@ def budget_of(where: str, max_result: object) -> ResultBudget | None:
     ValueError (TypeError for another type) naming `where`."""
     if max_result is None or isinstance(max_result, ResultBudget):
         return max_result
+    # bool is an int to Python, but max_result=True is a slip, not a budget of one byte.
     if isinstance(max_result, int) and not isinstance(max_result, bool):
         try:
             return ResultBudget(bytes=max_result)
@@ -104,6 +105,7 @@ def block_size(block: ContentBlock) -> int:
     """The bytes `block` takes in a result (its text, its data, else its JSON)."""
     if isinstance(block, TextContent):
         return len(block.text.encode())
+    # An image's or audio's data is base64 text, ASCII: its length is its size in bytes.
     if isinstance(block, ImageContent | AudioContent):
         return len(block.data)
     return len(msgspec.json.encode(block))
@@ -140,6 +142,8 @@ def split_blocks(
             used += size
             continue
         rest = content[index + 1 :]
+        # Only text is cut inside a block: half an image, or half a resource's JSON, is of
+        # no use to anyone, so such a block goes whole to the rest.
         if isinstance(block, TextContent) and room - used > 0:
             head, tail = _cut_text(block.text, room - used)
             if head:

@@ -91,6 +91,8 @@ MODERN_PARAM_TYPES: Final[dict[str, type]] = {"tools/call": ModernCallToolParams
 
 
 def _error_result(message: str) -> CallToolResult:
+    """An `isError` result (server/tools, "Error Handling"): the model reads what went
+    wrong and can correct its call, where a protocol error might never reach it."""
     return CallToolResult(content=[TextContent(text=message)], is_error=True)
 
 
@@ -108,7 +110,10 @@ class ToolSettings(Protocol):
     def tool_error_prefix(self) -> str | None: ...
 
     @property
-    def json_string_arguments(self) -> bool: ...
+    def json_string_arguments(self) -> bool:
+        """Whether refused arguments are tried again with JSON text parsed where an object
+        or array is wanted, as many clients send them (`json_arguments`)."""
+        ...
 
 
 async def run_as_set(
@@ -171,6 +176,8 @@ def _arguments(
     `json_string_arguments`, arguments that fail validation are tried again with JSON text
     parsed where an object or array is wanted."""
     try:
+        # A schema given by hand is checked on decoded JSON; arguments that arrive decoded
+        # already (a mounted server's tool, called through its parent) take that way too.
         if type(arguments) is not msgspec.Raw or spec.raw_validator is not None:
             return _keyword_arguments(spec, arguments)
         decode = spec.signature.decode_all_set
@@ -185,6 +192,8 @@ def _arguments(
     except ArgumentError as exc:
         retried = _with_json_strings(spec, arguments) if server.json_string_arguments else None
         if retried is None:
+            # Worded by the schema the model was shown, where that can say it; else the
+            # signature's own message.
             worded = _worded(spec, arguments) or exc
             return _error_result(f"Invalid arguments for tool {spec.name!r}: {worded}")
         return retried
@@ -212,6 +221,7 @@ def _reported_failure(
     failed, which the model should hear about; the tools/call itself did not."""
     if isinstance(exc, ToolError):
         return tool_error_result(spec.name, exc, error_prefix)
+    # Shown even when errors are masked: it tells of the client's own answer (or silence).
     return _error_result(f"Error executing tool {spec.name!r}: {exc}")
 
 
@@ -227,6 +237,8 @@ def _unexpected_failure(spec: ToolSpec, exc: Exception, mask_errors: bool) -> Ca
 def _with_json_strings(
     spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | None
 ) -> dict[str, Any] | None:
+    """The arguments with JSON text parsed where the schema wants structure, validated as
+    keyword arguments; None when that does not help, and the first error stands."""
     return retry_with_json_strings(
         spec.name,
         spec.wire.input_schema,
@@ -239,6 +251,8 @@ def _with_json_strings(
 def _keyword_arguments(
     spec: ToolSpec, arguments: dict[str, Any] | msgspec.Raw | None
 ) -> dict[str, Any]:
+    """The arguments as keyword arguments, through the given schema's validator first where
+    the tool has one: it may constrain more than the parameters' hints do."""
     decoded: Any = arguments  # any JSON value until checked
     if isinstance(arguments, msgspec.Raw):
         if spec.raw_validator is None:
@@ -258,6 +272,8 @@ def _json_object(value: Any) -> dict[str, Any] | None:
 
 
 def _validate_raw(spec: ToolSpec, arguments: dict[str, Any]) -> None:
+    """ArgumentError listing every violation of the given schema at once, each at its path,
+    so that the model can fix them all in one retry."""
     errors = [
         f"{dotted_path(e.instance_path)}: {e.message}"
         for e in spec.raw_validator.iter_errors(arguments)

@@ -32,6 +32,8 @@ S = TypeVar("S", bound=Scoped)
 
 def visible(items: Sequence[S], token: AccessToken | None) -> Sequence[S]:
     """The items `token` grants every scope of (all of them without a token)."""
+    # No token: nothing verified one (stdio, memory, an open endpoint), so no scope can
+    # be asked of the caller.
     if token is None:
         return items
     granted = token.scopes
@@ -45,6 +47,7 @@ def check_access(item: Scoped, token: AccessToken | None, kind: str, name: str) 
     A protected HTTP endpoint refuses such a call with 403 before it reaches the server (the
     client can step up); this is the same rule for a transport that sets `auth` itself."""
     if token is not None and not item.scopes <= token.scopes:
+        # Space-separated, as a scope value is written (RFC 6749, section 3.3).
         missing = " ".join(sorted(item.scopes - token.scopes))
         raise McpError(
             codes.INVALID_PARAMS,
@@ -112,6 +115,8 @@ def param_headers_by_name(catalog: Catalog) -> dict[str, Mapping[str, tuple[str,
     found: dict[str, Mapping[str, tuple[str, ...]]] = {}
     for name, tool in catalog.tools.entries():
         headers = tool.param_headers
+        # Read from the schema once and kept on the spec: every call of the tool over HTTP
+        # has its headers checked against them (`transports/http/mirrored`).
         if headers is None:
             headers = tool.param_headers = declared_param_headers(tool.wire.input_schema)
         found[name] = headers

@@ -43,6 +43,10 @@ def alias_specs(spec: ToolSpec, aliases: Iterable[str] | None) -> list[ToolSpec]
 
 
 def _alias(spec: ToolSpec, alias: str) -> ToolSpec:
+    """The spec of one alias: the same function under the old name, with the deprecation
+    leading its description (which a model reads) and the tool's name in `_meta` (which a
+    program reads). The caches made from the old wire (`plain_wire`, `param_headers`) are
+    dropped, to be made again from the new one."""
     note = f"Deprecated: {alias!r} is the old name of {spec.name!r}; call {spec.name!r} instead."
     description = spec.wire.description
     meta = {**(spec.wire.meta or {}), ALIAS_OF_META_KEY: spec.name}
@@ -60,6 +64,8 @@ def unknown(kind: str, name: str, tombstones: dict[tuple[str, str], str | None])
     usual one, or for a tombstone, one that says it was removed and what replaces it (also
     in its `data`, as `replacement`)."""
     if (kind, name) not in tombstones:
+        # A resource has its own code, -32002 (server/resources, "Error Handling"); a tool or
+        # prompt name unknown is -32602 (server/prompts, "Error Handling"; server/tools).
         if kind == "resource":
             return not_found(name)
         return McpError(codes.INVALID_PARAMS, f"Unknown {kind}: {name}")

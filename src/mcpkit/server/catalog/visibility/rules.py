@@ -76,6 +76,8 @@ def make_rule(
         kinds=kind_set,
         only=bool(only),
     )
+    # A rule with no selector matches everything: `server.disable()` with its arguments
+    # forgotten would hide the whole server.
     if not (rule.names or rule.tags or rule.version is not None or rule.kinds):
         raise ValueError(
             f"{where} needs something to pick components by: names, tags=, version= or "
@@ -85,6 +87,7 @@ def make_rule(
 
 
 def _version_filter(where: str, version: object) -> str | None:
+    """`version=` checked as written: an exact version or a range (`versions`)."""
     if version is None:
         return None
     if not isinstance(version, str) or not version:
@@ -99,6 +102,8 @@ def _check_name(where: str, name: object) -> None:
 
 
 def _kinds(where: str, kinds: Iterable[str] | None) -> frozenset[str]:
+    """`kinds=` as a set of `KINDS`. An empty one is refused: a rule reads no kinds as no
+    filter on kind, and would pick every kind where the caller named none."""
     if kinds is None:
         return frozenset()
     if isinstance(kinds, str):
@@ -127,6 +132,8 @@ def decide(
     for rule in rules:
         if matches(rule, kind, key, item):
             shown = rule.enable
+        # An allowlist (`only=True`) speaks of every component of its kinds: one it does
+        # not pick is hidden by it, whatever the rules before said.
         elif rule.only and (not rule.kinds or kind in rule.kinds):
             shown = False
     return shown
@@ -154,6 +161,7 @@ def shown_by(rules: tuple[ComponentRule, ...], kind: str) -> Callable[[str, Labe
 
 
 def _shown(rules: tuple[ComponentRule, ...], kind: str, key: str, item: Labelled) -> bool:
+    """`decide` with the arguments a registry's filter is called with (`shown_by`)."""
     return decide(rules, kind, key, item)
 
 

@@ -67,6 +67,7 @@ async def change_session(ctx: Request, rule: ComponentRule, where: str) -> None:
             "(MAX_SESSION_RULES): pick components by tag rather than one name at a time"
         )
     visibility = server.visibility
+    # Taken before the rule lands: a session is told only of lists that changed for it.
     before = [_shown_keys(visibility, record.components, kind, r) for kind, r in registries]
     record.components = rules
     session.dirty = True
@@ -74,10 +75,12 @@ async def change_session(ctx: Request, rule: ComponentRule, where: str) -> None:
     for (kind, registry), keys in zip(registries, before, strict=True):
         method = _LIST_CHANGED[kind]
         now = _shown_keys(visibility, record.components, kind, registry)
+        # Resources and templates share one list_changed, sent once for either or both.
         if now != keys and method not in changed:
             changed.append(method)
     for method in changed:
         announcement = session.announce(method)
+        # None: one already waits to go, and what it tells covers this change as well.
         if announcement is not None:
             await announcement
 
@@ -85,6 +88,8 @@ async def change_session(ctx: Request, rule: ComponentRule, where: str) -> None:
 def _shown_keys(
     visibility: Visibility, mine: tuple[ComponentRule, ...], kind: Kind, registry: Registry[Any]
 ) -> list[str]:
+    """The keys of `registry` shown to the session, judged as `shown_to` judges its
+    requests: its own rules together with the server's."""
     rules = effective_rules(visibility, mine)
     if rules is not mine:  # (what the server hides, the session may show again)
         registry = registry.unfiltered()

@@ -132,6 +132,8 @@ def seen_by(server: S2, ctx: Request) -> S2 | EveryComponent:
 
 
 def _judged_here(ctx: Request) -> bool:
+    """Whether rules are judged at `ctx`'s server: only at the one the client talks to, by
+    the names the client sees."""
     return ctx.server.mounted_in is None  # (a mounted server's requests were judged above)
 
 
@@ -142,6 +144,9 @@ def _allowed(
     kind: Kind,
     item: Any,
 ) -> bool:
+    """Whether every rule lets the request see `item`: the session's own, the server's
+    per-request rules, then the mounted servers' it comes from. In that order, so a
+    per-request rule (user code) runs only for what the session's rules let through."""
     key = key_of(kind, item)
     if mine and not decide(mine, kind, key, item):
         return False
@@ -264,6 +269,8 @@ def check_routed(server: ServerCore, ctx: Request, params: Any) -> None:
         kind: Kind = "tool" if method == "tools/call" else "prompt"
         registry: Registry[Any] = found_in.tools if kind == "tool" else found_in.prompts
         item = registry.get(params.name)
+        # In the words used for a name that does not exist: a hidden component must not
+        # be told apart from a missing one.
         if item is not None and hidden(visibility, ctx, kind, item):
             raise McpError(codes.INVALID_PARAMS, f"Unknown {kind}: {params.name}")
     elif method in ("resources/read", "resources/subscribe"):

@@ -67,7 +67,7 @@ def with_labels(
         return dict(meta) if meta is not None else None
     merged = dict(meta or {})
     if tags:
-        merged[TAGS_META_KEY] = sorted(tags)
+        merged[TAGS_META_KEY] = sorted(tags)  # sorted: a set's order differs per process
     if version is not None:
         merged[VERSION_META_KEY] = version
     return merged
@@ -100,6 +100,8 @@ def labelled_as_sent(spec: S) -> S:
                 labels = cast("dict[str, object]", theirs)
                 tags, version = labels.get("tags"), labels.get("version")
                 break
+    # Sent by another server, so only taken when well formed: a malformed label is dropped
+    # rather than refusing a component the other server serves.
     found: dict[str, Any] = {}
     if isinstance(tags, list):
         sent = cast("list[object]", tags)

@@ -64,6 +64,8 @@ def version_rank(version: str | None) -> tuple[int, tuple[int, ...]]:
 
 
 def _compare(op: str, have: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """`have` against `target` by `op`, the shorter padded with zeros: "2" equals "2.0",
+    where comparing the tuples as they are would put "2" below it."""
     width = max(len(have), len(target))
     a = have + (0,) * (width - len(have))
     b = target + (0,) * (width - len(target))
@@ -75,9 +77,10 @@ def _compare(op: str, have: tuple[int, ...], target: tuple[int, ...]) -> bool:
         return a > b
     if op == ">=":
         return a >= b
-    return (a == b) == (op == "==")
+    return (a == b) == (op == "==")  # "==" or "!=", the two operators left
 
 
+# Cached: the same few ranges of the server's rules are parsed for every component judged.
 @functools.lru_cache(maxsize=256)
 def _clauses(wanted: str) -> tuple[tuple[str, tuple[int, ...]], ...]:
     found: list[tuple[str, tuple[int, ...]]] = []
