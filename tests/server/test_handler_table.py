@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from mcpkit.protocol.extensions import TASKS
 from mcpkit.server.catalog.extension_methods import SKILLS_METHODS
-from mcpkit.server.handlers import HANDLERS, tasks, tasks_extension
-from mcpkit.server.handlers.dispatch import handler_for
+from mcpkit.server.handlers import HANDLERS, HANDLERS_BY_ERA, tasks, tasks_extension
 from mcpkit.types.methods import methods_for
 
 #: Requests the protocol session answers itself, before any handler (basic/lifecycle, ping,
@@ -26,10 +25,12 @@ def client_requests(revision: str) -> set[str]:
 def test_every_client_request_of_each_era_has_a_handler_of_its_era() -> None:
     extensions = set(SKILLS_METHODS)
     for revision in ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"):
-        missing = {m for m in client_requests(revision) | extensions if not handler_for(m, False)}
+        missing = {
+            m for m in client_requests(revision) | extensions if not HANDLERS_BY_ERA[False].get(m)
+        }
         assert missing == set(), revision
     modern = client_requests("2026-07-28") | extensions | set(TASKS.methods)
-    assert {m for m in modern if not handler_for(m, True)} == set()
+    assert {m for m in modern if not HANDLERS_BY_ERA[True].get(m)} == set()
 
 
 def test_no_route_serves_a_method_its_era_lacks() -> None:
@@ -46,7 +47,7 @@ def test_no_route_serves_a_method_its_era_lacks() -> None:
 
 
 def test_the_tasks_extension_takes_the_place_of_the_session_eras_tasks_methods() -> None:
-    assert handler_for("tasks/get", False) is tasks.get_task
-    assert handler_for("tasks/get", True) is tasks_extension.get_task
-    assert handler_for("tasks/update", False) is None
-    assert handler_for("no/such", True) is None
+    assert HANDLERS_BY_ERA[False].get("tasks/get") is tasks.get_task
+    assert HANDLERS_BY_ERA[True].get("tasks/get") is tasks_extension.get_task
+    assert HANDLERS_BY_ERA[False].get("tasks/update") is None
+    assert HANDLERS_BY_ERA[True].get("no/such") is None

@@ -20,6 +20,7 @@ from typing import Any, Final, Generic, Protocol, TypeVar
 import msgspec
 
 from mcpkit.types import ClientCapabilities, Implementation
+from mcpkit.types.methods import MODERN_REVISIONS
 
 __all__ = [
     "LOG_LEVEL_NAMES",
@@ -61,6 +62,15 @@ class Terms(msgspec.Struct, Generic[Caps], frozen=True, gc=False):
     peer_capabilities: Caps
     peer_info: Implementation | None = None
     stateless: bool = False
+    #: Whether a request served under these terms is modern (2026-07-28: it carried them
+    #: itself, and belongs to no session, whatever the transport kept around it): worked
+    #: out from the revision and `stateless` when the terms are made (`__post_init__`; a
+    #: value given is replaced), so that serving a request reads a field.
+    modern: bool = False
+
+    def __post_init__(self) -> None:
+        modern = self.stateless and self.revision in MODERN_REVISIONS
+        msgspec.structs.force_setattr(self, "modern", modern)
 
 
 class RequestTerms(Terms[Caps], frozen=True, gc=False):

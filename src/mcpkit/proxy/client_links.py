@@ -30,7 +30,6 @@ from mcpkit.proxy.mounted_calls import MountedCall
 from mcpkit.proxy.owned_links import Closings, open_link
 from mcpkit.proxy.upstream_link import Link, LinkSettings
 from mcpkit.runtime.background import BackgroundTasks, close_all
-from mcpkit.server.request_facts import is_modern
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.types import ClientCapabilities, LoggingMessageNotificationParams
 
@@ -264,7 +263,7 @@ def _session_of(ctx: Context) -> ServerSessionHandle | None:
     """The 2025 client session of the request of `ctx`, if it has one (a 2026-07-28 request
     has none, whatever carries it)."""
     terms = ctx.terms
-    if is_modern(terms):
+    if terms is not None and terms.modern:
         return None
     session = ctx.session
     return session if isinstance(session, ServerSessionHandle) else None

@@ -47,7 +47,6 @@ from mcpkit.server.context import Context
 from mcpkit.server.handlers import Handler
 from mcpkit.server.handlers.dispatch import requests_of
 from mcpkit.server.handlers.tasks import polled
-from mcpkit.server.request_facts import is_modern
 from mcpkit.server.server import Server
 from mcpkit.server.session import Peer, ServerSessionHandle
 from mcpkit.stores.url import Stores
@@ -272,7 +271,7 @@ class ProxyServer(Server):
             return await self._initialize(handle, ev.params)
         terms = ev.terms
         forward: Callable[[Any], Awaitable[Any]]
-        if is_modern(terms):
+        if terms is not None and terms.modern:
             if ev.method in ("server/discover", "subscriptions/listen"):
                 return await self._answer_modern(handle, ev)
             forward = functools.partial(self._modern_forward, handle, ev)

@@ -24,7 +24,6 @@ from mcpkit.server.catalog.registration_checks import check_options
 from mcpkit.server.catalog.visibility import own_reads
 from mcpkit.server.catalog.visibility.rules import Kind, make_rule
 from mcpkit.server.catalog.visibility.session_rules import change_session
-from mcpkit.server.request_facts import is_modern
 from mcpkit.server.session import ServerSessionHandle, log_message_params
 from mcpkit.server.state import caller as state
 from mcpkit.types import (
@@ -95,7 +94,7 @@ class Context(ClientAsks):
         it asked for: the session's (`logging/setLevel`), or under 2026-07-28 the request's
         own (`_meta`'s logLevel), without which no message is sent at all."""
         terms = self.terms
-        if is_modern(terms):  # (the request's own level, whatever session it came on)
+        if terms is not None and terms.modern:  # (the request's own level, any session's)
             message = log_message_params(level, data, logger, log_level_of(terms))
             if message is not None:
                 await self.session.notify("notifications/message", message, related=self.request_id)

@@ -21,7 +21,6 @@ from mcpkit.protocol.jsonrpc import meta_of
 from mcpkit.protocol.terms import Terms, client_capabilities_of, client_info_of, revision_of
 from mcpkit.server.catalog.calling.invoke import Injected
 from mcpkit.types import ClientCapabilities, Implementation, RequestId
-from mcpkit.types.methods import MODERN_REVISIONS
 
 if TYPE_CHECKING:
     from mcpkit.auth.server.verifier import AccessToken
@@ -30,16 +29,10 @@ if TYPE_CHECKING:
     from mcpkit.server.session import Peer
     from mcpkit.stores.task_runner import TaskRun
 
-__all__ = ["RequestFacts", "TaskBeginning", "is_modern"]
+__all__ = ["RequestFacts", "TaskBeginning"]
 
 #: `RequestFacts._meta` before anything read it: the params still hold it.
 _UNREAD: Any = object()
-
-
-def is_modern(terms: Terms[Any] | None) -> bool:
-    """Whether a request served under `terms` is modern (2026-07-28: it carried them): it belongs to
-    no session, whatever the transport kept around it."""
-    return terms is not None and terms.stateless and terms.revision in MODERN_REVISIONS
 
 
 class TaskBeginning(Protocol):

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HANDLERS",
+    "HANDLERS_BY_ERA",
     "MODERN_HANDLERS",
     "LEGACY_HANDLERS",
     "Handler",
@@ -94,11 +95,17 @@ HANDLERS: Mapping[str, Route] = MappingProxyType(
 )
 
 
-#: `HANDLERS` by era, as plain dicts of the methods each has a handler for: what a request's
-#: handler is looked up in (`dispatch.handler_for`), with no `Route` read.
+#: `HANDLERS` by era, as plain dicts of the methods each has a handler for, with no `Route`
+#: read.
 LEGACY_HANDLERS: Final[dict[str, Handler]] = {
     method: route.legacy for method, route in HANDLERS.items() if route.legacy is not None
 }
 MODERN_HANDLERS: Final[dict[str, Handler]] = {
     method: route.modern for method, route in HANDLERS.items() if route.modern is not None
 }
+#: What a request's handler is looked up in: `HANDLERS_BY_ERA[terms.modern][method]` (a
+#: session's requests the first, a modern request's the second).
+HANDLERS_BY_ERA: Final[tuple[dict[str, Handler], dict[str, Handler]]] = (
+    LEGACY_HANDLERS,
+    MODERN_HANDLERS,
+)

@@ -1,7 +1,7 @@
 """`ServerDispatch`: the way into each request of a server. The era's handler from the one
-table (`handler_for`; an extension's beyond it), the request's Context, the call through the
-middleware and the mounts (`handlers.routing`), errors masked on the way back; and what a
-client says outside any request (`handle_event`).
+table (`handlers.HANDLERS_BY_ERA`; an extension's beyond it), the request's Context, the call
+through the middleware and the mounts (`handlers.routing`), errors masked on the way back;
+and what a client says outside any request (`handle_event`).
 
 A `ServerCore` with the requests added: `mcpkit.Server` is one, with its decorators and its
 serving beside.
@@ -26,7 +26,7 @@ from mcpkit.protocol.modern import ROUND_TRIP_METHODS
 from mcpkit.server.asking.round_trip import InputRequired
 from mcpkit.server.context import Context
 from mcpkit.server.core import ServerCore
-from mcpkit.server.handlers import LEGACY_HANDLERS, MODERN_HANDLERS, Handler
+from mcpkit.server.handlers import HANDLERS_BY_ERA, Handler
 from mcpkit.server.handlers.features import read_resource
 from mcpkit.server.handlers.mounted_items import shown_contents
 from mcpkit.server.handlers.routing import (
@@ -37,11 +37,10 @@ from mcpkit.server.handlers.routing import (
 )
 from mcpkit.server.middleware.chains import watched_event
 from mcpkit.server.mount import context_for, owner_of
-from mcpkit.server.request_facts import is_modern
 from mcpkit.server.session import Peer, ServerSessionHandle
 from mcpkit.types import ReadResourceRequestParams, ReadResourceResult
 
-__all__ = ["ServerDispatch", "handler_for", "requests_of"]
+__all__ = ["ServerDispatch", "requests_of"]
 
 
 def requests_of(handle: ServerSessionHandle) -> Callable[[RequestReceived], Awaitable[Any]]:
@@ -60,12 +59,6 @@ def _serve_for(handle: ServerSessionHandle, ev: RequestReceived) -> Awaitable[An
     return handle.server.handle_request(handle, ev)
 
 
-def handler_for(method: str, modern: bool) -> Handler | None:
-    """The handler of a `method` request in the one table (`handlers.HANDLERS`): of a modern
-    request (`modern`), or of a session's; None where it has none."""
-    return (MODERN_HANDLERS if modern else LEGACY_HANDLERS).get(method)
-
-
 class ServerDispatch(ServerCore):
     """A server's core with the way into its requests (`mcpkit.Server` is the class to build)."""
 
@@ -76,9 +69,9 @@ class ServerDispatch(ServerCore):
         other exception may hold the server's internals (paths, queries, secrets), so with
         `mask_error_details` it becomes a generic -32603 (`masked`) and is logged here."""
         terms = ev.terms
-        modern = is_modern(terms)
+        modern = terms is not None and terms.modern
         method = ev.method
-        handler = handler_for(method, modern)
+        handler = HANDLERS_BY_ERA[modern].get(method)
         if handler is None:  # raises -32601 before a Context is made for nothing
             handler = self._handler_beyond_table(method)
         params = ev.params
@@ -147,7 +140,8 @@ class ServerDispatch(ServerCore):
     def _mounted_handler(self, ctx: Context) -> Handler:
         """What serves the request of `ctx` routed here by the parent, in the request's era
         (a mounted proxy serves some itself); -32601 if this server has none."""
-        handler = handler_for(ctx.method, is_modern(ctx.terms))
+        terms = ctx.terms
+        handler = HANDLERS_BY_ERA[terms is not None and terms.modern].get(ctx.method)
         if handler is None:  # (the parent routes only what it serves itself)
             raise McpError(codes.METHOD_NOT_FOUND, f"Method not found: {ctx.method}")
         return handler

@@ -26,7 +26,6 @@ from mcpkit.server.catalog.visibility.rules import Visibility
 from mcpkit.server.catalog.visibility.shown_to import seen_by, served, shown_to
 from mcpkit.server.handlers.mounted_lists import as_mounted_servers_list
 from mcpkit.server.handlers.tool_search import call_search_tool, list_with_search
-from mcpkit.server.request_facts import is_modern
 from mcpkit.server.session import ServerSessionHandle, session_of
 from mcpkit.server.tasks.augmented import check_task_support, start_tool_task
 from mcpkit.server.tasks.extension import call_tool_as_extension
@@ -189,7 +188,7 @@ async def _call_tool_with_tasks(
     checks it against the tool's declared `taskSupport`; 2026-07-28 moves tasks to an
     extension where the server alone decides, so `params.task` is not read there."""
     terms = ctx.terms
-    if is_modern(terms):
+    if terms is not None and terms.modern:
         arguments = params.arguments
 
         def run(call_ctx: Context) -> Awaitable[CallToolResult]:

@@ -18,7 +18,6 @@ from mcpkit.server.catalog.extension_methods import ExtensionMethod, serve
 from mcpkit.server.handlers import Handler
 from mcpkit.server.handlers.mounted_items import route
 from mcpkit.server.middleware.chains import chain_for
-from mcpkit.server.request_facts import is_modern
 from mcpkit.server.tasks.augmented import task_of_answer
 from mcpkit.stores.deadline import StoreUnavailable, outage_message
 
@@ -56,7 +55,7 @@ def through_layers(
         ctx.method == "tools/call"
         and field_of(params, "task") is not None
         and server.serves_tasks
-        and not is_modern(ctx.terms)  # (2026-07-28: the server decides, SEP-2663)
+        and not (ctx.terms is not None and ctx.terms.modern)  # (2026-07-28: SEP-2663)
     ):
         # A layer may answer a call that asked for a task with a plain result (a ToolError
         # it raised, a cached result): the client still gets the task it asked for.

@@ -16,7 +16,6 @@ from mcpkit.server.catalog.registry import Registry
 from mcpkit.server.catalog.visibility.every_component import effective_rules
 from mcpkit.server.catalog.visibility.rules import Kind, Visibility, added, decide
 from mcpkit.server.catalog.visibility.shown_to import key_of
-from mcpkit.server.request_facts import is_modern
 from mcpkit.server.session import ServerSessionHandle
 from mcpkit.stores.component_rules import ComponentRule
 
@@ -45,7 +44,7 @@ async def change_session(ctx: Request, rule: ComponentRule, where: str) -> None:
     2026-07-28 era): per-request rules are `server.add_visibility_rule`'s."""
     session = ctx.session
     terms = ctx.terms
-    modern = is_modern(terms)
+    modern = terms is not None and terms.modern
     if modern or not isinstance(session, ServerSessionHandle):
         raise LocalProtocolError(
             f"{where} changes what one session sees, and this request has none (a "
