@@ -524,8 +524,11 @@ class ResumableStreams:
             if streams.pop(stream_id, None) is not None and storing is not None:
                 if storing.later is None or storing.stored:  # (else the store was never told)
                     stored = stream_id
-                # What its request still sends is dropped, not stored; what it held let go.
-                stream.forgotten()
+                # What its request still sends is dropped, not stored; what it kept for
+                # replay leaves the budget.
+                stream.storing = None
+                if stream.replay_held and stream.budget is not None:  # (only a budget charges it)
+                    stream.budget.release_replay(stream)
             if not streams:
                 self._streams = None
         return stored
