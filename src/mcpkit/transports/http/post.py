@@ -137,12 +137,21 @@ class PostRequests:
         (2026-07-28), else of the revision and the session its headers name (`_answer_body`).
         `each` is its headers by name when no name repeats (`distinct`). What to await: a
         2026-07-28 request's serving itself, not a coroutine around it."""
-        if not (
-            isinstance(body, bytes)
-            and self._modern_on
-            and self._modern_asked(body, scope["headers"], each)
+        if not isinstance(body, bytes):
+            return self._answer_body(scope, body, receive, send, token, each, None)
+        # Who sent it, for either era's `RequestInfo` and caps. (`client_address` is asked
+        # only of what is not uvicorn's (host, port) as it is: uvicorn's, the usual, needs no
+        # call)
+        client: tuple[str, int] | None = scope.get("client")
+        if (
+            type(client) is not tuple
+            or len(client) != 2
+            or type(client[0]) is not str
+            or type(client[1]) is not int
         ):
-            return self._answer_body(scope, body, receive, send, token, each)
+            client = client_address(scope)
+        if not (self._modern_on and self._modern_asked(body, scope["headers"], each)):
+            return self._answer_body(scope, body, receive, send, token, each, client)
         # A 2026-07-28 POST, once its token's scopes allow it: its mirrored headers checked
         # against the body (-32020) by the session that reads it, from what it decodes anyway
         # (`MirrorCheck`), then served in this task under the terms it carries, its client
@@ -154,16 +163,6 @@ class PostRequests:
                 return send_refusal(send, owner)
         headers = scope["headers"]
         check = self.request_check(body, headers, self.mirror_memos, each)
-        # (`client_address` is asked only of what is not uvicorn's (host, port) as it is:
-        # uvicorn's, the usual, needs no call)
-        client: tuple[str, int] | None = scope.get("client")
-        if (
-            type(client) is not tuple
-            or len(client) != 2
-            or type(client[0]) is not str
-            or type(client[1]) is not int
-        ):
-            client = client_address(scope)
         info = RequestInfo("http", headers, client, token)
         room = self.request_caps.of(
             None if owner is None else owner_key(owner), None if client is None else client[0]
@@ -183,9 +182,11 @@ class PostRequests:
         send: Send,
         token: AccessToken | None,
         each: Mapping[bytes, bytes] | None,
+        client: tuple[str, int] | None,
     ) -> None:
         """`__call__` of a body read (None: the client went away) that its revision's rules
-        do not answer: by the rules of the revision and the session its headers name."""
+        do not answer: by the rules of the revision and the session its headers name, from
+        `client` (`client_address`)."""
         if not isinstance(body, bytes):
             # A body too large for any revision is 413 whatever its headers say.
             if body is not None:
@@ -199,7 +200,7 @@ class PostRequests:
             if isinstance(found, Refusal):
                 await send_refusal(send, found)
                 return
-        info = RequestInfo("http", headers, client_address(scope), token)
+        info = RequestInfo("http", headers, client, token)
         if sid is not None and not self.stateless:
             # Its scopes are checked once its session is found: the session's own rules
             # may hide what it names (`TokenGuard.check_scopes`).
