@@ -137,12 +137,21 @@ class PostRequests:
         (2026-07-28), else of the revision and the session its headers name (`_answer_body`).
         `each` is its headers by name when no name repeats (`distinct`). What to await: a
         2026-07-28 request's serving itself, not a coroutine around it."""
-        if not (
-            isinstance(body, bytes)
-            and self._modern_on
-            and self._modern_asked(body, scope["headers"], each)
+        if not isinstance(body, bytes):
+            return _unread(send, body)
+        # Who sent it, for either era's `RequestInfo` and caps. (`client_address` is asked
+        # only of what is not uvicorn's (host, port) as it is: uvicorn's, the usual, needs no
+        # call)
+        client: tuple[str, int] | None = scope.get("client")
+        if (
+            type(client) is not tuple
+            or len(client) != 2
+            or type(client[0]) is not str
+            or type(client[1]) is not int
         ):
-            return self._answer_body(scope, body, receive, send, token, each)
+            client = client_address(scope)
+        if not (self._modern_on and self._modern_asked(body, scope["headers"], each)):
+            return self._answer_body(scope, body, receive, send, token, each, client)
         # A 2026-07-28 POST, once its token's scopes allow it: its mirrored headers checked
         # against the body (-32020) by the session that reads it, from what it decodes anyway
         # (`MirrorCheck`), then served in this task under the terms it carries, its client
@@ -154,16 +163,6 @@ class PostRequests:
                 return send_refusal(send, owner)
         headers = scope["headers"]
         check = self.request_check(body, headers, self.mirror_memos, each)
-        # (`client_address` is asked only of what is not uvicorn's (host, port) as it is:
-        # uvicorn's, the usual, needs no call)
-        client: tuple[str, int] | None = scope.get("client")
-        if (
-            type(client) is not tuple
-            or len(client) != 2
-            or type(client[0]) is not str
-            or type(client[1]) is not int
-        ):
-            client = client_address(scope)
         info = RequestInfo("http", headers, client, token)
         room = self.request_caps.of(
             None if owner is None else owner_key(owner), None if client is None else client[0]
@@ -178,19 +177,18 @@ class PostRequests:
     async def _answer_body(
         self,
         scope: Scope,
-        body: bytes | Refusal | None,
+        body: bytes,
         receive: Receive,
         send: Send,
         token: AccessToken | None,
         each: Mapping[bytes, bytes] | None,
+        client: tuple[str, int] | None,
     ) -> None:
-        """`__call__` of a body read (None: the client went away) that its revision's rules
-        do not answer: by the rules of the revision and the session its headers name."""
-        if not isinstance(body, bytes):
-            # A body too large for any revision is 413 whatever its headers say.
-            if body is not None:
-                await send_refusal(send, body)
-            return
+        """`__call__` of a body that its revision's rules do not answer: by the rules of the
+        revision and the session its headers name (`each`: the headers by name, when no name
+        repeats), from `client` (`client_address`). A body for a session goes to it when it is
+        the token's owner's and the token's scopes allow what the body names that the session
+        may see; one that names none, to `_post_without_session`."""
         headers = scope["headers"]
         memos = self.header_memos
         version = protocol_version(headers, self.policy.supported_revisions, each, memos)
@@ -199,16 +197,39 @@ class PostRequests:
             if isinstance(found, Refusal):
                 await send_refusal(send, found)
                 return
-        info = RequestInfo("http", headers, client_address(scope), token)
-        if sid is not None and not self.stateless:
+        info = RequestInfo("http", headers, client, token)
+        if sid is None or self.stateless:
+            await self._post_without_session(scope, token, version, info, body, receive, send)
+            return
+        sid = str(sid)
+        owner = None if token is None or self.guard is None else identity_of(token)
+        records = self.records
+        if records is None:  # nothing to restore a session from: no coroutine
+            session = self.hosting.lookup(sid, headers, owner, each, version)
+        else:
+            session = await records.find(sid, headers, owner, client)
+        if token is not None and self.guard is not None and not isinstance(session, Refusal):
             # Its scopes are checked once its session is found: the session's own rules
             # may hide what it names (`TokenGuard.check_scopes`).
-            whose = None if token is None or self.guard is None else identity_of(token)
-            await self._post_to_session(
-                scope, str(sid), info, body, receive, send, whose, each, version
-            )
+            rules = session.handle.record.components
+            session = self.guard.check_scopes(scope, token, body, rules) or session
+        if isinstance(session, Refusal):
+            await send_refusal(send, session)
             return
-        await self._post_without_session(scope, token, version, info, body, receive, send)
+        try:
+            exchange = await session.submit(body, info, serve_here=True)
+        except ConnectionClosed:  # it ended since it was found
+            await send_refusal(send, unknown_session(sid))
+            return
+        # Notifications alone (`notifications/initialized`): their 202 waits for what they
+        # changed, as an answer does (`RecordKeeper.before_answer`).
+        gate = session.gate
+        waiting = None if gate is None or exchange.read[0] else gate.before_answer(session)
+        if waiting is not None:
+            await waiting
+        await self._answer(session, exchange, receive, send, ())
+        if records is not None:  # (else nothing to save)
+            await records.save_quietly(session)
 
     def _modern_asked(
         self, body: bytes, headers: Headers, each: Mapping[bytes, bytes] | None
@@ -258,51 +279,6 @@ class PostRequests:
             await self._post_stateless(version, info, body, receive, send, owner)
             return
         await self._post_new(info, body, receive, send, owner)
-
-    async def _post_to_session(
-        self,
-        scope: Scope,
-        sid: str,
-        info: RequestInfo,
-        body: bytes,
-        receive: Receive,
-        send: Send,
-        owner: object,
-        each: Mapping[bytes, bytes] | None,
-        version: str | Refusal,
-    ) -> None:
-        """A body for the session `sid` names, when it is `owner`'s and the token's scopes
-        allow what it names that the session may see (`each`: the headers by name, when no
-        name repeats; `version`: what `protocol_version` read of them, never a refusal)."""
-        records = self.records
-        if records is None:  # nothing to restore a session from: no coroutine
-            session = self.hosting.lookup(sid, info.headers, owner, each, version)
-        else:
-            session = await records.find(sid, info.headers, owner, info.client)
-        if isinstance(session, Refusal):
-            await send_refusal(send, session)
-            return
-        token: AccessToken | None = info.auth
-        if token is not None and self.guard is not None:
-            rules = session.handle.record.components
-            scoped = self.guard.check_scopes(scope, token, body, rules)
-            if scoped is not None:
-                await send_refusal(send, scoped)
-                return
-        try:
-            exchange = await session.submit(body, info, serve_here=True)
-        except ConnectionClosed:  # it ended since it was found
-            await send_refusal(send, unknown_session(sid))
-            return
-        if session.gate is not None and not exchange.read[0]:
-            # Notifications alone (`notifications/initialized`): their 202 waits for what
-            # they changed, as an answer does (`RecordKeeper.before_answer`).
-            waiting = session.gate.before_answer(session)
-            if waiting is not None:
-                await waiting
-        await self._answer(session, exchange, receive, send, ())
-        if records is not None:  # (else nothing to save)
-            await records.save_quietly(session)
 
     def _request_room(self, owner: object, info: RequestInfo, post: object) -> Hashable | Refusal:
         """Who sends a request that belongs to no session, for `request_caps` (None when
@@ -483,6 +459,14 @@ class PostRequests:
         return asyncio.get_running_loop().create_task(
             self._answer(channel, exchange, receive, send, headers, 0.0)
         )
+
+
+async def _unread(send: Send, refusal: Refusal | None) -> None:
+    """The answer to a POST whose body `read_body` did not read: its refusal (a body too
+    large for any revision is 413 whatever its headers say), or none (None: the client went
+    away)."""
+    if refusal is not None:
+        await send_refusal(send, refusal)
 
 
 async def _first_message(exchange: Exchange, channel: HttpChannel, first_wait: float) -> None:

@@ -237,13 +237,6 @@ class Stream:
         if kept is not None and self.budget is not None:
             self.budget.replay_is(self, kept)
 
-    def forgotten(self) -> None:
-        """Nothing of this stream is kept any more, nor stored from now (its session let it
-        go); what it kept leaves the budget."""
-        self.storing = None
-        if self.replay_held and self.budget is not None:  # (only a budget charges it)
-            self.budget.release_replay(self)
-
     def drop_replay(self) -> None:
         """The budget's `Replay.drop_replay`: what is kept for replay goes, here and in an
         in-process store, and so does the store: what comes next is not stored, and a

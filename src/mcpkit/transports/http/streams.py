@@ -222,34 +222,30 @@ class HttpChannel:
         # (Held as given: the session makes them for this body alone, `BodyRead`.)
         exchange.read = (started, refused)
 
-    def _unroute(self, exchange: Exchange) -> None:
-        """Forget the routes to `exchange`, whose answer is being sent."""
-        # The exchange's own ids (`body_read` routed only those), not a scan of every
-        # route: a session with many calls running pays nothing per answer for the others.
-        routes = self._routes
-        for request_id in exchange.read[0]:
-            if routes.get(request_id) is exchange:  # (a reused id may route elsewhere now)
-                del routes[request_id]
-        if not routes:
-            # The last: the table goes too, rather than stay sized for one request in every
-            # idle session (as `Answering.answer`; docs/performance.md, "An idle session").
-            routes.clear()
-
     async def send_routed(self, data: bytes, related: RequestId | None, final: bool) -> None:
-        exchange = None if related is None else self._routes.get(related)
+        routes = self._routes
+        exchange = None if related is None else routes.get(related)
         if final and exchange is not None:
             gate = self.gate
             waiting = None if gate is None else gate.before_answer(self)
             if waiting is not None:
                 await waiting
-            self._unroute(exchange)
+            # Its answer is being sent: the routes to the exchange go, its own ids
+            # (`body_read` routed only those), not a scan of every route: a session with
+            # many calls running pays nothing per answer for the others.
+            for request_id in exchange.read[0]:
+                if routes.get(request_id) is exchange:  # (a reused id may route elsewhere now)
+                    del routes[request_id]
+            if not routes:
+                # The last: the table goes too, rather than stay sized for one request in
+                # every idle session (as `Answering.answer`; docs/performance.md, "An idle
+                # session").
+                routes.clear()
             if not exchange.offer(data, True):  # (offered and ended: no coroutine, the usual)
                 await exchange.put(data)
                 exchange.end()
-            if not exchange.attached:  # cut before its end: resumable for a while
-                waiting = self.streams.release(exchange, delivered=False)
-                if waiting is not None:
-                    await waiting
+            if not exchange.attached:  # cut before its end: resumable for a while (`release`)
+                await self.release(exchange, delivered=False)
             self._idle_at = self.clock()  # (`touch`)
             return
         target: Stream | None = exchange
@@ -524,8 +520,11 @@ class ResumableStreams:
             if streams.pop(stream_id, None) is not None and storing is not None:
                 if storing.later is None or storing.stored:  # (else the store was never told)
                     stored = stream_id
-                # What its request still sends is dropped, not stored; what it held let go.
-                stream.forgotten()
+                # What its request still sends is dropped, not stored; what it kept for
+                # replay leaves the budget.
+                stream.storing = None
+                if stream.replay_held and stream.budget is not None:  # (only a budget charges it)
+                    stream.budget.release_replay(stream)
             if not streams:
                 self._streams = None
         return stored
