@@ -121,7 +121,7 @@ class RemoteProtocolError(McpkitError):
     """The peer sent bytes that break the protocol below JSON-RPC (the peer's fault), such
     as an SSE line longer than the limit; the stream they came on cannot be trusted further.
 
-    Raised by the sans-I/O parsers (`mcpkit.protocol.sse_parser`); a transport ends that stream
+    Raised by the sans-I/O parsers (`mcpkit.transports.sse_parser`); a transport ends that stream
     (and may reconnect) rather than answer it, since there is no request to answer.
     """
 

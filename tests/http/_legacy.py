@@ -13,8 +13,8 @@ import msgspec
 
 from mcpkit import Context, Server
 from mcpkit.errors import ConnectionClosed
-from mcpkit.protocol.sse_parser import SSEEvent, SSEParser
 from mcpkit.runtime.channel import MessageChannel
+from mcpkit.transports.sse_parser import SSEEvent, SSEParser
 
 LEGACY_VERSION = "2024-11-05"
 

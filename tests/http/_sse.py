@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import msgspec
 
-from mcpkit.protocol.sse_parser import SSEEvent, SSEParser
+from mcpkit.transports.sse_parser import SSEEvent, SSEParser
 
 __all__ = ["Reader", "message"]
 

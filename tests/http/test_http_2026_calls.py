@@ -20,6 +20,8 @@ from _serving import WAIT, headers, messages_of, serving, small_server, sse_mess
 
 from mcpkit import Context, Server
 from mcpkit.errors import ConnectionClosed
+from mcpkit.protocol.events import RequestReceived
+from mcpkit.protocol.outbox import ModernRead
 from mcpkit.server.request_peer import RequestPeer
 from mcpkit.transports.deployment.client_caps import ClientCaps
 from mcpkit.transports.http import own_calls
@@ -260,19 +262,31 @@ async def test_a_call_that_ended_its_clients_one_listen_to_make_room_is_counted(
 
     class Reader:
         def read_sessionless(self, body: bytes, info: object) -> object:
-            return body
+            request = RequestReceived(1, "tools/call", None)
+            return ModernRead(request, [], [], [], True)
+
+    async def nothing() -> None:
+        return None
 
     class Peer:
         reader = Reader()
 
-        async def serve(self, read: object) -> tuple[bool, list[bytes]]:
-            started.set()
-            await release.wait()
-            return True, []
+        def begin(self, request: object) -> None:
+            return None
+
+        def answered(self, request: object, task: object, result: object, error: object) -> Any:
+            return nothing, ()
+
+        def cancelled(self, request: object, task: object) -> bool:
+            return True
 
     class Host:
         def request_peer(self, response: object) -> Peer:
             return Peer()
+
+        async def handle_request(self, peer: object, request: object) -> None:
+            started.set()  # (the request's handler, held up while the count is read)
+            await release.wait()
 
         def end_listen(self, request: object) -> bool:
             return True

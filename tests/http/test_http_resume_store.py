@@ -10,7 +10,6 @@ from typing import cast
 import pytest
 
 from mcpkit.protocol.events import RequestInfo
-from mcpkit.protocol.sse import encode_stream
 from mcpkit.stores.event_log import MemoryEventStore
 from mcpkit.transports.deployment.app_settings import AppSettings
 from mcpkit.transports.deployment.slow_readers import QueuedBytes
@@ -18,6 +17,7 @@ from mcpkit.transports.http._exchange import Exchange
 from mcpkit.transports.http.checks import Refusal
 from mcpkit.transports.http.sse_stream import KEEPALIVE, MAX_QUEUED, Stream, StreamSettings
 from mcpkit.transports.http.streams import HttpChannel
+from mcpkit.transports.sse import encode_stream
 
 
 async def test_a_slow_reader_makes_the_writer_wait_and_a_gone_one_costs_the_window() -> None:

@@ -16,8 +16,8 @@ from _serving import INITIALIZE, WAIT, headers, open_session, serving
 from _sse import Reader, message
 
 from mcpkit import Context, Server
-from mcpkit.protocol.sse_parser import SSEParser
 from mcpkit.transports.deployment.app import McpHttpApp
+from mcpkit.transports.sse_parser import SSEParser
 
 OLD = "2025-03-26"
 

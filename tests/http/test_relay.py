@@ -13,13 +13,13 @@ import pytest
 
 from mcpkit import Server
 from mcpkit.protocol.codes import INTERNAL_ERROR
-from mcpkit.protocol.sse import MAX_STREAM_ID_LENGTH, make_event_id
 from mcpkit.stores.event_log import MemoryEventStore
 from mcpkit.stores.liveness import MemoryLiveness, process_tag
 from mcpkit.transports.deployment import relay
 from mcpkit.transports.deployment.relay import STOPPED, follow, producer_of, request_of
 from mcpkit.transports.http.sse_stream import Stream, new_stream_id, next_stream_number
 from mcpkit.transports.http.stream_storing import new_stream_prefix, session_tag
+from mcpkit.transports.sse import MAX_STREAM_ID_LENGTH, make_event_id
 
 
 def test_a_stream_id_names_its_session_producer_and_request() -> None:

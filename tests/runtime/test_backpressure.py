@@ -132,7 +132,7 @@ async def test_a_server_that_stops_reading_stops_the_client_reading() -> None:
     client_end, server_end = memory_channel_pair(max_buffered=high)
     session = ClientSession(Implementation(name="t", version="0"), ClientCapabilities())
 
-    async def on_request(ev: Any) -> Any:
+    async def on_request(peer: Any, ev: Any) -> Any:
         raise AssertionError(f"only pings, which the session answers: {ev}")
 
     conn = Connection(
@@ -186,7 +186,7 @@ def gated_connection(channel: GatedChannel, **options: Any) -> Connection:
     return Connection(
         Session(),
         channel,
-        on_request=lambda ev: asyncio.sleep(0),
+        on_request=lambda peer, ev: asyncio.sleep(0),
         on_event=lambda ev: None,
         **options,
     )

@@ -43,7 +43,7 @@ async def started(channel: SlowToStopChannel) -> Connection:
 
 async def started_with_reader(channel: SlowToStopChannel) -> tuple[Connection, asyncio.Task[None]]:
     conn = Connection(
-        Session(), channel, on_request=lambda ev: asyncio.sleep(0), on_event=lambda ev: None
+        Session(), channel, on_request=lambda peer, ev: asyncio.sleep(0), on_event=lambda ev: None
     )
     reader = conn.start()
     await channel.receiving.wait()

@@ -222,7 +222,7 @@ async def test_plain_channels_keep_receive_and_send() -> None:
     _, server_end = memory_channel_pair()
     session = server_session()
 
-    async def on_request(ev: RequestReceived) -> Any:
+    async def on_request(peer: Any, ev: RequestReceived) -> Any:
         return {}
 
     conn = Connection(session, server_end, on_request=on_request, on_event=lambda ev: None)

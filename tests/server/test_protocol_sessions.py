@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from _modern_peers import serve_read
 
 from mcpkit import Server
 from mcpkit.auth.server.resource import ProtectedResource
@@ -48,7 +49,7 @@ async def serve(server: Server, method: str) -> Any:
     written = Written()
     body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": {"_meta": META}}
     peer = server.request_peer(written)
-    await peer.serve(peer.reader.read_sessionless(msgspec.json.encode(body), None))
+    await serve_read(peer, peer.reader.read_sessionless(msgspec.json.encode(body), None))
     return written.messages[-1]
 
 

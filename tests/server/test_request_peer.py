@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from _modern_peers import serve_read
 
 from mcpkit import Context, Server
 from mcpkit.errors import ConnectionClosed, LocalProtocolError, McpError
@@ -100,8 +101,8 @@ def one(server: Server) -> tuple[RequestPeer, Written]:
 
 async def test_messages_go_out_as_made_then_the_result_and_the_runtime_closes() -> None:
     link, written = one(make_server())
-    started, refused = await link.serve(
-        link.reader.read_sessionless(request("tools/call", {"name": "chatty"}), None)
+    started, refused = await serve_read(
+        link, link.reader.read_sessionless(request("tools/call", {"name": "chatty"}), None)
     )
     assert (started, refused) == (True, [])
     assert written.kinds == [MESSAGE, MESSAGE, RESULT]
@@ -119,12 +120,14 @@ async def test_errors_are_answers_and_a_crash_is_logged_not_sent(
 ) -> None:
     server = make_server()
     link, written = one(server)
-    await link.serve(link.reader.read_sessionless(request("tools/call", {"name": "refuse"}), None))
+    await serve_read(
+        link, link.reader.read_sessionless(request("tools/call", {"name": "refuse"}), None)
+    )
     assert written.kinds == [ANSWER] and written.items[0][1]["error"]["code"] == -32602
     link, written = one(server)
     with caplog.at_level(logging.ERROR, logger="mcpkit"):
-        await link.serve(
-            link.reader.read_sessionless(request("tools/call", {"name": "crash"}), None)
+        await serve_read(
+            link, link.reader.read_sessionless(request("tools/call", {"name": "crash"}), None)
         )
     (answer,) = written.items
     assert answer[1]["result"]["isError"] is True  # a tool's exception is its result
@@ -134,27 +137,28 @@ async def test_errors_are_answers_and_a_crash_is_logged_not_sent(
 async def test_what_the_session_answers_itself_and_what_it_refuses() -> None:
     server = make_server()
     link, written = one(server)
-    await link.serve(link.reader.read_sessionless(request("tools/nope"), None))
+    await serve_read(link, link.reader.read_sessionless(request("tools/nope"), None))
     assert written.kinds == [ANSWER] and written.items[0][1]["error"]["code"] == -32601
     link, written = one(server)
-    started, refused = await link.serve(
-        link.reader.read_sessionless(b'{"jsonrpc": "2.0", "id": 1', None)
+    started, refused = await serve_read(
+        link, link.reader.read_sessionless(b'{"jsonrpc": "2.0", "id": 1', None)
     )
     assert not started and msgspec.json.decode(refused[0])["error"]["code"] == -32700
     assert written.items == []
     link, written = one(server)
     note = msgspec.json.encode({"jsonrpc": "2.0", "method": "notifications/initialized"})
-    assert await link.serve(link.reader.read_sessionless(note, None)) == (False, [])
+    assert await serve_read(link, link.reader.read_sessionless(note, None)) == (False, [])
     assert written.items == []
 
 
 async def test_no_request_can_go_to_the_client(caplog: pytest.LogCaptureFixture) -> None:
     link, written = one(make_server())
     with caplog.at_level(logging.ERROR, logger="mcpkit"):
-        await link.serve(
+        await serve_read(
+            link,
             link.reader.read_sessionless(
                 request("tools/call", {"name": "ask_outside_the_result"}), None
-            )
+            ),
         )
     (answer,) = written.items
     assert answer[1]["result"]["isError"] is True
@@ -162,8 +166,9 @@ async def test_no_request_can_go_to_the_client(caplog: pytest.LogCaptureFixture)
     assert "cannot send roots/list" in caplog.text and "has no channel back" in caplog.text
     assert "ctx.elicit()" in caplog.text
     link, written = one(make_server())
-    await link.serve(
-        link.reader.read_sessionless(request("tools/call", {"name": "close_the_stream"}), None)
+    await serve_read(
+        link,
+        link.reader.read_sessionless(request("tools/call", {"name": "close_the_stream"}), None),
     )
     assert written.items[-1][1]["result"]["structuredContent"] == {"result": False}
     link.answer_as_json(1)
@@ -179,7 +184,9 @@ async def test_what_only_a_session_has_is_not_a_method_under_2026() -> None:
 
     for method in ("resources/subscribe", "resources/unsubscribe"):
         link, written = one(server)
-        await link.serve(link.reader.read_sessionless(request(method, {"uri": "file:///x"}), None))
+        await serve_read(
+            link, link.reader.read_sessionless(request(method, {"uri": "file:///x"}), None)
+        )
         (answer,) = written.items  # (2026-07-28 has no such method: a request listens)
         assert answer[1]["error"] == {"code": -32601, "message": f"Method not found: {method}"}
 
@@ -200,7 +207,9 @@ async def test_cancelling_the_caller_cancels_the_handler_and_sends_nothing() -> 
 
     link, written = one(server)
     serving = asyncio.ensure_future(
-        link.serve(link.reader.read_sessionless(request("tools/call", {"name": "hang"}), None))
+        serve_read(
+            link, link.reader.read_sessionless(request("tools/call", {"name": "hang"}), None)
+        )
     )
     await gate.wait()
     serving.cancel()
@@ -226,15 +235,17 @@ async def test_two_requests_under_one_id_are_served_at_once_apart() -> None:
     (a, wa), (b, wb) = one(server), one(server)
     async with asyncio.timeout(10):
         await asyncio.gather(
-            a.serve(
+            serve_read(
+                a,
                 a.reader.read_sessionless(
                     request("tools/call", {"name": "echo", "arguments": {"text": "a"}}, 7), None
-                )
+                ),
             ),
-            b.serve(
+            serve_read(
+                b,
                 b.reader.read_sessionless(
                     request("tools/call", {"name": "echo", "arguments": {"text": "b"}}, 7), None
-                )
+                ),
             ),
         )
     assert [m["result"]["content"][0]["text"] for _, m in wa.items] == ["a"]
@@ -252,7 +263,7 @@ async def test_the_reading_session_follows_what_the_server_declares() -> None:
         return "hi"
 
     peer, written = one(server)
-    await peer.serve(peer.reader.read_sessionless(request("tools/list"), None))
+    await serve_read(peer, peer.reader.read_sessionless(request("tools/list"), None))
     assert written.items[0][1]["error"]["code"] == -32601  # no tools declared yet
 
     @server.tool()
@@ -260,7 +271,9 @@ async def test_the_reading_session_follows_what_the_server_declares() -> None:
         return "here"
 
     peer, written = one(server)
-    await peer.serve(peer.reader.read_sessionless(request("tools/call", {"name": "late"}), None))
+    await serve_read(
+        peer, peer.reader.read_sessionless(request("tools/call", {"name": "late"}), None)
+    )
     assert written.items[0][1]["result"]["content"][0]["text"] == "here"
 
 
@@ -279,12 +292,12 @@ async def test_an_initialize_in_a_body_leaves_the_reading_session_as_it_was() ->
             },
         }
     )
-    await peer.serve(peer.reader.read_sessionless(init, None))
+    await serve_read(peer, peer.reader.read_sessionless(init, None))
     assert written.kinds == [ANSWER]
     for _ in range(2):  # and the requests after it are read as before
         peer, written = one(server)
-        await peer.serve(
-            peer.reader.read_sessionless(request("tools/call", {"name": "chatty"}), None)
+        await serve_read(
+            peer, peer.reader.read_sessionless(request("tools/call", {"name": "chatty"}), None)
         )
         assert written.kinds == [MESSAGE, MESSAGE, RESULT]
 
@@ -318,8 +331,8 @@ async def test_the_handler_sees_the_request_as_its_client() -> None:
             "params": {"name": "who", "_meta": meta},
         }
     )
-    await first.serve(first.reader.read_sessionless(body, None))
-    await second.serve(second.reader.read_sessionless(body, None))
+    await serve_read(first, first.reader.read_sessionless(body, None))
+    await serve_read(second, second.reader.read_sessionless(body, None))
     (id1, version, level, info, peer1), (id2, *_rest, peer2) = seen
     assert version == "2026-07-28" and level == "debug" and info is not None
     assert info.version == "2"
@@ -344,7 +357,7 @@ async def test_no_body_leaves_anything_in_the_reading_session() -> None:
     ]
     for body in bodies:
         peer, _ = one(server)
-        await peer.serve(peer.reader.read_sessionless(body, None))
+        await serve_read(peer, peer.reader.read_sessionless(body, None))
     reader = server._request_peers.reader()
     assert reader.phase == "new" and reader.terms is None
     assert not reader._inflight and not reader.data_to_send()
@@ -369,6 +382,6 @@ async def test_what_a_body_holds_besides_a_request_goes_to_no_session(
         msgspec.json.encode({"jsonrpc": "2.0", "method": "notifications/roots/list_changed"}),
     ):
         peer, written = one(server)
-        assert await peer.serve(peer.reader.read_sessionless(body, None)) == (False, [])
+        assert await serve_read(peer, peer.reader.read_sessionless(body, None)) == (False, [])
         assert written.items == []
     assert forwarded == []

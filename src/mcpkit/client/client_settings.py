@@ -22,6 +22,7 @@ from mcpkit.client.tap import TappedChannel
 from mcpkit.protocol.client_session import ClientSession
 from mcpkit.protocol.extensions import own_requests
 from mcpkit.runtime.connection import Connection
+from mcpkit.runtime.reply import RequestHandler
 from mcpkit.transports.connect import Target, open_target
 from mcpkit.types.skills import SKILLS_METHODS
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
     from mcpkit.client.callbacks import ElicitationHandler, RootsProvider, SamplingHandler
     from mcpkit.client.tap import MessageTap
-    from mcpkit.protocol.events import Event, RequestReceived
+    from mcpkit.protocol.events import Event
     from mcpkit.runtime.channel import MessageChannel
     from mcpkit.stores.tasks import TaskStore
     from mcpkit.types import ClientCapabilities, Implementation
@@ -69,14 +70,17 @@ class ConnectionSettings(msgspec.Struct, frozen=True):
         self,
         session: ClientSession,
         channel: MessageChannel,
-        on_request: Callable[[RequestReceived], Awaitable[Any]],
+        on_request: RequestHandler,
+        peer: Any,
         on_event: Callable[[Event], None],
     ) -> Connection:
-        """The connection that pumps `session` over `channel`."""
+        """The connection that pumps `session` over `channel`, the server's requests served
+        by `on_request` for `peer`."""
         return Connection(
             session,
             channel,
             on_request=on_request,
+            peer=peer,
             on_event=on_event,
             hold_timeouts_while_serving=True,
             send_high_water=self.send_high_water,

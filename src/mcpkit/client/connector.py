@@ -94,7 +94,9 @@ class Connector:
         (the era is not chosen yet: `opening`)."""
         channel, self.release = await self.settings.open(self.target)
         session = self.offers.session(self.capabilities, self.methods, self.settings)
-        conn = self.settings.connection(session, channel, self._on_request, self._on_event)
+        # The server's requests served by `_on_request`, this connector their peer.
+        on_request = Connector._on_request
+        conn = self.settings.connection(session, channel, on_request, self, self._on_event)
         self.conn = conn
         conn.start()
         return conn, session

@@ -63,7 +63,8 @@ class BodyRead(msgspec.Struct):
 class ModernRead(msgspec.Struct):
     """What `ServerSession.read_sessionless` read of a body whose request is a modern one
     (2026-07-28: it carries its own terms and belongs to no session): the request (None when
-    the body held none to serve: a notification, or a request the session answered itself),
+    the body held none to serve: a notification, a request the session answered itself, or
+    a body refused as a whole),
     the events the body made besides it, the answers the session gave itself (`answers`,
     final messages), the answers to the body as a whole (`refused`, as in `BodyRead`), and
     whether anything in it awaits an answer (`started`). A struct: made without a Python

@@ -189,7 +189,11 @@ class Receiving:
                 break
         for rid in read.started:  # (whatever the body held: nothing of it stays in flight)
             self.inflight.pop(rid, None)
-        return ModernRead(request, events, self.outbox.take(), read.refused, bool(read.started))
+        # (A body refused as a whole serves no request, whatever it held.)
+        refused = read.refused
+        return ModernRead(
+            None if refused else request, events, self.outbox.take(), refused, bool(read.started)
+        )
 
     def receive_data(self, data: bytes, info: RequestInfo | None = None) -> list[Event]:
         """Take one message (object or batch) from the peer; return what happened. `info`,

@@ -45,7 +45,7 @@ from mcpkit.runtime.connection import Connection
 from mcpkit.runtime.layers import call_through
 from mcpkit.server.context import Context
 from mcpkit.server.handlers import Handler
-from mcpkit.server.handlers.dispatch import requests_of
+from mcpkit.server.handlers.dispatch import session_request
 from mcpkit.server.handlers.tasks import polled
 from mcpkit.server.server import Server
 from mcpkit.server.session import Peer, ServerSessionHandle
@@ -260,7 +260,8 @@ class ProxyServer(Server):
             handle,
             protocol,
             channel,
-            on_request=requests_of(handle),
+            on_request=session_request,
+            peer=handle,
             on_event=handle.on_event,
             send_high_water=self.send_high_water,
         )

@@ -146,7 +146,8 @@ class Link:
         conn = Connection(
             session,
             channel,
-            on_request=self._upstream_request,
+            on_request=Link._upstream_request,
+            peer=self,
             on_event=self._upstream_event,
             hold_timeouts_while_serving=True,  # a person may be answering an elicitation
             send_high_water=settings.send_high_water,

@@ -1,4 +1,5 @@
-"""Pump one protocol session over one message channel with asyncio.
+"""Pump one protocol session over one message channel with asyncio; and `serve`, the one way
+every request is served, a session's or a 2026-07-28 request's own (`runtime.reply`).
 
 One task per inbound request (so a long handler never blocks a ping or a cancellation),
 futures for our own requests, one timer for request deadlines, one writer at a time for
@@ -22,10 +23,10 @@ Channels without them (stdio, memory) run the same loops as before, at no added 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, cast
 
-from mcpkit.errors import ConnectionClosed
+from mcpkit.errors import ConnectionClosed, McpError
 from mcpkit.protocol.events import (
     ErrorReceived,
     Event,
@@ -43,22 +44,39 @@ from mcpkit.runtime.channel import ChannelExtras, MessageChannel, extras_of
 from mcpkit.runtime.handler_failure import handler_error
 from mcpkit.runtime.outbound import DEFAULT_SEND_HIGH_WATER, Outbound
 from mcpkit.runtime.reading import Reader
+from mcpkit.runtime.reply import Reply, RequestHandler, Write
 from mcpkit.types import RequestId
 
-__all__ = ["Connection", "NotificationHandler", "ProgressCallback", "RequestHandler"]
+__all__ = ["Connection", "NotificationHandler", "ProgressCallback", "RequestHandler", "serve"]
 
 #: Seconds `aclose` waits for the reader it cancelled to stop (its channel's receive may
 #: clean up under the cancellation): a reader that outlasts it is left to end alone.
 _READER_STOP_WAIT = 5.0
 
 
-# Serves one of the peer's requests, in a task of its own: what it returns is the result, an
-# McpError it raises is the error answer, and any other exception is answered -32603 with
-# its message (its traceback is logged here, never sent).
-RequestHandler = Callable[[RequestReceived], Awaitable[Any]]
 # Told every event the connection does not consume itself (notifications, the handshake's,
 # stray responses), synchronously, on the reader's path: it must not block.
 NotificationHandler = Callable[[Event], None]
+
+
+async def serve(reply: Reply, handle: RequestHandler, peer: Any, request: RequestReceived) -> None:
+    """Serve `request` with `handle`, for `peer`, in the calling task, and have `reply` make
+    its answer, which this task then writes (`runtime.reply`). Returns once the answer is
+    handed on, or the request was cancelled by the reply's own doing; a cancellation from
+    elsewhere ends the request unanswered and propagates."""
+    task = reply.begin(request)
+    try:
+        # The handler run to its answer here: no coroutine around it.
+        result = await handle(peer, request)
+    except asyncio.CancelledError:
+        if reply.cancelled(request, task):
+            raise
+        return
+    except Exception as exc:
+        write, args = reply.answered(request, task, None, handler_error(request.method, exc))
+    else:
+        write, args = reply.answered(request, task, result, None)
+    await write(*args)
 
 
 class Connection:
@@ -78,14 +96,15 @@ class Connection:
         "_failed_here",
         "_input_closed",
         "_on_event",
-        "_on_request",
         "_reader_task",
         "channel",
         "drain_timeout",
         "ended",
+        "handle",
         "handlers",
         "hold_timeouts_while_serving",
         "out",
+        "peer",
         "pushed",
         "reader",
         "session",
@@ -98,6 +117,7 @@ class Connection:
         *,
         on_request: RequestHandler,
         on_event: NotificationHandler,
+        peer: Any = None,
         drain_timeout: float = 2.0,
         hold_timeouts_while_serving: bool = False,
         send_high_water: int = DEFAULT_SEND_HIGH_WATER,
@@ -110,7 +130,9 @@ class Connection:
         #: the very tool call that is waiting - and their timeouts restart once we are done.
         self.hold_timeouts_while_serving = hold_timeouts_while_serving
         self.channel = channel
-        self._on_request = on_request
+        #: Serves each of the peer's requests, for `peer` (`runtime.connection.serve`).
+        self.handle = on_request
+        self.peer = peer
         self._on_event = on_event
         self.handlers: dict[RequestId, asyncio.Task[None]] = {}
         self.ended: ConnectionClosed | None = None
@@ -407,59 +429,74 @@ class Connection:
     def _spawn_handler(self, ev: RequestReceived) -> None:
         # A task per request: a long handler never holds up a ping or a cancellation.
         rid = ev.request_id
-        task = self.handlers[rid] = asyncio.get_running_loop().create_task(self.serve(ev))
+        loop = asyncio.get_running_loop()
+        task = self.handlers[rid] = loop.create_task(serve(self, self.handle, self.peer, ev))
         # `serve` answers every failure of the handler; one of its own (the channel failing
         # in another way than closing) is logged, not left unretrieved.
         task.add_done_callback(log_failure)
 
-    async def serve(self, ev: RequestReceived) -> None:
-        """Serve the peer's request `ev` in the calling task: one of its own
-        (`_spawn_handler`), or one that `feed(..., hold=True)` handed it back to (an HTTP
-        POST's), which stands as the request's handler task meanwhile, so the peer's
-        cancellation and the connection's end cancel it here. Returns once the answer is
-        handed to the channel, or the request was cancelled by either (then the session has
-        ended its stream); a cancellation from elsewhere (the server shutting down) ends
-        the request unanswered, as if the peer had cancelled it, and propagates."""
+    # ---------------------------------------------- the Reply of the session's requests
+
+    # `runtime.connection.serve` serves each of the peer's requests in a task that stands as
+    # its handler task: one of its own (`_spawn_handler`), or the one `feed(..., hold=True)`
+    # handed it back to (an HTTP POST's). The peer's cancellation and the connection's end
+    # cancel it there; the answer goes out through the session, after what it queued before.
+
+    def begin(self, request: RequestReceived) -> asyncio.Task[Any]:
+        """The calling task stands as `request`'s handler task from now."""
         task = task_on(asyncio.get_running_loop())  # (`asyncio.current_task()`)
         assert task is not None
-        rid = ev.request_id
+        self.handlers[request.request_id] = task
+        return task
+
+    def answered(
+        self,
+        request: RequestReceived,
+        task: asyncio.Task[Any] | None,
+        result: Any,
+        error: McpError | None,
+    ) -> Write:
+        rid = request.request_id
         handlers = self.handlers
-        handlers[rid] = task
         alone: Outgoing | None = None
         try:
-            # The handler run to its answer here: no coroutine around it.
-            try:
-                result = await self._on_request(ev)
-            except asyncio.CancelledError:
-                # Ours when the connection forgot the task before cancelling it (`dispatch`,
-                # `shutdown`): spent here, unless someone else cancelled the task too.
-                if handlers.get(rid) is task or task.uncancel() > 0:
-                    # Cancelled from elsewhere, with the task it ran in: the request ends
-                    # unanswered, as if the peer had cancelled it, so its stream ends too.
-                    self.session.cancel_forwarded(rid, None)
-                    self.flush_from_reader()
-                    raise
-                return
-            except Exception as exc:
-                self.session.send_error(rid, handler_error(ev.method, exc))
-            else:
+            if error is None:
                 # Handed back when it is all there is to send (the usual answer): it goes
                 # from here to the channel, never through the session's outbox.
                 alone = self.session.answering.answer(rid, result)
-            if handlers.get(rid) is not task and task.cancelling():
-                task.uncancel()  # cancelled by the connection, and the handler swallowed it
+            else:
+                self.session.send_error(rid, error)
         finally:
-            # The handler ended, whichever way: once, here. A cancelled request's id may
-            # already serve a new request of the peer's (only ids in flight are refused):
-            # the task is forgotten only if it is still the one registered.
+            # The handler ended: forgotten, once, here. A cancelled request's id may already
+            # serve a new request of the peer's (only ids in flight are refused): the task is
+            # forgotten only if it is still the one registered.
             if handlers.get(rid) is task:
                 del handlers[rid]
+            elif task is not None and task.cancelling():
+                task.uncancel()  # cancelled by the connection, and the handler swallowed it
             if self.hold_timeouts_while_serving:  # (`_maybe_restart_timeouts`'s first test)
                 self._maybe_restart_timeouts()
         if alone is None:
-            await self.flush()
-        else:
-            await self.out.send([alone])
+            return self.flush, ()
+        return self.out.send, ([alone],)
+
+    def cancelled(self, request: RequestReceived, task: asyncio.Task[Any] | None) -> bool:
+        """Ours when the connection forgot the task before cancelling it (`dispatch`,
+        `shutdown`): spent, unless someone else cancelled the task too. Cancelled from
+        elsewhere, with the task it ran in, the request ends unanswered, as if the peer had
+        cancelled it, so its stream ends too."""
+        assert task is not None
+        rid = request.request_id
+        handlers = self.handlers
+        elsewhere = handlers.get(rid) is task or task.uncancel() > 0
+        if handlers.get(rid) is task:
+            del handlers[rid]
+        if self.hold_timeouts_while_serving:
+            self._maybe_restart_timeouts()
+        if elsewhere:
+            self.session.cancel_forwarded(rid, None)
+            self.flush_from_reader()
+        return elsewhere
 
     def _maybe_restart_timeouts(self) -> None:
         """If our timeouts are held while we serve the peer and no handler is left, start

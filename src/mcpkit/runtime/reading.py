@@ -31,6 +31,7 @@ from mcpkit.protocol.events import Event, RequestInfo, RequestReceived
 from mcpkit.protocol.session import Session
 from mcpkit.runtime.channel import ChannelExtras, MessageChannel
 from mcpkit.runtime.outbound import Outbound
+from mcpkit.runtime.reply import ServesRequests
 from mcpkit.types import RequestId
 
 __all__ = ["Reader", "ReadsFor"]
@@ -42,8 +43,9 @@ logger = logging.getLogger("mcpkit")
 _YIELD_ABOVE: Final = 16
 
 
-class ReadsFor(Protocol):
-    """What a `Reader` reads for (a `Connection`): where each body goes, and how it ends."""
+class ReadsFor(ServesRequests, Protocol):
+    """What a `Reader` reads for (a `Connection`): where each body goes, how it ends, and
+    where the answers of the requests it starts go (`Reply`)."""
 
     session: Session
     channel: MessageChannel
@@ -53,7 +55,6 @@ class ReadsFor(Protocol):
 
     def dispatch(self, events: list[Event]) -> None: ...
     def flush_from_reader(self) -> None: ...
-    async def serve(self, ev: RequestReceived) -> None: ...
     def shutdown(self, exc: ConnectionClosed) -> None: ...
     async def drain(self, exc: ConnectionClosed) -> None: ...
 
@@ -61,14 +62,16 @@ class ReadsFor(Protocol):
 class Reader:
     """Taking the peer's messages in, for the `Connection` it holds: from the channel (`run`),
     or as the `Feeder` a channel that hands bodies over itself is given (`feed`,
-    `room_to_read`, `input_closed`, and `serve`, the connection's)."""
+    `room_to_read`, `input_closed`, and `reply`, the connection)."""
 
-    __slots__ = ("_body_read", "_receive_with_info", "_room", "connection", "serve")
+    __slots__ = ("_body_read", "_receive_with_info", "_room", "connection", "reply")
 
     def __init__(self, connection: ReadsFor, extras: ChannelExtras) -> None:
         self.connection = connection
-        #: Serve a request `feed` handed back, in the caller's task (`Connection.serve`).
-        self.serve = connection.serve
+        #: What a request `feed` handed back is served with, in the caller's task
+        #: (`runtime.connection.serve`): the connection, the reply of its session's requests,
+        #: which holds their handler and peer.
+        self.reply: ServesRequests = connection
         # The channel's optional reading methods (`RoutedChannel`), looked up once.
         self._receive_with_info: (
             Callable[[], Awaitable[tuple[bytes, RequestInfo | None]]] | None
@@ -175,7 +178,8 @@ class Reader:
     ) -> RequestReceived | None:
         """Read one body now, in the caller's task: what `run()` does after each receive.
         With `hold`, a body that started one request hands it back instead of to a task of
-        its own, for the caller to serve in its task (`Connection.serve`); None otherwise."""
+        its own, for the caller to serve in its task (`runtime.connection.serve`); None
+        otherwise."""
         conn = self.connection
         if conn.ended is not None:
             raise ConnectionClosed(str(conn.ended))

@@ -12,8 +12,10 @@ Streamable HTTP `transports/http/own_calls.OwnCall`) and whether it is still ser
 what `ctx.session` is for such a request (`Peer`), and nothing more: it offers none of what
 only a session can do (`SessionPeer`: a session id, subscriptions, requests to the client,
 streams to close).
-The handler runs in the caller's task; once the answer is out nothing more can be sent
-through it.
+It is also the request's reply: it is served as every request is, by
+`runtime.connection.serve`, the handler running in the caller's task, and the peer makes its
+answer, which goes out after what the handler sent meanwhile; once it is out nothing more
+can be sent through it.
 
 What is emitted, in order: the messages sent while serving (`MESSAGE`: progress, log
 messages), then the final answer: `RESULT` when it is the handler's result, `ANSWER` when it
@@ -22,12 +24,11 @@ is an error or an answer the session gave itself (a refusal, `server/discover`).
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Callable
-from typing import Any, Final, Protocol
+from typing import Any, Protocol
 
-from mcpkit.errors import ConnectionClosed
+from mcpkit.errors import ConnectionClosed, McpError
 from mcpkit.protocol import jsonrpc
 from mcpkit.protocol.answering import error_answer, progress_params
 from mcpkit.protocol.events import RequestReceived
@@ -41,7 +42,7 @@ from mcpkit.protocol.terms import (
     log_level_of,
     revision_of,
 )
-from mcpkit.runtime.handler_failure import handler_error
+from mcpkit.runtime.reply import Write
 from mcpkit.runtime.response import ANSWER, MESSAGE, RESULT, Kind, Response
 from mcpkit.server.session import LOG_LEVELS, Peer, log_message_params
 from mcpkit.types import (
@@ -54,9 +55,8 @@ from mcpkit.types import (
 __all__ = ["PeerServer", "RequestPeer", "RequestPeers"]
 
 
-#: What `serve` returns for a request it served: one value for all of them, not a tuple and
-#: a list made for each. (Its list is never added to: nothing refused, nothing to send.)
-_SERVED: Final[tuple[bool, list[bytes]]] = (True, [])
+async def _nothing() -> None:
+    """The write of an answer that goes nowhere (the response had closed)."""
 
 
 class PeerServer(Protocol):
@@ -109,11 +109,13 @@ class RequestPeers:
 
 
 class RequestPeer:
-    """The client of one modern request, for the time it is served:
-    its `reader` (the server's reading session) reads the body (`read_sessionless`), and
-    `serve(read)` runs the request's handler in the calling task, writes what it sends and
-    its answer to `response`, and returns; then nothing more goes out. (Between the two the
-    transport may refuse the request instead: `mcpkit.transports.http.own_calls`.)"""
+    """The client of one modern request, for the time it is served, and the request's reply
+    (`runtime.reply.Reply`): its `reader` (the server's reading session) reads the body
+    (`read_sessionless`), then `runtime.connection.serve(peer, server.handle_request, peer,
+    request)` runs the request's handler in the calling task, and the peer writes what it
+    sends and its answer to `response`; then nothing more goes out. (Between the two the
+    transport may refuse the request instead: `mcpkit.transports.http.own_calls`; a body
+    with no request to serve is answered by `answer_read`.)"""
 
     __slots__ = (
         "_answer",
@@ -142,52 +144,63 @@ class RequestPeer:
         self._last_progress: float | None = None
         self._closed = False
 
-    # ------------------------------------------------------------------ serving
+    # ------------------------------------------ serving: the request's `Reply`
 
-    async def serve(self, read: ModernRead) -> tuple[bool, list[bytes]]:
-        """Serve what `read` found in a body; (whether it held a request, the answers to the
-        body as a whole when it is refused: the caller sends those, 400). Cancelling the
-        calling task cancels the handler; nothing more is sent then."""
-        # The body as a whole was refused: no request is served, and the caller writes the
-        # refusal itself, so nothing may go out through this peer.
-        if read.refused:
-            self._closed = True
-            return False, read.refused
-        # What the body held besides a request (a notification, a response or a cancel about
-        # nothing in flight) concerns no session, and this request has none: nothing to route
-        # it to, nor to ask another process about.
-        request = read.request
-        if request is None:  # answered by the session itself, or a notification
-            await self._send_answers(read.answers)
-            return read.started, []
-        rid = self._request_id = request.request_id
-        terms = self.terms = request.terms
+    def begin(self, request: RequestReceived) -> None:
+        """`request` is this peer's one request from now (`is_inflight`), under its terms."""
+        self._request_id = request.request_id
+        self.terms = request.terms
+
+    def answered(
+        self, request: RequestReceived, task: object, result: Any, error: McpError | None
+    ) -> Write:
+        rid, terms = request.request_id, request.terms
+        answer: bytes
         kind: Kind
-        # The handler run to its answer, its failure answered by `handler_error` as a
-        # session's requests are (`Connection.serve`).
-        try:
-            result = await self.server.handle_request(self, request)
-        except asyncio.CancelledError:
-            self._closed = True  # the client went away: nothing more goes to it
-            raise
-        except Exception as exc:
-            kind = ANSWER
-            answer = error_answer(rid, handler_error(request.method, exc), terms)
-        else:
-            kind = RESULT
+        if error is None:
             answer = self.reader.encode_answer(rid, result, request.method, terms, self.server_info)
+            kind = RESULT
+        else:
+            answer, kind = error_answer(rid, error, terms), ANSWER
+        if self._queued:
+            return self._answer_after_queued, (answer, kind)
+        if self._closed:
+            return _nothing, ()
+        self._closed = True
+        return self.response.emit, (answer, kind)
+
+    async def _answer_after_queued(self, answer: bytes, kind: Kind) -> None:
+        """Write the progress queued while the handler ran, then the answer; none queued from
+        now on is taken (progress stops at completion, basic/utilities/progress)."""
         if not self._closed:
             self._answer = answer  # (from here on the request is no longer in flight)
-            # Progress queued while the handler ran goes out before the answer; none queued
-            # from now on is taken (progress stops at completion, basic/utilities/progress).
-            if self._queued:
-                await self._send_queued()
+            await self._send_queued()
             if not self._closed:
                 self._closed = True
                 await self.response.emit(answer, kind)
         self._answer = None
         self._closed = True
-        return _SERVED
+
+    def cancelled(self, request: RequestReceived, task: object) -> bool:
+        """The client went away (its POST's task cancelled, `OwnCall`): nothing more goes to
+        it, and the cancellation goes on, the response's to end."""
+        self._closed = True
+        return True
+
+    async def answer_read(self, read: ModernRead) -> tuple[bool, list[bytes]]:
+        """What answers a body that held no request to serve (`read.request` is None, or the
+        body was refused as a whole): (whether it held anything awaiting an answer, the
+        answers to the body as a whole: the caller sends those, 400)."""
+        if read.refused:
+            # No request is served, and the caller writes the refusal itself, so nothing may
+            # go out through this peer.
+            self._closed = True
+            return False, read.refused
+        # What the body held besides a request (a notification, a response or a cancel about
+        # nothing in flight) concerns no session, and this request has none: nothing to
+        # route it to, nor to ask another process about.
+        await self._send_answers(read.answers)
+        return read.started, []
 
     async def _send_answers(self, answers: list[Outgoing]) -> None:
         """Write the final one of what the reading session answered itself, then close."""

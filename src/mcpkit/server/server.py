@@ -31,7 +31,7 @@ from mcpkit.server.catalog.tools import ToolOptions, ToolSpec
 from mcpkit.server.catalog.transforms import ToolTransformOptions, ToolTransforms
 from mcpkit.server.core import ServerCore
 from mcpkit.server.handlers.as_tools import add_prompts_as_tools, add_resources_as_tools
-from mcpkit.server.handlers.dispatch import ServerDispatch, requests_of
+from mcpkit.server.handlers.dispatch import ServerDispatch, session_request
 from mcpkit.server.mount import mount_server
 from mcpkit.server.request_peer import RequestPeer, RequestPeers
 from mcpkit.server.serving.card_publishing import CardPublisher, PublishedCard
@@ -379,9 +379,11 @@ class Server(ServerDispatch):
     def request_peer(self) -> Callable[[Response], RequestPeer]:
         """`request_peer(response)`: the client of one modern request (2026-07-28 over
         Streamable HTTP), as its handler sees it: `peer.reader.read_sessionless(body, info)`
-        reads the body with this server's reading session, `peer.serve(read)` runs the request
-        in the caller's task and writes what it sends and its answer to `response`.
-        Nothing of it outlives the request."""
+        reads the body with this server's reading session, and `runtime.connection.serve(peer,
+        server.handle_request, peer, read.request)` runs the request in the caller's task,
+        the peer its reply, writing what it sends and its answer to `response`
+        (`peer.answer_read(read)` answers a body that holds no request). Nothing of it
+        outlives the request."""
         return self._request_peers.new_peer
 
     #: The protocol session each client gets (the proxy's answers `initialize` itself).
@@ -394,7 +396,8 @@ class Server(ServerDispatch):
         return Connection(
             protocol,
             channel,
-            on_request=requests_of(handle),
+            on_request=session_request,
+            peer=handle,
             on_event=handle.on_event,
             send_high_water=self.send_high_water,
         )

@@ -16,10 +16,10 @@ with needs_extra("http"):
     import httpx
 
 from mcpkit.errors import AuthError, ConnectionClosed, RemoteProtocolError, TransportError
-from mcpkit.protocol.sse_parser import SSEEvent, SSEParser
 from mcpkit.runtime.authorizing import Authorizes, Authorizing, answered_within
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.transports.http_client._reading import identity_chunks
+from mcpkit.transports.sse_parser import SSEEvent, SSEParser
 
 __all__ = [
     "ENDPOINT_TIMEOUT",

@@ -9,8 +9,7 @@ serving beside.
 
 from __future__ import annotations
 
-import types
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
 from mcpkit.errors import McpError, ToolError
@@ -40,22 +39,15 @@ from mcpkit.server.mount import context_for, owner_of
 from mcpkit.server.session import Peer, ServerSessionHandle
 from mcpkit.types import ReadResourceRequestParams, ReadResourceResult
 
-__all__ = ["ServerDispatch", "requests_of"]
+__all__ = ["ServerDispatch", "session_request"]
 
 
-def requests_of(handle: ServerSessionHandle) -> Callable[[RequestReceived], Awaitable[Any]]:
-    """What `handle`'s connection hands each request to: the server's `handle_request` for
-    this session, as a method bound to the handle (smaller than a `functools.partial`, which
-    every idle session would hold: docs/performance.md), whose one plain frame hands back the
-    server's awaitable (no coroutine around it). Defined here, beside `handle_request`: a
-    2025 session's call passes no module more."""
-    return types.MethodType(_serve_for, handle)
-
-
-def _serve_for(handle: ServerSessionHandle, ev: RequestReceived) -> Awaitable[Any]:
-    """`handle`'s server serving `ev` (`requests_of` binds it). The server is read from
-    the handle at each request, not when it is bound, so a restored session serves with
-    the server that holds it now."""
+def session_request(handle: ServerSessionHandle, ev: RequestReceived) -> Awaitable[Any]:
+    """A session's request served by its server, `handle` its peer: the handler a session's
+    connection serves each request with (`runtime.connection.serve`, the handle passed as the
+    peer, so no object per session binds them). The server is read from the handle at each
+    request, not once, so a restored session serves with the server that holds it now.
+    Defined here, beside `handle_request`: a 2025 session's call passes no module more."""
     return handle.server.handle_request(handle, ev)
 
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from mcpkit.protocol.events import RequestReceived
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.response import Response
 from mcpkit.server.serving._run import (
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from mcpkit.server.serving._http_run import HttpImplementation
     from mcpkit.server.serving.card_publishing import PublishedCard
     from mcpkit.server.serving.http_routes import Routed
-    from mcpkit.server.session import ServerSessionHandle
+    from mcpkit.server.session import Peer, ServerSessionHandle
     from mcpkit.serverless.aws_lambda import LambdaHandler
     from mcpkit.stores.broker import Broker
     from mcpkit.stores.component_rules import ComponentRule
@@ -116,6 +117,8 @@ class Servable(Protocol):
     # the HTTP response it answers on.
     @property
     def request_peer(self) -> Callable[[Response], RequestPeer]: ...
+
+    def handle_request(self, handle: Peer, ev: RequestReceived) -> Awaitable[Any]: ...
 
     def running(self) -> contextlib.AbstractAsyncContextManager[object]: ...
 

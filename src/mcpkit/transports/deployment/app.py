@@ -34,7 +34,6 @@ from mcpkit.transports.deployment.relay import StreamRelay
 from mcpkit.transports.deployment.session_records import RecordKeeper
 from mcpkit.transports.deployment.slow_readers import QueuedBytes
 from mcpkit.transports.http._exchange import (
-    read_body,
     send_refusal,
 )
 from mcpkit.transports.http.checks import (
@@ -51,7 +50,7 @@ from mcpkit.transports.http.live_sessions import (
     SessionRegistry,
 )
 from mcpkit.transports.http.own_calls import OwnCalls
-from mcpkit.transports.http.post import PostRequests
+from mcpkit.transports.http.post import PostRequests, read_body
 from mcpkit.transports.http.streams import StreamSettings
 from mcpkit.transports.legacy_sse.endpoint import legacy_endpoint
 

@@ -13,21 +13,19 @@ import contextlib
 import logging
 from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Final, Generic, Protocol, TypeVar
 
-from mcpkit._asgi import Message, Receive, Send, head_of, send_whole
-from mcpkit._asgi import read_body as read_whole_body
+from mcpkit._asgi import Receive, Send, head_of, send_whole
 from mcpkit.protocol.events import RequestReceived
-from mcpkit.protocol.sse import (
+from mcpkit.transports.http.checks import Refusal
+from mcpkit.transports.http.sse_stream import Stream, StreamSettings
+from mcpkit.transports.sse import (
     encode_comment,
     encode_event,
     encode_priming,
     encode_retry,
     encode_stream,
 )
-from mcpkit.transports.http.checks import BodyLimit, Refusal, too_large
-from mcpkit.transports.http.sse_stream import Stream, StreamSettings
 from mcpkit.types import RequestId
 
 __all__ = [
@@ -38,7 +36,6 @@ __all__ = [
     "Meanwhile",
     "Resumption",
     "answer_json",
-    "read_body",
     "send_refusal",
     "send_sse",
     "until_disconnect",
@@ -190,50 +187,6 @@ class Resumption:
 
     after: int
     events: Sequence[tuple[int, bytes]]
-
-
-async def read_body(
-    receive: Receive, max_size: int, budget: BodyBudget | None = None
-) -> bytes | Refusal | None:
-    """The request body, a 413 refusal once it passes `max_size`, or None when the client
-    went away before sending it all. With a `budget`, the body counts against the bytes of
-    bodies the app holds at once (503 past them). (How long a body may take is the uvicorn
-    protocol's `body_timeout`: a deadline here would cost every request a timer.)"""
-    message = await receive()
-    if message["type"] == "http.request" and not message.get("more_body", False):
-        # The usual body, all in its first message: checked as `_take` checks a chunk, and
-        # held by the budget no longer than that (nothing is awaited in between).
-        body: bytes = message.get("body", b"")
-        size = len(body)
-        if size > max_size:
-            return too_large(max_size)
-        if budget is None or budget.held + size <= budget.max_bytes:  # (`room`'s test first)
-            return body
-        refusal = budget.room(size)
-        return body if refusal is None else refusal
-    first = [message]
-
-    async def again() -> Message:  # the first message, then the next ones
-        return first.pop() if first else await receive()
-
-    limit = BodyLimit(max_size)
-    try:
-        if budget is None:
-            return await read_whole_body(again, limit.add)
-        return await read_whole_body(again, partial(_take, limit, budget))
-    finally:
-        if budget is not None:
-            budget.give_back(limit.held)
-
-
-def _take(limit: BodyLimit, budget: BodyBudget, size: int) -> Refusal | None:
-    """Count a chunk against the body's limit, then against the app's budget."""
-    refusal = limit.add(size)
-    if refusal is None:
-        refusal = budget.take(size)
-        if refusal is None:
-            limit.held += size
-    return refusal
 
 
 async def send_refusal(send: Send, refusal: Refusal) -> None:

@@ -27,8 +27,8 @@ from mcpkit._asgi import (
 from mcpkit.protocol.codes import INVALID_REQUEST
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
 from mcpkit.protocol.modern import unsupported_revision
-from mcpkit.protocol.sse import parse_event_id
 from mcpkit.transports.guards.origin import OriginPolicy, origin_problem, values_problem
+from mcpkit.transports.sse import parse_event_id
 from mcpkit.types.methods import MODERN_REVISIONS, SUPPORTED_REVISIONS
 
 __all__ = [
@@ -542,7 +542,7 @@ class HeaderMemos:
 
 def last_event_id(last: list[bytes]) -> tuple[str, int] | Refusal:
     """The (stream id, event number) of the Last-Event-ID values `last`, sent once as an event
-    id of this server's form (`mcpkit.protocol.sse.make_event_id`); else the 400 to send."""
+    id of this server's form (`mcpkit.transports.sse.make_event_id`); else the 400 to send."""
     parsed = parse_event_id(last[0].decode("latin-1")) if len(last) == 1 else None
     if parsed is None:
         got = quote_header(last[0]) if len(last) == 1 else f"{len(last)} headers"

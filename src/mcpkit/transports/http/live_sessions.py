@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Any, Generic, Protocol, TypeVar
 
 from mcpkit._asgi import Scope
 from mcpkit.auth.server.verifier import AccessToken
+from mcpkit.protocol.events import RequestReceived
 from mcpkit.protocol.outbox import ModernRead
 from mcpkit.protocol.server_session import ServerSession
 from mcpkit.runtime.channel import MessageChannel
 from mcpkit.runtime.connection import Connection
+from mcpkit.runtime.reply import Reply
 from mcpkit.runtime.response import Response
 from mcpkit.stores.component_rules import ComponentRule
 from mcpkit.stores.sessions import SessionRecord, owner_key
@@ -204,16 +206,18 @@ class ClientRoom(Protocol):
         ...
 
 
-class RequestServer(Protocol):
-    """What the app needs of what serves one modern request."""
+class RequestServer(Reply, Protocol):
+    """What the app needs of what serves one modern request: the request's reply
+    (`runtime.connection.serve` serves it with it), and what reads its body."""
 
     @property
     def reader(self) -> ServerSession:
         """The server's reading session (`ServerSession.read_sessionless`), which keeps nothing."""
         ...
 
-    async def serve(self, read: ModernRead) -> tuple[bool, list[bytes]]:
-        """Serve what `read` found; (whether it held a request, the refusal of the body)."""
+    async def answer_read(self, read: ModernRead) -> tuple[bool, list[bytes]]:
+        """Answer what `read` found when it holds no request to serve; (whether it held
+        anything awaiting an answer, the refusal of the body)."""
         ...
 
 
@@ -282,6 +286,10 @@ class HostServer(Protocol):
     def request_peer(self) -> Callable[[Response], RequestServer]:
         """What makes the peer of one modern request (2026-07-28),
         writing to the response it is given (`mcpkit.server.request_peer.RequestPeer`)."""
+        ...
+
+    def handle_request(self, handle: Any, ev: RequestReceived) -> Awaitable[Any]:
+        """Serve one request `ev` of `handle`'s, a `request_peer` (`runtime.connection.serve`)."""
         ...
 
     def end_listen(self, request: object) -> bool:

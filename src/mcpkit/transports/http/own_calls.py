@@ -41,11 +41,12 @@ from mcpkit.protocol.codes import (
 from mcpkit.protocol.events import RequestInfo
 from mcpkit.protocol.modern import REVISION_KEY
 from mcpkit.protocol.outbox import ModernRead
-from mcpkit.protocol.sse import encode_event
+from mcpkit.runtime.connection import serve
 from mcpkit.runtime.response import MESSAGE, RESULT, Kind, Response
 from mcpkit.transports.http._exchange import SSE_HEADERS, send_refusal, until_disconnect
 from mcpkit.transports.http.live_sessions import ClientRoom, HostServer, RequestServer
 from mcpkit.transports.http.mirrored import MirrorMemory, body_problem, error_body
+from mcpkit.transports.sse import encode_event
 
 __all__ = [
     "END_GRACE",
@@ -70,6 +71,17 @@ END_GRACE: Final = 5.0
 #: Whose the listens `OwnCalls.let_in` ended are, until they end: no client's (its count
 #: of requests leaves them out), but still among the calls served (`OwnCalls.cut_all`).
 _ENDING: Final = object()
+
+
+async def _answer_read(peer: RequestServer, read: ModernRead, send: Send) -> None:
+    """Answer a body that held no request to serve: what the reading session answered itself
+    (`RequestServer.answer_read`), 400 for a body refused as a whole, 202 for one that awaits
+    no answer (notifications)."""
+    started, refused = await peer.answer_read(read)
+    if refused:
+        await send_whole(send, error_status(refused[0]), refused[0], _JSON)
+    elif not started:
+        await send_whole(send, 202)
 
 
 def _sse_head() -> Message:
@@ -150,8 +162,12 @@ class OwnCalls:
         # headers a 2026-07-28 POST mirrors from its body (-32020).
         read = check.checked(peer.reader.read_sessionless(body, info))
         del body  # not kept while the request runs (a listen may stay open for hours)
+        request = read.request  # (None for a body refused as a whole: `ModernRead`)
         try:
-            started, refused = await peer.serve(read)
+            if request is not None:
+                # Served as every request is (`runtime.connection.serve`): the peer is its
+                # reply, and writes its answer to this call.
+                await serve(peer, server.handle_request, peer, request)
         except asyncio.CancelledError:
             call.serving = False
             if not call.cut_off or task.uncancel() > 0:
@@ -172,10 +188,8 @@ class OwnCalls:
                 unwatched.popleft()
         if call.cut_off:
             task.uncancel()  # a handler swallowed the cancellation; it is spent
-        if refused:
-            await send_whole(send, error_status(refused[0]), refused[0], _JSON)
-        elif not started:
-            await send_whole(send, 202)
+        if request is None:
+            await _answer_read(peer, read, send)
 
     def count(self, client: Hashable) -> int:
         """How many requests `client` has in flight (those ending to make room not counted)."""

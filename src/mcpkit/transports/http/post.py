@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Hashable, Mapping, Sequence
 from contextlib import suppress
+from functools import partial
 from typing import Final, TypeAlias
 
-from mcpkit._asgi import Headers, Receive, Scope, Send, send_whole
+from mcpkit._asgi import Headers, Message, Receive, Scope, Send, send_whole
+from mcpkit._asgi import read_body as read_whole_body
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.errors import ConnectionClosed
@@ -20,18 +22,21 @@ from mcpkit.protocol.modern import carries_terms
 from mcpkit.stores.deadline import StoreUnavailable
 from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.http._exchange import (
+    BodyBudget,
     Exchange,
     Meanwhile,
     answer_json,
     send_refusal,
 )
 from mcpkit.transports.http.checks import (
+    BodyLimit,
     EndpointPolicy,
     Refusal,
     client_address,
     protocol_version,
     refuse,
     session_id,
+    too_large,
     unknown_session,
 )
 from mcpkit.transports.http.hosting import AppSessions, RecordKeeping
@@ -41,7 +46,7 @@ from mcpkit.transports.http.one_shot_sessions import open_modern
 from mcpkit.transports.http.own_calls import MirrorCheck, OwnCalls
 from mcpkit.transports.http.streams import HttpChannel, StreamSettings
 
-__all__ = ["FIRST_WAIT", "PostRequests"]
+__all__ = ["FIRST_WAIT", "PostRequests", "read_body"]
 
 _JSON: Final = ((b"content-type", b"application/json"),)
 # Seconds a call's SSE answer waits for its first message before the head goes out alone:
@@ -52,6 +57,50 @@ FIRST_WAIT: Final = 0.01
 #: What the response of a request served in its POST's task is written with, should it
 #: begin before the request ends (`PostRequests._respond_meanwhile`).
 _Answer: TypeAlias = tuple[HttpChannel, Receive, Send, Sequence[tuple[bytes, bytes]]]
+
+
+async def read_body(
+    receive: Receive, max_size: int, budget: BodyBudget | None = None
+) -> bytes | Refusal | None:
+    """The request body, a 413 refusal once it passes `max_size`, or None when the client
+    went away before sending it all. With a `budget`, the body counts against the bytes of
+    bodies the app holds at once (503 past them). (How long a body may take is the uvicorn
+    protocol's `body_timeout`: a deadline here would cost every request a timer.)"""
+    message = await receive()
+    if message["type"] == "http.request" and not message.get("more_body", False):
+        # The usual body, all in its first message: checked as `_take` checks a chunk, and
+        # held by the budget no longer than that (nothing is awaited in between).
+        body: bytes = message.get("body", b"")
+        size = len(body)
+        if size > max_size:
+            return too_large(max_size)
+        if budget is None or budget.held + size <= budget.max_bytes:  # (`room`'s test first)
+            return body
+        refusal = budget.room(size)
+        return body if refusal is None else refusal
+    first = [message]
+
+    async def again() -> Message:  # the first message, then the next ones
+        return first.pop() if first else await receive()
+
+    limit = BodyLimit(max_size)
+    try:
+        if budget is None:
+            return await read_whole_body(again, limit.add)
+        return await read_whole_body(again, partial(_take, limit, budget))
+    finally:
+        if budget is not None:
+            budget.give_back(limit.held)
+
+
+def _take(limit: BodyLimit, budget: BodyBudget, size: int) -> Refusal | None:
+    """Count a chunk against the body's limit, then against the app's budget."""
+    refusal = limit.add(size)
+    if refusal is None:
+        refusal = budget.take(size)
+        if refusal is None:
+            limit.held += size
+    return refusal
 
 
 class PostRequests:

@@ -20,10 +20,10 @@ from typing import Final
 
 import msgspec
 
-from mcpkit.protocol.sse import MAX_STREAM_ID_LENGTH, encode_stream
 from mcpkit.stores.event_log import EventStore, MemoryEventStore
 from mcpkit.transports.http.stream_reading import KEEPALIVE, StreamReading, wake
 from mcpkit.transports.http.stream_storing import QueuedBudget, StreamSettings, StreamStoring
+from mcpkit.transports.sse import MAX_STREAM_ID_LENGTH, encode_stream
 from mcpkit.types import RequestId
 
 __all__ = [

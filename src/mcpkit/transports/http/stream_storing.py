@@ -47,7 +47,7 @@ def session_tag(session_id: str) -> str:
 def new_stream_prefix(session_id: str | None = None) -> str:
     """The stream id prefix of one process's copy of a session: the session's tag
     (`session_tag`) and the process's (`process_tag`), ending in '_' (ids are
-    `[A-Za-z0-9_-]`, see `mcpkit.protocol.sse.make_event_id`); 64 random bits for a session
+    `[A-Za-z0-9_-]`, see `mcpkit.transports.sse.make_event_id`); 64 random bits for a session
     with no id. Numbers after it come from `next_stream_number`, which no copy of a
     session in this process repeats."""
     if session_id is None:

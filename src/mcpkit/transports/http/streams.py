@@ -18,6 +18,7 @@ from typing import Final, Protocol
 from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo, RequestReceived
 from mcpkit.runtime.channel import Feeder
+from mcpkit.runtime.connection import serve
 from mcpkit.transports.http._exchange import Exchange
 from mcpkit.transports.http.checks import Refusal, expired, last_event_id
 from mcpkit.transports.http.sse_stream import (
@@ -188,9 +189,12 @@ class HttpChannel:
         """Serve `request`, the one an exchange's body started (`submit(serve_here=True)`),
         in the calling task: its answer and what it sends meanwhile come to its exchange as
         any request's do. Nothing to do once the session ended (its streams ended too).
-        (The connection's coroutine itself, not one more around it: once per request.)"""
+        (`runtime.connection.serve`'s coroutine itself, not one more around it.)"""
         feeder = self._feeder
-        return _nothing_to_serve() if feeder is None else feeder.serve(request)
+        if feeder is None:
+            return _nothing_to_serve()
+        reply = feeder.reply
+        return serve(reply, reply.handle, reply.peer, request)
 
     # ------------------------------------------------------------ RoutedChannel
 

@@ -16,8 +16,8 @@ with needs_extra("http"):
     import httpx
 
 from mcpkit.errors import RemoteProtocolError
-from mcpkit.protocol.sse_parser import SSEParser
 from mcpkit.transports.http_client._wire import is_answer
+from mcpkit.transports.sse_parser import SSEParser
 from mcpkit.types import RequestId
 
 __all__ = [

@@ -20,12 +20,10 @@ from mcpkit._asgi import Receive, Scope, Send, local_path, values_of
 from mcpkit.auth.server.resource import identity_of
 from mcpkit.auth.server.verifier import AccessToken
 from mcpkit.protocol.events import RequestInfo
-from mcpkit.protocol.sse import encode_comment, encode_event
 from mcpkit.stores.sessions import owner_key
 from mcpkit.transports.guards.origin import OriginPolicy
 from mcpkit.transports.http._exchange import (
     BodyBudget,
-    read_body,
     send_refusal,
 )
 from mcpkit.transports.http.checks import (
@@ -43,6 +41,7 @@ from mcpkit.transports.http.live_sessions import (
     SessionRegistry,
     TokenGuard,
 )
+from mcpkit.transports.http.post import read_body
 from mcpkit.transports.http.stream_storing import QueuedBudget
 from mcpkit.transports.legacy_sse.legacy_session import LegacyChannel, LegacySession
 from mcpkit.transports.legacy_sse.message_posts import (
@@ -52,6 +51,7 @@ from mcpkit.transports.legacy_sse.message_posts import (
     submit,
     unknown_session,
 )
+from mcpkit.transports.sse import encode_comment, encode_event
 
 __all__ = ["LegacySse", "LegacySseEndpoint", "legacy_endpoint"]
 

@@ -1,7 +1,7 @@
 """Server-sent events, sans-I/O, the client side: an incremental parser of an event stream,
 bytes in, `SSEEvent`s out.
 
-Apart from `mcpkit.protocol.sse` (encoding, event ids) because only clients parse: the
+Apart from `mcpkit.transports.sse` (encoding, event ids) because only clients parse: the
 server's answer path loads and runs the encoder alone. The rules are the WHATWG HTML
 standard's "Server-sent events" section (9.2, "Parsing an event stream" and "Interpreting an
 event stream").
@@ -15,7 +15,7 @@ import msgspec
 
 from mcpkit.errors import RemoteProtocolError
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
-from mcpkit.protocol.sse import LINE_END
+from mcpkit.transports.sse import LINE_END
 
 __all__ = ["SSEEvent", "SSEParser"]
 

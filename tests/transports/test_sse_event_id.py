@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mcpkit.protocol.sse import (
+from mcpkit.transports.sse import (
     MAX_EVENT_ID_LENGTH,
     MAX_STREAM_ID_LENGTH,
     make_event_id,

@@ -1,5 +1,7 @@
 """Server-sent events, sans-I/O: encode events for an SSE answer and name events by the
-stream they belong to; the client's incremental parser is `mcpkit.protocol.sse_parser`.
+stream they belong to; the client's incremental parser is `mcpkit.transports.sse_parser`.
+SSE is how the HTTP transports frame MCP's messages (Streamable HTTP, the legacy HTTP+SSE),
+not part of the protocol itself, so it sits with the transports that use it.
 
 The wire format and the parsing rules are the WHATWG HTML standard's "Server-sent events"
 section (9.2, "Parsing an event stream" and "Interpreting an event stream"); MCP's use of it

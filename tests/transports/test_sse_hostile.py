@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mcpkit.errors import McpkitError, RemoteProtocolError
-from mcpkit.protocol.sse import encode_event
-from mcpkit.protocol.sse_parser import SSEEvent, SSEParser
+from mcpkit.transports.sse import encode_event
+from mcpkit.transports.sse_parser import SSEEvent, SSEParser
 
 # ---------------------------------------------------------------------------------------
 # A reference: the standard's algorithm read literally, over the whole stream at once.

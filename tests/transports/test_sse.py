@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from mcpkit.protocol.limits import DEFAULT_MAX_MESSAGE_SIZE
-from mcpkit.protocol.sse import (
+from mcpkit.transports.sse import (
     encode_comment,
     encode_event,
     encode_priming,
     encode_retry,
     encode_stream,
 )
-from mcpkit.protocol.sse_parser import SSEEvent, SSEParser
+from mcpkit.transports.sse_parser import SSEEvent, SSEParser
 
 
 def parse(stream: bytes) -> list[SSEEvent]:

@@ -1,0 +1,19 @@
+"""Serving a 2026-07-28 body with a `RequestPeer` as the transport does (`OwnCalls.serve`),
+for tests that drive the peer without HTTP."""
+
+from __future__ import annotations
+
+from mcpkit.protocol.outbox import ModernRead
+from mcpkit.runtime.connection import serve
+from mcpkit.server.request_peer import RequestPeer
+
+
+async def serve_read(peer: RequestPeer, read: ModernRead) -> tuple[bool, list[bytes]]:
+    """Serve what the reading session read: the request served as every request is
+    (`runtime.connection.serve`, the peer its reply), or the body answered without one; (whether
+    it held anything awaiting an answer, the answers to the body as a whole)."""
+    request = read.request  # (None for a body refused as a whole)
+    if request is None:
+        return await peer.answer_read(read)
+    await serve(peer, peer.server.handle_request, peer, request)
+    return True, []
