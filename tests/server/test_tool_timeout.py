@@ -20,6 +20,8 @@ from mcpkit.server.catalog.calling.tool_limits import ToolLimits
 ERAS = ["2025-11-25", "2026-07-28"]
 #: Long enough for a tool that returns at once to do so on a loaded machine.
 AMPLE = 60.0
+#: Seconds within which a worker thread surely starts a job, however busy the machine.
+THREAD_START = 2.0
 
 
 class Stuck:
@@ -123,20 +125,26 @@ async def test_a_def_tool_is_answered_on_time_while_its_thread_runs_on(
     era: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     release = threading.Event()
+    started = threading.Event()
     finished = threading.Event()
     server = Server("threads")
 
-    @server.tool(timeout=0.05)
+    # Long enough for a worker thread to take the job up on a busy machine: a job no thread
+    # has started when its call times out is skipped (`runtime.workers`), and then there
+    # is no thread left running to see.
+    @server.tool(timeout=THREAD_START)
     def blocking() -> str:
+        started.set()
         release.wait(AMPLE)
         finished.set()
         return "late"
 
     with caplog.at_level(logging.WARNING, logger="mcpkit.server"):
-        async with asyncio.timeout(10), Client(server, protocol=era) as client:
+        async with asyncio.timeout(10 + THREAD_START), Client(server, protocol=era) as client:
             result = await client.call_tool("blocking")
     assert result.is_error is True
-    assert result.text == "tool 'blocking' timed out after 0.05 s"
+    assert result.text == f"tool 'blocking' timed out after {THREAD_START:g} s"
+    assert started.is_set(), "no worker thread took the job up within the timeout"
     assert not finished.is_set()  # answered while the function still runs
     assert "cannot be cancelled; its worker thread runs on" in caplog.text
     release.set()
