@@ -488,9 +488,10 @@ class Connection:
         assert task is not None
         rid = request.request_id
         handlers = self.handlers
-        elsewhere = handlers.get(rid) is task or task.uncancel() > 0
-        if handlers.get(rid) is task:
+        registered = handlers.get(rid) is task
+        if registered:
             del handlers[rid]
+        elsewhere = registered or task.uncancel() > 0
         if self.hold_timeouts_while_serving:
             self._maybe_restart_timeouts()
         if elsewhere:

@@ -41,7 +41,7 @@ from typing import Any, Protocol
 from mcpkit.errors import McpError
 from mcpkit.protocol.events import RequestReceived
 
-__all__ = ["Reply", "RequestHandler", "ServesRequests", "Write"]
+__all__ = ["Reply", "RequestHandler", "ServesRequests", "Write", "nothing"]
 
 
 #: What sends an answer: a coroutine function of the transport's and what to call it with
@@ -93,3 +93,8 @@ class ServesRequests(Reply, Protocol):
 
     handle: RequestHandler
     peer: Any
+
+
+async def nothing() -> None:
+    """What awaits nothing: the write of an answer that goes nowhere (its response had
+    closed), or the serving of a request whose session has ended."""

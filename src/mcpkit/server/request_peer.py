@@ -42,7 +42,7 @@ from mcpkit.protocol.terms import (
     log_level_of,
     revision_of,
 )
-from mcpkit.runtime.reply import Write
+from mcpkit.runtime.reply import Write, nothing
 from mcpkit.runtime.response import ANSWER, MESSAGE, RESULT, Kind, Response
 from mcpkit.server.session import LOG_LEVELS, Peer, log_message_params
 from mcpkit.types import (
@@ -53,10 +53,6 @@ from mcpkit.types import (
 )
 
 __all__ = ["PeerServer", "RequestPeer", "RequestPeers"]
-
-
-async def _nothing() -> None:
-    """The write of an answer that goes nowhere (the response had closed)."""
 
 
 class PeerServer(Protocol):
@@ -165,7 +161,7 @@ class RequestPeer:
         if self._queued:
             return self._answer_after_queued, (answer, kind)
         if self._closed:
-            return _nothing, ()
+            return nothing, ()
         self._closed = True
         return self.response.emit, (answer, kind)
 

@@ -87,7 +87,7 @@ def _refs_in(node: Any) -> set[str]:
 def recursive_names(defs: dict[str, Any]) -> frozenset[str]:
     """The definitions that reach themselves through references (directly or not)."""
     # Only a name reached again from itself is recursive: a definition that merely refers
-    # to a recursive one is written out in place, keeping the reference inside it.
+    # to a recursive one is expanded where it is referenced, keeping the reference inside it.
     edges = {name: _refs_in(body) & defs.keys() for name, body in defs.items()}
     recursive: set[str] = set()
     for start in edges:

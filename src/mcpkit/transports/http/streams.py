@@ -19,6 +19,7 @@ from mcpkit.errors import ConnectionClosed
 from mcpkit.protocol.events import RequestInfo, RequestReceived
 from mcpkit.runtime.channel import Feeder
 from mcpkit.runtime.connection import serve
+from mcpkit.runtime.reply import nothing
 from mcpkit.transports.http._exchange import Exchange
 from mcpkit.transports.http.checks import Refusal, expired, last_event_id
 from mcpkit.transports.http.sse_stream import (
@@ -46,10 +47,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("mcpkit.http")
-
-
-async def _nothing_to_serve() -> None:
-    """`HttpChannel.serve` once the session ended."""
 
 
 #: Stream settings that keep nothing for a resumption (and charge no budget).
@@ -192,7 +189,7 @@ class HttpChannel:
         (`runtime.connection.serve`'s coroutine itself, not one more around it.)"""
         feeder = self._feeder
         if feeder is None:
-            return _nothing_to_serve()
+            return nothing()  # (the session ended: its streams ended too)
         reply = feeder.reply
         return serve(reply, reply.handle, reply.peer, request)
 
