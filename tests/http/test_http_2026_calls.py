@@ -261,8 +261,8 @@ async def test_a_call_that_ended_its_clients_one_listen_to_make_room_is_counted(
     started, release = asyncio.Event(), asyncio.Event()
 
     class Reader:
-        def read_sessionless(self, body: bytes, info: object) -> object:
-            request = RequestReceived(1, "tools/call", None)
+        def read_sessionless(self, body: bytes, info: object, served_by: object) -> object:
+            request = RequestReceived(1, "tools/call", None, reply=served_by, peer=served_by)
             return ModernRead(request, [], [], [], True)
 
     async def nothing() -> None:
@@ -270,6 +270,9 @@ async def test_a_call_that_ended_its_clients_one_listen_to_make_room_is_counted(
 
     class Peer:
         reader = Reader()
+
+        def __init__(self, handle: Any) -> None:
+            self.handle = handle  # (the server's, as `RequestPeer`'s)
 
         def begin(self, request: object) -> None:
             return None
@@ -282,7 +285,7 @@ async def test_a_call_that_ended_its_clients_one_listen_to_make_room_is_counted(
 
     class Host:
         def request_peer(self, response: object) -> Peer:
-            return Peer()
+            return Peer(self.handle_request)
 
         async def handle_request(self, peer: object, request: object) -> None:
             started.set()  # (the request's handler, held up while the count is read)

@@ -127,6 +127,8 @@ def _seen(read: ModernRead) -> Any:
             request.progress_token,
             request.request_info,
             request.terms,
+            request.reply,
+            request.peer,
         )
     return (
         shown,
@@ -244,6 +246,22 @@ def test_one_encoder_answers_both_eras() -> None:
     assert answer["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["name"] == "upstream"
 
 
+#: What a request is read for (`served_by`: a `RequestPeer`, as the transport reads it).
+PEER = object()
+
+
+def test_a_request_read_for_its_peer_is_handed_out_as_an_exchange() -> None:
+    """Read for a peer (`served_by`), the request comes out an exchange, the peer its reply
+    and its peer, whichever way the body is read (the fold, or the steps)."""
+    caps = msgspec.convert({"tools": {}}, ServerCapabilities)
+    info = Implementation(name="s", version="1")
+    offer = ModernOffer(SUPPORTED_REVISIONS, param_types={"tools/call": ModernCallToolParams})
+    for session in (ServerSession(info, caps, modern=offer), _General(info, caps, modern=offer)):
+        for _ in range(2):  # (the `_meta` read, then found by its bytes)
+            request = session.read_sessionless(_call(), INFO, PEER).request
+            assert request is not None and request.reply is PEER and request.peer is PEER
+
+
 def test_a_subclass_that_changes_a_step_is_read_the_general_way() -> None:
     assert ServerSession._folds
     assert not _General._folds
@@ -260,8 +278,8 @@ def test_every_body_is_read_by_the_fold_as_the_steps_read_it(body: bytes) -> Non
     for session in (fold, general):  # the `_meta` read once: the next is found by its bytes
         session.read_sessionless(warm, INFO)
     for _ in range(2):  # (twice: the terms cache's last hit, then a hit of it again)
-        got = _seen(fold.read_sessionless(body, INFO))
-        want = _seen(general.read_sessionless(body, INFO))
+        got = _seen(fold.read_sessionless(body, INFO, PEER))
+        want = _seen(general.read_sessionless(body, INFO, PEER))
         assert got == want
         for session in (fold, general):
             assert not session._inflight

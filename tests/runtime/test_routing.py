@@ -230,6 +230,35 @@ async def test_plain_channels_keep_receive_and_send() -> None:
     await conn.aclose()
 
 
+async def test_a_session_hands_out_each_request_as_its_connections_exchange() -> None:
+    """Once a connection drives it, the session reads each request into an exchange: the
+    connection its reply (which holds the handler) and the connection's peer its peer, what
+    `runtime.connection.serve` serves it with and the handler is handed."""
+    client_end, server_end = memory_channel_pair()
+    session = server_session()
+    handle = object()  # (as a server's session handle)
+    seen: list[tuple[Any, RequestReceived]] = []
+
+    async def on_request(peer: Any, ev: RequestReceived) -> Any:
+        seen.append((peer, ev))
+        return {"tools": []}
+
+    conn = Connection(
+        session, server_end, on_request=on_request, on_event=lambda ev: None, peer=handle
+    )
+    (ev,) = session.receive_data(encode({"jsonrpc": "2.0", "id": 3, "method": "tools/list"}))
+    assert isinstance(ev, RequestReceived)
+    assert ev.reply is conn and ev.peer is handle and conn.handle is on_request
+    conn.start()
+    await client_end.send(encode({"jsonrpc": "2.0", "id": 4, "method": "tools/list"}))
+    async with asyncio.timeout(WAIT):
+        answer = msgspec.json.decode(await client_end.receive())
+    assert answer == {"jsonrpc": "2.0", "id": 4, "result": {"tools": []}}
+    ((peer, served),) = seen
+    assert peer is handle and served.request_id == 4 and served.reply is conn
+    await conn.aclose()
+
+
 def test_request_info_header_lookup() -> None:
     info = RequestInfo("http", [(b"x-a", b"1"), (b"x-a", b"2"), (b"x-b", b"\xe9")])
     assert info.header("X-A") == "1"

@@ -110,6 +110,8 @@ class Answering:
         "inflight",
         "max_inflight",
         "outbox",
+        "peer",
+        "reply",
         "rules",
     )
 
@@ -134,6 +136,11 @@ class Answering:
         self.answers_itself = answers_itself
         #: How many of the peer's requests are served at once (`session.DEFAULT_MAX_INFLIGHT`).
         self.max_inflight = max_inflight
+        #: What each request is handed out with, which makes it an exchange (the fields of
+        #: `RequestReceived` with these names): set by the runtime that serves the session's
+        #: requests (`mcpkit.runtime.connection.Connection`), None until then.
+        self.reply: Any = None
+        self.peer: Any = None
 
     def serve_request(
         self,
@@ -219,7 +226,9 @@ class Answering:
         # never of params whose `_meta` is left unread, which names none: `unread_meta`)
         meta = None if type(params) in UNREAD_TYPES else getattr(params, "meta", None)
         token = None if meta is None else progress_token_in(meta)
-        events.append(RequestReceived(rid, method, params, token, request_info, terms))
+        events.append(
+            RequestReceived(rid, method, params, token, request_info, terms, self.reply, self.peer)
+        )
 
     def _refuse_reused(self, rid: RequestId, batch: Batch | None) -> None:
         """Refuse a request whose id is in flight: related to no request, since the id belongs

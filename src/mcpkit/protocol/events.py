@@ -54,7 +54,10 @@ class RequestInfo(msgspec.Struct, frozen=True):
 class RequestReceived(msgspec.Struct):
     """The peer asked something; answer with `send_response` or `send_error`.
 
-    `request_info` is what the transport handed in with the message (see `RequestInfo`)."""
+    `request_info` is what the transport handed in with the message (see `RequestInfo`).
+
+    Once the runtime that serves it has set `reply` and `peer`, it is an exchange: all that
+    serving it needs (`mcpkit.runtime.connection.serve(request)`, `mcpkit.runtime.reply`)."""
 
     request_id: int | str
     method: str
@@ -65,6 +68,14 @@ class RequestReceived(msgspec.Struct):
     #: What the request is served under (`mcpkit.protocol.terms`): its session's, for a
     #: request of a session; None before the handshake (ping).
     terms: Terms[Any] | None = None
+    #: Where its answer goes, which holds its handler and is told of its cancellation (a
+    #: `mcpkit.runtime.reply.Reply`: its session's connection, or a 2026-07-28 request's own
+    #: peer), set by the runtime once the request is read; None until then. (Typed Any, as
+    #: the two below: this layer imports no runtime.)
+    reply: Any = None
+    #: The client as the handler sees it, through which what the handler sends goes (a
+    #: server's `Peer`), set with `reply`.
+    peer: Any = None
 
 
 class NotificationReceived(msgspec.Struct):

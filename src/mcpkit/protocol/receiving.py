@@ -156,7 +156,9 @@ class Receiving:
         started += answered
         return BodyRead(events, started, refused)
 
-    def read_sessionless(self, data: bytes, info: RequestInfo | None = None) -> ModernRead:
+    def read_sessionless(
+        self, data: bytes, info: RequestInfo | None = None, served_by: Any = None
+    ) -> ModernRead:
         """Read `data`, one body whose request is served outside this session, and keep
         nothing of it: the request leaves the session's care as it is handed out, so its
         answer, progress and end are its server's (`mcpkit.runtime.request_peer`), and the
@@ -164,13 +166,19 @@ class Receiving:
         itself (ping, server/discover) and what the body made it queue are returned. So one
         session reads every 2026-07-28 POST a server gets with the checks a session's own
         requests pass, and no two requests, even under one id, ever meet in it. The body is
-        read as `receive_data` reads any (a 2025-era session's too), step for step."""
-        mark = len(self.outbox.items)
-        return self.read_sessionless_end(self.receive_data(data, info), mark)
+        read as `receive_data` reads any (a 2025-era session's too), step for step.
 
-    def read_sessionless_end(self, events: list[Event], mark: int) -> ModernRead:
+        The request is handed out as an exchange served by `served_by`, its reply and its
+        peer both (a `mcpkit.server.request_peer.RequestPeer`): the request's own, where a
+        session's requests are served by its connection (`Answering.reply`)."""
+        mark = len(self.outbox.items)
+        return self.read_sessionless_end(self.receive_data(data, info), mark, served_by)
+
+    def read_sessionless_end(
+        self, events: list[Event], mark: int, served_by: Any = None
+    ) -> ModernRead:
         """What `read_sessionless` returns for a body that made `events` and queued what lies past
-        `mark`."""
+        `mark`, its request served by `served_by`."""
         if len(events) == 1 and not self.outbox.items:
             # The common case, one request and nothing queued (so none was answered or
             # refused, and the session has nothing of its own to hand over): what follows
@@ -178,6 +186,7 @@ class Receiving:
             only = events[0]
             if type(only) is RequestReceived:
                 self.inflight.pop(only.request_id, None)
+                only.reply = only.peer = served_by
                 return ModernRead(only, _NOTHING, _NOTHING, _NOTHING, True)
         read = self._body_read(events, mark)
         request: RequestReceived | None = None
@@ -185,6 +194,7 @@ class Receiving:
         for i, ev in enumerate(events):
             if type(ev) is RequestReceived:
                 request = ev
+                request.reply = request.peer = served_by
                 events = [*events[:i], *events[i + 1 :]]
                 break
         for rid in read.started:  # (whatever the body held: nothing of it stays in flight)

@@ -231,11 +231,12 @@ class ServerSession(Session):
         # A subclass that changes a step `read_sessionless` writes out is read the general way.
         cls._folds = all(getattr(cls, name) is getattr(ServerSession, name) for name in _FOLDED)
 
-    def read_sessionless(self, data: bytes, info: RequestInfo | None = None) -> ModernRead:
+    def read_sessionless(
+        self, data: bytes, info: RequestInfo | None = None, served_by: Any = None
+    ) -> ModernRead:
         # fast path: mirrors `Receiving.read_sessionless` (docs/performance.md, fast paths)
-        # The usual 2026-07-28 POST (one request, its `_meta` read before) read in one
-        # function, as the steps `_FOLDED` lists read it; anything else is told before
-        # anything is queued, and read the general way from where it parted.
+        # The usual 2026-07-28 POST (one request, its `_meta` read before) read as `_FOLDED`
+        # lists; anything else is told before queuing, and read the general way from there.
         receiving = self.receiving
         size, depth = len(data), receiving.max_json_depth
         if (
@@ -259,20 +260,20 @@ class ServerSession(Session):
                 )
             )
         ):
-            return receiving.read_sessionless(data, info)
+            return receiving.read_sessionless(data, info, served_by)
         # (`decode_message`'s decode: what it refuses is read, and refused, the general way)
         try:
             env = jsonrpc.decode_envelope(data)
         except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-            return receiving.read_sessionless(data, info)
+            return receiving.read_sessionless(data, info, served_by)
         if env.jsonrpc != "2.0":
-            return receiving.read_sessionless(data, info)
+            return receiving.read_sessionless(data, info, served_by)
         rid = env.id
         method = env.method
         if method is UNSET or rid is UNSET or rid is None:
-            return self._read_sessionless_from(env, info)  # (not a request)
+            return self._read_sessionless_from(env, info, served_by)  # (not a request)
         if env.result is not UNSET or env.error is not UNSET:
-            return self._read_sessionless_from(env, info)
+            return self._read_sessionless_from(env, info, served_by)
         modern = self.modern
         codec = modern.codec
         terms = codec.cached(env.params)
@@ -284,7 +285,7 @@ class ServerSession(Session):
             or method in _ANSWERS_ITSELF
             or terms is self._kept.terms
         ):
-            return self._read_sessionless_from(env, info)
+            return self._read_sessionless_from(env, info, served_by)
         methods = METHOD_TABLES[terms.revision]
         known = methods[method] if method in methods else None
         unserved = ServerSession._unserved
@@ -296,7 +297,7 @@ class ServerSession(Session):
             or method in unserved[1]
             or len(self._inflight) >= self.answering.max_inflight
         ):
-            return self._read_sessionless_from(env, info)
+            return self._read_sessionless_from(env, info, served_by)
         names_token = codec.names_token
         types = modern.param_types if names_token else modern.unread_types
         tp = types[method] if method in types else known.params
@@ -305,19 +306,21 @@ class ServerSession(Session):
         try:
             params = decode(jsonrpc.EMPTY_PARAMS if raw is UNSET else raw)
         except (msgspec.DecodeError, RecursionError):
-            return self._read_sessionless_from(env, info)
+            return self._read_sessionless_from(env, info, served_by)
         # (looked for only where the `_meta`'s bytes may name one, the terms cache says)
         token = progress_token_of(params) if names_token else None
-        request = RequestReceived(rid, method, params, token, info, terms)
+        request = RequestReceived(rid, method, params, token, info, terms, served_by, served_by)
         return ModernRead(request, _NOTHING, _NOTHING, _NOTHING, True)
 
-    def _read_sessionless_from(self, env: Envelope, info: RequestInfo | None) -> ModernRead:
+    def _read_sessionless_from(
+        self, env: Envelope, info: RequestInfo | None, served_by: Any
+    ) -> ModernRead:
         """`Receiving.read_sessionless` of a body that decoded into `env` (nothing queued before
         it), from `receive_envelope` on."""
         events: list[Event] = []
         receiving = self.receiving
         receiving.receive_envelope(env, events, None, info)
-        return receiving.read_sessionless_end(events, 0)
+        return receiving.read_sessionless_end(events, 0, served_by)
 
     def receive_request(
         self,

@@ -19,7 +19,6 @@ from typing import Any, Protocol, runtime_checkable
 
 from mcpkit.protocol.events import RequestInfo, RequestReceived
 from mcpkit.runtime.authorizing import Authorizes, Authorizing
-from mcpkit.runtime.reply import ServesRequests
 from mcpkit.types import RequestId
 
 __all__ = [
@@ -157,8 +156,8 @@ class Feeder(Protocol):
     peer has too many answers unread), raising `ConnectionClosed` if it has ended. `feed(data,
     info)` reads one body there and then, as a reader task would have after `receive`: the
     channel's `body_read` is called before `feed` returns, and the handlers it starts are
-    tasks of their own, but with `hold` a lone request is handed back, for the caller to
-    serve in its own task (`runtime.connection.serve`, with `feeder.reply`).
+    tasks of their own, but with `hold` a lone request is handed back, an exchange for the
+    caller to serve in its own task (`runtime.connection.serve`).
     It raises `ConnectionClosed` once the connection has ended. `input_closed()` says no
     more bodies will come (the connection then ends).
     """
@@ -168,10 +167,6 @@ class Feeder(Protocol):
     def feed(
         self, data: bytes, info: RequestInfo | None, *, hold: bool = False
     ) -> RequestReceived | None: ...
-
-    #: Where the answers of the requests `feed` hands back go, with their handler and peer
-    #: (`runtime.connection.serve`).
-    reply: ServesRequests
 
     def input_closed(self) -> None: ...
 

@@ -59,15 +59,17 @@ _READER_STOP_WAIT = 5.0
 NotificationHandler = Callable[[Event], None]
 
 
-async def serve(reply: Reply, handle: RequestHandler, peer: Any, request: RequestReceived) -> None:
-    """Serve `request` with `handle`, for `peer`, in the calling task, and have `reply` make
-    its answer, which this task then writes (`runtime.reply`). Returns once the answer is
-    handed on, or the request was cancelled by the reply's own doing; a cancellation from
-    elsewhere ends the request unanswered and propagates."""
+async def serve(request: RequestReceived) -> None:
+    """Serve the exchange `request` (its `reply` and `peer` set: `runtime.reply`) with its
+    reply's handler, for its peer, in the calling task, and have the reply make its answer,
+    which this task then writes. Returns once the answer is handed on, or the request was
+    cancelled by the reply's own doing; a cancellation from elsewhere ends the request
+    unanswered and propagates."""
+    reply: Reply = request.reply
     task = reply.begin(request)
     try:
         # The handler run to its answer here: no coroutine around it.
-        result = await handle(peer, request)
+        result = await reply.handle(request.peer, request)
     except asyncio.CancelledError:
         if reply.cancelled(request, task):
             raise
@@ -133,6 +135,11 @@ class Connection:
         #: Serves each of the peer's requests, for `peer` (`runtime.connection.serve`).
         self.handle = on_request
         self.peer = peer
+        # The session hands out each request as an exchange: this connection its reply, and
+        # `peer` its peer (`runtime.reply`).
+        answering = session.answering
+        answering.reply = self
+        answering.peer = peer
         self._on_event = on_event
         self.handlers: dict[RequestId, asyncio.Task[None]] = {}
         self.ended: ConnectionClosed | None = None
@@ -430,7 +437,7 @@ class Connection:
         # A task per request: a long handler never holds up a ping or a cancellation.
         rid = ev.request_id
         loop = asyncio.get_running_loop()
-        task = self.handlers[rid] = loop.create_task(serve(self, self.handle, self.peer, ev))
+        task = self.handlers[rid] = loop.create_task(serve(ev))
         # `serve` answers every failure of the handler; one of its own (the channel failing
         # in another way than closing) is logged, not left unretrieved.
         task.add_done_callback(log_failure)

@@ -31,7 +31,7 @@ from mcpkit.protocol.events import Event, RequestInfo, RequestReceived
 from mcpkit.protocol.session import Session
 from mcpkit.runtime.channel import ChannelExtras, MessageChannel
 from mcpkit.runtime.outbound import Outbound
-from mcpkit.runtime.reply import ServesRequests
+from mcpkit.runtime.reply import Reply
 from mcpkit.types import RequestId
 
 __all__ = ["Reader", "ReadsFor"]
@@ -43,7 +43,7 @@ logger = logging.getLogger("mcpkit")
 _YIELD_ABOVE: Final = 16
 
 
-class ReadsFor(ServesRequests, Protocol):
+class ReadsFor(Reply, Protocol):
     """What a `Reader` reads for (a `Connection`): where each body goes, how it ends, and
     where the answers of the requests it starts go (`Reply`)."""
 
@@ -62,16 +62,12 @@ class ReadsFor(ServesRequests, Protocol):
 class Reader:
     """Taking the peer's messages in, for the `Connection` it holds: from the channel (`run`),
     or as the `Feeder` a channel that hands bodies over itself is given (`feed`,
-    `room_to_read`, `input_closed`, and `reply`, the connection)."""
+    `room_to_read`, `input_closed`)."""
 
-    __slots__ = ("_body_read", "_receive_with_info", "_room", "connection", "reply")
+    __slots__ = ("_body_read", "_receive_with_info", "_room", "connection")
 
     def __init__(self, connection: ReadsFor, extras: ChannelExtras) -> None:
         self.connection = connection
-        #: What a request `feed` handed back is served with, in the caller's task
-        #: (`runtime.connection.serve`): the connection, the reply of its session's requests,
-        #: which holds their handler and peer.
-        self.reply: ServesRequests = connection
         # The channel's optional reading methods (`RoutedChannel`), looked up once.
         self._receive_with_info: (
             Callable[[], Awaitable[tuple[bytes, RequestInfo | None]]] | None
@@ -178,8 +174,8 @@ class Reader:
     ) -> RequestReceived | None:
         """Read one body now, in the caller's task: what `run()` does after each receive.
         With `hold`, a body that started one request hands it back instead of to a task of
-        its own, for the caller to serve in its task (`runtime.connection.serve`); None
-        otherwise."""
+        its own, an exchange for the caller to serve in its task (`runtime.connection.serve`);
+        None otherwise."""
         conn = self.connection
         if conn.ended is not None:
             raise ConnectionClosed(str(conn.ended))

@@ -5,31 +5,33 @@ session: the request's id, its method, its params decoded into the method's type
 terms it is served under (`terms`: its session's, or those a 2026-07-28 request carries).
 A stdio line, a message in memory and a 2025-11-25 session's POST are read by the session's
 `Connection`; a 2026-07-28 POST by the server's reading session, for the request's own
-`mcpkit.server.request_peer.RequestPeer`. An exchange is that request with three things:
-its handler (`RequestHandler`), the peer it is served for (the client as the handler sees
-it: a server's `Peer`), and its `Reply`: where its answer goes, and who is told when the
-request is cancelled.
+`mcpkit.server.request_peer.RequestPeer`. What reads it then makes it an exchange by setting
+its last two fields: `reply`, its `Reply` (where its answer goes, which holds its handler,
+`RequestHandler`, and is told when the request is cancelled), and `peer`, the client as the
+handler sees it (a server's `Peer`), through which what the handler sends goes.
 
-`mcpkit.runtime.connection.serve(reply, handle, peer, request)` serves every exchange the
-same way, in the calling task, which stands as the request's (cancelling it cancels the
-handler): the handler run to its result, a failure made the error that answers it
-(`handler_error`: an McpError as it is, anything else -32603, logged), the answer made by
-the reply and written by the transport's own coroutine. Two replies exist, one for each way
-a request belongs to its client:
+`mcpkit.runtime.connection.serve(request)` serves every exchange the same way, in the
+calling task, which stands as the request's (cancelling it cancels the handler): the
+handler run to its result, a failure made the error that answers it (`handler_error`: an
+McpError as it is, anything else -32603, logged), the answer made by the reply and written
+by the transport's own coroutine. Two replies exist, one for each way a request belongs to
+its client:
 
-- a session's `Connection`, for every request of the session: its answer takes its place
-  among what the session sends (the request out of flight, the outbox's order, an HTTP
-  session's stream routes, the bytes counted against `send_high_water`), and the peer may
-  cancel it (`notifications/cancelled`), which ends the request unanswered;
-- a 2026-07-28 request's `RequestPeer`: its answer is written to its POST's response after
-  what the handler sent meanwhile, and nothing more goes there; the client going away
-  cancels the POST's task, and with it the request.
+- a session's `Connection`, for every request of the session (it sets `reply` to itself and
+  `peer` to its session's handle): its answer takes its place among what the session sends
+  (the request out of flight, the outbox's order, an HTTP session's stream routes, the bytes
+  counted against `send_high_water`), and the peer may cancel it (`notifications/cancelled`),
+  which ends the request unanswered;
+- a 2026-07-28 request's `RequestPeer`, which is both its reply and its peer (set by the
+  transport that read the POST): its answer is written to its POST's response after what the
+  handler sent meanwhile, and nothing more goes there; the client going away cancels the
+  POST's task, and with it the request.
 
 The peer is handed to the handler with the request, not bound into it: a session's
-connection holds its handle (`mcpkit.server.handlers.dispatch.session_request` serves for
-it), and a `RequestPeer` is its own (the server's `handle_request` serves for it). This
-module holds what an exchange is; `serve` sits beside the session's runtime it grew from,
-which is on every request's path already.
+connection serves with `mcpkit.server.handlers.dispatch.session_request`, and a
+`RequestPeer` with the server's `handle_request`. This module holds what an exchange needs;
+`serve` sits beside the session's runtime it grew from, which is on every request's path
+already.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from typing import Any, Protocol
 from mcpkit.errors import McpError
 from mcpkit.protocol.events import RequestReceived
 
-__all__ = ["Reply", "RequestHandler", "ServesRequests", "Write", "nothing"]
+__all__ = ["Reply", "RequestHandler", "Write", "nothing"]
 
 
 #: What sends an answer: a coroutine function of the transport's and what to call it with
@@ -60,7 +62,10 @@ class RequestHandler(Protocol):
 
 class Reply(Protocol):
     """Where the answer to a request goes, and what its runtime does at each step of `serve`
-    (a session's `Connection`, a 2026-07-28 request's `RequestPeer`)."""
+    (a session's `Connection`, a 2026-07-28 request's `RequestPeer`); `handle` serves its
+    requests."""
+
+    handle: RequestHandler
 
     def begin(self, request: RequestReceived) -> asyncio.Task[Any] | None:
         """`request` is served in the calling task from now: the task, when the reply needs
@@ -85,14 +90,6 @@ class Reply(Protocol):
         is to go on (it came from elsewhere: the server shutting down), False when it was the
         reply's own and is spent here (the peer cancelled the request)."""
         ...
-
-
-class ServesRequests(Reply, Protocol):
-    """A reply that holds the handler of its requests, and the peer it serves them for (a
-    session's `Connection`)."""
-
-    handle: RequestHandler
-    peer: Any
 
 
 async def nothing() -> None:

@@ -42,7 +42,7 @@ from mcpkit.protocol.terms import (
     log_level_of,
     revision_of,
 )
-from mcpkit.runtime.reply import Write, nothing
+from mcpkit.runtime.reply import RequestHandler, Write, nothing
 from mcpkit.runtime.response import ANSWER, MESSAGE, RESULT, Kind, Response
 from mcpkit.server.session import LOG_LEVELS, Peer, log_message_params
 from mcpkit.types import (
@@ -75,12 +75,14 @@ class RequestPeers:
     answers with changed (`changes` moved: a tool registered changes the capabilities, say),
     or a handshake in a body settled it."""
 
-    __slots__ = ("_changes", "_made_at", "_new_session", "_reading", "new_peer", "server")
+    __slots__ = ("_changes", "_made_at", "_new_session", "_reading", "handle", "new_peer", "server")
 
     def __init__(
         self, server: PeerServer, new_session: Callable[[], ServerSession], changes: Changes
     ) -> None:
         self.server = server
+        #: What serves each request (the server's `handle_request`), bound once for them all.
+        self.handle: RequestHandler = server.handle_request
         self._new_session = new_session
         self._changes = changes
         self._reading: ServerSession | None = None
@@ -107,9 +109,10 @@ class RequestPeers:
 class RequestPeer:
     """The client of one modern request, for the time it is served, and the request's reply
     (`runtime.reply.Reply`): its `reader` (the server's reading session) reads the body
-    (`read_sessionless`), then `runtime.connection.serve(peer, server.handle_request, peer,
-    request)` runs the request's handler in the calling task, and the peer writes what it
-    sends and its answer to `response`; then nothing more goes out. (Between the two the
+    (`read_sessionless`), the transport makes the request an exchange with this peer as its
+    reply and its peer, then `runtime.connection.serve(request)` runs the request's handler
+    (`handle`, the server's `handle_request`) in the calling task, and the peer writes what
+    it sends and its answer to `response`; then nothing more goes out. (Between the two the
     transport may refuse the request instead: `mcpkit.transports.http.own_calls`; a body
     with no request to serve is answered by `answer_read`.)"""
 
@@ -119,15 +122,15 @@ class RequestPeer:
         "_last_progress",
         "_queued",
         "_request_id",
+        "handle",
         "reader",
         "response",
-        "server",
         "server_info",
         "terms",
     )
 
     def __init__(self, peers: RequestPeers, response: Response) -> None:
-        self.server = peers.server
+        self.handle = peers.handle
         self.reader = reader = peers.reader()
         self.response = response
         #: The server's info in the answer's `_meta` (a proxy gives its upstream's).

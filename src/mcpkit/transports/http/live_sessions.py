@@ -207,8 +207,9 @@ class ClientRoom(Protocol):
 
 
 class RequestServer(Reply, Protocol):
-    """What the app needs of what serves one modern request: the request's reply
-    (`runtime.connection.serve` serves it with it), and what reads its body."""
+    """What the app needs of what serves one modern request: the request's reply and its
+    peer (the two its exchange is made with: `runtime.connection.serve` serves it), and what
+    reads its body."""
 
     @property
     def reader(self) -> ServerSession:

@@ -160,14 +160,14 @@ class OwnCalls:
         # The body read by the server's reading session (which keeps nothing of it), then
         # the transport's own check of what it read, before anything of it runs: the
         # headers a 2026-07-28 POST mirrors from its body (-32020).
-        read = check.checked(peer.reader.read_sessionless(body, info))
+        read = check.checked(peer.reader.read_sessionless(body, info, peer))
         del body  # not kept while the request runs (a listen may stay open for hours)
         request = read.request  # (None for a body refused as a whole: `ModernRead`)
         try:
             if request is not None:
-                # Served as every request is (`runtime.connection.serve`): the peer is its
-                # reply, and writes its answer to this call.
-                await serve(peer, server.handle_request, peer, request)
+                # An exchange served as every request is (`runtime.connection.serve`): the
+                # peer it was read for is its reply, which writes its answer to this call.
+                await serve(request)
         except asyncio.CancelledError:
             call.serving = False
             if not call.cut_off or task.uncancel() > 0:

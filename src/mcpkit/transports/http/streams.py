@@ -187,11 +187,9 @@ class HttpChannel:
         in the calling task: its answer and what it sends meanwhile come to its exchange as
         any request's do. Nothing to do once the session ended (its streams ended too).
         (`runtime.connection.serve`'s coroutine itself, not one more around it.)"""
-        feeder = self._feeder
-        if feeder is None:
+        if self._feeder is None:
             return nothing()  # (the session ended: its streams ended too)
-        reply = feeder.reply
-        return serve(reply, reply.handle, reply.peer, request)
+        return serve(request)
 
     # ------------------------------------------------------------ RoutedChannel
 
