@@ -106,7 +106,6 @@ class Connection:
         "handlers",
         "hold_timeouts_while_serving",
         "out",
-        "peer",
         "pushed",
         "reader",
         "session",
@@ -132,11 +131,10 @@ class Connection:
         #: the very tool call that is waiting - and their timeouts restart once we are done.
         self.hold_timeouts_while_serving = hold_timeouts_while_serving
         self.channel = channel
-        #: Serves each of the peer's requests, for `peer` (`runtime.connection.serve`).
+        #: Serves each of the peer's requests (`runtime.connection.serve`).
         self.handle = on_request
-        self.peer = peer
         # The session hands out each request as an exchange: this connection its reply, and
-        # `peer` its peer (`runtime.reply`).
+        # `peer` its peer, for whom `handle` serves it (`runtime.reply`).
         answering = session.answering
         answering.reply = self
         answering.peer = peer
