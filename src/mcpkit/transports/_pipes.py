@@ -12,8 +12,8 @@ import asyncio
 import collections
 import os
 import threading
-from collections.abc import Callable
-from typing import Final
+from collections.abc import Awaitable, Callable
+from typing import IO, Any, Final, TypeVar
 
 from mcpkit.transports._lines import LineBuffer, noop
 
@@ -125,25 +125,39 @@ def _restore_blocking(fd: int, blocking: bool) -> None:
 
 
 async def connect_read_fd(fd: int, buffer: LineBuffer) -> asyncio.ReadTransport:
-    """Read `fd` (a pipe or socket, which the transport will own and close) into `buffer`.
+    """Read `fd` (a pipe or socket, which the transport will own and close) into `buffer`."""
+    loop = asyncio.get_running_loop()
+    transport, _ = await _connect_fd(
+        fd, "rb", loop.connect_read_pipe, lambda blocking: _ReadPipeProtocol(buffer, fd, blocking)
+    )
+    tune_read_transport(transport, buffer)
+    return transport
+
+
+_T = TypeVar("_T", bound=asyncio.BaseTransport)
+_P = TypeVar("_P", bound=asyncio.BaseProtocol)
+
+
+async def _connect_fd(
+    fd: int,
+    mode: str,
+    connect: Callable[[Callable[[], _P], IO[Any]], Awaitable[tuple[_T, _P]]],
+    protocol: Callable[[bool], _P],
+) -> tuple[_T, _P]:
+    """`connect` (the loop's `connect_read_pipe` or `connect_write_pipe`) `fd`, opened in
+    `mode`, with the protocol `protocol(was_blocking)` makes.
 
     asyncio's pipe transport sets the fd non-blocking; its original mode is noted first so
     that the protocol can restore it when the transport closes the fd. On failure the fd is
-    closed here, so the caller never has to know whether the transport took it.
-    """
-    loop = asyncio.get_running_loop()
+    closed here, so the caller never has to know whether the transport took it."""
     was_blocking = os.get_blocking(fd)
-    pipe = open(fd, "rb", buffering=0, closefd=True)  # the transport closes it
+    pipe = open(fd, mode, buffering=0, closefd=True)  # the transport closes it
     try:
-        transport, _ = await loop.connect_read_pipe(
-            lambda: _ReadPipeProtocol(buffer, fd, was_blocking), pipe
-        )
+        return await connect(lambda: protocol(was_blocking), pipe)
     except BaseException:
         _restore_blocking(fd, was_blocking)
         pipe.close()
         raise
-    tune_read_transport(transport, buffer)
-    return transport
 
 
 def tune_read_transport(transport: asyncio.ReadTransport, buffer: LineBuffer) -> None:
@@ -168,17 +182,9 @@ async def connect_write_fd(
     is how the stdio server learns that nobody reads its stdout even while it writes nothing.
     """
     loop = asyncio.get_running_loop()
-    was_blocking = os.get_blocking(fd)
-    pipe = open(fd, "wb", buffering=0, closefd=True)  # the transport closes it
-    try:
-        transport, protocol = await loop.connect_write_pipe(
-            lambda: _WritePipeProtocol(flow, fd, was_blocking), pipe
-        )
-    except BaseException:
-        _restore_blocking(fd, was_blocking)
-        pipe.close()
-        raise
-    return transport, protocol
+    return await _connect_fd(
+        fd, "wb", loop.connect_write_pipe, lambda blocking: _WritePipeProtocol(flow, fd, blocking)
+    )
 
 
 def start_reader_thread(
