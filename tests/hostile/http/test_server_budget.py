@@ -184,6 +184,36 @@ async def test_a_client_still_sending_reads_the_408_instead_of_a_reset() -> None
         assert app.bodies.held == 0
 
 
+@pytest.mark.parametrize("http", ["httptools", "h11"])
+async def test_an_answer_before_the_body_says_the_connection_closes(http: str) -> None:
+    # The connection ends after an answer sent before its request's body was all read (a
+    # refusal: 401 before the body is read, 415, 413). Before, the answer did not say so: a
+    # keep-alive client (httpx) sent its next request in the moment before the end of
+    # stream reached it, and got "Server disconnected without sending a response".
+    app = McpHttpApp(Server("limits"))
+    body = b'{"jsonrpc":"2.0","id":1,"method":"ping"}'
+    head = post_head(len(body)).replace(b"content-type: application/json", b"content-type: a/b")
+    async with asyncio.timeout(WAIT), serving(app, http=app.uvicorn_protocol(http)) as base:
+        reader, writer = await connect(base)
+        writer.write(head)  # the body once the answer is in
+        answer = await reader.readuntil(b"\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 415 "), answer
+        assert b"\r\nconnection: close\r\n" in answer.lower(), answer
+        writer.write(body)
+        assert b"Content-Type" in await read_all(reader)  # then the end of stream, no reset
+        writer.close()
+        # The body sent with its headers: the same answer keeps the connection.
+        reader, writer = await connect(base)
+        for _ in range(2):
+            writer.write(head + body)
+            answer = await reader.readuntil(b"\r\n\r\n")
+            assert answer.startswith(b"HTTP/1.1 415 "), answer
+            assert b"connection:" not in answer.lower(), answer
+            length = int(answer.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            await reader.readexactly(length)
+        writer.close()
+
+
 async def test_bodies_held_at_once_are_bounded_across_the_server() -> None:
     # Before: 64 connections each holding a 15.9 MiB body grew the server by 1 GiB. Here:
     # bodies of up to 1 MiB, at most 4 MiB of them held at once, 16 senders. A refused body's

@@ -78,6 +78,9 @@ class _CycleWithoutMoreBody:
         self.response_complete = False
         self.body_pending = True
         self.scope: dict[str, object] = {}
+        self.transport = None
+
+    async def send(self, message: object) -> None: ...
 
 
 def test_a_server_started_on_a_changed_uvicorn_fails_before_serving(

@@ -6,7 +6,7 @@ notes what each request's bytes tell), the sweep that closes connections past
 by a linger rather than a reset. What they read of uvicorn is what `uvicorn_protocol`'s
 docstring lists (`check_uvicorn_shape` checks it at start). A room apart from
 `ConnectionGuard` because none of it runs while a connection serves its requests: it runs
-when one opens, is refused, or is swept.
+when one opens, is refused, or is swept, or when a request's body comes after its headers.
 
 Each refusal names the setting that decides it (docs/http.md, "Limits and exposure")."""
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any, Final
 
 from mcpkit._asgi import first_header
@@ -35,6 +36,7 @@ logger = logging.getLogger("mcpkit.http")
 #: section 9.6. Closing while the client still sends makes the kernel answer its next bytes
 #: with a reset, and a reset can discard the refusal from the client's buffer unread.
 LINGER_SECONDS: Final = 2.0
+_CLOSE: Final = (b"connection", b"close")
 
 
 def guarded(
@@ -153,6 +155,8 @@ class ConnectionLimits(ConnectionGuard):
     def _linger(self) -> None:
         """End the connection after what was written (`_refuse`'s way): half-close, drop
         what the client still sends, close once it closes or after LINGER_SECONDS."""
+        if self._mk_linger_until is not None:
+            return  # (already: `_answer_may_close`'s close, then `on_response_complete`)
         transport = self.transport
         if not transport.can_write_eof():
             transport.close()
@@ -160,6 +164,25 @@ class ConnectionLimits(ConnectionGuard):
         transport.write_eof()
         transport.resume_reading()  # uvicorn's flow control may have paused it mid-body
         self._mk_linger_until = self.loop.time() + LINGER_SECONDS
+
+    def _answer_may_close(self, cycle: Any) -> None:
+        """`cycle`'s headers are complete, its body still arriving. An answer that starts
+        before the body is all read (a refusal: 401 before the body is read, 413, 503) ends
+        the connection (`on_response_complete`), so its head says `connection: close`:
+        without it, a keep-alive client could send its next request in the moment before our
+        end of stream reached it, and have it dropped unanswered ("server disconnected").
+        uvicorn closes after such an answer; that close is made the linger."""
+        send = cycle.send
+
+        async def send_closing(message: Any) -> None:
+            if message["type"] == "http.response.start" and cycle.more_body:
+                message = {**message, "headers": [*message.get("headers", ()), _CLOSE]}
+                cycle.transport = _LingerOnClose(cycle.transport, self._linger)
+            await send(message)
+
+        # uvicorn's task for the request, made as its headers were parsed, has not run yet:
+        # it reads `cycle.send` when it first runs.
+        cycle.send = send_closing
 
     def _make_room(self) -> bool:
         """Room for this connection: end one refused and still draining when the others are
@@ -244,6 +267,25 @@ class ConnectionLimits(ConnectionGuard):
         )
         oldest.transport.close()
         return True
+
+
+class _LingerOnClose:
+    """The transport of a request cycle whose answer said `connection: close` with the body
+    still arriving (`_answer_may_close`): uvicorn's close after the answer is `linger` (a
+    close with the rest of the body unread answers it with a reset, which can discard the
+    answer from the client's buffer unread); the rest is the transport's."""
+
+    __slots__ = ("_linger", "_transport")
+
+    def __init__(self, transport: Any, linger: Callable[[], None]) -> None:
+        self._transport = transport
+        self._linger = linger
+
+    def close(self) -> None:
+        self._linger()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 def _sweep(

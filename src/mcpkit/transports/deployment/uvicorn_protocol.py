@@ -29,8 +29,12 @@ on is this:
   - the attributes of the cycle, a `RequestResponseCycle` of the protocol's module:
     `more_body` (the body is still arriving), `response_started`, `response_complete`, and
     `disconnected` with `message_event`, set together to tell the app reading the body that
-    the client went (as uvicorn's own `connection_lost` does), and `scope` (the request's,
-    the dict the app is given: the client address the app counts, `_host_of`).
+    the client went (as uvicorn's own `connection_lost` does), `scope` (the request's,
+    the dict the app is given: the client address the app counts, `_host_of`), and, for a
+    request whose body still arrives after its headers, `send` (the ASGI send its task
+    passes the app when it first runs, wrapped so that an answer started before the body
+    is all read says `connection: close`) and `transport` (replaced for such an answer, so
+    that uvicorn's close after it is the guard's linger): `_answer_may_close`.
 
   Checked with uvicorn 0.30.0, 0.34.0 and 0.54.0. `guarded` checks that shape before it
   builds its class (`check_uvicorn_shape`, in `uvicorn_shape`: it reads uvicorn's source,
@@ -302,6 +306,7 @@ class ConnectionGuard:
         def _make_room(self) -> bool: ...
         def _refuse(self, answer: bytes) -> None: ...
         def _linger(self) -> None: ...
+        def _answer_may_close(self, cycle: Any) -> None: ...
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         super().connection_made(transport)  # type: ignore[misc]
@@ -327,6 +332,8 @@ class ConnectionGuard:
             self._mk_seen = cycle
             self._mk_idle_at = None
             self._mk_body_at = self.loop.time() if cycle.more_body else None
+            if cycle.more_body:
+                self._answer_may_close(cycle)
         elif self._mk_body_at is not None and not cycle.more_body:
             self._mk_body_at = None
 

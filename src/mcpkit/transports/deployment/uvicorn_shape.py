@@ -34,7 +34,9 @@ _CYCLE_ATTRIBUTES: Final = (
     "disconnected",
     "message_event",
     "scope",
+    "transport",
 )
+_CYCLE_METHODS: Final = ("send",)
 
 
 class UvicornShapeChanged(RuntimeError):
@@ -76,6 +78,9 @@ def _missing(base: type[Any]) -> tuple[str, ...]:
         return (*missing, f"{base.__module__}.{_CYCLE_CLASS}")
     set_on_cycle = _assigned_on_self(cycle)
     missing += [f"{_CYCLE_CLASS}.{n}" for n in _CYCLE_ATTRIBUTES if n not in set_on_cycle]
+    missing += [
+        f"{_CYCLE_CLASS}.{n}()" for n in _CYCLE_METHODS if not callable(getattr(cycle, n, None))
+    ]
     return tuple(missing)
 
 
