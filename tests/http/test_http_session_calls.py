@@ -18,6 +18,7 @@ from _serving import INITIALIZE, WAIT, headers
 
 from mcpkit import Context, Server
 from mcpkit.transports.deployment.app import McpHttpApp
+from mcpkit.transports.deployment.slow_readers import QueuedBytes
 from mcpkit.transports.http._exchange import Meanwhile
 
 _INITIALIZED = b'{"jsonrpc":"2.0","method":"notifications/initialized"}'
@@ -96,6 +97,31 @@ async def test_a_session_request_runs_in_its_posts_task(json_response: bool) -> 
     assert b'"here"' in body_of(sent)
     # `asgi_request` runs the app in this task, as a server runs it in the request's.
     assert tools.tasks == [asyncio.current_task()]
+
+
+@pytest.mark.parametrize("json_response", [False, True])
+async def test_only_an_answer_on_a_stream_is_charged_to_the_queued_bytes_budget(
+    json_response: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An SSE answer is charged to `max_queued_bytes` while it is queued (a slow reader may
+    leave it there); one JSON object is not: the task that writes it takes it as soon as it
+    is queued, and what the server buffers of it counts as the connection's."""
+    charged: list[int] = []
+    charge = QueuedBytes.charge
+
+    def noted(budget: QueuedBytes, reader: Any, size: int) -> None:
+        charged.append(size)
+        charge(budget, reader, size)
+
+    monkeypatch.setattr(QueuedBytes, "charge", noted)
+    tools = Tools()
+    app = McpHttpApp(tools.server, json_response=json_response)
+    sid = await open_session(app)
+    charged.clear()
+    sent, _ = await post(app, call("where"), sid)
+    assert b'"here"' in body_of(sent)
+    assert bool(charged) is not json_response
+    assert not app.queued.holding  # (and none is held once it is written, either way)
 
 
 @pytest.mark.parametrize("json_response", [False, True])

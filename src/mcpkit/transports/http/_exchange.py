@@ -51,9 +51,11 @@ _R = TypeVar("_R")
 
 class ExchangeChannel(Protocol):
     """What an `Exchange` needs of the session channel it belongs to (`streams.HttpChannel`):
-    the settings its stream is made with, and to be told when the session's idle time starts."""
+    the settings its stream is made with, whether it answers with JSON, and to be told when
+    the session's idle time starts."""
 
     settings: StreamSettings
+    json_response: bool
 
     def touch(self) -> None: ...
 
@@ -69,9 +71,12 @@ class Exchange(Stream):
     __slots__ = ("channel", "json", "read", "request")
 
     def __init__(self, channel: ExchangeChannel | None = None) -> None:
-        Stream.__init__(
-            self, None, None, False, None if channel is None else channel.settings.queued
-        )
+        # Charged to the app's budget of bytes queued for slow readers, unless the channel
+        # answers with JSON: its one answer is queued only until the task that writes it
+        # takes it, at once (the POST's, or the one waiting for it), and what the server
+        # buffers of it is the connection's (as a 2026-07-28 JSON answer's, never queued).
+        budget = None if channel is None or channel.json_response else channel.settings.queued
+        Stream.__init__(self, None, None, False, budget)
         self.channel = channel
         self.json = False
         self.read: tuple[list[RequestId], list[bytes]] = _UNREAD
