@@ -56,7 +56,7 @@ class RequestReceived(msgspec.Struct):
 
     `request_info` is what the transport handed in with the message (see `RequestInfo`).
 
-    Once the runtime that serves it has set `reply` and `peer`, it is an exchange: all that
+    With `reply` and `peer`, which the session that reads it sets, it is an exchange: all that
     serving it needs (`mcpkit.runtime.connection.serve(request)`, `mcpkit.runtime.reply`)."""
 
     request_id: int | str
@@ -70,8 +70,9 @@ class RequestReceived(msgspec.Struct):
     terms: Terms[Any] | None = None
     #: Where its answer goes, which holds its handler and is told of its cancellation (a
     #: `mcpkit.runtime.reply.Reply`: its session's connection, or a 2026-07-28 request's own
-    #: peer), set by the runtime once the request is read; None until then. (Typed Any, as
-    #: the two below: this layer imports no runtime.)
+    #: peer): what the runtime gave the session that reads it (`Answering.reply`, or
+    #: `read_sessionless`'s `served_by`), None if it gave none. (Typed Any, as the one
+    #: below: this layer imports no runtime.)
     reply: Any = None
     #: The client as the handler sees it, through which what the handler sends goes (a
     #: server's `Peer`), set with `reply`.
